@@ -1,0 +1,55 @@
+// The seam between the simulated device (firmware-sim/device) and the
+// simulated world it measures (optics, physiology, analog front end).
+// The device owns the sample clock, the LED drive schedule and the ADC timing;
+// the world turns "these LED currents at these instants" into ADC codes.
+
+/** What the board offers, as far as the world needs to know. */
+export interface WorldBoard {
+  /** LED channels in board order: id and wavelength. */
+  leds: ReadonlyArray<{ id: number; wavelengthNm: number }>;
+  /** Photodetector inputs in board order. */
+  detectors: ReadonlyArray<{ id: number; adcBits: number; fullScaleV: number }>;
+  /** Aux analog inputs (EEG/EMG) in board order. */
+  aux: ReadonlyArray<{ id: number; label: string; adcBits: number; fullScaleV: number }>;
+  /** Digital input lines. */
+  digitalInputs: ReadonlyArray<{ id: number }>;
+}
+
+export interface DetectorRenderRequest {
+  /** World time of the first sample, seconds since the world began. */
+  t0S: number;
+  /** World time between samples, seconds (the device's sample period as the world sees it, drift included). */
+  dtS: number;
+  count: number;
+  /** Instantaneous LED current per board LED (index = position in WorldBoard.leds), one value per sample, mA. */
+  ledCurrentMa: ReadonlyArray<Float32Array>;
+  /** Conversions averaged per sample (oversampling). */
+  oversampling: number;
+  /** Output: raw ADC codes per board detector (index = position in WorldBoard.detectors), `count` values each. */
+  out: ReadonlyArray<Int32Array>;
+}
+
+export interface AuxRenderRequest {
+  t0S: number;
+  dtS: number;
+  count: number;
+  /** Output: raw ADC codes per board aux input. */
+  out: ReadonlyArray<Int32Array>;
+}
+
+export interface WorldDigitalEdge {
+  lineId: number;
+  rising: boolean;
+  /** World time of the edge, seconds. */
+  tS: number;
+}
+
+/** A simulated world. Deterministic for a given scenario, seed and call sequence. */
+export interface World {
+  readonly scenario: string;
+  readonly seed: number;
+  renderDetectors(request: DetectorRenderRequest): void;
+  renderAux(request: AuxRenderRequest): void;
+  /** Edges on digital inputs with t0S <= tS < t1S, in time order. */
+  digitalEdges(t0S: number, t1S: number): WorldDigitalEdge[];
+}

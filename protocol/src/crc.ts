@@ -1,0 +1,8 @@
+// CRC-32C (Castagnoli), the frame trailer. Provided by @node-rs/crc32 (SSE4.2 / NEON).
+import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+
+/** CRC-32C of `bytes` (the check value of "123456789" is 0xE3069283). */
+export function crc32c(bytes: Uint8Array): number {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return nativeCrc32c(buf) >>> 0;
+}
