@@ -2,6 +2,8 @@
 // (progress, logs); library code never prints.
 import { Command, CommanderError } from 'commander';
 import { FiberrigError } from '../../protocol/index.ts';
+import { listSerialPorts } from '../transport/ports.ts';
+import { acquireCommand } from './commands/acquire.ts';
 import { loopbackCommand } from './commands/loopback.ts';
 
 export interface CliIo {
@@ -24,6 +26,28 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .option('--json', 'print JSON on stdout')
     .action((opts: { json?: boolean }) => run(() => loopbackCommand(io, { json: Boolean(opts.json) }))());
   program
+    .command('acquire')
+    .description('configure, start and record a device; progress on stderr, summary on stdout')
+    .requiredOption('--device <url>', 'serial path (/dev/ttyACM0?baud=…), sim://SCENARIO?seed=…&speed=…, or tcp://HOST:PORT')
+    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
+    .option('--duration <time>', 'device time to record, e.g. 90s, 10m, 1h', '10m')
+    .option('--out <dir>', 'recording directory (default recordings/<timestamp>)')
+    .option('--subject <id>', 'subject id stored with the recording')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .action((opts: { device: string; config?: string; duration: string; out?: string; subject?: string; json?: boolean; quiet?: boolean }) => run(() => acquireCommand(io, opts))());
+  program
+    .command('ports')
+    .description('list serial ports')
+    .option('--json', 'print JSON on stdout')
+    .action((opts: { json?: boolean }) => run(async () => {
+      const ports = await listSerialPorts();
+      if (opts.json) io.stdout.write(`${JSON.stringify(ports)}\n`);
+      else if (ports.length === 0) io.stdout.write('no serial ports found\n');
+      else for (const p of ports) io.stdout.write(`${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}${p.serialNumber ? `  ${p.serialNumber}` : ''}\n`);
+      return 0;
+    })());
+  program
     .command('start')
     .description('the main job on the built-in simulator (npm start)')
     .action(() => run(() => loopbackCommand(io, { json: false }))());
@@ -34,6 +58,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof FiberrigError) {
       io.stderr.write(`fiberrig: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof Error && 'code' in error && typeof (error as { code: unknown }).code === 'string' && !(error instanceof TypeError)) {
+      io.stderr.write(`fiberrig: ${(error as Error & { code: string }).code}: ${error.message}\n`);
       return 1;
     }
     throw error;

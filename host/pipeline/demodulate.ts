@@ -1,0 +1,219 @@
+// From raw blocks to per-wavelength signals: picks the demodulator the
+// configuration calls for (lock-in, time division, or plain decimation),
+// keeps it continuous across blocks, and turns gaps into NaN runs on the
+// output time base — never zero-filled, never closed up.
+import { type Observable, type OperatorFunction, concatMap, from } from 'rxjs';
+import { type AcquisitionConfigInit, type DeviceInfo, ModulationMode } from '../../protocol/index.ts';
+import { Decimator } from '../dsp/decimate.ts';
+import { LockinDemodulator, type LockinOutput } from '../dsp/lockin.ts';
+import { TdmDemodulator, type TdmOutput } from '../dsp/tdm.ts';
+import type { AcquisitionItem, Source } from '../rig/rig.ts';
+import { PipelineError } from './errors.ts';
+
+export interface SignalChannel {
+  /** e.g. "470nm@det0", "EEG" */
+  name: string;
+  source: Source;
+  /** Detector or aux input id. */
+  inputId: number;
+  ledChannel?: number;
+  wavelengthNm?: number;
+  carrierHz?: number;
+  /** Volts per ADC code of the input, to convert values. */
+  voltsPerCode: number;
+}
+
+/** One emission: `count` output samples of every channel, starting at output index `firstIndex`. */
+export interface SignalBlock {
+  stream: 'signals' | 'aux';
+  rateHz: number;
+  /** Output index on the session timeline: sample k is at time (firstIndex + k) / rateHz seconds. */
+  firstIndex: number;
+  count: number;
+  channels: readonly SignalChannel[];
+  /** Per channel, `count` values (ADC-code units; NaN where samples were missing or filters were settling). */
+  values: Float64Array[];
+  /** Lock-in only: per channel phase in radians. */
+  phaseRad?: Float64Array[];
+}
+
+export interface DemodOptions {
+  /** Output rate for lock-in and continuous modes; default 100 Hz. */
+  outputRateHz?: number;
+  /** Lock-in envelope low-pass cutoff; default 10 Hz. */
+  lowpassHz?: number;
+  /** Aux output rate; default the aux input rate (no decimation). */
+  auxOutputRateHz?: number;
+}
+
+interface Stage {
+  readonly stream: 'signals' | 'aux';
+  readonly source: Source;
+  readonly channels: SignalChannel[];
+  readonly rateHz: number;
+  /** Feed one block; returns output samples interleaved (count x channels) with their first output index. */
+  process(samples: ArrayLike<number>, firstIndex: number, sampleCount: number): { firstIndex: number; count: number; interleaved: Float64Array; phase?: Float64Array };
+  reset(): void;
+}
+
+function voltsPerCode(bits: number, fullScaleV: number): number {
+  return bits > 0 ? fullScaleV / 2 ** bits : 1;
+}
+
+function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions): Stage {
+  const rateHz = config.sampleRateHz ?? 0;
+  const detectorIds = config.detectorIds ?? [];
+  const leds = config.leds ?? [];
+  const detectors = detectorIds.map((id) => {
+    const d = info.detectors.find((x) => x.id === id);
+    if (!d) throw new PipelineError('E_PIPELINE_CONFIG', `detector ${id} is not on this device`, 'use a detector id from `fiberrig info`');
+    return d;
+  });
+  const blockSamples = config.blockSamples ?? 256;
+  const ledInfo = (channel: number) => info.leds.find((l) => l.id === channel);
+  const mode = config.mode ?? ModulationMode.MODULATION_MODE_UNSPECIFIED;
+  const outputRateHz = options.outputRateHz ?? 100;
+
+  if (mode === ModulationMode.MODULATION_MODE_LOCK_IN) {
+    const carriersHz = leds.map((l) => l.carrierHz ?? 0);
+    const demod = new LockinDemodulator({
+      sampleRateHz: rateHz, carriersHz, detectorCount: detectors.length, outputRateHz,
+      ...(options.lowpassHz !== undefined ? { cutoffHz: options.lowpassHz } : {}),
+    });
+    const out: LockinOutput = demod.createOutput(blockSamples);
+    const channels: SignalChannel[] = [];
+    detectors.forEach((d) => leds.forEach((l) => {
+      const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
+      channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, carrierHz: l.carrierHz ?? 0, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
+    }));
+    return {
+      stream: 'signals', source: 'detector', channels, rateHz: demod.design.outputRateHz,
+      process(samples, firstIndex, sampleCount) {
+        const r = demod.process(samples as never, firstIndex, out, sampleCount);
+        const n = r.count * channels.length;
+        return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.magnitude.slice(0, n), phase: out.phaseRad.slice(0, n) };
+      },
+      reset: () => demod.reset(),
+    };
+  }
+
+  if (mode === ModulationMode.MODULATION_MODE_TIME_DIVISION) {
+    const td = config.timeDivision;
+    if (!td) throw new PipelineError('E_PIPELINE_CONFIG', 'time division needs timeDivision timing', 'add timeDivision to the configuration');
+    const demod = new TdmDemodulator({
+      ledCount: leds.length, detectorCount: detectors.length, slotSamples: td.slotSamples ?? 0, onSamples: td.onSamples ?? 0,
+      settleSamples: td.settleSamples ?? 0, windowSamples: td.windowSamples ?? 0, darkSlot: Boolean(td.darkSlot),
+    });
+    const maxCycles = Math.ceil(blockSamples / demod.cycleSamples) + 1;
+    const out: TdmOutput = { values: new Float64Array(maxCycles * demod.channelCount) };
+    const channels: SignalChannel[] = [];
+    detectors.forEach((d) => leds.forEach((l) => {
+      const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
+      channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
+    }));
+    return {
+      stream: 'signals', source: 'detector', channels, rateHz: rateHz / demod.cycleSamples,
+      process(samples, firstIndex, sampleCount) {
+        const r = demod.process(samples as never, firstIndex, out, sampleCount);
+        return { firstIndex: r.firstCycleIndex, count: r.count, interleaved: out.values.slice(0, r.count * channels.length) };
+      },
+      reset: () => demod.reset(),
+    };
+  }
+
+  if (mode === ModulationMode.MODULATION_MODE_CONTINUOUS) {
+    const factor = Math.round(rateHz / outputRateHz);
+    if (factor < 1 || factor * outputRateHz !== rateHz) {
+      throw new PipelineError('E_PIPELINE_CONFIG', `output rate ${outputRateHz} Hz does not divide the sample rate ${rateHz} Hz`, 'choose an output rate that divides the sample rate');
+    }
+    const channels: SignalChannel[] = detectors.map((d) => ({ name: `det${d.id}`, source: 'detector', inputId: d.id, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) }));
+    return decimatingStage('signals', 'detector', channels, rateHz, factor, blockSamples);
+  }
+  throw new PipelineError('E_PIPELINE_CONFIG', `modulation mode ${mode} cannot be demodulated`, 'set mode to CONTINUOUS, TIME_DIVISION or LOCK_IN');
+}
+
+function decimatingStage(stream: 'signals' | 'aux', source: Source, channels: SignalChannel[], inputRateHz: number, factor: number, blockSamples: number): Stage {
+  const decimator = new Decimator({ inputRateHz, factor, channelCount: channels.length });
+  const out = new Float64Array((Math.ceil(blockSamples / factor) + 1) * channels.length);
+  return {
+    stream, source, channels, rateHz: inputRateHz / factor,
+    process(samples, firstIndex, sampleCount) {
+      const r = decimator.process(samples as never, firstIndex, out, sampleCount);
+      return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.slice(0, r.count * channels.length) };
+    },
+    reset: () => decimator.reset(),
+  };
+}
+
+function auxStage(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions): Stage | undefined {
+  const ids = config.aux?.inputIds ?? [];
+  const rateHz = config.aux?.rateHz ?? 0;
+  if (ids.length === 0 || rateHz <= 0) return undefined;
+  const channels: SignalChannel[] = ids.map((id) => {
+    const a = info.auxInputs.find((x) => x.id === id);
+    if (!a) throw new PipelineError('E_PIPELINE_CONFIG', `aux input ${id} is not on this device`, 'use an aux id from `fiberrig info`');
+    return { name: a.label || `aux${id}`, source: 'aux', inputId: id, voltsPerCode: voltsPerCode(a.adcBits, a.fullScaleV) };
+  });
+  const outRate = options.auxOutputRateHz ?? rateHz;
+  const factor = Math.round(rateHz / outRate);
+  if (factor < 1 || factor * outRate !== rateHz) {
+    throw new PipelineError('E_PIPELINE_CONFIG', `aux output rate ${outRate} Hz does not divide the aux rate ${rateHz} Hz`, 'choose an aux output rate that divides the aux rate');
+  }
+  const auxBlock = Math.max(1, Math.ceil((config.blockSamples ?? 256) * rateHz / (config.sampleRateHz || rateHz)));
+  return decimatingStage('aux', 'aux', channels, rateHz, factor, Math.max(auxBlock, config.blockSamples ?? 256));
+}
+
+/** A stateful demodulator for one acquisition: feed it blocks and gaps in order. */
+export class SignalDemodulator {
+  readonly stages: Stage[];
+  private readonly nextOutput = new Map<Stage, number>();
+
+  constructor(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}) {
+    const aux = auxStage(config, info, options);
+    this.stages = [detectorStage(config, info, options), ...(aux ? [aux] : [])];
+  }
+
+  /** The detector signal description (channels, rate). */
+  get signalStage(): Stage {
+    return this.stages[0]!;
+  }
+
+  get auxStage(): Stage | undefined {
+    return this.stages[1];
+  }
+
+  /** Processes one item; returns the signal blocks it completes (zero or one). */
+  push(item: AcquisitionItem): SignalBlock[] {
+    const stage = this.stages.find((s) => s.source === item.source);
+    if (!stage) return [];
+    if (item.kind === 'gap') {
+      stage.reset(); // outputs that depend on missing samples become NaN when the next block arrives
+      return [];
+    }
+    const r = stage.process(item.samples, item.sessionIndex, item.sampleCount);
+    if (r.count === 0) return [];
+    const ch = stage.channels.length;
+    const expected = this.nextOutput.get(stage);
+    const hole = expected !== undefined && r.firstIndex > expected ? r.firstIndex - expected : 0;
+    const first = r.firstIndex - hole;
+    const count = r.count + hole;
+    const values = stage.channels.map(() => new Float64Array(count).fill(Number.NaN, 0, hole));
+    const phaseRad = r.phase ? stage.channels.map(() => new Float64Array(count).fill(Number.NaN, 0, hole)) : undefined;
+    for (let k = 0; k < r.count; k++) {
+      for (let c = 0; c < ch; c++) {
+        values[c]![hole + k] = r.interleaved[k * ch + c]!;
+        if (phaseRad && r.phase) phaseRad[c]![hole + k] = r.phase[k * ch + c]!;
+      }
+    }
+    this.nextOutput.set(stage, r.firstIndex + r.count);
+    return [{ stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values, ...(phaseRad ? { phaseRad } : {}) }];
+  }
+}
+
+/** RxJS operator: acquisition items in, signal blocks out (one emission per completed block). */
+export function demodulate(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}): OperatorFunction<AcquisitionItem, SignalBlock> {
+  return (source: Observable<AcquisitionItem>) => {
+    const demod = new SignalDemodulator(config, info, options);
+    return source.pipe(concatMap((item) => from(demod.push(item))));
+  };
+}

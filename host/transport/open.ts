@@ -1,0 +1,86 @@
+// Opens any device URL as a byte stream. Serial ports and registered
+// serialport bindings (the simulator's sim://) go through the same
+// SerialPortStream code path; tcp:// uses a socket.
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { SerialPortStream } from '@serialport/stream';
+import { SerialPort } from 'serialport';
+import { TransportError } from './errors.ts';
+import { parseDeviceUrl } from './url.ts';
+
+export interface Transport {
+  readonly url: string;
+  /** Bytes from the device (readable) and to it (writable). Emits 'close' when the device goes away. */
+  readonly stream: Duplex;
+  close(): Promise<void>;
+}
+
+const bindings = new Map<string, BindingInterface>();
+
+/** Makes `scheme://…` URLs open through `binding` (e.g. the simulator registers sim://). */
+export function registerBinding(scheme: string, binding: BindingInterface): void {
+  bindings.set(scheme.toLowerCase(), binding);
+}
+
+export function registeredSchemes(): string[] {
+  return [...bindings.keys()];
+}
+
+function openPortStream(port: SerialPortStream, url: string): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    port.open((error) => {
+      if (error) {
+        reject(new TransportError('E_OPEN', `cannot open ${url}: ${error.message}`, 'check the path, that the device is plugged in, and that no other program holds it', { cause: error }));
+        return;
+      }
+      resolve({
+        url,
+        stream: port,
+        close: () => new Promise<void>((done) => {
+          if (!port.isOpen) { done(); return; }
+          port.close(() => done());
+        }),
+      });
+    });
+  });
+}
+
+export async function openTransport(url: string): Promise<Transport> {
+  const parsed = parseDeviceUrl(url);
+  switch (parsed.kind) {
+    case 'serial': {
+      const port = new SerialPort({ path: parsed.path, baudRate: parsed.baudRate, autoOpen: false });
+      return openPortStream(port, url);
+    }
+    case 'binding': {
+      const binding = bindings.get(parsed.scheme);
+      if (!binding) {
+        throw new TransportError('E_DEVICE_URL', `no device driver for ${parsed.scheme}://`, `known schemes: ${['tcp', ...bindings.keys()].join(', ')}, or a serial path such as /dev/ttyACM0`);
+      }
+      const port = new SerialPortStream({ binding, path: parsed.url, baudRate: 115200, autoOpen: false });
+      return openPortStream(port, url);
+    }
+    case 'tcp': {
+      return new Promise((resolve, reject) => {
+        const socket = connect({ host: parsed.host, port: parsed.port });
+        socket.setNoDelay(true);
+        socket.once('error', (error) => reject(new TransportError('E_OPEN', `cannot connect to ${url}: ${error.message}`, 'check that the simulator or emulator is listening there', { cause: error })));
+        socket.once('connect', () => {
+          socket.removeAllListeners('error');
+          socket.on('error', () => socket.destroy());
+          resolve({
+            url,
+            stream: socket,
+            close: () => new Promise<void>((done) => {
+              if (socket.destroyed) { done(); return; }
+              socket.once('close', () => done());
+              socket.end();
+              setTimeout(() => socket.destroy(), 200).unref();
+            }),
+          });
+        });
+      });
+    }
+  }
+}

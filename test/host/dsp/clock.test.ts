@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { ClockFit, type ClockObservation, DspError } from '../../../host/dsp/index.ts';
+import { rng } from './synth.ts';
+
+const rateHz = 10000;
+const offsetUs = 1.7e15 + 123_456.5; // host epoch time of sample 0
+const driftPpm = 37.5; // device runs slow: each sample lasts 100.00375 us of host time
+
+function hostOf(sampleIndex: number): number {
+  return offsetUs + sampleIndex * (1e6 / rateHz) * (1 + driftPpm * 1e-6);
+}
+
+/** Heartbeats once a second for `seconds`, with asymmetric random delays and some outliers. */
+function heartbeats(seconds: number, seed = 1): ClockObservation[] {
+  const r = rng(seed);
+  const obs: ClockObservation[] = [];
+  for (let s = 0; s < seconds; s++) {
+    const sampleIndex = s * rateHz + Math.floor(r.uniform() * rateHz);
+    const deviceEventUs = hostOf(sampleIndex);
+    let up = 200 + 2000 * r.uniform(); // host -> device
+    let down = 200 + 2000 * r.uniform(); // device -> host
+    if (r.uniform() < 0.05) down += 50_000; // a delayed ack (busy host)
+    if (r.uniform() < 0.02) up += 30_000; // a delayed command
+    obs.push({ deviceTicks: sampleIndex, hostSendUs: deviceEventUs - up, hostRecvUs: deviceEventUs + down });
+  }
+  return obs;
+}
+
+describe('dsp/clock', () => {
+  it('recovers 37.5 ppm drift within 0.05 ppm and maps samples to host time within 100 us over 1 h', () => {
+    const fit = new ClockFit({ deviceTicksHz: rateHz });
+    for (const o of heartbeats(3600)) fit.add(o);
+    assert.ok(Math.abs(fit.driftPpm - driftPpm) < 0.05, `drift ${fit.driftPpm}`);
+    for (const n of [0, 1e6, 18e6, 36e6]) {
+      assert.ok(Math.abs(fit.toHostTimeUs(n) - hostOf(n)) < 100, `n=${n}: ${fit.toHostTimeUs(n) - hostOf(n)} us`);
+    }
+    assert.ok(Math.abs(fit.offsetUs - offsetUs) < 100);
+    assert.ok(Math.abs(fit.toDeviceTicks(hostOf(12_345_678)) - 12_345_678) < 1);
+  });
+
+  it('keeps that accuracy (0.1 ppm, 200 us) with a 64-entry reservoir over 10 h', () => {
+    const fit = new ClockFit({ deviceTicksHz: rateHz, capacity: 64 });
+    for (const o of heartbeats(36000, 3)) fit.add(o);
+    assert.equal(fit.observationCount, 36000);
+    assert.ok((fit.fit?.used ?? 0) <= 64);
+    assert.ok(Math.abs(fit.driftPpm - driftPpm) < 0.1, `drift ${fit.driftPpm}`);
+    assert.ok(Math.abs(fit.toHostTimeUs(36e7) - hostOf(36e7)) < 200);
+  });
+
+  it('is robust: the Huber fit beats a plain midpoint regression when acks are delayed (error < 1/3)', () => {
+    const obs = heartbeats(600, 5);
+    const robust = new ClockFit({ deviceTicksHz: rateHz });
+    for (const o of obs) robust.add(o);
+    // naive unweighted LS on midpoints
+    const xs = obs.map((o) => o.deviceTicks);
+    const ys = obs.map((o) => (o.hostSendUs + o.hostRecvUs) / 2 - offsetUs);
+    const mx = xs.reduce((a, b) => a + b) / xs.length;
+    const my = ys.reduce((a, b) => a + b) / ys.length;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < xs.length; i++) {
+      sxx += (xs[i]! - mx) ** 2;
+      sxy += (xs[i]! - mx) * (ys[i]! - my);
+    }
+    const naiveOffsetErr = Math.abs(my - (sxy / sxx) * mx);
+    const robustOffsetErr = Math.abs(robust.offsetUs - offsetUs);
+    assert.ok(robustOffsetErr < naiveOffsetErr / 3, `robust ${robustOffsetErr} us vs naive ${naiveOffsetErr} us`);
+  });
+
+  it('throws E_DSP_DEGENERATE_FIT before two observations and E_DSP_BAD_INPUT for recv < send', () => {
+    const fit = new ClockFit({ deviceTicksHz: rateHz });
+    assert.equal(fit.fit, null);
+    assert.throws(() => fit.driftPpm, (e: unknown) => e instanceof DspError && e.code === 'E_DSP_DEGENERATE_FIT');
+    assert.throws(
+      () => fit.add({ deviceTicks: 0, hostSendUs: 10, hostRecvUs: 5 }),
+      (e: unknown) => e instanceof DspError && e.code === 'E_DSP_BAD_INPUT',
+    );
+  });
+});
