@@ -82,10 +82,12 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     });
     const out: LockinOutput = demod.createOutput(blockSamples);
     const channels: SignalChannel[] = [];
-    detectors.forEach((d) => leds.forEach((l) => {
-      const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
-      channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, carrierHz: l.carrierHz ?? 0, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
-    }));
+    for (const d of detectors) {
+      for (const l of leds) {
+        const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
+        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, carrierHz: l.carrierHz ?? 0, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
+      }
+    }
     return {
       stream: 'signals', source: 'detector', channels, rateHz: demod.design.outputRateHz,
       process(samples, firstIndex, sampleCount) {
@@ -107,10 +109,12 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     const maxCycles = Math.ceil(blockSamples / demod.cycleSamples) + 1;
     const out: TdmOutput = { values: new Float64Array(maxCycles * demod.channelCount) };
     const channels: SignalChannel[] = [];
-    detectors.forEach((d) => leds.forEach((l) => {
-      const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
-      channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
-    }));
+    for (const d of detectors) {
+      for (const l of leds) {
+        const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
+        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
+      }
+    }
     return {
       stream: 'signals', source: 'detector', channels, rateHz: rateHz / demod.cycleSamples,
       process(samples, firstIndex, sampleCount) {

@@ -3,10 +3,12 @@
 // SerialPortStream code path; tcp:// uses a socket.
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
 import { TransportError } from './errors.ts';
+
+/** serialport's binding contract (@serialport/bindings-interface), as SerialPortStream takes it. */
+export type BindingInterface = ConstructorParameters<typeof SerialPortStream>[0]['binding'];
 import { parseDeviceUrl } from './url.ts';
 
 export interface Transport {
