@@ -4,7 +4,7 @@
 // device's unsolicited stream out as an RxJS Subject.
 import { Subject } from 'rxjs';
 import {
-  EnvelopeDecoderStream, type DecodeCounters, type Envelope, type EnvelopeInit, frameEnvelope,
+  type DecodeCounters, decodeEnvelope, type Envelope, type EnvelopeInit, FrameDecoder, frameEnvelope,
 } from '../../protocol/index.ts';
 import type { Transport } from '../transport/open.ts';
 import { DeviceError, LinkError } from './errors.ts';
@@ -21,6 +21,10 @@ export interface LinkOptions {
   retries?: number;
   /** Host clock in microseconds (injectable for tests). */
   nowUs?: () => number;
+  /** Sees every received chunk before it is decoded (the raw log's tap). */
+  onRx?: (chunk: Uint8Array) => void;
+  /** Sees every decoded message, replies included, in arrival order, before dispatch. */
+  onMessage?: (message: Envelope) => void;
 }
 
 export interface HeartbeatSample {
@@ -57,7 +61,8 @@ export class Link {
   readonly counters: LinkCounters = { sent: 0, timeouts: 0, retries: 0, lateReplies: 0 };
   readonly closed: Promise<void>;
 
-  private readonly decoder = new EnvelopeDecoderStream();
+  private readonly decoder: FrameDecoder;
+  private readonly decodeCounters: DecodeCounters;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -72,8 +77,24 @@ export class Link {
     this.timeoutMs = options.requestTimeoutMs ?? 1000;
     this.retries = options.retries ?? 2;
     this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
-    this.decoder.on('data', (message: Envelope) => this.dispatch(message));
-    transport.stream.pipe(this.decoder);
+    const onMessage = options.onMessage;
+    this.decoder = new FrameDecoder((payload) => {
+      let message: Envelope;
+      try {
+        message = decodeEnvelope(payload);
+      } catch {
+        this.decodeCounters.decodeErrors++;
+        return;
+      }
+      onMessage?.(message);
+      this.dispatch(message);
+    });
+    this.decodeCounters = Object.assign(this.decoder.counters, { decodeErrors: 0 });
+    const onRx = options.onRx;
+    transport.stream.on('data', (chunk: Buffer) => {
+      onRx?.(chunk);
+      this.decoder.push(chunk);
+    });
     this.closed = new Promise((resolve) => {
       const done = (): void => {
         if (this.isClosed) return;
@@ -96,7 +117,7 @@ export class Link {
 
   /** Frames rejected and bytes received, by reason (from the frame decoder). */
   get frameCounters(): DecodeCounters {
-    return this.decoder.counters;
+    return this.decodeCounters;
   }
 
   get isOpen(): boolean {
@@ -108,7 +129,7 @@ export class Link {
    * rejects with DeviceError; no reply rejects with LinkError E_TIMEOUT after
    * the retries allowed for that command.
    */
-  async request(command: Command, options: { timeoutMs?: number; retries?: number } = {}): Promise<Envelope> {
+  async request(command: Command, options: { timeoutMs?: number; retries?: number; beforeSend?: (requestId: number) => void } = {}): Promise<Envelope> {
     const body = bodyOf(command);
     if (this.isClosed) throw new LinkError('E_LINK_CLOSED', `cannot send ${body}: the link is closed`, 'reconnect to the device');
     const requestId = this.allocateId();
@@ -117,6 +138,7 @@ export class Link {
     const frame = frameEnvelope({ ...command, requestId });
     const reply = new Promise<Envelope>((resolve, reject) => this.pending.set(requestId, { resolve, reject }));
     reply.catch(() => undefined);
+    options.beforeSend?.(requestId);
     try {
       for (let attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) this.counters.retries++;

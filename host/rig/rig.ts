@@ -5,48 +5,18 @@
 import { Subject, type Observable } from 'rxjs';
 import {
   assertCompatibleVersion, type AcquisitionConfigInit, type CalibrationTable, type CalibrationTableInit, type DeviceInfo,
-  type DigitalEvent, type Envelope, type LedEvent, PROTOCOL_VERSION, type SelfTestReport, SampleSource, samplesView,
-  type SampleArray, type Status,
+  type Envelope, PROTOCOL_VERSION, type SelfTestReport, type Status,
 } from '../../protocol/index.ts';
 import { LinkError } from '../link/errors.ts';
 import { Link, type HeartbeatSample } from '../link/link.ts';
 import { openTransport as defaultOpenTransport, type Transport } from '../transport/open.ts';
+import {
+  AcquisitionAssembler, type AcquisitionItem, type GapReason, type Intent, type TimedDigitalEvent, type TimedLedEvent,
+} from './assembler.ts';
 import { RigError } from './errors.ts';
+import type { JournalEntry } from './journal.ts';
 
-export type Source = 'detector' | 'aux';
-
-/** A block of raw samples placed on the session timeline. */
-export interface RigBlock {
-  kind: 'block';
-  source: Source;
-  /** Index of the first sample on the session timeline (continuous across reconnects), in this source's rate. */
-  sessionIndex: number;
-  /** The device's own first_sample_index (restarts at 0 on each Start). */
-  deviceIndex: number;
-  sampleCount: number;
-  channelIds: number[];
-  /** Interleaved raw ADC codes (sampleCount x channelIds.length). */
-  samples: SampleArray;
-  configId: number;
-  segment: number;
-}
-
-export type GapReason = 'missing-blocks' | 'reconnect' | 'device-reset';
-
-/** Samples that never arrived: recorded, never zero-filled, never closed up. */
-export interface RigGap {
-  kind: 'gap';
-  source: Source;
-  /** First missing index on the session timeline, in this source's rate. */
-  sessionIndex: number;
-  count: number;
-  reason: GapReason;
-  /** True when the length was estimated from the host clock (the device restarted its counter). */
-  estimated: boolean;
-  segment: number;
-}
-
-export type AcquisitionItem = RigBlock | RigGap;
+export type { AcquisitionItem, GapReason, RigBlock, RigGap, Source, TimedDigitalEvent, TimedLedEvent } from './assembler.ts';
 
 export interface LinkHealth {
   connected: boolean;
@@ -74,49 +44,45 @@ export interface RigOptions {
   reconnectGiveUpMs?: number;
   openTransport?: (url: string) => Promise<Transport>;
   hostName?: string;
+  /**
+   * Receives every journal entry synchronously, from the moment the port opens
+   * (journal$ only reaches subscribers that exist at the time). The raw log.
+   */
+  onJournal?: (entry: JournalEntry) => void;
 }
 
-interface SourceCursor {
-  /** Next expected device index in the current segment. */
-  nextDeviceIndex: number;
-  /** Session index of device index 0 in the current segment. */
-  offset: number;
-  /** Next expected session index. */
-  nextSessionIndex: number;
-  started: boolean;
-}
+/** Host wall clock, microseconds since the Unix epoch. */
+const nowUs = (): number => Date.now() * 1000;
 
 export class Rig {
   /** Blocks and gaps, in order, one emission per block. */
   readonly acquisition$: Observable<AcquisitionItem>;
-  readonly digitalEvents$: Observable<DigitalEvent & { sessionIndex: number }>;
-  readonly ledEvents$: Observable<LedEvent & { sessionIndex: number }>;
+  readonly digitalEvents$: Observable<TimedDigitalEvent>;
+  readonly ledEvents$: Observable<TimedLedEvent>;
   readonly status$: Observable<Status>;
   readonly logs$: Observable<{ level: number; message: string; deviceTimeUs: number }>;
   readonly health$: Observable<LinkHealth>;
   readonly heartbeats$: Observable<HeartbeatSample & { sessionIndex: number }>;
+  /** Everything needed to replay this session offline; the raw log subscribes first. */
+  readonly journal$: Observable<JournalEntry>;
 
   private readonly acquisitionSubject = new Subject<AcquisitionItem>();
-  private readonly digitalSubject = new Subject<DigitalEvent & { sessionIndex: number }>();
-  private readonly ledSubject = new Subject<LedEvent & { sessionIndex: number }>();
+  private readonly digitalSubject = new Subject<TimedDigitalEvent>();
+  private readonly ledSubject = new Subject<TimedLedEvent>();
   private readonly statusSubject = new Subject<Status>();
   private readonly logSubject = new Subject<{ level: number; message: string; deviceTimeUs: number }>();
   private readonly healthSubject = new Subject<LinkHealth>();
   private readonly heartbeatSubject = new Subject<HeartbeatSample & { sessionIndex: number }>();
+  private readonly journalSubject = new Subject<JournalEntry>();
+  private readonly assembler: AcquisitionAssembler;
 
   private link!: Link;
   private deviceInfo!: DeviceInfo;
   private config: AcquisitionConfigInit | undefined;
   private configId = 0;
   private wantRunning = false;
-  private segment = 0;
   private reconnecting: Promise<void> | undefined;
   private closing = false;
-  private auxDivider = 1;
-  private readonly cursors: Record<Source, SourceCursor> = {
-    detector: { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0, started: false },
-    aux: { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0, started: false },
-  };
   private lastDetectorArrivalUs = 0;
   private droppedBySegment = 0;
   private droppedEarlierSegments = 0;
@@ -134,6 +100,17 @@ export class Rig {
     this.logs$ = this.logSubject.asObservable();
     this.health$ = this.healthSubject.asObservable();
     this.heartbeats$ = this.heartbeatSubject.asObservable();
+    this.journal$ = this.journalSubject.asObservable();
+    const onJournal = options.onJournal;
+    if (onJournal) this.journalSubject.subscribe(onJournal);
+    this.assembler = new AcquisitionAssembler({
+      item: (item) => {
+        if (item.kind === 'block' && item.source === 'detector') this.lastDetectorArrivalUs = nowUs();
+        this.acquisitionSubject.next(item);
+      },
+      digital: (e) => this.digitalSubject.next(e),
+      led: (e) => this.ledSubject.next(e),
+    });
   }
 
   /** Opens the device at `url`, handshakes, and checks the protocol version. */
@@ -167,31 +144,26 @@ export class Rig {
   }
 
   async configure(config: AcquisitionConfigInit): Promise<number> {
-    const reply = await this.link.request({ configure: { config } });
+    const reply = await this.link.request({ configure: { config } }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'configure', config }) });
     this.config = config;
     this.configId = reply.ack?.configId ?? 0;
-    const auxRate = config.aux?.rateHz ?? 0;
-    this.auxDivider = auxRate > 0 && config.sampleRateHz ? Math.round(config.sampleRateHz / auxRate) : 1;
     return this.configId;
   }
 
   async start(): Promise<void> {
     if (!this.config) throw new RigError('E_NOT_CONFIGURED', 'start before configure', 'call configure(config) first');
-    for (const c of Object.values(this.cursors)) Object.assign(c, { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0, started: false });
-    this.segment = 0;
     this.droppedBySegment = 0;
     this.droppedEarlierSegments = 0;
-    await this.link.request({ start: {} });
+    this.lastDetectorArrivalUs = nowUs();
+    await this.link.request({ start: {} }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'start' }) });
     this.wantRunning = true;
-    this.cursors.detector.started = true;
-    this.cursors.aux.started = true;
     this.startHeartbeat();
   }
 
   async stop(): Promise<void> {
     this.wantRunning = false;
     if (this.reconnecting) await this.reconnecting.catch(() => undefined);
-    if (this.link.isOpen) await this.link.request({ stop: {} });
+    if (this.link.isOpen) await this.link.request({ stop: {} }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'stop' }) });
   }
 
   async setLed(channel: number, drive: { currentMa: number } | { powerUw: number }): Promise<number> {
@@ -220,7 +192,7 @@ export class Rig {
     await this.handshake();
   }
 
-  /** Sends a raw command (for tools and tests); replies as the link gives them. */
+  /** Sends a raw command (for tools and tests) and returns the reply. */
   async command(command: Parameters<Link['request']>[0]): Promise<Envelope> {
     return this.link.request(command);
   }
@@ -229,34 +201,37 @@ export class Rig {
     this.closing = true;
     this.wantRunning = false;
     if (this.link?.isOpen) {
-      await this.link.request({ stop: {} }, { timeoutMs: 500, retries: 0 }).catch(() => undefined);
+      await this.link.request({ stop: {} }, { timeoutMs: 500, retries: 0, beforeSend: (requestId) => this.recordIntent({ requestId, command: 'stop' }) }).catch(() => undefined);
       await this.link.close();
     }
-    this.acquisitionSubject.complete();
-    this.digitalSubject.complete();
-    this.ledSubject.complete();
-    this.statusSubject.complete();
-    this.logSubject.complete();
-    this.healthSubject.complete();
-    this.heartbeatSubject.complete();
+    for (const s of [this.acquisitionSubject, this.digitalSubject, this.ledSubject, this.statusSubject, this.logSubject, this.healthSubject, this.heartbeatSubject, this.journalSubject] as Subject<unknown>[]) s.complete();
   }
 
   // ------------------------------------------------------------- internals
 
+  private recordIntent(intent: Intent): void {
+    this.journalSubject.next({ type: 'intent', hostTimeUs: nowUs(), intent });
+    this.assembler.intent(intent);
+  }
+
   private async open(): Promise<void> {
     const open = this.options.openTransport ?? defaultOpenTransport;
     const transport = await open(this.url);
-    this.link = new Link(transport, {
+    this.journalSubject.next({ type: 'link', hostTimeUs: nowUs(), state: 'open' });
+    const link = new Link(transport, {
       ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
       ...(this.options.retries !== undefined ? { retries: this.options.retries } : {}),
+      onRx: (bytes) => this.journalSubject.next({ type: 'rx', hostTimeUs: nowUs(), bytes }),
+      onMessage: (m) => this.assembler.message(m),
     });
-    this.link.stream$.subscribe((m) => this.onMessage(m));
-    this.link.heartbeats$.subscribe((h) => this.onHeartbeat(h));
-    void this.link.closed.then(() => this.onLinkClosed());
+    this.link = link;
+    link.stream$.subscribe((m) => this.onMessage(m));
+    link.heartbeats$.subscribe((h) => this.onHeartbeat(h));
+    void link.closed.then(() => this.onLinkClosed(link));
     try {
       await this.handshake();
     } catch (error) {
-      await this.link.close().catch(() => undefined);
+      await link.close().catch(() => undefined);
       throw error;
     }
     this.health.connected = true;
@@ -267,6 +242,7 @@ export class Rig {
     if (!reply.deviceInfo) throw new RigError('E_HANDSHAKE', `device answered Hello with ${reply.body}`, 'is this a fiberrig device? check the URL');
     assertCompatibleVersion(reply.deviceInfo.protocol);
     this.deviceInfo = reply.deviceInfo;
+    this.journalSubject.next({ type: 'device-info', hostTimeUs: nowUs(), info: reply.deviceInfo });
   }
 
   private startHeartbeat(): void {
@@ -275,69 +251,33 @@ export class Rig {
   }
 
   private onMessage(message: Envelope): void {
-    switch (message.body) {
-      case 'sampleBlock': {
-        const b = message.sampleBlock!;
-        if (b.configId !== this.configId) return; // a block from an older configuration
-        const source: Source = b.source === SampleSource.SAMPLE_SOURCE_AUX ? 'aux' : 'detector';
-        this.acceptBlock(source, b.firstSampleIndex, b.sampleCount, b.channelIds, samplesView(b.format, b.samples, b.channelIds.length, b.sampleCount), b.configId);
-        return;
-      }
-      case 'digitalEvent': {
-        const e = message.digitalEvent!;
-        this.digitalSubject.next({ ...e, sessionIndex: e.sampleIndex + this.cursors.detector.offset });
-        return;
-      }
-      case 'ledEvent': {
-        const e = message.ledEvent!;
-        this.ledSubject.next({ ...e, sessionIndex: e.sampleIndex + this.cursors.detector.offset });
-        return;
-      }
-      case 'status': {
-        const s = message.status!;
-        if (s.running && s.configId === this.configId) this.droppedBySegment = s.samplesDropped;
-        this.statusSubject.next(s);
-        this.refreshHealth();
-        this.healthSubject.next(structuredClone(this.health));
-        return;
-      }
-      case 'log': {
-        const l = message.log!;
-        this.logSubject.next({ level: l.level, message: l.message, deviceTimeUs: l.deviceTimeUs });
-        return;
-      }
-      default:
+    if (message.body === 'status') {
+      const s = message.status!;
+      if (s.running && s.configId === this.configId) this.droppedBySegment = s.samplesDropped;
+      this.statusSubject.next(s);
+      this.refreshHealth();
+      this.healthSubject.next(structuredClone(this.health));
+    } else if (message.body === 'log') {
+      const l = message.log!;
+      this.logSubject.next({ level: l.level, message: l.message, deviceTimeUs: l.deviceTimeUs });
     }
-  }
-
-  private acceptBlock(source: Source, deviceIndex: number, sampleCount: number, channelIds: number[], samples: SampleArray, configId: number): void {
-    const cursor = this.cursors[source];
-    if (!cursor.started) return;
-    if (source === 'detector') this.lastDetectorArrivalUs = Date.now() * 1000;
-    if (deviceIndex < cursor.nextDeviceIndex) return; // a duplicate or an overlap: already delivered
-    if (deviceIndex > cursor.nextDeviceIndex) {
-      const count = deviceIndex - cursor.nextDeviceIndex;
-      this.acquisitionSubject.next({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, segment: this.segment });
-      if (source === 'detector') this.health.hostDetectedMissingSamples += count;
-    }
-    const sessionIndex = deviceIndex + cursor.offset;
-    cursor.nextDeviceIndex = deviceIndex + sampleCount;
-    cursor.nextSessionIndex = sessionIndex + sampleCount;
-    this.acquisitionSubject.next({ kind: 'block', source, sessionIndex, deviceIndex, sampleCount, channelIds, samples, configId, segment: this.segment });
   }
 
   private onHeartbeat(h: HeartbeatSample): void {
     this.health.lastHeartbeatRoundTripMs = (h.hostReceiveUs - h.hostSendUs) / 1000;
-    this.heartbeatSubject.next({ ...h, sessionIndex: h.deviceSampleIndex + this.cursors.detector.offset });
+    this.journalSubject.next({ type: 'heartbeat', hostTimeUs: h.hostReceiveUs, sample: h });
+    this.heartbeatSubject.next({ ...h, sessionIndex: this.assembler.sessionIndexOf(h.deviceSampleIndex) });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).
       this.reconnecting = this.resume('device-reset').finally(() => { this.reconnecting = undefined; });
     }
   }
 
-  private onLinkClosed(): void {
+  private onLinkClosed(link: Link): void {
+    if (link !== this.link) return;
     this.health.connected = false;
-    this.accumulateLinkCounters();
+    this.accumulateLinkCounters(link);
+    this.journalSubject.next({ type: 'link', hostTimeUs: nowUs(), state: 'closed' });
     if (this.closing) return;
     if (this.wantRunning && this.options.reconnect !== false && !this.reconnecting) {
       this.reconnecting = this.reconnectLoop().finally(() => { this.reconnecting = undefined; });
@@ -369,45 +309,38 @@ export class Rig {
 
   /** Re-applies the configuration and restarts; the missing span becomes an estimated gap. */
   private async resume(reason: GapReason): Promise<void> {
-    if (!this.config) return;
+    const config = this.config;
+    if (!config) return;
     try {
       if (reason === 'device-reset') await this.handshake();
-      await this.link.request({ stop: {} }).catch(() => undefined);
-      const reply = await this.link.request({ configure: { config: this.config } });
+      await this.link.request({ stop: {} }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'stop' }) }).catch(() => undefined);
+      const reply = await this.link.request({ configure: { config } }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'configure', config }) });
       this.configId = reply.ack?.configId ?? 0;
-      await this.link.request({ start: {} });
+      this.droppedEarlierSegments += this.droppedBySegment;
+      this.droppedBySegment = 0;
+      await this.link.request({ start: {} }, {
+        beforeSend: (requestId) => {
+          const rateHz = config.sampleRateHz ?? 0;
+          const elapsedUs = Math.max(0, nowUs() - this.lastDetectorArrivalUs);
+          const missingDetectorSamples = Math.max(0, Math.round((elapsedUs / 1e6) * rateHz));
+          this.recordIntent({ requestId, command: 'start', resume: { reason, missingDetectorSamples } });
+        },
+      });
     } catch (error) {
       if (error instanceof LinkError) return; // the link went away again; the reconnect loop takes over
       throw error;
     }
-    const rateHz = this.config.sampleRateHz ?? 0;
-    const elapsedUs = Math.max(0, Date.now() * 1000 - this.lastDetectorArrivalUs);
-    const missingDetector = Math.max(0, Math.round((elapsedUs / 1e6) * rateHz));
-    this.segment++;
-    this.droppedEarlierSegments += this.droppedBySegment;
-    this.droppedBySegment = 0;
-    for (const source of ['detector', 'aux'] as const) {
-      const cursor = this.cursors[source];
-      const missing = source === 'detector' ? missingDetector : Math.ceil(missingDetector / this.auxDivider);
-      if (missing > 0) {
-        this.acquisitionSubject.next({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count: missing, reason, estimated: true, segment: this.segment });
-        if (source === 'detector') this.health.hostDetectedMissingSamples += missing;
-      }
-      cursor.offset = cursor.nextSessionIndex + missing;
-      cursor.nextSessionIndex = cursor.offset;
-      cursor.nextDeviceIndex = 0;
-    }
     this.startHeartbeat();
   }
 
-  private accumulateLinkCounters(): void {
-    const c = this.link.frameCounters;
+  private accumulateLinkCounters(link: Link): void {
+    const c = link.frameCounters;
     this.frameTotalsBefore.crc += c.rejected.crc;
     this.frameTotalsBefore.oversize += c.rejected.oversize;
     this.frameTotalsBefore.cobs += c.rejected.cobs;
     this.frameTotalsBefore.decode += c.decodeErrors;
     this.frameTotalsBefore.bytesIn += c.bytesIn;
-    this.frameTotalsBefore.timeouts += this.link.counters.timeouts;
+    this.frameTotalsBefore.timeouts += link.counters.timeouts;
   }
 
   private refreshHealth(): void {
@@ -421,6 +354,7 @@ export class Rig {
     };
     this.health.bytesIn = t.bytesIn + (live?.bytesIn ?? 0);
     this.health.timeouts = t.timeouts + (this.link?.isOpen ? this.link.counters.timeouts : 0);
+    this.health.hostDetectedMissingSamples = this.assembler.missingDetectorSamples;
     this.health.deviceReportedDroppedSamples = this.droppedEarlierSegments + this.droppedBySegment;
   }
 }

@@ -1,0 +1,203 @@
+// Places the device's stream on one session timeline. Pure bookkeeping, no
+// I/O and no clocks: the live Rig and the offline replay of a raw log feed it
+// the same inputs in the same order and get identical output.
+//
+// Within a segment (one Start) the device's sample counter is the clock. A new
+// segment (after a reconnect or a device reset) restarts the device counter at
+// 0; the host decides where it lands on the session timeline (an estimated
+// gap) and that decision is an input here, so replay reproduces it exactly.
+import {
+  type AcquisitionConfigInit, type DigitalEvent, type Envelope, type LedEvent, SampleSource, samplesView, type SampleArray,
+} from '../../protocol/index.ts';
+
+export type Source = 'detector' | 'aux';
+
+/** A block of raw samples placed on the session timeline. */
+export interface RigBlock {
+  kind: 'block';
+  source: Source;
+  /** Index of the first sample on the session timeline (continuous across reconnects), in this source's rate. */
+  sessionIndex: number;
+  /** The device's own first_sample_index (restarts at 0 on each Start). */
+  deviceIndex: number;
+  sampleCount: number;
+  channelIds: number[];
+  /** Interleaved raw ADC codes (sampleCount x channelIds.length). */
+  samples: SampleArray;
+  configId: number;
+  segment: number;
+}
+
+export type GapReason = 'missing-blocks' | 'reconnect' | 'device-reset';
+
+/** Samples that never arrived: recorded, never zero-filled, never closed up. */
+export interface RigGap {
+  kind: 'gap';
+  source: Source;
+  /** First missing index on the session timeline, in this source's rate. */
+  sessionIndex: number;
+  count: number;
+  reason: GapReason;
+  /** True when the length was estimated from the host clock (the device restarted its counter). */
+  estimated: boolean;
+  segment: number;
+}
+
+export type AcquisitionItem = RigBlock | RigGap;
+
+export type TimedDigitalEvent = DigitalEvent & { sessionIndex: number };
+export type TimedLedEvent = LedEvent & { sessionIndex: number };
+
+/**
+ * What the host meant by a command, recorded before the command is sent. The
+ * device's reply (matched by request id) decides whether it took effect.
+ */
+export type Intent =
+  | { requestId: number; command: 'configure'; config: AcquisitionConfigInit }
+  | { requestId: number; command: 'start'; resume?: { reason: GapReason; missingDetectorSamples: number } }
+  | { requestId: number; command: 'stop' };
+
+export interface AssemblerSinks {
+  item(item: AcquisitionItem): void;
+  digital?(event: TimedDigitalEvent): void;
+  led?(event: TimedLedEvent): void;
+}
+
+interface Cursor {
+  nextDeviceIndex: number;
+  offset: number;
+  nextSessionIndex: number;
+}
+
+export class AcquisitionAssembler {
+  private configId = 0;
+  private auxDivider = 1;
+  private running = false;
+  private segment = 0;
+  private readonly cursors: Record<Source, Cursor> = {
+    detector: { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0 },
+    aux: { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0 },
+  };
+  /** Detector samples found missing from index discontinuities and estimated segment gaps. */
+  missingDetectorSamples = 0;
+
+  constructor(private readonly sinks: AssemblerSinks) {}
+
+  get currentSegment(): number {
+    return this.segment;
+  }
+
+  /** Session index where the next detector sample would land. */
+  get nextDetectorSessionIndex(): number {
+    return this.cursors.detector.nextSessionIndex;
+  }
+
+  /** Session index of a device detector index in the current segment. */
+  sessionIndexOf(deviceIndex: number): number {
+    return deviceIndex + this.cursors.detector.offset;
+  }
+
+  private readonly intents = new Map<number, Intent>();
+
+  /** Records what a command about to be sent means; applied when the device acks it. */
+  intent(intent: Intent): void {
+    this.intents.set(intent.requestId, intent);
+  }
+
+  /** A Configure was accepted: blocks carrying other config ids are ignored. */
+  private configured(configId: number, sampleRateHz: number, auxRateHz: number): void {
+    this.configId = configId;
+    this.auxDivider = auxRateHz > 0 && sampleRateHz > 0 ? Math.round(sampleRateHz / auxRateHz) : 1;
+  }
+
+  /** A new acquisition starts at session index 0. */
+  private started(): void {
+    this.running = true;
+    this.segment = 0;
+    this.missingDetectorSamples = 0;
+    for (const c of Object.values(this.cursors)) Object.assign(c, { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0 });
+  }
+
+  private stopped(): void {
+    this.running = false;
+  }
+
+  /**
+   * The device was restarted (after a reconnect or reset); `missingDetectorSamples`
+   * is the host's estimate of the samples that were never taken or never arrived.
+   */
+  private resumed(reason: GapReason, missingDetectorSamples: number): void {
+    this.segment++;
+    this.running = true;
+    for (const source of ['detector', 'aux'] as const) {
+      const cursor = this.cursors[source];
+      const missing = source === 'detector' ? missingDetectorSamples : Math.ceil(missingDetectorSamples / this.auxDivider);
+      if (missing > 0) {
+        this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count: missing, reason, estimated: true, segment: this.segment });
+        if (source === 'detector') this.missingDetectorSamples += missing;
+      }
+      cursor.offset = cursor.nextSessionIndex + missing;
+      cursor.nextSessionIndex = cursor.offset;
+      cursor.nextDeviceIndex = 0;
+    }
+  }
+
+  /** Every message from the device, replies included, in arrival order. */
+  message(message: Envelope): void {
+    if (message.requestId !== 0) {
+      this.reply(message);
+      return;
+    }
+    if (!this.running) return;
+    switch (message.body) {
+      case 'sampleBlock': {
+        const b = message.sampleBlock!;
+        if (b.configId !== this.configId) return; // from an older configuration
+        const source: Source = b.source === SampleSource.SAMPLE_SOURCE_AUX ? 'aux' : 'detector';
+        this.block(source, b.firstSampleIndex, b.sampleCount, b.channelIds, samplesView(b.format, b.samples, b.channelIds.length, b.sampleCount), b.configId);
+        return;
+      }
+      case 'digitalEvent': {
+        const e = message.digitalEvent!;
+        if (e.configId && e.configId !== this.configId) return;
+        this.sinks.digital?.({ ...e, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
+        return;
+      }
+      case 'ledEvent': {
+        const e = message.ledEvent!;
+        this.sinks.led?.({ ...e, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
+        return;
+      }
+      default:
+    }
+  }
+
+  private reply(message: Envelope): void {
+    const intent = this.intents.get(message.requestId);
+    if (!intent) return;
+    this.intents.delete(message.requestId);
+    if (message.body !== 'ack') return; // refused: nothing changed on the device
+    if (intent.command === 'configure') {
+      this.configured(message.ack!.configId, intent.config.sampleRateHz ?? 0, intent.config.aux?.rateHz ?? 0);
+    } else if (intent.command === 'start') {
+      if (intent.resume) this.resumed(intent.resume.reason, intent.resume.missingDetectorSamples);
+      else this.started();
+    } else {
+      this.stopped();
+    }
+  }
+
+  private block(source: Source, deviceIndex: number, sampleCount: number, channelIds: number[], samples: SampleArray, configId: number): void {
+    const cursor = this.cursors[source];
+    if (deviceIndex < cursor.nextDeviceIndex) return; // a duplicate or an overlap: already delivered
+    if (deviceIndex > cursor.nextDeviceIndex) {
+      const count = deviceIndex - cursor.nextDeviceIndex;
+      this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, segment: this.segment });
+      if (source === 'detector') this.missingDetectorSamples += count;
+    }
+    const sessionIndex = deviceIndex + cursor.offset;
+    cursor.nextDeviceIndex = deviceIndex + sampleCount;
+    cursor.nextSessionIndex = sessionIndex + sampleCount;
+    this.sinks.item({ kind: 'block', source, sessionIndex, deviceIndex, sampleCount, channelIds, samples, configId, segment: this.segment });
+  }
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { type EnvelopeInit, frameEnvelope, packSamples, SampleFormat, SampleSource } from '../../../protocol/index.ts';
+import { AcquisitionAssembler, type AcquisitionItem } from '../../../host/rig/assembler.ts';
+import { type JournalEntry, JournalReplayer } from '../../../host/rig/journal.ts';
+
+const config = { sampleRateHz: 1000, aux: { inputIds: [0], rateHz: 100 } };
+
+function block(first: number, count: number, configId = 7, source = SampleSource.SAMPLE_SOURCE_DETECTOR): EnvelopeInit {
+  const values = Array.from({ length: count }, (_, i) => (first + i) % 60000);
+  return { sampleBlock: { configId, source, firstSampleIndex: first, sampleCount: count, channelIds: [0], format: SampleFormat.SAMPLE_FORMAT_UINT16_LE, samples: packSamples(SampleFormat.SAMPLE_FORMAT_UINT16_LE, values) } };
+}
+
+function harness(): { a: AcquisitionAssembler; items: AcquisitionItem[]; feed: (e: EnvelopeInit) => void } {
+  const items: AcquisitionItem[] = [];
+  const a = new AcquisitionAssembler({ item: (i) => items.push(i) });
+  const feed = (e: EnvelopeInit): void => a.message({ requestId: 0, ...e } as never);
+  a.intent({ requestId: 1, command: 'configure', config });
+  a.message({ requestId: 1, body: 'ack', ack: { configId: 7, sampleIndex: 0 } } as never);
+  a.intent({ requestId: 2, command: 'start' });
+  a.message({ requestId: 2, body: 'ack', ack: { configId: 7, sampleIndex: 0 } } as never);
+  return { a, items, feed };
+}
+
+const decoded = (e: EnvelopeInit) => {
+  const s = e.sampleBlock!;
+  return { requestId: 0, body: 'sampleBlock', sampleBlock: { ...s, samples: s.samples } } as never;
+};
+
+describe('host/rig: session timeline', () => {
+  it('records a gap for missing blocks (exact count) and drops duplicates, never shifting later samples', () => {
+    const { a, items } = harness();
+    for (const e of [block(0, 10), block(10, 10), block(10, 10), block(35, 5)]) a.message(decoded(e));
+    assert.deepEqual(items.map((i) => [i.kind, i.sessionIndex, i.kind === 'gap' ? i.count : i.sampleCount]), [
+      ['block', 0, 10], ['block', 10, 10], ['gap', 20, 15], ['block', 35, 5],
+    ]);
+    assert.equal(a.missingDetectorSamples, 15);
+  });
+
+  it('ignores blocks of another configuration and before Start is acked', () => {
+    const items: AcquisitionItem[] = [];
+    const a = new AcquisitionAssembler({ item: (i) => items.push(i) });
+    a.message(decoded(block(0, 10)));
+    assert.equal(items.length, 0);
+    const { a: b, items: bi } = harness();
+    b.message(decoded(block(0, 10, 6)));
+    assert.equal(bi.length, 0);
+  });
+
+  it('places a resumed segment after an estimated gap, on both detector and aux timelines', () => {
+    const { a, items } = harness();
+    a.message(decoded(block(0, 100)));
+    a.message(decoded(block(0, 10, 7, SampleSource.SAMPLE_SOURCE_AUX)));
+    a.intent({ requestId: 3, command: 'configure', config });
+    a.message({ requestId: 3, body: 'ack', ack: { configId: 8 } } as never);
+    a.intent({ requestId: 4, command: 'start', resume: { reason: 'reconnect', missingDetectorSamples: 250 } });
+    a.message({ requestId: 4, body: 'ack', ack: {} } as never);
+    a.message(decoded(block(0, 100, 8)));
+    a.message(decoded(block(0, 10, 8, SampleSource.SAMPLE_SOURCE_AUX)));
+    const summary = items.map((i) => [i.kind, i.source, i.sessionIndex, i.kind === 'gap' ? i.count : i.deviceIndex]);
+    assert.deepEqual(summary, [
+      ['block', 'detector', 0, 0], ['block', 'aux', 0, 0],
+      ['gap', 'detector', 100, 250], ['gap', 'aux', 10, 25],
+      ['block', 'detector', 350, 0], ['block', 'aux', 35, 0],
+    ]);
+  });
+
+  it('a refused command changes nothing', () => {
+    const { a, items } = harness();
+    a.intent({ requestId: 9, command: 'stop' });
+    a.message({ requestId: 9, body: 'error', error: { code: 3 } } as never);
+    a.message(decoded(block(0, 10)));
+    assert.equal(items.length, 1);
+  });
+
+  it('journal replay gives the same items however the received bytes were chunked', () => {
+    const stream = Buffer.concat([
+      frameEnvelope({ requestId: 1, ack: { configId: 7 } }),
+      frameEnvelope({ requestId: 2, ack: {} }),
+      frameEnvelope(block(0, 10)), frameEnvelope(block(10, 10)), frameEnvelope(block(40, 10)),
+    ]);
+    const run = (cuts: number[]): unknown[] => {
+      const r = new JournalReplayer();
+      const out: unknown[] = [];
+      const entries: JournalEntry[] = [
+        { type: 'link', hostTimeUs: 0, state: 'open' },
+        { type: 'intent', hostTimeUs: 0, intent: { requestId: 1, command: 'configure', config } },
+        { type: 'intent', hostTimeUs: 0, intent: { requestId: 2, command: 'start' } },
+      ];
+      let at = 0;
+      for (let i = 0; at < stream.length; i++) {
+        const n = cuts[i % cuts.length]!;
+        entries.push({ type: 'rx', hostTimeUs: 0, bytes: stream.subarray(at, at + n) });
+        at += n;
+      }
+      for (const e of entries) for (const o of r.push(e)) out.push(o.kind === 'item' && o.item.kind === 'block' ? { ...o.item, samples: [...o.item.samples] } : o);
+      return out;
+    };
+    const whole = run([stream.length]);
+    assert.equal(whole.length, 4); // 2 blocks, a gap of 20, 1 block
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 8 }), (cuts) => {
+      assert.deepEqual(run(cuts), whole);
+    }));
+  });
+});
