@@ -52,4 +52,6 @@ export interface World {
   renderAux(request: AuxRenderRequest): void;
   /** Edges on digital inputs with t0S <= tS < t1S, in time order. */
   digitalEdges(t0S: number, t1S: number): WorldDigitalEdge[];
+  /** Optional: board/LED temperature at world time tS, °C (e.g. for Status.temperature_c). */
+  temperatureC?(tS: number): number;
 }

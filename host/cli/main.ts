@@ -3,7 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { FiberrigError } from '../../protocol/index.ts';
 import { listSerialPorts } from '../transport/ports.ts';
+import './devices.ts';
 import { acquireCommand } from './commands/acquire.ts';
+import { simCommand } from './commands/sim.ts';
 import { loopbackCommand } from './commands/loopback.ts';
 
 export interface CliIo {
@@ -48,9 +50,17 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return 0;
     })());
   program
+    .command('sim')
+    .description('serve a simulated device on a pty or a TCP port for outside programs')
+    .argument('[device]', 'sim://SCENARIO?seed=…&speed=…&faults=…', 'sim://sleep')
+    .option('--pty <path>', 'create a pty at PATH (needs socat)')
+    .option('--tcp <host:port>', 'listen on HOST:PORT')
+    .action((device: string, opts: { pty?: string; tcp?: string }) => run(() => simCommand(io, { ...opts, device }))());
+  program
     .command('start')
-    .description('the main job on the built-in simulator (npm start)')
-    .action(() => run(() => loopbackCommand(io, { json: false }))());
+    .description('the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute), 3-wavelength lock-in')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action((opts: { json?: boolean }) => run(() => acquireCommand(io, { device: 'sim://sleep?seed=1&speed=10', duration: '10m', ...(opts.json ? { json: true } : {}) }))());
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

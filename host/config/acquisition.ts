@@ -107,15 +107,19 @@ export function toWireConfig(c: AcquisitionFile): AcquisitionConfigInit {
   };
 }
 
-/** The default: three wavelengths (405 isosbestic, 470 green, 560 red) by lock-in on two detectors, EEG/EMG at 1 kS/s. */
+/**
+ * The default: three wavelengths (405 isosbestic, 470 green, 560 red) by lock-in on two detectors, EEG/EMG at 1 kS/s.
+ * Carriers 648/1150/1749 Hz: >= 40 Hz apart, clear of each other's harmonics and intermodulation products, and
+ * >= 48 Hz from every harmonic of 100/120 Hz lamp flicker (the device's carrier rules are in firmware-sim/device/validate.ts).
+ */
 export const DEFAULT_LOCKIN_CONFIG: AcquisitionFile = parseAcquisitionConfig({
   mode: 'lock-in',
   sampleRateHz: 10000,
   detectors: [0, 1],
   leds: [
-    { channel: 0, currentMa: 20, carrierHz: 211 },
-    { channel: 1, currentMa: 20, carrierHz: 331 },
-    { channel: 2, currentMa: 20, carrierHz: 531 },
+    { channel: 0, currentMa: 20, carrierHz: 648 },
+    { channel: 1, currentMa: 20, carrierHz: 1150 },
+    { channel: 2, currentMa: 20, carrierHz: 1749 },
   ],
   blockSamples: 250,
   aux: { inputs: [0, 1], rateHz: 1000 },

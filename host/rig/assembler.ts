@@ -160,12 +160,13 @@ export class AcquisitionAssembler {
       case 'digitalEvent': {
         const e = message.digitalEvent!;
         if (e.configId && e.configId !== this.configId) return;
-        this.sinks.digital?.({ ...e, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
+        // decoded messages keep proto3 defaults on the prototype: copy fields explicitly, never spread
+        this.sinks.digital?.({ line: e.line, edge: e.edge, sampleIndex: e.sampleIndex, subsampleTicks: e.subsampleTicks, configId: e.configId, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
         return;
       }
       case 'ledEvent': {
         const e = message.ledEvent!;
-        this.sinks.led?.({ ...e, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
+        this.sinks.led?.({ channel: e.channel, currentMa: e.currentMa, powerUw: e.powerUw, sampleIndex: e.sampleIndex, configId: e.configId, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
         return;
       }
       default:

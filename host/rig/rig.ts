@@ -266,7 +266,7 @@ export class Rig {
   private onHeartbeat(h: HeartbeatSample): void {
     this.health.lastHeartbeatRoundTripMs = (h.hostReceiveUs - h.hostSendUs) / 1000;
     this.journalSubject.next({ type: 'heartbeat', hostTimeUs: h.hostReceiveUs, sample: h });
-    this.heartbeatSubject.next({ ...h, sessionIndex: this.assembler.sessionIndexOf(h.deviceSampleIndex) });
+    this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex: this.assembler.sessionIndexOf(h.deviceSampleIndex) });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).
       this.reconnecting = this.resume('device-reset').finally(() => { this.reconnecting = undefined; });

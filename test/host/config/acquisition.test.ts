@@ -10,7 +10,7 @@ describe('host/config: acquisition config files', () => {
   it('maps the default 3-wavelength lock-in to the wire config', () => {
     const wire = toWireConfig(DEFAULT_LOCKIN_CONFIG);
     assert.equal(wire.mode, ModulationMode.MODULATION_MODE_LOCK_IN);
-    assert.deepEqual(wire.leds?.map((l) => l.carrierHz), [211, 331, 531]);
+    assert.deepEqual(wire.leds?.map((l) => l.carrierHz), [648, 1150, 1749]);
     assert.deepEqual(wire.detectorIds, [0, 1]);
     assert.deepEqual(wire.aux, { inputIds: [0, 1], rateHz: 1000 });
   });

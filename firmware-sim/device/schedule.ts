@@ -1,0 +1,227 @@
+// THE modulation schedule: each configured LED's instantaneous current as a
+// pure function of the configuration and the detector sample index n (the
+// device's clock). The simulated firmware drives its LEDs with it; the host
+// and the tests may regenerate references from it.
+//
+//   CONTINUOUS     i_k(n) = peak_k
+//   TIME_DIVISION  one slot of slot_samples per LED in configuration order, plus
+//                  an optional dark slot at the end of the cycle;
+//                  i_k(n) = peak_k when k*slot <= (n mod cycle) < k*slot + on_samples, else 0
+//   LOCK_IN        i_k(n) = peak_k * (1 + sin(2*pi*u_k(n))) / 2,  u_k(n) = frac(f_k * n / fs)
+//
+// Exact lock-in phase for any n < 2^53: a carrier is a float32 on the wire, so
+// as a double it is an exact dyadic rational f = F / 2^e. With D = fs * 2^e and
+// g = gcd(F, D), u(n) = ((F/g * n) mod P) / P where P = D/g is the carrier's
+// exact period in samples. The residue r = (F/g * n) mod P is computed with
+// BigInt at a block start and then advanced by r += F/g mod P (wrapping at P),
+// which is exact in doubles whenever P < 2^52. The phase is then the double
+// r / P - the same double however the stream is split into blocks, so the
+// block form below is bit-identical to the point form (both round through
+// Float32Array in the block form). When P <= 2^17 the waveform over one period
+// is tabulated once (a table entry is computed from the same r / P).
+import { ModulationMode } from '../../protocol/index.ts';
+
+export interface ScheduleLed {
+  channel: number;
+  /** CONTINUOUS level, TDM pulse or LOCK_IN peak, mA. */
+  peakMa: number;
+  /** LOCK_IN carrier, Hz (ignored in other modes). */
+  carrierHz: number;
+}
+
+export interface ScheduleConfig {
+  mode: number;
+  sampleRateHz: number;
+  /** Configured LEDs, in configuration order. */
+  leds: readonly ScheduleLed[];
+  /** TIME_DIVISION only. */
+  timeDivision?: { slotSamples: number; onSamples: number; darkSlot: boolean } | null;
+}
+
+/** Longest period (samples) whose waveform is tabulated. */
+export const MAX_TABLE_PERIOD = 1 << 17;
+const EXACT_RESIDUE_LIMIT = 2 ** 52;
+
+interface CarrierRatio {
+  /** F / g: phase advance per sample, in units of 1/P cycles. */
+  step: bigint;
+  /** P: exact period in samples. */
+  period: bigint;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+function carrierRatio(carrierHz: number, sampleRateHz: number): CarrierRatio {
+  let e = 0;
+  let scaled = Math.abs(carrierHz);
+  while (!Number.isInteger(scaled)) {
+    scaled *= 2; // exact: only the exponent changes
+    e++;
+  }
+  let fsScaled = sampleRateHz;
+  while (!Number.isInteger(fsScaled)) {
+    fsScaled *= 2;
+    scaled *= 2;
+  }
+  const F = BigInt(scaled);
+  const D = BigInt(fsScaled) * (1n << BigInt(e));
+  const g = gcd(F, D) || 1n;
+  return { step: F / g, period: D / g };
+}
+
+/** Exact frac(carrierHz * n / sampleRateHz), in [0, 1), for an integer 0 <= n < 2^53. */
+export function lockInPhaseCycles(carrierHz: number, sampleRateHz: number, n: number): number {
+  const { step, period } = carrierRatio(carrierHz, sampleRateHz);
+  return Number((step * BigInt(n)) % period) / Number(period);
+}
+
+/** Exact period of a carrier in samples (may be huge for carriers like 211.3 Hz). */
+export function carrierPeriodSamples(carrierHz: number, sampleRateHz: number): bigint {
+  return carrierRatio(carrierHz, sampleRateHz).period;
+}
+
+function lockInWave(u: number): number {
+  return (1 + Math.sin(2 * Math.PI * u)) / 2;
+}
+
+function tdmOn(config: ScheduleConfig, k: number, n: number): boolean {
+  const td = config.timeDivision!;
+  const slots = config.leds.length + (td.darkSlot ? 1 : 0);
+  const cycle = slots * td.slotSamples;
+  const pos = n % cycle;
+  const start = k * td.slotSamples;
+  return pos >= start && pos < start + td.onSamples;
+}
+
+/** Current (mA) of configured LED `k` (configuration order) at sample `n`, with peak `peakMa` (default: the configured one). */
+export function ledCurrentAt(config: ScheduleConfig, k: number, n: number, peakMa = config.leds[k]!.peakMa): number {
+  switch (config.mode) {
+    case ModulationMode.MODULATION_MODE_CONTINUOUS:
+      return peakMa;
+    case ModulationMode.MODULATION_MODE_TIME_DIVISION:
+      return tdmOn(config, k, n) ? peakMa : 0;
+    case ModulationMode.MODULATION_MODE_LOCK_IN:
+      return peakMa * lockInWave(lockInPhaseCycles(config.leds[k]!.carrierHz, config.sampleRateHz, n));
+    default:
+      return 0;
+  }
+}
+
+/** Every configured LED's current (mA) at sample `n`, in configuration order. */
+export function ledCurrentsAt(config: ScheduleConfig, n: number, out: Float64Array = new Float64Array(config.leds.length)): Float64Array {
+  for (let k = 0; k < config.leds.length; k++) out[k] = ledCurrentAt(config, k, n);
+  return out;
+}
+
+interface LockInTrack {
+  /** The residue recursion is exact (period < 2^52). */
+  exact: boolean;
+  step: number;
+  period: number;
+  stepBig: bigint;
+  periodBig: bigint;
+  /** One period of the waveform, when period <= MAX_TABLE_PERIOD. */
+  table: Float64Array | null;
+  /** Approximate phase step for the (absurd) case period >= 2^52. */
+  approxStep: number;
+}
+
+/**
+ * The schedule compiled for block generation: `fill` writes the currents of
+ * samples [first, first + count) into preallocated arrays without allocating.
+ */
+export class ModulationSchedule {
+  readonly config: ScheduleConfig;
+  private readonly tracks: LockInTrack[] = [];
+  private readonly cycle: number;
+
+  constructor(config: ScheduleConfig) {
+    this.config = config;
+    const td = config.timeDivision;
+    this.cycle = td ? (config.leds.length + (td.darkSlot ? 1 : 0)) * td.slotSamples : 0;
+    if (config.mode === ModulationMode.MODULATION_MODE_LOCK_IN) {
+      for (const led of config.leds) {
+        const { step, period } = carrierRatio(led.carrierHz, config.sampleRateHz);
+        const exact = period < BigInt(EXACT_RESIDUE_LIMIT);
+        const p = Number(period);
+        const s = exact ? Number(step % period) : 0;
+        let table: Float64Array | null = null;
+        if (exact && p <= MAX_TABLE_PERIOD) {
+          table = new Float64Array(p);
+          let r = 0;
+          for (let j = 0; j < p; j++) {
+            table[j] = lockInWave(r / p);
+            r += s;
+            if (r >= p) r -= p;
+          }
+        }
+        this.tracks.push({ exact, step: s, period: p, stepBig: step, periodBig: period, table, approxStep: led.carrierHz / config.sampleRateHz });
+      }
+    }
+  }
+
+  /**
+   * Writes LED k's current for samples first..first+count-1 into
+   * out[k][offset..offset+count). `peakMa[k]` overrides the configured peak
+   * (the drive level in force, e.g. after SetLed or 0 when dark).
+   */
+  fill(first: number, count: number, out: readonly Float32Array[], peakMa?: ArrayLike<number>, offset = 0): void {
+    const { config } = this;
+    const nLeds = config.leds.length;
+    for (let k = 0; k < nLeds; k++) {
+      const dst = out[k]!;
+      const peak = peakMa ? peakMa[k]! : config.leds[k]!.peakMa;
+      const end = offset + count;
+      if (peak === 0 || config.mode === ModulationMode.MODULATION_MODE_CONTINUOUS) {
+        dst.fill(peak, offset, end);
+        continue;
+      }
+      if (config.mode === ModulationMode.MODULATION_MODE_TIME_DIVISION) {
+        const td = config.timeDivision!;
+        const start = k * td.slotSamples;
+        const stop = start + td.onSamples;
+        let pos = first % this.cycle;
+        for (let i = offset; i < end; i++) {
+          dst[i] = pos >= start && pos < stop ? peak : 0;
+          if (++pos === this.cycle) pos = 0;
+        }
+        continue;
+      }
+      if (config.mode === ModulationMode.MODULATION_MODE_LOCK_IN) {
+        const t = this.tracks[k]!;
+        if (t.table) {
+          const table = t.table;
+          const p = t.period;
+          let idx = first % p;
+          for (let i = offset; i < end; i++) {
+            dst[i] = peak * table[idx]!;
+            if (++idx === p) idx = 0;
+          }
+        } else if (t.exact) {
+          const p = t.period;
+          let r = Number((t.stepBig * BigInt(first)) % t.periodBig);
+          for (let i = offset; i < end; i++) {
+            dst[i] = peak * lockInWave(r / p);
+            r += t.step;
+            if (r >= p) r -= p;
+          }
+        } else {
+          const u0 = lockInPhaseCycles(config.leds[k]!.carrierHz, config.sampleRateHz, first);
+          for (let i = offset; i < end; i++) {
+            const u = u0 + (i - offset) * t.approxStep;
+            dst[i] = peak * lockInWave(u - Math.floor(u));
+          }
+        }
+        continue;
+      }
+      dst.fill(0, offset, end);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// The simulator on a pseudo-terminal: anything that opens serial ports (the
+// host, a Python script, a terminal) opens PATH and finds a fiberrig device.
+// socat makes a linked pty pair: PATH is one end, the simulator opens the
+// other with serialport's real binding. Modem lines do not exist on a pty:
+// set({dtr}) and get() fail there, and nothing here depends on them. Host
+// opens and closes are invisible on a pty, so the device is always attached;
+// when nobody reads PATH the pty buffer fills and the device's link stalls.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { SerialPort } from 'serialport';
+import { SimError } from '../device/errors.ts';
+import { DeviceStreamBridge } from './bridge.ts';
+import { servedDevice, type SimServeOptions, type SimServer } from './serve.ts';
+
+export interface SimPtyOptions extends SimServeOptions {
+  /** socat executable. Default "socat". */
+  socatPath?: string;
+  /** How long to wait for socat to make the pair, ms. Default 5000. */
+  startTimeoutMs?: number;
+}
+
+export interface SimPtyServer extends SimServer {
+  /** The path clients open (a symlink to the pty, removed on close). */
+  readonly path: string;
+  /** The pty the simulator holds. */
+  readonly devicePath: string;
+  /** Resolves when socat exits (after close(), or if it dies). */
+  readonly exited: Promise<void>;
+}
+
+function startSocat(socat: string, path: string, timeoutMs: number): Promise<{ child: ChildProcess; devicePath: string; exited: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${path}`, 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    const ptys: string[] = [];
+    let log = '';
+    let settled = false;
+    const fail = (error: SimError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGTERM');
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new SimError('E_SIM_PTY', `socat did not create ${path} within ${timeoutMs} ms`, `socat said: ${log.trim().slice(-200) || 'nothing'}`)), timeoutMs);
+    child.once('error', (error) => fail(new SimError('E_SIM_PTY', `cannot run ${socat}: ${error.message}`, 'install socat (apt-get install socat) or pass socatPath', { cause: error })));
+    child.once('exit', (code) => fail(new SimError('E_SIM_PTY', `socat exited (code ${code}) before the pty pair was ready`, `socat said: ${log.trim().slice(-200) || 'nothing'}`)));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      if (settled) return; // keep draining so socat never blocks on a full pipe
+      log += text;
+      for (const m of text.matchAll(/PTY is (\S+)/g)) ptys.push(m[1]!);
+      if (ptys.length >= 2 && /starting data transfer loop/.test(log)) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ child, devicePath: ptys[1]!, exited });
+      }
+    });
+  });
+}
+
+function openPort(path: string): Promise<SerialPort> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, hupcl: false });
+    port.open((error) => {
+      if (error) reject(new SimError('E_SIM_PTY', `cannot open the simulator's pty ${path}: ${error.message}`, 'check that socat made the pair', { cause: error }));
+      else resolve(port);
+    });
+  });
+}
+
+/** Serves a simulated device on a pty linked at `path` (e.g. /tmp/fiberrig-sim). */
+export async function serveSimOnPty(path: string, options: SimPtyOptions = {}): Promise<SimPtyServer> {
+  const { socatPath, startTimeoutMs, ...serveOptions } = options;
+  const { device, pacer } = servedDevice(serveOptions);
+  const { child, devicePath, exited } = await startSocat(socatPath ?? 'socat', path, startTimeoutMs ?? 5000);
+  const killOnExit = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
+  let port: SerialPort;
+  try {
+    port = await openPort(devicePath);
+  } catch (error) {
+    process.off('exit', killOnExit);
+    child.kill('SIGTERM');
+    await exited;
+    throw error;
+  }
+  port.on('error', () => undefined);
+  const bridge = new DeviceStreamBridge(device, pacer);
+  bridge.attach(port);
+  pacer.start();
+  exited.then(() => bridge.detach());
+
+  let closed: Promise<void> | null = null;
+  return {
+    device,
+    pacer,
+    path,
+    devicePath,
+    exited,
+    close(): Promise<void> {
+      closed ??= (async () => {
+        pacer.stop();
+        bridge.detach();
+        if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+        child.kill('SIGTERM');
+        await exited;
+        process.off('exit', killOnExit);
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Shared by the pty and TCP servers: the device and pacer behind a server.
+import { createSimDevice, type CreateSimDeviceOptions } from '../device/create.ts';
+import type { SimDevice } from '../device/device.ts';
+import { Pacer } from './pacer.ts';
+import { parseSimUrl, type Speed } from './sim-url.ts';
+
+export interface SimServeOptions extends CreateSimDeviceOptions {
+  /** Simulated seconds per wall-clock second, or "max" (as fast as the client reads while acquiring). Default 1. */
+  speed?: Speed;
+  /** Serve this device instead of creating one. */
+  device?: SimDevice;
+}
+
+export interface SimServer {
+  readonly device: SimDevice;
+  readonly pacer: Pacer;
+  /** Stops serving: closes the client, stops the clock, releases every handle and child process. */
+  close(): Promise<void>;
+}
+
+export function servedDevice(options: SimServeOptions): { device: SimDevice; pacer: Pacer } {
+  const { speed, device: given, ...rest } = options;
+  const device = given ?? createSimDevice(rest);
+  const pacer = new Pacer(device, { speed: speed ?? 1 });
+  return { device, pacer };
+}
+
+/**
+ * Serve options from a sim:// URL, for command lines such as
+ * `fiberrig sim --pty /tmp/fiberrig sim://sleep?speed=10&faults=...`.
+ * (persist is meaningless for a server: its device always persists.)
+ */
+export function simServeOptionsFromUrl(url: string): SimServeOptions {
+  const u = parseSimUrl(url);
+  return {
+    scenario: u.scenario,
+    seed: u.seed,
+    speed: u.speed,
+    driftPpm: u.driftPpm,
+    faults: u.faults,
+    ...(u.linkBytesPerSecond ? { linkBytesPerSecond: u.linkBytesPerSecond } : {}),
+    ...(u.loopbackLine !== undefined ? { loopbackWire: { toLine: u.loopbackLine } } : {}),
+  };
+}

@@ -1,0 +1,81 @@
+// sim:// URLs: one string names a simulated device and how it runs.
+//
+//   sim://SCENARIO[?seed=N][&speed=X|max][&drift_ppm=P][&faults=LIST]
+//                 [&link_bps=B][&loopback=LINE][&persist=1]
+//
+//   seed       world and fault seed, integer >= 0 (default 1)
+//   speed      simulated seconds per wall-clock second (default 1); "max" runs
+//              as fast as the reader consumes while acquiring
+//   drift_ppm  device crystal error, ppm
+//   faults     fault list, see parseFaults (e.g. corrupt:rate=1e-5,disconnect@5:for=2)
+//   link_bps   link throughput, bytes/s (default 1e6)
+//   loopback   wire the sync output to digital input LINE
+//   persist    keep the device (running, configured) when the port closes, so
+//              a reopen finds it as a host finds real hardware after a reconnect
+import { SimError } from '../device/errors.ts';
+import { type FaultSpec, parseFaults } from '../device/faults.ts';
+
+export type Speed = number | 'max';
+
+export interface SimUrl {
+  url: string;
+  scenario: string;
+  seed: number;
+  speed: Speed;
+  driftPpm: number;
+  faults: FaultSpec[];
+  linkBytesPerSecond: number | undefined;
+  loopbackLine: number | undefined;
+  persist: boolean;
+}
+
+const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist']);
+const HINT = 'write sim://SCENARIO?seed=1&speed=10, e.g. sim://linear or sim://sleep?speed=max';
+
+export function parseSpeed(text: string): Speed {
+  if (text === 'max') return 'max';
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw new SimError('E_SIM_URL', `speed "${text}" is not a positive number or "max"`, 'use speed=1 (real time), speed=10, or speed=max');
+  return v;
+}
+
+export function parseSimUrl(url: string): SimUrl {
+  const m = /^sim:\/\/([^/?#]*)\/?(?:\?([^#]*))?$/i.exec(url.trim());
+  if (!m) throw new SimError('E_SIM_URL', `"${url}" is not a sim:// URL`, HINT);
+  const scenario = decodeURIComponent(m[1] ?? '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(scenario)) throw new SimError('E_SIM_URL', `"${url}" names no valid scenario`, HINT);
+  const params = new URLSearchParams(m[2] ?? '');
+  for (const key of params.keys()) {
+    if (!KEYS.has(key)) throw new SimError('E_SIM_URL', `unknown option "${key}" in ${url}`, `sim:// options: ${[...KEYS].join(', ')}`);
+  }
+  const int = (key: string, fallback: number): number => {
+    const text = params.get(key);
+    if (text === null) return fallback;
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isInteger(v) || v < 0) throw new SimError('E_SIM_URL', `${key} "${text}" is not an integer >= 0`, HINT);
+    return v;
+  };
+  const number = (key: string): number | undefined => {
+    const text = params.get(key);
+    if (text === null) return undefined;
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v)) throw new SimError('E_SIM_URL', `${key} "${text}" is not a number`, HINT);
+    return v;
+  };
+  const linkBytesPerSecond = number('link_bps');
+  if (linkBytesPerSecond !== undefined && !(linkBytesPerSecond > 0)) throw new SimError('E_SIM_URL', `link_bps ${linkBytesPerSecond} must be > 0`, 'e.g. link_bps=11520 for a 115200-baud UART');
+  const persistText = params.get('persist');
+  if (persistText !== null && persistText !== '0' && persistText !== '1') throw new SimError('E_SIM_URL', `persist "${persistText}" is not 0 or 1`, HINT);
+  const loopbackText = params.get('loopback');
+  return {
+    url,
+    scenario,
+    seed: int('seed', 1),
+    speed: parseSpeed(params.get('speed') ?? '1'),
+    driftPpm: number('drift_ppm') ?? 0,
+    faults: parseFaults(params.get('faults') ?? ''),
+    linkBytesPerSecond,
+    loopbackLine: loopbackText === null ? undefined : int('loopback', 0),
+    persist: persistText === '1',
+  };
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SerialPortStream } from '@serialport/stream';
+import { ErrorCode } from '../../../protocol/index.ts';
+import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
+import { SimError } from '../../../firmware-sim/device/errors.ts';
+import { LinearWorld } from '../../../firmware-sim/device/linear-world.ts';
+import { createSimBinding, forgetSimPort, getSimPort, onSimPortOpen, SimBinding, type SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
+import { parseSimUrl } from '../../../firmware-sim/transport/sim-url.ts';
+import { CONTINUOUS, LOCK_IN } from '../device/helpers.ts';
+import { StreamClient } from './client.ts';
+
+function open(path: string, binding = SimBinding): Promise<SerialPortStream> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPortStream({ binding, path, baudRate: 115200, autoOpen: false });
+    port.open((error) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+function close(port: SerialPortStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!port.isOpen) resolve();
+    else port.close(() => resolve());
+  });
+}
+
+describe('firmware-sim transport: sim:// serialport binding', () => {
+  const ports: SerialPortStream[] = [];
+  const paths: string[] = [];
+  let child: ChildProcess | null = null;
+
+  afterEach(async () => {
+    for (const p of ports.splice(0)) await close(p);
+    for (const path of paths.splice(0)) forgetSimPort(path);
+    registerWorldFactory(null);
+  });
+
+  after(() => {
+    child?.kill('SIGKILL');
+  });
+
+  it('opens sim://, handshakes, configures, starts, streams contiguous blocks, stops and closes', async () => {
+    const path = 'sim://linear?seed=1&speed=max';
+    paths.push(path);
+    const opened: SimPortHandle[] = [];
+    const off = onSimPortOpen((h) => opened.push(h));
+    const port = await open(path);
+    ports.push(port);
+    off();
+    const c = new StreamClient(port);
+    assert.equal((await c.hello()).body, 'deviceInfo');
+    assert.equal((await c.request({ configure: { config: LOCK_IN } })).body, 'ack');
+    assert.equal((await c.request({ start: {} })).ack?.sampleIndex, 0);
+    await c.waitFor(() => c.detectorBlocks().length >= 200, 20_000, '200 blocks'); // > 5 s of device time
+    const stop = await c.request({ stop: {} });
+    await c.waitFor(() => c.continuousDetectorSamples() === stop.ack!.sampleIndex, 10_000, 'every block before the Stop index');
+    const handle = getSimPort(path)!;
+    assert.equal(opened[0], handle);
+    assert.equal(handle.device.truth.faults.length, 0);
+    assert.equal(c.decoder.counters.rejected.crc + c.decoder.counters.rejected.cobs, 0);
+    await close(port);
+    assert.equal(handle.port, null);
+    assert.equal(handle.pacer.started, false, 'the pacer stops with the port');
+  });
+
+  it('leaves nothing that keeps the process alive after close (a child process exits by itself)', async function () {
+    this.timeout(30_000);
+    const fixture = fileURLToPath(new URL('./fixtures/binding-exit.ts', import.meta.url));
+    child = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d; });
+    child.stderr!.on('data', (d: Buffer) => { err += d; });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(-1), 25_000);
+      child!.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0, `child did not exit cleanly (code ${code}): ${err.slice(-500)}`);
+    assert.ok(Number(out.trim()) >= 2000, out);
+    child = null;
+  });
+
+  it('rejects bad sim:// URLs with typed errors', async () => {
+    for (const [url, code] of [
+      ['sim://', 'E_SIM_URL'], ['sim://linear?speed=fast', 'E_SIM_URL'], ['sim://linear?seed=-1', 'E_SIM_URL'], ['sim://linear?colour=blue', 'E_SIM_URL'],
+      ['sim://linear?faults=melt', 'E_SIM_FAULT'], ['serial:///dev/ttyACM0', 'E_SIM_URL'], ['sim://sleep?seed=1', 'E_SIM_SCENARIO'],
+    ] as const) {
+      await assert.rejects(open(url), (e: unknown) => e instanceof SimError && e.code === code && e.hint.length > 0, url);
+    }
+  });
+
+  it('parses every sim:// option', () => {
+    const u = parseSimUrl('sim://sleep/?seed=42&speed=2.5&drift_ppm=-20&faults=reset@3&link_bps=11520&loopback=0&persist=1');
+    assert.deepEqual({ ...u, url: undefined }, {
+      url: undefined, scenario: 'sleep', seed: 42, speed: 2.5, driftPpm: -20, faults: [{ type: 'reset', atS: 3 }], linkBytesPerSecond: 11520, loopbackLine: 0, persist: true,
+    });
+    assert.equal(parseSimUrl('sim://linear').speed, 1);
+    assert.equal(parseSimUrl('sim://linear?speed=max').speed, 'max');
+  });
+
+  it('uses the registered (or injected) world factory for other scenarios', async () => {
+    const seen: Array<[string, number]> = [];
+    registerWorldFactory((scenario, seed, board) => {
+      seen.push([scenario, seed]);
+      return new LinearWorld(board, seed);
+    });
+    const path = 'sim://sleep?seed=9&speed=max';
+    paths.push(path);
+    const port = await open(path);
+    ports.push(port);
+    assert.deepEqual(seen, [['sleep', 9]]);
+    const own = createSimBinding({ worldFactory: (s, seed, board) => { seen.push([`own:${s}`, seed]); return new LinearWorld(board, seed); } });
+    const path2 = 'sim://nrem?seed=2';
+    paths.push(path2);
+    ports.push(await open(path2, own));
+    assert.deepEqual(seen.at(-1), ['own:nrem', 2]);
+  });
+
+  it('refuses a second open of the same path, and a reopen powers up a fresh device unless persist=1', async () => {
+    const path = 'sim://linear?seed=5&speed=10';
+    paths.push(path);
+    const a = await open(path);
+    ports.push(a);
+    await assert.rejects(open(path), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_LOCKED');
+    const first = getSimPort(path)!.device;
+    await close(a);
+    ports.push(await open(path));
+    assert.notEqual(getSimPort(path)!.device, first);
+
+    const persistent = 'sim://linear?seed=5&speed=10&persist=1';
+    paths.push(persistent);
+    const p = await open(persistent);
+    const c = new StreamClient(p);
+    await c.hello();
+    await c.request({ configure: { config: CONTINUOUS } });
+    await c.request({ start: {} });
+    const dev = getSimPort(persistent)!.device;
+    await close(p);
+    const again = await open(persistent);
+    ports.push(again);
+    assert.equal(getSimPort(persistent)!.device, dev);
+    assert.equal(dev.running, true, 'the device kept its run across the reopen');
+  });
+
+  it('a disconnect fault unplugs the port; the path reopens to the same running device after the outage', async function () {
+    this.timeout(30_000);
+    const path = 'sim://linear?seed=1&speed=20&faults=disconnect@1:for=2';
+    paths.push(path);
+    const port = await open(path);
+    const c = new StreamClient(port);
+    const closed = new Promise<Error | null>((resolve) => port.once('close', (e: Error | null) => resolve(e)));
+    await c.hello();
+    await c.request({ configure: { config: CONTINUOUS } });
+    await c.request({ start: {} });
+    const why = await closed;
+    assert.ok(why && (why as { disconnected?: boolean }).disconnected, 'the stream closes as disconnected');
+    const handle = getSimPort(path)!;
+    assert.equal(handle.device.running, true);
+    await assert.rejects(open(path), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_UNPLUGGED');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (!handle.device.disconnected) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
+    const again = await open(path);
+    ports.push(again);
+    assert.equal(getSimPort(path), handle);
+    assert.equal(handle.opens, 2);
+    const c2 = new StreamClient(again);
+    const hb = await c2.request({ heartbeat: {} });
+    assert.equal(hb.heartbeatAck?.running, true);
+    assert.ok(hb.heartbeatAck!.sampleIndex > 2500, String(hb.heartbeatAck!.sampleIndex)); // it kept sampling through the 1 s..3 s outage
+    await c2.waitFor(() => c2.detectorBlocks().length > 0, 10_000, 'blocks after the reconnect');
+    const [record] = handle.device.truth.faultsOf('disconnect');
+    assert.ok(record);
+    const stop = await c2.request({ stop: {} });
+    assert.ok(stop.ack!.sampleIndex > 0);
+    assert.equal((await c2.request({ configure: { config: { ...CONTINUOUS, sampleRateHz: 0 } } })).error?.code, ErrorCode.ERROR_CODE_INVALID_CONFIG);
+  });
+});
