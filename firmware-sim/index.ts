@@ -2,15 +2,18 @@
 // transports (transport/: a serialport binding for sim://, a pty, TCP), and
 // the seam to the simulated world (world/world.ts).
 export * from './device/board.ts';
+export * from './device/bounds.ts';
 export * from './device/calibration.ts';
 export * from './device/create.ts';
 export * from './device/device.ts';
 export * from './device/errors.ts';
 export * from './device/faults.ts';
+export * from './device/hardware-faults.ts';
 export * from './device/issue.ts';
 export * from './device/linear-world.ts';
 export * from './device/link.ts';
 export * from './device/nv.ts';
+export * from './device/power-meter.ts';
 export * from './device/schedule.ts';
 export * from './device/validate.ts';
 export * from './transport/binding.ts';

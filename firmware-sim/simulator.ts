@@ -13,3 +13,4 @@ export { serveSimOnPty } from './transport/pty.ts';
 export { serveSimOnTcp } from './transport/tcp.ts';
 export { simServeOptionsFromUrl } from './transport/serve.ts';
 export { getSimPort, onSimPortOpen, forgetSimPort } from './transport/binding.ts';
+export { SimPowerMeter, simPowerMeterOf, type SimPowerMeterOptions } from './device/power-meter.ts';

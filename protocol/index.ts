@@ -8,3 +8,4 @@ export * from './src/messages.ts';
 export * from './src/samples.ts';
 export * from './src/streams.ts';
 export * from './src/version.ts';
+export * from './src/calibration.ts';

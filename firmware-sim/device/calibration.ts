@@ -8,7 +8,7 @@
 //   finite and >= 0, at most the channel's pulsed limit (LIMIT_EXCEEDED);
 // - powers finite, >= 0, non-decreasing, and the last above the first (a flat
 //   table cannot convert a power into a current).
-import { ErrorCode, type CalibrationTableInit } from '../../protocol/index.ts';
+import { CalibrationCurves, ErrorCode, type CalibrationTableInit } from '../../protocol/index.ts';
 import type { BoardDefinition } from './board.ts';
 import { type Issue, issue, num } from './issue.ts';
 
@@ -57,77 +57,9 @@ export function validateCalibrationTable(table: CalibrationTableInit | null | un
   return null;
 }
 
-interface Curve {
-  currentMa: Float64Array;
-  powerUw: Float64Array;
-}
-
-/** Conversions through a validated calibration table. */
-export class CalibrationMap {
-  private readonly curves = new Map<number, Curve>();
-
-  constructor(table: CalibrationTableInit | null | undefined) {
-    for (const led of table?.leds ?? []) {
-      const points = led.points ?? [];
-      this.curves.set(led.channel ?? 0, {
-        currentMa: Float64Array.from(points, (p) => p.currentMa ?? 0),
-        powerUw: Float64Array.from(points, (p) => p.powerUw ?? 0),
-      });
-    }
-  }
-
+/** Conversions through a validated calibration table (the shared rule in protocol/src/calibration.ts). */
+export class CalibrationMap extends CalibrationCurves {
   get channels(): ReadonlySet<number> {
-    return new Set(this.curves.keys());
-  }
-
-  has(channel: number): boolean {
-    return this.curves.has(channel);
-  }
-
-  /** Calibrated power range of a channel, or undefined when it has no calibration. */
-  rangeUw(channel: number): { minUw: number; maxUw: number } | undefined {
-    const c = this.curves.get(channel);
-    if (!c) return undefined;
-    return { minUw: c.powerUw[0]!, maxUw: c.powerUw[c.powerUw.length - 1]! };
-  }
-
-  /**
-   * Current that gives `powerUw`, or undefined when the channel is not
-   * calibrated or the power lies outside the table. On a flat stretch the
-   * lowest current is used.
-   */
-  currentForPower(channel: number, powerUw: number): number | undefined {
-    const c = this.curves.get(channel);
-    if (!c || !Number.isFinite(powerUw)) return undefined;
-    const n = c.powerUw.length;
-    if (powerUw < c.powerUw[0]! || powerUw > c.powerUw[n - 1]!) return undefined;
-    for (let i = 0; i < n - 1; i++) {
-      const p0 = c.powerUw[i]!;
-      const p1 = c.powerUw[i + 1]!;
-      if (powerUw === p0) return c.currentMa[i]!;
-      if (powerUw > p0 && powerUw <= p1) {
-        const i0 = c.currentMa[i]!;
-        const i1 = c.currentMa[i + 1]!;
-        return i0 + ((powerUw - p0) / (p1 - p0)) * (i1 - i0);
-      }
-    }
-    return c.currentMa[n - 1];
-  }
-
-  /** Power at `currentMa`, 0 when the channel is not calibrated or the current is outside the table. */
-  powerForCurrent(channel: number, currentMa: number): number {
-    const c = this.curves.get(channel);
-    if (!c || !(currentMa > 0)) return 0;
-    const n = c.currentMa.length;
-    if (currentMa < c.currentMa[0]! || currentMa > c.currentMa[n - 1]!) return 0;
-    for (let i = 0; i < n - 1; i++) {
-      const i0 = c.currentMa[i]!;
-      const i1 = c.currentMa[i + 1]!;
-      if (currentMa >= i0 && currentMa <= i1) {
-        const p0 = c.powerUw[i]!;
-        return p0 + ((currentMa - i0) / (i1 - i0)) * (c.powerUw[i + 1]! - p0);
-      }
-    }
-    return 0;
+    return new Set(this.channelIds());
   }
 }

@@ -58,6 +58,7 @@ import {
 } from '../../protocol/index.ts';
 import type { DetectorRenderRequest, AuxRenderRequest, World } from '../world/world.ts';
 import { type BoardDefinition, checkBoard, codeRange, DEFAULT_BOARD, deviceInfoOf } from './board.ts';
+import { beyondFirmwareBounds } from './bounds.ts';
 import { CalibrationMap, validateCalibrationTable } from './calibration.ts';
 import { SimError } from './errors.ts';
 import {
@@ -482,6 +483,8 @@ export class SimDevice {
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(payload);
+      // beyond the C firmware's static bounds: it cannot decode it either
+      if (beyondFirmwareBounds(envelope)) throw new RangeError('beyond the firmware bounds');
     } catch {
       this.decodeErrors++;
       this.sendError(0, issue(ErrorCode.ERROR_CODE_FRAME_ERROR, '', 'frame CRC ok but not a fiberrig.v1 Envelope'));
@@ -730,7 +733,9 @@ export class SimDevice {
     const body = e.body ?? BODY_KEYS.find((k) => (envelope as Record<string, unknown>)[k] != null);
     const id = envelope.requestId ?? 0;
     if (!body || !COMMANDS.has(body)) {
-      this.sendError(id, issue(ErrorCode.ERROR_CODE_UNKNOWN_COMMAND, body ?? '', body ? `${body} is not a command` : 'envelope has no body this device knows'));
+      // the field names the body as the .proto does (sample_block), like every other Error.field
+      const name = body ? body.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`) : '';
+      this.sendError(id, issue(ErrorCode.ERROR_CODE_UNKNOWN_COMMAND, name, body ? `${name} is not a command` : 'envelope has no body this device knows'));
       return;
     }
     if (!this.handshaken && !HOST_BODIES_BEFORE_HELLO.has(body)) {

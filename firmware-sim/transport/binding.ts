@@ -165,6 +165,7 @@ export class SimPortBinding implements BindingPortInterface {
       const copy = Uint8Array.from(buffer);
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.isOpen) throw new CanceledError('write canceled');
+      this.handle.pacer.catchUp();
       this.device.receive(copy);
     } finally {
       this.writing = false;
@@ -240,6 +241,8 @@ export function createSimBinding(defaults: SimBindingOptions = {}): SimBindingIn
           ...(defaults.worldFactory ? { worldFactory: defaults.worldFactory } : {}),
           ...(parsed.linkBytesPerSecond ? { linkBytesPerSecond: parsed.linkBytesPerSecond } : {}),
           ...(parsed.loopbackLine !== undefined ? { loopbackWire: { toLine: parsed.loopbackLine } } : {}),
+          ...(parsed.ledAging ? { ledAging: parsed.ledAging } : {}),
+          ...(parsed.hardwareFaults ? { hardwareFaults: parsed.hardwareFaults } : {}),
         });
         const pacer = new Pacer(device, { speed: parsed.speed });
         const created: SimPortHandle = { path: options.path, options: parsed, device, pacer, port: null, opens: 0 };

@@ -87,6 +87,16 @@ export class Pacer {
     this.immediate = null;
   }
 
+  /**
+   * Brings a device paced by the wall clock (speed N; speed=max while idle or
+   * unplugged) up to the present before it handles input, so a command is
+   * processed (and a heartbeat stamped) at the time it arrives, as firmware
+   * does, not at the last timer tick (up to tickMs earlier).
+   */
+  catchUp(): void {
+    if (this.timer) this.tick();
+  }
+
   /** The consumer wants data: at speed=max, generate some now. */
   demand(): void {
     if (this.speed !== 'max' || !this.timer || this.immediate) return;
@@ -115,13 +125,15 @@ export class Pacer {
     this.immediate = null;
     if (!this.timer) return;
     const start = this.now();
+    // only while someone can read: during a cable pull (linkDown) time follows the wall clock (tick)
+    const more = (): boolean => this.device.running && !this.device.linkDown && this.wants();
     try {
-      while (this.device.running && this.wants() && this.now() - start < this.burstMs) this.device.advance(this.maxStepS);
+      while (more() && this.now() - start < this.burstMs) this.device.advance(this.maxStepS);
     } catch (error) {
       this.lastError = error;
       this.stop();
       return;
     }
-    if (this.device.running && this.wants()) this.immediate = setImmediate(() => this.pump());
+    if (more()) this.immediate = setImmediate(() => this.pump());
   }
 }

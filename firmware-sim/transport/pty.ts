@@ -1,12 +1,15 @@
 // The simulator on a pseudo-terminal: anything that opens serial ports (the
 // host, a Python script, a terminal) opens PATH and finds a fiberrig device.
-// socat makes a linked pty pair: PATH is one end, the simulator opens the
-// other with serialport's real binding. Modem lines do not exist on a pty:
+// socat makes a pty linked at PATH and relays it to its own stdin/stdout,
+// which the simulator holds as ordinary pipes. (An earlier design opened the
+// second pty of a socat pair with serialport's binding; under CPU load a
+// write that hit a full pty buffer could stall forever. Pipes have Node's own,
+// reliable backpressure.) Modem lines do not exist on a pty:
 // set({dtr}) and get() fail there, and nothing here depends on them. Host
 // opens and closes are invisible on a pty, so the device is always attached;
 // when nobody reads PATH the pty buffer fills and the device's link stalls.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { SerialPort } from 'serialport';
+import { Duplex } from 'node:stream';
 import { SimError } from '../device/errors.ts';
 import { DeviceStreamBridge } from './bridge.ts';
 import { servedDevice, type SimServeOptions, type SimServer } from './serve.ts';
@@ -21,7 +24,7 @@ export interface SimPtyOptions extends SimServeOptions {
 export interface SimPtyServer extends SimServer {
   /** The path clients open (a symlink to the pty, removed on close). */
   readonly path: string;
-  /** The pty the simulator holds. */
+  /** The pty that PATH links to (socat relays it to the simulator over pipes). */
   readonly devicePath: string;
   /** Resolves when socat exits (after close(), or if it dies). */
   readonly exited: Promise<void>;
@@ -29,7 +32,7 @@ export interface SimPtyServer extends SimServer {
 
 function startSocat(socat: string, path: string, timeoutMs: number): Promise<{ child: ChildProcess; devicePath: string; exited: Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${path}`, 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${path}`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     const ptys: string[] = [];
     let log = '';
@@ -49,21 +52,11 @@ function startSocat(socat: string, path: string, timeoutMs: number): Promise<{ c
       if (settled) return; // keep draining so socat never blocks on a full pipe
       log += text;
       for (const m of text.matchAll(/PTY is (\S+)/g)) ptys.push(m[1]!);
-      if (ptys.length >= 2 && /starting data transfer loop/.test(log)) {
+      if (ptys.length >= 1 && /starting data transfer loop/.test(log)) {
         settled = true;
         clearTimeout(timer);
-        resolve({ child, devicePath: ptys[1]!, exited });
+        resolve({ child, devicePath: ptys[0]!, exited });
       }
-    });
-  });
-}
-
-function openPort(path: string): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, hupcl: false });
-    port.open((error) => {
-      if (error) reject(new SimError('E_SIM_PTY', `cannot open the simulator's pty ${path}: ${error.message}`, 'check that socat made the pair', { cause: error }));
-      else resolve(port);
     });
   });
 }
@@ -77,16 +70,9 @@ export async function serveSimOnPty(path: string, options: SimPtyOptions = {}): 
     child.kill('SIGTERM');
   };
   process.once('exit', killOnExit);
-  let port: SerialPort;
-  try {
-    port = await openPort(devicePath);
-  } catch (error) {
-    process.off('exit', killOnExit);
-    child.kill('SIGTERM');
-    await exited;
-    throw error;
-  }
+  const port = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
   port.on('error', () => undefined);
+  child.stdin!.on('error', () => undefined); // EPIPE after socat exits
   const bridge = new DeviceStreamBridge(device, pacer);
   bridge.attach(port);
   pacer.start();
@@ -103,7 +89,7 @@ export async function serveSimOnPty(path: string, options: SimPtyOptions = {}): 
       closed ??= (async () => {
         pacer.stop();
         bridge.detach();
-        if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+        port.destroy();
         child.kill('SIGTERM');
         await exited;
         process.off('exit', killOnExit);

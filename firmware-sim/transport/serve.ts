@@ -40,5 +40,7 @@ export function simServeOptionsFromUrl(url: string): SimServeOptions {
     faults: u.faults,
     ...(u.linkBytesPerSecond ? { linkBytesPerSecond: u.linkBytesPerSecond } : {}),
     ...(u.loopbackLine !== undefined ? { loopbackWire: { toLine: u.loopbackLine } } : {}),
+    ...(u.ledAging ? { ledAging: u.ledAging } : {}),
+    ...(u.hardwareFaults ? { hardwareFaults: u.hardwareFaults } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // sim:// URLs: one string names a simulated device and how it runs.
 //
 //   sim://SCENARIO[?seed=N][&speed=X|max][&drift_ppm=P][&faults=LIST]
-//                 [&link_bps=B][&loopback=LINE][&persist=1]
+//                 [&link_bps=B][&loopback=LINE][&persist=1][&led_aging=CH:F,...]
 //
 //   seed       world and fault seed, integer >= 0 (default 1)
 //   speed      simulated seconds per wall-clock second (default 1); "max" runs
@@ -12,8 +12,14 @@
 //   loopback   wire the sync output to digital input LINE
 //   persist    keep the device (running, configured) when the port closes, so
 //              a reopen finds it as a host finds real hardware after a reconnect
+//   led_aging  aged LEDs: channel:factor pairs, e.g. 1:0.85 (LED 1 emits 15 %
+//              less light than its seeded curve); needs a world scenario
+//   hw         hardware faults of the front end, e.g. dead_led:1,noisy_det:0
+//              (see device/hardware-faults.ts); needs a world scenario
 import { SimError } from '../device/errors.ts';
+import type { LedAging } from '../device/create.ts';
 import { type FaultSpec, parseFaults } from '../device/faults.ts';
+import { type HardwareFault, parseHardwareFaults } from '../device/hardware-faults.ts';
 
 export type Speed = number | 'max';
 
@@ -27,9 +33,13 @@ export interface SimUrl {
   linkBytesPerSecond: number | undefined;
   loopbackLine: number | undefined;
   persist: boolean;
+  /** Present only when the URL ages an LED. */
+  ledAging?: LedAging[];
+  /** Present only when the URL names hardware faults (`hw=`). */
+  hardwareFaults?: HardwareFault[];
 }
 
-const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist']);
+const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw']);
 const HINT = 'write sim://SCENARIO?seed=1&speed=10, e.g. sim://linear or sim://sleep?speed=max';
 
 export function parseSpeed(text: string): Speed {
@@ -37,6 +47,22 @@ export function parseSpeed(text: string): Speed {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw new SimError('E_SIM_URL', `speed "${text}" is not a positive number or "max"`, 'use speed=1 (real time), speed=10, or speed=max');
   return v;
+}
+
+/** `CH:F[,CH:F...]`: LED channel ids and light factors in (0, 2]. */
+export function parseLedAging(text: string): LedAging[] {
+  const out: LedAging[] = [];
+  const hint = 'write led_aging=CHANNEL:FACTOR[,CHANNEL:FACTOR], e.g. led_aging=1:0.85';
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const m = /^\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*$/.exec(part);
+    const factor = m ? Number(m[2]) : Number.NaN;
+    if (!m || !(Number.isFinite(factor) && factor > 0 && factor <= 2)) throw new SimError('E_SIM_URL', `led_aging "${part}" is not CHANNEL:FACTOR with 0 < FACTOR <= 2`, hint);
+    const channel = Number(m[1]);
+    if (out.some((a) => a.channel === channel)) throw new SimError('E_SIM_URL', `led_aging names LED ${channel} twice`, hint);
+    out.push({ channel, factor });
+  }
+  return out;
 }
 
 export function parseSimUrl(url: string): SimUrl {
@@ -67,6 +93,8 @@ export function parseSimUrl(url: string): SimUrl {
   const persistText = params.get('persist');
   if (persistText !== null && persistText !== '0' && persistText !== '1') throw new SimError('E_SIM_URL', `persist "${persistText}" is not 0 or 1`, HINT);
   const loopbackText = params.get('loopback');
+  const ledAging = parseLedAging(params.get('led_aging') ?? '');
+  const hardwareFaults = parseHardwareFaults(params.get('hw') ?? '');
   return {
     url,
     scenario,
@@ -77,5 +105,7 @@ export function parseSimUrl(url: string): SimUrl {
     linkBytesPerSecond,
     loopbackLine: loopbackText === null ? undefined : int('loopback', 0),
     persist: persistText === '1',
+    ...(ledAging.length > 0 ? { ledAging } : {}),
+    ...(hardwareFaults.length > 0 ? { hardwareFaults } : {}),
   };
 }

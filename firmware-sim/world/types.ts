@@ -183,6 +183,8 @@ export interface WorldOptions {
   detectorBands?: readonly DetectorBand[];
   /** Per-LED overrides of the per-unit parameters (board order). */
   leds?: ReadonlyArray<Partial<LedUnitParams> | undefined>;
+  /** LED aging, board order: factor (> 0) on the light each LED emits (scales its slope after overrides). */
+  ledAging?: ReadonlyArray<number | undefined>;
   /** Per-detector overrides of the front end (board order). */
   detectors?: ReadonlyArray<Partial<DetectorFrontendParams> | undefined>;
   /** Per-aux overrides (board order); kind defaults from the label ("EMG" -> emg, else eeg). */

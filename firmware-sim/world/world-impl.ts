@@ -314,6 +314,11 @@ class SimWorldImpl implements SimWorld {
       const base = ledModel === 'linear' ? linearLedParams(l.wavelengthNm) : unitLedParams(l.wavelengthNm, Rng.derive(seed, 'led-unit', k));
       const p: LedUnitParams = { ...base, ...(options.leds?.[k] ?? {}), wavelengthNm: l.wavelengthNm };
       if (!(p.slopeUwPerMa >= 0 && p.thresholdMa >= 0 && p.droopPerMa >= 0)) badOption(`leds[${k}]: slope, threshold and droop must be >= 0`);
+      const aging = options.ledAging?.[k];
+      if (aging !== undefined) {
+        if (!(Number.isFinite(aging) && aging > 0 && aging <= 2)) badOption(`ledAging[${k}] must be in (0, 2], got ${aging}`);
+        p.slopeUwPerMa *= aging;
+      }
       return p;
     });
 

@@ -2,6 +2,7 @@
 // simulated world it measures (optics, physiology, analog front end).
 // The device owns the sample clock, the LED drive schedule and the ADC timing;
 // the world turns "these LED currents at these instants" into ADC codes.
+import type { WorldFaults } from './types.ts';
 
 /** What the board offers, as far as the world needs to know. */
 export interface WorldBoard {
@@ -54,4 +55,21 @@ export interface World {
   digitalEdges(t0S: number, t1S: number): WorldDigitalEdge[];
   /** Optional: board/LED temperature at world time tS, °C (e.g. for Status.temperature_c). */
   temperatureC?(tS: number): number;
+  /**
+   * Optional: optical power (µW) LED `ledIndex` (board order) delivers at the fiber tip
+   * for `currentMa` at `temperatureC` (the simulated power meter reads this). Worlds
+   * without an LED optics model (e.g. "linear") leave it out.
+   */
+  ledPowerUw?(ledIndex: number, currentMa: number, temperatureC?: number): number;
+}
+
+/** Per-unit options a world factory may honour (from sim:// URL options). */
+export interface WorldFactoryOptions {
+  /**
+   * LED aging, board order: factor on the light each LED emits at any current
+   * (0.85 = 15 % dimmer than the unit's seeded curve). Missing entries are 1.
+   */
+  ledAging?: ReadonlyArray<number | undefined>;
+  /** Hardware faults of the front end, board order (sim:// `hw=`; see device/hardware-faults.ts). */
+  faults?: WorldFaults;
 }

@@ -5,8 +5,14 @@ import { FiberrigError } from '../../protocol/index.ts';
 import { listSerialPorts } from '../transport/ports.ts';
 import './devices.ts';
 import { acquireCommand } from './commands/acquire.ts';
+import { registerCalibrateCommand } from './commands/calibrate.ts';
+import { registerDemodCommand } from './commands/demod.ts';
+import { registerExportCommand } from './commands/export.ts';
+import { registerInspectCommand } from './commands/inspect.ts';
+import { registerSelftestCommand } from './commands/selftest.ts';
 import { simCommand } from './commands/sim.ts';
 import { loopbackCommand } from './commands/loopback.ts';
+import { viewCommand } from './commands/view.ts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -35,9 +41,17 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .option('--duration <time>', 'device time to record, e.g. 90s, 10m, 1h', '10m')
     .option('--out <dir>', 'recording directory (default recordings/<timestamp>)')
     .option('--subject <id>', 'subject id stored with the recording')
+    .option('--notes <text>', 'free-text notes stored with the recording (session.json)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
-    .action((opts: { device: string; config?: string; duration: string; out?: string; subject?: string; json?: boolean; quiet?: boolean }) => run(() => acquireCommand(io, opts))());
+    .option('--live', 'serve the live view in the browser while recording')
+    .option('--port <n>', 'live view port (default 8080; 0: any free port)')
+    .action((opts: { device: string; config?: string; duration: string; out?: string; subject?: string; notes?: string; json?: boolean; quiet?: boolean; live?: boolean; port?: string }) => run(() => acquireCommand(io, opts))());
+  registerDemodCommand(program, io, run);
+  registerExportCommand(program, io, run);
+  registerInspectCommand(program, io, run);
+  registerCalibrateCommand(program, io, run);
+  registerSelftestCommand(program, io, run);
   program
     .command('ports')
     .description('list serial ports')
@@ -56,6 +70,15 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .option('--pty <path>', 'create a pty at PATH (needs socat)')
     .option('--tcp <host:port>', 'listen on HOST:PORT')
     .action((device: string, opts: { pty?: string; tcp?: string }) => run(() => simCommand(io, { ...opts, device }))());
+  program
+    .command('view')
+    .description('watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health')
+    .requiredOption('--device <url>', 'serial path, sim://SCENARIO?…, or tcp://HOST:PORT')
+    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
+    .option('--port <n>', 'HTTP port (0: any free port)', '8080')
+    .option('--host <address>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
+    .option('--token <token>', 'access token (generated when --host is not loopback)')
+    .action((opts: { device: string; config?: string; port: string; host: string; token?: string }) => run(() => viewCommand(io, opts))());
   program
     .command('start')
     .description('the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute), 3-wavelength lock-in')

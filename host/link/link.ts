@@ -27,6 +27,16 @@ export interface LinkOptions {
   onMessage?: (message: Envelope) => void;
 }
 
+/**
+ * The host clock of heartbeat round trips and journal entries: µs since the Unix
+ * epoch with µs resolution (performance.timeOrigin + performance.now(); not
+ * stepped by NTP). Date.now() has 1 ms resolution, which alone limits a
+ * device-to-host drift fit over a few seconds to tens of ppm.
+ */
+export function hostClockUs(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
 export interface HeartbeatSample {
   hostSendUs: number;
   hostReceiveUs: number;
@@ -76,7 +86,7 @@ export class Link {
   constructor(readonly transport: Transport, options: LinkOptions = {}) {
     this.timeoutMs = options.requestTimeoutMs ?? 1000;
     this.retries = options.retries ?? 2;
-    this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
+    this.nowUs = options.nowUs ?? hostClockUs;
     const onMessage = options.onMessage;
     this.decoder = new FrameDecoder((payload) => {
       let message: Envelope;

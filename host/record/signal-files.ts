@@ -1,36 +1,30 @@
 // Demodulated signals, aux channels, events and gaps as CSV files in a
 // recording directory. Times come from the device clock (output index / rate
 // on the session timeline); gaps are NaN rows, never dropped or zero-filled.
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
-
-function formatValue(v: number): string {
-  return Number.isNaN(v) ? 'NaN' : v.toPrecision(9);
-}
+import { formatTime, formatValue, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
-  private readonly stream: WriteStream;
-  private failed: Error | undefined;
+  private readonly out: TextFileWriter;
   rows = 0;
 
   constructor(readonly path: string, header: string) {
-    this.stream = createWriteStream(path, { flags: 'w' });
-    this.stream.on('error', (e) => { this.failed = e; });
-    this.stream.write(`${header}\n`);
+    this.out = new TextFileWriter(path);
+    this.out.write(`${header}\n`);
   }
 
   write(text: string): void {
-    if (this.failed) throw this.failed;
-    this.stream.write(text);
+    this.out.write(text);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.failed) { reject(this.failed); return; }
-      this.stream.end(() => (this.failed ? reject(this.failed) : resolve()));
-    });
+  flush(): void {
+    this.out.flush();
+  }
+
+  close(): void {
+    this.out.close();
   }
 }
 
@@ -49,6 +43,8 @@ export interface GapRow {
   reason: string;
   estimated: boolean;
 }
+
+export const DERIVED_FILE_NAMES = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv'] as const;
 
 /** Writes signals.csv, aux.csv, events.csv and gaps.csv into `dir`. */
 export class SignalFiles {
@@ -71,11 +67,16 @@ export class SignalFiles {
     return this.signals?.rows ?? 0;
   }
 
+  /** Names of the files written so far. */
+  get files(): string[] {
+    return [this.signals && 'signals.csv', this.aux && 'aux.csv', 'events.csv', 'gaps.csv'].filter((x): x is string => Boolean(x));
+  }
+
   writeSignals(block: SignalBlock): void {
     const file = block.stream === 'aux' ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
     let text = '';
     for (let k = 0; k < block.count; k++) {
-      text += ((block.firstIndex + k) / block.rateHz).toFixed(6);
+      text += formatTime(block.firstIndex + k, block.rateHz);
       for (const values of block.values) text += `,${formatValue(values[k]!)}`;
       text += '\n';
     }
@@ -93,8 +94,13 @@ export class SignalFiles {
     this.gaps.rows++;
   }
 
+  /** Hands buffered rows to the OS (the live recorder calls this every second). */
+  flush(): void {
+    for (const f of [this.signals, this.aux, this.events, this.gaps]) f?.flush();
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.signals?.close(), this.aux?.close(), this.events.close(), this.gaps.close()]);
+    for (const f of [this.signals, this.aux, this.events, this.gaps]) f?.close();
   }
 
   private open(name: string, block: SignalBlock): CsvFile {

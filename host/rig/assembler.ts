@@ -72,6 +72,7 @@ interface Cursor {
 export class AcquisitionAssembler {
   private configId = 0;
   private auxDivider = 1;
+  private hasAux = false;
   private running = false;
   private segment = 0;
   private readonly cursors: Record<Source, Cursor> = {
@@ -108,6 +109,7 @@ export class AcquisitionAssembler {
   private configured(configId: number, sampleRateHz: number, auxRateHz: number): void {
     this.configId = configId;
     this.auxDivider = auxRateHz > 0 && sampleRateHz > 0 ? Math.round(sampleRateHz / auxRateHz) : 1;
+    this.hasAux = auxRateHz > 0;
   }
 
   /** A new acquisition starts at session index 0. */
@@ -118,8 +120,29 @@ export class AcquisitionAssembler {
     for (const c of Object.values(this.cursors)) Object.assign(c, { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0 });
   }
 
-  private stopped(): void {
+  /**
+   * Stop's Ack names the next detector sample index: every sample before it was
+   * taken (aux sample k with detector sample k * divider), and Stop's Ack follows
+   * every block of the run. Samples after the last delivered block (its blocks
+   * were dropped or damaged) are missing: recorded as a gap, or nobody would
+   * ever know they were taken.
+   */
+  private stopped(nextDetectorIndex: number): void {
+    if (this.running) {
+      this.trailingGap('detector', nextDetectorIndex);
+      if (this.hasAux) this.trailingGap('aux', Math.ceil(nextDetectorIndex / this.auxDivider));
+    }
     this.running = false;
+  }
+
+  private trailingGap(source: Source, nextDeviceIndex: number): void {
+    const cursor = this.cursors[source];
+    const count = nextDeviceIndex - cursor.nextDeviceIndex;
+    if (count <= 0) return;
+    this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, segment: this.segment });
+    if (source === 'detector') this.missingDetectorSamples += count;
+    cursor.nextDeviceIndex = nextDeviceIndex;
+    cursor.nextSessionIndex += count;
   }
 
   /**
@@ -184,7 +207,7 @@ export class AcquisitionAssembler {
       if (intent.resume) this.resumed(intent.resume.reason, intent.resume.missingDetectorSamples);
       else this.started();
     } else {
-      this.stopped();
+      this.stopped(message.ack!.sampleIndex);
     }
   }
 

@@ -7,8 +7,9 @@ import {
   assertCompatibleVersion, type AcquisitionConfigInit, type CalibrationTable, type CalibrationTableInit, type DeviceInfo,
   type Envelope, PROTOCOL_VERSION, type SelfTestReport, type Status,
 } from '../../protocol/index.ts';
+import { ClockFit } from '../dsp/clock.ts';
 import { LinkError } from '../link/errors.ts';
-import { Link, type HeartbeatSample } from '../link/link.ts';
+import { hostClockUs, Link, type HeartbeatSample } from '../link/link.ts';
 import { openTransport as defaultOpenTransport, type Transport } from '../transport/open.ts';
 import {
   AcquisitionAssembler, type AcquisitionItem, type GapReason, type Intent, type TimedDigitalEvent, type TimedLedEvent,
@@ -51,8 +52,8 @@ export interface RigOptions {
   onJournal?: (entry: JournalEntry) => void;
 }
 
-/** Host wall clock, microseconds since the Unix epoch. */
-const nowUs = (): number => Date.now() * 1000;
+/** Host wall clock, microseconds since the Unix epoch (the link's clock, so journal times and heartbeats agree). */
+const nowUs = hostClockUs;
 
 export class Rig {
   /** Blocks and gaps, in order, one emission per block. */
@@ -91,6 +92,7 @@ export class Rig {
     hostDetectedMissingSamples: 0, deviceReportedDroppedSamples: 0, lastHeartbeatRoundTripMs: undefined,
   };
   private readonly frameTotalsBefore = { crc: 0, oversize: 0, cobs: 0, decode: 0, bytesIn: 0, timeouts: 0 };
+  private clockFit: ClockFit | undefined;
 
   private constructor(readonly url: string, private readonly options: RigOptions) {
     this.acquisition$ = this.acquisitionSubject.asObservable();
@@ -138,6 +140,18 @@ export class Rig {
     return this.config?.sampleRateHz ?? 0;
   }
 
+  /**
+   * Device-to-host clock mapping of the acquisition (reset by start()): a fit of
+   * host time against the session sample index over the heartbeat round trips of
+   * the running device. `clock.driftPpm` > 0 means the device's sample clock runs
+   * slow against the host's; `clock.toHostTimeUs(sessionIndex)` is the host wall
+   * time (µs since the epoch) of a sample. Undefined before the first start();
+   * `clock.fit` is null until two heartbeats were answered while running.
+   */
+  get clock(): ClockFit | undefined {
+    return this.clockFit;
+  }
+
   linkHealth(): LinkHealth {
     this.refreshHealth();
     return structuredClone(this.health);
@@ -154,6 +168,7 @@ export class Rig {
     if (!this.config) throw new RigError('E_NOT_CONFIGURED', 'start before configure', 'call configure(config) first');
     this.droppedBySegment = 0;
     this.droppedEarlierSegments = 0;
+    this.clockFit = new ClockFit({ deviceTicksHz: this.config.sampleRateHz || 1 });
     this.lastDetectorArrivalUs = nowUs();
     await this.link.request({ start: {} }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'start' }) });
     this.wantRunning = true;
@@ -195,6 +210,20 @@ export class Rig {
   /** Sends a raw command (for tools and tests) and returns the reply. */
   async command(command: Parameters<Link['request']>[0]): Promise<Envelope> {
     return this.link.request(command);
+  }
+
+  /**
+   * Stops sending heartbeats, so the device's watchdog darkens the LEDs after
+   * its timeout (the self-test of the watchdog). resumeHeartbeats(), start() or
+   * a reconnect sends them again.
+   */
+  pauseHeartbeats(): void {
+    this.link.stopHeartbeat();
+  }
+
+  /** Sends heartbeats again while running (after pauseHeartbeats()). */
+  resumeHeartbeats(): void {
+    if (this.wantRunning && this.link.isOpen) this.startHeartbeat();
   }
 
   async close(): Promise<void> {
@@ -266,7 +295,9 @@ export class Rig {
   private onHeartbeat(h: HeartbeatSample): void {
     this.health.lastHeartbeatRoundTripMs = (h.hostReceiveUs - h.hostSendUs) / 1000;
     this.journalSubject.next({ type: 'heartbeat', hostTimeUs: h.hostReceiveUs, sample: h });
-    this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex: this.assembler.sessionIndexOf(h.deviceSampleIndex) });
+    const sessionIndex = this.assembler.sessionIndexOf(h.deviceSampleIndex);
+    if (h.running && this.wantRunning && !this.reconnecting) this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+    this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).
       this.reconnecting = this.resume('device-reset').finally(() => { this.reconnecting = undefined; });

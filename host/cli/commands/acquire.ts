@@ -1,14 +1,25 @@
-// `fiberrig acquire`: configure, start, record demodulated signals, show
-// progress on stderr, stop at the duration (device time) or on Ctrl-C, and
-// print a summary on stdout (JSON with --json).
+// `fiberrig acquire`: configure, start, record, show progress on stderr, stop
+// at the duration (device time) or on Ctrl-C, and print a summary on stdout
+// (JSON with --json). The raw log is opened before the device and receives
+// every journal entry first; session.json is written at the start and
+// rewritten at the end; signals.csv and friends are derived files (the same
+// code writes them offline with `fiberrig demod`).
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { CommandedPowerLog, ledDrivesInForce } from '../../calibration/recording.ts';
 import { Subscription } from 'rxjs';
-import { Edge } from '../../../protocol/index.ts';
 import {
   type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toWireConfig,
 } from '../../config/acquisition.ts';
-import { demodulate, type SignalBlock } from '../../pipeline/demodulate.ts';
-import { SignalFiles } from '../../record/signal-files.ts';
+import { type DemodOptions, demodulate, type SignalBlock } from '../../pipeline/demodulate.ts';
+import { startLiveServer } from '../../live/server.ts';
+import { DerivedWriter } from '../../record/derived.ts';
+import type { RecordError } from '../../record/errors.ts';
+import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../record/rawlog.ts';
+import {
+  calibrationJson, configJson, deviceInfoJson, type ProcessingSettings, type SessionFile, writeSession,
+} from '../../record/session.ts';
+import { softwareVersions } from '../../record/version.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
 import type { CliIo } from '../main.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
@@ -20,7 +31,11 @@ export interface AcquireOptions {
   out?: string;
   json?: boolean;
   subject?: string;
+  notes?: string;
   quiet?: boolean;
+  /** Serve the live view (http://127.0.0.1:PORT/) while recording. */
+  live?: boolean;
+  port?: string | number;
 }
 
 export interface AcquireSummary {
@@ -38,6 +53,7 @@ export interface AcquireSummary {
   deviceDroppedSamples: number;
   framesRejected: Record<string, number>;
   reconnects: number;
+  rawLogBytes: number;
   stoppedBy: 'duration' | 'signal' | 'error';
 }
 
@@ -46,46 +62,118 @@ function defaultOutDir(): string {
   return resolve('recordings', stamp);
 }
 
+/** Host-side processing settings of an acquisition file (what `fiberrig demod` re-uses). */
+export function processingOfFile(file: AcquisitionFile): ProcessingSettings {
+  return {
+    outputRateHz: file.outputRateHz,
+    ...(file.lowpassHz !== undefined ? { lowpassHz: file.lowpassHz } : {}),
+    ...(file.auxOutputRateHz !== undefined ? { auxOutputRateHz: file.auxOutputRateHz } : {}),
+  };
+}
+
+const isoOf = (us: number): string => new Date(us / 1000).toISOString();
+
 export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions: RigOptions = {}): Promise<number> {
   const file: AcquisitionFile = opts.config ? await loadAcquisitionConfig(opts.config) : DEFAULT_LOCKIN_CONFIG;
   const durationS = parseDuration(opts.duration ?? '10m');
   const outDir = resolve(opts.out ?? defaultOutDir());
-  const wire = toWireConfig(file);
+  // exactly what the device gets (float fields as float32): live and offline demodulate the same numbers
+  const wire = canonicalConfig(toWireConfig(file));
+  const processing = processingOfFile(file);
+  const demodOptions: DemodOptions = { ...processing };
   const log = (line: string): void => {
     if (!opts.quiet) io.stderr.write(`${line}\n`);
   };
 
-  const rig = await Rig.connect(opts.device, rigOptions);
-  const files = await SignalFiles.create(outDir);
+  // the raw log first: it sees every byte from the moment the port opens
+  await mkdir(outDir, { recursive: true });
+  let abortRecording: ((error: Error) => void) | undefined;
+  let rawLogFailure: RecordError | undefined;
+  const rawLog = await RawLogWriter.create(join(outDir, RAW_LOG_FILE_NAME), {
+    onError: (e) => { rawLogFailure = e; abortRecording?.(e); },
+  });
+  const startUs = Date.now() * 1000;
+  rawLog.writeMeta({ kind: 'acquisition', device: opts.device, subject: opts.subject ?? null, notes: opts.notes ?? null, configFile: file, processing, requestedDurationS: durationS });
+  const session: SessionFile = {
+    format: 'fiberrig-session', formatVersion: 1, rawLog: RAW_LOG_FILE_NAME,
+    subject: opts.subject ?? null, notes: opts.notes ?? null,
+    device: { url: opts.device, info: null },
+    config: { file, wire: configJson(wire) },
+    processing, calibration: null, software: softwareVersions(),
+    start: { hostTimeUs: startUs, iso: isoOf(startUs) }, end: null, requestedDurationS: durationS,
+    gaps: [], counters: null, derivedFiles: [],
+  };
+  await writeSession(outDir, session);
+
+  let rig: Rig;
+  try {
+    const outer = rigOptions.onJournal;
+    rig = await Rig.connect(opts.device, { ...rigOptions, onJournal: outer ? (e) => { rawLog.write(e); outer(e); } : rawLog.write });
+  } catch (error) {
+    await rawLog.close({ stoppedBy: 'error', error: (error as Error).message }).catch(() => undefined);
+    throw error;
+  }
+
   const subscriptions = new Subscription();
+  const endHooks: Array<() => void> = [];
   let stoppedBy: AcquireSummary['stoppedBy'] = 'duration';
   let failure: Error | undefined;
+  let summary: AcquireSummary | undefined;
+  let derived: DerivedWriter | undefined;
   try {
     log(`fiberrig: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})`);
+    session.device.info = deviceInfoJson(rig.info);
+    let calibrationTable: Awaited<ReturnType<Rig['readCalibration']>> | null = null;
+    if (rig.info.calibrationStored) {
+      try {
+        calibrationTable = await rig.readCalibration();
+        session.calibration = calibrationJson(calibrationTable);
+      } catch (error) {
+        log(`warning: could not read the calibration table (${(error as Error).message}); session.json stores none`);
+      }
+    }
+    // the host converts power with the device's own table: a power out of range fails here, clearly, before Configure
+    session.ledDrives = ledDrivesInForce(wire, calibrationTable, rig.info);
+    const commandedPower = new CommandedPowerLog();
+    subscriptions.add(rig.status$.subscribe((st) => commandedPower.status(st)));
+    subscriptions.add(rig.ledEvents$.subscribe((e) => commandedPower.ledEvent(e)));
+    session.commandedPower = commandedPower.toJSON();
+    endHooks.push(() => { session.commandedPower = commandedPower.toJSON(); });
+    await writeSession(outDir, session);
     await rig.configure(wire);
+    if (opts.live) {
+      // closes itself when the rig closes; never slows the recording (display frames are dropped instead)
+      const live = await startLiveServer({
+        rig, config: file, wire, port: opts.port === undefined ? 8080 : Number(opts.port),
+        recording: { isRecording: true, subject: opts.subject ?? null, target: outDir, reason: 'fiberrig acquire records from start to --duration (Ctrl-C stops)' },
+        acquisitionLockedReason: 'fiberrig acquire runs this acquisition: it stops at --duration or on Ctrl-C',
+      });
+      io.stderr.write(`fiberrig: live view at ${live.url}\n`);
+    }
     const rateHz = file.sampleRateHz;
     const targetSamples = Math.round(durationS * rateHz);
-    const timerHz = rig.info.timerClockHz || 1;
     const fullScale = Math.max(...rig.info.detectors.map((d) => 2 ** d.adcBits - 1), 1);
-    const stats = new Map<string, { sum: number; n: number; min: number; max: number; last: number }>();
+    const tb = { rateHz, auxRateHz: file.aux?.rateHz ?? 0, timerHz: rig.info.timerClockHz || 1 };
+    const writer = await DerivedWriter.create(outDir, tb, durationS);
+    derived = writer;
     let rawSamples = 0;
     let sessionEnd = 0;
     let gaps = 0;
     let clipped = 0;
-    let outputRateHz = 0;
 
     const done = new Promise<void>((resolveDone) => {
       const onSignal = (): void => { stoppedBy = 'signal'; resolveDone(); };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       subscriptions.add(() => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); });
+      abortRecording = (e) => { failure = e; stoppedBy = 'error'; resolveDone(); };
+      if (rawLogFailure) abortRecording(rawLogFailure);
 
       subscriptions.add(rig.acquisition$.subscribe({
         next: (item) => {
+          writer.item(item);
           if (item.kind === 'gap') {
             gaps++;
-            const rate = item.source === 'aux' ? file.aux?.rateHz ?? rateHz : rateHz;
-            files.writeGap({ source: item.source, startS: item.sessionIndex / rate, durationS: item.count / rate, samples: item.count, reason: item.reason, estimated: item.estimated });
             return;
           }
           if (item.source !== 'detector') return;
@@ -97,50 +185,22 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
         },
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
-      subscriptions.add(rig.acquisition$.pipe(demodulate(wire, rig.info, {
-        outputRateHz: file.outputRateHz,
-        ...(file.lowpassHz !== undefined ? { lowpassHz: file.lowpassHz } : {}),
-        ...(file.auxOutputRateHz !== undefined ? { auxOutputRateHz: file.auxOutputRateHz } : {}),
-      })).subscribe({
-        next: (block: SignalBlock) => {
-          if (block.stream === 'signals') {
-            outputRateHz = block.rateHz;
-            // keep rows up to the requested duration only
-            const limit = Math.max(0, Math.min(block.count, Math.round(durationS * block.rateHz) - block.firstIndex));
-            if (limit <= 0) return;
-            const trimmed = limit < block.count ? { ...block, count: limit, values: block.values.map((v) => v.subarray(0, limit)) } : block;
-            files.writeSignals(trimmed);
-            block.channels.forEach((c, i) => {
-              const st = stats.get(c.name) ?? { sum: 0, n: 0, min: Infinity, max: -Infinity, last: Number.NaN };
-              const values = trimmed.values[i]!;
-              for (let k = 0; k < trimmed.count; k++) {
-                const v = values[k]!;
-                if (Number.isNaN(v)) continue;
-                st.sum += v; st.n++; st.min = Math.min(st.min, v); st.max = Math.max(st.max, v); st.last = v;
-              }
-              stats.set(c.name, st);
-            });
-          } else {
-            files.writeSignals(block);
-          }
-        },
+      subscriptions.add(rig.acquisition$.pipe(demodulate(wire, rig.info, demodOptions)).subscribe({
+        next: (block: SignalBlock) => writer.signals(block),
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
-      subscriptions.add(rig.digitalEvents$.subscribe((e) => {
-        files.writeEvent({ timeS: e.sessionIndex / rateHz + e.subsampleTicks / timerHz, kind: 'digital', line: e.line, value: e.edge === Edge.EDGE_RISING ? 'rising' : 'falling' });
-      }));
-      subscriptions.add(rig.ledEvents$.subscribe((e) => {
-        files.writeEvent({ timeS: e.sessionIndex / rateHz, kind: 'led', line: e.channel, value: `${e.currentMa}mA` });
-      }));
+      subscriptions.add(rig.digitalEvents$.subscribe((e) => writer.digital(e)));
+      subscriptions.add(rig.ledEvents$.subscribe((e) => writer.led(e)));
     });
 
     const started = Date.now();
     const progress = setInterval(() => {
+      writer.flush();
       const h = rig.linkHealth();
       const elapsed = sessionEnd / rateHz;
-      const levels = [...stats.entries()].map(([name, st]) => `${name}=${Number.isNaN(st.last) ? '-' : st.last.toFixed(1)}`).join(' ');
+      const levels = [...writer.stats.entries()].map(([name, st]) => `${name}=${Number.isNaN(st.last) ? '-' : st.last.toFixed(1)}`).join(' ');
       const wallS = (Date.now() - started) / 1000;
-      log(`  ${formatDuration(elapsed)} / ${formatDuration(durationS)}  ${rawSamples} samples  ${(rawSamples / Math.max(wallS, 1e-3) / 1000).toFixed(1)} kS/s  gaps ${gaps}  rejected ${Object.values(h.framesRejected).reduce((a, b) => a + b, 0)}  clipped ${clipped}  ${levels}`);
+      log(`  ${formatDuration(elapsed)} / ${formatDuration(durationS)}  ${rawSamples} samples  ${(rawSamples / Math.max(wallS, 1e-3) / 1000).toFixed(1)} kS/s  gaps ${gaps}  rejected ${Object.values(h.framesRejected).reduce((a, b) => a + b, 0)}  clipped ${clipped}  raw log ${(rawLog.stats.bytesWritten / 1e6).toFixed(1)} MB  ${levels}`);
     }, 1000);
     progress.unref();
 
@@ -148,34 +208,63 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     log(`recording to ${outDir} for ${formatDuration(durationS)} of device time`);
     await done;
     clearInterval(progress);
+    // stopped early: the derived files end where the data written so far ends (offline re-runs use the same cutoff)
+    if (stoppedBy !== 'duration') writer.setCutoff(Math.min(durationS, writer.extentS));
     if (rig.running) await rig.stop().catch(() => undefined);
     const health = rig.linkHealth();
-    const summary: AcquireSummary = {
+    await writer.close();
+    const endUs = Date.now() * 1000;
+    const cutoffS = writer.cutoff ?? durationS;
+    summary = {
       recording: outDir,
       device: opts.device,
       firmware: `${rig.info.firmwareName} ${rig.info.firmwareVersion}`,
       mode: file.mode,
       durationS: Math.min(sessionEnd, targetSamples) / rateHz,
       rawSamples,
-      signalRows: files.signalRows,
-      outputRateHz,
-      channels: [...stats.entries()].map(([name, st]) => ({ name, mean: st.n ? st.sum / st.n : Number.NaN, min: st.min, max: st.max })),
+      signalRows: writer.signalRows,
+      outputRateHz: writer.outputRateHz,
+      channels: [...writer.stats.entries()].map(([name, st]) => ({ name, mean: st.n ? st.sum / st.n : Number.NaN, min: st.min, max: st.max })),
       gaps,
       missingSamples: health.hostDetectedMissingSamples,
       deviceDroppedSamples: health.deviceReportedDroppedSamples,
       framesRejected: health.framesRejected,
       reconnects: health.reconnects,
+      rawLogBytes: 0,
       stoppedBy,
     };
-    await files.close();
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ ...summary, config: file, subject: opts.subject ?? null }, null, 2)}\n`);
-    if (opts.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-    else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${outputRateHz} Hz, ${gaps} gaps) to ${outDir}\n`);
-    if (failure) throw failure;
-    return 0;
+    session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy, cutoffS, durationS: summary.durationS };
+    for (const hook of endHooks) hook();
+    session.gaps = writer.gaps;
+    session.derivedFiles = writer.files.files;
+    session.counters = {
+      rawSamples: writer.rawDetectorSamples, signalRows: writer.signalRows, gaps: writer.gaps.length,
+      missingSamples: health.hostDetectedMissingSamples, deviceDroppedSamples: health.deviceReportedDroppedSamples,
+      framesRejected: health.framesRejected, reconnects: health.reconnects, bytesIn: health.bytesIn, rawLogBytes: 0, rawLogRecords: 0,
+    };
+  } catch (error) {
+    failure ??= error as Error;
+    stoppedBy = 'error';
   } finally {
     subscriptions.unsubscribe();
+    await derived?.close().catch(() => undefined);
     await rig.close().catch(() => undefined);
+    await rawLog.close({ stoppedBy, ...(failure ? { error: failure.message } : {}) }).catch((e: Error) => { failure ??= e; });
   }
+  if (session.counters) {
+    session.counters.rawLogBytes = rawLog.stats.bytesWritten;
+    session.counters.rawLogRecords = rawLog.stats.records;
+  }
+  if (!session.end) {
+    const endUs = Date.now() * 1000;
+    session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy: 'error', cutoffS: derived ? Math.min(derived.cutoff ?? Infinity, derived.extentS) : 0, durationS: 0 };
+  }
+  await writeSession(outDir, session);
+  if (!summary) throw failure ?? new Error('acquisition failed');
+  summary.rawLogBytes = rawLog.stats.bytesWritten;
+  await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ ...summary, config: file, subject: opts.subject ?? null }, null, 2)}\n`);
+  if (opts.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps) to ${outDir}\n`);
+  if (failure) throw failure;
+  return 0;
 }

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_BOARD, defineBoard } from '../../../firmware-sim/device/board.ts';
-import { createSimDevice, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
+import { createSimDevice, registeredWorldFactory, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
 import { SimError } from '../../../firmware-sim/device/errors.ts';
 import { LinearWorld } from '../../../firmware-sim/device/linear-world.ts';
 import { simServeOptionsFromUrl } from '../../../firmware-sim/transport/serve.ts';
 
 describe('firmware-sim createSimDevice', () => {
-  afterEach(() => registerWorldFactory(null));
+  // each test starts with no factory and leaves the one registered before it (other suites rely on it)
+  let saved: ReturnType<typeof registeredWorldFactory> = null;
+  beforeEach(() => {
+    saved = registeredWorldFactory();
+    registerWorldFactory(null);
+  });
+  afterEach(() => registerWorldFactory(saved));
 
   it('builds the linear world by default and passes scenario, seed and board to an injected factory', () => {
     assert.ok(createSimDevice().world instanceof LinearWorld);

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SerialPortStream } from '@serialport/stream';
 import { ErrorCode } from '../../../protocol/index.ts';
-import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
+import { registeredWorldFactory, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
 import { SimError } from '../../../firmware-sim/device/errors.ts';
 import { LinearWorld } from '../../../firmware-sim/device/linear-world.ts';
 import { createSimBinding, forgetSimPort, getSimPort, onSimPortOpen, SimBinding, type SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
@@ -30,10 +30,16 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
   const paths: string[] = [];
   let child: ChildProcess | null = null;
 
+  // restore whatever world factory was registered before (other suites rely on the real world)
+  let savedFactory: ReturnType<typeof registeredWorldFactory> = null;
+  beforeEach(() => {
+    savedFactory = registeredWorldFactory();
+  });
+
   afterEach(async () => {
     for (const p of ports.splice(0)) await close(p);
     for (const path of paths.splice(0)) forgetSimPort(path);
-    registerWorldFactory(null);
+    registerWorldFactory(savedFactory);
   });
 
   after(() => {
@@ -85,6 +91,7 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
   });
 
   it('rejects bad sim:// URLs with typed errors', async () => {
+    registerWorldFactory(null); // no world model: scenarios other than "linear" are refused (afterEach restores it)
     for (const [url, code] of [
       ['sim://', 'E_SIM_URL'], ['sim://linear?speed=fast', 'E_SIM_URL'], ['sim://linear?seed=-1', 'E_SIM_URL'], ['sim://linear?colour=blue', 'E_SIM_URL'],
       ['sim://linear?faults=melt', 'E_SIM_FAULT'], ['serial:///dev/ttyACM0', 'E_SIM_URL'], ['sim://sleep?seed=1', 'E_SIM_SCENARIO'],

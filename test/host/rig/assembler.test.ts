@@ -65,6 +65,20 @@ describe('host/rig: session timeline', () => {
     ]);
   });
 
+  it("records samples after the last delivered block as missing when Stop's Ack names the next index (detector and aux)", () => {
+    const { a, items } = harness();
+    a.message(decoded(block(0, 100)));
+    a.message(decoded(block(0, 10, 7, SampleSource.SAMPLE_SOURCE_AUX)));
+    a.intent({ requestId: 3, command: 'stop' });
+    a.message({ requestId: 3, body: 'ack', ack: { configId: 7, sampleIndex: 125 } } as never);
+    assert.deepEqual(items.slice(2).map((i) => [i.kind, i.source, i.sessionIndex, i.kind === 'gap' ? i.count : 0]), [
+      ['gap', 'detector', 100, 25], ['gap', 'aux', 10, 3],
+    ]);
+    assert.equal(a.missingDetectorSamples, 25);
+    a.message({ requestId: 3, body: 'ack', ack: { configId: 7, sampleIndex: 125 } } as never); // a repeated Ack: nothing more
+    assert.equal(items.length, 4);
+  });
+
   it('a refused command changes nothing', () => {
     const { a, items } = harness();
     a.intent({ requestId: 9, command: 'stop' });

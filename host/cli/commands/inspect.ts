@@ -1,0 +1,55 @@
+// `fiberrig inspect RECORDING [--json]`: what a recording holds.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { inspectRecording, type RecordingInspection } from '../../record/inspect.ts';
+import type { CliIo } from '../main.ts';
+import { formatDuration } from '../duration.ts';
+import type { Runner } from './export.ts';
+
+function text(r: RecordingInspection): string {
+  const lines: string[] = [];
+  lines.push(`recording  ${r.recording}`);
+  lines.push(`raw log    ${(r.rawLog.bytes / 1e6).toFixed(1)} MB, ${r.rawLog.records} records, ${r.rawLog.closedCleanly ? 'closed cleanly' : 'not closed (crash or still recording)'}${r.rawLog.tornTailBytes ? `, torn tail ${r.rawLog.tornTailBytes} B ignored` : ''}${r.rawLog.corruptSpans ? `, ${r.rawLog.corruptSpans} damaged spans (${r.rawLog.corruptBytes} B) skipped` : ''}`);
+  lines.push(`started    ${r.hostStart} (${r.recordedWith})${r.stoppedBy ? `, stopped by ${r.stoppedBy}` : ''}`);
+  if (r.subject) lines.push(`subject    ${r.subject}`);
+  if (r.notes) lines.push(`notes      ${r.notes}`);
+  if (r.device) lines.push(`device     ${r.device.url ?? ''} ${r.device.firmware} on ${r.device.board} #${r.device.serialNumber}`);
+  if (r.config) {
+    const c = r.config;
+    lines.push(`config     ${c.mode} at ${c.sampleRateHz} Hz, detectors ${c.detectors.join(',')}, ${c.blockSamples}-sample blocks`);
+    for (const l of c.leds) lines.push(`  LED ${l.channel}  ${l.wavelengthNm ?? '?'} nm  ${l.currentMa !== null ? `${l.currentMa} mA` : `${l.powerUw} µW`}${l.carrierHz ? `  carrier ${l.carrierHz} Hz` : ''}`);
+    if (c.aux) lines.push(`  aux ${c.aux.inputs.join(',')} at ${c.aux.rateHz} Hz`);
+    if (c.digitalInputs.length) lines.push(`  digital inputs ${c.digitalInputs.join(',')}`);
+  }
+  lines.push(`processing ${JSON.stringify(r.processing)}`);
+  const byStream = new Map<string, { rate: number; names: string[] }>();
+  for (const ch of r.channels) {
+    const s = byStream.get(ch.stream) ?? { rate: ch.rateHz, names: [] };
+    s.names.push(ch.name);
+    byStream.set(ch.stream, s);
+  }
+  for (const [stream, s] of byStream) lines.push(`channels   ${stream} at ${s.rate} Hz: ${s.names.join(', ')}`);
+  lines.push(`duration   ${formatDuration(r.durationS)} of device time (${r.detectorSamples} detector samples, ${r.auxSamples} aux samples, ${r.segments} segment(s))`);
+  lines.push(`gaps       ${r.gaps.count} (${r.gaps.missingDetectorSamples} detector samples, ${r.gaps.missingS.toFixed(3)} s missing)`);
+  for (const g of r.gaps.first) lines.push(`  ${g.source} at ${g.startS.toFixed(3)} s for ${g.durationS.toFixed(3)} s (${g.count} samples, ${g.reason}${g.estimated ? ', estimated' : ''})`);
+  if (r.gaps.count > r.gaps.first.length) lines.push(`  … ${r.gaps.count - r.gaps.first.length} more`);
+  lines.push(`events     ${r.events.digital} digital edges, ${r.events.led} LED changes; ${r.heartbeats} heartbeats${r.clock ? `, device clock drift ${r.clock.driftPpm.toFixed(2)} ppm` : ''}`);
+  if (r.counters) lines.push(`counters   ${JSON.stringify(r.counters)}`);
+  if (r.ignoredAcquisitions) lines.push(`note       ${r.ignoredAcquisitions} later acquisition(s) in the same raw log are not included`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function inspectCommand(io: CliIo, recording: string, opts: { json?: boolean }): Promise<number> {
+  const r = await inspectRecording(resolve(recording));
+  io.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : text(r));
+  return 0;
+}
+
+export function registerInspectCommand(program: Command, io: CliIo, run: Runner): void {
+  program
+    .command('inspect')
+    .description('summarise a recording: duration, channels, rates, gaps, counters, device, configuration')
+    .argument('<recording>', 'recording directory (or its raw.fjl)')
+    .option('--json', 'print JSON on stdout')
+    .action((recording: string, opts: { json?: boolean }) => run(() => inspectCommand(io, recording, opts))());
+}

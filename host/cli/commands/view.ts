@@ -1,0 +1,64 @@
+// `fiberrig view`: watch a device in the browser without recording. Connects,
+// configures, starts, and serves the live view until Ctrl-C (or until the
+// device is lost for good). Recording is `fiberrig acquire --live`.
+import { type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toWireConfig } from '../../config/acquisition.ts';
+import { startLiveServer } from '../../live/server.ts';
+import { type AcquisitionConfigInit, FiberrigError, pb } from '../../../protocol/index.ts';
+import { Rig, type RigOptions } from '../../rig/rig.ts';
+import type { CliIo } from '../main.ts';
+
+export interface ViewOptions {
+  device: string;
+  config?: string;
+  port?: string | number;
+  host?: string;
+  token?: string;
+  /** Stops the command (tests); otherwise SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+}
+
+/** The configuration exactly as the device stores it (float fields as float32), so live demodulation uses the same numbers. */
+function asSent(config: AcquisitionConfigInit): AcquisitionConfigInit {
+  return pb.AcquisitionConfig.toObject(pb.AcquisitionConfig.decode(pb.AcquisitionConfig.encode(config).finish())) as AcquisitionConfigInit;
+}
+
+export function parsePort(value: string | number | undefined, fallback = 8080): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FiberrigError('E_USAGE', `--port ${value} is not a port number`, 'give 1..65535, or 0 for any free port');
+  return port;
+}
+
+export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigOptions = {}): Promise<number> {
+  const file: AcquisitionFile = opts.config ? await loadAcquisitionConfig(opts.config) : DEFAULT_LOCKIN_CONFIG;
+  const port = parsePort(opts.port);
+  const wire = asSent(toWireConfig(file));
+  const rig = await Rig.connect(opts.device, rigOptions);
+  try {
+    io.stderr.write(`fiberrig view: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})\n`);
+    await rig.configure(wire);
+    const server = await startLiveServer({
+      rig, config: file, wire, port, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.token !== undefined ? { token: opts.token } : {}),
+    });
+    if (server.token !== undefined && opts.token === undefined) io.stderr.write(`fiberrig view: ${server.host} is not a loopback address: generated an access token\n`);
+    io.stderr.write(`fiberrig view: live view at ${server.url} (not recording; Ctrl-C stops)\n`);
+    await rig.start();
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        opts.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      opts.signal?.addEventListener('abort', done, { once: true });
+      if (opts.signal?.aborted) done();
+      void server.closed.then(done);
+    });
+    await server.close();
+  } finally {
+    await rig.close().catch(() => undefined);
+  }
+  return 0;
+}

@@ -1,0 +1,572 @@
+// NWB 2.x (HDF5) export with the ndx-fiber-photometry layout, written with
+// h5wasm in one streaming pass: every series is a chunked, gzip-compressed,
+// resizable dataset that grows by `resize` + `write_slice` in batches, so
+// memory does not grow with the recording.
+//
+// Layout (types: namespace core unless noted):
+//   /                                   NWBFile (nwb_version 2.9.0), identifier, session_description,
+//                                       session_start_time, timestamps_reference_time, file_create_date
+//   /general/devices/fiberrig           Device: the rig (board, serial, firmware)
+//   /general/devices/excitation_source_<led>   ExcitationSource (ndx-ophys-devices), one per configured LED
+//   /general/devices/photodetector_<det>       Photodetector (ndx-ophys-devices), one per detector
+//   /general/devices/optical_fiber_<det>       OpticalFiber (ndx-ophys-devices) + fiber_insertion (FiberInsertion)
+//   /general/fiber_photometry           FiberPhotometry (LabMetaData, ndx-fiber-photometry)
+//       fiber_photometry_table          FiberPhotometryTable: one row per (detector, LED) with location,
+//                                       excitation/emission wavelength, indicator, optical_fiber,
+//                                       excitation_source, photodetector (object references), notes
+//       fiber_photometry_indicators     FiberPhotometryIndicators > Indicator (ndx-ophys-devices) per wavelength
+//   /general/subject (Subject), /general/notes, /general/data_collection (configuration JSON)
+//   /acquisition/raw_photodetector_<det>   FiberPhotometryResponseSeries: raw ADC codes at the sample rate
+//                                       (conversion = volts per code), table region = that detector's rows
+//   /acquisition/<EEG|EMG|aux<id>>      TimeSeries: raw aux codes at the aux rate
+//   /acquisition/digital_input_<line>   TimeSeries: one sample per edge (1 rising, 0 falling) with timestamps
+//   /acquisition/led_<channel>_current  TimeSeries: LED current changes (mA) with timestamps
+//   /processing/ophys                   ProcessingModule
+//       demodulated                     FiberPhotometryResponseSeries [time, channel], table region = all rows
+//   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time)
+//
+// Regular series use starting_time + rate on the device clock; samples that
+// never arrived are NaN (never zero-filled, never closed up).
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type h5wasmModule from 'h5wasm/node';
+import { Edge } from '../../protocol/index.ts';
+import type { SignalBlock } from '../pipeline/demodulate.ts';
+import type { AcquisitionItem, RigBlock, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
+import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
+import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.ts';
+import { FIBERRIG_VERSION } from '../record/version.ts';
+import { ExportError, isControlWavelength, isGreenWavelength } from './common.ts';
+import type { ExportOutput } from './csv-formats.ts';
+
+// h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
+type H5 = typeof h5wasmModule;
+type H5File = InstanceType<H5['File']>;
+type H5Group = ReturnType<H5File['create_group']>;
+type H5Dataset = ReturnType<H5Group['create_dataset']>;
+type H5Reference = ReturnType<H5Group['create_reference']>;
+
+export const NWB_VERSION = '2.9.0';
+const NS_CORE = 'core';
+const NS_HDMF = 'hdmf-common';
+const NS_FP = 'ndx-fiber-photometry';
+const NS_DEVICES = 'ndx-ophys-devices';
+
+let loading: Promise<H5> | undefined;
+/** Loads the HDF5 library (WebAssembly) once. */
+export function h5Ready(): Promise<H5> {
+  loading ??= import('h5wasm/node').then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return loading;
+}
+
+function typed(obj: H5Group | H5Dataset, neurodataType: string, namespace: string): void {
+  obj.create_attribute('neurodata_type', neurodataType);
+  obj.create_attribute('namespace', namespace);
+  obj.create_attribute('object_id', randomUUID());
+}
+
+function attrF64(obj: H5Group | H5Dataset, name: string, value: number): void {
+  obj.create_attribute(name, value, null, '<d');
+}
+
+function attrF32(obj: H5Group | H5Dataset, name: string, value: number): void {
+  obj.create_attribute(name, value, null, '<f');
+}
+
+type Dtype = '<f' | '<d';
+
+/**
+ * A dataset that grows along its first axis, written in batches. Rows are
+ * addressed by index: writing past the end fills the skipped rows with NaN.
+ */
+class GrowingSeries {
+  readonly ds: H5Dataset;
+  private readonly batch: Float32Array | Float64Array;
+  private readonly batchRows: number;
+  /** First row of the batch in the dataset. */
+  private batchStart = 0;
+  private batchUsed = 0;
+  rows = 0;
+
+  constructor(group: H5Group, name: string, private readonly columns: number, dtype: Dtype, batchRows = 65536) {
+    const twoD = columns > 1;
+    this.batchRows = batchRows;
+    this.batch = dtype === '<f' ? new Float32Array(batchRows * columns) : new Float64Array(batchRows * columns);
+    const chunkRows = Math.max(256, Math.min(65536, Math.floor(262144 / (columns * (dtype === '<f' ? 4 : 8)))));
+    this.ds = group.create_dataset({
+      name, data: dtype === '<f' ? new Float32Array(0) : new Float64Array(0), dtype,
+      shape: twoD ? [0, columns] : [0], maxshape: twoD ? [null, columns] : [null], chunks: twoD ? [chunkRows, columns] : [chunkRows],
+      compression: 'gzip', compression_opts: 4,
+    });
+  }
+
+  /** Next row index to be written. */
+  get end(): number {
+    return this.batchStart + this.batchUsed;
+  }
+
+  /** NaN rows up to (not including) `index`. */
+  padTo(index: number): void {
+    while (this.end < index) {
+      const n = Math.min(index - this.end, this.batchRows - this.batchUsed);
+      this.batch.fill(Number.NaN, this.batchUsed * this.columns, (this.batchUsed + n) * this.columns);
+      this.batchUsed += n;
+      if (this.batchUsed === this.batchRows) this.flush();
+    }
+  }
+
+  /**
+   * Writes `count` rows from `source` (interleaved with `stride` values per
+   * row, this series' columns starting at `offset`) at row `index`.
+   */
+  put(index: number, count: number, source: ArrayLike<number>, stride: number, offset: number): void {
+    if (index < this.end) {
+      const skip = this.end - index; // already written (never expected: the timeline only moves forward)
+      if (skip >= count) return;
+      index += skip;
+      count -= skip;
+      offset += skip * stride;
+    }
+    this.padTo(index);
+    let k = 0;
+    while (k < count) {
+      const n = Math.min(count - k, this.batchRows - this.batchUsed);
+      const base = this.batchUsed * this.columns;
+      for (let r = 0; r < n; r++) {
+        const src = offset + (k + r) * stride;
+        for (let c = 0; c < this.columns; c++) this.batch[base + r * this.columns + c] = source[src + c]!;
+      }
+      this.batchUsed += n;
+      k += n;
+      if (this.batchUsed === this.batchRows) this.flush();
+    }
+  }
+
+  flush(): void {
+    if (this.batchUsed === 0) return;
+    const end = this.batchStart + this.batchUsed;
+    this.ds.resize(this.columns > 1 ? [end, this.columns] : [end]);
+    const data = this.batch.subarray(0, this.batchUsed * this.columns);
+    this.ds.write_slice(this.columns > 1 ? [[this.batchStart, end], []] : [[this.batchStart, end]], data);
+    this.rows = end;
+    this.batchStart = end;
+    this.batchUsed = 0;
+  }
+}
+
+/** Irregular series: values with timestamps (events). */
+class EventSeries {
+  readonly data: GrowingSeries;
+  readonly timestamps: GrowingSeries;
+  private readonly one = new Float64Array(1);
+
+  constructor(readonly group: H5Group, dtype: Dtype) {
+    this.data = new GrowingSeries(group, 'data', 1, dtype, 4096);
+    this.timestamps = new GrowingSeries(group, 'timestamps', 1, '<d', 4096);
+  }
+
+  add(timeS: number, value: number): void {
+    this.one[0] = value;
+    this.data.put(this.data.end, 1, this.one, 1, 0);
+    this.one[0] = timeS;
+    this.timestamps.put(this.timestamps.end, 1, this.one, 1, 0);
+  }
+
+  finish(): void {
+    this.data.flush();
+    this.timestamps.flush();
+  }
+}
+
+function timeSeriesGroup(parent: H5Group, name: string, type: string, namespace: string, description: string, comments: string): H5Group {
+  const g = parent.create_group(name);
+  typed(g, type, namespace);
+  g.create_attribute('description', description);
+  g.create_attribute('comments', comments);
+  return g;
+}
+
+function dataAttributes(ds: H5Dataset, unit: string, conversion: number): void {
+  ds.create_attribute('unit', unit);
+  attrF32(ds, 'conversion', conversion);
+  attrF32(ds, 'offset', 0);
+  attrF32(ds, 'resolution', -1);
+}
+
+function startingTime(g: H5Group, startS: number, rateHz: number): void {
+  const st = g.create_dataset({ name: 'starting_time', data: startS, dtype: '<d' });
+  attrF32(st, 'rate', rateHz);
+  st.create_attribute('unit', 'seconds');
+}
+
+function vectorData(table: H5Group, name: string, data: Parameters<H5Group['create_dataset']>[0]['data'], description: string, dtype?: string): H5Dataset {
+  const ds = table.create_dataset({ name, data, ...(dtype ? { dtype } : {}) });
+  typed(ds, 'VectorData', NS_HDMF);
+  ds.create_attribute('description', description);
+  return ds;
+}
+
+function elementIds(table: H5Group, n: number): void {
+  const ids = table.create_dataset({ name: 'id', data: Int32Array.from({ length: n }, (_, i) => i) });
+  typed(ids, 'ElementIdentifiers', NS_HDMF);
+}
+
+function tableRegion(series: H5Group, rows: number[], table: H5Reference, description: string): void {
+  const ds = series.create_dataset({ name: 'fiber_photometry_table_region', data: Int32Array.from(rows) });
+  typed(ds, 'DynamicTableRegion', NS_HDMF);
+  ds.create_attribute('description', description);
+  ds.create_attribute('table', table, []);
+}
+
+const safe = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, '_');
+
+export interface NwbExportOptions {
+  sessionDescription?: string;
+}
+
+interface RawDetector {
+  series: GrowingSeries;
+  group: H5Group;
+  column: number;
+  channels: number;
+}
+
+export class NwbSink implements ReplaySink {
+  readonly output: ExportOutput = { files: [], rows: 0 };
+  private file: H5File | undefined;
+  private ctx: ReplayContext | undefined;
+  private tb: Timebase | undefined;
+  private acquisition!: H5Group;
+  private tableRef!: H5Reference;
+  private rowsByDetector = new Map<number, number[]>();
+  private tableRows = 0;
+  private demod: GrowingSeries | undefined;
+  private readonly raw = new Map<number, RawDetector>();
+  private readonly aux = new Map<number, RawDetector>();
+  private readonly digitalSeries = new Map<number, EventSeries>();
+  private readonly ledSeries = new Map<number, EventSeries>();
+  private readonly gaps: Array<{ start: number; stop: number }> = [];
+  private readonly gapKeys = new Set<string>();
+
+  constructor(private readonly path: string, private readonly options: NwbExportOptions = {}) {}
+
+  async begin(ctx: ReplayContext): Promise<void> {
+    const h5 = await h5Ready();
+    this.ctx = ctx;
+    this.tb = ctx.timebase;
+    mkdirSync(dirname(this.path), { recursive: true });
+    rmSync(this.path, { force: true });
+    let file: H5File;
+    try {
+      file = new h5.File(this.path, 'w');
+    } catch (cause) {
+      throw new ExportError('E_EXPORT_NWB_OPEN', `cannot create ${this.path}: ${(cause as Error).message}`, 'check the --out path and that its directory is writable', { cause });
+    }
+    this.file = file;
+    this.output.files.push(this.path);
+    file.create_attribute('nwb_version', NWB_VERSION);
+    typed(file as unknown as H5Group, 'NWBFile', NS_CORE);
+    this.acquisition = file.create_group('acquisition');
+    file.create_group('analysis');
+    const stimulus = file.create_group('stimulus');
+    stimulus.create_group('presentation');
+    stimulus.create_group('templates');
+    const processing = file.create_group('processing');
+    const general = file.create_group('general');
+    this.writeGeneral(general, ctx);
+    if (ctx.signalChannels.length > 0) {
+      const ophys = processing.create_group('ophys');
+      typed(ophys, 'ProcessingModule', NS_CORE);
+      ophys.create_attribute('description', 'demodulated fiber photometry signals (fiberrig)');
+      const vpc = ctx.signalChannels.map((c) => c.voltsPerCode);
+      const uniform = vpc.every((v) => v === vpc[0]);
+      const g = timeSeriesGroup(ophys, 'demodulated', 'FiberPhotometryResponseSeries', NS_FP,
+        `demodulated signal per (detector, LED): ${ctx.signalChannels.map((c) => c.name).join(', ')}`,
+        `fiberrig ${FIBERRIG_VERSION}; settings ${JSON.stringify(ctx.demodOptions ?? {})}; NaN where samples never arrived or filters were settling`);
+      this.demod = new GrowingSeries(g, 'data', ctx.signalChannels.length, '<d');
+      dataAttributes(this.demod.ds, uniform ? 'volts' : 'ADC codes', uniform ? vpc[0]! : 1);
+      startingTime(g, 0, ctx.signalRateHz);
+      const rows = ctx.signalChannels.map((c) => {
+        const det = this.rowsByDetector.get(c.inputId) ?? [];
+        const ledIndex = (ctx.config.leds ?? []).findIndex((l) => (l.channel ?? 0) === c.ledChannel);
+        return det[Math.max(0, ledIndex)] ?? det[0] ?? 0;
+      });
+      tableRegion(g, rows, this.tableRef, 'the FiberPhotometryTable row of each column');
+    }
+  }
+
+  item(item: AcquisitionItem): void {
+    if (item.kind === 'gap') {
+      const rate = item.source === 'aux' ? this.tb!.auxRateHz : this.tb!.rateHz;
+      const gap = { start: item.sessionIndex / rate, stop: (item.sessionIndex + item.count) / rate };
+      const key = `${gap.start}:${gap.stop}`;
+      if (!this.gapKeys.has(key)) {
+        this.gapKeys.add(key);
+        this.gaps.push(gap);
+      }
+      const targets = item.source === 'aux' ? this.aux : this.raw;
+      for (const r of targets.values()) r.series.padTo(item.sessionIndex + item.count);
+      return;
+    }
+    this.rawBlock(item);
+  }
+
+  signals(block: SignalBlock): void {
+    if (block.stream !== 'signals' || !this.demod) return;
+    const ch = block.values.length;
+    const inter = new Float64Array(block.count * ch);
+    for (let c = 0; c < ch; c++) {
+      const v = block.values[c]!;
+      for (let k = 0; k < block.count; k++) inter[k * ch + c] = v[k]!;
+    }
+    this.demod.put(block.firstIndex, block.count, inter, ch, 0);
+    this.output.rows += block.count;
+  }
+
+  digital(e: TimedDigitalEvent): void {
+    let s = this.digitalSeries.get(e.line);
+    if (!s) {
+      const g = timeSeriesGroup(this.acquisition, `digital_input_${e.line}`, 'TimeSeries', NS_CORE, `edges on digital input line ${e.line}: 1 = rising (line went high), 0 = falling`, 'times on the device clock, sub-sample resolution');
+      s = new EventSeries(g, '<f');
+      dataAttributes(s.data.ds, 'n/a', 1);
+      this.digitalSeries.set(e.line, s);
+    }
+    s.add(digitalEventTimeS(e, this.tb!), e.edge === Edge.EDGE_RISING ? 1 : 0);
+  }
+
+  led(e: TimedLedEvent): void {
+    let s = this.ledSeries.get(e.channel);
+    if (!s) {
+      const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`, 'the value is the new peak current from this time on');
+      s = new EventSeries(g, '<f');
+      dataAttributes(s.data.ds, 'mA', 1);
+      this.ledSeries.set(e.channel, s);
+    }
+    s.add(e.sessionIndex / this.tb!.rateHz, e.currentMa);
+  }
+
+  end(summary: ReplaySummary): void {
+    const file = this.file;
+    if (!file || !this.ctx) return;
+    try {
+      this.demod?.flush();
+      for (const r of [...this.raw.values(), ...this.aux.values()]) r.series.flush();
+      for (const s of [...this.digitalSeries.values(), ...this.ledSeries.values()]) s.finish();
+      for (const [, s] of this.digitalSeries) s.timestamps.ds.create_attribute('interval', 1, null, '<i');
+      for (const [, s] of this.ledSeries) s.timestamps.ds.create_attribute('interval', 1, null, '<i');
+      for (const s of [...this.digitalSeries.values(), ...this.ledSeries.values()]) s.timestamps.ds.create_attribute('unit', 'seconds');
+      this.writeIntervals(file as unknown as H5Group);
+      this.writeRoot(file as unknown as H5Group, summary);
+    } finally {
+      file.close();
+      this.file = undefined;
+    }
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private rawBlock(block: RigBlock): void {
+    const targets = block.source === 'aux' ? this.aux : this.raw;
+    block.channelIds.forEach((id, column) => {
+      let r = targets.get(id);
+      if (!r) {
+        r = block.source === 'aux' ? this.createAux(id, block) : this.createRaw(id, block);
+        r.column = column;
+        targets.set(id, r);
+      }
+      r.series.put(block.sessionIndex, block.sampleCount, block.samples, block.channelIds.length, column);
+    });
+  }
+
+  private dtypeFor(block: RigBlock): Dtype {
+    return block.samples instanceof Int16Array || block.samples instanceof Uint16Array ? '<f' : '<d';
+  }
+
+  private createRaw(id: number, block: RigBlock): RawDetector {
+    const d = this.ctx!.info.detectors.find((x) => x.id === id);
+    const vpc = d && d.adcBits > 0 ? d.fullScaleV / 2 ** d.adcBits : 1;
+    const g = timeSeriesGroup(this.acquisition, `raw_photodetector_${id}`, 'FiberPhotometryResponseSeries', NS_FP,
+      `raw photodetector ${id}${d?.label ? ` (${d.label})` : ''} ADC codes at the sample rate, every LED multiplexed`,
+      'NaN where samples never arrived');
+    const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
+    dataAttributes(series.ds, 'volts', vpc);
+    startingTime(g, 0, this.tb!.rateHz);
+    tableRegion(g, this.rowsByDetector.get(id) ?? [], this.tableRef, `the FiberPhotometryTable rows of photodetector ${id}`);
+    return { series, group: g, column: 0, channels: block.channelIds.length };
+  }
+
+  private createAux(id: number, block: RigBlock): RawDetector {
+    const a = this.ctx!.info.auxInputs.find((x) => x.id === id);
+    const vpc = a && a.adcBits > 0 ? a.fullScaleV / 2 ** a.adcBits : 1;
+    let name = safe(a?.label || `aux${id}`);
+    if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
+    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`, 'NaN where samples never arrived');
+    const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
+    dataAttributes(series.ds, 'volts', vpc);
+    startingTime(g, 0, this.tb!.auxRateHz);
+    return { series, group: g, column: 0, channels: block.channelIds.length };
+  }
+
+  private writeGeneral(general: H5Group, ctx: ReplayContext): void {
+    const info = ctx.info;
+    const devices = general.create_group('devices');
+    const rig = devices.create_group('fiberrig');
+    typed(rig, 'Device', NS_CORE);
+    rig.create_attribute('description', `${info.boardModel} serial ${info.serialNumber || 'unknown'}, firmware ${info.firmwareName} ${info.firmwareVersion} (${info.buildId || 'no build id'})`);
+    rig.create_attribute('manufacturer', 'fiberrig');
+
+    const leds = ctx.config.leds ?? [];
+    const sources = new Map<number, H5Reference>();
+    const wavelengthOf = (channel: number): number => info.leds.find((l) => l.id === channel)?.wavelengthNm ?? Number.NaN;
+    for (const l of leds) {
+      const ch = l.channel ?? 0;
+      const g = devices.create_group(`excitation_source_${ch}`);
+      typed(g, 'ExcitationSource', NS_DEVICES);
+      g.create_attribute('description', `LED channel ${ch}, ${wavelengthOf(ch)} nm, ${l.currentMa !== undefined && l.currentMa !== null ? `${l.currentMa} mA` : `${l.powerUw} µW`}${l.carrierHz ? `, lock-in carrier ${l.carrierHz} Hz` : ''}`);
+      if (l.powerUw) attrF64(g, 'power_in_W', l.powerUw * 1e-6);
+      sources.set(ch, g.create_reference());
+    }
+    let placeholder: H5Reference | undefined;
+    const sourceRef = (ch: number | undefined): H5Reference => {
+      const ref = ch === undefined ? undefined : sources.get(ch);
+      if (ref) return ref;
+      if (!placeholder) {
+        const g = devices.create_group('excitation_source_none');
+        typed(g, 'ExcitationSource', NS_DEVICES);
+        g.create_attribute('description', 'no LED configured');
+        placeholder = g.create_reference();
+      }
+      return placeholder;
+    };
+
+    const detectorRefs = new Map<number, { pd: H5Reference; fiber: H5Reference }>();
+    for (const id of ctx.detectorIds) {
+      const d = info.detectors.find((x) => x.id === id);
+      const pd = devices.create_group(`photodetector_${id}`);
+      typed(pd, 'Photodetector', NS_DEVICES);
+      pd.create_attribute('description', `photodetector ${id}${d?.label ? ` (${d.label})` : ''}: ${d?.adcBits ?? '?'}-bit ADC, ${d?.fullScaleV ?? '?'} V full scale`);
+      const fiber = devices.create_group(`optical_fiber_${id}`);
+      typed(fiber, 'OpticalFiber', NS_DEVICES);
+      fiber.create_attribute('description', `the optical fiber read by photodetector ${id}`);
+      const insertion = fiber.create_group('fiber_insertion');
+      typed(insertion, 'FiberInsertion', NS_DEVICES);
+      detectorRefs.set(id, { pd: pd.create_reference(), fiber: fiber.create_reference() });
+    }
+
+    // indicators: one per excitation wavelength (what is expressed is not known to the rig)
+    const fp = general.create_group('fiber_photometry');
+    typed(fp, 'FiberPhotometry', NS_FP);
+    const indicatorsGroup = fp.create_group('fiber_photometry_indicators');
+    typed(indicatorsGroup, 'FiberPhotometryIndicators', NS_FP);
+    const indicatorRefs = new Map<string, H5Reference>();
+    const indicatorRef = (nm: number): H5Reference => {
+      const key = Number.isFinite(nm) ? `${nm}nm` : 'unknown';
+      let ref = indicatorRefs.get(key);
+      if (!ref) {
+        const g = indicatorsGroup.create_group(`indicator_${key}`);
+        typed(g, 'Indicator', NS_DEVICES);
+        const role = isControlWavelength(nm) ? 'isosbestic control' : isGreenWavelength(nm) ? 'green sensor' : 'sensor';
+        g.create_attribute('label', `unspecified (${role}, excited at ${key})`);
+        g.create_attribute('description', 'the rig does not know the indicator; edit this label after export');
+        ref = g.create_reference();
+        indicatorRefs.set(key, ref);
+      }
+      return ref;
+    };
+
+    // table rows: (detector, LED) in the demodulator's channel order
+    const rows: Array<{ det: number; led: number | undefined; nm: number; name: string }> = [];
+    for (const det of ctx.detectorIds) {
+      const ledsHere = leds.length > 0 ? leds.map((l) => l.channel ?? 0) : [undefined];
+      for (const led of ledsHere) {
+        const nm = led === undefined ? Number.NaN : wavelengthOf(led);
+        rows.push({ det, led, nm, name: led === undefined ? `det${det}` : `${nm}nm@det${det}` });
+      }
+    }
+    rows.forEach((r, i) => {
+      this.rowsByDetector.set(r.det, [...(this.rowsByDetector.get(r.det) ?? []), i]);
+    });
+    this.tableRows = rows.length;
+    const table = fp.create_group('fiber_photometry_table');
+    typed(table, 'FiberPhotometryTable', NS_FP);
+    table.create_attribute('description', 'one row per (photodetector, LED): each demodulated channel');
+    const columns = ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'notes'];
+    table.create_attribute('colnames', columns);
+    elementIds(table, rows.length);
+    vectorData(table, 'location', rows.map(() => 'unspecified'), 'location of the fiber (not known to the rig)');
+    vectorData(table, 'excitation_wavelength_in_nm', Float64Array.from(rows.map((r) => r.nm)), 'LED peak wavelength', '<d');
+    vectorData(table, 'emission_wavelength_in_nm', Float64Array.from(rows.map(() => Number.NaN)), 'emission wavelength (not known to the rig: NaN)', '<d');
+    vectorData(table, 'indicator', rows.map((r) => indicatorRef(r.nm)), 'the indicator excited by this LED');
+    vectorData(table, 'optical_fiber', rows.map((r) => detectorRefs.get(r.det)!.fiber), 'the fiber read by this photodetector');
+    vectorData(table, 'excitation_source', rows.map((r) => sourceRef(r.led)), 'the LED');
+    vectorData(table, 'photodetector', rows.map((r) => detectorRefs.get(r.det)!.pd), 'the photodetector');
+    vectorData(table, 'notes', rows.map((r) => `fiberrig channel ${r.name}`), 'fiberrig channel name');
+    this.tableRef = table.create_reference();
+
+    const subject = ctx.session?.subject ?? (ctx.meta.subject as string | null | undefined) ?? null;
+    if (subject) {
+      const s = general.create_group('subject');
+      typed(s, 'Subject', NS_CORE);
+      s.create_dataset({ name: 'subject_id', data: subject });
+    }
+    const notes = ctx.session?.notes ?? (ctx.meta.notes as string | null | undefined) ?? null;
+    if (notes) general.create_dataset({ name: 'notes', data: notes });
+    general.create_dataset({
+      name: 'data_collection',
+      data: JSON.stringify({ recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`, config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null }),
+    });
+  }
+
+  private writeIntervals(root: H5Group): void {
+    if (this.gaps.length === 0) return;
+    const intervals = root.create_group('intervals');
+    const t = intervals.create_group('invalid_times');
+    typed(t, 'TimeIntervals', NS_CORE);
+    t.create_attribute('description', 'samples that never arrived (gaps), on the device clock');
+    t.create_attribute('colnames', ['start_time', 'stop_time']);
+    elementIds(t, this.gaps.length);
+    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => g.start)), 'gap start (s)', '<d');
+    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => g.stop)), 'gap end (s)', '<d');
+  }
+
+  private writeRoot(root: H5Group, summary: ReplaySummary): void {
+    const ctx = this.ctx!;
+    // session index 0 on the host clock: the heartbeat clock fit, else when Start was sent
+    const startUs = summary.clock?.offsetUs ?? (ctx.startHostTimeUs || ctx.header.hostStartTimeUs);
+    const iso = new Date(startUs / 1000).toISOString();
+    root.create_dataset({ name: 'identifier', data: randomUUID() });
+    root.create_dataset({ name: 'session_description', data: this.options.sessionDescription ?? `fiberrig recording${ctx.session?.subject ? ` of ${ctx.session.subject}` : ''} (${ctx.detectorIds.length} photodetectors, ${this.tableRows} channels)` });
+    root.create_dataset({ name: 'session_start_time', data: iso });
+    root.create_dataset({ name: 'timestamps_reference_time', data: iso });
+    root.create_dataset({ name: 'file_create_date', data: [new Date().toISOString()] });
+  }
+}
+
+/** The NWB file's typed objects (path -> neurodata_type), for tests and `inspect`. */
+export async function nwbTypedObjects(path: string): Promise<Map<string, { type: string; namespace: string }>> {
+  const h5 = await h5Ready();
+  const f = new h5.File(path, 'r');
+  const out = new Map<string, { type: string; namespace: string }>();
+  try {
+    const visit = (g: H5Group | H5Dataset, p: string): void => {
+      const attrs = g.attrs;
+      if (attrs.neurodata_type) out.set(p || '/', { type: String(attrs.neurodata_type.value), namespace: String(attrs.namespace?.value) });
+      if (g instanceof h5.Group) for (const k of g.keys()) {
+        const child = g.get(k);
+        if (child instanceof h5.Group || child instanceof h5.Dataset) visit(child as H5Group | H5Dataset, `${p}/${k}`);
+      }
+    };
+    visit(f as unknown as H5Group, '');
+  } finally {
+    f.close();
+  }
+  return out;
+}
+
+export function nwbRequireSignals(ctx: ReplayContext): void {
+  if (ctx.detectorIds.length === 0) throw new ExportError('E_EXPORT_NO_SIGNALS', 'the recording has no photodetectors', 'check the recording configuration (fiberrig inspect)');
+}

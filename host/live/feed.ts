@@ -1,0 +1,380 @@
+// What the live view shows, kept on the server: demodulated signals and aux
+// in bounded rings (the longest window), the latest raw samples, clipping,
+// events, gaps and device health. It subscribes to the Rig like any other
+// sink and never touches the recording path; each page gets its own cursor
+// and resolution (LiveFeed.frameFor), so a page that falls behind only
+// loses display points.
+import type { Subscription } from 'rxjs';
+import { type AcquisitionConfigInit, DarkReason, ModulationMode, type Status } from '../../protocol/index.ts';
+import { ClockFit } from '../dsp/clock.ts';
+import { type DemodOptions, type SignalBlock, SignalDemodulator } from '../pipeline/demodulate.ts';
+import type { AcquisitionItem, Rig, RigBlock, TimedDigitalEvent, TimedLedEvent } from '../rig/rig.ts';
+import { bucketFor, bucketMinMax, codeRangeOf, RangeMeter, SampleRing, ScopeBuffer, type SeriesChunk } from './display.ts';
+import type {
+  ChannelDescription, FrameMessage, LedDescription, LiveEvent, RecordingView, StatusView, Warning,
+} from './messages.ts';
+
+/** The part of the Rig the live view uses. */
+export type LiveRig = Pick<
+  Rig,
+  'url' | 'info' | 'acquisition$' | 'digitalEvents$' | 'ledEvents$' | 'status$' | 'heartbeats$' | 'running' | 'linkHealth' | 'configuration'
+  | 'configure' | 'start' | 'stop' | 'setLed'
+>;
+
+export interface FeedOptions {
+  /** History kept for the longest window, seconds (default 600). */
+  historyS?: number;
+  /** Raw samples per detector in the raw view (default 250). */
+  scopeSamples?: number;
+  /** Points per trace a page gets over its window (default 1200, about one per pixel). */
+  targetPoints?: number;
+}
+
+/** A page's position in the feed. */
+export interface ClientView {
+  windowS: number;
+  generation: number;
+  signalsCursor: number | undefined;
+  auxCursor: number | undefined;
+  eventSeq: number;
+}
+
+const MODE_NAMES: Record<number, string> = {
+  [ModulationMode.MODULATION_MODE_CONTINUOUS]: 'continuous',
+  [ModulationMode.MODULATION_MODE_TIME_DIVISION]: 'time-division',
+  [ModulationMode.MODULATION_MODE_LOCK_IN]: 'lock-in',
+};
+
+const DARK_NAMES: Record<number, StatusView['darkReason']> = {
+  [DarkReason.DARK_REASON_NONE]: 'none',
+  [DarkReason.DARK_REASON_STOPPED]: 'stopped',
+  [DarkReason.DARK_REASON_HEARTBEAT_TIMEOUT]: 'heartbeat-timeout',
+  [DarkReason.DARK_REASON_FAULT]: 'fault',
+};
+
+/** Hold a clipping or gap warning on screen this long after the last occurrence. */
+const WARNING_HOLD_MS = 3000;
+const NEAR_FULL_SCALE = 0.95;
+const MAX_EVENTS = 2000;
+
+interface RangeState {
+  meter: RangeMeter;
+  lastClipMs: number[];
+  lastNearMs: number[];
+  clipPct: number[];
+  peakPct: number[];
+}
+
+function newRangeState(n: number): RangeState {
+  return { meter: new RangeMeter(n), lastClipMs: new Array(n).fill(-Infinity), lastNearMs: new Array(n).fill(-Infinity), clipPct: new Array(n).fill(0), peakPct: new Array(n).fill(0) };
+}
+
+export class LiveFeed {
+  readonly mode: string;
+  readonly sampleRateHz: number;
+  readonly signalChannels: ChannelDescription[];
+  readonly auxChannels: ChannelDescription[];
+  readonly rawChannels: ChannelDescription[];
+  readonly leds: LedDescription[];
+  readonly signalRateHz: number;
+  readonly auxRateHz: number;
+  /** Increments when a new acquisition starts (the session timeline restarts). */
+  generation = 0;
+
+  private demod: SignalDemodulator | undefined;
+  private readonly signalScales: number[];
+  private readonly auxScales: number[];
+  private readonly signals: SampleRing;
+  private readonly aux: SampleRing | undefined;
+  private readonly scope: ScopeBuffer;
+  private readonly detectorBits: number[];
+  private readonly auxBits: number[];
+  private readonly detectorRange: RangeState;
+  private readonly auxRange: RangeState;
+  private readonly targetPoints: number;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly events: LiveEvent[] = [];
+  private eventSeq = 0;
+  private next = { detector: 0, aux: 0 };
+  private detectorSamples = 0;
+  private readonly rateHistory: { ms: number; samples: number }[] = [];
+  private gaps = 0;
+  private lastGap: { ms: number; text: string } | undefined;
+  private lastStatus: { ms: number; status: Status } | undefined;
+  private clock: ClockFit;
+  private driftPpm: number | null = null;
+  private ticks = 0;
+  private failure: string | undefined;
+  private demodFailed = false;
+  private snapshot: Pick<FrameMessage, 'raw' | 'status' | 'warnings'>;
+
+  constructor(private readonly rig: LiveRig, private readonly wire: AcquisitionConfigInit, private readonly demodOptions: DemodOptions, options: FeedOptions = {}) {
+    const info = rig.info;
+    this.mode = MODE_NAMES[wire.mode ?? 0] ?? `mode ${wire.mode}`;
+    this.sampleRateHz = wire.sampleRateHz ?? 0;
+    const historyS = options.historyS ?? 600;
+    this.targetPoints = options.targetPoints ?? 1200;
+    const probe = new SignalDemodulator(wire, info, demodOptions);
+    const sig = probe.signalStage;
+    const auxStage = probe.auxStage;
+    const detectorLabel = (id: number): string => info.detectors.find((d) => d.id === id)?.label || `PD${id}`;
+    this.signalRateHz = sig.rateHz;
+    this.signalChannels = sig.channels.map((c) => ({
+      name: c.name, inputId: c.inputId, label: detectorLabel(c.inputId),
+      ...(c.wavelengthNm !== undefined ? { wavelengthNm: c.wavelengthNm } : {}), ...(c.ledChannel !== undefined ? { ledChannel: c.ledChannel } : {}),
+    }));
+    this.signalScales = sig.channels.map((c) => c.voltsPerCode * 1000);
+    this.auxRateHz = auxStage?.rateHz ?? 0;
+    this.auxChannels = (auxStage?.channels ?? []).map((c) => ({ name: c.name, inputId: c.inputId, label: c.name }));
+    this.auxScales = (auxStage?.channels ?? []).map((c) => c.voltsPerCode * 1000);
+    this.signals = new SampleRing(this.signalChannels.length, historyS * this.signalRateHz + 1);
+    this.aux = auxStage ? new SampleRing(this.auxChannels.length, historyS * this.auxRateHz + 1) : undefined;
+    const detectorIds = wire.detectorIds ?? [];
+    this.rawChannels = detectorIds.map((id) => ({ name: detectorLabel(id), inputId: id, label: detectorLabel(id) }));
+    this.detectorBits = detectorIds.map((id) => info.detectors.find((d) => d.id === id)?.adcBits ?? 16);
+    this.auxBits = (wire.aux?.inputIds ?? []).map((id) => info.auxInputs.find((a) => a.id === id)?.adcBits ?? 16);
+    this.scope = new ScopeBuffer(detectorIds.length, options.scopeSamples ?? 250);
+    this.detectorRange = newRangeState(detectorIds.length);
+    this.auxRange = newRangeState(this.auxBits.length);
+    const pulsed = wire.mode === ModulationMode.MODULATION_MODE_TIME_DIVISION;
+    this.leds = (wire.leds ?? []).map((l) => {
+      const board = info.leds.find((b) => b.id === (l.channel ?? 0));
+      return {
+        channel: l.channel ?? 0,
+        wavelengthNm: board?.wavelengthNm ?? 0,
+        limitMa: (pulsed ? board?.maxCurrentPulsedMa : board?.maxCurrentContinuousMa) ?? 0,
+        ...(l.currentMa != null ? { configuredMa: l.currentMa } : {}),
+        ...(l.powerUw != null ? { configuredUw: l.powerUw } : {}),
+        calibrated: Boolean(board?.calibrated),
+        ...(l.carrierHz ? { carrierHz: l.carrierHz } : {}),
+      };
+    });
+    this.clock = new ClockFit({ deviceTicksHz: this.sampleRateHz || 1, capacity: 256 });
+    this.snapshot = { status: this.statusView(Date.now()), warnings: [] };
+
+    this.subscriptions.push(
+      rig.acquisition$.subscribe({ next: (item) => this.guard(() => this.onItem(item)), error: (e: Error) => { this.failure = e.message; } }),
+      rig.digitalEvents$.subscribe((e) => this.guard(() => this.onDigital(e))),
+      rig.ledEvents$.subscribe((e) => this.guard(() => this.onLed(e))),
+      rig.status$.subscribe((status) => { this.lastStatus = { ms: Date.now(), status }; }),
+      rig.heartbeats$.subscribe((h) => this.guard(() => {
+        if (h.running) this.clock.add({ deviceTicks: h.sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+      })),
+    );
+  }
+
+  /** Completes when the Rig closes (its streams complete). */
+  onRigClosed(callback: () => void): void {
+    this.subscriptions.push(this.rig.status$.subscribe({ complete: callback }));
+  }
+
+  close(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions.length = 0;
+  }
+
+  // a display bug must never become an error on the Rig's streams (RxJS would rethrow it asynchronously)
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.failure = `live view: ${(error as Error).message}`;
+    }
+  }
+
+  private restart(): void {
+    this.generation++;
+    this.demod = undefined;
+    this.signals.reset();
+    this.aux?.reset();
+    this.scope.reset();
+    this.events.length = 0;
+    this.next = { detector: 0, aux: 0 };
+    this.gaps = 0;
+    this.lastGap = undefined;
+    this.clock = new ClockFit({ deviceTicksHz: this.sampleRateHz || 1, capacity: 256 });
+    this.driftPpm = null;
+  }
+
+  private onItem(item: AcquisitionItem): void {
+    // the session timeline restarts at 0 with every new acquisition
+    if (item.sessionIndex < this.next[item.source]) this.restart();
+    this.next[item.source] = item.sessionIndex + (item.kind === 'gap' ? item.count : item.sampleCount);
+    if (item.kind === 'gap') {
+      this.gaps++;
+      this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? ', estimated' : ''})` };
+    } else {
+      this.onRaw(item);
+    }
+    if (this.demodFailed) return;
+    try {
+      this.demod ??= new SignalDemodulator(this.wire, this.rig.info, this.demodOptions);
+      for (const block of this.demod.push(item)) this.onSignals(block);
+    } catch (error) {
+      this.demodFailed = true;
+      this.failure = `live view cannot demodulate: ${(error as Error).message}`;
+    }
+  }
+
+  private onRaw(block: RigBlock): void {
+    const ch = block.channelIds.length;
+    if (block.source === 'detector') {
+      this.detectorSamples += block.sampleCount;
+      if (ch === this.scope.channelCount) this.scope.push(block.samples, block.sampleCount, block.sessionIndex + block.sampleCount);
+      const range = codeRangeOf(block.samples, this.detectorBits[0] ?? 16);
+      if (range && ch === this.detectorRange.meter.channelCount) this.detectorRange.meter.add(block.samples, block.sampleCount, range, !(block.samples instanceof Uint16Array));
+    } else {
+      const range = codeRangeOf(block.samples, this.auxBits[0] ?? 16);
+      if (range && ch === this.auxRange.meter.channelCount) this.auxRange.meter.add(block.samples, block.sampleCount, range, !(block.samples instanceof Uint16Array));
+    }
+  }
+
+  private onSignals(block: SignalBlock): void {
+    if (block.stream === 'signals') this.signals.write(block.firstIndex, block.values, block.count, this.signalScales);
+    else this.aux?.write(block.firstIndex, block.values, block.count, this.auxScales);
+  }
+
+  private pushEvent(event: Omit<LiveEvent, 'seq'>): void {
+    this.events.push({ seq: ++this.eventSeq, ...event });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+  }
+
+  private onDigital(e: TimedDigitalEvent): void {
+    const timerHz = this.rig.info.timerClockHz || 1;
+    this.pushEvent({ kind: 'digital', tS: e.sessionIndex / (this.sampleRateHz || 1) + e.subsampleTicks / timerHz, line: e.line, rising: e.edge === 1 });
+  }
+
+  private onLed(e: TimedLedEvent): void {
+    this.pushEvent({ kind: 'led', tS: e.sessionIndex / (this.sampleRateHz || 1), channel: e.channel, currentMa: e.currentMa, powerUw: e.powerUw });
+  }
+
+  /** Once per display frame: the parts every page gets (status, warnings, raw view). */
+  tick(nowMs = Date.now()): void {
+    this.ticks++;
+    this.rateHistory.push({ ms: nowMs, samples: this.detectorSamples });
+    while (this.rateHistory.length > 2 && nowMs - this.rateHistory[0]!.ms > 2000) this.rateHistory.shift();
+    if (this.ticks % 20 === 1 && this.clock.observationCount >= 8) {
+      const fit = this.clock.fit;
+      this.driftPpm = fit ? fit.driftPpm : null;
+    }
+    const warnings: Warning[] = [];
+    this.rangeWarnings(this.detectorRange, this.rawChannels.map((c) => c.label), nowMs, warnings);
+    this.rangeWarnings(this.auxRange, this.auxChannels.map((c) => c.label), nowMs, warnings);
+    const status = this.statusView(nowMs);
+    if (this.lastGap && nowMs - this.lastGap.ms < WARNING_HOLD_MS) warnings.push({ level: 'error', text: `GAP: ${this.lastGap.text}` });
+    if (!status.connected) warnings.push({ level: 'error', text: 'device link down (reconnecting)' });
+    if (status.running && status.darkReason !== 'none' && status.darkReason !== 'unknown') warnings.push({ level: 'error', text: `LEDs dark: ${status.darkReason}` });
+    if (status.bufferFillPct !== null && status.bufferFillPct > 50) warnings.push({ level: 'warn', text: `device buffer ${status.bufferFillPct.toFixed(0)}% full` });
+    if (status.deviceDroppedSamples > 0) warnings.push({ level: 'error', text: `device dropped ${status.deviceDroppedSamples} samples` });
+    if (this.failure) warnings.push({ level: 'error', text: this.failure });
+    const fullScale = this.detectorBits.map((b) => 2 ** b - 1);
+    this.snapshot = {
+      status,
+      warnings,
+      ...(this.scope.endIndex > 0
+        ? { raw: { tS: this.scope.endIndex / (this.sampleRateHz || 1), y: this.scope.snapshot((v, c) => Math.round((v / fullScale[c]!) * 10000) / 100) } }
+        : {}),
+    };
+  }
+
+  private rangeWarnings(state: RangeState, labels: string[], nowMs: number, out: Warning[]): void {
+    const readings = state.meter.take();
+    readings.forEach((r, c) => {
+      if (r.total > 0) {
+        if (r.clipped > 0) {
+          state.lastClipMs[c] = nowMs;
+          state.clipPct[c] = (100 * r.clipped) / r.total;
+        }
+        if (r.peakFraction >= NEAR_FULL_SCALE) {
+          state.lastNearMs[c] = nowMs;
+          state.peakPct[c] = 100 * r.peakFraction;
+        }
+      }
+      const label = labels[c] ?? `ch${c}`;
+      if (nowMs - state.lastClipMs[c]! < WARNING_HOLD_MS) out.push({ level: 'error', text: `CLIPPING ${label}: ${state.clipPct[c]!.toFixed(2)}% of samples at the ADC rail` });
+      else if (nowMs - state.lastNearMs[c]! < WARNING_HOLD_MS) out.push({ level: 'warn', text: `near saturation ${label}: peak ${state.peakPct[c]!.toFixed(1)}% of full scale` });
+    });
+  }
+
+  private statusView(nowMs: number): StatusView {
+    const health = this.rig.linkHealth();
+    const s = this.lastStatus?.status;
+    const first = this.rateHistory[0];
+    const last = this.rateHistory.at(-1);
+    const receivedRateHz = first && last && last.ms > first.ms ? ((last.samples - first.samples) * 1000) / (last.ms - first.ms) : 0;
+    const fr = s?.framesRejected;
+    return {
+      running: s ? Boolean(s.running) : false,
+      connected: health.connected,
+      acquiring: this.rig.running,
+      configuredRateHz: this.sampleRateHz,
+      receivedRateHz,
+      sessionS: this.next.detector / (this.sampleRateHz || 1),
+      bufferFillPct: s ? 100 * s.bufferFill : null,
+      blocksDropped: s ? Number(s.blocksDropped) : 0,
+      deviceDroppedSamples: health.deviceReportedDroppedSamples,
+      hostMissingSamples: health.hostDetectedMissingSamples,
+      gaps: this.gaps,
+      framesRejectedDevice: fr ? fr.crc + fr.oversize + fr.cobs + fr.decode : 0,
+      framesRejectedHost: health.framesRejected.crc + health.framesRejected.oversize + health.framesRejected.cobs + health.framesRejected.decode,
+      heartbeatAgeMs: s ? s.heartbeatAgeMs : null,
+      heartbeatRoundTripMs: health.lastHeartbeatRoundTripMs ?? null,
+      darkReason: s ? (DARK_NAMES[s.darkReason] ?? 'unknown') : 'unknown',
+      temperatureC: s ? s.temperatureC : null,
+      clockDriftPpm: this.driftPpm,
+      reconnects: health.reconnects,
+      leds: (s?.leds ?? []).map((l) => ({ channel: l.channel, currentMa: l.currentMa, powerUw: l.powerUw })),
+      statusAgeMs: this.lastStatus ? nowMs - this.lastStatus.ms : null,
+    };
+  }
+
+  newView(windowS: number): ClientView {
+    return { windowS, generation: this.generation, signalsCursor: undefined, auxCursor: undefined, eventSeq: 0 };
+  }
+
+  /** A new window: the next frame resends the history at the new resolution. */
+  setWindow(view: ClientView, windowS: number): void {
+    view.windowS = windowS;
+    view.signalsCursor = undefined;
+    view.auxCursor = undefined;
+    view.eventSeq = 0;
+  }
+
+  /** The next frame for one page; advances its cursors. */
+  frameFor(view: ClientView, seq: number, recording: RecordingView): FrameMessage {
+    const frame: FrameMessage = { type: 'frame', seq, ...this.snapshot, recording };
+    if (view.generation !== this.generation) {
+      frame.reset = true;
+      view.generation = this.generation;
+      view.signalsCursor = undefined;
+      view.auxCursor = undefined;
+      view.eventSeq = 0;
+    }
+    const signals = this.series(this.signals, this.signalRateHz, view.windowS, view.signalsCursor);
+    if (signals) {
+      view.signalsCursor = signals.cursor;
+      if (signals.chunk.x.length > 0) frame.signals = signals.chunk;
+    }
+    if (this.aux) {
+      const aux = this.series(this.aux, this.auxRateHz, view.windowS, view.auxCursor);
+      if (aux) {
+        view.auxCursor = aux.cursor;
+        if (aux.chunk.x.length > 0) frame.aux = aux.chunk;
+      }
+    }
+    const fromS = this.signals.head / (this.signalRateHz || 1) - view.windowS;
+    const events = this.events.filter((e) => e.seq > view.eventSeq && e.tS >= fromS);
+    if (events.length > 0) frame.events = events;
+    view.eventSeq = this.eventSeq;
+    return frame;
+  }
+
+  private series(ring: SampleRing, rateHz: number, windowS: number, cursor: number | undefined): { cursor: number; chunk: SeriesChunk } | undefined {
+    if (ring.empty || rateHz <= 0) return undefined;
+    const bucket = bucketFor(windowS, rateHz, this.targetPoints);
+    const oldest = Math.ceil(Math.max(ring.tail, ring.head - windowS * rateHz) / bucket) * bucket;
+    const from = Math.max(cursor ?? oldest, oldest);
+    const chunk: SeriesChunk = { x: [], y: Array.from({ length: ring.channelCount }, () => []) };
+    return { cursor: bucketMinMax(ring, from, ring.head, bucket, rateHz, chunk), chunk };
+  }
+}

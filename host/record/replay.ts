@@ -1,0 +1,231 @@
+// One streaming pass over a recording: raw log -> JournalReplayer (the live
+// Rig's frame decoder and assembler) -> SignalDemodulator -> sinks. Memory
+// does not grow with the recording's length; sinks get blocks, gaps, signal
+// blocks and events in the order the live Rig produced them.
+import type { AcquisitionConfigInit, DeviceInfo } from '../../protocol/index.ts';
+import { ClockFit } from '../dsp/clock.ts';
+import type { HeartbeatSample } from '../link/link.ts';
+import { type DemodOptions, type SignalBlock, type SignalChannel, SignalDemodulator } from '../pipeline/demodulate.ts';
+import type { AcquisitionItem, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
+import { JournalReplayer } from '../rig/journal.ts';
+import { digitalEventTimeS, type Timebase, trimItem, trimSignalBlock } from './derived.ts';
+import { RecordError } from './errors.ts';
+import { type RawLogHeader, RawLogReader, type RawLogReadStats } from './rawlog.ts';
+import { type ProcessingSettings, readSession, resolveRecording, type SessionFile, type SessionGap } from './session.ts';
+
+export interface ReplayContext {
+  dir: string;
+  rawLogPath: string;
+  header: RawLogHeader;
+  session: SessionFile | null;
+  /** Merged meta records seen before the data began. */
+  meta: Record<string, unknown>;
+  config: AcquisitionConfigInit;
+  info: DeviceInfo;
+  timebase: Timebase;
+  /** The demodulator's streams (channels and rates), when demodulating. */
+  signalChannels: readonly SignalChannel[];
+  signalRateHz: number;
+  auxChannels: readonly SignalChannel[];
+  auxOutputRateHz: number;
+  /** Detector and aux input ids in block interleave order (from the configuration). */
+  detectorIds: number[];
+  auxIds: number[];
+  /** Host time (µs) when Start was sent: a fallback for the time of session index 0. */
+  startHostTimeUs: number;
+  /** Data at or after this session time is not delivered. */
+  cutoffS: number | undefined;
+  demodOptions: DemodOptions | undefined;
+}
+
+export interface ReplaySummary {
+  rawLog: RawLogReadStats;
+  detectorSamples: number;
+  auxSamples: number;
+  /** Session index after the last detector / aux sample delivered. */
+  detectorEnd: number;
+  auxEnd: number;
+  gaps: SessionGap[];
+  gapCount: number;
+  missingDetectorSamples: number;
+  digitalEvents: number;
+  ledEvents: number;
+  heartbeats: number;
+  /** Host clock of session index 0 and drift, fitted from heartbeats of the first segment. */
+  clock: { offsetUs: number; driftPpm: number; observations: number } | null;
+  /** Acquisitions after the first one in the same log (not delivered). */
+  ignoredAcquisitions: number;
+  segments: number;
+}
+
+export interface ReplaySink {
+  begin?(ctx: ReplayContext): void | Promise<void>;
+  item?(item: AcquisitionItem): void;
+  signals?(block: SignalBlock): void;
+  digital?(event: TimedDigitalEvent): void;
+  led?(event: TimedLedEvent): void;
+  heartbeat?(sample: HeartbeatSample): void;
+  end?(summary: ReplaySummary, ctx: ReplayContext | undefined): void | Promise<void>;
+}
+
+export interface ReplayOptions {
+  /** Demodulate, with these settings over the recording's own (default); false: deliver raw data only. */
+  demod?: DemodOptions | false;
+  /** Override the recording's cutoff (session.json end.cutoffS); null: deliver everything. */
+  cutoffS?: number | null;
+  onProgress?: (position: number, total: number) => void;
+  /** Gaps kept in the summary list (all are counted). Default 100 000. */
+  maxGapList?: number;
+}
+
+/** The recording's processing settings: session.json, else the raw log's meta record. */
+export function processingOf(session: SessionFile | null, meta: Record<string, unknown>): ProcessingSettings {
+  const fromMeta = (meta.processing ?? {}) as ProcessingSettings;
+  return { ...fromMeta, ...(session?.processing ?? {}) };
+}
+
+function demodOptionsOf(processing: ProcessingSettings, overrides: DemodOptions): DemodOptions {
+  const merged: DemodOptions = {};
+  const outputRateHz = overrides.outputRateHz ?? processing.outputRateHz;
+  const lowpassHz = overrides.lowpassHz ?? processing.lowpassHz;
+  const auxOutputRateHz = overrides.auxOutputRateHz ?? processing.auxOutputRateHz;
+  if (outputRateHz !== undefined) merged.outputRateHz = outputRateHz;
+  if (lowpassHz !== undefined) merged.lowpassHz = lowpassHz;
+  if (auxOutputRateHz !== undefined) merged.auxOutputRateHz = auxOutputRateHz;
+  return merged;
+}
+
+/**
+ * Replays the recording at `path` (a directory or its raw log) into `sinks`,
+ * in one streaming pass. Resolves with what was seen.
+ */
+export async function replayRecording(path: string, sinks: ReplaySink[], options: ReplayOptions = {}): Promise<ReplaySummary> {
+  const paths = await resolveRecording(path);
+  const session = await readSession(paths.dir);
+  const reader = await RawLogReader.open(paths.rawLog, options.onProgress ? { onProgress: options.onProgress } : {});
+  const replayer = new JournalReplayer();
+  const maxGapList = options.maxGapList ?? 100_000;
+  const summary: ReplaySummary = {
+    rawLog: reader.stats, detectorSamples: 0, auxSamples: 0, detectorEnd: 0, auxEnd: 0, gaps: [], gapCount: 0, missingDetectorSamples: 0,
+    digitalEvents: 0, ledEvents: 0, heartbeats: 0, clock: null, ignoredAcquisitions: 0, segments: 0,
+  };
+
+  let header: RawLogHeader | undefined;
+  const meta: Record<string, unknown> = {};
+  let info: DeviceInfo | undefined;
+  let config: AcquisitionConfigInit | undefined;
+  let startHostTimeUs = 0;
+  let ctx: ReplayContext | undefined;
+  let demod: SignalDemodulator | undefined;
+  let done = false; // a second acquisition began: stop delivering
+  let segment = 0;
+  let clock: ClockFit | undefined;
+  const cutoffS = options.cutoffS === null ? undefined : (options.cutoffS ?? session?.end?.cutoffS ?? undefined);
+
+  const begin = async (): Promise<ReplayContext> => {
+    if (!header) throw new RecordError('E_RAWLOG_NOT_A_LOG', 'raw log without header', 'pass a recording made by fiberrig acquire');
+    if (!info || !config) {
+      throw new RecordError('E_RECORDING_INCOMPLETE', 'the raw log holds samples before any device info or configuration', 'the recording is damaged at its start; nothing can be placed in time');
+    }
+    const rateHz = config.sampleRateHz ?? 0;
+    const timebase: Timebase = { rateHz, auxRateHz: config.aux?.rateHz ?? 0, timerHz: info.timerClockHz || 1 };
+    let demodOptions: DemodOptions | undefined;
+    if (options.demod !== false) {
+      demodOptions = demodOptionsOf(processingOf(session, meta), options.demod ?? {});
+      demod = new SignalDemodulator(config, info, demodOptions);
+    }
+    clock = rateHz > 0 ? new ClockFit({ deviceTicksHz: rateHz }) : undefined;
+    const c: ReplayContext = {
+      dir: paths.dir, rawLogPath: paths.rawLog, header, session, meta, config, info, timebase,
+      signalChannels: demod?.signalStage.channels ?? [], signalRateHz: demod?.signalStage.rateHz ?? 0,
+      auxChannels: demod?.auxStage?.channels ?? [], auxOutputRateHz: demod?.auxStage?.rateHz ?? 0,
+      detectorIds: [...(config.detectorIds ?? [])], auxIds: [...(config.aux?.inputIds ?? [])],
+      startHostTimeUs, cutoffS, demodOptions,
+    };
+    for (const s of sinks) await s.begin?.(c);
+    return c;
+  };
+
+  const deliverItem = (item: AcquisitionItem, c: ReplayContext): void => {
+    const rate = item.source === 'aux' ? c.timebase.auxRateHz : c.timebase.rateHz;
+    if (item.kind === 'block' && item.source === 'detector' && item.segment === 0 && summary.segments === 0 && item.sessionIndex < summary.detectorEnd) {
+      // the session timeline restarted at 0: a second acquisition in the same log
+      done = true;
+      summary.ignoredAcquisitions++;
+      return;
+    }
+    segment = Math.max(segment, item.segment);
+    summary.segments = Math.max(summary.segments, item.segment);
+    const out = trimItem(item, cutoffS, rate);
+    // demodulation sees every item (its output is trimmed by time), as live
+    if (demod) {
+      for (const b of demod.push(item)) {
+        const block = trimSignalBlock(b, cutoffS);
+        if (block) for (const s of sinks) s.signals?.(block);
+      }
+    }
+    if (!out) return;
+    if (out.kind === 'gap') {
+      summary.gapCount++;
+      if (out.source === 'detector') summary.missingDetectorSamples += out.count;
+      if (summary.gaps.length < maxGapList) {
+        summary.gaps.push({ source: out.source, sessionIndex: out.sessionIndex, count: out.count, startS: out.sessionIndex / rate, durationS: out.count / rate, reason: out.reason, estimated: out.estimated });
+      }
+    } else if (out.source === 'detector') {
+      summary.detectorSamples += out.sampleCount;
+      summary.detectorEnd = out.sessionIndex + out.sampleCount;
+    } else {
+      summary.auxSamples += out.sampleCount;
+      summary.auxEnd = out.sessionIndex + out.sampleCount;
+    }
+    for (const s of sinks) s.item?.(out);
+  };
+
+  for await (const record of reader.records()) {
+    if (record.kind === 'header') { header = record.header; continue; }
+    if (record.kind === 'meta') { if (!ctx) Object.assign(meta, record.meta); continue; }
+    if (record.kind === 'end') continue;
+    const entry = record.entry;
+    if (entry.type === 'device-info' && !ctx) info = entry.info;
+    if (entry.type === 'intent') {
+      if (entry.intent.command === 'configure' && !ctx) config = entry.intent.config;
+      if (entry.intent.command === 'start' && !entry.intent.resume && !ctx) startHostTimeUs = entry.hostTimeUs;
+    }
+    if (entry.type === 'heartbeat') {
+      summary.heartbeats++;
+      if (ctx && !done) {
+        for (const s of sinks) s.heartbeat?.(entry.sample);
+        if (clock && segment === 0 && entry.sample.running && entry.sample.deviceSampleIndex > 0) {
+          clock.add({ deviceTicks: entry.sample.deviceSampleIndex, hostSendUs: entry.sample.hostSendUs, hostRecvUs: entry.sample.hostReceiveUs });
+        }
+      }
+    }
+    const outputs = replayer.push(entry);
+    if (done) continue;
+    for (const o of outputs) {
+      if (done) break;
+      ctx ??= await begin();
+      if (o.kind === 'item') deliverItem(o.item, ctx);
+      else if (o.kind === 'digital') {
+        if (cutoffS !== undefined && digitalEventTimeS(o.event, ctx.timebase) >= cutoffS) continue;
+        summary.digitalEvents++;
+        for (const s of sinks) s.digital?.(o.event);
+      } else {
+        const t = o.event.sessionIndex / ctx.timebase.rateHz;
+        if (cutoffS !== undefined && t >= cutoffS) continue;
+        summary.ledEvents++;
+        for (const s of sinks) s.led?.(o.event);
+      }
+    }
+  }
+  if (!header) throw new RecordError('E_RAWLOG_NOT_A_LOG', `${paths.rawLog} holds no header`, 'pass a recording made by fiberrig acquire');
+  if (clock) {
+    try {
+      if (clock.observationCount >= 2) summary.clock = { offsetUs: clock.offsetUs, driftPpm: clock.driftPpm, observations: clock.observationCount };
+    } catch {
+      summary.clock = null;
+    }
+  }
+  for (const s of sinks) await s.end?.(summary, ctx);
+  return summary;
+}

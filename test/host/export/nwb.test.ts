@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { exportRecording } from '../../../host/export/index.ts';
+import { h5Ready, NWB_VERSION, nwbTypedObjects } from '../../../host/export/nwb.ts';
+import type { SignalBlock } from '../../../host/pipeline/demodulate.ts';
+import { replayRecording } from '../../../host/record/replay.ts';
+import { AUX_RATE_HZ, RATE_HZ, tempDir, writeSynthRecording } from '../record/helpers.ts';
+
+type Dataset = InstanceType<typeof h5wasm.Dataset>;
+type Group = InstanceType<typeof h5wasm.Group>;
+
+const SECONDS = 10;
+
+describe('host/export: NWB file structure (read back with h5wasm)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  let f: InstanceType<typeof h5wasm.File>;
+  const ds = (p: string): Dataset => {
+    const d = f.get(p);
+    assert.ok(d instanceof h5wasm.Dataset, `${p} is a dataset`);
+    return d as Dataset;
+  };
+  const group = (p: string): Group => {
+    const g = f.get(p);
+    assert.ok(g instanceof h5wasm.Group, `${p} is a group`);
+    return g as Group;
+  };
+  const attr = (obj: Dataset | Group, name: string): unknown => {
+    assert.ok(name in obj.attrs, `${obj.path} has attribute ${name}`);
+    return obj.attrs[name]!.value;
+  };
+
+  before(async () => {
+    tmp = tempDir('fiberrig-nwb-');
+    await writeSynthRecording(tmp.dir, { seconds: SECONDS });
+    path = join(tmp.dir, 'out', 'recording.nwb');
+    await exportRecording(tmp.dir, 'nwb', path);
+    await h5Ready();
+    f = new h5wasm.File(path, 'r');
+  });
+  after(() => {
+    f?.close();
+    tmp.cleanup();
+  });
+
+  it('has the NWB root: version, typed NWBFile, required datasets and groups', () => {
+    const root = f as unknown as Group;
+    assert.equal(attr(root, 'nwb_version'), NWB_VERSION);
+    assert.equal(attr(root, 'neurodata_type'), 'NWBFile');
+    assert.equal(attr(root, 'namespace'), 'core');
+    for (const name of ['identifier', 'session_description', 'session_start_time', 'timestamps_reference_time']) {
+      assert.equal(typeof ds(name).value, 'string', name);
+    }
+    assert.deepEqual(ds('file_create_date').shape, [1]);
+    assert.match((ds('file_create_date').value as string[])[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+    // session index 0 on the host clock, from the heartbeat fit (the synthetic run starts 2026-05-28T...)
+    const start = Date.parse(ds('session_start_time').value as string);
+    assert.ok(Math.abs(start - 1_780_000_000_000) < 1000, `session_start_time ${ds('session_start_time').value}`);
+    for (const g of ['acquisition', 'analysis', 'processing', 'general', 'general/devices', 'stimulus/presentation', 'stimulus/templates']) group(g);
+  });
+
+  it('puts the demodulated signals in a FiberPhotometryResponseSeries: shape, chunks, gzip, attributes, exact values', async () => {
+    const g = group('processing/ophys/demodulated');
+    assert.equal(attr(group('processing/ophys'), 'neurodata_type'), 'ProcessingModule');
+    assert.equal(attr(g, 'neurodata_type'), 'FiberPhotometryResponseSeries');
+    assert.equal(attr(g, 'namespace'), 'ndx-fiber-photometry');
+    const data = ds('processing/ophys/demodulated/data');
+    assert.deepEqual(data.shape, [SECONDS * 100, 4]);
+    assert.equal(data.dtype, '<d');
+    assert.ok(data.metadata.chunks && data.metadata.chunks[1] === 4, 'chunked');
+    const maxshape = data.metadata.maxshape ?? [];
+    assert.equal(maxshape[1], 4);
+    assert.ok(maxshape[0]! > 1e15, 'resizable along time');
+    assert.ok(data.filters.some((x) => x.name === 'deflate'), 'gzip');
+    assert.equal(attr(data, 'unit'), 'volts');
+    assert.ok(Math.abs((attr(data, 'conversion') as number) - 3.3 / 65536) < 1e-9);
+    const st = ds('processing/ophys/demodulated/starting_time');
+    assert.equal(st.value, 0);
+    assert.equal(attr(st, 'rate'), 100);
+    assert.equal(attr(st, 'unit'), 'seconds');
+    // the values are exactly the demodulator's output
+    const expected: SignalBlock[] = [];
+    await replayRecording(tmp.dir, [{ signals: (b) => { if (b.stream === 'signals') expected.push(b); } }]);
+    const values = data.value as Float64Array;
+    for (const b of expected) {
+      for (let k = 0; k < b.count; k++) {
+        for (let c = 0; c < 4; c++) assert.ok(Object.is(values[(b.firstIndex + k) * 4 + c], b.values[c]![k]), `row ${b.firstIndex + k} column ${c}`);
+      }
+    }
+    const region = ds('processing/ophys/demodulated/fiber_photometry_table_region');
+    assert.equal(attr(region, 'neurodata_type'), 'DynamicTableRegion');
+    assert.deepEqual([...(region.value as Int32Array)], [0, 1, 2, 3]);
+    assert.deepEqual(region.attrs.table!.shape, [], 'a scalar object reference');
+    const ref = attr(region, 'table');
+    const target = f.dereference((Array.isArray(ref) ? ref[0] : ref) as never) as unknown as Group;
+    assert.equal(target.path, '/general/fiber_photometry/fiber_photometry_table');
+  });
+
+  it('describes every (detector, LED) in a FiberPhotometryTable with references to typed devices', () => {
+    assert.equal(attr(group('general/fiber_photometry'), 'neurodata_type'), 'FiberPhotometry');
+    const table = group('general/fiber_photometry/fiber_photometry_table');
+    assert.equal(attr(table, 'neurodata_type'), 'FiberPhotometryTable');
+    const colnames = attr(table, 'colnames') as string[];
+    assert.deepEqual(colnames, ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'notes']);
+    assert.ok(typeof attr(table, 'description') === 'string');
+    assert.deepEqual([...(ds(`${table.path}/id`).value as Int32Array)], [0, 1, 2, 3]);
+    assert.equal(attr(ds(`${table.path}/id`), 'neurodata_type'), 'ElementIdentifiers');
+    for (const c of colnames) {
+      const col = ds(`${table.path}/${c}`);
+      assert.equal(attr(col, 'neurodata_type'), 'VectorData', c);
+      assert.equal(col.shape![0], 4, c);
+    }
+    assert.deepEqual([...(ds(`${table.path}/excitation_wavelength_in_nm`).value as Float64Array)], [405, 470, 405, 470]);
+    assert.deepEqual(ds(`${table.path}/notes`).value, ['fiberrig channel 405nm@det0', 'fiberrig channel 470nm@det0', 'fiberrig channel 405nm@det1', 'fiberrig channel 470nm@det1']);
+    const deref = (col: string): string[] => (ds(`${table.path}/${col}`).value as unknown[]).map((r) => (f.dereference(r as never) as unknown as Group).path);
+    assert.deepEqual(deref('excitation_source'), ['/general/devices/excitation_source_0', '/general/devices/excitation_source_1', '/general/devices/excitation_source_0', '/general/devices/excitation_source_1']);
+    assert.deepEqual(deref('photodetector'), ['/general/devices/photodetector_0', '/general/devices/photodetector_0', '/general/devices/photodetector_1', '/general/devices/photodetector_1']);
+    assert.deepEqual(deref('optical_fiber'), ['/general/devices/optical_fiber_0', '/general/devices/optical_fiber_0', '/general/devices/optical_fiber_1', '/general/devices/optical_fiber_1']);
+    const indicators = deref('indicator');
+    assert.equal(indicators[0], '/general/fiber_photometry/fiber_photometry_indicators/indicator_405nm');
+    assert.equal(attr(group(indicators[0]!), 'neurodata_type'), 'Indicator');
+    assert.equal(typeof attr(group(indicators[0]!), 'label'), 'string');
+  });
+
+  it('stores raw photodetector series, aux EEG as TimeSeries and digital edges as TimeSeries with timestamps', () => {
+    for (const d of [0, 1]) {
+      const g = group(`acquisition/raw_photodetector_${d}`);
+      assert.equal(attr(g, 'neurodata_type'), 'FiberPhotometryResponseSeries');
+      const data = ds(`${g.path}/data`);
+      assert.deepEqual(data.shape, [SECONDS * RATE_HZ]);
+      assert.equal(data.dtype, '<f');
+      assert.equal(attr(ds(`${g.path}/starting_time`), 'rate'), RATE_HZ);
+      assert.deepEqual([...(ds(`${g.path}/fiber_photometry_table_region`).value as Int32Array)], d === 0 ? [0, 1] : [2, 3]);
+    }
+    const eeg = group('acquisition/EEG');
+    assert.equal(attr(eeg, 'neurodata_type'), 'TimeSeries');
+    assert.equal(attr(eeg, 'namespace'), 'core');
+    assert.deepEqual(ds('acquisition/EEG/data').shape, [SECONDS * AUX_RATE_HZ]);
+    assert.equal(attr(ds('acquisition/EEG/starting_time'), 'rate'), AUX_RATE_HZ);
+    assert.equal(attr(ds('acquisition/EEG/data'), 'unit'), 'volts');
+    const di = group('acquisition/digital_input_0');
+    assert.equal(attr(di, 'neurodata_type'), 'TimeSeries');
+    const levels = [...(ds('acquisition/digital_input_0/data').value as Float32Array)];
+    const times = [...(ds('acquisition/digital_input_0/timestamps').value as Float64Array)];
+    assert.equal(levels.length, 2 * (SECONDS - 1));
+    assert.deepEqual(levels.slice(0, 4), [1, 0, 1, 0]);
+    assert.equal(times[0], 1 + 123 / 1e6);
+    assert.equal(times[1], 1.15);
+    assert.equal(attr(ds('acquisition/digital_input_0/timestamps'), 'unit'), 'seconds');
+    assert.equal(f.get('intervals'), null, 'no gaps, no invalid_times');
+  });
+
+  it('types every object with neurodata_type and namespace', async () => {
+    f.close();
+    const typedObjects = await nwbTypedObjects(path);
+    f = new h5wasm.File(path, 'r');
+    const byType = new Map<string, string[]>();
+    for (const [p, t] of typedObjects) {
+      assert.ok(['core', 'hdmf-common', 'ndx-fiber-photometry', 'ndx-ophys-devices'].includes(t.namespace), `${p}: namespace ${t.namespace}`);
+      byType.set(t.type, [...(byType.get(t.type) ?? []), p]);
+    }
+    assert.deepEqual([...byType.keys()].sort(), [
+      'Device', 'DynamicTableRegion', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
+      'FiberPhotometryResponseSeries', 'FiberPhotometryTable', 'Indicator', 'NWBFile', 'OpticalFiber', 'Photodetector', 'ProcessingModule',
+      'Subject', 'TimeSeries', 'VectorData',
+    ]);
+    assert.equal(byType.get('FiberPhotometryResponseSeries')!.length, 3);
+    assert.equal(typedObjects.get('/general/subject')!.type, 'Subject');
+    assert.equal(ds('general/subject/subject_id').value, 'mouse-1');
+    assert.equal(ds('general/notes').value, 'synthetic');
+  });
+});
