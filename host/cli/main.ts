@@ -8,6 +8,7 @@ import { acquireCommand } from './commands/acquire.ts';
 import { registerCalibrateCommand } from './commands/calibrate.ts';
 import { registerDemodCommand } from './commands/demod.ts';
 import { registerExportCommand } from './commands/export.ts';
+import { registerFlashCommand } from './commands/flash.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerSelftestCommand } from './commands/selftest.ts';
 import { simCommand } from './commands/sim.ts';
@@ -52,6 +53,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   registerInspectCommand(program, io, run);
   registerCalibrateCommand(program, io, run);
   registerSelftestCommand(program, io, run);
+  registerFlashCommand(program, io, run);
   program
     .command('ports')
     .description('list serial ports')
