@@ -65,3 +65,4 @@ export {
   fitClockArrays,
 } from './clock.ts';
 export { checkContinuity, type Continuity, fillNaN, nanBlock, outputGap } from './gaps.ts';
+export * from './clipping.ts';

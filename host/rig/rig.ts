@@ -135,11 +135,6 @@ export class Rig {
     return this.wantRunning;
   }
 
-  /** Sample rate of the detector stream in the configuration in force. */
-  get sampleRateHz(): number {
-    return this.config?.sampleRateHz ?? 0;
-  }
-
   /**
    * Device-to-host clock mapping of the acquisition (reset by start()): a fit of
    * host time against the session sample index over the heartbeat round trips of

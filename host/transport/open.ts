@@ -25,10 +25,6 @@ export function registerBinding(scheme: string, binding: BindingInterface): void
   bindings.set(scheme.toLowerCase(), binding);
 }
 
-export function registeredSchemes(): string[] {
-  return [...bindings.keys()];
-}
-
 function openPortStream(port: SerialPortStream, url: string): Promise<Transport> {
   return new Promise((resolve, reject) => {
     port.open((error) => {

@@ -9,24 +9,6 @@ export interface DecodeCounters extends FrameCounters {
   decodeErrors: number;
 }
 
-/** bytes in -> CRC-checked payloads (Uint8Array) out. */
-export class FrameDecoderStream extends Transform {
-  private readonly decoder = new FrameDecoder((payload) => this.push(payload));
-
-  constructor() {
-    super({ readableObjectMode: true });
-  }
-
-  get counters(): FrameCounters {
-    return this.decoder.counters;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.decoder.push(chunk);
-    callback();
-  }
-}
-
 /** bytes in -> Envelope objects out. Bad frames and undecodable payloads are counted and dropped. */
 export class EnvelopeDecoderStream extends Transform {
   readonly counters: DecodeCounters;

@@ -6,11 +6,12 @@
 // The world defaults to the noise-free LinearWorld; pass `worldFactory` (e.g.
 // the real simulated world) to measure with it.
 import { performance } from 'node:perf_hooks';
-import { ModulationMode, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { PROTOCOL_VERSION } from '../../protocol/index.ts';
 import { DEFAULT_BOARD, worldBoardOf } from '../../firmware-sim/device/board.ts';
 import type { WorldFactory } from '../../firmware-sim/device/create.ts';
 import { SimDevice } from '../../firmware-sim/device/device.ts';
 import { LinearWorld } from '../../firmware-sim/device/linear-world.ts';
+import { LOCK_IN } from '../firmware-sim/device/helpers.ts';
 import type { Emit } from './run.ts';
 
 export interface SimBenchOptions {
@@ -22,20 +23,8 @@ export interface SimBenchOptions {
   memorySeconds?: number;
 }
 
-const CONFIG = {
-  mode: ModulationMode.MODULATION_MODE_LOCK_IN,
-  sampleRateHz: 10_000,
-  detectorIds: [0, 1],
-  oversampling: 1,
-  blockSamples: 256,
-  leds: [
-    { channel: 0, currentMa: 20, carrierHz: 211 },
-    { channel: 1, currentMa: 30, carrierHz: 531 },
-    { channel: 2, currentMa: 10, carrierHz: 1470 },
-  ],
-  aux: { inputIds: [0, 1], rateHz: 1000 },
-  heartbeatTimeoutMs: 60_000,
-};
+// the simulator tests' 3-LED lock-in: 2 detectors at 10 kS/s, EEG+EMG at 1 kS/s
+const CONFIG = LOCK_IN;
 
 function makeDevice(options: SimBenchOptions): { device: SimDevice; bytes: { n: number; frames: number } } {
   const board = DEFAULT_BOARD;

@@ -71,11 +71,10 @@ describe('protocol/corruption', () => {
     ), { numRuns: 300 });
   });
 
-  it('stays alive with bounded buffering through 20 000 random chunks', () => {
+  it('stays alive through 20 000 random chunks, counts the noise, and holds no partial frame after a delimiter (memory: npm run bench -- protocol)', () => {
     const rng = fc.sample(fc.uint8Array({ minLength: 0, maxLength: 300 }), { numRuns: 20_000, seed: 42 });
     let delivered = 0;
     const decoder = new FrameDecoder(() => delivered++);
-    const heapBefore = process.memoryUsage().heapUsed;
     for (const chunk of rng) decoder.push(chunk);
     const good = encodeFrame(Uint8Array.from([1, 2, 3]));
     decoder.push(Uint8Array.from([0]));
@@ -83,7 +82,7 @@ describe('protocol/corruption', () => {
     assert.ok(delivered >= 1, 'a good frame after the noise is delivered');
     const counted = Object.values(decoder.counters.rejected).reduce((a, b) => a + b, 0);
     assert.ok(counted > 0, 'noise is counted as rejected frames');
-    // The decoder holds at most one frame buffer; the heap check is a coarse sanity bound (not timing).
-    assert.ok(process.memoryUsage().heapUsed - heapBefore < 64 * 1024 * 1024);
+    // bounded buffering: however long the noise ran, nothing stays buffered past the next delimiter
+    assert.equal(decoder.hasPartialFrame, false);
   });
 });

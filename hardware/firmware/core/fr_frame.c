@@ -19,33 +19,50 @@ uint32_t fr_crc32c(const uint8_t *data, size_t len) {
   return c ^ 0xFFFFFFFFu;
 }
 
-size_t fr_cobs_encode(const uint8_t *src, size_t len, uint8_t *dst) {
-  size_t code_at = 0;
-  size_t out = 1;
-  uint8_t code = 1;
-  bool closed_full_block = false;
-  for (size_t i = 0; i < len; i++) {
-    uint8_t byte = src[i];
-    closed_full_block = false;
-    if (byte == 0) {
-      dst[code_at] = code;
-      code_at = out++;
-      code = 1;
-    } else {
-      dst[out++] = byte;
-      code++;
-      if (code == 0xFF) {
-        dst[code_at] = code;
-        code_at = out++;
-        code = 1;
-        closed_full_block = true;
-      }
-    }
+/* A COBS encoder fed one byte at a time, so a frame (payload, then CRC) is
+ * encoded as one stream without copying it together first. */
+typedef struct {
+  uint8_t *dst;
+  size_t code_at;
+  size_t out;
+  uint8_t code;
+  bool closed_full_block;
+} cobs_writer;
+
+static void cobs_begin(cobs_writer *w, uint8_t *dst) {
+  *w = (cobs_writer){dst, 0, 1, 1, false};
+}
+
+static void cobs_put(cobs_writer *w, uint8_t byte) {
+  w->closed_full_block = false;
+  if (byte == 0) {
+    w->dst[w->code_at] = w->code;
+    w->code_at = w->out++;
+    w->code = 1;
+    return;
   }
-  /* canonical form: a payload ending with a full 254-byte block needs no trailing empty block */
-  if (closed_full_block) return out - 1;
-  dst[code_at] = code;
-  return out;
+  w->dst[w->out++] = byte;
+  if (++w->code == 0xFF) {
+    w->dst[w->code_at] = w->code;
+    w->code_at = w->out++;
+    w->code = 1;
+    w->closed_full_block = true;
+  }
+}
+
+/* Returns the encoded length. Canonical form: a stream ending with a full
+ * 254-byte block needs no trailing empty block. */
+static size_t cobs_end(cobs_writer *w) {
+  if (w->closed_full_block) return w->out - 1;
+  w->dst[w->code_at] = w->code;
+  return w->out;
+}
+
+size_t fr_cobs_encode(const uint8_t *src, size_t len, uint8_t *dst) {
+  cobs_writer w;
+  cobs_begin(&w, dst);
+  for (size_t i = 0; i < len; i++) cobs_put(&w, src[i]);
+  return cobs_end(&w);
 }
 
 long fr_cobs_decode(const uint8_t *src, size_t len, uint8_t *dst) {
@@ -68,36 +85,12 @@ long fr_cobs_decode(const uint8_t *src, size_t len, uint8_t *dst) {
 }
 
 size_t fr_frame_encode(const uint8_t *payload, size_t len, uint8_t *dst) {
-  /* COBS works in blocks: encode payload then CRC as one stream without copying */
   uint32_t crc = fr_crc32c(payload, len);
-  uint8_t trailer[FR_CRC_BYTES] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24)};
-  size_t code_at = 0;
-  size_t out = 1;
-  uint8_t code = 1;
-  bool closed_full_block = false;
-  for (size_t i = 0; i < len + FR_CRC_BYTES; i++) {
-    uint8_t byte = i < len ? payload[i] : trailer[i - len];
-    closed_full_block = false;
-    if (byte == 0) {
-      dst[code_at] = code;
-      code_at = out++;
-      code = 1;
-    } else {
-      dst[out++] = byte;
-      code++;
-      if (code == 0xFF) {
-        dst[code_at] = code;
-        code_at = out++;
-        code = 1;
-        closed_full_block = true;
-      }
-    }
-  }
-  if (closed_full_block) {
-    out--;
-  } else {
-    dst[code_at] = code;
-  }
+  cobs_writer w;
+  cobs_begin(&w, dst);
+  for (size_t i = 0; i < len; i++) cobs_put(&w, payload[i]);
+  for (unsigned k = 0; k < FR_CRC_BYTES; k++) cobs_put(&w, (uint8_t)(crc >> (8u * k)));
+  size_t out = cobs_end(&w);
   dst[out++] = 0;
   return out;
 }

@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CommandedPowerLog, ledDrivesInForce } from '../../calibration/recording.ts';
+import { countClipped } from '../../dsp/clipping.ts';
 import { Subscription } from 'rxjs';
 import {
   type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toWireConfig,
@@ -115,7 +116,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   }
 
   const subscriptions = new Subscription();
-  const endHooks: Array<() => void> = [];
+  const commandedPower = new CommandedPowerLog();
   let stoppedBy: AcquireSummary['stoppedBy'] = 'duration';
   let failure: Error | undefined;
   let summary: AcquireSummary | undefined;
@@ -134,11 +135,9 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     }
     // the host converts power with the device's own table: a power out of range fails here, clearly, before Configure
     session.ledDrives = ledDrivesInForce(wire, calibrationTable, rig.info);
-    const commandedPower = new CommandedPowerLog();
     subscriptions.add(rig.status$.subscribe((st) => commandedPower.status(st)));
     subscriptions.add(rig.ledEvents$.subscribe((e) => commandedPower.ledEvent(e)));
     session.commandedPower = commandedPower.toJSON();
-    endHooks.push(() => { session.commandedPower = commandedPower.toJSON(); });
     await writeSession(outDir, session);
     await rig.configure(wire);
     if (opts.live) {
@@ -180,7 +179,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
           rawSamples += item.sampleCount;
           sessionEnd = item.sessionIndex + item.sampleCount;
           const s = item.samples;
-          for (let i = 0; i < s.length; i++) if (s[i]! >= fullScale) clipped++;
+          clipped += countClipped(s, 0, fullScale);
           if (sessionEnd >= targetSamples) resolveDone();
         },
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
@@ -234,7 +233,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       stoppedBy,
     };
     session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy, cutoffS, durationS: summary.durationS };
-    for (const hook of endHooks) hook();
+    session.commandedPower = commandedPower.toJSON();
     session.gaps = writer.gaps;
     session.derivedFiles = writer.files.files;
     session.counters = {
