@@ -54,6 +54,8 @@ export interface BoardDefinition {
   leds: BoardLed[];
   detectors: BoardDetector[];
   digital: BoardDigital[];
+  /** What the firmware's timers and DAC tables can do exactly (the device rejects configs beyond them). */
+  timing: { sampleClockHz: number; maxDrivePeriodSamples: number; maxSyncPeriodSamples: number; maxScanRateHz: number };
   bootloader: { boot0: string };
 }
 
@@ -78,7 +80,7 @@ export function parseBoard(data: unknown, source: string): BoardDefinition {
   if (!isObj(data)) fail(source, 'not a JSON object');
   str(data, 'name', source);
   str(data, 'model', source);
-  for (const key of ['memory', 'clock', 'usb', 'link', 'bootloader']) if (!isObj(data[key])) fail(source, `${key} must be an object`);
+  for (const key of ['memory', 'clock', 'usb', 'link', 'timing', 'bootloader']) if (!isObj(data[key])) fail(source, `${key} must be an object`);
   for (const key of ['leds', 'detectors', 'digital']) if (!Array.isArray(data[key])) fail(source, `${key} must be an array`);
   const clock = data['clock'] as Record<string, unknown>;
   const pll = clock['pll'];

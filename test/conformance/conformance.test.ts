@@ -22,6 +22,8 @@ const E = ErrorCode;
 const M = ModulationMode;
 const FS = 1000;
 const B = 50;
+/** Lock-in carriers: periods of 80 and 400 samples at FS, so they fit a real board's LED tables (the pyboard holds 1024). */
+const CARRIERS_HZ = [137.5, 227.5] as const;
 const LONG_HB = 60_000;
 
 type Info = NonNullable<Envelope['deviceInfo']> | DeviceInfo;
@@ -82,7 +84,7 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
   });
   const lockIn = (over: Partial<AcquisitionConfigInit> = {}): AcquisitionConfigInit => ({
     mode: M.MODULATION_MODE_LOCK_IN, sampleRateHz: FS, detectorIds: dets, oversampling: 1, blockSamples: B,
-    leds: [{ channel: led0, currentMa: 20, carrierHz: 137.25 }, { channel: led1, currentMa: 10, carrierHz: 227.5 }],
+    leds: [{ channel: led0, currentMa: 20, carrierHz: CARRIERS_HZ[0] }, { channel: led1, currentMa: 10, carrierHz: CARRIERS_HZ[1] }],
     heartbeatTimeoutMs: LONG_HB, ...over,
   });
 
@@ -666,7 +668,7 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
     it('LOCK_IN: each LED follows its carrier (within 1 code of the exact-phase model)', async function () {
       needsLinearModel(this);
       const codes = await record(lockIn(), 6 * B);
-      const sched = { mode: M.MODULATION_MODE_LOCK_IN, sampleRateHz: FS, leds: [{ channel: led0, peakMa: 20, carrierHz: 137.25 }, { channel: led1, peakMa: 10, carrierHz: 227.5 }] };
+      const sched = { mode: M.MODULATION_MODE_LOCK_IN, sampleRateHz: FS, leds: [{ channel: led0, peakMa: 20, carrierHz: CARRIERS_HZ[0] }, { channel: led1, peakMa: 10, carrierHz: CARRIERS_HZ[1] }] };
       let worst = 0;
       for (let n = 0; n < 6 * B; n++) {
         const cur = new Array(info.leds.length).fill(0);

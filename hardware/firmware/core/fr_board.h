@@ -65,6 +65,17 @@ typedef struct {
   uint32_t max_conversion_rate_hz;
   uint32_t max_oversampling;
   uint32_t timer_clock_hz;
+  /* Hardware timing limits of a real front end (0 = none: the host and qemu
+   * targets compute samples and LED currents, so any rate and carrier works).
+   * sample_clock_hz: the timer clock that paces samples and conversions; the
+   * sample rate and sample rate x oversampling must divide it, so the sample
+   * clock is exact and locked to the device clock. max_drive_period_samples:
+   * the longest LED waveform (a lock-in carrier's exact period, a TDM cycle)
+   * the board's DAC tables hold. max_sync_period_samples: the sync-out
+   * counter's range. */
+  uint32_t sample_clock_hz;
+  uint32_t max_drive_period_samples;
+  uint32_t max_sync_period_samples;
   uint32_t max_block_samples;
   uint32_t buffer_blocks;
   uint32_t max_frame_bytes;

@@ -58,12 +58,14 @@ typedef struct {
   uint16_t samples[FR_MAX_SAMPLE_BYTES / 2u];
 } fr_block;
 
-enum { EV_LED = 1, EV_STOP_ACK = 2 };
+enum { EV_LED = 1, EV_STOP_ACK = 2, EV_DIGITAL = 3 };
 typedef struct {
   uint8_t kind;
   uint64_t blocks_before; /* blocks admitted before it: it goes out after them */
-  uint32_t a;             /* LED: channel; ACK: request id */
+  uint32_t a;             /* LED: channel; ACK: request id; DIGITAL: line */
   uint32_t config_id;
+  uint32_t ticks; /* DIGITAL: subsample ticks */
+  bool rising;    /* DIGITAL */
   float current_ma;
   float power_uw;
   uint64_t index;
@@ -111,6 +113,12 @@ static struct {
   uint64_t blocks_dropped;
   uint64_t samples_dropped;
   bool overrun_logged;
+  uint64_t frontend_lost;  /* samples the front end lost this run (ended blocks early) */
+  bool frontend_logged;    /* a loss or a stall was logged this run */
+  uint32_t edges_lost;     /* digital edges dropped this run (target queue or event ring full) */
+  bool edges_logged;
+  fr_hal_edge edge_wait[8]; /* edges read from the target, out once their sample is taken */
+  uint32_t n_edge_wait;
   uint64_t next_aux;
   bool status_armed;
   uint64_t next_status_ns;
@@ -275,6 +283,13 @@ static bool next_stream_frame(void) {
       tx_msg.body.led_event.power_uw = e->power_uw;
       tx_msg.body.led_event.sample_index = e->index;
       tx_msg.body.led_event.config_id = e->config_id;
+    } else if (e->kind == EV_DIGITAL) {
+      begin(0, fiberrig_v1_Envelope_digital_event_tag);
+      tx_msg.body.digital_event.line = e->a;
+      tx_msg.body.digital_event.edge = e->rising ? fiberrig_v1_Edge_EDGE_RISING : fiberrig_v1_Edge_EDGE_FALLING;
+      tx_msg.body.digital_event.sample_index = e->index;
+      tx_msg.body.digital_event.subsample_ticks = e->ticks;
+      tx_msg.body.digital_event.config_id = e->config_id;
     } else {
       begin(e->a, fiberrig_v1_Envelope_ack_tag);
       tx_msg.body.ack.config_id = e->config_id;
@@ -460,6 +475,22 @@ static void admit(fr_block *b) {
 
 static int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* The front end lost detector sample n: the block ends before it and the
+ * next one starts after it (and ends on the usual block boundary), so the host
+ * sees a gap of exactly the lost samples; counted with the dropped samples. */
+static void frontend_lost(uint64_t n) {
+  admit(&det_stage);
+  stage_reset(&det_stage, fiberrig_v1_SampleSource_SAMPLE_SOURCE_DETECTOR, n + 1u);
+  g.samples_dropped++;
+  g.frontend_lost++;
+  if (!g.frontend_logged) {
+    char text[96], num[24];
+    snprintf(text, sizeof text, "front end lost detector sample %s (ADC queue overflow)", u64_text(n, num));
+    log_message(fiberrig_v1_LogLevel_LOG_LEVEL_ERROR, text);
+    g.frontend_logged = true;
+  }
+}
+
 /* Takes detector sample n = g.next_sample (and the aux sample that goes with it). */
 static void take_sample(void) {
   const fr_norm_config *c = &g.config;
@@ -477,15 +508,18 @@ static void take_sample(void) {
   fr_schedule_next(&g.schedule, g.peaks, cfg_ma);
   for (uint32_t k = 0; k < c->n_leds; k++) board_ma[c->leds[k].board_index] = cfg_ma[k];
   int32_t codes[FR_MAX_DETECTORS] = {0};
-  fr_hal_detectors(n, board_ma, c->oversampling, codes);
   fr_block *d = &det_stage;
-  uint32_t nc = c->n_detectors;
-  for (uint32_t ch = 0; ch < nc; ch++) {
-    const fr_detector_def *def = &g.board->detectors[c->detector_board_index[ch]];
-    int32_t max = (int32_t)((1u << def->adc_bits) - 1u);
-    d->samples[d->count * nc + ch] = (uint16_t)clamp(codes[c->detector_board_index[ch]], 0, max);
+  if (fr_hal_detectors(n, board_ma, codes)) {
+    uint32_t nc = c->n_detectors;
+    for (uint32_t ch = 0; ch < nc; ch++) {
+      const fr_detector_def *def = &g.board->detectors[c->detector_board_index[ch]];
+      int32_t max = (int32_t)((1u << def->adc_bits) - 1u);
+      d->samples[d->count * nc + ch] = (uint16_t)clamp(codes[c->detector_board_index[ch]], 0, max);
+    }
+    d->count++;
+  } else {
+    frontend_lost(n); /* the aux input is a front end of its own: it goes on below */
   }
-  d->count++;
   bool aux_done = false;
   if (c->n_aux > 0 && n % c->aux_divider == 0) {
     int32_t acodes[FR_MAX_AUX] = {0};
@@ -502,7 +536,7 @@ static void take_sample(void) {
     aux_done = a->count == c->block_samples;
   }
   g.next_sample++;
-  if (d->count == c->block_samples) {
+  if (d->count > 0 && g.next_sample % c->block_samples == 0) { /* blocks end on multiples of block_samples */
     admit(d);
     stage_reset(d, fiberrig_v1_SampleSource_SAMPLE_SOURCE_DETECTOR, g.next_sample);
   }
@@ -514,8 +548,48 @@ static void take_sample(void) {
 
 static void take_samples_until(uint64_t t_ns) {
   if (!g.running) return;
-  uint64_t target = samples_taken(t_ns);
+  uint64_t due = samples_taken(t_ns);
+  uint64_t ready = fr_hal_detectors_ready();
+  uint64_t target = due < ready ? due : ready;
   while (g.next_sample < target) take_sample();
+  if (due > g.next_sample + g.config.sample_rate_hz && !g.frontend_logged) {
+    char text[96], num[24];
+    snprintf(text, sizeof text, "front end stalled: %s samples behind the clock", u64_text(due - g.next_sample, num));
+    log_message(fiberrig_v1_LogLevel_LOG_LEVEL_ERROR, text);
+    g.frontend_logged = true;
+  }
+}
+
+/* Digital edges: out as DigitalEvents once the sample they fall in is taken
+ * (never ahead of the data they belong to). */
+static void forward_edges(void) {
+  if (!g.running) return;
+  uint32_t lost = 0;
+  uint32_t room = (uint32_t)(sizeof g.edge_wait / sizeof g.edge_wait[0]) - g.n_edge_wait;
+  if (room > 0) g.n_edge_wait += fr_hal_edges(&g.edge_wait[g.n_edge_wait], room, &lost);
+  g.edges_lost += lost;
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < g.n_edge_wait; i++) {
+    const fr_hal_edge *e = &g.edge_wait[i];
+    if (e->sample_index >= g.next_sample) {
+      g.edge_wait[kept++] = *e;
+      continue;
+    }
+    if (g.ev_count + 1u >= FR_EVENTS) {
+      g.edges_lost++;
+      continue;
+    }
+    fr_event ev = {.kind = EV_DIGITAL, .a = e->line, .config_id = g.config_id, .index = e->sample_index,
+                   .ticks = e->subsample_ticks, .rising = e->rising};
+    push_event(&ev);
+  }
+  g.n_edge_wait = kept;
+  if (g.edges_lost > 0 && !g.edges_logged) {
+    char text[96];
+    snprintf(text, sizeof text, "%lu digital edges lost (too many too fast)", (unsigned long)g.edges_lost);
+    log_message(fiberrig_v1_LogLevel_LOG_LEVEL_WARN, text);
+    g.edges_logged = true;
+  }
 }
 
 /* Peaks in force at sample n (changes scheduled at or before n applied). */
@@ -529,6 +603,8 @@ static const double *peaks_at(uint64_t n) {
 
 /* Schedules new peaks from sample `at` (not before the last scheduled change). */
 static uint64_t schedule_change(uint64_t at, const double *peaks) {
+  if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at > at) at = g.changes[g.n_changes - 1u].at;
+  at = fr_hal_drive(&g.config, peaks, at); /* a real board may only switch later */
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at > at) at = g.changes[g.n_changes - 1u].at;
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at == at) {
     memcpy(g.changes[g.n_changes - 1u].peaks, peaks, sizeof g.changes[0].peaks);
@@ -765,16 +841,23 @@ static void on_start(uint32_t id) {
   g.blocks_dropped = 0;
   g.samples_dropped = 0;
   g.overrun_logged = false;
+  g.frontend_lost = 0;
+  g.frontend_logged = false;
+  g.edges_lost = 0;
+  g.edges_logged = false;
+  g.n_edge_wait = 0;
   fr_schedule_init(&g.schedule, &g.config, 0);
   stage_reset(&det_stage, fiberrig_v1_SampleSource_SAMPLE_SOURCE_DETECTOR, 0);
   stage_reset(&aux_stage, fiberrig_v1_SampleSource_SAMPLE_SOURCE_AUX, 0);
-  fr_hal_sampling(g.config.sample_rate_hz);
+  (void)fr_hal_drive(&g.config, g.peaks, 0); /* the waveform is in place before the clock starts */
+  fr_hal_sampling(&g.config);
   drive_leds(g.peaks);
   send_ack(id, 0);
 }
 
 static void stop_run(uint64_t t_ns, uint32_t id, bool ack) {
   take_samples_until(t_ns);
+  forward_edges();
   uint64_t next = g.next_sample;
   g.last_stop_index = next;
   admit(&det_stage); /* the partial last block(s) */
@@ -784,7 +867,7 @@ static void stop_run(uint64_t t_ns, uint32_t id, bool ack) {
   g.running = false;
   g.n_changes = 0;
   g.tripped = false;
-  fr_hal_sampling(0);
+  fr_hal_sampling(NULL);
   drive_leds(g.peaks);
   if (ack) {
     fr_event e = {.kind = EV_STOP_ACK, .a = id, .config_id = g.config_id, .index = next};
@@ -1002,7 +1085,7 @@ static void dispatch(const fiberrig_v1_Envelope *m) {
       g.ring_count = 0;
       g.ev_count = 0;
       g.running = false;
-      fr_hal_sampling(0);
+      fr_hal_sampling(NULL);
       g.pending_action = tag == fiberrig_v1_Envelope_reset_tag ? FR_CORE_REBOOT : FR_CORE_BOOTLOADER;
       break;
     default: break;
@@ -1048,7 +1131,7 @@ void fr_core_boot(const fr_board *board, const char *reason) {
   g.next_config_id = 1;
   fr_frame_decoder_init(&g.decoder, board->max_frame_bytes);
   load_calibration();
-  fr_hal_sampling(0);
+  fr_hal_sampling(NULL);
   const float dark[FR_MAX_LEDS] = {0};
   fr_hal_leds(dark, board->n_leds);
   char text[96];
@@ -1076,6 +1159,7 @@ fr_core_action fr_core_poll(void) {
   if (!g.bootloader) {
     check_watchdog(t);
     take_samples_until(t);
+    forward_edges();
     status_tick(t);
   }
   read_input();

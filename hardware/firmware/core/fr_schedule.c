@@ -22,7 +22,7 @@ double fr_lockin_wave(double u) {
   return (double)sine_table[i] + frac * ((double)sine_table[i + 1] - (double)sine_table[i]);
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b) {
+uint64_t fr_gcd(uint64_t a, uint64_t b) {
   while (b != 0) {
     uint64_t t = a % b;
     a = b;
@@ -42,7 +42,7 @@ uint64_t fr_carrier_period(float carrier_hz, uint32_t fs, uint64_t *step) {
   if (scaled >= 9007199254740992.0 || e >= 40) return 0;
   uint64_t F = (uint64_t)scaled;
   uint64_t D = (uint64_t)fs << e;
-  uint64_t g = gcd64(F, D);
+  uint64_t g = fr_gcd(F, D);
   if (g == 0) g = 1;
   uint64_t P = D / g;
   if (step) *step = (F / g) % P;

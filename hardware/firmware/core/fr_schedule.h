@@ -36,6 +36,8 @@ void fr_schedule_init(fr_schedule *s, const fr_norm_config *config, uint64_t fir
 void fr_schedule_next(fr_schedule *s, const double *peak_ma, float *out_ma);
 /* Waveform value in [0, 1] at phase u in [0, 1): (1 + sin(2 pi u)) / 2. */
 double fr_lockin_wave(double u);
+/* Greatest common divisor (fr_gcd(0, 0) = 0). */
+uint64_t fr_gcd(uint64_t a, uint64_t b);
 /* Exact period in samples of a float32 carrier at fs (0 when the carrier is not > 0). */
 uint64_t fr_carrier_period(float carrier_hz, uint32_t fs, uint64_t *step);
 

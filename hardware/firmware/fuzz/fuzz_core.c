@@ -22,11 +22,25 @@ static uint8_t nv[4096];
 static size_t nv_len;
 
 uint64_t fr_hal_time_ns(void) { return clock_ns; }
-void fr_hal_sampling(uint32_t rate_hz) { (void)rate_hz; }
-void fr_hal_detectors(uint64_t n, const float *led_ma, uint32_t oversampling, int32_t *codes) {
-  (void)oversampling;
+void fr_hal_sampling(const fr_norm_config *config) { (void)config; }
+bool fr_hal_detectors(uint64_t n, const float *led_ma, int32_t *codes) {
   fr_synth_detectors(fr_board_this.n_detectors, fr_board_this.n_leds, led_ma, codes);
   codes[0] += (int32_t)(n % 7u) * 20000; /* reach the clamps */
+  return n % 997u != 0; /* now and then a lost sample */
+}
+uint64_t fr_hal_detectors_ready(void) { return UINT64_MAX; }
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from) {
+  for (uint32_t k = 0; k < config->n_leds; k++) {
+    /* the safety property: no LED is ever driven beyond its pulsed limit */
+    if (!(peaks_ma[k] <= fr_board_this.leds[config->leds[k].board_index].max_current_pulsed_ma) || peaks_ma[k] < 0) __builtin_trap();
+  }
+  return from + from % 3u; /* a board that switches late */
+}
+uint32_t fr_hal_edges(fr_hal_edge *out, uint32_t max, uint32_t *lost) {
+  (void)lost;
+  if (max == 0 || clock_ns % 5u != 0) return 0;
+  out[0] = (fr_hal_edge){.line = 0, .rising = (clock_ns & 8u) != 0, .sample_index = clock_ns / 1000000u, .subsample_ticks = 7};
+  return 1;
 }
 void fr_hal_aux(uint64_t k, uint64_t t_ns, int32_t *codes) {
   fr_synth_aux(fr_board_this.n_aux, t_ns, codes);

@@ -17,7 +17,7 @@ const base = { sampleRateHz: 1000, detectorIds: [0, 1], oversampling: 2, blockSa
 const configs = [
   { ...base, mode: M.MODULATION_MODE_CONTINUOUS, leds: [{ channel: 0, currentMa: 10 }], aux: { inputIds: [0, 1], rateHz: 250 } },
   { ...base, mode: M.MODULATION_MODE_TIME_DIVISION, leds: [{ channel: 0, currentMa: 60 }, { channel: 1, currentMa: 30 }], timeDivision: { slotSamples: 4, onSamples: 3, settleSamples: 1, windowSamples: 2, darkSlot: true } },
-  { ...base, mode: M.MODULATION_MODE_LOCK_IN, leds: [{ channel: 0, currentMa: 20, carrierHz: 137.25 }, { channel: 1, currentMa: 10, carrierHz: 227.5 }] },
+  { ...base, mode: M.MODULATION_MODE_LOCK_IN, leds: [{ channel: 0, currentMa: 20, carrierHz: 137.5 }, { channel: 1, currentMa: 10, carrierHz: 227.5 }] },
   { ...base, mode: M.MODULATION_MODE_CONTINUOUS, leds: [{ channel: 2, powerUw: 50 }] },
 ];
 const calibration = { leds: [{ channel: 2, points: [{ currentMa: 0, powerUw: 0 }, { currentMa: 40, powerUw: 100 }], label: 'seed' }] };

@@ -31,7 +31,6 @@
 
 #include "fr_core.h"
 #include "fr_hal.h"
-#include "fr_synth.h"
 
 static int listen_fd = -1;
 static int in_fd = -1;  /* link input (client socket, pty master, stdin) */
@@ -62,23 +61,9 @@ uint64_t fr_hal_time_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void fr_hal_sampling(uint32_t rate_hz) { sampling_hz = rate_hz; }
+void fr_hal_sampling(const fr_norm_config *config) { sampling_hz = config ? config->sample_rate_hz : 0; }
 
-void fr_hal_detectors(uint64_t n, const float *led_ma, uint32_t oversampling, int32_t *codes) {
-  (void)n;
-  (void)oversampling; /* noise-free: averaging changes nothing */
-  fr_synth_detectors(fr_board_this.n_detectors, fr_board_this.n_leds, led_ma, codes);
-}
-
-void fr_hal_aux(uint64_t k, uint64_t t_ns, int32_t *codes) {
-  (void)k;
-  fr_synth_aux(fr_board_this.n_aux, t_ns, codes);
-}
-
-void fr_hal_leds(const float *peak_ma, uint32_t n) {
-  (void)peak_ma;
-  (void)n;
-}
+/* the front end (detectors, aux, LEDs, digital inputs): synth/hal_synth.c */
 
 size_t fr_hal_link_read(uint8_t *buf, size_t max) {
   if (in_fd < 0) return 0;

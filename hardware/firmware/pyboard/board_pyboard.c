@@ -4,6 +4,7 @@
  * enforces these limits. */
 #include "fiberrig.pb.h"
 #include "fr_board.h"
+#include "fr_drive.h"
 
 #ifndef FR_BUILD_ID
 #define FR_BUILD_ID "dev"
@@ -12,9 +13,8 @@
 #define FR_FIRMWARE_VERSION "0.1.0"
 #endif
 #define FR_BOARD_MODEL "pyboard-v1.1-pyphotometry"
-#ifndef FR_SERIAL_NUMBER
-#define FR_SERIAL_NUMBER "PYB-0001"
-#endif
+/* Filled at boot (hal_pyboard.c): the build's SERIAL, else from the chip's unique id. */
+extern char fr_pyboard_serial[33];
 #ifndef FR_BUFFER_BLOCKS
 #define FR_BUFFER_BLOCKS 12u
 #endif
@@ -27,7 +27,7 @@ const fr_board fr_board_this = {
   .firmware_name = "fiberrig-fw",
   .firmware_version = FR_FIRMWARE_VERSION,
   .build_id = FR_BUILD_ID,
-  .serial_number = FR_SERIAL_NUMBER, /* per unit: make pyboard SERIAL=PYB-0042 */
+  .serial_number = fr_pyboard_serial,
   .n_leds = 2,
   .leds = {
     {0, 470, 100.0f, 100.0f, 12, fiberrig_v1_LedDriverKind_LED_DRIVER_KIND_DAC_CURRENT},
@@ -52,9 +52,12 @@ const fr_board fr_board_this = {
     fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN,
   },
   .max_sample_rate_hz = 10000,
-  .max_conversion_rate_hz = 1000000,
+  .max_conversion_rate_hz = 200000, /* scans of both inputs: 2 x (28 + 12) ADC cycles at 21 MHz = 3.8 us */
   .max_oversampling = 64,
   .timer_clock_hz = 84000000,
+  .sample_clock_hz = 84000000,
+  .max_drive_period_samples = FR_DRIVE_MAX_SAMPLES,
+  .max_sync_period_samples = 65536, /* TIM4 is 16-bit */
   .max_block_samples = 1024,
   .buffer_blocks = FR_BUFFER_BLOCKS,
   .max_frame_bytes = 4352,

@@ -17,15 +17,17 @@ void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half) {
     /* the other half was never handed over: its samples are lost (counted) */
     b->half_slips++;
     b->lost_samples += per_half;
+    b->samples += per_half;
   }
   b->expect_half = (half + 1u) & 1u;
   const volatile uint16_t *src = b->dma + (half & 1u) * b->half_len;
   for (uint32_t s = 0; s < per_half; s++) {
-    b->samples++;
+    uint64_t n = b->samples++;
     if (b->head - b->tail >= FR_ADCBUF_QUEUE) {
       b->lost_samples++;
       continue;
     }
+    b->index[b->head % FR_ADCBUF_QUEUE] = n;
     int32_t *out = b->queue[b->head % FR_ADCBUF_QUEUE];
     const volatile uint16_t *base = src + s * b->n_ch * b->oversampling;
     for (uint32_t ch = 0; ch < b->n_ch; ch++) {
@@ -39,12 +41,16 @@ void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half) {
   }
 }
 
-bool fr_adcbuf_take(fr_adcbuf *b, int32_t *codes) {
-  if (b->tail == b->head) return false;
-  const int32_t *q = b->queue[b->tail % FR_ADCBUF_QUEUE];
-  for (uint32_t ch = 0; ch < b->n_ch; ch++) codes[ch] = q[ch];
-  b->tail++;
-  return true;
+fr_adcbuf_result fr_adcbuf_take(fr_adcbuf *b, uint64_t n, int32_t *codes) {
+  while (b->tail != b->head && b->index[b->tail % FR_ADCBUF_QUEUE] < n) b->tail++;
+  if (b->tail != b->head && b->index[b->tail % FR_ADCBUF_QUEUE] == n) {
+    const int32_t *q = b->queue[b->tail % FR_ADCBUF_QUEUE];
+    for (uint32_t ch = 0; ch < b->n_ch; ch++) codes[ch] = q[ch];
+    b->tail++;
+    return FR_ADCBUF_OK;
+  }
+  /* the queue is empty or holds later samples: n was lost if it was converted */
+  return n < b->samples ? FR_ADCBUF_LOST : FR_ADCBUF_NOT_YET;
 }
 
 uint32_t fr_adcbuf_pending(const fr_adcbuf *b) { return b->head - b->tail; }

@@ -54,7 +54,7 @@ static const uint8_t config_desc[FR_CDC_CONFIG_TOTAL] = {
   /* union: control interface 0, subordinate interface 1 */
   5, 0x24, 0x06, 0, 1,
   /* notification endpoint: interrupt IN, 8 bytes, every 16 ms */
-  7, 0x05, FR_CDC_NOTIFY_EP, 0x03, 8, 0, 16,
+  7, 0x05, FR_CDC_NOTIFY_EP, 0x03, FR_CDC_NOTIFY_SIZE, 0, 16,
   /* interface 1: CDC data */
   9, 0x04, 1, 0, 2, 0x0A, 0x00, 0x00, 0,
   /* bulk OUT and bulk IN, 64 bytes */
@@ -130,7 +130,7 @@ fr_cdc_result fr_cdc_control(fr_cdc *c, const fr_usb_setup *s, uint8_t *reply, s
   if (type == TYPE_STANDARD) {
     switch (s->b_request) {
       case REQ_GET_DESCRIPTOR: {
-        uint8_t buf[160];
+        uint8_t buf[FR_CDC_REPLY_MAX];
         size_t n = fr_cdc_descriptor(c, s->w_value, buf, sizeof buf);
         if (n == 0 || !in) return FR_CDC_STALL;
         return data_in(buf, n, s, reply, reply_max, reply_len);
@@ -222,6 +222,11 @@ size_t fr_cdc_read(fr_cdc *c, uint8_t *buf, size_t max) {
 }
 
 void fr_cdc_tx_start(fr_cdc_tx *t, size_t len) { *t = (fr_cdc_tx){len, 0, len == 0 || len % FR_CDC_BULK_SIZE == 0, false}; }
+
+void fr_cdc_tx_start_control(fr_cdc_tx *t, size_t len, uint16_t w_length) {
+  fr_cdc_tx_start(t, len);
+  if (len == w_length) t->zlp_due = false; /* for len 0 the transfer is still its one zero-length packet */
+}
 
 bool fr_cdc_tx_next(fr_cdc_tx *t, size_t *offset, size_t *len) {
   if (t->done) return false;

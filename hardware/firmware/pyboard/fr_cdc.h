@@ -14,10 +14,12 @@
 #define FR_CDC_EP0_SIZE 64u
 #define FR_CDC_BULK_SIZE 64u  /* full speed bulk maximum */
 #define FR_CDC_NOTIFY_EP 0x82u
+#define FR_CDC_NOTIFY_SIZE 8u /* interrupt IN maximum packet */
 #define FR_CDC_OUT_EP 0x01u
 #define FR_CDC_IN_EP 0x81u
 #define FR_CDC_CONFIG_TOTAL 75u
 #define FR_CDC_RX_RING 1024u
+#define FR_CDC_REPLY_MAX 160u /* the longest control reply (descriptor) fr_cdc_control builds */
 
 typedef struct {
   uint8_t bm_request_type;
@@ -42,7 +44,7 @@ typedef enum {
 } fr_cdc_result;
 
 typedef struct {
-  uint8_t address;       /* applied by the driver after the status stage */
+  uint8_t address;       /* SET_ADDRESS; when the driver applies it depends on the core (fr_usbd.c) */
   uint8_t configuration; /* 0: addressed, not configured */
   bool dtr, rts;         /* SET_CONTROL_LINE_STATE: DTR = a host program has the port open */
   fr_cdc_line_coding coding;
@@ -76,6 +78,11 @@ bool fr_cdc_rx_packet(fr_cdc *c, const uint8_t *data, size_t len);
 size_t fr_cdc_read(fr_cdc *c, uint8_t *buf, size_t max);
 
 void fr_cdc_tx_start(fr_cdc_tx *t, size_t len);
+/* A control read's data stage (EP0 IN, reply already cut to wLength): as a
+ * bulk transfer, except that a reply of exactly wLength bytes needs no
+ * zero-length packet, the host stops asking by itself. An empty reply is one
+ * zero-length packet. */
+void fr_cdc_tx_start_control(fr_cdc_tx *t, size_t len, uint16_t w_length);
 /* The next packet of the transfer (offset, length; length 0 is the ZLP); false when the transfer is complete. */
 bool fr_cdc_tx_next(fr_cdc_tx *t, size_t *offset, size_t *len);
 

@@ -17,7 +17,9 @@ void fr_reset_handler(void);
 void fr_default_handler(void);
 void fr_usart6_irq(void);
 void fr_dma2_stream0_irq(void);
+void fr_dma1_stream5_irq(void);
 void fr_tim12_irq(void);
+void fr_otg_fs_irq(void);
 
 void fr_default_handler(void) {
   SCB_AIRCR = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
@@ -76,7 +78,9 @@ __attribute__((section(".isr_vector"), used)) const fr_vector fr_vectors[SYSTEM_
   [11] = fr_default_handler, /* SVCall */
   [14] = fr_default_handler, /* PendSV */
   [15] = fr_default_handler, /* SysTick */
+  [SYSTEM_VECTORS + IRQ_DMA1_STREAM5] = fr_dma1_stream5_irq,
   [SYSTEM_VECTORS + IRQ_DMA2_STREAM0] = fr_dma2_stream0_irq,
   [SYSTEM_VECTORS + IRQ_TIM8_BRK_TIM12] = fr_tim12_irq,
+  [SYSTEM_VECTORS + IRQ_OTG_FS] = fr_otg_fs_irq,
   [SYSTEM_VECTORS + IRQ_USART6] = fr_usart6_irq,
 };

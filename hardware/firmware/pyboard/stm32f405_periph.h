@@ -28,10 +28,12 @@
 #define RCC_AHB1ENR_DMA1EN (1u << 21)
 #define RCC_AHB1ENR_DMA2EN (1u << 22)
 #define RCC_APB1ENR_TIM4EN (1u << 2)
-#define RCC_APB1ENR_TIM6EN (1u << 4)
 #define RCC_APB1ENR_TIM12EN (1u << 6)
 #define RCC_APB1ENR_PWREN (1u << 28)
 #define RCC_APB1ENR_DACEN (1u << 29)
+#define RCC_AHB2ENR FR_REG(RCC_BASE + 0x34u)
+#define RCC_AHB2ENR_OTGFSEN (1u << 7)
+#define OTG_FS_BASE 0x50000000u
 #define RCC_APB2ENR_USART6EN (1u << 5)
 #define RCC_APB2ENR_ADC1EN (1u << 8)
 #define RCC_APB2ENR_SYSCFGEN (1u << 14)
@@ -92,7 +94,7 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 #define ADC_CR2_ADON (1u << 0)
 #define ADC_CR2_DMA (1u << 8)
 #define ADC_CR2_DDS (1u << 9)
-#define ADC_CR2_EXTSEL_TIM2_TRGO (6u << 24)
+#define ADC_CR2_EXTSEL_TIM3_TRGO (8u << 24)
 #define ADC_CR2_EXTEN_RISING (1u << 28)
 #define ADC_CCR_ADCPRE_DIV4 (1u << 16) /* 84 MHz / 4 = 21 MHz ADC clock */
 
@@ -107,6 +109,9 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 #define DMA_SNDTR(b, s) FR_REG((b) + 0x14u + 0x18u * (s))
 #define DMA_SPAR(b, s) FR_REG((b) + 0x18u + 0x18u * (s))
 #define DMA_SM0AR(b, s) FR_REG((b) + 0x1Cu + 0x18u * (s))
+#define DMA_SM1AR(b, s) FR_REG((b) + 0x20u + 0x18u * (s))
+#define DMA_SCR_DBM (1u << 18) /* double buffer: M0AR and M1AR in turn */
+#define DMA_SCR_CT (1u << 19)  /* the buffer being read: 0 = M0AR, 1 = M1AR */
 #define DMA_SCR_EN (1u << 0)
 #define DMA_SCR_HTIE (1u << 3)
 #define DMA_SCR_TCIE (1u << 4)
@@ -121,6 +126,8 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 #define DMA_S0_TCIF (1u << 5)
 #define DMA_S0_ALL (0x3Du << 0)
 #define DMA_S5_ALL (0x3Du << 6)
+#define DMA_S5_TCIF (1u << 11)
+#define DMA_S5_TEIF (1u << 9)
 #define DMA_S6_ALL (0x3Du << 16)
 
 /* DAC (RM0090 14.5) */
@@ -132,26 +139,34 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 #define DAC_DHR12R2_ADDR (DAC_BASE + 0x14u)
 #define DAC_CR_EN(ch) (1u << (16u * (ch)))
 #define DAC_CR_TEN(ch) (1u << (2u + 16u * (ch)))
-#define DAC_CR_TSEL_TIM6(ch) (0u << (3u + 16u * (ch)))
+#define DAC_CR_TSEL_TIM2(ch) (4u << (3u + 16u * (ch))) /* TIM2 TRGO */
+#define DAC_SR FR_REG(DAC_BASE + 0x34u)
+#define DAC_SR_DMAUDR(ch) (1u << (13u + 16u * (ch)))
 #define DAC_CR_DMAEN(ch) (1u << (12u + 16u * (ch)))
 
 /* More timers (RM0090 17.4, 18.4, 19.4, 20.4) */
 #define TIM4_BASE 0x40000800u
-#define TIM6_BASE 0x40001000u
+#define TIM3_BASE 0x40000400u
 #define TIM12_BASE 0x40001800u
 #define TIM_CR2(b) FR_REG((b) + 0x04u)
+#define TIM_SMCR(b) FR_REG((b) + 0x08u)
 #define TIM_CCMR1(b) FR_REG((b) + 0x18u)
 #define TIM_CCER(b) FR_REG((b) + 0x20u)
 #define TIM_CCR1(b) FR_REG((b) + 0x34u)
 #define TIM_CCR2(b) FR_REG((b) + 0x38u)
 #define TIM_CR2_MMS_UPDATE (2u << 4)
+#define TIM_CR2_MMS_OC1REF (4u << 4)
+#define TIM_SMCR_TS_ITR1 (1u << 4) /* TIM3, TIM4: ITR1 is TIM2's TRGO */
+#define TIM_SMCR_SMS_TRIGGER 6u    /* the counter starts on the trigger */
+#define TIM_SMCR_SMS_EXT_CLOCK 7u  /* the counter counts trigger edges */
 #define TIM_DIER_CC1IE (1u << 1)
 #define TIM_DIER_CC2IE (1u << 2)
 #define TIM_SR_CC1IF (1u << 1)
 #define TIM_SR_CC2IF (1u << 2)
 #define TIM_CCMR1_CC1S_TI1 (1u << 0)
 #define TIM_CCMR1_CC2S_TI2 (1u << 8)
-#define TIM_CCMR1_OC1M_PWM1 (6u << 4)
+#define TIM_CCMR1_OC1M_PWM1 (6u << 4) /* high while CNT < CCR1 */
+#define TIM_CCMR1_OC1M_PWM2 (7u << 4) /* high while CNT >= CCR1 */
 #define TIM_CCMR1_OC1PE (1u << 3)
 #define TIM_CCER_CC1E (1u << 0)
 #define TIM_CCER_CC1_BOTH ((1u << 1) | (1u << 3)) /* CC1P + CC1NP: both edges */
@@ -170,9 +185,12 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 
 /* Interrupt numbers (RM0090 table 61) */
 #define IRQ_DMA1_STREAM5 16u
-#define IRQ_DMA1_STREAM6 17u
 #define IRQ_TIM8_BRK_TIM12 43u
 #define IRQ_DMA2_STREAM0 56u
 #define IRQ_USART6 71u
+#define IRQ_OTG_FS 67u
+
+/* Unique device id (RM0090 39.1): 96 bits */
+#define UID_BASE 0x1FFF7A10u
 
 #endif

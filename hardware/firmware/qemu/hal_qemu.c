@@ -32,7 +32,6 @@
 
 #include "fr_core.h"
 #include "fr_hal.h"
-#include "fr_synth.h"
 #include "stm32f405.h"
 
 #define RX_RING 512u
@@ -93,23 +92,9 @@ static void tim2_rate(uint32_t rate_hz) {
   TIM_ARR(TIM2_BASE) = 1000000000u / rate_hz - 1u;
 }
 
-void fr_hal_sampling(uint32_t rate_hz) { tim2_rate(rate_hz); }
+void fr_hal_sampling(const fr_norm_config *config) { tim2_rate(config ? config->sample_rate_hz : 0); }
 
-void fr_hal_detectors(uint64_t n, const float *led_ma, uint32_t oversampling, int32_t *codes) {
-  (void)n;
-  (void)oversampling;
-  fr_synth_detectors(fr_board_this.n_detectors, fr_board_this.n_leds, led_ma, codes);
-}
-
-void fr_hal_aux(uint64_t k, uint64_t t_ns, int32_t *codes) {
-  (void)k;
-  fr_synth_aux(fr_board_this.n_aux, t_ns, codes);
-}
-
-void fr_hal_leds(const float *peak_ma, uint32_t n) {
-  (void)peak_ma; /* no DAC in the model */
-  (void)n;
-}
+/* the front end (detectors, aux, LEDs, digital inputs): synth/hal_synth.c */
 
 size_t fr_hal_link_read(uint8_t *buf, size_t max) {
   size_t n = 0;

@@ -1,6 +1,5 @@
 /* Host-build unit tests of the pyboard target's portable logic: the USB CDC
- * descriptors and state machine, the ADC/DMA double-buffer hand-off, the DAC
- * sine table (amplitude and frequency error vs the requested carrier) and the
+ * descriptors and state machine, the ADC/DMA double-buffer hand-off and the
  * calibration sector's write/verify/wear logic (fake flash that only clears
  * bits, counts erases and can fail or corrupt on demand). */
 #include <math.h>
@@ -11,21 +10,9 @@
 #include "fr_adcbuf.h"
 #include "fr_calsector.h"
 #include "fr_cdc.h"
-#include "fr_sine.h"
 
-#define FR_PI 3.14159265358979323846
 
-static int failures, checks;
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    checks++;                                              \
-    if (!(cond)) {                                         \
-      failures++;                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-    }                                                      \
-  } while (0)
+#include "fr_check.h"
 
 /* ------------------------------------------------------------------ CDC */
 
@@ -175,64 +162,30 @@ static void test_adcbuf(void) {
         p[1] = (uint16_t)(4095 - (r % 2));                 /* ch1: near full scale */
       }
   int32_t codes[2];
-  CHECK(!fr_adcbuf_take(&b, codes), "nothing before the first half");
+  CHECK(fr_adcbuf_take(&b, 0, codes) == FR_ADCBUF_NOT_YET, "nothing before the first half");
   fr_adcbuf_isr(&b, 0);
-  CHECK(fr_adcbuf_pending(&b) == 4, "a half hands over 4 samples");
-  CHECK(fr_adcbuf_take(&b, codes) && codes[0] == 8004 && codes[1] == 32756, "64x oversampled to 15 bits: (1000.5 x 8, 4094.5 x 8) = (%d, %d)",
-        codes[0], codes[1]);
-  for (int i = 0; i < 3; i++) fr_adcbuf_take(&b, codes);
+  CHECK(fr_adcbuf_pending(&b) == 4 && b.samples == 4, "a half hands over 4 samples");
+  CHECK(fr_adcbuf_take(&b, 0, codes) == FR_ADCBUF_OK && codes[0] == 8004 && codes[1] == 32756,
+        "64x oversampled to 15 bits: (1000.5 x 8, 4094.5 x 8) = (%d, %d)", codes[0], codes[1]);
+  for (uint64_t n = 1; n < 4; n++) CHECK(fr_adcbuf_take(&b, n, codes) == FR_ADCBUF_OK, "sample %llu", (unsigned long long)n);
   CHECK(codes[0] == 8028, "samples in order within the half (%d)", codes[0]);
+  CHECK(fr_adcbuf_take(&b, 4, codes) == FR_ADCBUF_NOT_YET, "sample 4 is not converted yet");
   fr_adcbuf_isr(&b, 1);
-  CHECK(fr_adcbuf_take(&b, codes) && codes[0] == 8036, "the second half follows the first (%d)", codes[0]);
+  CHECK(fr_adcbuf_take(&b, 4, codes) == FR_ADCBUF_OK && codes[0] == 8036, "the second half follows the first (%d)", codes[0]);
   CHECK(b.half_slips == 0 && b.lost_samples == 0, "no loss in turn");
-  for (int i = 0; i < 3; i++) fr_adcbuf_take(&b, codes);
+  for (uint64_t n = 5; n < 8; n++) (void)fr_adcbuf_take(&b, n, codes);
   fr_adcbuf_isr(&b, 1); /* half 0 never came: the ISR was a whole half late */
   CHECK(b.half_slips == 1 && b.lost_samples == 4, "a half out of turn is counted as lost samples");
-  for (int i = 0; i < 40; i++) fr_adcbuf_isr(&b, (uint32_t)(i & 1));
+  CHECK(fr_adcbuf_take(&b, 8, codes) == FR_ADCBUF_LOST, "its samples (8..11) are reported lost");
+  CHECK(fr_adcbuf_take(&b, 12, codes) == FR_ADCBUF_OK && codes[0] == 8036, "the late half is samples 12..15 (%d)", codes[0]);
+  for (uint64_t n = 13; n < 16; n++) (void)fr_adcbuf_take(&b, n, codes);
+  for (int i = 0; i < 80; i++) fr_adcbuf_isr(&b, (uint32_t)(i & 1));
   CHECK(fr_adcbuf_pending(&b) == FR_ADCBUF_QUEUE, "the queue fills");
-  CHECK(b.lost_samples == 4 + (4 + 40 * 4 - FR_ADCBUF_QUEUE), "and a full queue counts what it could not take (%u)", b.lost_samples);
-  CHECK(b.samples == 4 * 43, "every converted sample is counted (%llu)", (unsigned long long)b.samples);
-}
-
-/* ------------------------------------------------------------ DAC sine */
-
-static void test_sine(void) {
-  const uint32_t tclk = 84000000u; /* TIM6 on APB1 x 2 */
-  const double carriers[] = {211.0, 531.0, 137.25, 1000.0, 2000.0, 50.5};
-  for (size_t i = 0; i < sizeof carriers / sizeof carriers[0]; i++) {
-    fr_sine_plan p;
-    CHECK(fr_sine_plan_for(tclk, carriers[i], 32, 1024, 84, &p), "a plan for %g Hz", carriers[i]);
-    double rel = fabs(p.error_hz) / carriers[i];
-    /* 84 MHz / carrier is rarely an integer: the residue is reported (actual_hz), and bounded here */
-    CHECK(rel < 5e-5, "%g Hz: %u points x %u ticks = %.6f Hz (relative error %.2e)", carriers[i], p.points, p.timer_period, p.actual_hz, rel);
-    CHECK(p.points % 4u == 0 && p.timer_period >= 84u, "table length a multiple of 4, DAC updated at most 1 MHz");
-    CHECK(fabs(p.actual_hz - (double)tclk / ((double)p.points * p.timer_period)) < 1e-9, "the reported frequency is what the timer makes");
-  }
-  fr_sine_plan p;
-  CHECK(!fr_sine_plan_for(tclk, 0.0, 32, 256, 84, &p), "0 Hz has no plan");
-  CHECK(!fr_sine_plan_for(tclk, 500000.0, 32, 256, 84, &p), "a carrier beyond the DAC's update rate has no plan");
-
-  CHECK(fr_sine_plan_for(tclk, 211.0, 32, 1024, 84, &p), "211 Hz");
-  static uint16_t table[1024];
-  /* 40 mA peak-to-peak around 20 mA at 38.15 codes/mA (+6.26): offset 769.26, amplitude 763 codes */
-  double offset = 6.26 + 38.15 * 20.0, amp = 38.15 * 20.0;
-  CHECK(fr_sine_fill(table, p.points, offset, amp, 4095) == 0, "no clipping in range");
-  double mn = 1e9, mx = -1e9, mean = 0, re = 0, im = 0, h2 = 0;
-  for (uint32_t i = 0; i < p.points; i++) {
-    double v = table[i];
-    mn = fmin(mn, v);
-    mx = fmax(mx, v);
-    mean += v / p.points;
-    re += v * cos(2 * FR_PI * i / p.points) * 2 / p.points;
-    im += v * sin(2 * FR_PI * i / p.points) * 2 / p.points;
-    h2 += v * sin(4 * FR_PI * i / p.points) * 2 / p.points;
-  }
-  double fund = sqrt(re * re + im * im);
-  CHECK(fabs(mx - mn - 2 * amp) <= 1.0, "peak-to-peak %.1f codes vs %.1f", mx - mn, 2 * amp);
-  CHECK(fabs(mean - offset) < 0.5, "mean %.2f vs offset %.2f", mean, offset);
-  CHECK(fabs(fund - amp) / amp < 1e-3, "fundamental amplitude %.3f vs %.3f (rel. error < 0.1%%)", fund, amp);
-  CHECK(fabs(h2) / amp < 1e-3, "second harmonic %.2e of the fundamental", fabs(h2) / amp);
-  CHECK(fr_sine_fill(table, 64, 100.0, 200.0, 4095) > 0 && table[48] == 0, "a sine below zero is clipped (and counted)");
+  CHECK(b.lost_samples == 4 + (80 * 4 - FR_ADCBUF_QUEUE), "and a full queue counts what it could not take (%u)", b.lost_samples);
+  CHECK(b.samples == 16 + 80 * 4, "every converted sample is counted (%llu)", (unsigned long long)b.samples);
+  CHECK(fr_adcbuf_take(&b, 16, codes) == FR_ADCBUF_OK, "the queued ones are the oldest: sample 16 is there");
+  CHECK(fr_adcbuf_take(&b, 16 + FR_ADCBUF_QUEUE, codes) == FR_ADCBUF_LOST, "the first one past the full queue is lost");
+  CHECK(fr_adcbuf_pending(&b) == 0, "taking a lost sample discards the older ones");
 }
 
 /* -------------------------------------------------- calibration sector */
@@ -317,7 +270,6 @@ int main(void) {
   test_cdc_state_machine();
   test_cdc_packetisation();
   test_adcbuf();
-  test_sine();
   test_calsector();
   printf("pyboard unit: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;

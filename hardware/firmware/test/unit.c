@@ -19,17 +19,7 @@
 #include "pb_decode.h"
 #include "pb_encode.h"
 
-static int failures, checks;
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    checks++;                                              \
-    if (!(cond)) {                                         \
-      failures++;                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-    }                                                      \
-  } while (0)
+#include "fr_check.h"
 
 /* ------------------------------------------------------------- fake HAL */
 
@@ -43,11 +33,33 @@ static uint8_t nv[4096];
 static size_t nv_len;
 
 uint64_t fr_hal_time_ns(void) { return clock_ns; }
-void fr_hal_sampling(uint32_t rate_hz) { (void)rate_hz; }
-void fr_hal_detectors(uint64_t n, const float *led_ma, uint32_t oversampling, int32_t *codes) {
-  (void)n;
-  (void)oversampling;
+/* the real-front-end side of the contract, as knobs: samples delivered so
+ * far, one sample the front end loses, LED changes that land only on
+ * multiples of a switch quantum, and digital edges waiting to be read */
+static uint64_t ready_limit = UINT64_MAX;
+static uint64_t lose_sample = UINT64_MAX;
+static uint64_t switch_quantum = 1;
+static fr_hal_edge edge_queue[32];
+static uint32_t edges_queued, edges_dropped;
+void fr_hal_sampling(const fr_norm_config *config) { (void)config; }
+uint64_t fr_hal_detectors_ready(void) { return ready_limit; }
+bool fr_hal_detectors(uint64_t n, const float *led_ma, int32_t *codes) {
   fr_synth_detectors(fr_board_this.n_detectors, fr_board_this.n_leds, led_ma, codes);
+  return n != lose_sample;
+}
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from) {
+  (void)config;
+  (void)peaks_ma;
+  return (from + switch_quantum - 1u) / switch_quantum * switch_quantum;
+}
+uint32_t fr_hal_edges(fr_hal_edge *out, uint32_t max, uint32_t *lost) {
+  uint32_t n = edges_queued < max ? edges_queued : max;
+  memcpy(out, edge_queue, n * sizeof out[0]);
+  memmove(edge_queue, edge_queue + n, (edges_queued - n) * sizeof edge_queue[0]);
+  edges_queued -= n;
+  *lost += edges_dropped;
+  edges_dropped = 0;
+  return n;
 }
 void fr_hal_aux(uint64_t k, uint64_t t_ns, int32_t *codes) {
   (void)k;
@@ -146,6 +158,40 @@ static void collect(const fiberrig_v1_Envelope *m, void *ctx) {
   }
 }
 
+typedef struct {
+  ring_seen ring;
+  uint32_t error_logs, warn_logs;
+  uint32_t led_events;
+  uint64_t led_index, ack_index; /* LedEvent.sample_index, SetLed's Ack.sample_index */
+  uint32_t digital;
+  fiberrig_v1_DigitalEvent last_digital;
+  uint32_t n_blocks;
+  uint64_t block_first[64], block_end[64]; /* detector blocks [first, end) */
+} frontend_seen;
+
+static void collect_frontend(const fiberrig_v1_Envelope *m, void *ctx) {
+  frontend_seen *s = ctx;
+  collect(m, &s->ring);
+  if (m->which_body == fiberrig_v1_Envelope_sample_block_tag && s->n_blocks < 64 &&
+      m->body.sample_block.source == fiberrig_v1_SampleSource_SAMPLE_SOURCE_DETECTOR) {
+    s->block_first[s->n_blocks] = m->body.sample_block.first_sample_index;
+    s->block_end[s->n_blocks] = m->body.sample_block.first_sample_index + m->body.sample_block.sample_count;
+    s->n_blocks++;
+  }
+  if (m->which_body == fiberrig_v1_Envelope_log_tag) {
+    if (m->body.log.level == fiberrig_v1_LogLevel_LOG_LEVEL_ERROR) s->error_logs++;
+    if (m->body.log.level == fiberrig_v1_LogLevel_LOG_LEVEL_WARN) s->warn_logs++;
+  } else if (m->which_body == fiberrig_v1_Envelope_led_event_tag) {
+    s->led_events++;
+    s->led_index = m->body.led_event.sample_index;
+  } else if (m->which_body == fiberrig_v1_Envelope_ack_tag && m->request_id == 5) {
+    s->ack_index = m->body.ack.sample_index;
+  } else if (m->which_body == fiberrig_v1_Envelope_digital_event_tag) {
+    s->digital++;
+    s->last_digital = m->body.digital_event;
+  }
+}
+
 /* --------------------------------------------------------------- tests */
 
 static void test_framing(void) {
@@ -207,7 +253,8 @@ static void test_schedule(void) {
   CHECK(worst < 5e-6, "sine table error %g", worst);
 }
 
-static void test_ring_overrun(void) {
+/* A fresh core with one run started: CONTINUOUS, 1 kHz, blocks of 10, one LED at 10 mA. */
+static void start_continuous(uint32_t digital_inputs) {
   clock_ns = 1000;
   in_len = in_pos = out_len = 0;
   stalled = false;
@@ -221,12 +268,21 @@ static void test_ring_overrun(void) {
   c->sample_rate_hz = 1000;
   c->detector_ids_count = 1;
   c->detector_ids[0] = 0;
+  c->leds_count = 1;
+  c->leds[0].channel = 0;
+  c->leds[0].which_drive = fiberrig_v1_LedDrive_current_ma_tag;
+  c->leds[0].drive.current_ma = 10;
   c->oversampling = 1;
   c->block_samples = 10;
   c->heartbeat_timeout_ms = 60000;
   c->status_interval_ms = 50;
+  c->digital_input_ids_count = digital_inputs ? 1 : 0;
   send(2, fiberrig_v1_Envelope_configure_tag);
   send(3, fiberrig_v1_Envelope_start_tag);
+}
+
+static void test_ring_overrun(void) {
+  start_continuous(0);
   run_for_ms(100);
   /* the host stops reading: the ring (FR_BUFFER_BLOCKS = 4 here) fills, then new blocks are dropped */
   stalled = true;
@@ -246,7 +302,162 @@ static void test_ring_overrun(void) {
   CHECK(s.next_index >= 490, "the sample index kept counting through the overrun (%llu)", (unsigned long long)s.next_index);
 }
 
+/* A real front end: samples arrive late and in batches; one is lost. */
+static void test_frontend_batches_and_loss(void) {
+  ready_limit = 0;
+  lose_sample = 123;
+  start_continuous(0);
+  run_for_ms(15);
+  frontend_seen early = {0};
+  each_output(collect_frontend, &early);
+  CHECK(early.ring.next_index == 0, "no sample is taken before the front end delivers it (%llu)", (unsigned long long)early.ring.next_index);
+  ready_limit = 20; /* a batch: the core takes it, and nothing beyond, though the clock is past 20 */
+  run_for_ms(15);
+  each_output(collect_frontend, &early);
+  CHECK(early.ring.next_index == 20, "a batch of 20 is taken whole (%llu)", (unsigned long long)early.ring.next_index);
+  ready_limit = UINT64_MAX;
+  run_for_ms(200);
+  send(4, fiberrig_v1_Envelope_stop_tag);
+  run_for_ms(20);
+  frontend_seen s = {0};
+  each_output(collect_frontend, &s);
+  CHECK(s.ring.gaps == 1 && s.ring.gap_samples == 1, "a lost sample is one gap of one sample (%u gaps, %llu samples)", s.ring.gaps,
+        (unsigned long long)s.ring.gap_samples);
+  CHECK(s.ring.dropped_samples == 1, "the lost sample is counted in samples_dropped (%llu)", (unsigned long long)s.ring.dropped_samples);
+  CHECK(s.error_logs == 1, "the loss is logged once as an error (%u)", s.error_logs);
+  CHECK(s.ring.next_index >= 200, "sampling went on after the loss (%llu)", (unsigned long long)s.ring.next_index);
+  uint32_t unaligned = 0;
+  bool realigned = false;
+  for (uint32_t i = 0; i + 1 < s.n_blocks; i++) {
+    if (s.block_end[i] % 10 != 0) unaligned++;
+    if (s.block_end[i] == 123 && s.block_first[i + 1] == 124 && s.block_end[i + 1] == 130) realigned = true;
+  }
+  CHECK(realigned, "the loss cuts the block at 123 and a short block 124..130 follows");
+  CHECK(unaligned == 1, "only the block the loss cut ends off a block boundary (%u)", unaligned);
+  ready_limit = UINT64_MAX;
+  lose_sample = UINT64_MAX;
+}
+
+/* A front end that stops delivering is reported, not papered over. */
+static void test_frontend_stall(void) {
+  ready_limit = 40;
+  start_continuous(0);
+  run_for_ms(1500);
+  frontend_seen s = {0};
+  each_output(collect_frontend, &s);
+  CHECK(s.ring.next_index <= 40, "nothing past what the front end delivered (%llu)", (unsigned long long)s.ring.next_index);
+  CHECK(s.error_logs == 1, "a stall of over a second is logged once (%u)", s.error_logs);
+  ready_limit = UINT64_MAX;
+}
+
+/* The hardware decides when an LED change lands; the LedEvent and the Ack say that sample. */
+static void test_drive_lands_late(void) {
+  switch_quantum = 64;
+  start_continuous(0);
+  run_for_ms(35);
+  msg.body.set_led.channel = 0;
+  msg.body.set_led.which_drive = fiberrig_v1_SetLed_current_ma_tag;
+  msg.body.set_led.drive.current_ma = 20;
+  send(5, fiberrig_v1_Envelope_set_led_tag);
+  run_for_ms(100);
+  frontend_seen s = {0};
+  each_output(collect_frontend, &s);
+  CHECK(s.led_events == 1 && s.led_index == 64, "the LedEvent names the sample the hardware switched at (%u events, sample %llu)",
+        s.led_events, (unsigned long long)s.led_index);
+  CHECK(s.ack_index == 64, "SetLed's Ack names it too (%llu)", (unsigned long long)s.ack_index);
+  switch_quantum = 1;
+}
+
+/* Digital edges go out once their sample is taken; lost ones are counted and logged. */
+static void test_digital_edges(void) {
+  start_continuous(1);
+  run_for_ms(20);
+  edge_queue[0] = (fr_hal_edge){.line = 0, .rising = true, .sample_index = 25, .subsample_ticks = 1234};
+  edges_queued = 1;
+  run_for_ms(3); /* sample 25 is not taken yet: the edge waits */
+  frontend_seen before = {0};
+  each_output(collect_frontend, &before);
+  CHECK(before.digital == 0, "an edge waits for its sample (%u events)", before.digital);
+  edges_dropped = 3;
+  run_for_ms(20);
+  frontend_seen s = {0};
+  each_output(collect_frontend, &s);
+  CHECK(s.digital == 1 && s.last_digital.sample_index == 25 && s.last_digital.subsample_ticks == 1234 &&
+          s.last_digital.edge == fiberrig_v1_Edge_EDGE_RISING && s.last_digital.line == 0,
+        "the DigitalEvent carries line, edge, sample and ticks (%u events)", s.digital);
+  CHECK(s.warn_logs == 1, "dropped edges are logged (%u warnings)", s.warn_logs);
+}
+
+/* A real front end's timing rules (board.sample_clock_hz set): exact sample clock, table-sized waveforms. */
+static bool validate_on(const fr_board *b, const fiberrig_v1_AcquisitionConfig *ac, fr_issue *issue) {
+  static fiberrig_v1_Configure cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.has_config = true;
+  cfg.config = *ac;
+  static fr_calibration cal;
+  static fr_norm_config out;
+  memset(issue, 0, sizeof *issue);
+  return fr_validate_config(&cfg, b, &cal, &out, issue);
+}
+
+static void test_hardware_timing(void) {
+  fr_board b = fr_board_this;
+  b.sample_clock_hz = 84000000u;
+  b.max_drive_period_samples = 2048u;
+  b.max_sync_period_samples = 65536u;
+  fiberrig_v1_AcquisitionConfig c = {0};
+  c.mode = fiberrig_v1_ModulationMode_MODULATION_MODE_CONTINUOUS;
+  c.sample_rate_hz = 1000;
+  c.detector_ids_count = 1;
+  c.leds_count = 1;
+  c.leds[0].which_drive = fiberrig_v1_LedDrive_current_ma_tag;
+  c.leds[0].drive.current_ma = 10;
+  c.oversampling = 60;
+  c.block_samples = 10;
+  fr_issue issue;
+  CHECK(validate_on(&b, &c, &issue), "1000 Hz x 60 divides 84 MHz: accepted (%s)", issue.message);
+  c.sample_rate_hz = 130;
+  c.oversampling = 1;
+  CHECK(!validate_on(&b, &c, &issue) && issue.code == fiberrig_v1_ErrorCode_ERROR_CODE_UNSUPPORTED &&
+          strcmp(issue.field, "config.sample_rate_hz") == 0 && strstr(issue.message, "try 128 or 140 Hz"),
+        "130 Hz does not divide 84 MHz: rejected with the nearest rates (%s)", issue.message);
+  CHECK(validate_on(&fr_board_this, &c, &issue), "the host board (no sample clock) takes 130 Hz (%s)", issue.message);
+  c.sample_rate_hz = 1000;
+  c.oversampling = 64;
+  CHECK(!validate_on(&b, &c, &issue) && strcmp(issue.field, "config.oversampling") == 0 && strstr(issue.message, "try oversampling 60"),
+        "1000 Hz x 64 does not divide 84 MHz: oversampling 60 suggested (%s)", issue.message);
+  c.oversampling = 1;
+  c.mode = fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN;
+  c.sample_rate_hz = 10000;
+  c.leds[0].carrier_hz = 531.0f;
+  CHECK(!validate_on(&b, &c, &issue) && strcmp(issue.field, "config.leds[0].carrier_hz") == 0 && strstr(issue.message, "10000 samples"),
+        "531 Hz repeats every 10000 samples at 10 kHz: rejected (%s)", issue.message);
+  const char *try_at = strstr(issue.message, "try ");
+  double suggested = try_at ? atof(try_at + 4) : 0;
+  CHECK(fabs(suggested - 531.0) < 1.0, "a carrier within 1 Hz is suggested (%s)", issue.message);
+  c.leds[0].carrier_hz = (float)suggested;
+  CHECK(validate_on(&b, &c, &issue), "the suggested carrier is accepted (%s)", issue.message);
+  c.leds[0].carrier_hz = 531.25f;
+  CHECK(validate_on(&b, &c, &issue), "531.25 Hz (period 320 samples) accepted (%s)", issue.message);
+  c.leds_count = 2;
+  c.leds[1] = c.leds[0];
+  c.leds[1].channel = 1;
+  c.leds[1].carrier_hz = 1234.375f; /* period 320 alone, but 531.25 + 1234.375 repeat together every 320: fine */
+  CHECK(validate_on(&b, &c, &issue), "carriers with a common period that fits are accepted (%s)", issue.message);
+  c.leds[1].carrier_hz = 1237.0f; /* period 10000: rejected, with a carrier that fits alongside 531.25 */
+  CHECK(!validate_on(&b, &c, &issue) && strcmp(issue.field, "config.leds[1].carrier_hz") == 0, "the second carrier is the one rejected (%s)",
+        issue.message);
+  try_at = strstr(issue.message, "try ");
+  c.leds[1].carrier_hz = try_at ? (float)atof(try_at + 4) : 0.0f;
+  CHECK(validate_on(&b, &c, &issue), "its suggestion fits with the first (%s)", issue.message);
+}
+
 int main(void) {
+  test_hardware_timing();
+  test_frontend_batches_and_loss();
+  test_frontend_stall();
+  test_drive_lands_late();
+  test_digital_edges();
   test_framing();
   test_num();
   test_schedule();

@@ -44,7 +44,12 @@ describe('board definitions: the pyboard JSON and the firmware agree', () => {
     const digital = [...c.matchAll(/\{(\d+), (true|false), "(\w+)"\}/g)].map((m) => [Number(m[1]), m[2] === 'true' ? 'output' : 'input', m[3]]);
     assert.deepEqual(digital, b.digital.map((d) => [d.id, d.direction, d.label]));
     const hal = readFileSync(join('hardware', 'firmware', 'pyboard', 'hal_pyboard.c'), 'utf8');
-    assert.match(hal, new RegExp(`#define LED_OFFSET_CODES ${b.leds[0]?.dacOffsetCodes}f`));
-    assert.match(hal, new RegExp(`#define LED_CODES_PER_MA ${b.leds[0]?.dacCodesPerMa}f`));
+    const led = b.leds[0]!;
+    assert.match(hal, new RegExp(`DAC_SCALE = \\{${led.dacOffsetCodes}, ${led.dacCodesPerMa}, ${2 ** led.dacBits - 1}u\\}`));
+    const drive = readFileSync(join('hardware', 'firmware', 'pyboard', 'fr_drive.h'), 'utf8');
+    assert.match(drive, new RegExp(`#define FR_DRIVE_MAX_SAMPLES ${b.timing.maxDrivePeriodSamples}u`));
+    assert.match(c, new RegExp(`\\.sample_clock_hz = ${b.timing.sampleClockHz},`));
+    assert.match(c, new RegExp(`\\.max_sync_period_samples = ${b.timing.maxSyncPeriodSamples},`));
+    assert.match(c, new RegExp(`\\.max_conversion_rate_hz = ${b.timing.maxScanRateHz},`));
   });
 });
