@@ -47,7 +47,7 @@ export interface BoardDefinition {
   name: string;
   model: string;
   mcu: string;
-  memory: { flashBytes: number; sramBytes: number; ccmBytes: number; calibrationSector: { index: number; address: string; bytes: number } };
+  memory: { flashBytes: number; sramBytes: number; ccmBytes: number; calibrationSectors: Array<{ index: number; address: string; bytes: number }> };
   clock: { hseHz: number; sysclkHz: number; pll: { m: number; n: number; p: number; q: number }; apb1TimerHz: number; apb2TimerHz: number };
   usb: { vid: string; dfuPid: string; dfuFlashLayout: string; cdcPath: string };
   link: { usart: { instance: string; tx: { pin: string; port: string }; rx: { pin: string; port: string }; baud: number } };

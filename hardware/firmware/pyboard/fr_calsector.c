@@ -26,13 +26,17 @@ static bool blank(const uint8_t *p, uint32_t n) {
   return true;
 }
 
-/* Walks the log: the newest valid record (offset, length) and where free space starts. */
-static void walk(const fr_flash_ops *f, fr_cal_stats *st, int64_t *newest_off, uint32_t *newest_len) {
+/* Walks one sector's log: its newest valid record (offset, length, sequence)
+ * and where its free space starts. */
+typedef struct {
+  uint32_t records, last_seq, free_offset;
+  int64_t newest_off;
+  uint32_t newest_len;
+} sector_log;
+
+static void walk(const fr_flash_ops *f, sector_log *log) {
   uint32_t off = 0;
-  *newest_off = -1;
-  *newest_len = 0;
-  st->records = 0;
-  st->last_seq = 0;
+  *log = (sector_log){.newest_off = -1};
   while (off + FR_CAL_HEADER <= f->size) {
     const uint8_t *h = f->base + off;
     if (blank(h, FR_CAL_HEADER)) break; /* free space */
@@ -42,50 +46,69 @@ static void walk(const fr_flash_ops *f, fr_cal_stats *st, int64_t *newest_off, u
       break;
     }
     uint32_t seq = rd32(h + 4);
-    if (fr_cal_crc32(h + FR_CAL_HEADER, len) == rd32(h + 12) && (st->records == 0 || seq > st->last_seq)) {
-      st->records++;
-      st->last_seq = seq;
-      *newest_off = off;
-      *newest_len = len;
+    if (fr_cal_crc32(h + FR_CAL_HEADER, len) == rd32(h + 12) && (log->records == 0 || seq > log->last_seq)) {
+      log->records++;
+      log->last_seq = seq;
+      log->newest_off = off;
+      log->newest_len = len;
     }
     off += FR_CAL_HEADER + padded(len); /* a torn record is skipped, not reused */
   }
-  st->free_offset = off > f->size ? f->size : off;
+  log->free_offset = off > f->size ? f->size : off;
 }
 
-void fr_cal_scan(const fr_flash_ops *f, fr_cal_stats *stats) {
-  int64_t o;
-  uint32_t l;
-  walk(f, stats, &o, &l);
+/* Both sectors: which holds the newest record (sector 0 when neither does). */
+static uint32_t walk_all(const fr_flash_ops *sectors, sector_log logs[FR_CAL_SECTORS], fr_cal_stats *st) {
+  uint32_t newest = 0;
+  st->records = 0;
+  for (uint32_t i = 0; i < FR_CAL_SECTORS; i++) {
+    walk(&sectors[i], &logs[i]);
+    st->records += logs[i].records;
+    if (logs[i].newest_off >= 0 && (logs[newest].newest_off < 0 || logs[i].last_seq > logs[newest].last_seq)) newest = i;
+  }
+  st->sector = newest;
+  st->last_seq = logs[newest].newest_off >= 0 ? logs[newest].last_seq : 0;
+  st->free_offset = logs[newest].free_offset;
+  return newest;
 }
 
-fr_cal_status fr_cal_read(const fr_flash_ops *f, uint8_t *buf, size_t max, size_t *len) {
+void fr_cal_scan(const fr_flash_ops sectors[FR_CAL_SECTORS], fr_cal_stats *stats) {
+  sector_log logs[FR_CAL_SECTORS];
+  (void)walk_all(sectors, logs, stats);
+}
+
+fr_cal_status fr_cal_read(const fr_flash_ops sectors[FR_CAL_SECTORS], uint8_t *buf, size_t max, size_t *len) {
   fr_cal_stats st = {0};
-  int64_t off;
-  uint32_t n;
-  walk(f, &st, &off, &n);
+  sector_log logs[FR_CAL_SECTORS];
+  uint32_t i = walk_all(sectors, logs, &st);
   *len = 0;
-  if (off < 0) return FR_CAL_EMPTY;
-  if (n > max) return FR_CAL_TOO_BIG;
-  memcpy(buf, f->base + off + FR_CAL_HEADER, n);
-  *len = n;
+  if (logs[i].newest_off < 0) return FR_CAL_EMPTY;
+  if (logs[i].newest_len > max) return FR_CAL_TOO_BIG;
+  memcpy(buf, sectors[i].base + logs[i].newest_off + FR_CAL_HEADER, logs[i].newest_len);
+  *len = logs[i].newest_len;
   return FR_CAL_OK;
 }
 
-fr_cal_status fr_cal_write(const fr_flash_ops *f, const uint8_t *data, size_t len, fr_cal_stats *stats) {
+fr_cal_status fr_cal_write(const fr_flash_ops sectors[FR_CAL_SECTORS], const uint8_t *data, size_t len, fr_cal_stats *stats) {
   uint32_t need = FR_CAL_HEADER + padded((uint32_t)len);
-  if (len > f->size || need > f->size) return FR_CAL_TOO_BIG;
-  fr_cal_stats st = {0};
-  int64_t o;
-  uint32_t l;
-  walk(f, &st, &o, &l);
-  uint32_t seq = st.last_seq + 1u;
-  uint32_t off = st.free_offset;
-  if (off + need > f->size || !blank(f->base + off, need)) {
-    if (!f->erase(f->ctx)) return FR_CAL_FLASH;
-    if (stats) stats->erases++;
-    off = 0;
+  for (uint32_t i = 0; i < FR_CAL_SECTORS; i++) {
+    if (len > sectors[i].size || need > sectors[i].size) return FR_CAL_TOO_BIG;
   }
+  fr_cal_stats st = {0};
+  sector_log logs[FR_CAL_SECTORS];
+  uint32_t s = walk_all(sectors, logs, &st);
+  uint32_t seq = st.last_seq + 1u;
+  uint32_t off = logs[s].free_offset;
+  if (off + need > sectors[s].size || !blank(sectors[s].base + off, need)) {
+    /* full: the other sector, erased first (the newest record stays where it is meanwhile) */
+    s = (s + 1u) % FR_CAL_SECTORS;
+    off = 0;
+    if (!blank(sectors[s].base, sectors[s].size)) {
+      if (!sectors[s].erase(sectors[s].ctx)) return FR_CAL_FLASH;
+      if (stats) stats->erases++;
+    }
+  }
+  const fr_flash_ops *f = &sectors[s];
   uint8_t h[FR_CAL_HEADER];
   wr32(h, FR_CAL_MAGIC);
   wr32(h + 4, seq);
@@ -105,6 +128,7 @@ fr_cal_status fr_cal_write(const fr_flash_ops *f, const uint8_t *data, size_t le
   if (stats) {
     stats->records = st.records + 1u;
     stats->last_seq = seq;
+    stats->sector = s;
     stats->free_offset = off + need;
   }
   return FR_CAL_OK;

@@ -31,8 +31,9 @@
  *    Linux) while a host program has it open (DTR), else USART6 on Y1 (TX,
  *    PC6) / Y2 (RX, PC7) at 921600 Bd 8N1 for a USB-serial adapter; both are
  *    interrupt driven and read all the time.
- *  - Non-volatile record: flash sector 11 through fr_calsector (append-only,
- *    verified, erased once per sector-full).
+ *  - Non-volatile record: flash sectors 10 and 11 through fr_calsector
+ *    (append-only, verified; the sectors take turns, so the newest record
+ *    survives a power cut in an erase).
  *  - Serial number: from the chip's 96-bit unique id unless the build names
  *    one (make pyboard SERIAL=PYB-0042).
  *  - Watchdog: IWDG, ~4 s (longer than a sector erase), refreshed by the main loop.
@@ -56,7 +57,6 @@
 #define MIN_PASS_MS 2u /* a DAC table pass lasts at least this: time to refill the idle buffer */
 #define NO_PASS UINT64_MAX
 
-extern uint32_t _calib_start, _calib_size;
 void fr_enter_bootloader(void);
 char fr_pyboard_serial[33];
 
@@ -538,12 +538,22 @@ static void flash_unlock(void) {
   }
 }
 
-static bool sector11_erase(void *ctx) {
-  (void)ctx;
-  watchdog_kick(); /* an erase takes 1-2 s */
+/* the two calibration sectors (pyboard/linker.ld): number and address */
+typedef struct {
+  uint32_t number;
+  uintptr_t base;
+} calib_sector;
+#define CALIB_SECTOR10 0x080C0000u
+#define CALIB_SECTOR11 0x080E0000u
+#define CALIB_SECTOR_BYTES (128u * 1024u)
+static const calib_sector CALIB_SECTORS[FR_CAL_SECTORS] = {{10u, CALIB_SECTOR10}, {11u, CALIB_SECTOR11}};
+
+static bool sector_erase(void *ctx) {
+  const calib_sector *sec = ctx;
+  watchdog_kick(); /* an erase takes 1-2 s, and the CPU waits for it (code runs from this flash bank) */
   flash_unlock();
   flash_wait();
-  FLASH_CR = FLASH_CR_PSIZE_X32 | FLASH_CR_SER | FLASH_CR_SNB(11);
+  FLASH_CR = FLASH_CR_PSIZE_X32 | FLASH_CR_SER | FLASH_CR_SNB(sec->number);
   FLASH_CR |= FLASH_CR_STRT;
   bool ok = flash_wait();
   FLASH_CR = FLASH_CR_LOCK;
@@ -551,14 +561,14 @@ static bool sector11_erase(void *ctx) {
   return ok;
 }
 
-static bool sector11_program(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len) {
-  (void)ctx;
+static bool sector_program(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len) {
+  const calib_sector *sec = ctx;
   if (offset % 4u || len % 4u) return false;
   flash_unlock();
   flash_wait();
   FLASH_CR = FLASH_CR_PSIZE_X32 | FLASH_CR_PG;
   bool ok = true;
-  volatile uint32_t *dst = (volatile uint32_t *)((uintptr_t)&_calib_start + offset);
+  volatile uint32_t *dst = (volatile uint32_t *)(sec->base + offset);
   for (uint32_t i = 0; i < len && ok; i += 4u) {
     uint32_t w;
     memcpy(&w, data + i, 4);
@@ -569,12 +579,13 @@ static bool sector11_program(void *ctx, uint32_t offset, const uint8_t *data, ui
   return ok;
 }
 
-static const fr_flash_ops calib = {
-  (const uint8_t *)&_calib_start, 128u * 1024u, sector11_erase, sector11_program, NULL,
+static const fr_flash_ops calib[FR_CAL_SECTORS] = {
+  {(const uint8_t *)CALIB_SECTOR10, CALIB_SECTOR_BYTES, sector_erase, sector_program, (void *)&CALIB_SECTORS[0]},
+  {(const uint8_t *)CALIB_SECTOR11, CALIB_SECTOR_BYTES, sector_erase, sector_program, (void *)&CALIB_SECTORS[1]},
 };
 
 bool fr_hal_nv_read(uint8_t *buf, size_t max, size_t *len) {
-  fr_cal_status s = fr_cal_read(&calib, buf, max, len);
+  fr_cal_status s = fr_cal_read(calib, buf, max, len);
   if (s == FR_CAL_EMPTY) {
     *len = 0;
     return true;
@@ -582,7 +593,7 @@ bool fr_hal_nv_read(uint8_t *buf, size_t max, size_t *len) {
   return s == FR_CAL_OK;
 }
 
-bool fr_hal_nv_write(const uint8_t *buf, size_t len) { return fr_cal_write(&calib, buf, len, NULL) == FR_CAL_OK; }
+bool fr_hal_nv_write(const uint8_t *buf, size_t len) { return fr_cal_write(calib, buf, len, NULL) == FR_CAL_OK; }
 
 /* resets since power on: kept in .noinit, trusted only after a software or watchdog reset */
 __attribute__((section(".noinit"))) static uint32_t retained_resets, retained_magic;

@@ -70,12 +70,12 @@ function size(elf) {
     else if (addr >= 0x10000000 && addr < 0x10010000) ccm += bytes;
   }
   flash += sections['.data'] ?? 0; // .data's initial values live in flash too
-  const FLASH_MAX = 896 * 1024;
+  const FLASH_MAX = 768 * 1024; // sectors 0-9: 10 and 11 hold calibration records
   const SRAM_MAX = 128 * 1024;
   const CCM_MAX = 64 * 1024;
   const pct = (a, b) => `${((100 * a) / b).toFixed(1)}%`;
   console.log(`pyboard image ${elf}`);
-  console.log(`  flash ${flash} B of ${FLASH_MAX} (${pct(flash, FLASH_MAX)}; sector 11 reserved for calibration)`);
+  console.log(`  flash ${flash} B of ${FLASH_MAX} (${pct(flash, FLASH_MAX)}; sectors 10-11 reserved for calibration)`);
   console.log(`  SRAM  ${sram} B of ${SRAM_MAX} static (${pct(sram, SRAM_MAX)}; the rest is stack)`);
   console.log(`  CCM   ${ccm} B of ${CCM_MAX}`);
   const problems = [];

@@ -1,7 +1,8 @@
 /* Host-build unit tests of the pyboard target's portable logic: the USB CDC
  * descriptors and state machine, the ADC/DMA double-buffer hand-off and the
- * calibration sector's write/verify/wear logic (fake flash that only clears
- * bits, counts erases and can fail or corrupt on demand). */
+ * two calibration sectors' write/verify/wear logic (fake flash that only
+ * clears bits, counts erases, and can be cut off mid-erase or mid-write, or
+ * corrupt on demand). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,18 +189,23 @@ static void test_adcbuf(void) {
   CHECK(fr_adcbuf_pending(&b) == 0, "taking a lost sample discards the older ones");
 }
 
-/* -------------------------------------------------- calibration sector */
+/* ------------------------------------------------- calibration sectors */
 
 #define SECTOR 4096u
 typedef struct {
   uint8_t mem[SECTOR];
   uint32_t erases, programs;
   int fail_program_after; /* -1: never */
+  bool fail_erase;        /* a power cut in the middle of the erase */
   bool corrupt;
 } fake_flash;
 
 static bool ff_erase(void *ctx) {
   fake_flash *f = ctx;
+  if (f->fail_erase) {
+    memset(f->mem, 0xFF, SECTOR / 3u); /* part erased, the rest as it was */
+    return false;
+  }
   memset(f->mem, 0xFF, SECTOR);
   f->erases++;
   return true;
@@ -219,49 +225,90 @@ static bool ff_program(void *ctx, uint32_t off, const uint8_t *data, uint32_t le
 }
 
 static void test_calsector(void) {
-  static fake_flash ff;
-  memset(ff.mem, 0xFF, SECTOR);
-  ff.fail_program_after = -1;
-  fr_flash_ops ops = {ff.mem, SECTOR, ff_erase, ff_program, &ff};
+  static fake_flash ff[2];
+  for (int i = 0; i < 2; i++) {
+    memset(ff[i].mem, 0xFF, SECTOR);
+    ff[i].fail_program_after = -1;
+  }
+  const fr_flash_ops ops[FR_CAL_SECTORS] = {
+    {ff[0].mem, SECTOR, ff_erase, ff_program, &ff[0]},
+    {ff[1].mem, SECTOR, ff_erase, ff_program, &ff[1]},
+  };
   uint8_t buf[1024], rec[300];
   size_t len;
   fr_cal_stats st = {0};
-  CHECK(fr_cal_read(&ops, buf, sizeof buf, &len) == FR_CAL_EMPTY, "an erased sector holds no calibration");
+  CHECK(fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_EMPTY, "erased sectors hold no calibration");
 
   for (int i = 0; i < 300; i++) rec[i] = (uint8_t)(i * 7);
-  CHECK(fr_cal_write(&ops, rec, 299, &st) == FR_CAL_OK && st.last_seq == 1 && ff.erases == 0, "first write: no erase");
-  CHECK(fr_cal_read(&ops, buf, sizeof buf, &len) == FR_CAL_OK && len == 299 && memcmp(buf, rec, 299) == 0, "reads back (odd length)");
+  CHECK(fr_cal_write(ops, rec, 299, &st) == FR_CAL_OK && st.last_seq == 1 && st.sector == 0 && st.erases == 0, "first write: sector 0, no erase");
+  CHECK(fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK && len == 299 && memcmp(buf, rec, 299) == 0, "reads back (odd length)");
 
-  /* wear: 100 writes of 300 bytes into a 4 KiB sector erase once per sector-full */
-  for (int i = 0; i < 100; i++) {
-    rec[0] = (uint8_t)i;
-    CHECK(fr_cal_write(&ops, rec, 300, &st) == FR_CAL_OK, "write %d", i);
-  }
+  /* fill sector 0: the next record goes to sector 1 (blank: no erase), sector 0 is left as it is */
   uint32_t per_sector = SECTOR / (FR_CAL_HEADER + 300u);
-  CHECK(ff.erases == (1u + 100u) / per_sector, "%u erases for 101 writes of %u per sector", ff.erases, per_sector);
-  CHECK(fr_cal_read(&ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 99 && len == 300, "the newest record wins (%u)", buf[0]);
-  CHECK(st.last_seq == 101, "sequence numbers keep counting across erases (%u)", st.last_seq);
+  int written = 1;
+  while (st.sector == 0) {
+    rec[0] = (uint8_t)written;
+    CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_OK, "write %d", written);
+    written++;
+  }
+  CHECK(written == (int)per_sector + 1 && st.erases == 0, "sector 0 took %d records, then sector 1 without an erase (%u erases)", written - 1,
+        st.erases);
+  uint8_t sector0[SECTOR];
+  memcpy(sector0, ff[0].mem, SECTOR);
+  for (int i = 0; i < 3; i++, written++) {
+    rec[0] = (uint8_t)written;
+    CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_OK && st.sector == 1, "write %d to sector 1", written);
+  }
+  CHECK(memcmp(ff[0].mem, sector0, SECTOR) == 0, "sector 0 (with the previous records) is untouched while sector 1 fills");
+
+  /* wear: one erase per sector-full of writes, the sectors in turn */
+  for (int i = 0; i < 60; i++, written++) {
+    rec[0] = (uint8_t)written;
+    CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_OK, "write %d", written);
+  }
+  uint32_t total = (uint32_t)written;
+  CHECK(st.erases == total / per_sector - 1u, "%u erases for %u writes of %u per sector", st.erases, total, per_sector);
+  CHECK(fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == (uint8_t)(written - 1) && len == 300, "the newest record wins (%u)",
+        buf[0]);
+  CHECK(st.last_seq == total, "sequence numbers keep counting across sectors (%u)", st.last_seq);
+  CHECK(ff[0].erases + ff[1].erases == st.erases && ff[0].erases > 0 && ff[1].erases > 0, "both sectors take erases (%u, %u)", ff[0].erases,
+        ff[1].erases);
+
+  /* fill the current sector to its last record, then cut the power in the erase of the other: the newest record survives */
+  while (st.free_offset + FR_CAL_HEADER + 300u <= SECTOR) {
+    rec[0] = (uint8_t)written++;
+    CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_OK, "write %d", written - 1);
+  }
+  uint8_t before = rec[0];
+  uint32_t other = (st.sector + 1u) % 2u;
+  ff[other].fail_erase = true;
+  rec[0] = 0xEE;
+  CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_FLASH, "an erase cut short is reported");
+  ff[other].fail_erase = false;
+  CHECK(fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == before, "the newest record survives a cut erase (%u vs %u)", buf[0],
+        before);
+  CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_OK && st.sector == other && fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK &&
+          buf[0] == 0xEE,
+        "the next write erases again and lands");
 
   /* a write torn by a power cut leaves the previous calibration in force */
-  uint32_t erases = ff.erases;
+  ff[other].fail_program_after = FR_CAL_HEADER + 50;
   rec[0] = 0xAA;
-  ff.fail_program_after = FR_CAL_HEADER + 50;
-  CHECK(fr_cal_write(&ops, rec, 300, &st) == FR_CAL_FLASH, "the cut is reported");
-  ff.fail_program_after = -1;
-  CHECK(fr_cal_read(&ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 99, "the torn record is ignored: previous value (%u)", buf[0]);
+  CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_FLASH, "the cut is reported");
+  ff[other].fail_program_after = -1;
+  CHECK(fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 0xEE, "the torn record is ignored: previous value (%u)", buf[0]);
   rec[0] = 0xBB;
-  CHECK(fr_cal_write(&ops, rec, 300, &st) == FR_CAL_OK && fr_cal_read(&ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 0xBB,
+  CHECK(fr_cal_write(ops, rec, 300, &st) == FR_CAL_OK && fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 0xBB,
         "the next write lands after the torn record");
-  CHECK(ff.erases - erases <= 1u, "no erase per write");
 
   /* verify: a read-back mismatch is an error, not a silent success */
-  ff.corrupt = true;
-  CHECK(fr_cal_write(&ops, rec, 64, &st) == FR_CAL_VERIFY, "a corrupted program fails verify");
-  ff.corrupt = false;
-  CHECK(fr_cal_read(&ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 0xBB, "and the last good record stays");
+  ff[st.sector].corrupt = true;
+  CHECK(fr_cal_write(ops, rec, 64, &st) == FR_CAL_VERIFY, "a corrupted program fails verify");
+  ff[0].corrupt = ff[1].corrupt = false;
+  CHECK(fr_cal_read(ops, buf, sizeof buf, &len) == FR_CAL_OK && buf[0] == 0xBB, "and the last good record stays");
 
-  CHECK(fr_cal_write(&ops, buf, SECTOR, &st) == FR_CAL_TOO_BIG, "a record larger than the sector is refused");
-  CHECK(fr_cal_read(&ops, buf, 10, &len) == FR_CAL_TOO_BIG, "a buffer too small is refused");
+  CHECK(fr_cal_write(ops, buf, SECTOR, &st) == FR_CAL_TOO_BIG, "a record larger than a sector is refused");
+  CHECK(fr_cal_read(ops, buf, 10, &len) == FR_CAL_TOO_BIG, "a buffer too small is refused");
   CHECK(fr_cal_crc32((const uint8_t *)"123456789", 9) == 0xCBF43926u, "CRC-32 check value");
 }
 
