@@ -12,7 +12,7 @@ import { Subscription } from 'rxjs';
 import {
   type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toWireConfig,
 } from '../../config/acquisition.ts';
-import { type DemodOptions, demodulate, type SignalBlock } from '../../pipeline/demodulate.ts';
+import { type DemodOptions, demodulate, type SignalBlock, SignalDemodulator } from '../../pipeline/demodulate.ts';
 import { startLiveServer } from '../../live/server.ts';
 import { DerivedWriter } from '../../record/derived.ts';
 import type { RecordError } from '../../record/errors.ts';
@@ -139,6 +139,9 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     subscriptions.add(rig.ledEvents$.subscribe((e) => commandedPower.ledEvent(e)));
     session.commandedPower = commandedPower.toJSON();
     await writeSession(outDir, session);
+    // the host's processing (output rate, low-pass) is checked before the device is touched: a
+    // setting the demodulator refuses is an error now, with nothing configured or started
+    new SignalDemodulator(wire, rig.info, demodOptions);
     await rig.configure(wire);
     if (opts.live) {
       // closes itself when the rig closes; never slows the recording (display frames are dropped instead)
