@@ -287,10 +287,12 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       }
       await c.refused({ writeCalibration: { table: { leds: [{ channel: led0, points: [{ currentMa: 0, powerUw: 0 }, { currentMa: pulsed + 1, powerUw: 10 }] }] } } },
         E.ERROR_CODE_LIMIT_EXCEEDED, 'table.leds[0].points[1].current_ma');
-      // power_uw that converts to a current above the limit
+      // power_uw that converts to a current above the limit (a calibration can reach past the continuous
+      // limit only where pulses may go higher; otherwise that power is outside the table)
       await c.ack({ writeCalibration: { table: { leds: [{ channel: led0, points: [{ currentMa: 0, powerUw: 0 }, { currentMa: pulsed, powerUw: 1000 }] }] } } });
       const overUw = ((cont + 1) / pulsed) * 1000;
-      await c.refused({ configure: { config: continuous({ leds: [{ channel: led0, powerUw: overUw }] }) } }, E.ERROR_CODE_LIMIT_EXCEEDED, 'config.leds[0].power_uw');
+      await c.refused({ configure: { config: continuous({ leds: [{ channel: led0, powerUw: overUw }] }) } },
+        pulsed > cont ? E.ERROR_CODE_LIMIT_EXCEEDED : E.ERROR_CODE_NOT_CALIBRATED, 'config.leds[0].power_uw');
       // SetLed while running: refused, and the LED keeps its level
       const { mark } = await run(continuous());
       await c.refused({ setLed: { channel: led0, currentMa: cont + 0.5 } }, E.ERROR_CODE_LIMIT_EXCEEDED, 'set_led.current_ma');

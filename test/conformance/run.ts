@@ -1,9 +1,9 @@
 // Runs the conformance suite against one target:
 //   npm run conformance                              the simulator, in-process
-//   npm run conformance -- --target sim-pty|native|qemu
+//   npm run conformance -- --target sim-pty|native|native-pyboard|qemu
 //   npm run conformance -- --device /dev/ttyACM0     a real board (serial:PATH)
 // Extra arguments after the options go to mocha (e.g. --grep watchdog).
-// For native and qemu the firmware is built first (make is incremental).
+// For native, native-pyboard and qemu the firmware is built first (make is incremental).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIRMWARE_DIR, ROOT } from './target.ts';
@@ -18,12 +18,13 @@ for (let i = 0; i < args.length; i++) {
   else if ((a === '--target' || a === '-t') && args[i + 1]) target = args[++i]!;
   else if (a.startsWith('--target=')) target = a.slice('--target='.length);
   else if (a === '--help' || a === '-h') {
-    process.stdout.write('usage: npm run conformance -- [--target sim|sim-pty|native|qemu | --device /dev/ttyACM0] [mocha options]\n');
+    process.stdout.write('usage: npm run conformance -- [--target sim|sim-pty|native|native-pyboard|qemu | --device /dev/ttyACM0] [mocha options]\n');
     process.exit(0);
   } else mochaArgs.push(a);
 }
 
-const build = target === 'native' ? 'host' : target === 'qemu' ? 'qemu' : null;
+const BUILDS: Record<string, string> = { native: 'host', 'native-pyboard': 'host-pyboard', qemu: 'qemu' };
+const build = BUILDS[target] ?? null;
 if (build) {
   const made = spawnSync('make', ['-C', FIRMWARE_DIR, '--no-print-directory', build], { stdio: 'inherit' });
   if (made.status !== 0) {

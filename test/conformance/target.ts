@@ -2,6 +2,8 @@
 //   sim          the simulator in-process (sim:// through the serialport binding)     [default]
 //   sim-pty      the simulator on a pseudo-terminal (socat), opened as a serial port
 //   native       the C firmware built for the host (hardware/firmware: make host), over TCP
+//   native-pyboard  the same with the pyboard's board definition and its hardware-timing
+//                rules (make host-pyboard): what a real pyboard accepts, without the board
 //   qemu         the C firmware image under QEMU's netduinoplus2 machine, USART1 over TCP
 //   serial:PATH  a real board on a serial port, e.g. serial:/dev/ttyACM0
 // The simulated targets measure the simulator's noise-free "linear" world and
@@ -26,6 +28,7 @@ registerBinding('sim', SimBinding);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIRMWARE_DIR = join(ROOT, 'hardware', 'firmware');
 export const NATIVE_BINARY = join(FIRMWARE_DIR, 'build', 'host', 'fiberrig-fw-host');
+export const NATIVE_PYBOARD_BINARY = join(FIRMWARE_DIR, 'build', 'host', 'fiberrig-fw-host-pyboard');
 export const QEMU_IMAGE = join(FIRMWARE_DIR, 'build', 'qemu', 'fiberrig-fw-qemu.elf');
 
 export interface Target {
@@ -95,14 +98,14 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
   });
 }
 
-async function startNative(): Promise<Target> {
-  if (!existsSync(NATIVE_BINARY)) throw new MissingTool(`${NATIVE_BINARY} is not built: run \`npm run firmware:build\``);
+async function startNative(name: string, binary: string): Promise<Target> {
+  if (!existsSync(binary)) throw new MissingTool(`${binary} is not built: run \`npm run firmware:build\``);
   const nvDir = mkdtempSync(join(tmpdir(), 'fiberrig-native-'));
-  const child = spawn(NATIVE_BINARY, ['--tcp', '0', '--nv', join(nvDir, 'nv.bin')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(binary, ['--tcp', '0', '--nv', join(nvDir, 'nv.bin')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const m = await waitForLine(child, /link (tcp:\/\/[\d.]+:\d+)/, 10_000, 'the native firmware');
   child.stderr!.resume();
   return {
-    name: 'native', url: m[1]!, analogUnmodelledReason: null, freshDevicePerConnection: false,
+    name, url: m[1]!, analogUnmodelledReason: null, freshDevicePerConnection: false,
     async close() {
       await stopChild(child);
       rmSync(nvDir, { recursive: true, force: true });
@@ -208,7 +211,8 @@ export async function startTarget(spec = process.env['FIBERRIG_TARGET'] || 'sim'
     };
   }
   if (spec === 'sim-pty') return startSimPty();
-  if (spec === 'native') return startNative();
+  if (spec === 'native') return startNative('native', NATIVE_BINARY);
+  if (spec === 'native-pyboard') return startNative('native-pyboard', NATIVE_PYBOARD_BINARY);
   if (spec === 'qemu') return startQemu();
   if (spec.startsWith('serial:')) {
     const path = spec.slice('serial:'.length);
@@ -220,5 +224,5 @@ export async function startTarget(spec = process.env['FIBERRIG_TARGET'] || 'sim'
       close: async () => undefined,
     };
   }
-  throw new Error(`unknown FIBERRIG_TARGET "${spec}": use sim, sim-pty, native, qemu or serial:/dev/ttyACM0`);
+  throw new Error(`unknown FIBERRIG_TARGET "${spec}": use sim, sim-pty, native, native-pyboard, qemu or serial:/dev/ttyACM0`);
 }

@@ -12,9 +12,14 @@
 #ifndef FR_FIRMWARE_VERSION
 #define FR_FIRMWARE_VERSION "0.1.0"
 #endif
+#ifndef FR_BOARD_MODEL /* the host build of this board (make host-pyboard) names itself */
 #define FR_BOARD_MODEL "pyboard-v1.1-pyphotometry"
-/* Filled at boot (hal_pyboard.c): the build's SERIAL, else from the chip's unique id. */
-extern char fr_pyboard_serial[33];
+#endif
+#ifndef FR_SERIAL_NUMBER
+#define FR_SERIAL_NUMBER ""
+#endif
+/* The build's SERIAL; when empty the HAL fills it at boot from the chip's unique id. */
+char fr_pyboard_serial[33] = FR_SERIAL_NUMBER;
 #ifndef FR_BUFFER_BLOCKS
 #define FR_BUFFER_BLOCKS 12u
 #endif

@@ -58,7 +58,7 @@
 #define NO_PASS UINT64_MAX
 
 void fr_enter_bootloader(void);
-char fr_pyboard_serial[33];
+extern char fr_pyboard_serial[33]; /* pyboard/board_pyboard.c */
 
 static const fr_dac_scale DAC_SCALE = {6.26, 38.15, 4095u};
 
@@ -610,10 +610,7 @@ void *_sbrk(int incr) {
 
 /* The serial number: the build's (SERIAL=...), else from the chip's unique id. */
 static void serial_init(void) {
-  if (FR_SERIAL_NUMBER[0] != '\0') {
-    snprintf(fr_pyboard_serial, sizeof fr_pyboard_serial, "%s", FR_SERIAL_NUMBER);
-    return;
-  }
+  if (fr_pyboard_serial[0] != '\0') return;
   const volatile uint32_t *uid = (const volatile uint32_t *)UID_BASE;
   snprintf(fr_pyboard_serial, sizeof fr_pyboard_serial, "PYB-%08lX%08lX%08lX", (unsigned long)uid[2], (unsigned long)uid[1],
            (unsigned long)uid[0]);
