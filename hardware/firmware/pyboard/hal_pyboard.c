@@ -646,7 +646,9 @@ int main(void) {
     if (action == FR_CORE_REBOOT || action == FR_CORE_BOOTLOADER) {
       while (tx_tail != tx_head || !(USART_SR(USART6_BASE) & USART_SR_TC)) {
       }
-      while (fr_usbd_connected(&usb) && !fr_usbd_tx_idle(&usb)) {
+      /* the ack reaches the host unless it stopped reading: then give up after 200 ms */
+      uint64_t give_up = ticks_now() + TIMER_HZ / 5u;
+      while (fr_usbd_connected(&usb) && !fr_usbd_tx_idle(&usb) && ticks_now() < give_up) {
       }
       if (action == FR_CORE_BOOTLOADER) fr_enter_bootloader();
       SCB_AIRCR = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
