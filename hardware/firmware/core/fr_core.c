@@ -113,8 +113,8 @@ static struct {
   uint64_t blocks_dropped;
   uint64_t samples_dropped;
   bool overrun_logged;
-  uint64_t frontend_lost;  /* samples the front end lost this run (ended blocks early) */
-  bool frontend_logged;    /* a loss or a stall was logged this run */
+  bool loss_logged;        /* a sample the front end lost was logged this run */
+  bool stall_logged;       /* the front end falling a second behind was logged this run */
   uint32_t edges_lost;     /* digital edges dropped this run (target queue or event ring full) */
   bool edges_logged;
   fr_hal_edge edge_wait[8]; /* edges read from the target, out once their sample is taken */
@@ -482,12 +482,11 @@ static void frontend_lost(uint64_t n) {
   admit(&det_stage);
   stage_reset(&det_stage, fiberrig_v1_SampleSource_SAMPLE_SOURCE_DETECTOR, n + 1u);
   g.samples_dropped++;
-  g.frontend_lost++;
-  if (!g.frontend_logged) {
+  if (!g.loss_logged) {
     char text[96], num[24];
-    snprintf(text, sizeof text, "front end lost detector sample %s (ADC queue overflow)", u64_text(n, num));
+    snprintf(text, sizeof text, "front end lost detector sample %s (counted in samples_dropped)", u64_text(n, num));
     log_message(fiberrig_v1_LogLevel_LOG_LEVEL_ERROR, text);
-    g.frontend_logged = true;
+    g.loss_logged = true;
   }
 }
 
@@ -552,11 +551,11 @@ static void take_samples_until(uint64_t t_ns) {
   uint64_t ready = fr_hal_detectors_ready();
   uint64_t target = due < ready ? due : ready;
   while (g.next_sample < target) take_sample();
-  if (due > g.next_sample + g.config.sample_rate_hz && !g.frontend_logged) {
+  if (due > g.next_sample + g.config.sample_rate_hz && !g.stall_logged) {
     char text[96], num[24];
     snprintf(text, sizeof text, "front end stalled: %s samples behind the clock", u64_text(due - g.next_sample, num));
     log_message(fiberrig_v1_LogLevel_LOG_LEVEL_ERROR, text);
-    g.frontend_logged = true;
+    g.stall_logged = true;
   }
 }
 
@@ -601,10 +600,11 @@ static const double *peaks_at(uint64_t n) {
   return p;
 }
 
-/* Schedules new peaks from sample `at` (not before the last scheduled change). */
-static uint64_t schedule_change(uint64_t at, const double *peaks) {
+/* Schedules new peaks from sample `at` (not before the last scheduled change);
+ * on_block: `at` is a block boundary and the change should land on one. */
+static uint64_t schedule_change(uint64_t at, const double *peaks, bool on_block) {
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at > at) at = g.changes[g.n_changes - 1u].at;
-  at = fr_hal_drive(&g.config, peaks, at); /* a real board may only switch later */
+  at = fr_hal_drive(&g.config, peaks, at, on_block); /* a real board may only switch later */
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at > at) at = g.changes[g.n_changes - 1u].at;
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at == at) {
     memcpy(g.changes[g.n_changes - 1u].peaks, peaks, sizeof g.changes[0].peaks);
@@ -639,7 +639,7 @@ static void trip_watchdog(uint64_t deadline_ns) {
   uint64_t at = samples_in_ceil(rel, c->sample_rate_hz);
   if (at < g.next_sample) at = g.next_sample;
   double zeros[FR_MAX_LEDS] = {0};
-  at = schedule_change(at, zeros);
+  at = schedule_change(at, zeros, false);
   g.tripped = true;
   g.ever_tripped = true;
   for (uint32_t k = 0; k < c->n_leds; k++) emit_led_event(k, 0, at);
@@ -830,7 +830,6 @@ static void on_start(uint32_t id) {
   uint64_t t = now_ns();
   g.running = true;
   g.last_stop_index = 0;
-  g.run_start_ns = t;
   g.next_sample = 0;
   g.next_aux = 0;
   memcpy(g.peaks, g.commanded_ma, sizeof g.peaks);
@@ -841,16 +840,16 @@ static void on_start(uint32_t id) {
   g.blocks_dropped = 0;
   g.samples_dropped = 0;
   g.overrun_logged = false;
-  g.frontend_lost = 0;
-  g.frontend_logged = false;
+  g.loss_logged = false;
+  g.stall_logged = false;
   g.edges_lost = 0;
   g.edges_logged = false;
   g.n_edge_wait = 0;
   fr_schedule_init(&g.schedule, &g.config, 0);
   stage_reset(&det_stage, fiberrig_v1_SampleSource_SAMPLE_SOURCE_DETECTOR, 0);
   stage_reset(&aux_stage, fiberrig_v1_SampleSource_SAMPLE_SOURCE_AUX, 0);
-  (void)fr_hal_drive(&g.config, g.peaks, 0); /* the waveform is in place before the clock starts */
-  fr_hal_sampling(&g.config);
+  (void)fr_hal_drive(&g.config, g.peaks, 0, false); /* the waveform is in place before the clock starts */
+  g.run_start_ns = fr_hal_sampling(&g.config) - g.boot_ns; /* sample 0 starts when the hardware says */
   drive_leds(g.peaks);
   send_ack(id, 0);
 }
@@ -909,7 +908,7 @@ static void on_set_led(uint32_t id, const fiberrig_v1_SetLed *set_led) {
     memcpy(peaks, g.n_changes > 0 ? g.changes[g.n_changes - 1u].peaks : g.peaks, sizeof peaks);
   }
   peaks[r.led_index] = r.current_ma;
-  at = schedule_change(at, peaks);
+  at = schedule_change(at, peaks, true);
   if (restore) {
     g.tripped = false;
     g.last_hb_ns = now_ns(); /* re-arming proves the host is there: the watchdog restarts */

@@ -13,12 +13,14 @@
 /* Clock: monotonic nanoseconds since the target was powered on or reset. */
 uint64_t fr_hal_time_ns(void);
 
-/* Sampling: starts the run's sample clock now (config->sample_rate_hz,
+/* Sampling: starts the run's sample clock (config->sample_rate_hz,
  * config->oversampling conversions per sample, the digital inputs and the
- * sync output it names); NULL stops it. The core counts samples by the clock
- * (sample n spans [start + n / fs, start + (n + 1) / fs) and is taken at its
- * end); the target only has to wake the main loop at least once per sample. */
-void fr_hal_sampling(const fr_norm_config *config);
+ * sync output it names) and returns the device time (fr_hal_time_ns) at which
+ * sample 0 starts; NULL stops it (returns 0). The core counts samples by the
+ * clock from that start (sample n spans [start + n / fs, start + (n + 1) / fs)
+ * and is taken at its end); the target only has to wake the main loop at least
+ * once per sample. */
+uint64_t fr_hal_sampling(const fr_norm_config *config);
 
 /* Analog front end. fr_hal_detectors_ready: how many samples of this run the
  * front end has delivered so far; the core takes sample n only once n is
@@ -38,12 +40,15 @@ void fr_hal_aux(uint64_t k, uint64_t t_ns, int32_t *codes);
 void fr_hal_leds(const float *peak_ma, uint32_t n);
 /* LED drive in a run: the LEDs play the modulation schedule of `config` with
  * `peaks_ma` (configuration order) from sample `from` on. Called before
- * fr_hal_sampling() at Start (from 0) and for every scheduled change. Returns
- * the sample the change really takes effect at: `from`, or later when the
- * hardware can only switch at certain samples or is already past `from`; the
- * core reports that sample in the LedEvent. Targets with a synthetic front
- * end return `from` (fr_hal_detectors gets each sample's currents). */
-uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from);
+ * fr_hal_sampling() at Start (from 0) and for every scheduled change: a
+ * SetLed asks for a block boundary (`on_block`: land on one if the hardware
+ * can within a few blocks), the heartbeat watchdog for its deadline (as soon
+ * as possible). Returns the sample the change really takes effect at: `from`,
+ * or later when the hardware can only switch at certain samples or is
+ * already past `from`; the core reports that sample in the LedEvent. Targets
+ * with a synthetic front end return `from` (fr_hal_detectors gets each
+ * sample's currents). */
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from, bool on_block);
 
 /* Digital input edges captured since the last call, already placed on the
  * run's sample grid (DigitalEvent.sample_index / subsample_ticks). Returns how

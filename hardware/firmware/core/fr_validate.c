@@ -796,7 +796,7 @@ static bool hardware_timing(const fr_norm_config *c, const fr_board *board, fr_i
   uint32_t clock = board->sample_clock_hz;
   if (clock == 0) return true;
   uint32_t fs = c->sample_rate_hz;
-  char n1[24], n2[24], n3[24];
+  char n1[24];
   if (clock % fs != 0) {
     fr_issue_set(issue, E_UNSUPPORTED, "config.sample_rate_hz", "%lu Hz does not divide the %s MHz sample clock: try %lu or %lu Hz",
                  (unsigned long)fs, fr_num(clock / 1e6, n1, sizeof n1), (unsigned long)dividing_rate(clock, fs, -1),
@@ -822,20 +822,29 @@ static bool hardware_timing(const fr_norm_config *c, const fr_board *board, fr_i
         together = joint;
         continue;
       }
-      /* suggest the nearest carrier whose period fits with the ones before: k x fs / N, N a multiple of them */
+      /* suggest the nearest carrier that fits with the ones before (k x fs / N, N a multiple of their
+       * joint period) and passes every carrier rule with the others */
+      double carriers[FR_MAX_LEDS];
+      for (uint32_t j = 0; j < c->n_leds; j++) carriers[j] = c->leds[j].carrier_hz;
       double best = 0;
       for (uint64_t n = max_period - max_period % together; n >= together && n > 0 && n + 256u * together > max_period; n -= together) {
         double k = floor(fc * (double)n / fs + 0.5);
-        float f = (float)(k * fs / (double)n);
-        uint64_t p = fr_carrier_period(f, fs, NULL);
+        float cand = (float)(k * fs / (double)n);
+        uint64_t p = fr_carrier_period(cand, fs, NULL);
         if (k < 1 || p == 0 || together / fr_gcd(together, p) * p > max_period) continue;
-        if (best == 0 || fabs(f - fc) < fabs(best - fc)) best = f;
+        if (cand < MIN_CARRIER_HZ || cand > MAX_CARRIER_FRACTION * fs) continue;
+        if (best != 0 && fabs(cand - fc) >= fabs(best - fc)) continue;
+        carriers[i] = cand;
+        char why[96];
+        bool clash = false;
+        for (uint32_t j = 0; j < c->n_leds && !clash; j++) clash = carrier_conflict(carriers, j, (double)fs, why, sizeof why);
+        if (!clash) best = cand;
       }
-      char f[40];
+      char f[40], tried[32] = "";
+      if (best > 0) snprintf(tried, sizeof tried, "; try %.9g Hz", best);
       snprintf(f, sizeof f, "config.leds[%u].carrier_hz", (unsigned)i);
-      fr_issue_set(issue, E_UNSUPPORTED, f, "carrier %s Hz repeats every %s samples at %lu Hz, LED tables hold %lu: try %s Hz",
-                   fr_num(fc, n1, sizeof n1), joint ? fr_num((double)joint, n2, sizeof n2) : "too many", (unsigned long)fs,
-                   (unsigned long)max_period, fr_num(best, n3, sizeof n3));
+      fr_issue_set(issue, E_UNSUPPORTED, f, "carrier %s Hz: period %llu > %lu samples at %lu Hz%s", fr_num(fc, n1, sizeof n1),
+                   (unsigned long long)(joint ? joint : period), (unsigned long)max_period, (unsigned long)fs, tried);
       return false;
     }
   }

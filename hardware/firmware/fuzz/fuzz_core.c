@@ -22,19 +22,19 @@ static uint8_t nv[4096];
 static size_t nv_len;
 
 uint64_t fr_hal_time_ns(void) { return clock_ns; }
-void fr_hal_sampling(const fr_norm_config *config) { (void)config; }
+uint64_t fr_hal_sampling(const fr_norm_config *config) { return config ? clock_ns : 0; }
 bool fr_hal_detectors(uint64_t n, const float *led_ma, int32_t *codes) {
   fr_synth_detectors(fr_board_this.n_detectors, fr_board_this.n_leds, led_ma, codes);
   codes[0] += (int32_t)(n % 7u) * 20000; /* reach the clamps */
   return n % 997u != 0; /* now and then a lost sample */
 }
 uint64_t fr_hal_detectors_ready(void) { return UINT64_MAX; }
-uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from) {
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from, bool on_block) {
   for (uint32_t k = 0; k < config->n_leds; k++) {
     /* the safety property: no LED is ever driven beyond its pulsed limit */
     if (!(peaks_ma[k] <= fr_board_this.leds[config->leds[k].board_index].max_current_pulsed_ma) || peaks_ma[k] < 0) __builtin_trap();
   }
-  return from + from % 3u; /* a board that switches late */
+  return from + (on_block ? 0u : from % 3u); /* a board that switches late */
 }
 uint32_t fr_hal_edges(fr_hal_edge *out, uint32_t max, uint32_t *lost) {
   (void)lost;

@@ -61,7 +61,10 @@ uint64_t fr_hal_time_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void fr_hal_sampling(const fr_norm_config *config) { sampling_hz = config ? config->sample_rate_hz : 0; }
+uint64_t fr_hal_sampling(const fr_norm_config *config) {
+  sampling_hz = config ? config->sample_rate_hz : 0;
+  return config ? fr_hal_time_ns() : 0;
+}
 
 /* the front end (detectors, aux, LEDs, digital inputs): synth/hal_synth.c */
 

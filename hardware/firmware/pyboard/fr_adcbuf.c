@@ -41,6 +41,21 @@ void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half) {
   }
 }
 
+static void lose_half(fr_adcbuf *b) {
+  uint32_t per_half = b->half_len / (b->n_ch * b->oversampling);
+  b->half_slips++;
+  b->lost_samples += per_half;
+  b->samples += per_half;
+  b->expect_half ^= 1u;
+}
+
+void fr_adcbuf_isr_late(fr_adcbuf *b, uint32_t writing) {
+  for (int k = 0; k < 2; k++) {
+    if (b->expect_half == (writing & 1u)) lose_half(b); /* the DMA is overwriting it */
+    else fr_adcbuf_isr(b, b->expect_half);
+  }
+}
+
 fr_adcbuf_result fr_adcbuf_take(fr_adcbuf *b, uint64_t n, int32_t *codes) {
   while (b->tail != b->head && b->index[b->tail % FR_ADCBUF_QUEUE] < n) b->tail++;
   if (b->tail != b->head && b->index[b->tail % FR_ADCBUF_QUEUE] == n) {

@@ -33,6 +33,11 @@ typedef struct {
 bool fr_adcbuf_init(fr_adcbuf *b, const volatile uint16_t *dma, uint32_t half_len, uint32_t n_ch, uint32_t oversampling, uint32_t extra_bits);
 /* From the DMA interrupt: half 0 (half transfer) or 1 (transfer complete) is ready. */
 void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half);
+/* From the DMA interrupt when it was so late that both halves finished and
+ * the DMA is writing into `writing` again: the expected half is handed over
+ * unless it is the one being overwritten (then its samples count as lost),
+ * and so is the other; indices stay on the sample grid. */
+void fr_adcbuf_isr_late(fr_adcbuf *b, uint32_t writing);
 typedef enum {
   FR_ADCBUF_OK = 0,      /* codes hold sample n */
   FR_ADCBUF_NOT_YET = 1, /* sample n is not converted yet */

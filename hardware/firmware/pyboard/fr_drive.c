@@ -16,9 +16,6 @@ uint32_t fr_drive_pass_samples(const fr_norm_config *c, uint32_t min_samples, ui
     }
   }
   if (period == 0 || period > max_samples) return 0;
-  uint64_t b = c->block_samples ? c->block_samples : 1u;
-  uint64_t with_blocks = period / fr_gcd(period, b) * b;
-  if (with_blocks <= max_samples) period = with_blocks;
   uint64_t pass = period;
   while (pass < min_samples && pass + period <= max_samples) pass += period;
   return (uint32_t)pass;
@@ -48,15 +45,16 @@ void fr_drive_fill(const fr_norm_config *c, const double *peaks_ma, const fr_dac
   }
 }
 
-uint64_t fr_drive_landing(uint64_t from, uint64_t playing, uint32_t pass_samples, uint32_t block_samples, uint64_t *pass) {
+uint64_t fr_drive_landing(uint64_t from, uint64_t playing, uint32_t pass_samples, uint32_t block_samples, bool on_block, uint64_t *pass) {
   uint64_t q = playing + 2u;
   uint64_t wanted = (from + pass_samples - 1u) / pass_samples;
   if (wanted > q) q = wanted;
-  /* a change asked for at a block boundary (SetLed) lands on one: every m-th pass start is one;
-   * any other (the heartbeat watchdog's deadline) lands as soon as it can */
-  uint64_t b = block_samples ? block_samples : 1u;
-  uint64_t m = from % b == 0 ? b / fr_gcd(pass_samples, b) : 1u;
-  q = (q + m - 1u) / m * m;
+  if (on_block && block_samples > 0) {
+    /* every m-th pass start is a block boundary */
+    uint64_t m = block_samples / fr_gcd(pass_samples, block_samples);
+    uint64_t aligned = (q + m - 1u) / m * m;
+    if ((aligned - q) * pass_samples <= (uint64_t)FR_DRIVE_ALIGN_BLOCKS * block_samples) q = aligned;
+  }
   *pass = q;
   return q * pass_samples;
 }

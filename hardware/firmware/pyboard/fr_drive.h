@@ -4,16 +4,14 @@
  * (core/fr_schedule.h) sample for sample: DC levels for continuous drive,
  * on/off slots for time division, the exact-phase sine for lock-in.
  *
- * A pass is one play of a buffer: pass_samples entries, a whole number of the
- * waveform's periods (the lock-in carriers' common period, the TDM cycle, 1
- * for DC) and, where the table allows, of the block length, so passes start
- * on block boundaries; long enough that the idle buffer can be refilled while
- * the other plays. The DAC takes an entry one sample after the DMA writes it,
+ * A pass is one play of a buffer: pass_samples entries, the fewest whole
+ * waveform periods (the lock-in carriers' common period, the TDM cycle, 1 for
+ * DC) that last long enough to refill the idle buffer while the other plays
+ * (short passes: a change or the watchdog's darkness waits at most two). The DAC takes an entry one sample after the DMA writes it,
  * so entry i of pass p drives sample p * pass_samples + i + FR_DRIVE_LEAD,
  * and sample 0 is preloaded. A change for pass q is written into the idle
  * buffer (pass q) and into the last entry of the buffer playing (pass q - 1),
- * so it lands on sample q * pass_samples, a block boundary:
- * fr_drive_landing says which.
+ * so it lands on sample q * pass_samples: fr_drive_landing says which.
  * Pure C, unit-tested on the host (test/pyboard_drive.c). */
 #ifndef FR_DRIVE_H
 #define FR_DRIVE_H
@@ -31,9 +29,8 @@ typedef struct {
   uint32_t max_code;
 } fr_dac_scale;
 
-/* Samples per pass: the least common multiple of the LEDs' periods and of
- * the block length (of the periods alone when that would exceed max_samples),
- * repeated to at least min_samples; 0 when the periods exceed max_samples. */
+/* Samples per pass: the least common multiple of the LEDs' periods, repeated
+ * to at least min_samples; 0 when the periods exceed max_samples. */
 uint32_t fr_drive_pass_samples(const fr_norm_config *c, uint32_t min_samples, uint32_t max_samples);
 
 /* DAC code for a current; clipped to the DAC's range. */
@@ -49,10 +46,12 @@ void fr_drive_fill(const fr_norm_config *c, const double *peaks_ma, const fr_dac
 
 /* The first sample a change wanted from sample `from` can drive, with pass
  * `playing` being read by the DMA now: the buffer of the next pass is already
- * committed, so the earliest is the start of pass playing + 2. When `from`
- * is a block boundary (SetLed) so is the landing sample, as in the
- * simulator; otherwise (a watchdog deadline) it is the earliest pass start.
- * *pass gets the pass number. */
-uint64_t fr_drive_landing(uint64_t from, uint64_t playing, uint32_t pass_samples, uint32_t block_samples, uint64_t *pass);
+ * committed, so the earliest is the start of pass playing + 2. With on_block
+ * (SetLed) the landing sample is also a block boundary, as in the simulator,
+ * when a pass start falls on one within FR_DRIVE_ALIGN_BLOCKS blocks of the
+ * earliest (else the earliest pass start); without (a watchdog deadline) it
+ * is the earliest pass start. *pass gets the pass number. */
+#define FR_DRIVE_ALIGN_BLOCKS 4u
+uint64_t fr_drive_landing(uint64_t from, uint64_t playing, uint32_t pass_samples, uint32_t block_samples, bool on_block, uint64_t *pass);
 
 #endif

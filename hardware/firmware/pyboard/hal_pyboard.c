@@ -87,7 +87,7 @@ static uint32_t pass_len;
 static volatile uint64_t pass_playing;  /* the pass the DMA reads now (pass p drives samples p * pass_len + 1 .. (p + 1) * pass_len) */
 static volatile uint64_t staged_pass;   /* the pass dac_staged is for, or NO_PASS */
 static volatile bool refresh_idle;      /* a change just landed: copy it into the other buffer too */
-static volatile uint32_t dac_underruns; /* DMA requests the DAC missed */
+static volatile bool dac_failed;       /* a DAC DMA underrun stopped the tables: LEDs dark, run halted */
 
 /* digital input edges: 32-bit TIM5 tick and line (level after the edge) */
 typedef struct {
@@ -104,6 +104,7 @@ static uint32_t edge_lines; /* bit per configured input line */
 void fr_usart6_irq(void);
 void fr_dma2_stream0_irq(void);
 void fr_dma1_stream5_irq(void);
+void fr_tim6_dac_irq(void);
 void fr_tim12_irq(void);
 void fr_otg_fs_irq(void);
 
@@ -124,8 +125,15 @@ void fr_usart6_irq(void) {
 void fr_dma2_stream0_irq(void) {
   uint32_t isr = DMA_LISR(DMA2_BASE);
   DMA_LIFCR(DMA2_BASE) = isr & DMA_S0_ALL;
-  if (isr & DMA_S0_HTIF) fr_adcbuf_isr(&adc, 0);
-  if (isr & DMA_S0_TCIF) fr_adcbuf_isr(&adc, 1);
+  bool ht = (isr & DMA_S0_HTIF) != 0, tc = (isr & DMA_S0_TCIF) != 0;
+  if (ht && tc) {
+    /* late by a whole half: NDTR counts down over both halves, so it says which one the DMA is in */
+    fr_adcbuf_isr_late(&adc, DMA_SNDTR(DMA2_BASE, 0) > adc.half_len ? 0u : 1u);
+  } else if (ht) {
+    fr_adcbuf_isr(&adc, 0);
+  } else if (tc) {
+    fr_adcbuf_isr(&adc, 1);
+  }
 }
 
 /* DAC1's DMA finished a pass and went on to the other buffer (DAC2's stream
@@ -154,10 +162,20 @@ void fr_dma1_stream5_irq(void) {
     memcpy(dac_buf[idle][1], dac_buf[reading][1], bytes);
     refresh_idle = false;
   }
-  if (DAC_SR & (DAC_SR_DMAUDR(0) | DAC_SR_DMAUDR(1))) {
-    dac_underruns++;
-    DAC_SR = DAC_SR_DMAUDR(0) | DAC_SR_DMAUDR(1);
-  }
+}
+
+/* A DAC missed a DMA request (RM0090: the DAC then stops its DMA for good):
+ * the tables no longer follow the schedule, so the LEDs go dark and the
+ * sample clock stops. No further sample is delivered; the core reports the
+ * front end stalled (an error Log) and the host sees the data end. */
+void fr_tim6_dac_irq(void) {
+  if (!(DAC_SR & (DAC_SR_DMAUDR(0) | DAC_SR_DMAUDR(1)))) return;
+  DAC_SR = DAC_SR_DMAUDR(0) | DAC_SR_DMAUDR(1);
+  TIM_CR1(TIM2_BASE) = 0;
+  DAC_CR &= ~(DAC_CR_TEN(0) | DAC_CR_DMAEN(0) | DAC_CR_TEN(1) | DAC_CR_DMAEN(1));
+  DAC_DHR12R1 = 0;
+  DAC_DHR12R2 = 0;
+  dac_failed = true;
 }
 
 /* An edge captured by TIM12 (16-bit, 84 MHz, like TIM5): date it on TIM5 by
@@ -181,7 +199,10 @@ static void edge(uint8_t line, uint32_t captured, uint32_t level_pin) {
 
 void fr_tim12_irq(void) {
   uint32_t sr = TIM_SR(TIM12_BASE);
-  TIM_SR(TIM12_BASE) = ~(sr & (TIM_SR_CC1IF | TIM_SR_CC2IF));
+  TIM_SR(TIM12_BASE) = ~(sr & (TIM_SR_CC1IF | TIM_SR_CC2IF | TIM_SR_CC1OF | TIM_SR_CC2OF));
+  /* over-capture: an edge came before the last one was read; CCR holds the newer, the older is lost */
+  if (sr & TIM_SR_CC1OF && edge_lines & 1u) edges_lost++;
+  if (sr & TIM_SR_CC2OF && edge_lines & 2u) edges_lost++;
   if (sr & TIM_SR_CC1IF) edge(0, TIM_CCR1(TIM12_BASE), 14u);
   if (sr & TIM_SR_CC2IF) edge(1, TIM_CCR2(TIM12_BASE), 15u);
 }
@@ -261,12 +282,19 @@ static void timers_init(void) {
   TIM_CCER(TIM4_BASE) = TIM_CCER_CC1E;
   nvic_enable(IRQ_DMA2_STREAM0);
   nvic_enable(IRQ_DMA1_STREAM5);
+  /* edge capture and the DAC's underrun guard first; the data paths (ADC, DAC tables, links) after */
+  NVIC_IPR(IRQ_DMA2_STREAM0) = 0x40u;
+  NVIC_IPR(IRQ_DMA1_STREAM5) = 0x40u;
+  NVIC_IPR(IRQ_OTG_FS) = 0x40u;
+  NVIC_IPR(IRQ_USART6) = 0x40u;
 }
 
 static void dac_init(void) {
-  DAC_CR = DAC_CR_EN(0) | DAC_CR_EN(1);
+  DAC_CR = DAC_CR_TSEL_TIM2(0) | DAC_CR_TSEL_TIM2(1); /* TSEL may only change while a channel is off */
+  DAC_CR |= DAC_CR_EN(0) | DAC_CR_EN(1);
   DAC_DHR12R1 = 0;
   DAC_DHR12R2 = 0;
+  nvic_enable(IRQ_TIM6_DAC);
 }
 
 static void watchdog_init(void) {
@@ -288,16 +316,17 @@ static uint64_t ticks_now(void) {
   return clock_ticks;
 }
 
-uint64_t fr_hal_time_ns(void) {
-  uint64_t t = ticks_now();
-  return (t / 84u) * 1000u + ((t % 84u) * 1000u) / 84u;
-}
+static uint64_t ticks_ns(uint64_t t) { return (t / 84u) * 1000u + ((t % 84u) * 1000u) / 84u; }
+
+uint64_t fr_hal_time_ns(void) { return ticks_ns(ticks_now()); }
 
 /* --------------------------------------------------------------- sampling */
 
 static void sampling_stop(void) {
+  ADC_CR2(ADC1_BASE) = 0; /* disarmed first: no stray scan while the timers are set up again */
   TIM_CR1(TIM2_BASE) = 0;
   TIM_CR1(TIM3_BASE) = 0;
+  TIM_CNT(TIM3_BASE) = 0;
   TIM_CR1(TIM4_BASE) = 0;
   TIM_SMCR(TIM3_BASE) = 0;
   TIM_SMCR(TIM4_BASE) = 0;
@@ -311,8 +340,7 @@ static void sampling_stop(void) {
   DMA_SCR(DMA2_BASE, 0) = 0;
   while (DMA_SCR(DMA2_BASE, 0) & DMA_SCR_EN) {
   }
-  ADC_CR2(ADC1_BASE) = 0;
-  DAC_CR = DAC_CR_EN(0) | DAC_CR_EN(1); /* DC levels again (fr_hal_leds) */
+  DAC_CR &= ~(DAC_CR_TEN(0) | DAC_CR_DMAEN(0) | DAC_CR_TEN(1) | DAC_CR_DMAEN(1)); /* DC levels again (fr_hal_leds) */
   edge_lines = 0;
   sampling = false;
 }
@@ -342,8 +370,7 @@ static void adc_start(uint32_t rate_hz, uint32_t os) {
 
 /* DAC channel ch plays buffers 0 and 1 in turn on TIM2's TRGO (DMA1 stream 5 + ch, channel 7). */
 static void dac_start(void) {
-  DAC_CR = 0; /* TSEL may only change while the channel is off */
-  DAC_DHR12R1 = dac_preload[0];
+  DAC_DHR12R1 = dac_preload[0]; /* TEN is off: the output takes sample 0's level now */
   DAC_DHR12R2 = dac_preload[1];
   DMA_HIFCR(DMA1_BASE) = DMA_S5_ALL | DMA_S6_ALL;
   for (uint32_t ch = 0; ch < 2u; ch++) {
@@ -355,27 +382,36 @@ static void dac_start(void) {
     DMA_SCR(DMA1_BASE, st) = DMA_SCR_CHSEL(7) | DMA_SCR_MSIZE_16 | DMA_SCR_PSIZE_16 | DMA_SCR_MINC | DMA_SCR_DBM | DMA_SCR_DIR_M2P |
                              (ch == 0 ? DMA_SCR_TCIE : 0u) | DMA_SCR_EN;
   }
-  /* the first trigger (sample 0) moves the preload to the output; the DMA then refills DHR for sample 1 */
-  DAC_CR = DAC_CR_EN(0) | DAC_CR_TEN(0) | DAC_CR_TSEL_TIM2(0) | DAC_CR_DMAEN(0) | DAC_CR_EN(1) | DAC_CR_TEN(1) |
-           DAC_CR_TSEL_TIM2(1) | DAC_CR_DMAEN(1);
+  /* TSEL (TIM2 TRGO) was set while the channels were off (dac_init): the first trigger (sample 0)
+   * moves the preload to the output again, then the DMA refills DHR for sample 1 */
+  DAC_SR = DAC_SR_DMAUDR(0) | DAC_SR_DMAUDR(1);
+  DAC_CR |= DAC_CR_TEN(0) | DAC_CR_DMAEN(0) | DAC_CR_DMAUDRIE(0) | DAC_CR_TEN(1) | DAC_CR_DMAEN(1) | DAC_CR_DMAUDRIE(1);
 }
 
-void fr_hal_sampling(const fr_norm_config *config) {
+uint64_t fr_hal_sampling(const fr_norm_config *config) {
   sampling_stop();
-  if (!config) return;
+  if (!config) return 0;
   uint32_t fs = config->sample_rate_hz, os = config->oversampling;
   ticks_per_sample = TIMER_HZ / fs; /* exact: the validator only accepts rates that divide 84 MHz */
   uint32_t slot = ticks_per_sample / os;
-  adc_start(fs, os);
-  dac_start();
-  /* TIM3: os slots per sample; PWM mode 2 rises mid-slot, the ADC starts on that edge (after the LEDs settle) */
-  TIM_PSC(TIM3_BASE) = 0;
-  TIM_ARR(TIM3_BASE) = slot - 1u;
-  TIM_CCR1(TIM3_BASE) = slot / 2u;
+  /* TIM3 (16-bit): os slots per sample, prescaled by a divisor of the slot when it exceeds 65536 ticks;
+   * PWM mode 2 rises mid-slot and the ADC starts on that edge (after the LEDs settle). Set up (counter
+   * at 0, output low) before the ADC is armed, so no stale edge starts a scan. */
+  uint32_t prescale = 1;
+  while (slot / prescale > 65536u || slot % prescale != 0) prescale++;
+  uint32_t period = slot / prescale;
+  TIM_PSC(TIM3_BASE) = prescale - 1u;
+  TIM_ARR(TIM3_BASE) = period - 1u;
+  TIM_CCR1(TIM3_BASE) = period / 2u;
   TIM_CCMR1(TIM3_BASE) = TIM_CCMR1_OC1M_PWM2;
   TIM_CR2(TIM3_BASE) = TIM_CR2_MMS_OC1REF;
   TIM_CNT(TIM3_BASE) = 0;
+  TIM_EGR(TIM3_BASE) = TIM_EGR_UG; /* loads PSC (the counter was stopped: no TRGO edge, the ADC is not armed yet) */
+  TIM_SR(TIM3_BASE) = 0;
   TIM_SMCR(TIM3_BASE) = TIM_SMCR_TS_ITR1 | TIM_SMCR_SMS_TRIGGER; /* starts on sample 0's TRGO */
+  adc_start(fs, os);
+  dac_failed = false;
+  dac_start();
   /* TIM4: counts samples; CH1 high for the first pulse_samples of every period */
   if (config->sync_out) {
     TIM_PSC(TIM4_BASE) = 0;
@@ -400,6 +436,7 @@ void fr_hal_sampling(const fr_norm_config *config) {
   irq_enable_all();
   run_start_ticks = t + 1u;
   sampling = true;
+  return ticks_ns(run_start_ticks);
 }
 
 /* ------------------------------------------------------------ front end */
@@ -436,7 +473,7 @@ void fr_hal_leds(const float *peak_ma, uint32_t n) {
   if (n > 1) DAC_DHR12R2 = fr_drive_code(&DAC_SCALE, peak_ma[1]);
 }
 
-uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from) {
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from, bool on_block) {
   const uint32_t stride = FR_DRIVE_MAX_SAMPLES;
   if (!sampling) {
     /* before the run: both buffers and the preload, pass 0 first */
@@ -455,7 +492,11 @@ uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint
   for (;;) {
     irq_disable_all();
     uint64_t pass;
-    uint64_t at = fr_drive_landing(from, pass_playing, pass_len, config->block_samples, &pass);
+    uint64_t at = fr_drive_landing(from, pass_playing, pass_len, config->block_samples, on_block, &pass);
+    if (dac_failed) { /* the tables stopped (fr_tim6_dac_irq): nothing plays any more */
+      irq_enable_all();
+      return at;
+    }
     if (staged_pass == NO_PASS || staged_pass == pass) {
       /* a change for the same pass replaces the one staged (the core merged them too) */
       memcpy(dac_staged, dac_scratch, sizeof dac_staged);
@@ -474,9 +515,9 @@ uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint
 uint32_t fr_hal_edges(fr_hal_edge *out, uint32_t max, uint32_t *lost) {
   uint32_t n = 0;
   if (!sampling) return 0;
+  irq_disable_all(); /* every queued edge was captured before `now` */
   uint64_t now = ticks_now();
   uint32_t now32 = clock_last;
-  irq_disable_all();
   *lost += edges_lost;
   edges_lost = 0;
   while (n < max && edge_tail != edge_head) {
@@ -531,6 +572,16 @@ static bool flash_wait(void) {
   return ok;
 }
 
+/* After an erase or a program the ART caches may still hold the old contents
+ * of those lines (read before, e.g. by the blank check): reset them so the
+ * read-back verify sees the flash itself. A cache is reset only while off. */
+static void flash_caches_reset(void) {
+  FLASH_ACR &= ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN);
+  FLASH_ACR |= FLASH_ACR_ICRST | FLASH_ACR_DCRST;
+  FLASH_ACR &= ~(FLASH_ACR_ICRST | FLASH_ACR_DCRST);
+  FLASH_ACR |= FLASH_ACR_ICEN | FLASH_ACR_DCEN;
+}
+
 static void flash_unlock(void) {
   if (FLASH_CR & FLASH_CR_LOCK) {
     FLASH_KEYR = FLASH_KEY1;
@@ -557,6 +608,7 @@ static bool sector_erase(void *ctx) {
   FLASH_CR |= FLASH_CR_STRT;
   bool ok = flash_wait();
   FLASH_CR = FLASH_CR_LOCK;
+  flash_caches_reset();
   watchdog_kick();
   return ok;
 }
@@ -576,6 +628,7 @@ static bool sector_program(void *ctx, uint32_t offset, const uint8_t *data, uint
     ok = flash_wait();
   }
   FLASH_CR = FLASH_CR_LOCK;
+  flash_caches_reset();
   return ok;
 }
 

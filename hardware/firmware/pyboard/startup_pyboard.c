@@ -19,6 +19,7 @@ void fr_usart6_irq(void);
 void fr_dma2_stream0_irq(void);
 void fr_dma1_stream5_irq(void);
 void fr_tim12_irq(void);
+void fr_tim6_dac_irq(void);
 void fr_otg_fs_irq(void);
 
 void fr_default_handler(void) {
@@ -81,6 +82,7 @@ __attribute__((section(".isr_vector"), used)) const fr_vector fr_vectors[SYSTEM_
   [SYSTEM_VECTORS + IRQ_DMA1_STREAM5] = fr_dma1_stream5_irq,
   [SYSTEM_VECTORS + IRQ_DMA2_STREAM0] = fr_dma2_stream0_irq,
   [SYSTEM_VECTORS + IRQ_TIM8_BRK_TIM12] = fr_tim12_irq,
+  [SYSTEM_VECTORS + IRQ_TIM6_DAC] = fr_tim6_dac_irq,
   [SYSTEM_VECTORS + IRQ_OTG_FS] = fr_otg_fs_irq,
   [SYSTEM_VECTORS + IRQ_USART6] = fr_usart6_irq,
 };

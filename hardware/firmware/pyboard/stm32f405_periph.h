@@ -52,6 +52,8 @@
 #define FLASH_ACR_PRFTEN (1u << 8)
 #define FLASH_ACR_ICEN (1u << 9)
 #define FLASH_ACR_DCEN (1u << 10)
+#define FLASH_ACR_ICRST (1u << 11)
+#define FLASH_ACR_DCRST (1u << 12)
 #define FLASH_KEY1 0x45670123u
 #define FLASH_KEY2 0xCDEF89ABu
 #define FLASH_SR_EOP (1u << 0)
@@ -143,6 +145,7 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 #define DAC_SR FR_REG(DAC_BASE + 0x34u)
 #define DAC_SR_DMAUDR(ch) (1u << (13u + 16u * (ch)))
 #define DAC_CR_DMAEN(ch) (1u << (12u + 16u * (ch)))
+#define DAC_CR_DMAUDRIE(ch) (1u << (13u + 16u * (ch)))
 
 /* More timers (RM0090 17.4, 18.4, 19.4, 20.4) */
 #define TIM4_BASE 0x40000800u
@@ -163,6 +166,8 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 #define TIM_DIER_CC2IE (1u << 2)
 #define TIM_SR_CC1IF (1u << 1)
 #define TIM_SR_CC2IF (1u << 2)
+#define TIM_SR_CC1OF (1u << 9)
+#define TIM_SR_CC2OF (1u << 10)
 #define TIM_CCMR1_CC1S_TI1 (1u << 0)
 #define TIM_CCMR1_CC2S_TI2 (1u << 8)
 #define TIM_CCMR1_OC1M_PWM1 (6u << 4) /* high while CNT < CCR1 */
@@ -186,11 +191,15 @@ enum { GPIO_MODE_INPUT = 0, GPIO_MODE_OUTPUT = 1, GPIO_MODE_AF = 2, GPIO_MODE_AN
 /* Interrupt numbers (RM0090 table 61) */
 #define IRQ_DMA1_STREAM5 16u
 #define IRQ_TIM8_BRK_TIM12 43u
+#define IRQ_TIM6_DAC 54u
 #define IRQ_DMA2_STREAM0 56u
 #define IRQ_USART6 71u
 #define IRQ_OTG_FS 67u
 
 /* Unique device id (RM0090 39.1): 96 bits */
 #define UID_BASE 0x1FFF7A10u
+
+/* NVIC priority, one byte per interrupt; the STM32F4 implements the top 4 bits (0 = most urgent) */
+#define NVIC_IPR(irq) (*(volatile uint8_t *)(0xE000E400u + (irq)))
 
 #endif

@@ -92,7 +92,10 @@ static void tim2_rate(uint32_t rate_hz) {
   TIM_ARR(TIM2_BASE) = 1000000000u / rate_hz - 1u;
 }
 
-void fr_hal_sampling(const fr_norm_config *config) { tim2_rate(config ? config->sample_rate_hz : 0); }
+uint64_t fr_hal_sampling(const fr_norm_config *config) {
+  tim2_rate(config ? config->sample_rate_hz : 0);
+  return config ? fr_hal_time_ns() : 0;
+}
 
 /* the front end (detectors, aux, LEDs, digital inputs): synth/hal_synth.c */
 

@@ -25,9 +25,10 @@ void fr_hal_leds(const float *peak_ma, uint32_t n) {
   (void)n;
 }
 
-uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from) {
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from, bool on_block) {
   (void)config;
   (void)peaks_ma;
+  (void)on_block;
   return from;
 }
 

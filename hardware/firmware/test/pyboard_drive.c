@@ -141,20 +141,24 @@ static void test_sine_amplitude_frequency(void) {
 
 static void test_landing(void) {
   uint64_t pass;
-  uint64_t at = fr_drive_landing(5, 0, 40, 40, &pass);
+  uint64_t at = fr_drive_landing(5, 0, 40, 40, true, &pass);
   CHECK(at == 80 && pass == 2, "early in the run: no sooner than 2 passes on (%llu, pass %llu)", (unsigned long long)at,
         (unsigned long long)pass);
-  at = fr_drive_landing(1000, 3, 40, 40, &pass);
+  at = fr_drive_landing(1000, 3, 40, 40, true, &pass);
   CHECK(at == 1000 && pass == 25, "a later wish on a pass start lands there (%llu)", (unsigned long long)at);
-  at = fr_drive_landing(1002, 3, 40, 40, &pass);
+  at = fr_drive_landing(1002, 3, 40, 40, false, &pass);
   CHECK(at == 1040 && pass == 26, "between pass starts: the next one (%llu)", (unsigned long long)at);
-  at = fr_drive_landing(100, 30, 40, 40, &pass);
+  at = fr_drive_landing(100, 30, 40, 40, true, &pass);
   CHECK(at == 32u * 40u, "a wish the hardware is past lands two passes on (%llu)", (unsigned long long)at);
-  at = fr_drive_landing(100, 0, 40, 50, &pass); /* passes of 40, blocks of 50: every 5th pass starts a block */
-  CHECK(at == 200 && at % 50 == 0, "with blocks the pass does not divide: the next pass start that is a block boundary (%llu)",
-        (unsigned long long)at);
-  at = fr_drive_landing(101, 0, 40, 50, &pass); /* a watchdog deadline: not a block boundary */
-  CHECK(at == 120, "a deadline that is not a block boundary lands on the earliest pass start (%llu)", (unsigned long long)at);
+  at = fr_drive_landing(100, 0, 40, 50, true, &pass); /* passes of 40, blocks of 50: every 5th pass starts a block */
+  CHECK(at == 200 && at % 50 == 0, "SetLed: the next pass start that is a block boundary (%llu)", (unsigned long long)at);
+  at = fr_drive_landing(100, 0, 40, 50, false, &pass); /* the watchdog's deadline, here on a block multiple */
+  CHECK(at == 120, "a deadline lands on the earliest pass start, block boundary or not (%llu)", (unsigned long long)at);
+  at = fr_drive_landing(0, 0, 1000, 1024, true, &pass); /* lock-in period 1000, blocks of 1024: aligned only every 128 passes */
+  CHECK(at == 2000, "no block-aligned pass start within 4 blocks: the earliest pass start (%llu)", (unsigned long long)at);
+  /* continuous at 100 Hz (1-sample passes), blocks of 1000: the watchdog darkens within 2 samples, not a block */
+  at = fr_drive_landing(1001, 1000, 1, 1000, false, &pass);
+  CHECK(at == 1002, "the watchdog darkens 2 passes (samples) after it asks (%llu)", (unsigned long long)at);
 }
 
 /* A change staged for pass q: the idle buffer gets pass q, the playing buffer's last entry sample q * L. */
@@ -165,20 +169,20 @@ static void test_change_lands_on_the_block(void) {
   d.sample_rate_hz = 1000;
   d.block_samples = 50;
   d.n_leds = 1;
-  d.slot_samples = 3;
+  d.slot_samples = 5;
   d.on_samples = 2;
-  d.cycle_samples = 3;
-  uint32_t L = fr_drive_pass_samples(&d, 2, FR_DRIVE_MAX_SAMPLES);
-  CHECK(L == 150, "TDM cycle 3 and blocks of 50: passes of lcm 150 (%u)", L);
+  d.cycle_samples = 5;
+  uint32_t L = fr_drive_pass_samples(&d, 20, FR_DRIVE_MAX_SAMPLES);
+  CHECK(L == 20, "TDM cycle 5, at least 20 samples: passes of 20 (%u)", L);
   static uint16_t buf[2][FR_DRIVE_MAX_SAMPLES], staged[FR_DRIVE_MAX_SAMPLES];
   double before[1] = {10.0}, after[1] = {30.0};
   fr_drive_fill(&d, before, &PYB, 1, FR_DRIVE_LEAD, L, buf[0], FR_DRIVE_MAX_SAMPLES);
   memcpy(buf[1], buf[0], sizeof buf[0]);
   fr_drive_fill(&d, after, &PYB, 1, FR_DRIVE_LEAD, L, staged, FR_DRIVE_MAX_SAMPLES);
   uint64_t q;
-  uint64_t at = fr_drive_landing(120, 0, L, 50, &q); /* the core asks for block boundary 150 while pass 0 plays */
-  CHECK(at == 300 && q == 2, "lands at 300, the start of pass 2 (%llu)", (unsigned long long)at);
-  /* play passes 0..3 as the DMA does; at the switch into pass q - 1 the interrupt stages it */
+  uint64_t at = fr_drive_landing(50, 0, L, 50, true, &q); /* SetLed at block boundary 50 while pass 0 plays */
+  CHECK(at == 100 && q == 5, "lands at 100, a pass start and a block boundary (%llu)", (unsigned long long)at);
+  /* play passes as the DMA does; at the switch into pass q - 1 the interrupt stages it */
   uint32_t wrong = 0;
   fr_schedule s1, s2;
   fr_schedule_init(&s1, &d, 0);
@@ -186,7 +190,7 @@ static void test_change_lands_on_the_block(void) {
   float m1[1], m2[1];
   fr_schedule_next(&s1, before, m1); /* sample 0: the preload */
   fr_schedule_next(&s2, after, m2);
-  for (uint64_t p = 0; p < 4; p++) {
+  for (uint64_t p = 0; p < q + 3u; p++) {
     uint32_t reading = (uint32_t)(p & 1u);
     if (p == q - 1u) {
       memcpy(buf[reading ^ 1u], staged, sizeof staged);

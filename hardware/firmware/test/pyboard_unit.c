@@ -189,6 +189,26 @@ static void test_adcbuf(void) {
   CHECK(fr_adcbuf_pending(&b) == 0, "taking a lost sample discards the older ones");
 }
 
+/* The DMA interrupt was a whole half late: both halves finished and the DMA writes one of them again. */
+static void test_adcbuf_late(void) {
+  static uint16_t dma[2 * 2 * 4]; /* 2 halves x (2 channels x 1 round x 4 samples); ch0 = half x 100 + sample */
+  for (uint32_t h = 0; h < 2; h++)
+    for (uint32_t s = 0; s < 4; s++) dma[h * 8 + s * 2] = (uint16_t)(h * 100 + s);
+  fr_adcbuf b;
+  CHECK(fr_adcbuf_init(&b, dma, 8, 2, 1, 0), "init");
+  int32_t codes[2];
+  fr_adcbuf_isr_late(&b, 0); /* half 0 is being overwritten: lost; half 1 is whole */
+  CHECK(fr_adcbuf_take(&b, 0, codes) == FR_ADCBUF_LOST, "samples 0..3 (the half being overwritten) are lost");
+  CHECK(fr_adcbuf_take(&b, 4, codes) == FR_ADCBUF_OK && codes[0] == 100, "samples 4..7 come from half 1 (%d)", codes[0]);
+  fr_adcbuf_isr_late(&b, 1); /* now half 0 is whole and half 1 is being overwritten */
+  CHECK(fr_adcbuf_take(&b, 8, codes) == FR_ADCBUF_OK && codes[0] == 0, "samples 8..11 come from half 0 (%d)", codes[0]);
+  CHECK(fr_adcbuf_take(&b, 12, codes) == FR_ADCBUF_LOST, "samples 12..15 are lost");
+  CHECK(b.samples == 16 && b.lost_samples == 8 && b.half_slips == 2, "indices stay on the grid: %llu samples, %u lost",
+        (unsigned long long)b.samples, b.lost_samples);
+  fr_adcbuf_isr(&b, 0);
+  CHECK(fr_adcbuf_take(&b, 16, codes) == FR_ADCBUF_OK && codes[0] == 0, "and the next half in turn is sample 16 on (%d)", codes[0]);
+}
+
 /* ------------------------------------------------- calibration sectors */
 
 #define SECTOR 4096u
@@ -317,6 +337,7 @@ int main(void) {
   test_cdc_state_machine();
   test_cdc_packetisation();
   test_adcbuf();
+  test_adcbuf_late();
   test_calsector();
   printf("pyboard unit: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;

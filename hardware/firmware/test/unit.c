@@ -41,15 +41,16 @@ static uint64_t lose_sample = UINT64_MAX;
 static uint64_t switch_quantum = 1;
 static fr_hal_edge edge_queue[32];
 static uint32_t edges_queued, edges_dropped;
-void fr_hal_sampling(const fr_norm_config *config) { (void)config; }
+uint64_t fr_hal_sampling(const fr_norm_config *config) { return config ? clock_ns : 0; }
 uint64_t fr_hal_detectors_ready(void) { return ready_limit; }
 bool fr_hal_detectors(uint64_t n, const float *led_ma, int32_t *codes) {
   fr_synth_detectors(fr_board_this.n_detectors, fr_board_this.n_leds, led_ma, codes);
   return n != lose_sample;
 }
-uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from) {
+uint64_t fr_hal_drive(const fr_norm_config *config, const double *peaks_ma, uint64_t from, bool on_block) {
   (void)config;
   (void)peaks_ma;
+  (void)on_block;
   return (from + switch_quantum - 1u) / switch_quantum * switch_quantum;
 }
 uint32_t fr_hal_edges(fr_hal_edge *out, uint32_t max, uint32_t *lost) {
@@ -430,7 +431,7 @@ static void test_hardware_timing(void) {
   c.mode = fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN;
   c.sample_rate_hz = 10000;
   c.leds[0].carrier_hz = 531.0f;
-  CHECK(!validate_on(&b, &c, &issue) && strcmp(issue.field, "config.leds[0].carrier_hz") == 0 && strstr(issue.message, "10000 samples"),
+  CHECK(!validate_on(&b, &c, &issue) && strcmp(issue.field, "config.leds[0].carrier_hz") == 0 && strstr(issue.message, "period 10000 >"),
         "531 Hz repeats every 10000 samples at 10 kHz: rejected (%s)", issue.message);
   const char *try_at = strstr(issue.message, "try ");
   double suggested = try_at ? atof(try_at + 4) : 0;
@@ -450,6 +451,32 @@ static void test_hardware_timing(void) {
   try_at = strstr(issue.message, "try ");
   c.leds[1].carrier_hz = try_at ? (float)atof(try_at + 4) : 0.0f;
   CHECK(validate_on(&b, &c, &issue), "its suggestion fits with the first (%s)", issue.message);
+
+  /* a sweep: every rejection message is whole, and every offered carrier is accepted */
+  static const uint32_t rates[] = {1000, 1200, 2000, 3000, 5000, 6000, 10000};
+  uint32_t rejected = 0, offered = 0, cut = 0, refused = 0;
+  for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+    for (int two = 0; two < 2; two++) {
+      for (double fc = 41.3; fc < 0.45 * rates[r]; fc += 0.37 * rates[r] / 40.0) {
+        c.sample_rate_hz = rates[r];
+        c.leds_count = two ? 2 : 1;
+        c.leds[0].carrier_hz = two ? (float)(rates[r] / 16.0) : (float)fc; /* period 16 */
+        c.leds[1].carrier_hz = (float)fc;
+        if (validate_on(&b, &c, &issue) || issue.code != fiberrig_v1_ErrorCode_ERROR_CODE_UNSUPPORTED) continue;
+        rejected++;
+        size_t len = strlen(issue.message);
+        if (len + 1 >= sizeof issue.message || strcmp(issue.message + len - 3, " Hz") != 0) cut++;
+        const char *at = strstr(issue.message, "try ");
+        if (!at) continue;
+        offered++;
+        c.leds[two ? 1 : 0].carrier_hz = (float)atof(at + 4);
+        if (!validate_on(&b, &c, &issue)) refused++;
+      }
+    }
+  }
+  CHECK(rejected > 100 && offered * 10 >= rejected * 9, "the sweep rejected %u carriers, %u with a suggestion", rejected, offered);
+  CHECK(cut == 0, "no rejection message is cut short (%u of %u)", cut, rejected);
+  CHECK(refused == 0, "every offered carrier is accepted (%u of %u refused)", refused, offered);
 }
 
 int main(void) {
