@@ -214,10 +214,18 @@ export class SignalDemodulator {
   }
 }
 
-/** RxJS operator: acquisition items in, signal blocks out (one emission per completed block). */
-export function demodulate(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}): OperatorFunction<AcquisitionItem, SignalBlock> {
+/**
+ * RxJS operator: acquisition items in, signal blocks out (one emission per completed block). Given a config it
+ * builds a demodulator per subscription; given a SignalDemodulator (built, and so checked, before the device
+ * is touched) it feeds that one.
+ */
+export function demodulate(demod: SignalDemodulator): OperatorFunction<AcquisitionItem, SignalBlock>;
+export function demodulate(config: AcquisitionConfigInit, info: DeviceInfo, options?: DemodOptions): OperatorFunction<AcquisitionItem, SignalBlock>;
+export function demodulate(
+  configOrDemod: AcquisitionConfigInit | SignalDemodulator, info?: DeviceInfo, options: DemodOptions = {},
+): OperatorFunction<AcquisitionItem, SignalBlock> {
   return (source: Observable<AcquisitionItem>) => {
-    const demod = new SignalDemodulator(config, info, options);
+    const demod = configOrDemod instanceof SignalDemodulator ? configOrDemod : new SignalDemodulator(configOrDemod, info!, options);
     return source.pipe(concatMap((item) => from(demod.push(item))));
   };
 }

@@ -261,15 +261,17 @@ static void log_message(fiberrig_v1_LogLevel level, const char *text) {
   ctrl_send();
 }
 
-static void push_event(const fr_event *e) {
+/* Queues a stream event; false (counted in messages_dropped) when the ring is full. */
+static bool push_event(const fr_event *e) {
   if (g.ev_count >= FR_EVENTS - (e->kind == EV_STOP_ACK ? 0u : 1u)) {
     g.messages_dropped++;
-    return;
+    return false;
   }
   fr_event *slot = &g.events[(g.ev_head + g.ev_count) % FR_EVENTS];
   *slot = *e;
   slot->blocks_before = g.blocks_admitted;
   g.ev_count++;
+  return true;
 }
 
 /* Encodes the next stream item (an event due now, else the oldest block) into tx_frame. */
@@ -574,13 +576,9 @@ static void forward_edges(void) {
       g.edge_wait[kept++] = *e;
       continue;
     }
-    if (g.ev_count + 1u >= FR_EVENTS) {
-      g.edges_lost++;
-      continue;
-    }
     fr_event ev = {.kind = EV_DIGITAL, .a = e->line, .config_id = g.config_id, .index = e->sample_index,
                    .ticks = e->subsample_ticks, .rising = e->rising};
-    push_event(&ev);
+    if (!push_event(&ev)) g.edges_lost++;
   }
   g.n_edge_wait = kept;
   if (g.edges_lost > 0 && !g.edges_logged) {
@@ -604,8 +602,7 @@ static const double *peaks_at(uint64_t n) {
  * on_block: `at` is a block boundary and the change should land on one. */
 static uint64_t schedule_change(uint64_t at, const double *peaks, bool on_block) {
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at > at) at = g.changes[g.n_changes - 1u].at;
-  at = fr_hal_drive(&g.config, peaks, at, on_block); /* a real board may only switch later */
-  if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at > at) at = g.changes[g.n_changes - 1u].at;
+  at = fr_hal_drive(&g.config, peaks, at, on_block); /* a real board may only switch later, never earlier */
   if (g.n_changes > 0 && g.changes[g.n_changes - 1u].at == at) {
     memcpy(g.changes[g.n_changes - 1u].peaks, peaks, sizeof g.changes[0].peaks);
     return at;

@@ -11,14 +11,18 @@ bool fr_adcbuf_init(fr_adcbuf *b, const volatile uint16_t *dma, uint32_t half_le
   return true;
 }
 
-void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half) {
+/* A half that was never handed over: its samples are lost (counted), indices move on. */
+static void lose_half(fr_adcbuf *b) {
   uint32_t per_half = b->half_len / (b->n_ch * b->oversampling);
-  if (half != b->expect_half) {
-    /* the other half was never handed over: its samples are lost (counted) */
-    b->half_slips++;
-    b->lost_samples += per_half;
-    b->samples += per_half;
-  }
+  b->half_slips++;
+  b->lost_samples += per_half;
+  b->samples += per_half;
+  b->expect_half ^= 1u;
+}
+
+void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half) {
+  if (half != b->expect_half) lose_half(b); /* the other half was never handed over */
+  uint32_t per_half = b->half_len / (b->n_ch * b->oversampling);
   b->expect_half = (half + 1u) & 1u;
   const volatile uint16_t *src = b->dma + (half & 1u) * b->half_len;
   for (uint32_t s = 0; s < per_half; s++) {
@@ -39,14 +43,6 @@ void fr_adcbuf_isr(fr_adcbuf *b, uint32_t half) {
     }
     b->head++;
   }
-}
-
-static void lose_half(fr_adcbuf *b) {
-  uint32_t per_half = b->half_len / (b->n_ch * b->oversampling);
-  b->half_slips++;
-  b->lost_samples += per_half;
-  b->samples += per_half;
-  b->expect_half ^= 1u;
 }
 
 void fr_adcbuf_isr_late(fr_adcbuf *b, uint32_t writing) {

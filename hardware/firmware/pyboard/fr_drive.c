@@ -1,7 +1,5 @@
 #include "fr_drive.h"
 
-#include <math.h>
-
 #include "fr_schedule.h"
 
 uint32_t fr_drive_pass_samples(const fr_norm_config *c, uint32_t min_samples, uint32_t max_samples) {

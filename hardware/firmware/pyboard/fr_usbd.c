@@ -485,6 +485,13 @@ bool fr_usbd_connected(const fr_usbd *u) {
   return up;
 }
 
+bool fr_usbd_rx_pending(const fr_usbd *u) {
+  irq_mask(u);
+  bool pending = u->cdc.rx_head != u->cdc.rx_tail;
+  irq_unmask(u);
+  return pending;
+}
+
 bool fr_usbd_tx_idle(const fr_usbd *u) {
   irq_mask(u);
   bool idle = !u->tx_busy && u->tx_head == u->tx_tail;

@@ -90,6 +90,8 @@ size_t fr_usbd_read(fr_usbd *u, uint8_t *buf, size_t max);
  * counted in tx_dropped, and reported as taken (returns len) so the caller's
  * stream does not stall on a closed port. */
 size_t fr_usbd_write(fr_usbd *u, const uint8_t *buf, size_t len);
+/* Bytes from the host wait for fr_usbd_read (the main loop must not sleep). */
+bool fr_usbd_rx_pending(const fr_usbd *u);
 /* Configured by the host, not suspended, and DTR set (a program has the port open). */
 bool fr_usbd_connected(const fr_usbd *u);
 /* Nothing queued and nothing in flight: what was written has reached the host.

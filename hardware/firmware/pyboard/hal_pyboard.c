@@ -544,8 +544,6 @@ static void usb_init(void) {
   nvic_enable(IRQ_OTG_FS);
 }
 
-static bool usb_rx_pending(void) { return usb.cdc.rx_head != usb.cdc.rx_tail; }
-
 /* USB while a host program has the port open, else the USART. */
 size_t fr_hal_link_read(uint8_t *buf, size_t max) {
   size_t n = fr_usbd_read(&usb, buf, max);
@@ -709,7 +707,7 @@ int main(void) {
       }
     }
     irq_disable_all();
-    if (!fr_core_busy() && rx_tail == rx_head && !usb_rx_pending() && fr_adcbuf_pending(&adc) == 0) wait_for_interrupt();
+    if (!fr_core_busy() && rx_tail == rx_head && !fr_usbd_rx_pending(&usb) && fr_adcbuf_pending(&adc) == 0) wait_for_interrupt();
     irq_enable_all();
   }
 }

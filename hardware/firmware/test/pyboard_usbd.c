@@ -546,10 +546,12 @@ static void test_bulk_out(void) {
   for (int i = 0; i < 64; i++) pkt[i] = next_out++;
   CHECK(host_out(1, pkt, 64) == ACK, "a 64-byte packet");
   run_irq();
+  CHECK(fr_usbd_rx_pending(&usb), "received bytes are pending");
   size_t n = fr_usbd_read(&usb, got, sizeof got);
   bool in_order = n == 74;
   for (size_t i = 0; i < n; i++) in_order = in_order && got[i] == next_in++;
   CHECK(in_order, "74 bytes read back in order (%zu)", n);
+  CHECK(!fr_usbd_rx_pending(&usb), "nothing pending once read");
 
   /* flow control: the 1 KB ring takes 16 packets, then the endpoint stays NAKed */
   int accepted = 0;

@@ -139,9 +139,9 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     subscriptions.add(rig.ledEvents$.subscribe((e) => commandedPower.ledEvent(e)));
     session.commandedPower = commandedPower.toJSON();
     await writeSession(outDir, session);
-    // the host's processing (output rate, low-pass) is checked before the device is touched: a
-    // setting the demodulator refuses is an error now, with nothing configured or started
-    new SignalDemodulator(wire, rig.info, demodOptions);
+    // built before the device is touched: a processing setting (output rate, low-pass) the
+    // demodulator refuses is an error now, with nothing configured or started
+    const demod = new SignalDemodulator(wire, rig.info, demodOptions);
     await rig.configure(wire);
     if (opts.live) {
       // closes itself when the rig closes; never slows the recording (display frames are dropped instead)
@@ -187,7 +187,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
         },
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
-      subscriptions.add(rig.acquisition$.pipe(demodulate(wire, rig.info, demodOptions)).subscribe({
+      subscriptions.add(rig.acquisition$.pipe(demodulate(demod)).subscribe({
         next: (block: SignalBlock) => writer.signals(block),
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
