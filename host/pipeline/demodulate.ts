@@ -7,7 +7,7 @@ import { type AcquisitionConfigInit, type DeviceInfo, ModulationMode } from '../
 import { Decimator } from '../dsp/decimate.ts';
 import { LockinDemodulator, type LockinOutput } from '../dsp/lockin.ts';
 import { TdmDemodulator, type TdmOutput } from '../dsp/tdm.ts';
-import type { AcquisitionItem, Source } from '../rig/rig.ts';
+import type { AcquisitionItem, RigBlock, Source } from '../rig/rig.ts';
 import { PipelineError } from './errors.ts';
 
 export interface SignalChannel {
@@ -54,6 +54,12 @@ interface Stage {
   /** Feed one block; returns output samples interleaved (count x channels) with their first output index. */
   process(samples: ArrayLike<number>, firstIndex: number, sampleCount: number): { firstIndex: number; count: number; interleaved: Float64Array; phase?: Float64Array };
   reset(): void;
+  /**
+   * Samples after which the device's modulation schedule repeats, as far as this stage's output
+   * depends on it (1: not at all). A new segment restarts the device's counter at 0, so the stage
+   * is fed the device index plus a session offset rounded to a multiple of this.
+   */
+  readonly schedulePeriodSamples: number;
 }
 
 function voltsPerCode(bits: number, fullScaleV: number): number {
@@ -96,6 +102,9 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
         return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.magnitude.slice(0, n), phase: out.phaseRad.slice(0, n) };
       },
       reset: () => demod.reset(),
+      // the magnitude does not depend on the carriers' phase; the phase output of a later segment is
+      // relative to the reference regenerated from the session index
+      schedulePeriodSamples: 1,
     };
   }
 
@@ -122,6 +131,8 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
         return { firstIndex: r.firstCycleIndex, count: r.count, interleaved: out.values.slice(0, r.count * channels.length) };
       },
       reset: () => demod.reset(),
+      // the LED of a slot is a function of the device's sample index: a segment's cycles must keep it
+      schedulePeriodSamples: demod.cycleSamples,
     };
   }
 
@@ -146,6 +157,7 @@ function decimatingStage(stream: 'signals' | 'aux', source: Source, channels: Si
       return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.slice(0, r.count * channels.length) };
     },
     reset: () => decimator.reset(),
+    schedulePeriodSamples: 1,
   };
 }
 
@@ -171,6 +183,8 @@ function auxStage(config: AcquisitionConfigInit, info: DeviceInfo, options: Demo
 export class SignalDemodulator {
   readonly stages: Stage[];
   private readonly nextOutput = new Map<Stage, number>();
+  /** Per stage: the segment being fed, and the index the DSP sees minus the device index. */
+  private readonly segments = new Map<Stage, { segment: number; base: number; nextIndex: number }>();
 
   constructor(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}) {
     const aux = auxStage(config, info, options);
@@ -194,7 +208,7 @@ export class SignalDemodulator {
       stage.reset(); // outputs that depend on missing samples become NaN when the next block arrives
       return [];
     }
-    const r = stage.process(item.samples, item.sessionIndex, item.sampleCount);
+    const r = stage.process(item.samples, this.dspIndex(stage, item), item.sampleCount);
     if (r.count === 0) return [];
     const ch = stage.channels.length;
     const expected = this.nextOutput.get(stage);
@@ -211,6 +225,30 @@ export class SignalDemodulator {
     }
     this.nextOutput.set(stage, r.firstIndex + r.count);
     return [{ stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values, ...(phaseRad ? { phaseRad } : {}) }];
+  }
+
+  /**
+   * Index the stage's DSP sees for a block. Within a segment it is the session index. A new segment
+   * (after a reconnect or a device reset) restarts the device's counter, and with it the modulation
+   * schedule, at 0: a stage whose output depends on the schedule (time division: which LED a slot
+   * holds) is fed the device index plus the session offset rounded to a whole schedule period, so its
+   * slots stay right; its outputs then sit on the session's output grid within half a period of
+   * their true time (README, "Time division across a reconnect"). Never before what was fed already.
+   */
+  private dspIndex(stage: Stage, block: RigBlock): number {
+    const offset = block.sessionIndex - block.deviceIndex;
+    let seg = this.segments.get(stage);
+    if (!seg || seg.segment !== block.segment) {
+      const period = stage.schedulePeriodSamples;
+      let base = Math.round(offset / period) * period;
+      const floor = seg?.nextIndex ?? 0;
+      if (base + block.deviceIndex < floor) base = Math.ceil((floor - block.deviceIndex) / period) * period;
+      if (seg) stage.reset();
+      seg = { segment: block.segment, base, nextIndex: 0 };
+      this.segments.set(stage, seg);
+    }
+    seg.nextIndex = block.deviceIndex + seg.base + block.sampleCount;
+    return block.deviceIndex + seg.base;
   }
 }
 
