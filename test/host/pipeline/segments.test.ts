@@ -4,7 +4,7 @@
 // The demodulator must keep each slot's LED (schedule from the device index)
 // and place the outputs on the session's output grid.
 import assert from 'node:assert/strict';
-import { type DeviceInfo, ModulationMode, SampleFormat } from '../../../protocol/index.ts';
+import { type DeviceInfo, ModulationMode } from '../../../protocol/index.ts';
 import { deviceInfoOf, DEFAULT_BOARD } from '../../../firmware-sim/device/board.ts';
 import { SignalDemodulator, type SignalBlock } from '../../../host/pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock } from '../../../host/rig/rig.ts';
@@ -16,7 +16,6 @@ const config = {
   mode: ModulationMode.MODULATION_MODE_TIME_DIVISION, sampleRateHz: 1000, detectorIds: [info.detectors[0]!.id], blockSamples: 250,
   leds: [{ channel: info.leds[0]!.id, currentMa: 20 }, { channel: info.leds[1]!.id, currentMa: 20 }],
   timeDivision: { slotSamples: SLOT, onSamples: 8, settleSamples: 2, windowSamples: 5, darkSlot: true },
-  sampleFormat: SampleFormat.SAMPLE_FORMAT_U16,
 };
 /** What the detector reads at device index n: 1000 in LED 0's slot, 2000 in LED 1's, 100 (ambient) in the dark slot. */
 const code = (n: number): number => [1100, 2100, 100][Math.floor((n % CYCLE) / SLOT)]!;
