@@ -7,14 +7,17 @@ import { type AcquisitionConfigInit, FiberrigError, ModulationMode } from '../..
 import { CONFIG_RANGES, type Range, type RangeIssue, UINT32_MAX, wireRangeIssues } from './wire-ranges.ts';
 
 const R = CONFIG_RANGES;
+/** An issue message quoting what the file said, e.g. "4294977296 must be a whole number in 1..10000000 Hz". */
+const said = (rule: string) => (issue: { input?: unknown }): string =>
+  (issue.input === undefined ? `missing: ${rule}` : `${typeof issue.input === 'number' ? String(issue.input) : JSON.stringify(issue.input)} ${rule}`);
 /** A whole number within `r` (which is inside the wire's uint32); the message says the range. */
 const int = (r: Range, unit = ''): z.ZodNumber => {
-  const error = `must be a whole number in ${r.min}..${r.max}${unit ? ` ${unit}` : ''}`;
+  const error = said(`must be a whole number in ${r.min}..${r.max}${unit ? ` ${unit}` : ''}`);
   return z.number({ error }).int({ error }).min(r.min, { error }).max(r.max, { error });
 };
 /** A finite number above 0 and at most `max`. */
 const positive = (max: number, unit: string): z.ZodNumber => {
-  const error = `must be a finite number above 0 and at most ${max} ${unit}`;
+  const error = said(`must be a finite number above 0 and at most ${max} ${unit}`);
   return z.number({ error }).positive({ error }).max(max, { error });
 };
 const id = int(R.id);

@@ -60,13 +60,13 @@ export class ConfigRangeError extends FiberrigError {
   }
 }
 
-const show = (v: number): string => (Number.isInteger(v) && Math.abs(v) >= 1e6 ? v.toExponential() : String(v));
+const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
 const present = (v: number | null | undefined): v is number => v !== undefined && v !== null;
 
 /** Why `v` is not an integer in [min, max] (and a uint32), or null. */
 export function intRangeProblem(v: number, range: Range, unit = ''): string | null {
   const u = unit ? ` ${unit}` : '';
-  if (typeof v !== 'number' || !Number.isInteger(v)) return `${typeof v === 'number' ? show(v) : JSON.stringify(v)} is not an integer; give a whole number in ${range.min}..${range.max}${u}`;
+  if (typeof v !== 'number' || !Number.isInteger(v)) return `${show(v)} is not an integer; give a whole number in ${range.min}..${range.max}${u}`;
   if (v < 0 || v > UINT32_MAX) return `${show(v)} does not fit the wire's uint32 (0..${UINT32_MAX}); give ${range.min}..${range.max}${u}`;
   if (v < range.min || v > range.max) return `${show(v)} is outside ${range.min}..${range.max}${u}`;
   return null;
@@ -74,8 +74,8 @@ export function intRangeProblem(v: number, range: Range, unit = ''): string | nu
 
 /** Why `v` is not a finite number in [min, max] (exclusive of min when `aboveMin`), or null. */
 export function floatRangeProblem(v: number, range: Range, unit: string, aboveMin = false): string | null {
-  const span = `${aboveMin ? `above ${range.min}` : `${range.min}`} ..${range.max} ${unit}`;
-  if (typeof v !== 'number' || !Number.isFinite(v)) return `${typeof v === 'number' ? String(v) : JSON.stringify(v)} is not a finite number; give ${span}`;
+  const span = aboveMin ? `a number above ${range.min} and at most ${range.max} ${unit}` : `${range.min}..${range.max} ${unit}`;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return `${show(v)} is not a finite number; give ${span}`;
   if (v < range.min || (aboveMin && v === range.min) || v > range.max) return `${show(v)} is outside ${span}`;
   return null;
 }
