@@ -11,6 +11,7 @@ import { parseSimUrl } from '../../../firmware-sim/transport/sim-url.ts';
 import { checkDurationForRates, DURATION_RANGE_S, parseDuration } from '../../../host/cli/duration.ts';
 import { parsePort } from '../../../host/cli/commands/view.ts';
 import { main } from '../../../host/cli/main.ts';
+import { parseDeviceUrl } from '../../../host/transport/url.ts';
 
 class Sink extends Writable {
   text = '';
@@ -67,6 +68,13 @@ describe('cli: numeric options are refused outside their range', () => {
       }
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('serial ?baud=: 1..100000000; tcp:// port 1..65535', () => {
+    assert.equal((parseDeviceUrl('/dev/ttyACM0?baud=921600') as { baudRate: number }).baudRate, 921_600);
+    for (const bad of ['/dev/ttyACM0?baud=4294967296', `/dev/ttyACM0?baud=${FOUR_HUNDRED_DIGITS}`, '/dev/ttyACM0?baud=-1', '/dev/ttyACM0?baud=NaN', '/dev/ttyACM0?baud=1.5', 'tcp://127.0.0.1:65536', 'tcp://127.0.0.1:0']) {
+      assert.throws(() => parseDeviceUrl(bad), { code: 'E_DEVICE_URL' }, bad);
     }
   });
 
