@@ -96,7 +96,7 @@ export function parseAcquisitionConfig(value: unknown, origin = 'config'): Acqui
   if (issues.length > 0) {
     const seen = new Set<string>();
     const lines = issues.filter((i) => !seen.has(i.field) && seen.add(i.field)).map((i) => `${i.field}: ${i.message}`);
-    throw new ConfigError(`${origin} is invalid:\n  ${lines.join('\n  ')}`, 'fix the fields named above (see README, "Acquisition config"); nothing was recorded');
+    throw new ConfigError(`${origin} is invalid:\n  ${lines.join('\n  ')}`, 'fix the fields named above (see README, "Acquisition config"); nothing was sent to a device');
   }
   return result.data as AcquisitionFile;
 }
