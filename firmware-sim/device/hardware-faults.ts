@@ -33,6 +33,7 @@ export function parseHardwareFaults(text: string): HardwareFault[] {
     if (!m) throw new SimError('E_SIM_URL', `hw "${part}" is not KIND:ID[:VALUE]`, HINT);
     const kind = m[1]!;
     const id = Number(m[2]);
+    if (id > 255) throw new SimError('E_SIM_URL', `hw "${part}": ${m[2]} is not an id (0..255)`, HINT);
     const value = m[3] === undefined ? undefined : Number(m[3]);
     const noValue = (): void => {
       if (value !== undefined) throw new SimError('E_SIM_URL', `hw "${part}": ${kind} takes no value`, HINT);

@@ -31,7 +31,7 @@
 // Every product frequency is first folded into [0, fs/2] (aliasing), since
 // that is where the ADC sees it.
 import {
-  encodeEnvelope, ErrorCode, ModulationMode, SampleSource, type AcquisitionConfigInit,
+  encodeEnvelope, ErrorCode, HEARTBEAT_TIMEOUT_RANGE_MS, ModulationMode, SampleSource, STATUS_INTERVAL_RANGE_MS, type AcquisitionConfigInit,
 } from '../../protocol/index.ts';
 import type { BoardDefinition } from './board.ts';
 import type { CalibrationMap } from './calibration.ts';
@@ -48,8 +48,8 @@ export const LOCK_IN_RULES = Object.freeze({
   mainsGuardHz: 10,
 });
 
-export const HEARTBEAT_TIMEOUT_RANGE_MS = Object.freeze({ min: 100, max: 60_000 });
-export const STATUS_INTERVAL_RANGE_MS = Object.freeze({ min: 50, max: 60_000 });
+// the watchdog and status ranges are the wire contract's (protocol/src/limits.ts), shared with the host
+export { HEARTBEAT_TIMEOUT_RANGE_MS, STATUS_INTERVAL_RANGE_MS };
 
 export interface NormalizedLed {
   channel: number;

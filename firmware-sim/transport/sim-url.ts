@@ -3,13 +3,14 @@
 //   sim://SCENARIO[?seed=N][&speed=X|max][&drift_ppm=P][&faults=LIST]
 //                 [&link_bps=B][&loopback=LINE][&persist=1][&led_aging=CH:F,...]
 //
-//   seed       world and fault seed, integer >= 0 (default 1)
-//   speed      simulated seconds per wall-clock second (default 1); "max" runs
-//              as fast as the reader consumes while acquiring
-//   drift_ppm  device crystal error, ppm
+//   seed       world and fault seed, integer 0..2^32-1 (default 1; the generators
+//              take 32 bits, so a larger seed would alias a smaller one)
+//   speed      simulated seconds per wall-clock second, 0.001..1e6 (default 1);
+//              "max" runs as fast as the reader consumes while acquiring
+//   drift_ppm  device crystal error, ppm, within +/-1e5 (as the drift fault)
 //   faults     fault list, see parseFaults (e.g. corrupt:rate=1e-5,disconnect@5:for=2)
-//   link_bps   link throughput, bytes/s (default 1e6)
-//   loopback   wire the sync output to digital input LINE
+//   link_bps   link throughput, bytes/s, 10..1e9 (default 1e6)
+//   loopback   wire the sync output to digital input LINE (0..255, as every id)
 //   persist    keep the device (running, configured) when the port closes, so
 //              a reopen finds it as a host finds real hardware after a reconnect
 //   led_aging  aged LEDs: channel:factor pairs, e.g. 1:0.85 (LED 1 emits 15 %
@@ -42,10 +43,22 @@ export interface SimUrl {
 const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw']);
 const HINT = 'write sim://SCENARIO?seed=1&speed=10, e.g. sim://linear or sim://sleep?speed=max';
 
+/** Bounds of the URL's numbers: outside them a run never progresses, never ends, or aliases another. */
+export const SIM_URL_RANGES = Object.freeze({
+  seed: { min: 0, max: 0xffff_ffff },
+  speed: { min: 0.001, max: 1e6 },
+  driftPpm: { min: -1e5, max: 1e5 },
+  linkBytesPerSecond: { min: 10, max: 1e9 },
+  id: { min: 0, max: 255 },
+});
+
 export function parseSpeed(text: string): Speed {
   if (text === 'max') return 'max';
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw new SimError('E_SIM_URL', `speed "${text}" is not a positive number or "max"`, 'use speed=1 (real time), speed=10, or speed=max');
+  const { min, max } = SIM_URL_RANGES.speed;
+  if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+    throw new SimError('E_SIM_URL', `speed "${text}" is not a number in ${min}..${max} or "max"`, 'use speed=1 (real time), speed=10, or speed=max');
+  }
   return v;
 }
 
@@ -59,6 +72,7 @@ export function parseLedAging(text: string): LedAging[] {
     const factor = m ? Number(m[2]) : Number.NaN;
     if (!m || !(Number.isFinite(factor) && factor > 0 && factor <= 2)) throw new SimError('E_SIM_URL', `led_aging "${part}" is not CHANNEL:FACTOR with 0 < FACTOR <= 2`, hint);
     const channel = Number(m[1]);
+    if (channel > SIM_URL_RANGES.id.max) throw new SimError('E_SIM_URL', `led_aging "${part}": LED ${m[1]} is not a channel id (0..${SIM_URL_RANGES.id.max})`, hint);
     if (out.some((a) => a.channel === channel)) throw new SimError('E_SIM_URL', `led_aging names LED ${channel} twice`, hint);
     out.push({ channel, factor });
   }
@@ -74,22 +88,21 @@ export function parseSimUrl(url: string): SimUrl {
   for (const key of params.keys()) {
     if (!KEYS.has(key)) throw new SimError('E_SIM_URL', `unknown option "${key}" in ${url}`, `sim:// options: ${[...KEYS].join(', ')}`);
   }
-  const int = (key: string, fallback: number): number => {
+  const int = (key: string, fallback: number, range: { min: number; max: number }): number => {
     const text = params.get(key);
     if (text === null) return fallback;
     const v = Number(text);
-    if (text.trim() === '' || !Number.isInteger(v) || v < 0) throw new SimError('E_SIM_URL', `${key} "${text}" is not an integer >= 0`, HINT);
+    if (text.trim() === '' || !Number.isInteger(v) || v < range.min || v > range.max) throw new SimError('E_SIM_URL', `${key} "${text}" is not an integer in ${range.min}..${range.max}`, HINT);
     return v;
   };
-  const number = (key: string): number | undefined => {
+  const number = (key: string, range: { min: number; max: number }): number | undefined => {
     const text = params.get(key);
     if (text === null) return undefined;
     const v = Number(text);
-    if (text.trim() === '' || !Number.isFinite(v)) throw new SimError('E_SIM_URL', `${key} "${text}" is not a number`, HINT);
+    if (text.trim() === '' || !Number.isFinite(v) || v < range.min || v > range.max) throw new SimError('E_SIM_URL', `${key} "${text}" is not a number in ${range.min}..${range.max}`, HINT);
     return v;
   };
-  const linkBytesPerSecond = number('link_bps');
-  if (linkBytesPerSecond !== undefined && !(linkBytesPerSecond > 0)) throw new SimError('E_SIM_URL', `link_bps ${linkBytesPerSecond} must be > 0`, 'e.g. link_bps=11520 for a 115200-baud UART');
+  const linkBytesPerSecond = number('link_bps', SIM_URL_RANGES.linkBytesPerSecond);
   const persistText = params.get('persist');
   if (persistText !== null && persistText !== '0' && persistText !== '1') throw new SimError('E_SIM_URL', `persist "${persistText}" is not 0 or 1`, HINT);
   const loopbackText = params.get('loopback');
@@ -98,12 +111,12 @@ export function parseSimUrl(url: string): SimUrl {
   return {
     url,
     scenario,
-    seed: int('seed', 1),
+    seed: int('seed', 1, SIM_URL_RANGES.seed),
     speed: parseSpeed(params.get('speed') ?? '1'),
-    driftPpm: number('drift_ppm') ?? 0,
+    driftPpm: number('drift_ppm', SIM_URL_RANGES.driftPpm) ?? 0,
     faults: parseFaults(params.get('faults') ?? ''),
     linkBytesPerSecond,
-    loopbackLine: loopbackText === null ? undefined : int('loopback', 0),
+    loopbackLine: loopbackText === null ? undefined : int('loopback', 0, SIM_URL_RANGES.id),
     persist: persistText === '1',
     ...(ledAging.length > 0 ? { ledAging } : {}),
     ...(hardwareFaults.length > 0 ? { hardwareFaults } : {}),

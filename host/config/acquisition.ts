@@ -4,37 +4,57 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type AcquisitionConfigInit, FiberrigError, ModulationMode } from '../../protocol/index.ts';
+import { CONFIG_RANGES, type Range, type RangeIssue, UINT32_MAX, wireRangeIssues } from './wire-ranges.ts';
+
+const R = CONFIG_RANGES;
+/** An issue message quoting what the file said, e.g. "4294977296 must be a whole number in 1..10000000 Hz". */
+const said = (rule: string) => (issue: { input?: unknown }): string =>
+  (issue.input === undefined ? `missing: ${rule}` : `${typeof issue.input === 'number' ? String(issue.input) : JSON.stringify(issue.input)} ${rule}`);
+/** A whole number within `r` (which is inside the wire's uint32); the message says the range. */
+const int = (r: Range, unit = ''): z.ZodNumber => {
+  const error = said(`must be a whole number in ${r.min}..${r.max}${unit ? ` ${unit}` : ''}`);
+  return z.number({ error }).int({ error }).min(r.min, { error }).max(r.max, { error });
+};
+/** A finite number above 0 and at most `max`. */
+const positive = (max: number, unit: string): z.ZodNumber => {
+  const error = said(`must be a finite number above 0 and at most ${max} ${unit}`);
+  return z.number({ error }).positive({ error }).max(max, { error });
+};
+const id = int(R.id);
+const hz = positive(R.sampleRateHz.max, 'Hz');
+const samples = (min: number): z.ZodNumber => int({ min, max: R.sampleRateHz.max }, 'samples');
 
 const led = z.object({
-  channel: z.number().int().min(0),
-  currentMa: z.number().positive().optional(),
-  powerUw: z.number().positive().optional(),
-  carrierHz: z.number().positive().optional(),
+  channel: id,
+  currentMa: positive(R.currentMa.max, 'mA').optional(),
+  powerUw: positive(R.powerUw.max, 'µW').optional(),
+  carrierHz: hz.optional(),
 }).strict().refine((l) => (l.currentMa === undefined) !== (l.powerUw === undefined), { message: 'give exactly one of currentMa or powerUw' });
 
 export const acquisitionConfigSchema = z.object({
   mode: z.enum(['continuous', 'time-division', 'lock-in']),
-  sampleRateHz: z.number().int().positive(),
-  detectors: z.array(z.number().int().min(0)).min(1),
+  sampleRateHz: int(R.sampleRateHz, 'Hz'),
+  detectors: z.array(id).min(1),
   leds: z.array(led),
-  oversampling: z.number().int().min(1).default(1),
-  blockSamples: z.number().int().positive().default(250),
+  oversampling: int(R.oversampling).default(1),
+  blockSamples: int(R.blockSamples, 'samples').default(250),
   timeDivision: z.object({
-    slotSamples: z.number().int().positive(),
-    onSamples: z.number().int().positive(),
-    settleSamples: z.number().int().min(0),
-    windowSamples: z.number().int().positive(),
+    slotSamples: samples(1),
+    onSamples: samples(1),
+    settleSamples: samples(0),
+    windowSamples: samples(1),
     darkSlot: z.boolean().default(true),
   }).strict().optional(),
-  aux: z.object({ inputs: z.array(z.number().int().min(0)).min(1), rateHz: z.number().int().positive() }).strict().optional(),
-  digitalInputs: z.array(z.number().int().min(0)).default([]),
-  syncOut: z.object({ line: z.number().int().min(0), periodSamples: z.number().int().positive(), pulseSamples: z.number().int().positive() }).strict().optional(),
-  heartbeatTimeoutMs: z.number().int().positive().default(2000),
-  statusIntervalMs: z.number().int().positive().default(500),
+  aux: z.object({ inputs: z.array(id).min(1), rateHz: int(R.sampleRateHz, 'Hz') }).strict().optional(),
+  digitalInputs: z.array(id).default([]),
+  // a sync period has no physical bound short of the wire's uint32 (days of samples)
+  syncOut: z.object({ line: id, periodSamples: int({ min: 2, max: UINT32_MAX }, 'samples'), pulseSamples: int({ min: 1, max: UINT32_MAX }, 'samples') }).strict().optional(),
+  heartbeatTimeoutMs: int(R.heartbeatTimeoutMs, 'ms').default(2000),
+  statusIntervalMs: int(R.statusIntervalMs, 'ms').default(500),
   /** Host-side processing. */
-  outputRateHz: z.number().positive().default(100),
-  lowpassHz: z.number().positive().optional(),
-  auxOutputRateHz: z.number().positive().optional(),
+  outputRateHz: hz.default(100),
+  lowpassHz: hz.optional(),
+  auxOutputRateHz: hz.optional(),
 }).strict().superRefine((c, ctx) => {
   if (c.mode === 'time-division' && !c.timeDivision) ctx.addIssue({ code: 'custom', path: ['timeDivision'], message: 'required when mode is time-division' });
   if (c.mode === 'lock-in') {
@@ -42,6 +62,13 @@ export const acquisitionConfigSchema = z.object({
       if (l.carrierHz === undefined) ctx.addIssue({ code: 'custom', path: ['leds', i, 'carrierHz'], message: 'required when mode is lock-in' });
     });
   }
+  // host-side rates: an output faster than its input, or a low-pass above Nyquist, means nothing
+  const above = (path: PropertyKey[], v: number | undefined, max: number, what: string): void => {
+    if (v !== undefined && v > max) ctx.addIssue({ code: 'custom', path, message: `${v} Hz is above ${what} (${max} Hz)` });
+  };
+  above(['outputRateHz'], c.outputRateHz, c.sampleRateHz, 'sampleRateHz');
+  above(['lowpassHz'], c.lowpassHz, c.sampleRateHz / 2, 'half of sampleRateHz');
+  above(['auxOutputRateHz'], c.auxOutputRateHz, c.aux?.rateHz ?? c.sampleRateHz, c.aux ? 'aux.rateHz' : 'sampleRateHz');
 });
 
 export type AcquisitionFile = z.infer<typeof acquisitionConfigSchema>;
@@ -62,11 +89,27 @@ const MODES = {
 /** Validates an already-parsed config object; errors name every offending field. */
 export function parseAcquisitionConfig(value: unknown, origin = 'config'): AcquisitionFile {
   const result = acquisitionConfigSchema.safeParse(value);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-    throw new ConfigError(`${origin} is invalid:\n  ${lines.join('\n  ')}`, 'fix the fields named above (see README, "Acquisition config")');
+  const issues: RangeIssue[] = result.success
+    // what only the whole config can say (counts against the rate, pulse against period), in the file's names
+    ? wireRangeIssues(toWireConfig(result.data)).map((i) => ({ ...i, field: fileFieldOf(i.field) }))
+    : result.error.issues.map((i) => ({ field: formatPath(i.path), message: i.message }));
+  if (issues.length > 0) {
+    const seen = new Set<string>();
+    const lines = issues.filter((i) => !seen.has(i.field) && seen.add(i.field)).map((i) => `${i.field}: ${i.message}`);
+    throw new ConfigError(`${origin} is invalid:\n  ${lines.join('\n  ')}`, 'fix the fields named above (see README, "Acquisition config"); nothing was sent to a device');
   }
-  return result.data;
+  return result.data as AcquisitionFile;
+}
+
+/** "leds[1].channel" for the path ['leds', 1, 'channel']. */
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** The config file's name of a wire field ("detectorIds[0]" -> "detectors[0]"). */
+function fileFieldOf(wireField: string): string {
+  return wireField.replace(/^detectorIds/, 'detectors').replace(/^aux\.inputIds/, 'aux.inputs').replace(/^digitalInputIds/, 'digitalInputs');
 }
 
 export async function loadAcquisitionConfig(path: string): Promise<AcquisitionFile> {

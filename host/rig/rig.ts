@@ -7,6 +7,7 @@ import {
   assertCompatibleVersion, type AcquisitionConfigInit, type CalibrationTable, type CalibrationTableInit, type DeviceInfo,
   type Envelope, PROTOCOL_VERSION, type SelfTestReport, type Status,
 } from '../../protocol/index.ts';
+import { assertSetLedRanges, assertWireRanges } from '../config/wire-ranges.ts';
 import { ClockFit } from '../dsp/clock.ts';
 import { LinkError } from '../link/errors.ts';
 import { hostClockUs, Link, type HeartbeatSample } from '../link/link.ts';
@@ -153,6 +154,7 @@ export class Rig {
   }
 
   async configure(config: AcquisitionConfigInit): Promise<number> {
+    assertWireRanges(config, this.deviceInfo); // a number that would wrap on the wire never leaves the host
     const reply = await this.link.request({ configure: { config } }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'configure', config }) });
     this.config = config;
     this.configId = reply.ack?.configId ?? 0;
@@ -177,6 +179,7 @@ export class Rig {
   }
 
   async setLed(channel: number, drive: { currentMa: number } | { powerUw: number }): Promise<number> {
+    assertSetLedRanges(channel, drive, this.deviceInfo);
     const reply = await this.link.request({ setLed: { channel, ...drive } });
     return reply.ack?.sampleIndex ?? 0;
   }

@@ -35,7 +35,10 @@ export function parseDeviceUrl(url: string): DeviceUrl {
   let baudRate = DEFAULT_BAUD_RATE;
   if (baud !== null) {
     baudRate = Number(baud);
-    if (!Number.isInteger(baudRate) || baudRate <= 0) throw new TransportError('E_DEVICE_URL', `bad baud rate "${baud}" in ${trimmed}`, 'use ?baud= with a positive integer, e.g. ?baud=921600');
+    // no UART runs above 100 Mbaud; a larger number would wrap in the driver's 32-bit speed field
+    if (!Number.isInteger(baudRate) || baudRate <= 0 || baudRate > 100_000_000) {
+      throw new TransportError('E_DEVICE_URL', `bad baud rate "${baud}" in ${trimmed}`, 'use ?baud= with an integer 1..100000000, e.g. ?baud=921600');
+    }
   }
   for (const key of params.keys()) {
     if (key !== 'baud') throw new TransportError('E_DEVICE_URL', `unknown option "${key}" in ${trimmed}`, 'serial paths accept only ?baud=');

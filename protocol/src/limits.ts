@@ -16,3 +16,12 @@ export function cobsMaxEncodedBytes(n: number): number {
 
 /** Largest frame on the wire, excluding the 0x00 delimiter. */
 export const MAX_FRAME_BYTES = cobsMaxEncodedBytes(MAX_MESSAGE_BYTES + CRC_BYTES);
+
+/**
+ * AcquisitionConfig.heartbeat_timeout_ms every device accepts (0 on the wire = the device's default, itself in
+ * range). The C firmware's HEARTBEAT_MIN_MS/MAX_MS (core/fr_validate.c) are the same numbers.
+ */
+export const HEARTBEAT_TIMEOUT_RANGE_MS = Object.freeze({ min: 100, max: 60_000 });
+
+/** AcquisitionConfig.status_interval_ms every device accepts (0 = device default); fr_validate.c STATUS_MIN_MS/MAX_MS. */
+export const STATUS_INTERVAL_RANGE_MS = Object.freeze({ min: 50, max: 60_000 });

@@ -248,7 +248,15 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
         [continuous({ leds: [{ channel: led0, currentMa: Number.NaN }] }), 'config.leds[0].current_ma'],
         [continuous({ blockSamples: 0 }), 'config.block_samples'],
         [continuous({ heartbeatTimeoutMs: 50 }), 'config.heartbeat_timeout_ms'],
+        // the stated ranges (fiberrig.proto): heartbeat 100..60000 ms, status 50..60000 ms, both ends
+        [continuous({ heartbeatTimeoutMs: 99 }), 'config.heartbeat_timeout_ms'],
+        [continuous({ heartbeatTimeoutMs: 60_001 }), 'config.heartbeat_timeout_ms'],
+        [continuous({ heartbeatTimeoutMs: 0xffff_ffff }), 'config.heartbeat_timeout_ms'],
         [continuous({ statusIntervalMs: 10 }), 'config.status_interval_ms'],
+        [continuous({ statusIntervalMs: 60_001 }), 'config.status_interval_ms'],
+        [lockIn({ leds: [{ channel: led0, currentMa: 10, carrierHz: Number.POSITIVE_INFINITY }] }), 'config.leds[0].carrier_hz'],
+        [lockIn({ leds: [{ channel: led0, currentMa: 10, carrierHz: Number.NaN }] }), 'config.leds[0].carrier_hz'],
+        [continuous({ leds: [{ channel: led0, currentMa: Number.POSITIVE_INFINITY }] }), 'config.leds[0].current_ma'],
         [tdm({ leds: [] }), 'config.leds'],
         [tdm({ timeDivision: null }), 'config.time_division'],
         [tdm({ timeDivision: { slotSamples: 10, onSamples: 11, settleSamples: 0, windowSamples: 1 } }), 'config.time_division.on_samples'],
@@ -268,6 +276,9 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
         cases.push([continuous({ aux: { inputIds: [], rateHz: 100 } }), 'config.aux.input_ids']);
       }
       for (const [config, field] of cases) await c.refused({ configure: { config } }, E.ERROR_CODE_INVALID_CONFIG, field);
+      for (const [heartbeatTimeoutMs, statusIntervalMs] of [[100, 50], [60_000, 60_000]]) {
+        await c.ack({ configure: { config: continuous({ heartbeatTimeoutMs, statusIntervalMs }) } }); // the ends of the ranges are in them
+      }
       await c.ack({ configure: { config: continuous({ leds: [{ channel: led0, currentMa: 10 }] }) } });
       await c.refused({ setLed: { channel: led1, currentMa: 1 } }, E.ERROR_CODE_INVALID_CONFIG, 'set_led.channel');
       await c.refused({ setLed: { channel: led0 } }, E.ERROR_CODE_INVALID_CONFIG, 'set_led.current_ma');
@@ -320,6 +331,13 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
 
     it('UNSUPPORTED beyond what the board can do', async () => {
       await c.refused({ configure: { config: continuous({ sampleRateHz: info.maxSampleRateHz + 1 }) } }, E.ERROR_CODE_UNSUPPORTED, 'config.sample_rate_hz');
+      await c.refused({ configure: { config: continuous({ sampleRateHz: 0xffff_ffff }) } }, E.ERROR_CODE_UNSUPPORTED, 'config.sample_rate_hz');
+      const slowest = Math.min(...info.detectors.map((d) => d.maxRateHz));
+      if (slowest < info.maxSampleRateHz) {
+        // the per-detector limit holds too
+        const det = info.detectors.find((d) => d.maxRateHz === slowest)!.id;
+        await c.refused({ configure: { config: continuous({ detectorIds: [det], sampleRateHz: slowest + 1 }) } }, E.ERROR_CODE_UNSUPPORTED, 'config.sample_rate_hz');
+      }
       await c.refused({ configure: { config: continuous({ mode: 99 as AcquisitionConfigInit['mode'] }) } }, E.ERROR_CODE_UNSUPPORTED, 'config.mode');
       await c.refused({ configure: { config: continuous({ blockSamples: info.maxBlockSamples + 1 }) } }, E.ERROR_CODE_UNSUPPORTED, 'config.block_samples');
       await c.refused({ configure: { config: continuous({ oversampling: 1_000_000 }) } }, E.ERROR_CODE_UNSUPPORTED, 'config.oversampling');
@@ -331,6 +349,9 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       const noLine = Math.max(-1, ...info.digitalLines.map((d) => d.id)) + 1;
       await c.refused({ configure: { config: continuous({ detectorIds: [noDet] }) } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.detector_ids[0]');
       await c.refused({ configure: { config: continuous({ leds: [{ channel: noLed, currentMa: 1 }] }) } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.leds[0].channel');
+      // the largest uint32: a channel number far past the board's must not alias one of its LEDs
+      await c.refused({ configure: { config: continuous({ leds: [{ channel: 0xffff_ffff, currentMa: 1 }] }) } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.leds[0].channel');
+      await c.refused({ setLed: { channel: 0xffff_ffff, currentMa: 1 } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'set_led.channel');
       await c.refused({ configure: { config: continuous({ digitalInputIds: [noLine] }) } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.digital_input_ids[0]');
       await c.refused({ configure: { config: continuous({ syncOut: { enabled: true, line: noLine, periodSamples: 10, pulseSamples: 1 } }) } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.sync_out.line');
       await c.refused({ setLed: { channel: noLed, currentMa: 1 } }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'set_led.channel');

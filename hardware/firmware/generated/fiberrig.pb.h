@@ -225,8 +225,8 @@ typedef struct _fiberrig_v1_AcquisitionConfig {
     bool has_sync_out;
     fiberrig_v1_SyncOutConfig sync_out;
     uint32_t block_samples; /* samples per channel per SampleBlock */
-    uint32_t heartbeat_timeout_ms; /* 0 = device default; LEDs go dark past it */
-    uint32_t status_interval_ms; /* 0 = device default */
+    uint32_t heartbeat_timeout_ms; /* 100..60000, or 0 = device default; LEDs go dark past it */
+    uint32_t status_interval_ms; /* 50..60000, or 0 = device default */
 } fiberrig_v1_AcquisitionConfig;
 
 /* Replies Ack with the new config_id, or Error naming the offending field. */

@@ -23,7 +23,8 @@ import {
 import { softwareVersions } from '../../record/version.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
 import type { CliIo } from '../main.ts';
-import { formatDuration, parseDuration } from '../duration.ts';
+import { checkDurationForRates, formatDuration, parseDuration } from '../duration.ts';
+import { parsePort } from './view.ts';
 
 export interface AcquireOptions {
   device: string;
@@ -77,6 +78,8 @@ const isoOf = (us: number): string => new Date(us / 1000).toISOString();
 export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions: RigOptions = {}): Promise<number> {
   const file: AcquisitionFile = opts.config ? await loadAcquisitionConfig(opts.config) : DEFAULT_LOCKIN_CONFIG;
   const durationS = parseDuration(opts.duration ?? '10m');
+  checkDurationForRates(durationS, opts.duration ?? '10m', file.outputRateHz);
+  const livePort = opts.live ? parsePort(opts.port) : undefined; // before anything is written
   const outDir = resolve(opts.out ?? defaultOutDir());
   // exactly what the device gets (float fields as float32): live and offline demodulate the same numbers
   const wire = canonicalConfig(toWireConfig(file));
@@ -146,7 +149,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     if (opts.live) {
       // closes itself when the rig closes; never slows the recording (display frames are dropped instead)
       const live = await startLiveServer({
-        rig, config: file, wire, port: opts.port === undefined ? 8080 : Number(opts.port),
+        rig, config: file, wire, port: livePort ?? 8080,
         recording: { isRecording: true, subject: opts.subject ?? null, target: outDir, reason: 'fiberrig acquire records from start to --duration (Ctrl-C stops)' },
         acquisitionLockedReason: 'fiberrig acquire runs this acquisition: it stops at --duration or on Ctrl-C',
       });

@@ -23,7 +23,7 @@ export async function selftestCommand(io: CliIo, opts: SelftestCliOptions): Prom
   const options: SelfTestOptions = {};
   if (opts.loopback !== undefined) {
     const line = Number(opts.loopback);
-    if (!Number.isInteger(line) || line < 0) throw new FiberrigError('E_USAGE', `--loopback ${opts.loopback} is not a line number`, 'give the digital input the sync output is wired to, e.g. --loopback 1');
+    if (opts.loopback.trim() === '' || !Number.isInteger(line) || line < 0 || line > 255) throw new FiberrigError('E_USAGE', `--loopback ${opts.loopback} is not a line number (0..255)`, 'give the digital input the sync output is wired to, e.g. --loopback 1');
     options.loopbackLine = line;
   }
   if (opts.rateSeconds !== undefined) {

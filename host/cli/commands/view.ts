@@ -24,7 +24,7 @@ function asSent(config: AcquisitionConfigInit): AcquisitionConfigInit {
 
 export function parsePort(value: string | number | undefined, fallback = 8080): number {
   if (value === undefined) return fallback;
-  const port = Number(value);
+  const port = /^\s*\d{1,5}\s*$/.test(String(value)) ? Number(value) : Number.NaN; // no "", "1e3", "0x50" or 400 digits
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FiberrigError('E_USAGE', `--port ${value} is not a port number`, 'give 1..65535, or 0 for any free port');
   return port;
 }

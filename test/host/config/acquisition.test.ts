@@ -20,7 +20,7 @@ describe('host/config: acquisition config files', () => {
       mode: 'lock-in', sampleRateHz: -5, detectors: [], leds: [{ channel: 0, currentMa: 10 }, { channel: 1, carrierHz: 300 }],
     }), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
-      for (const field of ['sampleRateHz', 'detectors', 'leds.0.carrierHz', 'leds.1']) assert.match(e.message, new RegExp(`${field.replace('.', '\\.')}:`));
+      for (const field of ['sampleRateHz', 'detectors', 'leds[0].carrierHz', 'leds[1]']) assert.ok(e.message.includes(`${field}:`), field);
       return true;
     });
     assert.throws(() => parseAcquisitionConfig({ mode: 'time-division', sampleRateHz: 1000, detectors: [0], leds: [] }), /timeDivision: required/);
