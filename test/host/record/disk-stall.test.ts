@@ -1,0 +1,108 @@
+// The raw log's disk I/O runs in a worker thread, so a disk that stops
+// answering does not stop the heartbeats that keep the device's LEDs on.
+// The device runs in another process (`fiberrig sim --tcp`) at speed 1 with
+// the default 2 s heartbeat watchdog; the raw log's worker is stalled for 3 s
+// mid-recording through the writer's test-only seam (`testOnlyStall`).
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { DarkReason } from '../../../protocol/index.ts';
+import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
+import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../../host/record/rawlog.ts';
+import { replayRecording } from '../../../host/record/replay.ts';
+import { Rig } from '../../../host/rig/rig.ts';
+import { tempDir } from './helpers.ts';
+
+const BIN = resolve('host/cli/bin.js');
+
+/** Starts `fiberrig sim --tcp` on a free port; resolves with the child and its tcp:// URL. */
+export async function startSimTcp(device: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'sim', '--tcp', '127.0.0.1:0', device], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let text = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      text += chunk;
+      const m = /on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (m) resolveUrl(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`fiberrig sim exited (${code}): ${text}`)));
+  });
+  return { child, url };
+}
+
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+describe('host/record: a 3 s disk stall during a recording', function () {
+  this.timeout(60_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let sim: ChildProcess | undefined;
+  before(() => { tmp = tempDir('fiberrig-stall-'); });
+  after(async () => {
+    await stopChild(sim);
+    tmp.cleanup();
+  });
+
+  it('trips no watchdog (no 0 mA LED event, no heartbeat-timeout log or dark reason), leaves no gap, and the raw log holds every sample', async () => {
+    const started = await startSimTcp('sim://steps?speed=1');
+    sim = started.child;
+    const path = join(tmp.dir, RAW_LOG_FILE_NAME);
+    // the worker blocks for 3 s before its first write past 40 kB (~0.4 s into the acquisition)
+    const rawLog = await RawLogWriter.create(path, { testOnlyStall: { afterBytes: 40_000, durationMs: 3000 } });
+    const rig = await Rig.connect(started.url, { onJournal: rawLog.write });
+    const wire = canonicalConfig(toWireConfig({ ...DEFAULT_LOCKIN_CONFIG, heartbeatTimeoutMs: 2000 }));
+    assert.equal(wire.heartbeatTimeoutMs, 2000);
+    const darkLeds: string[] = [];
+    const timeoutLogs: string[] = [];
+    const darkReasons: number[] = [];
+    let liveSamples = 0;
+    let gaps = 0;
+    const subs = [
+      rig.ledEvents$.subscribe((e) => { if (e.currentMa === 0) darkLeds.push(`LED ${e.channel} at ${e.sessionIndex}`); }),
+      rig.logs$.subscribe((l) => { if (/heartbeat timeout/i.test(l.message)) timeoutLogs.push(l.message); }),
+      rig.status$.subscribe((s) => { if (s.darkReason === DarkReason.DARK_REASON_HEARTBEAT_TIMEOUT) darkReasons.push(s.darkReason); }),
+      rig.acquisition$.subscribe((item) => {
+        if (item.kind === 'gap') gaps++;
+        else if (item.source === 'detector') liveSamples += item.sampleCount;
+      }),
+    ];
+    const rateHz = DEFAULT_LOCKIN_CONFIG.sampleRateHz;
+    try {
+      await rig.configure(wire);
+      await rig.start();
+      // 6 s of device time: the stall (3 s) lies well inside it
+      await new Promise<void>((resolveRun, reject) => {
+        const t = setInterval(() => {
+          if (liveSamples >= 6 * rateHz) { clearInterval(t); resolveRun(); }
+        }, 20);
+        const guard = setTimeout(() => { clearInterval(t); reject(new Error(`only ${liveSamples} samples`)); }, 30_000);
+        guard.unref();
+      });
+      // a status now, after the stall: the device says why (if) its LEDs are dark
+      await rig.stop();
+    } finally {
+      for (const s of subs) s.unsubscribe();
+      await rig.close();
+      await rawLog.close();
+    }
+    // the seam engaged: some record waited ≥ 2.5 s for the disk, while heartbeats went on
+    assert.ok(rawLog.stats.maxHoldMs >= 2500, `the stall did not happen (longest hold ${rawLog.stats.maxHoldMs.toFixed(0)} ms)`);
+    assert.ok(rawLog.stats.maxQueuedBytes > 0);
+    assert.deepEqual(darkLeds, [], 'LEDs went dark');
+    assert.deepEqual(timeoutLogs, [], 'the device logged a heartbeat timeout');
+    assert.deepEqual(darkReasons, [], 'a Status said HEARTBEAT_TIMEOUT');
+    assert.equal(gaps, 0);
+    assert.equal(rawLog.stats.bytesQueued, 0);
+
+    const replayed = await replayRecording(path, [], { demod: false, cutoffS: null });
+    assert.equal(replayed.detectorSamples, liveSamples);
+    assert.equal(replayed.gapCount, 0);
+    assert.equal(replayed.rawLog.cleanEnd, true);
+    assert.equal(replayed.ledEvents, 0);
+  });
+});
