@@ -4,39 +4,15 @@
 // the default 2 s heartbeat watchdog; the raw log's worker is stalled for 3 s
 // mid-recording through the writer's test-only seam (`testOnlyStall`).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { DarkReason } from '../../../protocol/index.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
 import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../../host/record/rawlog.ts';
 import { replayRecording } from '../../../host/record/replay.ts';
 import { Rig } from '../../../host/rig/rig.ts';
 import { tempDir } from './helpers.ts';
-
-const BIN = resolve('host/cli/bin.js');
-
-/** Starts `fiberrig sim --tcp` on a free port; resolves with the child and its tcp:// URL. */
-export async function startSimTcp(device: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'sim', '--tcp', '127.0.0.1:0', device], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let text = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      text += chunk;
-      const m = /on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(text);
-      if (m) resolveUrl(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`fiberrig sim exited (${code}): ${text}`)));
-  });
-  return { child, url };
-}
-
-export async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await exited;
-}
+import { startSimTcp, stopChild } from './sim-process.ts';
 
 describe('host/record: a 3 s disk stall during a recording', function () {
   this.timeout(60_000);
