@@ -5,7 +5,7 @@
 // rewritten at the end; signals.csv and friends are derived files (the same
 // code writes them offline with `fiberrig demod`).
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CommandedPowerLog, ledDrivesInForce } from '../../calibration/recording.ts';
 import { countClipped } from '../../dsp/clipping.ts';
 import { Subscription } from 'rxjs';
