@@ -10,11 +10,14 @@ import { RECORD_OVERHEAD_BYTES } from './rawlog-format.ts';
 
 /** Bytes per sample on the wire (the 16-bit sample formats every device so far sends). */
 export const WIRE_BYTES_PER_SAMPLE = 2;
-/** Per SampleBlock frame: envelope and block fields, COBS delimiter and CRC (measured on the simulator: 40–50). */
+/**
+ * Per SampleBlock frame: envelope and block fields, COBS delimiter and CRC, with a margin (with the rx
+ * record per frame, the raw-log estimate is 1.09x a 60 s simulator recording of the default config).
+ */
 export const FRAME_OVERHEAD_BYTES = 48;
-/** Per value in a derived CSV file (9 significant digits and a separator) and per row (time column, newline). */
-const CSV_VALUE_BYTES = 16;
-const CSV_ROW_BYTES = 12;
+/** Per value in a derived CSV file (9 significant digits and a separator; measured: 10.9) and per row (time column of a long recording, newline). */
+const CSV_VALUE_BYTES = 11;
+const CSV_ROW_BYTES = 13;
 /** Heartbeat traffic logged per second (a request record and the reply's bytes, 4 per timeout). */
 const HEARTBEAT_BYTES_PER_S = 4 * 2 * (RECORD_OVERHEAD_BYTES + 48);
 
