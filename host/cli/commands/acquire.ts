@@ -84,8 +84,8 @@ const isoOf = (us: number): string => new Date(us / 1000).toISOString();
 export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions: RigOptions = {}): Promise<number> {
   const file: AcquisitionFile = opts.config ? await loadAcquisitionConfig(opts.config) : DEFAULT_LOCKIN_CONFIG;
   const durationS = parseDuration(opts.duration ?? '10m');
-  // a URL that cannot name a device fails here, before anything is created
-  checkDeviceUrl(opts.device);
+  // a URL that cannot name a device fails here, before anything is created (an injected transport opens its own)
+  if (!rigOptions.openTransport) checkDeviceUrl(opts.device);
   const outDir = resolve(opts.out ?? defaultOutDir());
   // exactly what the device gets (float fields as float32): live and offline demodulate the same numbers
   const wire = canonicalConfig(toWireConfig(file));
