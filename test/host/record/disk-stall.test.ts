@@ -8,7 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DarkReason } from '../../../protocol/index.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
-import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../../host/record/rawlog.ts';
+import type { RecordError } from '../../../host/record/errors.ts';
+import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogReader, RawLogWriter } from '../../../host/record/rawlog.ts';
 import { replayRecording } from '../../../host/record/replay.ts';
 import { Rig } from '../../../host/rig/rig.ts';
 import { tempDir } from './helpers.ts';
@@ -80,5 +81,26 @@ describe('host/record: a 3 s disk stall during a recording', function () {
     assert.equal(replayed.gapCount, 0);
     assert.equal(replayed.rawLog.cleanEnd, true);
     assert.equal(replayed.ledEvents, 0);
+  });
+
+  it('bounds what waits for a stalled disk: past maxQueuedBytes the writer fails once with E_RAWLOG_WRITE, and the file ends at a complete record', async () => {
+    const path = join(tmp.dir, 'bounded.fjl');
+    const errors: RecordError[] = [];
+    const maxQueuedBytes = 1024 * 1024;
+    const w = await RawLogWriter.create(path, { maxQueuedBytes, testOnlyStall: { afterBytes: 1, durationMs: 1500 }, onError: (e) => errors.push(e) });
+    const bytes = new Uint8Array(1000);
+    for (let i = 0; i < 5000 && !w.error; i++) w.write({ type: 'rx', hostTimeUs: i, bytes });
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.code, 'E_RAWLOG_WRITE');
+    assert.match(errors[0]!.message, /has not taken .* bytes queued/);
+    assert.ok(w.stats.maxQueuedBytes <= maxQueuedBytes, `${w.stats.maxQueuedBytes} bytes queued`);
+    await assert.rejects(w.close(), (e: unknown) => e === errors[0]);
+    const reader = await RawLogReader.open(path);
+    let entries = 0;
+    for await (const r of reader.records()) if (r.kind === 'entry') entries++;
+    assert.ok(entries > 0);
+    assert.equal(reader.stats.tornTailBytes, 0);
+    assert.equal(reader.stats.corruptSpans, 0);
+    assert.equal(reader.stats.fileBytes, w.stats.bytesWritten, 'the file holds what the worker confirmed');
   });
 });
