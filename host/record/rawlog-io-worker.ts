@@ -4,7 +4,7 @@
 // complete records; they are written with writeSync, fsynced on request and
 // closed on request. After a failure nothing more is written and the file is
 // cut back to the end of the last chunk written whole, so it ends at a
-// complete record.
+// complete record; only the closing record (which says why) is still tried.
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RawLogIoInit, RawLogIoReply, RawLogIoRequest } from './rawlog-io.ts';
@@ -63,8 +63,26 @@ function fsync(): boolean {
   return true;
 }
 
-function close(): void {
+/** After a failure: the closing record, at the end of the complete ones (the file position may lie past it). */
+function writeTail(tail: Uint8Array): void {
+  try {
+    let off = 0;
+    while (off < tail.byteLength) off += writeSync(fd, tail, off, tail.byteLength - off, committedBytes + off);
+    committedBytes += tail.byteLength;
+    dirty = true;
+    reply({ op: 'written', bytes: tail.byteLength });
+    fsyncSync(fd);
+  } catch {
+    try { ftruncateSync(fd, committedBytes); } catch { /* the reader skips a torn tail anyway */ }
+  }
+}
+
+function close(tail: Uint8Array | undefined): void {
   if (closed) return;
+  if (tail) {
+    if (failed) writeTail(tail);
+    else write(tail);
+  }
   fsync();
   closed = true;
   try {
@@ -98,7 +116,7 @@ port.on('message', (m: RawLogIoRequest) => {
       reply({ op: 'done', id: m.id });
       break;
     case 'close':
-      close();
+      close(m.tail);
       reply({ op: 'done', id: m.id });
       break;
   }

@@ -18,7 +18,7 @@ export type RawLogIoRequest =
   | { op: 'write'; chunk: Uint8Array }
   | { op: 'fsync' }
   | { op: 'sync'; id: number }
-  | { op: 'close'; id: number };
+  | { op: 'close'; id: number; tail?: Uint8Array };
 
 export type RawLogIoReply =
   | { op: 'opened' }
@@ -107,20 +107,24 @@ export class RawLogIo {
     return this.request('sync');
   }
 
-  /** Writes what is handed over, fsyncs, closes the file and ends the worker. */
-  async close(): Promise<void> {
-    await this.request('close');
+  /**
+   * Writes what is handed over, then `tail` (the closing record: written
+   * even after a failure, at the end of the complete records, when the disk
+   * takes it), fsyncs, closes the file and ends the worker.
+   */
+  async close(tail?: Uint8Array): Promise<void> {
+    await this.request('close', tail);
     this.closing = true;
     await this.worker.terminate();
   }
 
-  private request(op: 'sync' | 'close'): Promise<void> {
+  private request(op: 'sync' | 'close', tail?: Uint8Array): Promise<void> {
     if (this.exited) return Promise.resolve();
     const id = this.nextId++;
     this.worker.ref();
     return new Promise<void>((resolve) => {
       this.pending.set(id, resolve);
-      this.worker.postMessage({ op, id } satisfies RawLogIoRequest);
+      this.worker.postMessage(op === 'close' && tail ? { op, id, tail } : { op, id } satisfies RawLogIoRequest);
     });
   }
 

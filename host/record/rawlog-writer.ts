@@ -187,8 +187,15 @@ export class RawLogWriter {
     if (!this.failed) this.append(RecordType.end, this.nowUs(), jsonBytes(end));
     this.flush();
     this.fd = undefined;
+    // after a failure the end record (it says why) is still tried, after the last complete record
+    let tail: Uint8Array | undefined;
+    if (this.failed) {
+      tail = encodeRecordBytes(RecordType.end, this.nowUs(), jsonBytes({ ...end, rawLogError: this.failed.message }));
+      this.stats.bytesQueued += tail.byteLength;
+      this.inFlight.push({ bytes: tail.byteLength, oldestMs: performance.now() });
+    }
     // the worker writes what it holds, fsyncs and closes the file, also after a failure
-    await this.io.close();
+    await this.io.close(tail);
     if (this.failed) throw this.failed;
   }
 

@@ -292,6 +292,8 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     subscriptions.unsubscribe();
     await derived?.close().catch(() => undefined);
     await rig.close().catch(() => undefined);
+    // a failed recording (a full disk?) gets the reserved room for its last records
+    if (failure || rawLogFailure) await reserve.release();
     await rawLog.close({ stoppedBy, ...(failure ? { error: failure.message } : {}) }).catch((e: Error) => { failure ??= e; });
   }
   if (session.counters) {

@@ -91,6 +91,7 @@ describe('host/record: acquire on a full or read-only disk', function () {
     assert.ok(inspected.detectorSamples > 0, 'samples recorded before the disk filled');
     assert.equal(inspected.rawLog.corruptSpans, 0);
     assert.equal(inspected.rawLog.tornTailBytes, 0, 'the log ends at a complete record');
+    assert.equal(inspected.rawLog.closedCleanly, true, 'the end record (with the reason) made it into the reserved room');
 
     // the device is stopped (not running: its LEDs are off), and takes the next acquire
     const rig = await Rig.connect(started.url);
