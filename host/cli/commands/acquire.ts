@@ -205,7 +205,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       subscriptions.add(() => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); });
-      abortRecording = (e) => { failure = e; stoppedBy = 'error'; resolveDone(); };
+      abortRecording = (e) => { failure ??= e; stoppedBy = 'error'; resolveDone(); };
       if (rawLogFailure) abortRecording(rawLogFailure);
 
       subscriptions.add(rig.acquisition$.subscribe({
