@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { RawLogIoInit, RawLogIoReply, RawLogIoRequest } from './rawlog-io.ts';
 
 const init = workerData as RawLogIoInit;
+const writtenCounter = new BigInt64Array(init.writtenCounter);
 const port = parentPort!;
 let fd = -1;
 /** Bytes of the chunks written whole (the file's length while nothing failed). */
@@ -47,6 +48,7 @@ function write(chunk: Uint8Array): void {
   }
   committedBytes += chunk.byteLength;
   dirty = true;
+  Atomics.add(writtenCounter, 0, BigInt(chunk.byteLength));
   reply({ op: 'written', bytes: chunk.byteLength });
 }
 

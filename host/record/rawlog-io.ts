@@ -10,6 +10,8 @@ import { Worker } from 'node:worker_threads';
 export interface RawLogIoInit {
   /** The file to create (it must not exist). */
   path: string;
+  /** 8 bytes: the worker adds each chunk's bytes once written (BigInt64, Atomics), readable at any time. */
+  writtenCounter: SharedArrayBuffer;
   /** Test-only: the worker blocks for `durationMs` before the first write once `afterBytes` are written. */
   testOnlyStall?: { afterBytes: number; durationMs: number };
 }
@@ -60,7 +62,10 @@ export class RawLogIo {
   private closing = false;
   private opening: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
+  private readonly written: BigInt64Array;
+
   private constructor(init: RawLogIoInit, private readonly events: RawLogIoEvents) {
+    this.written = new BigInt64Array(init.writtenCounter);
     this.worker = startWorker(init);
     this.worker.on('message', (m: RawLogIoReply) => this.onReply(m));
     this.worker.on('error', (error) => {
@@ -77,8 +82,8 @@ export class RawLogIo {
   }
 
   /** Starts a worker that creates `init.path`; rejects with the open error (its `code` kept, e.g. EEXIST). */
-  static async open(init: RawLogIoInit, events: RawLogIoEvents): Promise<RawLogIo> {
-    const io = new RawLogIo(init, events);
+  static async open(init: Omit<RawLogIoInit, 'writtenCounter'>, events: RawLogIoEvents): Promise<RawLogIo> {
+    const io = new RawLogIo({ ...init, writtenCounter: new SharedArrayBuffer(8) }, events);
     try {
       await new Promise<void>((resolve, reject) => { io.opening = { resolve, reject }; });
     } catch (error) {
@@ -88,6 +93,11 @@ export class RawLogIo {
     }
     io.worker.unref();
     return io;
+  }
+
+  /** Bytes the worker has written so far: current even while this thread is busy (its messages wait). */
+  get bytesWritten(): number {
+    return Number(Atomics.load(this.written, 0));
   }
 
   /** Hands `chunk` to the worker; its buffer is transferred when `chunk` spans all of it (the caller must not reuse it). */

@@ -42,7 +42,7 @@ export interface RawLogWriterStats {
   bytesWritten: number;
   /** Bytes handed to the I/O worker and not yet confirmed written. */
   bytesQueued: number;
-  /** Largest `bytesQueued` so far. */
+  /** Most bytes waiting for the disk at once so far (from the worker's own count, so exact however busy this thread was). */
   maxQueuedBytes: number;
   /** Received device bytes logged. */
   rxBytes: number;
@@ -75,6 +75,8 @@ export class RawLogWriter {
   private readonly io: RawLogIo;
   private readonly bufferBytes: number;
   private readonly maxQueuedBytes: number;
+  /** Bytes handed to the worker so far. */
+  private handedOverBytes = 0;
   /** Per chunk handed to the worker and not yet confirmed: when its oldest record was logged. */
   private readonly inFlight: Array<{ bytes: number; oldestMs: number }> = [];
   private failed: RecordError | undefined;
@@ -192,6 +194,7 @@ export class RawLogWriter {
     if (this.failed) {
       tail = encodeRecordBytes(RecordType.end, this.nowUs(), jsonBytes({ ...end, rawLogError: this.failed.message }));
       this.stats.bytesQueued += tail.byteLength;
+      this.handedOverBytes += tail.byteLength;
       this.inFlight.push({ bytes: tail.byteLength, oldestMs: performance.now() });
     }
     // the worker writes what it holds, fsyncs and closes the file, also after a failure
@@ -223,12 +226,15 @@ export class RawLogWriter {
 
   private writeOut(bytes: Uint8Array, oldestMs = performance.now()): void {
     if (this.fd === undefined || this.failed) return;
-    if (this.stats.bytesQueued + bytes.byteLength > this.maxQueuedBytes) {
-      this.fail('write', new Error(`the disk has not taken ${this.stats.bytesQueued} bytes queued for it (limit ${this.maxQueuedBytes}): it is too slow or stalled`));
+    // what waits for the disk now (the worker's shared counter: exact even in a long synchronous run of writes)
+    const waiting = this.handedOverBytes - this.io.bytesWritten;
+    if (waiting + bytes.byteLength > this.maxQueuedBytes) {
+      this.fail('write', new Error(`the disk has not taken ${waiting} bytes queued for it (limit ${this.maxQueuedBytes}): it is too slow or stalled`));
       return;
     }
+    this.handedOverBytes += bytes.byteLength;
     this.stats.bytesQueued += bytes.byteLength;
-    this.stats.maxQueuedBytes = Math.max(this.stats.maxQueuedBytes, this.stats.bytesQueued);
+    this.stats.maxQueuedBytes = Math.max(this.stats.maxQueuedBytes, waiting + bytes.byteLength);
     this.inFlight.push({ bytes: bytes.byteLength, oldestMs });
     this.dirty = true;
     this.io.write(bytes);
