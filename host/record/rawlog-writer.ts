@@ -1,9 +1,11 @@
 // Writes the raw log (see rawlog-format.ts for the record layout): append-only,
-// CRC-checked records, fsynced at least every `fsyncIntervalMs`.
-import { closeSync, fsync, fsyncSync, openSync, writeSync } from 'node:fs';
+// CRC-checked records, fsynced at least every `fsyncIntervalMs`. Records are
+// encoded on the caller's thread; the disk I/O runs in a worker (rawlog-io.ts).
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JournalEntry } from '../rig/journal.ts';
 import { RecordError } from './errors.ts';
+import { RawLogIo, type RawLogIoEvents } from './rawlog-io.ts';
 import {
   encodeEntry, encodeRecordBytes, headerPayload, jsonBytes, MAX_RECORD_PAYLOAD_BYTES, putRecord, RAW_LOG_FORMAT_VERSION,
   RECORD_OVERHEAD_BYTES, type RawLogHeader, RecordType,
@@ -21,45 +23,75 @@ export interface RawLogWriterOptions {
   fsyncIntervalMs?: number;
   /** Called once when a write or fsync fails; the writer stops writing. */
   onError?: (error: RecordError) => void;
+  /**
+   * Most bytes handed to the I/O worker and not yet written; past it the
+   * writer fails (E_RAWLOG_WRITE) instead of growing. Default 256 MiB.
+   */
+  maxQueuedBytes?: number;
+  /**
+   * TEST ONLY (a seam for the disk-stall test): the I/O worker blocks for
+   * `durationMs` (Atomics.wait) before its first write once `afterBytes` are
+   * written, as a disk that stops answering would. Never set it otherwise.
+   */
+  testOnlyStall?: { afterBytes: number; durationMs: number };
 }
 
 export interface RawLogWriterStats {
   records: number;
-  /** Bytes handed to the OS (records complete). */
+  /** Bytes the I/O worker confirmed written to the OS (records complete). */
   bytesWritten: number;
+  /** Bytes handed to the I/O worker and not yet confirmed written. */
+  bytesQueued: number;
+  /** Most bytes waiting for the disk at once so far (from the worker's own count, so exact however busy this thread was). */
+  maxQueuedBytes: number;
   /** Received device bytes logged. */
   rxBytes: number;
   writes: number;
   fsyncs: number;
-  /** Largest time between a record being logged and its bytes reaching the OS, ms. */
+  /** Largest time between a record being logged and its bytes reaching the OS (confirmed by the worker), ms. */
   maxHoldMs: number;
 }
+
+/** Default bound of the bytes waiting for the disk. */
+export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
 
 /**
  * Appends records to a new raw log. `write(entry)` is synchronous and cheap
  * (the Rig calls it from its receive path): records are encoded into a
- * buffer that goes to the OS when it holds `bufferBytes` or is
- * `flushIntervalMs` old, and the file is fsynced every `fsyncIntervalMs`
- * (in the background) and on close.
+ * buffer that is handed to the I/O worker (by transfer) when it holds
+ * `bufferBytes` or is `flushIntervalMs` old; the worker writes it, fsyncs
+ * every `fsyncIntervalMs` while data arrives, and on close. The caller's
+ * thread never waits for the disk: a stalled disk queues chunks (bounded by
+ * `maxQueuedBytes`) and stalls nothing else.
  */
 export class RawLogWriter {
-  readonly stats: RawLogWriterStats = { records: 0, bytesWritten: 0, rxBytes: 0, writes: 0, fsyncs: 0, maxHoldMs: 0 };
+  readonly stats: RawLogWriterStats = { records: 0, bytesWritten: 0, bytesQueued: 0, maxQueuedBytes: 0, rxBytes: 0, writes: 0, fsyncs: 0, maxHoldMs: 0 };
+  /** Defined (0) while open; the descriptor itself lives in the I/O worker. */
   private fd: number | undefined;
-  private readonly buffer: Buffer;
+  private buffer: Buffer;
   private used = 0;
   private oldestBufferedMs = 0;
   private dirty = false;
-  private fsyncing = false;
+  private readonly io: RawLogIo;
+  private readonly bufferBytes: number;
+  private readonly maxQueuedBytes: number;
+  /** Bytes handed to the worker so far. */
+  private handedOverBytes = 0;
+  /** Per chunk handed to the worker and not yet confirmed: when its oldest record was logged. */
+  private readonly inFlight: Array<{ bytes: number; oldestMs: number }> = [];
   private failed: RecordError | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly nowUs: () => number;
   private readonly onError: ((error: RecordError) => void) | undefined;
 
-  private constructor(readonly path: string, fd: number, options: RawLogWriterOptions) {
-    this.fd = fd;
+  private constructor(readonly path: string, io: RawLogIo, options: RawLogWriterOptions) {
+    this.fd = 0;
+    this.io = io;
     this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
     this.onError = options.onError;
-    this.buffer = Buffer.allocUnsafe(options.bufferBytes ?? 64 * 1024);
+    this.bufferBytes = options.bufferBytes ?? 64 * 1024;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.buffer = RawLogWriter.newBuffer(this.bufferBytes);
     const flushMs = options.flushIntervalMs ?? 100;
     const fsyncMs = options.fsyncIntervalMs ?? 500;
     const flushTimer = setInterval(() => this.flushIfOlderThan(flushMs), Math.max(5, Math.floor(flushMs / 4)));
@@ -71,9 +103,16 @@ export class RawLogWriter {
 
   /** Creates `path` (which must not exist) and writes and syncs the header record. */
   static async create(path: string, options: RawLogWriterOptions = {}): Promise<RawLogWriter> {
-    let fd: number;
+    // the worker reports to the writer, which exists once the file does
+    let writer: RawLogWriter | undefined;
+    const events: RawLogIoEvents = {
+      written: (bytes) => writer?.confirmed(bytes),
+      fsynced: () => { if (writer) writer.stats.fsyncs++; },
+      failed: (what, cause) => writer?.fail(what, cause),
+    };
+    let io: RawLogIo;
     try {
-      fd = openSync(path, 'wx');
+      io = await RawLogIo.open({ path, ...(options.testOnlyStall ? { testOnlyStall: options.testOnlyStall } : {}) }, events);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       throw new RecordError(
@@ -81,23 +120,25 @@ export class RawLogWriter {
         code === 'EEXIST' ? 'choose a new recording directory (--out); recordings are never overwritten' : 'check that the directory exists and is writable', { cause },
       );
     }
-    const writer = new RawLogWriter(path, fd, options);
+    writer = new RawLogWriter(path, io, options);
     const startUs = writer.nowUs();
     const header: RawLogHeader = {
       magic: 'fiberrig-raw-log', formatVersion: RAW_LOG_FORMAT_VERSION, fiberrigVersion: FIBERRIG_VERSION,
       hostStartTimeUs: startUs, hostStartIso: new Date(startUs / 1000).toISOString(),
     };
     writer.append(RecordType.header, startUs, headerPayload(header));
-    writer.flush();
+    await writer.sync();
     try {
-      fsyncSync(fd);
       // make the new directory entry durable too
       const dirFd = openSync(dirname(path), 'r');
       try { fsyncSync(dirFd); } catch { /* not supported everywhere */ } finally { closeSync(dirFd); }
     } catch (cause) {
       writer.fail('fsync', cause);
     }
-    if (writer.failed) throw writer.failed;
+    if (writer.failed) {
+      await writer.close().catch(() => undefined);
+      throw writer.failed;
+    }
     return writer;
   }
 
@@ -122,24 +163,23 @@ export class RawLogWriter {
     this.append(RecordType.meta, this.nowUs(), jsonBytes(meta));
   }
 
-  /** Hands buffered records to the OS now. */
+  /** Hands buffered records to the I/O worker now (never waits for the disk). */
   flush(): void {
     if (this.used === 0 || this.fd === undefined || this.failed) return;
-    this.writeOut(this.buffer.subarray(0, this.used));
+    const oldestMs = this.oldestBufferedMs;
+    const chunk = this.buffer.subarray(0, this.used);
+    // the worker takes the buffer itself (transfer): the next records go into a new one
+    this.buffer = RawLogWriter.newBuffer(this.bufferBytes);
     this.used = 0;
+    this.writeOut(chunk, oldestMs);
   }
 
-  /** Flushes and fsyncs now. */
-  sync(): void {
+  /** Flushes; resolves when everything logged so far is written and fsynced (or the writer failed). */
+  async sync(): Promise<void> {
     this.flush();
     if (this.fd === undefined || this.failed) return;
-    try {
-      fsyncSync(this.fd);
-      this.stats.fsyncs++;
-      this.dirty = false;
-    } catch (cause) {
-      this.fail('fsync', cause);
-    }
+    await this.io.sync();
+    this.dirty = false;
   }
 
   /** Writes an end record (a clean close), flushes, fsyncs and closes. Idempotent. */
@@ -147,16 +187,24 @@ export class RawLogWriter {
     if (this.fd === undefined) return;
     for (const t of this.timers) clearInterval(t);
     if (!this.failed) this.append(RecordType.end, this.nowUs(), jsonBytes(end));
-    this.sync();
-    while (this.fsyncing) await new Promise((r) => setTimeout(r, 1));
-    const fd = this.fd;
+    this.flush();
     this.fd = undefined;
-    try {
-      closeSync(fd);
-    } catch (cause) {
-      this.fail('close', cause);
+    // after a failure the end record (it says why) is still tried, after the last complete record
+    let tail: Uint8Array | undefined;
+    if (this.failed) {
+      tail = encodeRecordBytes(RecordType.end, this.nowUs(), jsonBytes({ ...end, rawLogError: this.failed.message }));
+      this.stats.bytesQueued += tail.byteLength;
+      this.handedOverBytes += tail.byteLength;
+      this.inFlight.push({ bytes: tail.byteLength, oldestMs: performance.now() });
     }
+    // the worker writes what it holds, fsyncs and closes the file, also after a failure
+    await this.io.close(tail);
     if (this.failed) throw this.failed;
+  }
+
+  private static newBuffer(bytes: number): Buffer {
+    // its own ArrayBuffer (never the shared pool of Buffer.allocUnsafe): it is transferred whole
+    return Buffer.from(new ArrayBuffer(bytes));
   }
 
   private append(type: number, hostTimeUs: number, payload: Uint8Array): void {
@@ -176,18 +224,29 @@ export class RawLogWriter {
     this.stats.records++;
   }
 
-  private writeOut(bytes: Uint8Array): void {
-    if (this.fd === undefined) return;
-    try {
-      let off = 0;
-      while (off < bytes.byteLength) off += writeSync(this.fd, bytes, off, bytes.byteLength - off);
-      this.stats.writes++;
-      this.stats.bytesWritten += bytes.byteLength;
-      this.dirty = true;
-      if (this.used > 0) this.stats.maxHoldMs = Math.max(this.stats.maxHoldMs, performance.now() - this.oldestBufferedMs);
-    } catch (cause) {
-      this.fail('write', cause);
+  private writeOut(bytes: Uint8Array, oldestMs = performance.now()): void {
+    if (this.fd === undefined || this.failed) return;
+    // what waits for the disk now (the worker's shared counter: exact even in a long synchronous run of writes)
+    const waiting = this.handedOverBytes - this.io.bytesWritten;
+    if (waiting + bytes.byteLength > this.maxQueuedBytes) {
+      this.fail('write', new Error(`the disk has not taken ${waiting} bytes queued for it (limit ${this.maxQueuedBytes}): it is too slow or stalled`));
+      return;
     }
+    this.handedOverBytes += bytes.byteLength;
+    this.stats.bytesQueued += bytes.byteLength;
+    this.stats.maxQueuedBytes = Math.max(this.stats.maxQueuedBytes, waiting + bytes.byteLength);
+    this.inFlight.push({ bytes: bytes.byteLength, oldestMs });
+    this.dirty = true;
+    this.io.write(bytes);
+  }
+
+  /** The worker wrote the oldest chunk in flight. */
+  private confirmed(bytes: number): void {
+    const chunk = this.inFlight.shift();
+    this.stats.writes++;
+    this.stats.bytesWritten += bytes;
+    this.stats.bytesQueued -= bytes;
+    if (chunk) this.stats.maxHoldMs = Math.max(this.stats.maxHoldMs, performance.now() - chunk.oldestMs);
   }
 
   private flushIfOlderThan(ms: number): void {
@@ -196,14 +255,9 @@ export class RawLogWriter {
 
   private backgroundFsync(): void {
     this.flush();
-    if (!this.dirty || this.fsyncing || this.fd === undefined || this.failed) return;
-    this.fsyncing = true;
+    if (!this.dirty || this.fd === undefined || this.failed) return;
     this.dirty = false;
-    fsync(this.fd, (error) => {
-      this.fsyncing = false;
-      if (error) this.fail('fsync', error);
-      else this.stats.fsyncs++;
-    });
+    this.io.fsync();
   }
 
   private fail(what: string, cause: unknown): void {

@@ -68,11 +68,15 @@ export interface SessionFile {
     /** Derived files hold data before this session time only (live and offline alike). */
     cutoffS: number;
     durationS: number;
+    /** Why the recording stopped, when stoppedBy is "error". */
+    error?: string;
   };
   requestedDurationS: number | null;
   gaps: SessionGap[];
   counters: SessionCounters | null;
   derivedFiles: string[];
+  /** The pre-flight disk space estimate (bytes per hour) against the free space. */
+  diskSpace?: unknown;
 }
 
 const jsonOptions = { defaults: true, arrays: true, enums: String, longs: Number } as const;

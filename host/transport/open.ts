@@ -44,6 +44,14 @@ function openPortStream(port: SerialPortStream, url: string): Promise<Transport>
   });
 }
 
+/** Checks `url` names a device this host can open (syntax, known scheme) without opening anything. */
+export function checkDeviceUrl(url: string): void {
+  const parsed = parseDeviceUrl(url);
+  if (parsed.kind === 'binding' && !bindings.has(parsed.scheme)) {
+    throw new TransportError('E_DEVICE_URL', `no device driver for ${parsed.scheme}://`, `known schemes: ${['tcp', ...bindings.keys()].join(', ')}, or a serial path such as /dev/ttyACM0`);
+  }
+}
+
 export async function openTransport(url: string): Promise<Transport> {
   const parsed = parseDeviceUrl(url);
   switch (parsed.kind) {

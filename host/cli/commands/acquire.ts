@@ -4,8 +4,8 @@
 // every journal entry first; session.json is written at the start and
 // rewritten at the end; signals.csv and friends are derived files (the same
 // code writes them offline with `fiberrig demod`).
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CommandedPowerLog, ledDrivesInForce } from '../../calibration/recording.ts';
 import { countClipped } from '../../dsp/clipping.ts';
 import { Subscription } from 'rxjs';
@@ -14,14 +14,19 @@ import {
 } from '../../config/acquisition.ts';
 import { type DemodOptions, demodulate, type SignalBlock, SignalDemodulator } from '../../pipeline/demodulate.ts';
 import { startLiveServer } from '../../live/server.ts';
-import { DerivedWriter } from '../../record/derived.ts';
+import { cutoffIndex, DerivedWriter } from '../../record/derived.ts';
+import { checkDiskSpace, type DiskSpaceCheck, SpaceReserve } from '../../record/disk-space.ts';
 import type { RecordError } from '../../record/errors.ts';
+import { OutputDir } from '../../record/output-dir.ts';
+import { recordingFailure, writeSessionAtEnd } from '../../record/recording-end.ts';
 import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../record/rawlog.ts';
 import {
-  calibrationJson, configJson, deviceInfoJson, type ProcessingSettings, type SessionFile, writeSession,
+  calibrationJson, configJson, deviceInfoJson, type ProcessingSettings, SESSION_FILE_NAME, type SessionFile, writeSession,
 } from '../../record/session.ts';
 import { softwareVersions } from '../../record/version.ts';
-import { Rig, type RigOptions } from '../../rig/rig.ts';
+import type { TimedDigitalEvent, TimedLedEvent } from '../../rig/assembler.ts';
+import { type AcquisitionItem, Rig, type RigOptions } from '../../rig/rig.ts';
+import { checkDeviceUrl } from '../../transport/open.ts';
 import type { CliIo } from '../main.ts';
 import { checkDurationForRates, formatDuration, parseDuration } from '../duration.ts';
 import { parsePort } from './view.ts';
@@ -57,6 +62,8 @@ export interface AcquireSummary {
   reconnects: number;
   rawLogBytes: number;
   stoppedBy: 'duration' | 'signal' | 'error';
+  /** The pre-flight disk space estimate against the free space. */
+  diskSpace?: DiskSpaceCheck;
 }
 
 function defaultOutDir(): string {
@@ -80,6 +87,8 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   const durationS = parseDuration(opts.duration ?? '10m');
   checkDurationForRates(durationS, opts.duration ?? '10m', file.outputRateHz);
   const livePort = opts.live ? parsePort(opts.port) : undefined; // before anything is written
+  // a URL that cannot name a device fails here, before anything is created (an injected transport opens its own)
+  if (!rigOptions.openTransport) checkDeviceUrl(opts.device);
   const outDir = resolve(opts.out ?? defaultOutDir());
   // exactly what the device gets (float fields as float32): live and offline demodulate the same numbers
   const wire = canonicalConfig(toWireConfig(file));
@@ -90,12 +99,27 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   };
 
   // the raw log first: it sees every byte from the moment the port opens
-  await mkdir(outDir, { recursive: true });
+  const out = await OutputDir.prepare(outDir);
+  const diskSpace = await checkDiskSpace(outDir, file, durationS);
+  if (!diskSpace.fits) {
+    io.stderr.write(`fiberrig: warning: ${formatDuration(durationS)} of this configuration needs about ${(diskSpace.neededBytes / 1e6).toFixed(0)} MB (raw log ~${(diskSpace.rawLogBytesPerHour / 1e6).toFixed(0)} MB/h, derived files ~${(diskSpace.derivedBytesPerHour / 1e6).toFixed(0)} MB/h) but ${outDir} has ${(diskSpace.freeBytes / 1e6).toFixed(0)} MB free (~${formatDuration(diskSpace.hoursFree * 3600)}); the recording will stop with E_DISK_FULL when the disk fills\n`);
+  }
+  // released when the disk fills, so session.json and summary.json can still say what happened
+  const reserve = await SpaceReserve.create(outDir);
   let abortRecording: ((error: Error) => void) | undefined;
   let rawLogFailure: RecordError | undefined;
-  const rawLog = await RawLogWriter.create(join(outDir, RAW_LOG_FILE_NAME), {
-    onError: (e) => { rawLogFailure = e; abortRecording?.(e); },
-  });
+  out.created(SESSION_FILE_NAME);
+  out.created(`${SESSION_FILE_NAME}.tmp`);
+  let rawLog: RawLogWriter;
+  try {
+    rawLog = await RawLogWriter.create(out.created(RAW_LOG_FILE_NAME), {
+      onError: (e) => { rawLogFailure = e; abortRecording?.(e); },
+    });
+  } catch (error) {
+    await reserve.release();
+    await out.removeCreated();
+    throw error;
+  }
   const startUs = Date.now() * 1000;
   rawLog.writeMeta({ kind: 'acquisition', device: opts.device, subject: opts.subject ?? null, notes: opts.notes ?? null, configFile: file, processing, requestedDurationS: durationS });
   const session: SessionFile = {
@@ -105,17 +129,25 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     config: { file, wire: configJson(wire) },
     processing, calibration: null, software: softwareVersions(),
     start: { hostTimeUs: startUs, iso: isoOf(startUs) }, end: null, requestedDurationS: durationS,
-    gaps: [], counters: null, derivedFiles: [],
+    gaps: [], counters: null, derivedFiles: [], diskSpace,
   };
-  await writeSession(outDir, session);
-
+  // nothing recorded (the device failed before Start): take away what this run created, so
+  // nothing is left that looks like a recording
+  let deviceStarted = false;
+  const removeUnstarted = async (error: Error): Promise<never> => {
+    await rawLog.close({ stoppedBy: 'error', error: error.message }).catch(() => undefined);
+    await reserve.release();
+    const removed = await out.removeCreated();
+    if (removed.length > 0) io.stderr.write(`fiberrig: nothing was recorded; removed what this run created in ${outDir}\n`);
+    throw error;
+  };
   let rig: Rig;
   try {
+    await writeSession(outDir, session);
     const outer = rigOptions.onJournal;
     rig = await Rig.connect(opts.device, { ...rigOptions, onJournal: outer ? (e) => { rawLog.write(e); outer(e); } : rawLog.write });
   } catch (error) {
-    await rawLog.close({ stoppedBy: 'error', error: (error as Error).message }).catch(() => undefined);
-    throw error;
+    return removeUnstarted(error as Error);
   }
 
   const subscriptions = new Subscription();
@@ -161,6 +193,11 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     const tb = { rateHz, auxRateHz: file.aux?.rateHz ?? 0, timerHz: rig.info.timerClockHz || 1 };
     const writer = await DerivedWriter.create(outDir, tb, durationS);
     derived = writer;
+    for (const name of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv']) out.created(name);
+    // a derived file that cannot be written (disk full) stops the recording like a raw-log failure
+    const guard = <T>(f: (value: T) => void) => (value: T): void => {
+      try { f(value); } catch (error) { abortRecording?.(error as Error); }
+    };
     let rawSamples = 0;
     let sessionEnd = 0;
     let gaps = 0;
@@ -171,11 +208,11 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       subscriptions.add(() => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); });
-      abortRecording = (e) => { failure = e; stoppedBy = 'error'; resolveDone(); };
+      abortRecording = (e) => { failure ??= e; stoppedBy = 'error'; resolveDone(); };
       if (rawLogFailure) abortRecording(rawLogFailure);
 
       subscriptions.add(rig.acquisition$.subscribe({
-        next: (item) => {
+        next: guard((item: AcquisitionItem) => {
           writer.item(item);
           if (item.kind === 'gap') {
             gaps++;
@@ -187,20 +224,20 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
           const s = item.samples;
           clipped += countClipped(s, 0, fullScale);
           if (sessionEnd >= targetSamples) resolveDone();
-        },
+        }),
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
       subscriptions.add(rig.acquisition$.pipe(demodulate(demod)).subscribe({
-        next: (block: SignalBlock) => writer.signals(block),
+        next: guard((block: SignalBlock) => writer.signals(block)),
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
-      subscriptions.add(rig.digitalEvents$.subscribe((e) => writer.digital(e)));
-      subscriptions.add(rig.ledEvents$.subscribe((e) => writer.led(e)));
+      subscriptions.add(rig.digitalEvents$.subscribe(guard((e: TimedDigitalEvent) => writer.digital(e))));
+      subscriptions.add(rig.ledEvents$.subscribe(guard((e: TimedLedEvent) => writer.led(e))));
     });
 
     const started = Date.now();
     const progress = setInterval(() => {
-      writer.flush();
+      guard(() => writer.flush())(undefined);
       const h = rig.linkHealth();
       const elapsed = sessionEnd / rateHz;
       const levels = [...writer.stats.entries()].map(([name, st]) => `${name}=${Number.isNaN(st.last) ? '-' : st.last.toFixed(1)}`).join(' ');
@@ -210,6 +247,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     progress.unref();
 
     await rig.start();
+    deviceStarted = true;
     log(`recording to ${outDir} for ${formatDuration(durationS)} of device time`);
     await done;
     clearInterval(progress);
@@ -217,7 +255,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     if (stoppedBy !== 'duration') writer.setCutoff(Math.min(durationS, writer.extentS));
     if (rig.running) await rig.stop().catch(() => undefined);
     const health = rig.linkHealth();
-    await writer.close();
+    await writer.close().catch((error: Error) => { failure ??= error; stoppedBy = 'error'; });
     const endUs = Date.now() * 1000;
     const cutoffS = writer.cutoff ?? durationS;
     summary = {
@@ -225,18 +263,21 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       device: opts.device,
       firmware: `${rig.info.firmwareName} ${rig.info.firmwareVersion}`,
       mode: file.mode,
-      durationS: Math.min(sessionEnd, targetSamples) / rateHz,
+      // stopped early: what the derived files hold (their cutoff), not what arrived while stopping
+      durationS: Math.min(sessionEnd, targetSamples, cutoffIndex(cutoffS, rateHz)) / rateHz,
       rawSamples,
       signalRows: writer.signalRows,
       outputRateHz: writer.outputRateHz,
       channels: [...writer.stats.entries()].map(([name, st]) => ({ name, mean: st.n ? st.sum / st.n : Number.NaN, min: st.min, max: st.max })),
-      gaps,
+      // the gaps written (before the cutoff), as session.json counts them
+      gaps: writer.gaps.length,
       missingSamples: health.hostDetectedMissingSamples,
       deviceDroppedSamples: health.deviceReportedDroppedSamples,
       framesRejected: health.framesRejected,
       reconnects: health.reconnects,
       rawLogBytes: 0,
       stoppedBy,
+      diskSpace,
     };
     session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy, cutoffS, durationS: summary.durationS };
     session.commandedPower = commandedPower.toJSON();
@@ -254,22 +295,33 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     subscriptions.unsubscribe();
     await derived?.close().catch(() => undefined);
     await rig.close().catch(() => undefined);
+    // a failed recording (a full disk?) gets the reserved room for its last records
+    if (failure || rawLogFailure) await reserve.release();
     await rawLog.close({ stoppedBy, ...(failure ? { error: failure.message } : {}) }).catch((e: Error) => { failure ??= e; });
   }
   if (session.counters) {
     session.counters.rawLogBytes = rawLog.stats.bytesWritten;
     session.counters.rawLogRecords = rawLog.stats.records;
   }
+  if (!deviceStarted && failure) return removeUnstarted(failure);
   if (!session.end) {
     const endUs = Date.now() * 1000;
     session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy: 'error', cutoffS: derived ? Math.min(derived.cutoff ?? Infinity, derived.extentS) : 0, durationS: 0 };
   }
-  await writeSession(outDir, session);
-  if (!summary) throw failure ?? new Error('acquisition failed');
+  if (failure) session.end.error = failure.message;
+  // the reserve goes now: on a full disk it is the room these last files need
+  await reserve.release();
+  const sessionError = await writeSessionAtEnd(outDir, session);
+  if (sessionError) failure ??= sessionError;
+  if (!summary) throw recordingFailure(failure ?? new Error('acquisition failed'), outDir, rawLog.stats.bytesWritten);
   summary.rawLogBytes = rawLog.stats.bytesWritten;
-  await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ ...summary, config: file, subject: opts.subject ?? null }, null, 2)}\n`);
+  try {
+    await writeFile(out.created('summary.json'), `${JSON.stringify({ ...summary, config: file, subject: opts.subject ?? null }, null, 2)}\n`);
+  } catch (error) {
+    failure ??= error as Error;
+  }
   if (opts.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
   else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps) to ${outDir}\n`);
-  if (failure) throw failure;
+  if (failure) throw recordingFailure(failure, outDir, rawLog.stats.bytesWritten);
   return 0;
 }

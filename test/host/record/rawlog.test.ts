@@ -79,10 +79,10 @@ describe('host/record: raw log', () => {
     const path = join(tmp.dir, RAW_LOG_FILE_NAME);
     const w = await RawLogWriter.create(path);
     for (const e of every.slice(0, 7)) w.write(e);
-    w.sync();
+    await w.sync();
     const before = statSync(path).size;
     w.write({ type: 'rx', hostTimeUs: 99, bytes: Uint8Array.from({ length: 40 }, (_, i) => i + 1) });
-    w.sync();
+    await w.sync();
     const full = readFileSync(path);
     const lastLength = full.length - before;
     assert.equal(lastLength, 40 + RECORD_OVERHEAD_BYTES);
@@ -130,7 +130,7 @@ describe('host/record: raw log', () => {
     const path = join(tmp.dir, RAW_LOG_FILE_NAME);
     const w = await RawLogWriter.create(path);
     w.write(every[0]!);
-    w.sync();
+    await w.sync();
     const withUnknown = Buffer.concat([readFileSync(path), encodeRecordBytes(200, 5, Uint8Array.of(1, 2, 3))]);
     writeFileSync(path, withUnknown);
     const { records, reader } = await collect(path);
@@ -158,7 +158,7 @@ describe('host/record: raw log', () => {
     const chunk = new Uint8Array(64);
     for (let i = 0; i < 10_000; i++) w.write({ type: 'rx', hostTimeUs: i, bytes: chunk });
     assert.ok(w.stats.writes < 30, `${w.stats.writes} writes for 10 000 records`);
-    w.sync();
+    await w.sync();
     assert.equal(statSync(path).size, w.stats.bytesWritten);
     assert.equal(w.stats.rxBytes, 640_000);
     const { records } = await collect(path);

@@ -1,0 +1,173 @@
+// The main-thread end of the raw log's I/O worker (rawlog-io-worker.ts):
+// chunks are handed over by transfer (no copy, no wait), and the worker
+// confirms each write, fsync and close. Nothing here blocks on the disk.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** What the worker starts with. */
+export interface RawLogIoInit {
+  /** The file to create (it must not exist). */
+  path: string;
+  /** 8 bytes: the worker adds each chunk's bytes once written (BigInt64, Atomics), readable at any time. */
+  writtenCounter: SharedArrayBuffer;
+  /** Test-only: the worker blocks for `durationMs` before the first write once `afterBytes` are written. */
+  testOnlyStall?: { afterBytes: number; durationMs: number };
+}
+
+export type RawLogIoRequest =
+  | { op: 'write'; chunk: Uint8Array }
+  | { op: 'fsync' }
+  | { op: 'sync'; id: number }
+  | { op: 'close'; id: number; tail?: Uint8Array };
+
+export type RawLogIoReply =
+  | { op: 'opened' }
+  | { op: 'written'; bytes: number }
+  | { op: 'fsynced' }
+  | { op: 'done'; id: number }
+  | { op: 'error'; what: 'open' | 'write' | 'fsync' | 'close'; message: string; code?: string };
+
+export interface RawLogIoEvents {
+  written(bytes: number): void;
+  fsynced(): void;
+  failed(what: string, error: Error): void;
+}
+
+/** tsx's ESM API module (its `import` export of `tsx/esm/api`), found from this module, not the cwd. */
+function tsxEsmApiUrl(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return new URL(pkg.exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
+}
+
+/**
+ * Starts the worker. It is a TypeScript module: the worker registers tsx
+ * first (as `host/cli/bin.js` does for the CLI), so it loads the same way
+ * under the CLI, mocha and `node --import tsx`.
+ */
+function startWorker(init: RawLogIoInit): Worker {
+  const tsxApi = tsxEsmApiUrl();
+  const target = new URL('./rawlog-io-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+export class RawLogIo {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, () => void>();
+  private exited = false;
+  private closing = false;
+  private opening: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  private readonly written: BigInt64Array;
+
+  private constructor(init: RawLogIoInit, private readonly events: RawLogIoEvents) {
+    this.written = new BigInt64Array(init.writtenCounter);
+    this.worker = startWorker(init);
+    this.worker.on('message', (m: RawLogIoReply) => this.onReply(m));
+    this.worker.on('error', (error) => {
+      if (this.opening) this.opening.reject(error);
+      else this.events.failed('worker', error);
+    });
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      const error = new Error(`the raw log's I/O worker exited (code ${code})`);
+      if (this.opening) this.opening.reject(error);
+      else if (!this.closing) this.events.failed('worker', error);
+      this.settleAll();
+    });
+  }
+
+  /** Starts a worker that creates `init.path`; rejects with the open error (its `code` kept, e.g. EEXIST). */
+  static async open(init: Omit<RawLogIoInit, 'writtenCounter'>, events: RawLogIoEvents): Promise<RawLogIo> {
+    const io = new RawLogIo({ ...init, writtenCounter: new SharedArrayBuffer(8) }, events);
+    try {
+      await new Promise<void>((resolve, reject) => { io.opening = { resolve, reject }; });
+    } catch (error) {
+      io.closing = true;
+      await io.worker.terminate();
+      throw error;
+    }
+    io.worker.unref();
+    return io;
+  }
+
+  /** Bytes the worker has written so far: current even while this thread is busy (its messages wait). */
+  get bytesWritten(): number {
+    return Number(Atomics.load(this.written, 0));
+  }
+
+  /** Hands `chunk` to the worker; its buffer is transferred when `chunk` spans all of it (the caller must not reuse it). */
+  write(chunk: Uint8Array): void {
+    const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
+    const owned = whole ? chunk : Uint8Array.prototype.slice.call(chunk);
+    this.worker.postMessage({ op: 'write', chunk: owned } satisfies RawLogIoRequest, [owned.buffer as ArrayBuffer]);
+  }
+
+  /** Asks for an fsync (done after the chunks already handed over; skipped when nothing new was written). */
+  fsync(): void {
+    this.worker.postMessage({ op: 'fsync' } satisfies RawLogIoRequest);
+  }
+
+  /** Resolves when every chunk handed over so far is written and fsynced (or the worker failed). */
+  sync(): Promise<void> {
+    return this.request('sync');
+  }
+
+  /**
+   * Writes what is handed over, then `tail` (the closing record: written
+   * even after a failure, at the end of the complete records, when the disk
+   * takes it), fsyncs, closes the file and ends the worker.
+   */
+  async close(tail?: Uint8Array): Promise<void> {
+    await this.request('close', tail);
+    this.closing = true;
+    await this.worker.terminate();
+  }
+
+  private request(op: 'sync' | 'close', tail?: Uint8Array): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    const id = this.nextId++;
+    this.worker.ref();
+    return new Promise<void>((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage(op === 'close' && tail ? { op, id, tail } : { op, id } satisfies RawLogIoRequest);
+    });
+  }
+
+  private onReply(m: RawLogIoReply): void {
+    switch (m.op) {
+      case 'opened':
+        this.opening?.resolve();
+        this.opening = undefined;
+        break;
+      case 'written':
+        this.events.written(m.bytes);
+        break;
+      case 'fsynced':
+        this.events.fsynced();
+        break;
+      case 'done': {
+        const resolve = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (this.pending.size === 0) this.worker.unref();
+        resolve?.();
+        break;
+      }
+      case 'error': {
+        const error = Object.assign(new Error(m.message), m.code ? { code: m.code } : {});
+        if (m.what === 'open' && this.opening) this.opening.reject(error);
+        else this.events.failed(m.what, error);
+        break;
+      }
+    }
+  }
+
+  private settleAll(): void {
+    for (const resolve of this.pending.values()) resolve();
+    this.pending.clear();
+  }
+}
