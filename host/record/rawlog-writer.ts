@@ -3,6 +3,7 @@
 import { closeSync, fsync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JournalEntry } from '../rig/journal.ts';
+import { type CheckpointSchedule, CheckpointScheduler } from './checkpoint.ts';
 import { RecordError } from './errors.ts';
 import {
   encodeEntry, encodeRecordBytes, headerPayload, jsonBytes, MAX_RECORD_PAYLOAD_BYTES, putRecord, RAW_LOG_FORMAT_VERSION,
@@ -21,6 +22,8 @@ export interface RawLogWriterOptions {
   fsyncIntervalMs?: number;
   /** Called once when a write or fsync fails; the writer stops writing. */
   onError?: (error: RecordError) => void;
+  /** How often checkpoint records (a redundant copy of what replay needs) are written; see checkpoint.ts. */
+  checkpoints?: CheckpointSchedule;
 }
 
 export interface RawLogWriterStats {
@@ -54,6 +57,7 @@ export class RawLogWriter {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly nowUs: () => number;
   private readonly onError: ((error: RecordError) => void) | undefined;
+  private checkpoints: CheckpointScheduler | undefined;
 
   private constructor(readonly path: string, fd: number, options: RawLogWriterOptions) {
     this.fd = fd;
@@ -88,6 +92,7 @@ export class RawLogWriter {
       hostStartTimeUs: startUs, hostStartIso: new Date(startUs / 1000).toISOString(),
     };
     writer.append(RecordType.header, startUs, headerPayload(header));
+    writer.checkpoints = new CheckpointScheduler(header, options.checkpoints);
     writer.flush();
     try {
       fsyncSync(fd);
@@ -115,6 +120,8 @@ export class RawLogWriter {
     const { type, payload } = encodeEntry(entry);
     if (entry.type === 'rx') this.stats.rxBytes += payload.byteLength;
     this.append(type, entry.hostTimeUs, payload);
+    const checkpoint = this.checkpoints?.after(entry, payload);
+    if (checkpoint) this.append(RecordType.checkpoint, entry.hostTimeUs, checkpoint);
   };
 
   /** Logs free-form metadata (host-side settings, subject) as JSON. */

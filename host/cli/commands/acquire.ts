@@ -18,7 +18,7 @@ import { DerivedWriter } from '../../record/derived.ts';
 import type { RecordError } from '../../record/errors.ts';
 import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../record/rawlog.ts';
 import {
-  calibrationJson, configJson, deviceInfoJson, type ProcessingSettings, type SessionFile, writeSession,
+  calibrationJson, configJson, deviceInfoJson, deviceInfoSha256, type ProcessingSettings, type SessionFile, wireConfigSha256, writeSession,
 } from '../../record/session.ts';
 import { softwareVersions } from '../../record/version.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
@@ -99,7 +99,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     format: 'fiberrig-session', formatVersion: 1, rawLog: RAW_LOG_FILE_NAME,
     subject: opts.subject ?? null, notes: opts.notes ?? null,
     device: { url: opts.device, info: null },
-    config: { file, wire: configJson(wire) },
+    config: { file, wire: configJson(wire), wireSha256: wireConfigSha256(wire) },
     processing, calibration: null, software: softwareVersions(),
     start: { hostTimeUs: startUs, iso: isoOf(startUs) }, end: null, requestedDurationS: durationS,
     gaps: [], counters: null, derivedFiles: [],
@@ -124,6 +124,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   try {
     log(`fiberrig: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})`);
     session.device.info = deviceInfoJson(rig.info);
+    session.device.infoSha256 = deviceInfoSha256(rig.info);
     let calibrationTable: Awaited<ReturnType<Rig['readCalibration']>> | null = null;
     if (rig.info.calibrationStored) {
       try {
