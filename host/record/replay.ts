@@ -241,6 +241,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   for await (const record of reader.records()) {
     if (readAheadFrom !== undefined) {
       await recovery.damageEndsAt(paths.rawLog, readAheadFrom);
+      replayer.breakStream();
       readAheadFrom = undefined;
     }
     if (reader.stats.headerMissing) recovery.damaged = true;

@@ -48,6 +48,10 @@ export class JournalReplayer {
   private readonly assembler: AcquisitionAssembler;
   private out: ReplayOutput[] = [];
   private readonly pending = new Map<number, Intent>();
+  /** Received bytes since a break in the journal (breakStream), up to the first frame delimiter. */
+  private splice: Uint8Array[] | undefined;
+  /** Frame payloads captured instead of delivered (while resolving a splice). */
+  private capture: Uint8Array[] | undefined;
 
   constructor(private readonly recovery?: ReplayRecovery) {
     this.assembler = new AcquisitionAssembler({
@@ -64,17 +68,52 @@ export class JournalReplayer {
       case 'link':
         // each connection has its own decoder: a partial frame never spans a reconnect
         this.decoder = entry.state === 'open' ? this.newDecoder() : undefined;
+        this.splice = undefined;
         break;
       case 'intent':
         this.assembler.intent(entry.intent);
         if (this.recovery) this.pending.set(entry.intent.requestId, entry.intent);
         break;
-      case 'rx':
-        (this.decoder ??= this.newDecoder()).push(entry.bytes);
+      case 'rx': {
+        const bytes = this.splice ? this.resolveSplice(entry.bytes) : entry.bytes;
+        if (bytes.length) (this.decoder ??= this.newDecoder()).push(bytes);
         break;
+      }
       default:
     }
     return this.out;
+  }
+
+  /**
+   * Entries were lost here (a damaged raw log). A frame cut by the loss must
+   * not swallow the next one: at the next frame delimiter the bytes are
+   * decoded both joined to the partial frame before the break (the lost
+   * entries held no received bytes) and alone (they did); the one that
+   * decodes is delivered.
+   */
+  breakStream(): void {
+    if (this.decoder?.hasPartialFrame) this.splice = [];
+  }
+
+  private resolveSplice(bytes: Uint8Array): Uint8Array {
+    const delimiter = bytes.indexOf(0);
+    if (delimiter === -1) {
+      this.splice!.push(bytes);
+      return bytes.subarray(0, 0);
+    }
+    const head = Buffer.concat([...this.splice!, bytes.subarray(0, delimiter + 1)]);
+    this.splice = undefined;
+    this.capture = [];
+    this.decoder!.push(head);
+    const joined = this.capture;
+    this.capture = [];
+    const fresh = this.newDecoder();
+    fresh.push(head);
+    const alone = this.capture;
+    this.capture = undefined;
+    this.decoder = fresh; // both are between frames now
+    for (const payload of joined.length ? joined : alone) this.deliver(payload);
+    return bytes.subarray(delimiter + 1);
   }
 
   private recover(message: Envelope): void {
@@ -92,14 +131,19 @@ export class JournalReplayer {
 
   private newDecoder(): FrameDecoder {
     return new FrameDecoder((payload) => {
-      try {
-        const message = decodeEnvelope(payload);
-        if (this.recovery) this.recover(message);
-        this.assembler.message(message);
-      } catch {
-        // counted live; nothing to deliver
-      }
+      if (this.capture) this.capture.push(payload);
+      else this.deliver(payload);
     });
+  }
+
+  private deliver(payload: Uint8Array): void {
+    try {
+      const message = decodeEnvelope(payload);
+      if (this.recovery) this.recover(message);
+      this.assembler.message(message);
+    } catch {
+      // counted live; nothing to deliver
+    }
   }
 }
 
