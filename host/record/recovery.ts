@@ -160,9 +160,9 @@ export class LogRecovery implements ReplayRecovery {
     return undefined;
   }
 
-  /** No copy of the Configure survived: one from session.json's checked configuration, before any Start was placed. */
+  /** No copy of the Configure survived: one from session.json's checked configuration, while no Configure took effect. */
   private inferredConfigure(state: ReplayState): Intent | undefined {
-    if (this.startPlaced || state.configId !== 0 || this.answered.has(INFERRED_CONFIGURE_ID)) return undefined;
+    if (state.configId !== 0 || this.answered.has(INFERRED_CONFIGURE_ID)) return undefined;
     const config = sessionWireConfig(this.session);
     if (!config) return undefined;
     this.note('configuration from session.json (SHA-256 matches)');

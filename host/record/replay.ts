@@ -44,10 +44,14 @@ export interface ReplayContext {
  * detector samples the assembler found missing after the span, up to the
  * first detector block placed after it (or the end of the acquisition) — the
  * samples of the frames that touched the damaged records. An upper bound: a
- * device-side loss in the same stretch is counted too.
+ * device-side loss in the same stretch is counted too. `openEnded`: nothing
+ * after the span told how many samples were taken (no detector block, no
+ * Stop Ack: the end of the log was damaged), so the cost counts only what
+ * was found (a lower bound).
  */
 export interface DamagedSpanCost extends DamagedSpan {
   lostDetectorSamples: number;
+  openEnded: boolean;
 }
 
 export interface ReplayDamage {
@@ -143,7 +147,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
     onDamage: (span) => {
       damage.spanCount++;
       damage.bytes += span.endByte - span.startByte;
-      openSpan = { ...span, lostDetectorSamples: 0 };
+      openSpan = { ...span, lostDetectorSamples: 0, openEnded: false };
       if (damage.spans.length < MAX_LISTED_DAMAGED_SPANS) damage.spans.push(openSpan);
       readAheadFrom = span.endByte;
     },
@@ -198,10 +202,10 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   const deliverItem = (item: AcquisitionItem, c: ReplayContext): void => {
     const rate = item.source === 'aux' ? c.timebase.auxRateHz : c.timebase.rateHz;
     if (openSpan && item.source === 'detector') {
-      if (item.kind === 'gap') {
+      if (item.kind === 'gap' && item.reason === 'missing-blocks' && !item.estimated) {
         openSpan.lostDetectorSamples += item.count;
         damage.lostDetectorSamples += item.count;
-      } else {
+      } else if (item.kind === 'block') {
         openSpan = undefined;
       }
     }
@@ -284,6 +288,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
     }
   }
   damage.headerMissing = reader.stats.headerMissing;
+  if (openSpan && openSpan.lostDetectorSamples === 0) openSpan.openEnded = true;
   damage.recovered = recovery.recovered;
   if (clock) {
     try {

@@ -18,7 +18,7 @@ function text(r: RecordingInspection): string {
   if (r.status === 'damaged') {
     const d = r.damage;
     lines.push(`DAMAGED    ${d.spanCount} damaged span(s), ${d.bytes} B unreadable${d.headerMissing ? ', header lost' : ''}; ${d.lostDetectorSamples} detector samples lost with them`);
-    for (const s of d.spans.slice(0, 20)) lines.push(`  bytes ${s.startByte}-${s.endByte} (${s.endByte - s.startByte} B): ${s.lostDetectorSamples} detector samples`);
+    for (const s of d.spans.slice(0, 20)) lines.push(`  bytes ${s.startByte}-${s.endByte} (${s.endByte - s.startByte} B): ${s.openEnded ? '≥ ' : ''}${s.lostDetectorSamples} detector samples${s.openEnded ? ' (the end of the log is lost: how many were taken is unknown)' : ''}`);
     if (d.spanCount > 20) lines.push(`  … ${d.spanCount - 20} more`);
     for (const what of d.recovered) lines.push(`  recovered: ${what}`);
   }
