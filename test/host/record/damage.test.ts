@@ -170,6 +170,24 @@ describe('host/record: damaged raw logs', function () {
     assert.equal(parsed.damage.spanCount, 1);
   });
 
+  it('a device reset: the resume Start intent damaged, its gap estimate comes from the checkpoint written with it', async () => {
+    const resetRec = join(tmp.dir, 'reset');
+    const out = sink();
+    assert.equal(await main(['acquire', '--device', 'sim://steps?seed=1&speed=max&faults=reset@0.5', '--duration', '1.5s', '--out', resetRec, '--quiet', '--json'], { stdout: out, stderr: out }), 0);
+    const bytes = readFileSync(join(resetRec, RAW_LOG_FILE_NAME));
+    const starts = recordsOf(bytes).filter((r) => r.type === RecordType.intent && r.command === 2);
+    assert.equal(starts.length, 2, 'the first Start and the resume');
+    const whole = await inspectRecording(resetRec);
+    assert.equal(whole.segments, 2);
+    const damaged = Buffer.from(bytes);
+    damaged[starts[1]!.start + RECORD_HEADER_BYTES + 2]! ^= 0x01;
+    writeFileSync(join(resetRec, RAW_LOG_FILE_NAME), damaged);
+    const r = await inspectRecording(resetRec);
+    assert.equal(r.status, 'damaged');
+    assert.deepEqual([r.detectorSamples, r.durationS, r.segments, r.gaps.first], [whole.detectorSamples, whole.durationS, whole.segments, whole.gaps.first]);
+    assert.ok(r.damage.recovered.some((x) => /start intent \(request \d+\) from a checkpoint/.test(x)), JSON.stringify(r.damage.recovered));
+  });
+
   it('reads format 1 logs (no checkpoint records) as before', async () => {
     const entries = synthJournal({ seconds: 2 });
     const parts = [encodeRecordBytes(RecordType.header, 1, headerPayload({ magic: 'fiberrig-raw-log', formatVersion: 1, fiberrigVersion: '0.1.0', hostStartTimeUs: 1, hostStartIso: '' }))];
