@@ -173,7 +173,11 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   const cutoffS = options.cutoffS === null ? undefined : (options.cutoffS ?? session?.end?.cutoffS ?? undefined);
 
   const begin = async (): Promise<ReplayContext> => {
-    header ??= recovery.header() ?? headerOfSession(session);
+    header ??= recovery.header();
+    if (!header) {
+      header = headerOfSession(session);
+      recovery.note('header lost with every copy: version and start time from session.json');
+    }
     info ??= recovery.deviceInfo();
     config ??= recovery.config();
     if (!startHostTimeUs) startHostTimeUs = recovery.firstStartHostTimeUs() ?? 0;

@@ -61,6 +61,15 @@ describe('host/record: raw log', () => {
     assert.equal(reader.stats.cleanEnd, true);
     assert.equal(reader.stats.tornTailBytes, 0);
     assert.equal(reader.stats.position, statSync(path).size);
+    // a checkpoint follows each Start intent and repeats the header, device info, Configure, first and latest Start
+    const kinds = records.map((r) => (r.kind === 'entry' ? r.entry.type : r.kind));
+    assert.deepEqual(kinds.flatMap((k, i) => (k === 'checkpoint' ? [i] : [])), [6, 8]);
+    const cp = (records[8] as Extract<RawLogRecord, { kind: 'checkpoint' }>).checkpoint;
+    assert.deepEqual(cp.header, header);
+    assert.equal(JSON.stringify(cp.deviceInfo), JSON.stringify({ hostTimeUs: 2, info: TEST_INFO }));
+    assert.deepEqual(cp.configure, { hostTimeUs: 3, intent: every[2]!.type === 'intent' ? every[2]!.intent : undefined });
+    assert.deepEqual(cp.firstStart, { hostTimeUs: 4, intent: { requestId: 2, command: 'start' } });
+    assert.deepEqual(cp.start, { hostTimeUs: 5, intent: { requestId: 3, command: 'start', resume: { reason: 'reconnect', missingDetectorSamples: 1234 } } });
   });
 
   it('streams a long journal and gives the same entries (readRawLog)', async () => {
