@@ -3,12 +3,22 @@
 // counters, device and configuration.
 import { ModulationMode } from '../../protocol/index.ts';
 import { SignalDemodulator } from '../pipeline/demodulate.ts';
-import { type ReplayContext, processingOf, type ReplaySummary, replayRecording } from './replay.ts';
+import { type ReplayContext, type ReplayDamage, processingOf, type ReplaySummary, replayRecording } from './replay.ts';
 import type { SessionGap } from './session.ts';
+
+/**
+ * The raw log's state: `clean` (every byte read as a record), `torn-tail` (a
+ * crash left a partial last record: expected, nothing else lost) or `damaged`
+ * (damaged spans or a lost header; see `damage`).
+ */
+export type RawLogStatus = 'clean' | 'torn-tail' | 'damaged';
 
 export interface RecordingInspection {
   recording: string;
   rawLog: { path: string; bytes: number; records: number; tornTailBytes: number; corruptSpans: number; corruptBytes: number; closedCleanly: boolean };
+  status: RawLogStatus;
+  /** Damaged spans (byte range, detector samples each cost), what was recovered and from where. */
+  damage: ReplayDamage;
   recordedWith: string;
   hostStart: string;
   subject: string | null;
@@ -70,6 +80,8 @@ export async function inspectRecording(path: string, onProgress?: (position: num
       path: ctx?.rawLogPath ?? path, bytes: summary.rawLog.fileBytes, records: summary.rawLog.records, tornTailBytes: summary.rawLog.tornTailBytes,
       corruptSpans: summary.rawLog.corruptSpans, corruptBytes: summary.rawLog.corruptBytes, closedCleanly: summary.rawLog.cleanEnd,
     },
+    status: summary.damage.spanCount > 0 || summary.damage.headerMissing ? 'damaged' : summary.rawLog.tornTailBytes > 0 ? 'torn-tail' : 'clean',
+    damage: summary.damage,
     recordedWith: ctx ? `fiberrig ${ctx.header.fiberrigVersion}` : 'unknown',
     hostStart: ctx?.header.hostStartIso ?? '',
     subject: session?.subject ?? (ctx?.meta.subject as string | null | undefined) ?? null,

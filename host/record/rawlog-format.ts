@@ -24,14 +24,19 @@
 // 2 reconnect, 3 device-reset) + f64 missing detector samples; rx = the bytes
 // as received; heartbeat = f64 host send µs, f64 host receive µs, f64 device
 // sample index, f64 device time µs, u8 running; meta and end = JSON.
+// Format 2 adds checkpoint records (type 9, see checkpoint.ts): a redundant
+// copy of the header, device info and the intents replay needs, written with
+// each Start and periodically, so damage near the start loses only what it
+// touches. Format 1 logs (no checkpoints) read as before.
 // Readers skip record types they do not know (CRC-checked), so later versions
 // can add types.
+import type { Checkpoint } from './checkpoint.ts';
 import { type AcquisitionConfigInit, crc32c, type DeviceInfo, pb } from '../../protocol/index.ts';
 import type { GapReason, Intent } from '../rig/assembler.ts';
 import type { JournalEntry } from '../rig/journal.ts';
 import { RecordError } from './errors.ts';
 
-export const RAW_LOG_FORMAT_VERSION = 1;
+export const RAW_LOG_FORMAT_VERSION = 2;
 export const RAW_LOG_MAGIC = 'FRRAWLOG';
 export const RAW_LOG_FILE_NAME = 'raw.fjl';
 export const SYNC0 = 0x46;
@@ -51,6 +56,7 @@ export const RecordType = {
   heartbeat: 6,
   meta: 7,
   end: 8,
+  checkpoint: 9,
 } as const;
 
 export interface RawLogHeader {
@@ -66,7 +72,8 @@ export type RawLogRecord =
   | { kind: 'header'; hostTimeUs: number; header: RawLogHeader }
   | { kind: 'entry'; entry: JournalEntry }
   | { kind: 'meta'; hostTimeUs: number; meta: Record<string, unknown> }
-  | { kind: 'end'; hostTimeUs: number; end: Record<string, unknown> };
+  | { kind: 'end'; hostTimeUs: number; end: Record<string, unknown> }
+  | { kind: 'checkpoint'; hostTimeUs: number; checkpoint: Checkpoint };
 
 const COMMANDS = { configure: 1, start: 2, stop: 3 } as const;
 const REASONS: Record<GapReason, number> = { 'missing-blocks': 1, reconnect: 2, 'device-reset': 3 };

@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JournalEntry } from '../rig/journal.ts';
+import { type CheckpointSchedule, CheckpointScheduler } from './checkpoint.ts';
 import { RecordError } from './errors.ts';
 import { RawLogIo, type RawLogIoEvents } from './rawlog-io.ts';
 import {
@@ -34,6 +35,8 @@ export interface RawLogWriterOptions {
    * written, as a disk that stops answering would. Never set it otherwise.
    */
   testOnlyStall?: { afterBytes: number; durationMs: number };
+  /** How often checkpoint records (a redundant copy of what replay needs) are written; see checkpoint.ts. */
+  checkpoints?: CheckpointSchedule;
 }
 
 export interface RawLogWriterStats {
@@ -83,6 +86,7 @@ export class RawLogWriter {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly nowUs: () => number;
   private readonly onError: ((error: RecordError) => void) | undefined;
+  private checkpoints: CheckpointScheduler | undefined;
 
   private constructor(readonly path: string, io: RawLogIo, options: RawLogWriterOptions) {
     this.fd = 0;
@@ -127,6 +131,7 @@ export class RawLogWriter {
       hostStartTimeUs: startUs, hostStartIso: new Date(startUs / 1000).toISOString(),
     };
     writer.append(RecordType.header, startUs, headerPayload(header));
+    writer.checkpoints = new CheckpointScheduler(header, options.checkpoints);
     await writer.sync();
     try {
       // make the new directory entry durable too
@@ -156,6 +161,8 @@ export class RawLogWriter {
     const { type, payload } = encodeEntry(entry);
     if (entry.type === 'rx') this.stats.rxBytes += payload.byteLength;
     this.append(type, entry.hostTimeUs, payload);
+    const checkpoint = this.checkpoints?.after(entry, payload);
+    if (checkpoint) this.append(RecordType.checkpoint, entry.hostTimeUs, checkpoint);
   };
 
   /** Logs free-form metadata (host-side settings, subject) as JSON. */

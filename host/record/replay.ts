@@ -10,7 +10,8 @@ import type { AcquisitionItem, TimedDigitalEvent, TimedLedEvent } from '../rig/a
 import { JournalReplayer } from '../rig/journal.ts';
 import { digitalEventTimeS, type Timebase, trimItem, trimSignalBlock } from './derived.ts';
 import { RecordError } from './errors.ts';
-import { type RawLogHeader, RawLogReader, type RawLogReadStats } from './rawlog.ts';
+import { type DamagedSpan, MAX_LISTED_DAMAGED_SPANS, type RawLogHeader, RawLogReader, type RawLogReadStats } from './rawlog.ts';
+import { LogRecovery } from './recovery.ts';
 import { type ProcessingSettings, readSession, resolveRecording, type SessionFile, type SessionGap } from './session.ts';
 
 export interface ReplayContext {
@@ -38,8 +39,35 @@ export interface ReplayContext {
   demodOptions: DemodOptions | undefined;
 }
 
+/**
+ * A damaged span of the raw log and what it cost. `lostDetectorSamples`: the
+ * detector samples the assembler found missing after the span, up to the
+ * first detector block placed after it (or the end of the acquisition) — the
+ * samples of the frames that touched the damaged records. An upper bound: a
+ * device-side loss in the same stretch is counted too. `openEnded`: nothing
+ * after the span told how many samples were taken (no detector block, no
+ * Stop Ack: the end of the log was damaged), so the cost counts only what
+ * was found (a lower bound).
+ */
+export interface DamagedSpanCost extends DamagedSpan {
+  lostDetectorSamples: number;
+  openEnded: boolean;
+}
+
+export interface ReplayDamage {
+  /** Damaged spans (first `MAX_LISTED_DAMAGED_SPANS`) with what each cost. */
+  spans: DamagedSpanCost[];
+  spanCount: number;
+  bytes: number;
+  lostDetectorSamples: number;
+  headerMissing: boolean;
+  /** What replay took from a redundant copy or inferred, and from where. */
+  recovered: string[];
+}
+
 export interface ReplaySummary {
   rawLog: RawLogReadStats;
+  damage: ReplayDamage;
   detectorSamples: number;
   auxSamples: number;
   /** Session index after the last detector / aux sample delivered. */
@@ -78,6 +106,14 @@ export interface ReplayOptions {
   maxGapList?: number;
 }
 
+/** A stand-in header when the raw log's header and every copy of it are lost. */
+function headerOfSession(session: SessionFile | null): RawLogHeader {
+  return {
+    magic: '', formatVersion: 0, fiberrigVersion: session?.software.fiberrig ?? 'unknown',
+    hostStartTimeUs: session?.start.hostTimeUs ?? 0, hostStartIso: session?.start.iso ?? '',
+  };
+}
+
 /** The recording's processing settings: session.json, else the raw log's meta record. */
 export function processingOf(session: SessionFile | null, meta: Record<string, unknown>): ProcessingSettings {
   const fromMeta = (meta.processing ?? {}) as ProcessingSettings;
@@ -102,11 +138,25 @@ function demodOptionsOf(processing: ProcessingSettings, overrides: DemodOptions)
 export async function replayRecording(path: string, sinks: ReplaySink[], options: ReplayOptions = {}): Promise<ReplaySummary> {
   const paths = await resolveRecording(path);
   const session = await readSession(paths.dir);
-  const reader = await RawLogReader.open(paths.rawLog, options.onProgress ? { onProgress: options.onProgress } : {});
-  const replayer = new JournalReplayer();
+  const damage: ReplayDamage = { spans: [], spanCount: 0, bytes: 0, lostDetectorSamples: 0, headerMissing: false, recovered: [] };
+  // the span whose cost is being counted, and the end of the latest span not yet read ahead from
+  let openSpan: DamagedSpanCost | undefined;
+  let readAheadFrom: number | undefined;
+  const reader = await RawLogReader.open(paths.rawLog, {
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onDamage: (span) => {
+      damage.spanCount++;
+      damage.bytes += span.endByte - span.startByte;
+      openSpan = { ...span, lostDetectorSamples: 0, openEnded: false };
+      if (damage.spans.length < MAX_LISTED_DAMAGED_SPANS) damage.spans.push(openSpan);
+      readAheadFrom = span.endByte;
+    },
+  });
+  const recovery = new LogRecovery(session);
+  const replayer = new JournalReplayer(recovery);
   const maxGapList = options.maxGapList ?? 100_000;
   const summary: ReplaySummary = {
-    rawLog: reader.stats, detectorSamples: 0, auxSamples: 0, detectorEnd: 0, auxEnd: 0, gaps: [], gapCount: 0, missingDetectorSamples: 0,
+    rawLog: reader.stats, damage, detectorSamples: 0, auxSamples: 0, detectorEnd: 0, auxEnd: 0, gaps: [], gapCount: 0, missingDetectorSamples: 0,
     digitalEvents: 0, ledEvents: 0, heartbeats: 0, clock: null, ignoredAcquisitions: 0, segments: 0,
   };
 
@@ -123,7 +173,14 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   const cutoffS = options.cutoffS === null ? undefined : (options.cutoffS ?? session?.end?.cutoffS ?? undefined);
 
   const begin = async (): Promise<ReplayContext> => {
-    if (!header) throw new RecordError('E_RAWLOG_NOT_A_LOG', 'raw log without header', 'pass a recording made by fiberrig acquire');
+    header ??= recovery.header();
+    if (!header) {
+      header = headerOfSession(session);
+      recovery.note('header lost with every copy: version and start time from session.json');
+    }
+    info ??= recovery.deviceInfo();
+    config ??= recovery.config();
+    if (!startHostTimeUs) startHostTimeUs = recovery.firstStartHostTimeUs() ?? 0;
     if (!info || !config) {
       throw new RecordError('E_RECORDING_INCOMPLETE', 'the raw log holds samples before any device info or configuration', 'the recording is damaged at its start; nothing can be placed in time');
     }
@@ -148,6 +205,14 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
 
   const deliverItem = (item: AcquisitionItem, c: ReplayContext): void => {
     const rate = item.source === 'aux' ? c.timebase.auxRateHz : c.timebase.rateHz;
+    if (openSpan && item.source === 'detector') {
+      if (item.kind === 'gap' && item.reason === 'missing-blocks' && !item.estimated) {
+        openSpan.lostDetectorSamples += item.count;
+        damage.lostDetectorSamples += item.count;
+      } else if (item.kind === 'block') {
+        openSpan = undefined;
+      }
+    }
     if (item.kind === 'block' && item.source === 'detector' && item.segment === 0 && summary.segments === 0 && item.sessionIndex < summary.detectorEnd) {
       // the session timeline restarted at 0: a second acquisition in the same log
       done = true;
@@ -182,10 +247,18 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   };
 
   for await (const record of reader.records()) {
+    if (readAheadFrom !== undefined) {
+      await recovery.damageEndsAt(paths.rawLog, readAheadFrom);
+      replayer.breakStream();
+      readAheadFrom = undefined;
+    }
+    if (reader.stats.headerMissing) recovery.damaged = true;
     if (record.kind === 'header') { header = record.header; continue; }
     if (record.kind === 'meta') { if (!ctx) Object.assign(meta, record.meta); continue; }
     if (record.kind === 'end') continue;
+    if (record.kind === 'checkpoint') { recovery.last = record.checkpoint; continue; }
     const entry = record.entry;
+    recovery.nowUs = entry.hostTimeUs;
     if (entry.type === 'device-info' && !ctx) info = entry.info;
     if (entry.type === 'intent') {
       if (entry.intent.command === 'configure' && !ctx) config = entry.intent.config;
@@ -218,7 +291,9 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
       }
     }
   }
-  if (!header) throw new RecordError('E_RAWLOG_NOT_A_LOG', `${paths.rawLog} holds no header`, 'pass a recording made by fiberrig acquire');
+  damage.headerMissing = reader.stats.headerMissing;
+  if (openSpan && openSpan.lostDetectorSamples === 0) openSpan.openEnded = true;
+  damage.recovered = recovery.recovered;
   if (clock) {
     try {
       if (clock.observationCount >= 2) summary.clock = { offsetUs: clock.offsetUs, driftPpm: clock.driftPpm, observations: clock.observationCount };

@@ -3,6 +3,7 @@
 // Written when the acquisition starts and rewritten when it ends, each time
 // atomically (temporary file + rename), so a crash leaves the last complete
 // version. The raw log stays the source of truth; this file is its index card.
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type AcquisitionConfigInit, type CalibrationTable, type DeviceInfo, pb } from '../../protocol/index.ts';
@@ -49,9 +50,10 @@ export interface SessionFile {
   rawLog: string;
   subject: string | null;
   notes: string | null;
-  device: { url: string; info: Record<string, unknown> | null };
-  /** The acquisition config file as given (host settings included), and the wire config sent to the device. */
-  config: { file: unknown; wire: Record<string, unknown> | null };
+  /** `infoSha256`: deviceInfoSha256 of `info` (lets replay use this copy when the raw log's is damaged). */
+  device: { url: string; info: Record<string, unknown> | null; infoSha256?: string };
+  /** The acquisition config file as given (host settings included), and the wire config sent to the device (`wireSha256`: wireConfigSha256). */
+  config: { file: unknown; wire: Record<string, unknown> | null; wireSha256?: string };
   processing: ProcessingSettings;
   /** The device's LED calibration table when the recording started, or null when it has none. */
   calibration: Record<string, unknown> | null;
@@ -91,6 +93,42 @@ export function configJson(config: AcquisitionConfigInit): Record<string, unknow
 
 export function calibrationJson(table: CalibrationTable): Record<string, unknown> {
   return pb.CalibrationTable.toObject(pb.CalibrationTable.fromObject(table as never), jsonOptions);
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** SHA-256 (hex) of the device info's canonical protobuf encoding (the encoding of its session.json form). */
+export function deviceInfoSha256(info: DeviceInfo): string {
+  return sha256(pb.DeviceInfo.encode(pb.DeviceInfo.fromObject(deviceInfoJson(info))).finish());
+}
+
+/** SHA-256 (hex) of the wire config's canonical protobuf encoding (the encoding of its session.json form). */
+export function wireConfigSha256(config: AcquisitionConfigInit): string {
+  return sha256(pb.AcquisitionConfig.encode(pb.AcquisitionConfig.fromObject(configJson(config))).finish());
+}
+
+/** session.json's device info, when its hash checks out (else undefined). */
+export function sessionDeviceInfo(session: SessionFile | null): DeviceInfo | undefined {
+  const json = session?.device.info;
+  if (!json || !session.device.infoSha256) return undefined;
+  try {
+    const info = pb.DeviceInfo.decode(pb.DeviceInfo.encode(pb.DeviceInfo.fromObject(json)).finish()) as unknown as DeviceInfo;
+    return deviceInfoSha256(info) === session.device.infoSha256 ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** session.json's wire config (exactly as the device got it), when its hash checks out (else undefined). */
+export function sessionWireConfig(session: SessionFile | null): AcquisitionConfigInit | undefined {
+  const json = session?.config.wire;
+  if (!json || !session.config.wireSha256) return undefined;
+  try {
+    const config = pb.AcquisitionConfig.toObject(pb.AcquisitionConfig.decode(pb.AcquisitionConfig.encode(pb.AcquisitionConfig.fromObject(json)).finish())) as AcquisitionConfigInit;
+    return wireConfigSha256(config) === session.config.wireSha256 ? config : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes session.json atomically. */

@@ -88,6 +88,16 @@ export class AcquisitionAssembler {
     return this.segment;
   }
 
+  /** True between an acknowledged Start and Stop: sample blocks are placed. */
+  get placing(): boolean {
+    return this.running;
+  }
+
+  /** Config id of the acknowledged Configure (0 before any): blocks carrying another are ignored. */
+  get configIdInForce(): number {
+    return this.configId;
+  }
+
   /** Session index where the next detector sample would land. */
   get nextDetectorSessionIndex(): number {
     return this.cursors.detector.nextSessionIndex;

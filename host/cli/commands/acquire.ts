@@ -21,7 +21,7 @@ import { OutputDir } from '../../record/output-dir.ts';
 import { recordingFailure, writeSessionAtEnd } from '../../record/recording-end.ts';
 import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../record/rawlog.ts';
 import {
-  calibrationJson, configJson, deviceInfoJson, type ProcessingSettings, SESSION_FILE_NAME, type SessionFile, writeSession,
+  calibrationJson, configJson, deviceInfoJson, deviceInfoSha256, type ProcessingSettings, SESSION_FILE_NAME, type SessionFile, wireConfigSha256, writeSession,
 } from '../../record/session.ts';
 import { softwareVersions } from '../../record/version.ts';
 import type { TimedDigitalEvent, TimedLedEvent } from '../../rig/assembler.ts';
@@ -126,7 +126,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     format: 'fiberrig-session', formatVersion: 1, rawLog: RAW_LOG_FILE_NAME,
     subject: opts.subject ?? null, notes: opts.notes ?? null,
     device: { url: opts.device, info: null },
-    config: { file, wire: configJson(wire) },
+    config: { file, wire: configJson(wire), wireSha256: wireConfigSha256(wire) },
     processing, calibration: null, software: softwareVersions(),
     start: { hostTimeUs: startUs, iso: isoOf(startUs) }, end: null, requestedDurationS: durationS,
     gaps: [], counters: null, derivedFiles: [], diskSpace,
@@ -159,6 +159,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   try {
     log(`fiberrig: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})`);
     session.device.info = deviceInfoJson(rig.info);
+    session.device.infoSha256 = deviceInfoSha256(rig.info);
     let calibrationTable: Awaited<ReturnType<Rig['readCalibration']>> | null = null;
     if (rig.info.calibrationStored) {
       try {

@@ -1,4 +1,6 @@
-// `fiberrig inspect RECORDING [--json]`: what a recording holds.
+// `fiberrig inspect RECORDING [--json]`: what a recording holds. Exit code 0
+// for an intact raw log (a torn tail after a crash included), 3 for a damaged
+// one (damaged spans or a lost header: what was recovered is listed).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecording, type RecordingInspection } from '../../record/inspect.ts';
@@ -6,10 +8,20 @@ import type { CliIo } from '../main.ts';
 import { formatDuration } from '../duration.ts';
 import type { Runner } from './export.ts';
 
+/** `fiberrig inspect` exit code for a raw log with damaged spans (the recording was read; some records are lost). */
+export const EXIT_DAMAGED_RAW_LOG = 3;
+
 function text(r: RecordingInspection): string {
   const lines: string[] = [];
   lines.push(`recording  ${r.recording}`);
   lines.push(`raw log    ${(r.rawLog.bytes / 1e6).toFixed(1)} MB, ${r.rawLog.records} records, ${r.rawLog.closedCleanly ? 'closed cleanly' : 'not closed (crash or still recording)'}${r.rawLog.tornTailBytes ? `, torn tail ${r.rawLog.tornTailBytes} B ignored` : ''}${r.rawLog.corruptSpans ? `, ${r.rawLog.corruptSpans} damaged spans (${r.rawLog.corruptBytes} B) skipped` : ''}`);
+  if (r.status === 'damaged') {
+    const d = r.damage;
+    lines.push(`DAMAGED    ${d.spanCount} damaged span(s), ${d.bytes} B unreadable${d.headerMissing ? ', header lost' : ''}; ${d.lostDetectorSamples} detector samples lost with them`);
+    for (const s of d.spans.slice(0, 20)) lines.push(`  bytes ${s.startByte}-${s.endByte} (${s.endByte - s.startByte} B): ${s.openEnded ? '≥ ' : ''}${s.lostDetectorSamples} detector samples${s.openEnded ? ' (the end of the log is lost: how many were taken is unknown)' : ''}`);
+    if (d.spanCount > 20) lines.push(`  … ${d.spanCount - 20} more`);
+    for (const what of d.recovered) lines.push(`  recovered: ${what}`);
+  }
   lines.push(`started    ${r.hostStart} (${r.recordedWith})${r.stoppedBy ? `, stopped by ${r.stoppedBy}` : ''}`);
   if (r.subject) lines.push(`subject    ${r.subject}`);
   if (r.notes) lines.push(`notes      ${r.notes}`);
@@ -42,13 +54,14 @@ function text(r: RecordingInspection): string {
 export async function inspectCommand(io: CliIo, recording: string, opts: { json?: boolean }): Promise<number> {
   const r = await inspectRecording(resolve(recording));
   io.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : text(r));
-  return 0;
+  if (r.status === 'damaged') io.stderr.write(`fiberrig: the raw log is damaged (${r.damage.spanCount} span(s), ${r.damage.lostDetectorSamples} detector samples lost); the rest was read\n`);
+  return r.status === 'damaged' ? EXIT_DAMAGED_RAW_LOG : 0;
 }
 
 export function registerInspectCommand(program: Command, io: CliIo, run: Runner): void {
   program
     .command('inspect')
-    .description('summarise a recording: duration, channels, rates, gaps, counters, device, configuration')
+    .description('summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged')
     .argument('<recording>', 'recording directory (or its raw.fjl)')
     .option('--json', 'print JSON on stdout')
     .action((recording: string, opts: { json?: boolean }) => run(() => inspectCommand(io, recording, opts))());

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  encodeRecordBytes, RAW_LOG_FILE_NAME, RawLogReader, type RawLogRecord, RawLogWriter, readRawLog, RECORD_OVERHEAD_BYTES,
+  encodeRecordBytes, MAX_RECORD_PAYLOAD_BYTES, RAW_LOG_FILE_NAME, RAW_LOG_FORMAT_VERSION, RawLogReader, type RawLogRecord, RawLogWriter, readRawLog, RECORD_OVERHEAD_BYTES,
 } from '../../../host/record/rawlog.ts';
 import { RecordError } from '../../../host/record/errors.ts';
 import type { JournalEntry } from '../../../host/rig/journal.ts';
@@ -49,7 +49,7 @@ describe('host/record: raw log', () => {
     const { records, reader } = await collect(path);
     assert.equal(records[0]!.kind, 'header');
     const header = (records[0] as Extract<RawLogRecord, { kind: 'header' }>).header;
-    assert.equal(header.formatVersion, 1);
+    assert.equal(header.formatVersion, RAW_LOG_FORMAT_VERSION);
     assert.match(header.fiberrigVersion, /^\d+\.\d+\.\d+/);
     assert.equal(records[1]!.kind, 'meta');
     assert.deepEqual((records[1] as Extract<RawLogRecord, { kind: 'meta' }>).meta, { subject: 'm1' });
@@ -61,6 +61,15 @@ describe('host/record: raw log', () => {
     assert.equal(reader.stats.cleanEnd, true);
     assert.equal(reader.stats.tornTailBytes, 0);
     assert.equal(reader.stats.position, statSync(path).size);
+    // a checkpoint follows each Start intent and repeats the header, device info, Configure, first and latest Start
+    const kinds = records.map((r) => (r.kind === 'entry' ? r.entry.type : r.kind));
+    assert.deepEqual(kinds.flatMap((k, i) => (k === 'checkpoint' ? [i] : [])), [6, 8]);
+    const cp = (records[8] as Extract<RawLogRecord, { kind: 'checkpoint' }>).checkpoint;
+    assert.deepEqual(cp.header, header);
+    assert.equal(JSON.stringify(cp.deviceInfo), JSON.stringify({ hostTimeUs: 2, info: TEST_INFO }));
+    assert.deepEqual(cp.configure, { hostTimeUs: 3, intent: every[2]!.type === 'intent' ? every[2]!.intent : undefined });
+    assert.deepEqual(cp.firstStart, { hostTimeUs: 4, intent: { requestId: 2, command: 'start' } });
+    assert.deepEqual(cp.start, { hostTimeUs: 5, intent: { requestId: 3, command: 'start', resume: { reason: 'reconnect', missingDetectorSamples: 1234 } } });
   });
 
   it('streams a long journal and gives the same entries (readRawLog)', async () => {
@@ -94,14 +103,18 @@ describe('host/record: raw log', () => {
       assert.equal(reader.stats.tornTailBytes, cut - before, `cut at ${cut}`);
       assert.equal(reader.stats.corruptSpans, 0);
     }
-    // one corrupted byte anywhere in the last record: the record is dropped, the rest kept
-    for (let at = before; at < full.length; at += 7) {
+    // one corrupted byte anywhere in the last record: the record is dropped, the rest kept; it is damage
+    // (a complete record with a bad CRC), except a length field grown past the end, which reads as a torn tail
+    for (let at = before; at < full.length; at++) {
       const damaged = Buffer.from(full);
       damaged[at] = damaged[at]! ^ 0x20;
       writeFileSync(path, damaged);
       const { records, reader } = await collect(path);
       assert.equal(records.filter((r) => r.kind === 'entry').length, 7, `byte ${at} flipped`);
-      assert.equal(reader.stats.tornTailBytes, lastLength);
+      const length = damaged.readUInt32LE(before + 4);
+      const inLength = length + RECORD_OVERHEAD_BYTES > lastLength && length <= MAX_RECORD_PAYLOAD_BYTES; // the length now reaches past the end
+      assert.deepEqual([reader.stats.corruptSpans, reader.stats.tornTailBytes], inLength ? [0, lastLength] : [1, 0], `byte ${at} flipped`);
+      if (!inLength) assert.deepEqual(reader.stats.damagedSpans, [{ startByte: before, endByte: full.length }]);
     }
     await w.close().catch(() => undefined);
   });
