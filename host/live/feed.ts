@@ -202,7 +202,7 @@ export class LiveFeed {
     this.next[item.source] = item.sessionIndex + (item.kind === 'gap' ? item.count : item.sampleCount);
     if (item.kind === 'gap') {
       this.gaps++;
-      this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? ', estimated' : ''})` };
+      this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? `, ±${item.uncertaintySamples} samples` : ''})` };
     } else {
       this.onRaw(item);
     }
