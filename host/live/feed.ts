@@ -203,6 +203,8 @@ export class LiveFeed {
     if (item.kind === 'gap') {
       this.gaps++;
       this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? `, ±${item.uncertaintySamples} samples` : ''})` };
+      // a new run (reconnect, reset): its drift is fitted on its own
+      if (item.reason !== 'missing-blocks' && item.source === 'detector') this.clock.reset();
     } else {
       this.onRaw(item);
     }
