@@ -21,8 +21,12 @@
 //    µs: rtt/2 + the fit's jitter floor + 3 × its rms residual + |u × (k − 1)|
 //    (the last term covers a device whose uptime did not follow the fitted
 //    rate after the reset: a simulator paced by the reader, speed=max, runs
-//    fast while acquiring and at 1x while idle). Never placed before samples
-//    known to have been taken (delivered blocks, running heartbeats).
+//    fast while acquiring and at 1x while idle). When the fit is not a
+//    physical crystal (|drift| > 1000 ppm: an accelerated simulator, whose pace
+//    while acquiring follows the reader), the pace between the last heartbeat
+//    and the reset is unknown too, so the uncertainty also spans back to the
+//    last sample known to have been taken. Never placed before samples known
+//    to have been taken (delivered blocks, running heartbeats).
 //
 // 3. Neither (old raw logs, firmware without Ack.device_time_us, no clock
 //    fit yet): the host's estimate (time since the last block × rate), with
@@ -47,6 +51,8 @@ export interface UptimeProbe {
 
 /** Jitter floor added to half the round trip (as the clock fit does), µs. */
 const JITTER_FLOOR_US = 20;
+/** Beyond this the fitted device clock is no crystal (crystals: tens of ppm); see case 2 above. */
+export const MAX_PHYSICAL_DRIFT_PPM = 1000;
 
 /**
  * The reset instant on the old segment's timeline, from its clock fit (session
@@ -62,7 +68,8 @@ export function estimateResetInstant(fit: ClockModel | null | undefined, probe: 
   const index = clockToDeviceTicks(fit, resetHostUs);
   const uncertaintyUs = (probe.hostRecvUs - probe.hostSendUs) / 2 + JITTER_FLOOR_US + 3 * fit.rmsResidualUs
     + Math.abs(probe.deviceTimeUs * (hostPerDeviceUs - 1));
-  return { resetSessionIndex: Math.max(index, lowerBoundSessionIndex), uncertaintySamples: uncertaintyUs / fit.usPerTick };
+  const unknownPace = Math.abs(fit.driftPpm) > MAX_PHYSICAL_DRIFT_PPM ? Math.max(0, index - lowerBoundSessionIndex) : 0;
+  return { resetSessionIndex: Math.max(index, lowerBoundSessionIndex), uncertaintySamples: uncertaintyUs / fit.usPerTick + unknownPace };
 }
 
 export type PlacementMethod = 'device-time' | 'reset-clock' | 'host-estimate';

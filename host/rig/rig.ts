@@ -357,7 +357,7 @@ export class Rig {
   }
 
   /**
-   * Reopens the port until it is back, polling every 100 ms (reconnect.ts: a
+   * Reopens the port until it is back, polling every <= 200 ms (reconnect.ts: a
    * replugged device is found within one interval, not after a back-off).
    */
   private async reconnectLoop(): Promise<void> {
@@ -410,7 +410,7 @@ export class Rig {
     return { hostSendUs, hostRecvUs, deviceTimeUs: ack.deviceTimeUs, running: ack.running };
   }
 
-  /** Re-applies the configuration and restarts; the missing span becomes an estimated gap. */
+  /** Re-applies the configuration and restarts; the missing span becomes a gap placed by placement.ts. */
   private async resume(reason: GapReason): Promise<void> {
     const config = this.config;
     if (!config) return;

@@ -92,13 +92,17 @@ describe('host/rig: placement of a resumed run', () => {
     assert.equal(estimateResetInstant(null, { hostSendUs: t0, hostRecvUs: t0, deviceTimeUs: 0 }, FS, 0), undefined);
   });
 
-  it('estimateResetInstant: a device whose clock ran 10x the host (speed=10) widens the uncertainty by the uptime rate hypothesis', () => {
+  it('estimateResetInstant: a device whose clock ran 10x the host (speed=10) widens the uncertainty by the uptime rate hypothesis and back to the lower bound', () => {
     const fit = new ClockFit({ deviceTicksHz: FS });
     for (let i = 0; i < 20; i++) fit.add({ deviceTicks: i * 1000, hostSendUs: i * 100_000, hostRecvUs: i * 100_000 + 100 });
     const e = estimateResetInstant(fit.fit, { hostSendUs: 3_000_000, hostRecvUs: 3_000_100, deviceTimeUs: 1_000_000 }, FS, 0)!;
     // uptime 1 s at 10x = 0.1 s of host time before the probe: reset at host 2.90005 s, where the fit (mid 50 µs) puts index 29000
     assert.ok(Math.abs(e.resetSessionIndex - 29_000) < 0.01, `${e.resetSessionIndex}`);
     assert.ok(e.uncertaintySamples >= 0.9e6 / 100, `${e.uncertaintySamples}`);
+    // -900 000 ppm is no crystal: the pace before the reset is unknown, so the interval reaches back to the lower bound
+    assert.ok(e.uncertaintySamples >= 29_000, `${e.uncertaintySamples}`);
+    const e2 = estimateResetInstant(fit.fit, { hostSendUs: 3_000_000, hostRecvUs: 3_000_100, deviceTimeUs: 1_000_000 }, FS, 28_000)!;
+    assert.ok(e2.uncertaintySamples < e.uncertaintySamples - 27_000, 'a tighter lower bound, a tighter interval');
   });
 
   it('the raw log keeps the reset estimate in the Start intent, and reads Start intents written before it existed', () => {
