@@ -182,6 +182,8 @@ export class SimDevice {
   private watchdogClockS: (() => number) | undefined;
   /** Sample index the last Stop acked (0 before any). */
   private lastStopIndex = 0;
+  /** Uptime (µs) at the start of lastStopIndex's period: Stop's Ack.device_time_us (0 after boot). */
+  private lastStopUs = 0;
   private nextStatusDevS = Number.POSITIVE_INFINITY;
   private blocksDropped = 0;
   private samplesDropped = 0;
@@ -836,6 +838,7 @@ export class SimDevice {
     }
     this.isRunning = true;
     this.lastStopIndex = 0;
+    this.lastStopUs = 0;
     this.runCount++;
     this.runStartDevS = this.devS;
     this.nextDet = 0;
@@ -848,18 +851,24 @@ export class SimDevice {
     this.blocksDropped = 0;
     this.samplesDropped = 0;
     this.overrunRecord = null;
-    this.reply(id, { ack: { configId: this.configIdValue, sampleIndex: 0 } });
+    this.reply(id, { ack: { configId: this.configIdValue, sampleIndex: 0, deviceTimeUs: this.uptimeUsAt(this.runStartDevS) } });
+  }
+
+  /** Device uptime in whole µs at device time `devS` (the clock of device_time_us). */
+  private uptimeUsAt(devS: number): number {
+    return Math.floor(devS * 1e6 + 1e-6);
   }
 
   private onStop(id: number): void {
     if (!this.isRunning) {
       // idempotent: a repeated Stop gets the same answer
-      this.reply(id, { ack: { configId: this.configIdValue, sampleIndex: this.lastStopIndex } });
+      this.reply(id, { ack: { configId: this.configIdValue, sampleIndex: this.lastStopIndex, deviceTimeUs: this.lastStopUs } });
       return;
     }
     const c = this.config!;
     const next = this.samplesTaken(this.devS);
     this.lastStopIndex = next;
+    this.lastStopUs = this.uptimeUsAt(this.runStartDevS + next / c.sampleRateHz);
     if (next > this.nextDet) this.produceDetectorBlock(this.nextDet, next - this.nextDet);
     this.nextDet = next;
     if (c.aux) {
@@ -870,7 +879,7 @@ export class SimDevice {
     this.isRunning = false;
     this.changes = [];
     this.tripped = false;
-    this.send({ requestId: id, ack: { configId: this.configIdValue, sampleIndex: next } }, 'stream', { kind: 'ack', requestId: id });
+    this.send({ requestId: id, ack: { configId: this.configIdValue, sampleIndex: next, deviceTimeUs: this.lastStopUs } }, 'stream', { kind: 'ack', requestId: id });
   }
 
   private onSetLed(id: number, setLed: NonNullable<EnvelopeInit['setLed']>): void {
@@ -1028,6 +1037,7 @@ export class SimDevice {
     this.everTripped = false;
     this.lastHeartbeatDevS = 0;
     this.lastStopIndex = 0;
+    this.lastStopUs = 0;
     this.blocksDropped = 0;
     this.samplesDropped = 0;
     this.forcedDrops = 0;

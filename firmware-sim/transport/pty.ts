@@ -26,8 +26,15 @@ export interface SimPtyServer extends SimServer {
   readonly path: string;
   /** The pty that PATH links to (socat relays it to the simulator over pipes). */
   readonly devicePath: string;
-  /** Resolves when socat exits (after close(), or if it dies). */
+  /** Resolves when the current socat exits (after close() or unplug(), or if it dies). */
   readonly exited: Promise<void>;
+  /**
+   * A cable pull: socat exits, so PATH disappears and an open port fails; the
+   * device keeps running with its link stalled (like a self-powered board).
+   */
+  unplug(): Promise<void>;
+  /** The device comes back at the same PATH (a new pty); resolves when PATH exists. */
+  plug(): Promise<void>;
 }
 
 function startSocat(socat: string, path: string, timeoutMs: number): Promise<{ child: ChildProcess; devicePath: string; exited: Promise<void> }> {
@@ -65,33 +72,55 @@ function startSocat(socat: string, path: string, timeoutMs: number): Promise<{ c
 export async function serveSimOnPty(path: string, options: SimPtyOptions = {}): Promise<SimPtyServer> {
   const { socatPath, startTimeoutMs, ...serveOptions } = options;
   const { device, pacer } = servedDevice(serveOptions);
-  const { child, devicePath, exited } = await startSocat(socatPath ?? 'socat', path, startTimeoutMs ?? 5000);
-  const killOnExit = (): void => {
-    child.kill('SIGTERM');
-  };
-  process.once('exit', killOnExit);
-  const port = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
-  port.on('error', () => undefined);
-  child.stdin!.on('error', () => undefined); // EPIPE after socat exits
   const bridge = new DeviceStreamBridge(device, pacer);
-  bridge.attach(port);
+  let current: { child: ChildProcess; devicePath: string; exited: Promise<void>; port: Duplex } | null = null;
+  const killOnExit = (): void => {
+    current?.child.kill('SIGTERM');
+  };
+  process.on('exit', killOnExit);
+  const plug = async (): Promise<void> => {
+    if (current) return;
+    const { child, devicePath, exited } = await startSocat(socatPath ?? 'socat', path, startTimeoutMs ?? 5000);
+    const port = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+    port.on('error', () => undefined);
+    child.stdin!.on('error', () => undefined); // EPIPE after socat exits
+    const mine = { child, devicePath, exited, port };
+    current = mine;
+    bridge.attach(port);
+    exited.then(() => {
+      if (current === mine) bridge.detach();
+    });
+  };
+  const unplug = async (): Promise<void> => {
+    const c = current;
+    if (!c) return;
+    current = null;
+    bridge.detach();
+    c.port.destroy();
+    c.child.kill('SIGTERM');
+    await c.exited;
+  };
+  await plug();
   pacer.start();
-  exited.then(() => bridge.detach());
+  const first = current!;
 
   let closed: Promise<void> | null = null;
   return {
     device,
     pacer,
     path,
-    devicePath,
-    exited,
+    get devicePath(): string {
+      return current?.devicePath ?? first.devicePath;
+    },
+    get exited(): Promise<void> {
+      return current?.exited ?? first.exited;
+    },
+    unplug,
+    plug,
     close(): Promise<void> {
       closed ??= (async () => {
         pacer.stop();
-        bridge.detach();
-        port.destroy();
-        child.kill('SIGTERM');
-        await exited;
+        await unplug();
         process.off('exit', killOnExit);
       })();
       return closed;

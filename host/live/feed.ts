@@ -202,7 +202,9 @@ export class LiveFeed {
     this.next[item.source] = item.sessionIndex + (item.kind === 'gap' ? item.count : item.sampleCount);
     if (item.kind === 'gap') {
       this.gaps++;
-      this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? ', estimated' : ''})` };
+      this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? `, ±${item.uncertaintySamples} samples` : ''})` };
+      // a new run (reconnect, reset): its drift is fitted on its own
+      if (item.reason !== 'missing-blocks' && item.source === 'detector') this.clock.reset();
     } else {
       this.onRaw(item);
     }

@@ -120,9 +120,9 @@ export class DerivedWriter {
     const count = item.kind === 'gap' ? item.count : item.sampleCount;
     this.extend((item.sessionIndex + count) / rate);
     if (item.kind === 'gap') {
-      const gap: SessionGap = { source: item.source, sessionIndex: item.sessionIndex, count: item.count, startS: item.sessionIndex / rate, durationS: item.count / rate, reason: item.reason, estimated: item.estimated };
+      const gap: SessionGap = { source: item.source, sessionIndex: item.sessionIndex, count: item.count, startS: item.sessionIndex / rate, durationS: item.count / rate, reason: item.reason, estimated: item.estimated, uncertaintySamples: item.uncertaintySamples };
       this.gaps.push(gap);
-      this.files.writeGap({ source: gap.source, startS: gap.startS, durationS: gap.durationS, samples: gap.count, reason: gap.reason, estimated: gap.estimated });
+      this.files.writeGap({ source: gap.source, startS: gap.startS, durationS: gap.durationS, samples: gap.count, reason: gap.reason, estimated: gap.estimated, uncertaintySamples: gap.uncertaintySamples ?? 0 });
       return;
     }
     if (item.source === 'detector') this.rawDetectorSamples += item.sampleCount;

@@ -43,7 +43,8 @@ export interface RecordingInspection {
   gaps: { count: number; missingDetectorSamples: number; missingS: number; first: SessionGap[] };
   events: { digital: number; led: number };
   heartbeats: number;
-  clock: { driftPpm: number; observations: number } | null;
+  /** Drift of the first segment, and of every segment on its own (a reconnect or reset starts a new run and fit). */
+  clock: { driftPpm: number; observations: number; segments: Array<{ segment: number; driftPpm: number; observations: number; rmsResidualUs: number }> } | null;
   segments: number;
   ignoredAcquisitions: number;
   counters: Record<string, unknown> | null;
@@ -108,7 +109,7 @@ export async function inspectRecording(path: string, onProgress?: (position: num
     gaps: { count: summary.gapCount, missingDetectorSamples: summary.missingDetectorSamples, missingS: rate > 0 ? summary.missingDetectorSamples / rate : 0, first: summary.gaps },
     events: { digital: summary.digitalEvents, led: summary.ledEvents },
     heartbeats: summary.heartbeats,
-    clock: summary.clock ? { driftPpm: summary.clock.driftPpm, observations: summary.clock.observations } : null,
+    clock: summary.clock ? { driftPpm: summary.clock.driftPpm, observations: summary.clock.observations, segments: summary.clockSegments } : null,
     segments: summary.segments + (summary.detectorSamples > 0 ? 1 : 0),
     ignoredAcquisitions: summary.ignoredAcquisitions,
     counters: (session?.counters as unknown as Record<string, unknown> | null) ?? null,

@@ -21,7 +21,9 @@
 // closed); device-info = protobuf DeviceInfo; intent = u32 request id, u8
 // command (1 configure, 2 start, 3 stop), then configure: protobuf
 // AcquisitionConfig, start: u8 resume reason (0 none, 1 missing-blocks,
-// 2 reconnect, 3 device-reset) + f64 missing detector samples; rx = the bytes
+// 2 reconnect, 3 device-reset) + f64 missing detector samples (the host's
+// estimate) [+ f64 reset session index + f64 its uncertainty in samples, NaN
+// when not measured; absent in logs written before they existed]; rx = the bytes
 // as received; heartbeat = f64 host send µs, f64 host receive µs, f64 device
 // sample index, f64 device time µs, u8 running; meta and end = JSON.
 // Format 2 adds checkpoint records (type 9, see checkpoint.ts): a redundant
@@ -129,10 +131,12 @@ function encodeIntent(intent: Intent): Uint8Array {
   head[4] = COMMANDS[intent.command];
   if (intent.command === 'configure') return Buffer.concat([head, pb.AcquisitionConfig.encode(intent.config).finish()]);
   if (intent.command === 'start') {
-    const tail = Buffer.alloc(9);
+    const tail = Buffer.alloc(intent.resume ? 25 : 9);
     if (intent.resume) {
       tail[0] = REASONS[intent.resume.reason];
       tail.writeDoubleLE(intent.resume.missingDetectorSamples, 1);
+      tail.writeDoubleLE(intent.resume.reset?.resetSessionIndex ?? Number.NaN, 9);
+      tail.writeDoubleLE(intent.resume.reset?.uncertaintySamples ?? Number.NaN, 17);
     }
     return Buffer.concat([head, tail]);
   }
@@ -199,7 +203,14 @@ function decodeIntent(buf: Buffer): Intent {
       }
     case COMMANDS.start: {
       const reason = buf.length >= 14 ? REASON_NAMES[buf[5]!] : undefined;
-      return reason ? { requestId, command: 'start', resume: { reason, missingDetectorSamples: buf.readDoubleLE(6) } } : { requestId, command: 'start' };
+      if (!reason) return { requestId, command: 'start' };
+      const resume: NonNullable<Extract<Intent, { command: 'start' }>['resume']> = { reason, missingDetectorSamples: buf.readDoubleLE(6) };
+      if (buf.length >= 30) {
+        const resetSessionIndex = buf.readDoubleLE(14);
+        const uncertaintySamples = buf.readDoubleLE(22);
+        if (Number.isFinite(resetSessionIndex) && Number.isFinite(uncertaintySamples)) resume.reset = { resetSessionIndex, uncertaintySamples };
+      }
+      return { requestId, command: 'start', resume };
     }
     case COMMANDS.stop:
       return { requestId, command: 'stop' };

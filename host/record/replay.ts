@@ -81,9 +81,18 @@ export interface ReplaySummary {
   heartbeats: number;
   /** Host clock of session index 0 and drift, fitted from heartbeats of the first segment. */
   clock: { offsetUs: number; driftPpm: number; observations: number } | null;
+  /** Drift fitted per segment (each segment's heartbeats against its own device index: no cross-segment mix). */
+  clockSegments: ClockSegment[];
   /** Acquisitions after the first one in the same log (not delivered). */
   ignoredAcquisitions: number;
   segments: number;
+}
+
+export interface ClockSegment {
+  segment: number;
+  driftPpm: number;
+  observations: number;
+  rmsResidualUs: number;
 }
 
 export interface ReplaySink {
@@ -157,7 +166,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   const maxGapList = options.maxGapList ?? 100_000;
   const summary: ReplaySummary = {
     rawLog: reader.stats, damage, detectorSamples: 0, auxSamples: 0, detectorEnd: 0, auxEnd: 0, gaps: [], gapCount: 0, missingDetectorSamples: 0,
-    digitalEvents: 0, ledEvents: 0, heartbeats: 0, clock: null, ignoredAcquisitions: 0, segments: 0,
+    digitalEvents: 0, ledEvents: 0, heartbeats: 0, clock: null, clockSegments: [], ignoredAcquisitions: 0, segments: 0,
   };
 
   let header: RawLogHeader | undefined;
@@ -170,6 +179,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   let done = false; // a second acquisition began: stop delivering
   let segment = 0;
   let clock: ClockFit | undefined;
+  const segmentClocks = new Map<number, ClockFit>();
   const cutoffS = options.cutoffS === null ? undefined : (options.cutoffS ?? session?.end?.cutoffS ?? undefined);
 
   const begin = async (): Promise<ReplayContext> => {
@@ -234,7 +244,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
       summary.gapCount++;
       if (out.source === 'detector') summary.missingDetectorSamples += out.count;
       if (summary.gaps.length < maxGapList) {
-        summary.gaps.push({ source: out.source, sessionIndex: out.sessionIndex, count: out.count, startS: out.sessionIndex / rate, durationS: out.count / rate, reason: out.reason, estimated: out.estimated });
+        summary.gaps.push({ source: out.source, sessionIndex: out.sessionIndex, count: out.count, startS: out.sessionIndex / rate, durationS: out.count / rate, reason: out.reason, estimated: out.estimated, uncertaintySamples: out.uncertaintySamples });
       }
     } else if (out.source === 'detector') {
       summary.detectorSamples += out.sampleCount;
@@ -268,8 +278,13 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
       summary.heartbeats++;
       if (ctx && !done) {
         for (const s of sinks) s.heartbeat?.(entry.sample);
-        if (clock && segment === 0 && entry.sample.running && entry.sample.deviceSampleIndex > 0) {
-          clock.add({ deviceTicks: entry.sample.deviceSampleIndex, hostSendUs: entry.sample.hostSendUs, hostRecvUs: entry.sample.hostReceiveUs });
+        const rateHz = ctx.timebase.rateHz;
+        if (rateHz > 0 && entry.sample.running && entry.sample.deviceSampleIndex > 0) {
+          // the segment whose run answered: the replayer has applied every Start Ack received before this heartbeat's
+          const seg = replayer.segment;
+          let fit = segmentClocks.get(seg);
+          if (!fit) segmentClocks.set(seg, (fit = seg === 0 && clock ? clock : new ClockFit({ deviceTicksHz: rateHz })));
+          fit.add({ deviceTicks: entry.sample.deviceSampleIndex, hostSendUs: entry.sample.hostSendUs, hostRecvUs: entry.sample.hostReceiveUs });
         }
       }
     }
@@ -300,6 +315,10 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
     } catch {
       summary.clock = null;
     }
+  }
+  for (const [seg, fit] of [...segmentClocks].sort((a, b) => a[0] - b[0])) {
+    const model = fit.fit;
+    if (model) summary.clockSegments.push({ segment: seg, driftPpm: model.driftPpm, observations: fit.observationCount, rmsResidualUs: model.rmsResidualUs });
   }
   for (const s of sinks) await s.end?.(summary, ctx);
   return summary;

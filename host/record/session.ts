@@ -29,6 +29,8 @@ export interface SessionGap {
   durationS: number;
   reason: string;
   estimated: boolean;
+  /** Half-width of the interval holding the true count, samples (0: counted; absent in recordings made before it existed). */
+  uncertaintySamples?: number;
 }
 
 export interface SessionCounters {

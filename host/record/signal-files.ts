@@ -42,6 +42,7 @@ export interface GapRow {
   samples: number;
   reason: string;
   estimated: boolean;
+  uncertaintySamples: number;
 }
 
 export const DERIVED_FILE_NAMES = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv'] as const;
@@ -55,7 +56,7 @@ export class SignalFiles {
 
   private constructor(readonly dir: string) {
     this.events = new CsvFile(join(dir, 'events.csv'), 'time_s,kind,line,value');
-    this.gaps = new CsvFile(join(dir, 'gaps.csv'), 'source,start_s,duration_s,samples,reason,estimated');
+    this.gaps = new CsvFile(join(dir, 'gaps.csv'), 'source,start_s,duration_s,samples,reason,estimated,uncertainty_samples');
   }
 
   static async create(dir: string): Promise<SignalFiles> {
@@ -90,7 +91,7 @@ export class SignalFiles {
   }
 
   writeGap(row: GapRow): void {
-    this.gaps.write(`${row.source},${row.startS.toFixed(6)},${row.durationS.toFixed(6)},${row.samples},${row.reason},${row.estimated}\n`);
+    this.gaps.write(`${row.source},${row.startS.toFixed(6)},${row.durationS.toFixed(6)},${row.samples},${row.reason},${row.estimated},${row.uncertaintySamples}\n`);
     this.gaps.rows++;
   }
 

@@ -4,11 +4,14 @@
 //
 // Within a segment (one Start) the device's sample counter is the clock. A new
 // segment (after a reconnect or a device reset) restarts the device counter at
-// 0; the host decides where it lands on the session timeline (an estimated
-// gap) and that decision is an input here, so replay reproduces it exactly.
+// 0; where it lands on the session timeline is decided here (placement.ts)
+// from journaled inputs only — the Stop and Start Acks' device uptimes (in the
+// received bytes) and the host's measurements carried by the Start intent —
+// so replay reproduces it exactly.
 import {
   type AcquisitionConfigInit, type DigitalEvent, type Envelope, type LedEvent, SampleSource, samplesView, type SampleArray,
 } from '../../protocol/index.ts';
+import { placeResumedRun, type PlacementMethod, type ResetEstimate } from './placement.ts';
 
 export type Source = 'detector' | 'aux';
 
@@ -38,8 +41,12 @@ export interface RigGap {
   sessionIndex: number;
   count: number;
   reason: GapReason;
-  /** True when the length was estimated from the host clock (the device restarted its counter). */
+  /** True when the length was not counted by the device's sample counter (the device restarted its counter). */
   estimated: boolean;
+  /** Half-width of the interval holding the true count, samples of this source (0: counted exactly). */
+  uncertaintySamples: number;
+  /** How a segment gap was placed (placement.ts); absent for missing blocks. */
+  placement?: PlacementMethod;
   segment: number;
 }
 
@@ -54,7 +61,7 @@ export type TimedLedEvent = LedEvent & { sessionIndex: number };
  */
 export type Intent =
   | { requestId: number; command: 'configure'; config: AcquisitionConfigInit }
-  | { requestId: number; command: 'start'; resume?: { reason: GapReason; missingDetectorSamples: number } }
+  | { requestId: number; command: 'start'; resume?: { reason: GapReason; missingDetectorSamples: number; reset?: ResetEstimate } }
   | { requestId: number; command: 'stop' };
 
 export interface AssemblerSinks {
@@ -71,7 +78,10 @@ interface Cursor {
 
 export class AcquisitionAssembler {
   private configId = 0;
+  private sampleRateHz = 0;
   private auxDivider = 1;
+  /** The current run's Stop Ack (device index and uptime), once it arrived. */
+  private stopPoint: { deviceIndex: number; deviceTimeUs: number } | undefined;
   private hasAux = false;
   private running = false;
   private segment = 0;
@@ -118,6 +128,7 @@ export class AcquisitionAssembler {
   /** A Configure was accepted: blocks carrying other config ids are ignored. */
   private configured(configId: number, sampleRateHz: number, auxRateHz: number): void {
     this.configId = configId;
+    this.sampleRateHz = sampleRateHz;
     this.auxDivider = auxRateHz > 0 && sampleRateHz > 0 ? Math.round(sampleRateHz / auxRateHz) : 1;
     this.hasAux = auxRateHz > 0;
   }
@@ -127,6 +138,7 @@ export class AcquisitionAssembler {
     this.running = true;
     this.segment = 0;
     this.missingDetectorSamples = 0;
+    this.stopPoint = undefined;
     for (const c of Object.values(this.cursors)) Object.assign(c, { nextDeviceIndex: 0, offset: 0, nextSessionIndex: 0 });
   }
 
@@ -137,10 +149,11 @@ export class AcquisitionAssembler {
    * were dropped or damaged) are missing: recorded as a gap, or nobody would
    * ever know they were taken.
    */
-  private stopped(nextDetectorIndex: number): void {
+  private stopped(nextDetectorIndex: number, deviceTimeUs: number): void {
     if (this.running) {
       this.trailingGap('detector', nextDetectorIndex);
       if (this.hasAux) this.trailingGap('aux', Math.ceil(nextDetectorIndex / this.auxDivider));
+      if (deviceTimeUs > 0) this.stopPoint = { deviceIndex: nextDetectorIndex, deviceTimeUs };
     }
     this.running = false;
   }
@@ -149,28 +162,42 @@ export class AcquisitionAssembler {
     const cursor = this.cursors[source];
     const count = nextDeviceIndex - cursor.nextDeviceIndex;
     if (count <= 0) return;
-    this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, segment: this.segment });
+    this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, uncertaintySamples: 0, segment: this.segment });
     if (source === 'detector') this.missingDetectorSamples += count;
     cursor.nextDeviceIndex = nextDeviceIndex;
     cursor.nextSessionIndex += count;
   }
 
   /**
-   * The device was restarted (after a reconnect or reset); `missingDetectorSamples`
-   * is the host's estimate of the samples that were never taken or never arrived.
+   * The device was restarted (after a reconnect or reset) and acked Start with
+   * the uptime of its sample 0: place the new run (placement.ts) and record the
+   * span between as a gap carrying its uncertainty.
    */
-  private resumed(reason: GapReason, missingDetectorSamples: number): void {
+  private resumed(resume: NonNullable<Extract<Intent, { command: 'start' }>['resume']>, startDeviceTimeUs: number): void {
+    const det = this.cursors.detector;
+    const placed = placeResumedRun({
+      rateHz: this.sampleRateHz, nextSessionIndex: det.nextSessionIndex, oldOffset: det.offset, stop: this.stopPoint,
+      startDeviceTimeUs, reset: resume.reset, hostEstimateSamples: resume.missingDetectorSamples,
+    });
     this.segment++;
     this.running = true;
+    this.stopPoint = undefined;
     for (const source of ['detector', 'aux'] as const) {
       const cursor = this.cursors[source];
-      const missing = source === 'detector' ? missingDetectorSamples : Math.ceil(missingDetectorSamples / this.auxDivider);
-      if (missing > 0) {
-        this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count: missing, reason, estimated: true, segment: this.segment });
+      const divider = source === 'detector' ? 1 : this.auxDivider;
+      // aux sample k is taken with detector sample k * divider
+      const offset = Math.max(cursor.nextSessionIndex, Math.round(placed.offset / divider));
+      const missing = offset - cursor.nextSessionIndex;
+      // a configuration without aux inputs has no aux timeline to leave a gap in
+      if (missing > 0 && (source === 'detector' || this.hasAux)) {
+        this.sinks.item({
+          kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count: missing, reason: resume.reason, estimated: true,
+          uncertaintySamples: Math.ceil(placed.uncertaintySamples / divider), placement: placed.method, segment: this.segment,
+        });
         if (source === 'detector') this.missingDetectorSamples += missing;
       }
-      cursor.offset = cursor.nextSessionIndex + missing;
-      cursor.nextSessionIndex = cursor.offset;
+      cursor.offset = offset;
+      cursor.nextSessionIndex = offset;
       cursor.nextDeviceIndex = 0;
     }
   }
@@ -214,10 +241,10 @@ export class AcquisitionAssembler {
     if (intent.command === 'configure') {
       this.configured(message.ack!.configId, intent.config.sampleRateHz ?? 0, intent.config.aux?.rateHz ?? 0);
     } else if (intent.command === 'start') {
-      if (intent.resume) this.resumed(intent.resume.reason, intent.resume.missingDetectorSamples);
+      if (intent.resume) this.resumed(intent.resume, message.ack!.deviceTimeUs);
       else this.started();
     } else {
-      this.stopped(message.ack!.sampleIndex);
+      this.stopped(message.ack!.sampleIndex, message.ack!.deviceTimeUs);
     }
   }
 
@@ -226,7 +253,7 @@ export class AcquisitionAssembler {
     if (deviceIndex < cursor.nextDeviceIndex) return; // a duplicate or an overlap: already delivered
     if (deviceIndex > cursor.nextDeviceIndex) {
       const count = deviceIndex - cursor.nextDeviceIndex;
-      this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, segment: this.segment });
+      this.sinks.item({ kind: 'gap', source, sessionIndex: cursor.nextSessionIndex, count, reason: 'missing-blocks', estimated: false, uncertaintySamples: 0, segment: this.segment });
       if (source === 'detector') this.missingDetectorSamples += count;
     }
     const sessionIndex = deviceIndex + cursor.offset;

@@ -61,6 +61,11 @@ export class JournalReplayer {
     });
   }
 
+  /** Segment of the acquisition the next device message belongs to (0 until the first resume). */
+  get segment(): number {
+    return this.assembler.currentSegment;
+  }
+
   /** Applies one entry; returns what it produced. */
   push(entry: JournalEntry): ReplayOutput[] {
     this.out = [];

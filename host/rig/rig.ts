@@ -17,6 +17,8 @@ import {
 } from './assembler.ts';
 import { RigError } from './errors.ts';
 import type { JournalEntry } from './journal.ts';
+import { estimateResetInstant, type UptimeProbe } from './placement.ts';
+import { ReconnectSchedule } from './reconnect.ts';
 
 export type { AcquisitionItem, GapReason, RigBlock, RigGap, Source, TimedDigitalEvent, TimedLedEvent } from './assembler.ts';
 
@@ -40,11 +42,15 @@ export interface RigOptions {
   retries?: number;
   /** Reconnect after the device goes away while running. */
   reconnect?: boolean;
+  /** Delay before the first reopen attempt, ms (default 100). */
   reconnectInitialDelayMs?: number;
+  /** Longest wait between reopen attempts while the port is absent or failing, ms (default 200: a poll). */
   reconnectMaxDelayMs?: number;
   /** How long to keep trying before giving up, ms. */
   reconnectGiveUpMs?: number;
   openTransport?: (url: string) => Promise<Transport>;
+  /** Waits between reconnect attempts (tests inject one that records the schedule). Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
   hostName?: string;
   /**
    * Receives every journal entry synchronously, from the moment the port opens
@@ -94,6 +100,10 @@ export class Rig {
   };
   private readonly frameTotalsBefore = { crc: 0, oversize: 0, cobs: 0, decode: 0, bytesIn: 0, timeouts: 0 };
   private clockFit: ClockFit | undefined;
+  /** One clock fit per segment (a device reset or reconnect starts a new one). */
+  private readonly segmentClocks: ClockFit[] = [];
+  /** Highest session index a running heartbeat reported in the current segment (taken before any reset). */
+  private lastRunningSessionIndex = 0;
 
   private constructor(readonly url: string, private readonly options: RigOptions) {
     this.acquisition$ = this.acquisitionSubject.asObservable();
@@ -148,6 +158,15 @@ export class Rig {
     return this.clockFit;
   }
 
+  /**
+   * The clock fit of each segment of the acquisition, in order (index = segment).
+   * Each maps that segment's session indices to host time; drift is per segment,
+   * so a reconnect or a reset never mixes two runs in one fit.
+   */
+  get clocks(): readonly ClockFit[] {
+    return this.segmentClocks;
+  }
+
   linkHealth(): LinkHealth {
     this.refreshHealth();
     return structuredClone(this.health);
@@ -165,9 +184,12 @@ export class Rig {
     if (!this.config) throw new RigError('E_NOT_CONFIGURED', 'start before configure', 'call configure(config) first');
     this.droppedBySegment = 0;
     this.droppedEarlierSegments = 0;
-    this.clockFit = new ClockFit({ deviceTicksHz: this.config.sampleRateHz || 1 });
+    this.segmentClocks.length = 0;
+    this.newSegmentClock();
     this.lastDetectorArrivalUs = nowUs();
+    const sentUs = nowUs();
     await this.link.request({ start: {} }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'start' }) });
+    this.anchorSegmentClock(sentUs);
     this.wantRunning = true;
     this.startHeartbeat();
   }
@@ -236,6 +258,17 @@ export class Rig {
 
   // ------------------------------------------------------------- internals
 
+  private newSegmentClock(): void {
+    this.clockFit = new ClockFit({ deviceTicksHz: this.config?.sampleRateHz || 1 });
+    this.segmentClocks.push(this.clockFit);
+    this.lastRunningSessionIndex = 0;
+  }
+
+  /** Sample 0 of the run was taken while Start was in flight: the segment's first clock observation. */
+  private anchorSegmentClock(startSentUs: number): void {
+    this.clockFit?.add({ deviceTicks: this.assembler.sessionIndexOf(0), hostSendUs: startSentUs, hostRecvUs: Math.max(startSentUs, nowUs()) });
+  }
+
   private recordIntent(intent: Intent): void {
     this.journalSubject.next({ type: 'intent', hostTimeUs: nowUs(), intent });
     this.assembler.intent(intent);
@@ -294,11 +327,24 @@ export class Rig {
     this.health.lastHeartbeatRoundTripMs = (h.hostReceiveUs - h.hostSendUs) / 1000;
     this.journalSubject.next({ type: 'heartbeat', hostTimeUs: h.hostReceiveUs, sample: h });
     const sessionIndex = this.assembler.sessionIndexOf(h.deviceSampleIndex);
-    if (h.running && this.wantRunning && !this.reconnecting) this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+    if (h.running && this.wantRunning && !this.reconnecting) {
+      this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+      this.lastRunningSessionIndex = Math.max(this.lastRunningSessionIndex, sessionIndex);
+    }
     this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).
-      this.reconnecting = this.resume('device-reset').finally(() => { this.reconnecting = undefined; });
+      this.reconnecting = this.resume('device-reset')
+        .catch((error: unknown) => this.failAcquisition(error))
+        .finally(() => this.afterDeviceReset());
+    }
+  }
+
+  /** The link may have closed while the reset was being handled: then reconnect now (onLinkClosed skipped it). */
+  private afterDeviceReset(): void {
+    this.reconnecting = undefined;
+    if (!this.link.isOpen && this.wantRunning && !this.closing && this.options.reconnect !== false) {
+      this.reconnecting = this.reconnectLoop().finally(() => { this.reconnecting = undefined; });
     }
   }
 
@@ -313,52 +359,91 @@ export class Rig {
     }
   }
 
+  /**
+   * Reopens the port until it is back, polling every <= 200 ms (reconnect.ts: a
+   * replugged device is found within one interval, not after a back-off).
+   */
   private async reconnectLoop(): Promise<void> {
-    let delayMs = this.options.reconnectInitialDelayMs ?? 100;
-    const maxDelayMs = this.options.reconnectMaxDelayMs ?? 5000;
+    const schedule = new ReconnectSchedule(this.options);
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const giveUpAt = Date.now() + (this.options.reconnectGiveUpMs ?? 10 * 60_000);
     while (this.wantRunning && !this.closing) {
-      await new Promise((r) => setTimeout(r, delayMs));
+      await sleep(schedule.nextDelayMs());
+      if (!this.wantRunning || this.closing) return;
+      let opened = false;
       try {
         await this.open();
+        opened = true;
         this.health.reconnects++;
         await this.resume('reconnect');
-        return;
+        if (this.link.isOpen) return; // else it closed again during the resume: keep trying
       } catch (error) {
         if (this.link?.isOpen) await this.link.close().catch(() => undefined);
-        if (Date.now() > giveUpAt) {
-          this.wantRunning = false;
-          this.acquisitionSubject.error(new RigError('E_RECONNECT_FAILED', `could not reconnect to ${this.url}: ${(error as Error).message}`, 'check the device and its cable, then start a new acquisition'));
+        if (opened && !(error instanceof LinkError)) {
+          this.failAcquisition(error); // the device answered and refused: reopening will not help
           return;
         }
-        delayMs = Math.min(maxDelayMs, delayMs * 2);
+        if (Date.now() > giveUpAt) {
+          this.failAcquisition(new RigError('E_RECONNECT_FAILED', `could not reconnect to ${this.url}: ${(error as Error).message}`, 'check the device and its cable, then start a new acquisition', { cause: error }));
+          return;
+        }
       }
     }
   }
 
-  /** Re-applies the configuration and restarts; the missing span becomes an estimated gap. */
+  /** Ends the acquisition with a typed error on acquisition$ (never an unhandled rejection). */
+  private failAcquisition(error: unknown): void {
+    this.wantRunning = false;
+    if (this.link?.isOpen) this.link.stopHeartbeat();
+    const rigError = error instanceof RigError ? error
+      : new RigError('E_RESUME_FAILED', `could not restart the acquisition on ${this.url} after a reconnect or device reset: ${(error as Error)?.message ?? String(error)}`,
+        'check the device (its log and status); then start a new acquisition', { cause: error });
+    this.acquisitionSubject.error(rigError);
+  }
+
+  /** A heartbeat round trip outside the heartbeat timer: the device's uptime, measured now (journaled). */
+  private async probeUptime(): Promise<UptimeProbe & { running: boolean }> {
+    const hostSendUs = nowUs();
+    const reply = await this.link.request({ heartbeat: { hostTimeUs: hostSendUs } }, { retries: 0 });
+    const hostRecvUs = nowUs();
+    const ack = reply.heartbeatAck;
+    if (!ack) throw new RigError('E_HANDSHAKE', `device answered Heartbeat with ${reply.body}`, 'is this a fiberrig device? check the URL');
+    const sample = { hostSendUs, hostReceiveUs: hostRecvUs, deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running };
+    this.journalSubject.next({ type: 'heartbeat', hostTimeUs: hostRecvUs, sample });
+    return { hostSendUs, hostRecvUs, deviceTimeUs: ack.deviceTimeUs, running: ack.running };
+  }
+
+  /** Re-applies the configuration and restarts; the missing span becomes a gap placed by placement.ts. */
   private async resume(reason: GapReason): Promise<void> {
     const config = this.config;
     if (!config) return;
+    let startSentUs = 0;
     try {
       if (reason === 'device-reset') await this.handshake();
+      // measured before Stop: if the device is no longer running our run, its uptime dates the reset
+      const probe = await this.probeUptime();
       await this.link.request({ stop: {} }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'stop' }) }).catch(() => undefined);
       const reply = await this.link.request({ configure: { config } }, { beforeSend: (requestId) => this.recordIntent({ requestId, command: 'configure', config }) });
       this.configId = reply.ack?.configId ?? 0;
       this.droppedEarlierSegments += this.droppedBySegment;
       this.droppedBySegment = 0;
+      startSentUs = nowUs();
       await this.link.request({ start: {} }, {
         beforeSend: (requestId) => {
           const rateHz = config.sampleRateHz ?? 0;
           const elapsedUs = Math.max(0, nowUs() - this.lastDetectorArrivalUs);
           const missingDetectorSamples = Math.max(0, Math.round((elapsedUs / 1e6) * rateHz));
-          this.recordIntent({ requestId, command: 'start', resume: { reason, missingDetectorSamples } });
+          const lowerBound = Math.max(this.lastRunningSessionIndex, this.assembler.nextDetectorSessionIndex);
+          const reset = probe.running ? undefined : estimateResetInstant(this.clockFit?.fit, probe, rateHz, lowerBound);
+          this.recordIntent({ requestId, command: 'start', resume: { reason, missingDetectorSamples, ...(reset ? { reset } : {}) } });
         },
       });
     } catch (error) {
-      if (error instanceof LinkError) return; // the link went away again; the reconnect loop takes over
+      if (error instanceof LinkError && !this.link.isOpen) return; // the link went away again; the reconnect loop takes over
       throw error;
     }
+    this.newSegmentClock();
+    this.anchorSegmentClock(startSentUs);
     this.startHeartbeat();
   }
 

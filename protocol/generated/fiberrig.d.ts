@@ -872,6 +872,7 @@ export namespace fiberrig {
             $unknowns?: Uint8Array[];
             configId: number;
             sampleIndex: number;
+            deviceTimeUs: number;
             static create(properties: fiberrig.v1.Ack.$Shape): fiberrig.v1.Ack & fiberrig.v1.Ack.$Shape;
             static create(properties?: fiberrig.v1.Ack.$Properties): fiberrig.v1.Ack;
             static encode(m: fiberrig.v1.Ack.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -887,6 +888,7 @@ export namespace fiberrig {
             interface $Properties {
                 configId?: (number|null);
                 sampleIndex?: (number|null);
+                deviceTimeUs?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = fiberrig.v1.Ack.$Properties;

@@ -8923,6 +8923,7 @@ export const fiberrig = $root.fiberrig = (() => {
              * @typedef {Object} fiberrig.v1.Ack.$Properties
              * @property {number|null} [configId] Ack configId
              * @property {number|null} [sampleIndex] Ack sampleIndex
+             * @property {number|null} [deviceTimeUs] Ack deviceTimeUs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8971,6 +8972,14 @@ export const fiberrig = $root.fiberrig = (() => {
             Ack.prototype.sampleIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Ack deviceTimeUs.
+             * @member {number} deviceTimeUs
+             * @memberof fiberrig.v1.Ack
+             * @instance
+             */
+            Ack.prototype.deviceTimeUs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new Ack instance using the specified properties.
              * @function create
              * @memberof fiberrig.v1.Ack
@@ -9006,6 +9015,8 @@ export const fiberrig = $root.fiberrig = (() => {
                     w.uint32(/* id 1, wireType 0 =*/8).uint32(m.configId);
                 if (m.sampleIndex != null && $Object.hasOwnProperty.call(m, "sampleIndex") && (typeof m.sampleIndex === "object" ? m.sampleIndex.low || m.sampleIndex.high : m.sampleIndex !== 0))
                     w.uint32(/* id 2, wireType 0 =*/16).uint64(m.sampleIndex);
+                if (m.deviceTimeUs != null && $Object.hasOwnProperty.call(m, "deviceTimeUs") && (typeof m.deviceTimeUs === "object" ? m.deviceTimeUs.low || m.deviceTimeUs.high : m.deviceTimeUs !== 0))
+                    w.uint32(/* id 3, wireType 0 =*/24).uint64(m.deviceTimeUs);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -9068,6 +9079,15 @@ export const fiberrig = $root.fiberrig = (() => {
                                 delete m.sampleIndex;
                             continue;
                         }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.deviceTimeUs = v;
+                            else
+                                delete m.deviceTimeUs;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -9108,6 +9128,10 @@ export const fiberrig = $root.fiberrig = (() => {
                     if (!$util.isInteger(m.sampleIndex) && !(m.sampleIndex && $util.isInteger(m.sampleIndex.low) && $util.isInteger(m.sampleIndex.high)))
                         return "sampleIndex: integer|Long expected";
                 }
+                if (m.deviceTimeUs != null && $Object.hasOwnProperty.call(m, "deviceTimeUs")) {
+                    if (!$util.isInteger(m.deviceTimeUs) && !(m.deviceTimeUs && $util.isInteger(m.deviceTimeUs.low) && $util.isInteger(m.deviceTimeUs.high)))
+                        return "deviceTimeUs: integer|Long expected";
+                }
                 return null;
             };
 
@@ -9146,6 +9170,18 @@ export const fiberrig = $root.fiberrig = (() => {
                             m.sampleIndex = new $util.LongBits(d.sampleIndex.low >>> 0, d.sampleIndex.high >>> 0).toNumber(true);
                     }
                 }
+                if (d.deviceTimeUs != null) {
+                    if (typeof d.deviceTimeUs === "object" ? d.deviceTimeUs.low || d.deviceTimeUs.high : $Number(d.deviceTimeUs) !== 0) {
+                        if ($util.Long)
+                            m.deviceTimeUs = $util.Long.fromValue(d.deviceTimeUs, true);
+                        else if (typeof d.deviceTimeUs === "string")
+                            m.deviceTimeUs = $parseInt(d.deviceTimeUs, 10);
+                        else if (typeof d.deviceTimeUs === "number")
+                            m.deviceTimeUs = d.deviceTimeUs;
+                        else if (typeof d.deviceTimeUs === "object")
+                            m.deviceTimeUs = new $util.LongBits(d.deviceTimeUs.low >>> 0, d.deviceTimeUs.high >>> 0).toNumber(true);
+                    }
+                }
                 return m;
             };
 
@@ -9173,6 +9209,11 @@ export const fiberrig = $root.fiberrig = (() => {
                         d.sampleIndex = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
                     } else
                         d.sampleIndex = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.deviceTimeUs = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.deviceTimeUs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (m.configId != null && $Object.hasOwnProperty.call(m, "configId")) {
                     d.configId = m.configId;
@@ -9184,6 +9225,14 @@ export const fiberrig = $root.fiberrig = (() => {
                         d.sampleIndex = o.longs === $String ? $String(m.sampleIndex) : m.sampleIndex;
                     else
                         d.sampleIndex = o.longs === $String ? $util.Long.prototype.toString.call(m.sampleIndex) : o.longs === $Number ? new $util.LongBits(m.sampleIndex.low >>> 0, m.sampleIndex.high >>> 0).toNumber(true) : m.sampleIndex;
+                }
+                if (m.deviceTimeUs != null && $Object.hasOwnProperty.call(m, "deviceTimeUs")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.deviceTimeUs = typeof m.deviceTimeUs === "number" ? $BigInt(m.deviceTimeUs) : $util.Long.fromBits(m.deviceTimeUs.low >>> 0, m.deviceTimeUs.high >>> 0, true).toBigInt();
+                    else if (typeof m.deviceTimeUs === "number")
+                        d.deviceTimeUs = o.longs === $String ? $String(m.deviceTimeUs) : m.deviceTimeUs;
+                    else
+                        d.deviceTimeUs = o.longs === $String ? $util.Long.prototype.toString.call(m.deviceTimeUs) : o.longs === $Number ? new $util.LongBits(m.deviceTimeUs.low >>> 0, m.deviceTimeUs.high >>> 0).toNumber(true) : m.deviceTimeUs;
                 }
                 return d;
             };

@@ -436,6 +436,29 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       await stop(mark2);
     });
 
+    it('Start and Stop Acks name the device uptime of their sample index (±2 sample periods of the heartbeats; Stop − Start = N / fs ±1 µs)', async () => {
+      const before = (await c.request({ heartbeat: { hostTimeUs: 1 } })).heartbeatAck!;
+      const configId = (await c.ack({ configure: { config: continuous() } })).configId;
+      const mark = c.received.length;
+      const start = await c.ack({ start: {} });
+      assert.equal(start.configId, configId);
+      const periodUs = 1e6 / FS;
+      assert.ok(start.deviceTimeUs >= before.deviceTimeUs, `Start's uptime ${start.deviceTimeUs} µs is before a heartbeat sent before it (${before.deviceTimeUs} µs)`);
+      await sleep(300);
+      const hb = (await c.request({ heartbeat: { hostTimeUs: 2 } })).heartbeatAck!;
+      assert.equal(hb.running, true);
+      const elapsedUs = hb.deviceTimeUs - start.deviceTimeUs;
+      const predictedUs = start.deviceTimeUs + (hb.sampleIndex * 1e6) / FS;
+      assert.ok(Math.abs(predictedUs - hb.deviceTimeUs) <= 2 * periodUs + 0.005 * elapsedUs, `sample ${hb.sampleIndex} predicted at ${predictedUs} µs from Start's uptime, heartbeat says ${hb.deviceTimeUs} µs`);
+      const n = await stop(mark);
+      const stopAck = c.received.filter((m) => m.ack && m.ack.sampleIndex === n).at(-1)!.ack!;
+      assert.ok(Math.abs(stopAck.deviceTimeUs - start.deviceTimeUs - (n * 1e6) / FS) <= 1, `Stop at index ${n}: uptime ${stopAck.deviceTimeUs} µs, Start ${start.deviceTimeUs} µs`);
+      const after = (await c.request({ heartbeat: { hostTimeUs: 3 } })).heartbeatAck!;
+      assert.ok(stopAck.deviceTimeUs <= after.deviceTimeUs + periodUs, 'Stop took effect before a later heartbeat');
+      const again = await c.ack({ stop: {} });
+      assert.deepEqual([again.sampleIndex, again.deviceTimeUs], [n, stopAck.deviceTimeUs], 'a repeated Stop repeats index and uptime');
+    });
+
     it('block cadence in device time: the sample clock runs at sample_rate_hz of the device clock', async () => {
       const { mark } = await run(continuous());
       await sleep(200);

@@ -69,6 +69,7 @@ typedef struct {
   float current_ma;
   float power_uw;
   uint64_t index;
+  uint64_t time_us; /* ACK: device uptime of `index` (Ack.device_time_us) */
 } fr_event;
 
 typedef struct {
@@ -103,6 +104,7 @@ static struct {
   uint64_t run_start_ns;
   uint64_t next_sample; /* next detector sample to take */
   uint64_t last_stop_index;
+  uint64_t last_stop_us; /* uptime of last_stop_index (0 after boot) */
   fr_schedule schedule;
   double peaks[FR_MAX_LEDS];
   fr_change changes[FR_MAX_CHANGES];
@@ -246,12 +248,16 @@ static void send_issue(uint32_t request_id, uint32_t code, const char *field, co
   send_error(request_id, &issue);
 }
 
-static void send_ack(uint32_t request_id, uint64_t sample_index) {
+/* An Ack; device_time_us is the uptime of sample_index (Start, Stop), else 0. */
+static void send_ack_at(uint32_t request_id, uint64_t sample_index, uint64_t device_time_us) {
   begin(request_id, fiberrig_v1_Envelope_ack_tag);
   tx_msg.body.ack.config_id = g.config_id;
   tx_msg.body.ack.sample_index = sample_index;
+  tx_msg.body.ack.device_time_us = device_time_us;
   ctrl_send();
 }
+
+static void send_ack(uint32_t request_id, uint64_t sample_index) { send_ack_at(request_id, sample_index, 0); }
 
 static void log_message(fiberrig_v1_LogLevel level, const char *text) {
   begin(0, fiberrig_v1_Envelope_log_tag);
@@ -296,6 +302,7 @@ static bool next_stream_frame(void) {
       begin(e->a, fiberrig_v1_Envelope_ack_tag);
       tx_msg.body.ack.config_id = e->config_id;
       tx_msg.body.ack.sample_index = e->index;
+      tx_msg.body.ack.device_time_us = e->time_us;
     }
     g.ev_head = (g.ev_head + 1u) % FR_EVENTS;
     g.ev_count--;
@@ -827,6 +834,7 @@ static void on_start(uint32_t id) {
   uint64_t t = now_ns();
   g.running = true;
   g.last_stop_index = 0;
+  g.last_stop_us = 0;
   g.next_sample = 0;
   g.next_aux = 0;
   memcpy(g.peaks, g.commanded_ma, sizeof g.peaks);
@@ -848,7 +856,7 @@ static void on_start(uint32_t id) {
   (void)fr_hal_drive(&g.config, g.peaks, 0, false); /* the waveform is in place before the clock starts */
   g.run_start_ns = fr_hal_sampling(&g.config) - g.boot_ns; /* sample 0 starts when the hardware says */
   drive_leds(g.peaks);
-  send_ack(id, 0);
+  send_ack_at(id, 0, g.run_start_ns / 1000u);
 }
 
 static void stop_run(uint64_t t_ns, uint32_t id, bool ack) {
@@ -856,6 +864,7 @@ static void stop_run(uint64_t t_ns, uint32_t id, bool ack) {
   forward_edges();
   uint64_t next = g.next_sample;
   g.last_stop_index = next;
+  g.last_stop_us = (g.run_start_ns + sample_time_ns(next, g.config.sample_rate_hz)) / 1000u;
   admit(&det_stage); /* the partial last block(s) */
   admit(&aux_stage);
   det_stage.count = 0;
@@ -866,14 +875,14 @@ static void stop_run(uint64_t t_ns, uint32_t id, bool ack) {
   fr_hal_sampling(NULL);
   drive_leds(g.peaks);
   if (ack) {
-    fr_event e = {.kind = EV_STOP_ACK, .a = id, .config_id = g.config_id, .index = next};
+    fr_event e = {.kind = EV_STOP_ACK, .a = id, .config_id = g.config_id, .index = next, .time_us = g.last_stop_us};
     push_event(&e);
   }
 }
 
 static void on_stop(uint32_t id) {
   if (!g.running) {
-    send_ack(id, g.last_stop_index); /* idempotent: a repeated Stop gets the same answer */
+    send_ack_at(id, g.last_stop_index, g.last_stop_us); /* idempotent: a repeated Stop gets the same answer */
     return;
   }
   stop_run(now_ns(), id, true);

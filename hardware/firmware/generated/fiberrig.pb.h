@@ -236,12 +236,15 @@ typedef struct _fiberrig_v1_Configure {
 } fiberrig_v1_Configure;
 
 /* Starts sampling under the last accepted configuration; the sample index
- restarts at 0. Replies Ack(config_id, sample_index = 0). */
+ restarts at 0. Replies Ack(config_id, sample_index = 0, device_time_us =
+ the uptime at which sample 0's period begins). */
 typedef struct _fiberrig_v1_Start {
     char dummy_field;
 } fiberrig_v1_Start;
 
-/* Stops sampling and darkens LEDs. Replies Ack(sample_index = next index). */
+/* Stops sampling and darkens LEDs. Replies Ack(sample_index = next index,
+ device_time_us = the uptime at which that index's period would begin; a
+ repeated Stop repeats both, and after a reset both are 0). */
 typedef struct _fiberrig_v1_Stop {
     char dummy_field;
 } fiberrig_v1_Stop;
@@ -284,6 +287,10 @@ typedef struct _fiberrig_v1_EnterBootloader {
 typedef struct _fiberrig_v1_Ack {
     uint32_t config_id; /* Configure, Start: the configuration in force */
     uint64_t sample_index; /* Start, Stop, SetLed: where it took effect */
+    /* Start, Stop: device uptime (µs, the clock of HeartbeatAck.device_time_us)
+ at the start of sample_index's period: lets the host place a new run on
+ the session timeline from device time alone (0 for other commands). */
+    uint64_t device_time_us;
 } fiberrig_v1_Ack;
 
 typedef struct _fiberrig_v1_Error {
@@ -564,7 +571,7 @@ extern "C" {
 #define fiberrig_v1_WriteCalibration_init_default {false, fiberrig_v1_CalibrationTable_init_default}
 #define fiberrig_v1_Reset_init_default           {0}
 #define fiberrig_v1_EnterBootloader_init_default {0}
-#define fiberrig_v1_Ack_init_default             {0, 0}
+#define fiberrig_v1_Ack_init_default             {0, 0, 0}
 #define fiberrig_v1_Error_init_default           {_fiberrig_v1_ErrorCode_MIN, "", ""}
 #define fiberrig_v1_HeartbeatAck_init_default    {0, 0, 0, 0}
 #define fiberrig_v1_SelfTestItem_init_default    {"", _fiberrig_v1_SelfTestOutcome_MIN, "", 0, ""}
@@ -603,7 +610,7 @@ extern "C" {
 #define fiberrig_v1_WriteCalibration_init_zero   {false, fiberrig_v1_CalibrationTable_init_zero}
 #define fiberrig_v1_Reset_init_zero              {0}
 #define fiberrig_v1_EnterBootloader_init_zero    {0}
-#define fiberrig_v1_Ack_init_zero                {0, 0}
+#define fiberrig_v1_Ack_init_zero                {0, 0, 0}
 #define fiberrig_v1_Error_init_zero              {_fiberrig_v1_ErrorCode_MIN, "", ""}
 #define fiberrig_v1_HeartbeatAck_init_zero       {0, 0, 0, 0}
 #define fiberrig_v1_SelfTestItem_init_zero       {"", _fiberrig_v1_SelfTestOutcome_MIN, "", 0, ""}
@@ -695,6 +702,7 @@ extern "C" {
 #define fiberrig_v1_Heartbeat_host_time_us_tag   1
 #define fiberrig_v1_Ack_config_id_tag            1
 #define fiberrig_v1_Ack_sample_index_tag         2
+#define fiberrig_v1_Ack_device_time_us_tag       3
 #define fiberrig_v1_Error_code_tag               1
 #define fiberrig_v1_Error_message_tag            2
 #define fiberrig_v1_Error_field_tag              3
@@ -1021,7 +1029,8 @@ X(a, STATIC,   OPTIONAL, MESSAGE,  table,             1)
 
 #define fiberrig_v1_Ack_FIELDLIST(X, a) \
 X(a, STATIC,   SINGULAR, UINT32,   config_id,         1) \
-X(a, STATIC,   SINGULAR, UINT64,   sample_index,      2)
+X(a, STATIC,   SINGULAR, UINT64,   sample_index,      2) \
+X(a, STATIC,   SINGULAR, UINT64,   device_time_us,    3)
 #define fiberrig_v1_Ack_CALLBACK NULL
 #define fiberrig_v1_Ack_DEFAULT NULL
 
@@ -1229,7 +1238,7 @@ extern const pb_msgdesc_t fiberrig_v1_Log_msg;
 #define fiberrig_v1_Log_fields &fiberrig_v1_Log_msg
 
 /* Maximum encoded size of messages (where known) */
-#define fiberrig_v1_Ack_size                     17
+#define fiberrig_v1_Ack_size                     28
 #define fiberrig_v1_AcquisitionConfig_size       330
 #define fiberrig_v1_AuxConfig_size               30
 #define fiberrig_v1_AuxInputInfo_size            40

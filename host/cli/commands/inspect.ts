@@ -43,9 +43,9 @@ function text(r: RecordingInspection): string {
   for (const [stream, s] of byStream) lines.push(`channels   ${stream} at ${s.rate} Hz: ${s.names.join(', ')}`);
   lines.push(`duration   ${formatDuration(r.durationS)} of device time (${r.detectorSamples} detector samples, ${r.auxSamples} aux samples, ${r.segments} segment(s))`);
   lines.push(`gaps       ${r.gaps.count} (${r.gaps.missingDetectorSamples} detector samples, ${r.gaps.missingS.toFixed(3)} s missing)`);
-  for (const g of r.gaps.first) lines.push(`  ${g.source} at ${g.startS.toFixed(3)} s for ${g.durationS.toFixed(3)} s (${g.count} samples, ${g.reason}${g.estimated ? ', estimated' : ''})`);
+  for (const g of r.gaps.first) lines.push(`  ${g.source} at ${g.startS.toFixed(3)} s for ${g.durationS.toFixed(3)} s (${g.count} samples, ${g.reason}${g.estimated ? `, estimated ±${g.uncertaintySamples ?? '?'} samples` : ''})`);
   if (r.gaps.count > r.gaps.first.length) lines.push(`  … ${r.gaps.count - r.gaps.first.length} more`);
-  lines.push(`events     ${r.events.digital} digital edges, ${r.events.led} LED changes; ${r.heartbeats} heartbeats${r.clock ? `, device clock drift ${r.clock.driftPpm.toFixed(2)} ppm` : ''}`);
+  lines.push(`events     ${r.events.digital} digital edges, ${r.events.led} LED changes; ${r.heartbeats} heartbeats${r.clock ? `, device clock drift ${r.clock.segments.length > 1 ? r.clock.segments.map((s) => `${s.driftPpm.toFixed(2)}`).join(' / ') + ' ppm (per segment)' : `${r.clock.driftPpm.toFixed(2)} ppm`}` : ''}`);
   if (r.counters) lines.push(`counters   ${JSON.stringify(r.counters)}`);
   if (r.ignoredAcquisitions) lines.push(`note       ${r.ignoredAcquisitions} later acquisition(s) in the same raw log are not included`);
   return `${lines.join('\n')}\n`;

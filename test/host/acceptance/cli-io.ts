@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 const bin = fileURLToPath(new URL('../../../host/cli/bin.js', import.meta.url));
 
 /** `fiberrig acquire --device URL --duration D --out DIR --json --quiet`; resolves with the JSON summary. */
-export async function cliAcquire(device: string, duration: string, out: string): Promise<Record<string, unknown>> {
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'acquire', '--device', device, '--duration', duration, '--out', out, '--json', '--quiet'], {
+export async function cliAcquire(device: string, duration: string, out: string, extraArgs: string[] = []): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'acquire', '--device', device, '--duration', duration, '--out', out, '--json', '--quiet', ...extraArgs], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 110_000,
   });

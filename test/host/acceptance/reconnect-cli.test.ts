@@ -4,11 +4,12 @@
 //
 // What the simulation does (and so what the gap looks like): at T the bytes in
 // flight are lost (<= ~0.25 s of blocks); the device keeps sampling into its
-// ring buffer (32 blocks = 0.8 s), then overruns; the host reopens the port with
-// exponential backoff once the device is back (at or after T + D), gets the
-// buffered blocks, stops the old run (its Ack names the last sample index) and
-// starts again after an estimated 'reconnect' gap. So the missing span starts
-// shortly before T, ends after T + D (at most one backoff interval later), and
+// ring buffer (32 blocks = 0.8 s), then overruns; the host polls the port (every
+// <= 200 ms) until the device is back (at or after T + D), gets the buffered
+// blocks, stops the old run (its Ack names the last sample index and its uptime)
+// and starts again after a 'reconnect' gap placed from the device's uptimes
+// (±1 sample). So the missing span starts shortly before T, ends after T + D
+// (about one poll interval plus the restart later), and
 // the samples lost total about D (D minus what the ring buffer saved, plus
 // what was in flight).
 import assert from 'node:assert/strict';

@@ -38,7 +38,7 @@ describe('demodulation across segments (time division)', () => {
       const start = 3000 + offset; // session index of the new segment's device sample 0
       const items: AcquisitionItem[] = [
         block(0, 0, 0, 300), block(0, 300, 300, 300),
-        { kind: 'gap', source: 'detector', sessionIndex: gapStart, count: start - gapStart, reason: 'reconnect', estimated: true, segment: 1 },
+        { kind: 'gap', source: 'detector', sessionIndex: gapStart, count: start - gapStart, reason: 'reconnect', estimated: false, uncertaintySamples: 1, segment: 1 },
         block(1, start, 0, 300), block(1, start + 300, 300, 300),
       ];
       const out = run(items);
