@@ -9,6 +9,7 @@
 import {
   type AcquisitionConfigInit, type DigitalEvent, type Envelope, type LedEvent, SampleSource, samplesView, type SampleArray,
 } from '../../protocol/index.ts';
+import { LightTracker, type RigLight } from './light.ts';
 
 export type Source = 'detector' | 'aux';
 
@@ -43,7 +44,7 @@ export interface RigGap {
   segment: number;
 }
 
-export type AcquisitionItem = RigBlock | RigGap;
+export type AcquisitionItem = RigBlock | RigGap | RigLight;
 
 export type TimedDigitalEvent = DigitalEvent & { sessionIndex: number };
 export type TimedLedEvent = LedEvent & { sessionIndex: number };
@@ -82,7 +83,12 @@ export class AcquisitionAssembler {
   /** Detector samples found missing from index discontinuities and estimated segment gaps. */
   missingDetectorSamples = 0;
 
-  constructor(private readonly sinks: AssemblerSinks) {}
+  /** Where the configured LEDs went dark and came back (LedEvents, Status, Log); emits `light` items. */
+  readonly light: LightTracker;
+
+  constructor(private readonly sinks: AssemblerSinks) {
+    this.light = new LightTracker((marker) => this.sinks.item(marker), () => this.segment);
+  }
 
   get currentSegment(): number {
     return this.segment;
@@ -112,8 +118,13 @@ export class AcquisitionAssembler {
     this.hasAux = auxRateHz > 0;
   }
 
+  private configuredLeds(config: AcquisitionConfigInit): void {
+    this.light.configured((config.leds ?? []).map((l) => l.channel ?? 0));
+  }
+
   /** A new acquisition starts at session index 0. */
   private started(): void {
+    this.light.restarted(this.cursors.detector.nextSessionIndex);
     this.running = true;
     this.segment = 0;
     this.missingDetectorSamples = 0;
@@ -131,6 +142,7 @@ export class AcquisitionAssembler {
     if (this.running) {
       this.trailingGap('detector', nextDetectorIndex);
       if (this.hasAux) this.trailingGap('aux', Math.ceil(nextDetectorIndex / this.auxDivider));
+      this.light.stopped(this.cursors.detector.nextSessionIndex);
     }
     this.running = false;
   }
@@ -150,6 +162,7 @@ export class AcquisitionAssembler {
    * is the host's estimate of the samples that were never taken or never arrived.
    */
   private resumed(reason: GapReason, missingDetectorSamples: number): void {
+    this.light.restarted(this.cursors.detector.nextSessionIndex);
     this.segment++;
     this.running = true;
     for (const source of ['detector', 'aux'] as const) {
@@ -190,8 +203,15 @@ export class AcquisitionAssembler {
       case 'ledEvent': {
         const e = message.ledEvent!;
         this.sinks.led?.({ channel: e.channel, currentMa: e.currentMa, powerUw: e.powerUw, sampleIndex: e.sampleIndex, configId: e.configId, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
+        this.light.led(e.channel, e.currentMa, this.sessionIndexOf(e.sampleIndex));
         return;
       }
+      case 'status':
+        this.light.status(message.status!);
+        return;
+      case 'log':
+        this.light.log(message.log!.level, message.log!.message);
+        return;
       default:
     }
   }
@@ -203,6 +223,7 @@ export class AcquisitionAssembler {
     if (message.body !== 'ack') return; // refused: nothing changed on the device
     if (intent.command === 'configure') {
       this.configured(message.ack!.configId, intent.config.sampleRateHz ?? 0, intent.config.aux?.rateHz ?? 0);
+      this.configuredLeds(intent.config);
     } else if (intent.command === 'start') {
       if (intent.resume) this.resumed(intent.resume.reason, intent.resume.missingDetectorSamples);
       else this.started();

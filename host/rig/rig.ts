@@ -16,8 +16,10 @@ import {
 } from './assembler.ts';
 import { RigError } from './errors.ts';
 import type { JournalEntry } from './journal.ts';
+import { LightKeeper } from './light-keeper.ts';
 
 export type { AcquisitionItem, GapReason, RigBlock, RigGap, Source, TimedDigitalEvent, TimedLedEvent } from './assembler.ts';
+export type { DarkCause, DarkSpan, RigLight } from './light.ts';
 
 export interface LinkHealth {
   connected: boolean;
@@ -76,6 +78,8 @@ export class Rig {
   private readonly heartbeatSubject = new Subject<HeartbeatSample & { sessionIndex: number }>();
   private readonly journalSubject = new Subject<JournalEntry>();
   private readonly assembler: AcquisitionAssembler;
+  /** Relights the LEDs once heartbeats are answered again after a watchdog trip. */
+  readonly lightKeeper: LightKeeper;
 
   private link!: Link;
   private deviceInfo!: DeviceInfo;
@@ -113,6 +117,7 @@ export class Rig {
       digital: (e) => this.digitalSubject.next(e),
       led: (e) => this.ledSubject.next(e),
     });
+    this.lightKeeper = new LightKeeper({ config: () => this.config, light: () => this.assembler.light.state, setLed: (channel, drive) => this.setLed(channel, drive) });
   }
 
   /** Opens the device at `url`, handshakes, and checks the protocol version. */
@@ -292,6 +297,7 @@ export class Rig {
     this.journalSubject.next({ type: 'heartbeat', hostTimeUs: h.hostReceiveUs, sample: h });
     const sessionIndex = this.assembler.sessionIndexOf(h.deviceSampleIndex);
     if (h.running && this.wantRunning && !this.reconnecting) this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+    if (h.running && this.wantRunning && !this.reconnecting) this.lightKeeper.heartbeatAnswered();
     this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).

@@ -21,6 +21,7 @@ import {
   calibrationJson, configJson, deviceInfoJson, type ProcessingSettings, type SessionFile, writeSession,
 } from '../../record/session.ts';
 import { softwareVersions } from '../../record/version.ts';
+import { describeLight } from '../../rig/light.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
 import type { CliIo } from '../main.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
@@ -51,6 +52,11 @@ export interface AcquireSummary {
   channels: Array<{ name: string; mean: number; min: number; max: number }>;
   gaps: number;
   missingSamples: number;
+  /** Flagged spans (quality.csv): samples arrived but signals are NaN. */
+  qualityFlags: number;
+  /** Spans with every configured LED dark, and their total length (s). */
+  darkSpans: number;
+  darkS: number;
   deviceDroppedSamples: number;
   framesRejected: Record<string, number>;
   reconnects: number;
@@ -174,6 +180,11 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       subscriptions.add(rig.acquisition$.subscribe({
         next: (item) => {
           writer.item(item);
+          if (item.kind === 'light') {
+            // loud, once per span and once when light is back, whatever --quiet says
+            io.stderr.write(`fiberrig: WARNING: ${describeLight(item, rateHz)}\n`);
+            return;
+          }
           if (item.kind === 'gap') {
             gaps++;
             return;
@@ -229,6 +240,9 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       channels: [...writer.stats.entries()].map(([name, st]) => ({ name, mean: st.n ? st.sum / st.n : Number.NaN, min: st.min, max: st.max })),
       gaps,
       missingSamples: health.hostDetectedMissingSamples,
+      qualityFlags: writer.quality.length,
+      darkSpans: writer.quality.filter((q) => q.flag === 'leds-dark').length,
+      darkS: writer.quality.reduce((sum, q) => sum + q.durationS, 0),
       deviceDroppedSamples: health.deviceReportedDroppedSamples,
       framesRejected: health.framesRejected,
       reconnects: health.reconnects,
@@ -238,6 +252,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy, cutoffS, durationS: summary.durationS };
     session.commandedPower = commandedPower.toJSON();
     session.gaps = writer.gaps;
+    session.quality = writer.quality;
     session.derivedFiles = writer.files.files;
     session.counters = {
       rawSamples: writer.rawDetectorSamples, signalRows: writer.signalRows, gaps: writer.gaps.length,
@@ -266,7 +281,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   summary.rawLogBytes = rawLog.stats.bytesWritten;
   await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ ...summary, config: file, subject: opts.subject ?? null }, null, 2)}\n`);
   if (opts.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-  else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps) to ${outDir}\n`);
+  else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps${summary.qualityFlags ? `, ${summary.darkSpans} dark spans ${summary.darkS.toFixed(1)} s` : ''}) to ${outDir}\n`);
   if (failure) throw failure;
   return 0;
 }
