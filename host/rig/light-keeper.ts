@@ -14,7 +14,7 @@ export interface LightKeeperHost {
   /** The configuration in force (its LEDs and their drives). */
   config(): AcquisitionConfigInit | undefined;
   /** Whether every configured LED is dark now, and why (the assembler's LightTracker). */
-  light(): { dark: boolean; cause: DarkCause };
+  light(): { dark: boolean; fromIndex?: number | undefined; cause: DarkCause };
   setLed(channel: number, drive: LedDrive): Promise<number>;
 }
 
@@ -25,6 +25,8 @@ export function configuredDrive(led: NonNullable<AcquisitionConfigInit['leds']>[
 
 export class LightKeeper {
   private restoring = false;
+  /** The dark span a completed round of SetLed already answered (its LedEvents may still be on their way). */
+  private restoredSpan: number | undefined;
   /** SetLed commands sent to undo watchdog trips (for health reporting and tests). */
   restoreCommands = 0;
   /** The last SetLed refusal or link error while restoring (the next heartbeat retries). */
@@ -36,11 +38,12 @@ export class LightKeeper {
   heartbeatAnswered(): void {
     const light = this.host.light();
     if (!light.dark || light.cause !== 'watchdog' || this.restoring) return;
+    if (light.fromIndex !== undefined && light.fromIndex === this.restoredSpan) return;
     this.restoring = true;
-    void this.restore().finally(() => { this.restoring = false; });
+    void this.restore(light.fromIndex).finally(() => { this.restoring = false; });
   }
 
-  private async restore(): Promise<void> {
+  private async restore(span: number | undefined): Promise<void> {
     for (const led of this.host.config()?.leds ?? []) {
       try {
         this.restoreCommands++;
@@ -50,5 +53,6 @@ export class LightKeeper {
         return;
       }
     }
+    this.restoredSpan = span;
   }
 }

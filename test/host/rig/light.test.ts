@@ -65,13 +65,16 @@ describe('host/rig: LightKeeper', () => {
 
   it('after a watchdog trip, the next answered heartbeat sends the configured drive of every LED, once', async () => {
     const sent: unknown[] = [];
-    let light = { dark: true, cause: 'watchdog' as const };
+    let light: { dark: boolean; fromIndex: number; cause: 'watchdog' } = { dark: true, fromIndex: 40, cause: 'watchdog' };
     const keeper = new LightKeeper({ config: () => config, light: () => light, setLed: async (channel, drive) => { sent.push([channel, drive]); return 0; } });
     keeper.heartbeatAnswered();
     keeper.heartbeatAnswered(); // still restoring: no second round
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(sent, [[0, { currentMa: 20 }], [2, { powerUw: 35 }]]);
-    light = { dark: false, cause: 'watchdog' };
+    keeper.heartbeatAnswered(); // done, but the restore's LedEvents have not arrived yet: not sent twice
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sent.length, 2);
+    light = { dark: false, fromIndex: 40, cause: 'watchdog' };
     keeper.heartbeatAnswered();
     await new Promise((r) => setImmediate(r));
     assert.equal(sent.length, 2);
