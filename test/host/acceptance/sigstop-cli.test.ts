@@ -6,7 +6,8 @@
 // count the span in its summary, and flag it in quality.csv and session.json exactly where the
 // device's own LedEvents (events.csv) put the trip and the restore (± one block).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,5 +113,15 @@ describe(`acceptance: \`fiberrig acquire\` frozen by SIGSTOP for ${STOP_MS / 100
       if (n >= trip + BLOCK && n < restore - BLOCK) for (const c of names) assert.ok(Number.isNaN(s.columns[c]![i]!), `NaN at ${t[i]} s`);
       if (n > FS && n < trip - BLOCK) for (const c of names) assert.ok(Number.isFinite(s.columns[c]![i]!), `finite at ${t[i]} s`);
     }
+  });
+
+  it('fiberrig inspect lists the span (text and --json)', async () => {
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [bin, 'inspect', join(tmp, 'rec'), ...args]);
+    const text = (await run([])).stdout;
+    assert.match(text, /quality +1 flagged span \(\d+\.\d{3} s with every LED dark/);
+    assert.match(text, /LEDs dark: watchdog at \d+\.\d{3} s for \d+\.\d{3} s/);
+    const json = JSON.parse((await run(['--json'])).stdout) as { quality: { darkSpans: number; spans: Array<{ sessionIndex: number }> } };
+    assert.equal(json.quality.darkSpans, 1);
+    assert.ok(Math.abs(json.quality.spans[0]!.sessionIndex - trip) <= BLOCK);
   });
 });
