@@ -204,18 +204,17 @@ export class LiveFeed {
 
   private onItem(item: AcquisitionItem): void {
     if (item.kind === 'light') {
+      // a marker, not samples: the demodulator below makes the signals NaN over the span
       this.lastLight = { ms: Date.now(), marker: item };
     } else {
       // the session timeline restarts at 0 with every new acquisition
       if (item.sessionIndex < this.next[item.source]) this.restart();
       this.next[item.source] = item.sessionIndex + (item.kind === 'gap' ? item.count : item.sampleCount);
     }
-    if (item.kind === 'light') {
-      // handled above; the demodulator below makes the signals NaN over the span
-    } else if (item.kind === 'gap') {
+    if (item.kind === 'gap') {
       this.gaps++;
       this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? ', estimated' : ''})` };
-    } else {
+    } else if (item.kind === 'block') {
       this.onRaw(item);
     }
     if (this.demodFailed) return;
