@@ -40,6 +40,7 @@ describe('live view: LEDs dark (watchdog)', function () {
     assert.equal(dark.level, 'error');
     const darkFromS = Number(/from (\d+\.\d+) s/.exec(dark.text)![1]);
     assert.ok(darkFromS > 2, `dark from ${darkFromS} s`);
+    await new Promise((r) => setTimeout(r, 600)); // ~2.4 s of device time dark at speed 4
     rig.resumeHeartbeats();
     const flagged = await until('the flagged span', () => frames.flatMap((f) => f.warnings).find((w) => w.text.startsWith('LEDs dark: watchdog from')));
     assert.equal(flagged.level, 'warn');
@@ -55,7 +56,7 @@ describe('live view: LEDs dark (watchdog)', function () {
       y.push(...f.signals.y[0]!);
     }
     const inSpan = x.flatMap((t, i) => (t >= fromS + 0.1 && t < toS - 0.1 ? [y[i]] : []));
-    assert.ok(inSpan.length > 10 && inSpan.every((v) => v === null), 'null over the dark span');
+    assert.ok(inSpan.length > 10 && inSpan.every((v) => v === null), `null over the dark span ${fromS}..${toS}: ${x.flatMap((t, i) => (t >= fromS + 0.1 && t < toS - 0.1 && y[i] !== null ? [t] : [])).slice(0, 10).join(' ')}`);
     const lit = x.flatMap((t, i) => ((t > 1 && t < fromS - 0.1) || t > toS + 0.5 ? [y[i]] : []));
     assert.ok(lit.length > 10 && lit.every((v) => v !== null), 'values outside it');
   });
