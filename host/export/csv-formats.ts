@@ -12,7 +12,12 @@
 //
 // Times come from the device clock (output index / rate on the session
 // timeline). Gaps are NaN rows (or, with gaps 'omit', left out while the
-// time column keeps true device times).
+// time column keeps true device times). Spans flagged because every LED was
+// dark are NaN (or omitted) like gaps, and listed: guppy and csv in a
+// `quality.csv` (`start_s,stop_s,flag,label`, beside the files / beside the
+// wide CSV as <name>.quality.csv), pmat as rows of its events.csv
+// (`LEDs dark: watchdog,onset,offset`). The quality file exists only when a
+// span was flagged.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Edge } from '../../protocol/index.ts';
@@ -20,6 +25,7 @@ import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { TimedDigitalEvent } from '../rig/assembler.ts';
 import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
+import type { SessionQualitySpan } from '../record/session.ts';
 import { formatTime, formatValue, TextFileWriter } from '../record/text-file.ts';
 import { ExportError, fileSafeName, type GapPolicy, pairsByDetector } from './common.ts';
 
@@ -33,6 +39,27 @@ export interface ExportOutput {
   rows: number;
 }
 
+/** Writes flagged spans to a `start_s,stop_s,flag,label` CSV, opened at the first span. */
+class QualityFile {
+  private out: TextFileWriter | undefined;
+
+  constructor(private readonly path: string, private readonly output: ExportOutput) {}
+
+  write(span: SessionQualitySpan): void {
+    if (!this.out) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.out = new TextFileWriter(this.path);
+      this.out.write('start_s,stop_s,flag,label\n');
+      this.output.files.push(this.path);
+    }
+    this.out.write(`${span.startS.toFixed(6)},${(span.startS + span.durationS).toFixed(6)},${span.flag},${span.label}\n`);
+  }
+
+  close(): void {
+    this.out?.close();
+  }
+}
+
 function requireSignals(ctx: ReplayContext): void {
   if (ctx.signalChannels.length === 0) throw new ExportError('E_EXPORT_NO_SIGNALS', 'the recording has no demodulated channels', 'check the recording configuration (fiberrig inspect)');
 }
@@ -43,8 +70,15 @@ export class GuppySink implements ReplaySink {
   private readonly events = new Map<number, TextFileWriter>();
   private tb: Timebase | undefined;
   private rate = '';
+  private readonly qualityFile: QualityFile;
 
-  constructor(private readonly dir: string, private readonly options: CsvExportOptions = {}) {}
+  constructor(private readonly dir: string, private readonly options: CsvExportOptions = {}) {
+    this.qualityFile = new QualityFile(join(dir, 'quality.csv'), this.output);
+  }
+
+  quality(span: SessionQualitySpan): void {
+    this.qualityFile.write(span);
+  }
 
   begin(ctx: ReplayContext): void {
     requireSignals(ctx);
@@ -78,6 +112,7 @@ export class GuppySink implements ReplaySink {
 
   end(): void {
     for (const f of [...this.channels, ...this.events.values()]) f.close();
+    this.qualityFile.close();
   }
 
   private open(name: string, header: string): TextFileWriter {
@@ -147,6 +182,10 @@ export class PmatSink implements ReplaySink {
     this.events!.write(`DI${e.line},${onset.toFixed(9)},${t.toFixed(9)}\n`);
   }
 
+  quality(span: SessionQualitySpan): void {
+    this.events?.write(`${span.label},${span.startS.toFixed(9)},${(span.startS + span.durationS).toFixed(9)}\n`);
+  }
+
   end(): void {
     for (const [line, onset] of [...this.onsets.entries()].sort((a, b) => a[1] - b[1])) this.events?.write(`DI${line},${onset.toFixed(9)},Inf\n`);
     for (const f of this.files) f.out.close();
@@ -162,8 +201,15 @@ export class WideCsvSink implements ReplaySink {
   private pendingEvents: Array<{ t: number; line: number; level: number }> = [];
   private held: SignalBlock | undefined;
   private tb: Timebase | undefined;
+  private readonly qualityFile: QualityFile;
 
-  constructor(private readonly path: string, private readonly options: CsvExportOptions = {}) {}
+  constructor(private readonly path: string, private readonly options: CsvExportOptions = {}) {
+    this.qualityFile = new QualityFile(path.replace(/(\.csv)?$/i, '.quality.csv'), this.output);
+  }
+
+  quality(span: SessionQualitySpan): void {
+    this.qualityFile.write(span);
+  }
 
   begin(ctx: ReplayContext): void {
     requireSignals(ctx);
@@ -191,6 +237,7 @@ export class WideCsvSink implements ReplaySink {
   end(): void {
     if (this.held) this.writeBlock(this.held);
     this.out?.close();
+    this.qualityFile.close();
   }
 
   private writeBlock(block: SignalBlock): void {

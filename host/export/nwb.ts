@@ -24,6 +24,9 @@
 //   /processing/ophys                   ProcessingModule
 //       demodulated                     FiberPhotometryResponseSeries [time, channel], table region = all rows
 //   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time)
+//   /intervals/quality                  TimeIntervals: spans whose samples arrived but whose demodulated
+//                                       signals are NaN (start_time, stop_time, flag, label, e.g.
+//                                       "LEDs dark: watchdog")
 //
 // Regular series use starting_time + rate on the device clock; samples that
 // never arrived are NaN (never zero-filled, never closed up).
@@ -36,6 +39,7 @@ import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
 import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.ts';
+import type { SessionQualitySpan } from '../record/session.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
 import { ExportError, isControlWavelength, isGreenWavelength } from './common.ts';
 import type { ExportOutput } from './csv-formats.ts';
@@ -250,6 +254,7 @@ export class NwbSink implements ReplaySink {
   private readonly digitalSeries = new Map<number, EventSeries>();
   private readonly ledSeries = new Map<number, EventSeries>();
   private readonly gaps: Array<{ start: number; stop: number }> = [];
+  private readonly qualitySpans: SessionQualitySpan[] = [];
   private readonly gapKeys = new Set<string>();
 
   constructor(private readonly path: string, private readonly options: NwbExportOptions = {}) {}
@@ -299,7 +304,12 @@ export class NwbSink implements ReplaySink {
     }
   }
 
+  quality(span: SessionQualitySpan): void {
+    this.qualitySpans.push(span);
+  }
+
   item(item: AcquisitionItem): void {
+    if (item.kind === 'light') return; // spans arrive through quality()
     if (item.kind === 'gap') {
       const rate = item.source === 'aux' ? this.tb!.auxRateHz : this.tb!.rateHz;
       const gap = { start: item.sessionIndex / rate, stop: (item.sessionIndex + item.count) / rate };
@@ -522,8 +532,20 @@ export class NwbSink implements ReplaySink {
   }
 
   private writeIntervals(root: H5Group): void {
-    if (this.gaps.length === 0) return;
+    if (this.gaps.length === 0 && this.qualitySpans.length === 0) return;
     const intervals = root.create_group('intervals');
+    if (this.qualitySpans.length > 0) {
+      const q = intervals.create_group('quality');
+      typed(q, 'TimeIntervals', NS_CORE);
+      q.create_attribute('description', 'spans whose samples arrived but whose demodulated signals are NaN (every configured LED dark), on the device clock');
+      q.create_attribute('colnames', ['start_time', 'stop_time', 'flag', 'label']);
+      elementIds(q, this.qualitySpans.length);
+      vectorData(q, 'start_time', Float64Array.from(this.qualitySpans.map((g) => g.startS)), 'span start (s)', '<d');
+      vectorData(q, 'stop_time', Float64Array.from(this.qualitySpans.map((g) => g.startS + g.durationS)), 'span end (s)', '<d');
+      vectorData(q, 'flag', this.qualitySpans.map((g) => g.flag), 'machine-readable flag (leds-dark)');
+      vectorData(q, 'label', this.qualitySpans.map((g) => g.label), 'what happened, e.g. "LEDs dark: watchdog"');
+    }
+    if (this.gaps.length === 0) return;
     const t = intervals.create_group('invalid_times');
     typed(t, 'TimeIntervals', NS_CORE);
     t.create_attribute('description', 'samples that never arrived (gaps), on the device clock');

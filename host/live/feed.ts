@@ -8,7 +8,8 @@ import type { Subscription } from 'rxjs';
 import { type AcquisitionConfigInit, DarkReason, ModulationMode, type Status } from '../../protocol/index.ts';
 import { ClockFit } from '../dsp/clock.ts';
 import { type DemodOptions, type SignalBlock, SignalDemodulator } from '../pipeline/demodulate.ts';
-import type { AcquisitionItem, Rig, RigBlock, TimedDigitalEvent, TimedLedEvent } from '../rig/rig.ts';
+import { describeLight } from '../rig/light.ts';
+import type { AcquisitionItem, Rig, RigBlock, RigLight, TimedDigitalEvent, TimedLedEvent } from '../rig/rig.ts';
 import { bucketFor, bucketMinMax, codeRangeOf, RangeMeter, SampleRing, ScopeBuffer, type SeriesChunk } from './display.ts';
 import type {
   ChannelDescription, FrameMessage, LedDescription, LiveEvent, RecordingView, StatusView, Warning,
@@ -55,6 +56,8 @@ const DARK_NAMES: Record<number, StatusView['darkReason']> = {
 /** Hold a clipping or gap warning on screen this long after the last occurrence. */
 const WARNING_HOLD_MS = 3000;
 const NEAR_FULL_SCALE = 0.95;
+/** Keep "LEDs dark ... flagged" on screen this long after light came back. */
+const LIGHT_HOLD_MS = 30_000;
 const MAX_EVENTS = 2000;
 
 interface RangeState {
@@ -100,6 +103,8 @@ export class LiveFeed {
   private readonly rateHistory: { ms: number; samples: number }[] = [];
   private gaps = 0;
   private lastGap: { ms: number; text: string } | undefined;
+  /** The last change of light (every configured LED dark, or light back), when it happened. */
+  private lastLight: { ms: number; marker: RigLight } | undefined;
   private lastStatus: { ms: number; status: Status } | undefined;
   private clock: ClockFit;
   private driftPpm: number | null = null;
@@ -192,20 +197,26 @@ export class LiveFeed {
     this.next = { detector: 0, aux: 0 };
     this.gaps = 0;
     this.lastGap = undefined;
+    this.lastLight = undefined;
     this.clock = new ClockFit({ deviceTicksHz: this.sampleRateHz || 1, capacity: 256 });
     this.driftPpm = null;
   }
 
   private onItem(item: AcquisitionItem): void {
-    // the session timeline restarts at 0 with every new acquisition
-    if (item.sessionIndex < this.next[item.source]) this.restart();
-    this.next[item.source] = item.sessionIndex + (item.kind === 'gap' ? item.count : item.sampleCount);
+    if (item.kind === 'light') {
+      // a marker, not samples: the demodulator below makes the signals NaN over the span
+      this.lastLight = { ms: Date.now(), marker: item };
+    } else {
+      // the session timeline restarts at 0 with every new acquisition
+      if (item.sessionIndex < this.next[item.source]) this.restart();
+      this.next[item.source] = item.sessionIndex + (item.kind === 'gap' ? item.count : item.sampleCount);
+    }
     if (item.kind === 'gap') {
       this.gaps++;
       this.lastGap = { ms: Date.now(), text: `${item.count} ${item.source} samples missing (${item.reason}${item.estimated ? `, ±${item.uncertaintySamples} samples` : ''})` };
       // a new run (reconnect, reset): its drift is fitted on its own
       if (item.reason !== 'missing-blocks' && item.source === 'detector') this.clock.reset();
-    } else {
+    } else if (item.kind === 'block') {
       this.onRaw(item);
     }
     if (this.demodFailed) return;
@@ -264,6 +275,10 @@ export class LiveFeed {
     this.rangeWarnings(this.auxRange, this.auxChannels.map((c) => c.label), nowMs, warnings);
     const status = this.statusView(nowMs);
     if (this.lastGap && nowMs - this.lastGap.ms < WARNING_HOLD_MS) warnings.push({ level: 'error', text: `GAP: ${this.lastGap.text}` });
+    const light = this.lastLight;
+    if (light && (!light.marker.lit || nowMs - light.ms < LIGHT_HOLD_MS)) {
+      warnings.push({ level: light.marker.lit ? 'warn' : 'error', text: describeLight(light.marker, this.sampleRateHz) });
+    }
     if (!status.connected) warnings.push({ level: 'error', text: 'device link down (reconnecting)' });
     if (status.running && status.darkReason !== 'none' && status.darkReason !== 'unknown') warnings.push({ level: 'error', text: `LEDs dark: ${status.darkReason}` });
     if (status.bufferFillPct !== null && status.bufferFillPct > 50) warnings.push({ level: 'warn', text: `device buffer ${status.bufferFillPct.toFixed(0)}% full` });

@@ -60,6 +60,10 @@ interface Stage {
    * is fed the device index plus a session offset rounded to a multiple of this.
    */
   readonly schedulePeriodSamples: number;
+  /** How many outputs (indices 0..n-1) depend only on input samples before `sampleIndex`. */
+  outputsBefore(sampleIndex: number): number;
+  /** Outputs carry a phase (lock-in). */
+  readonly hasPhase: boolean;
 }
 
 function voltsPerCode(bits: number, fullScaleV: number): number {
@@ -105,6 +109,8 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
       // the magnitude does not depend on the carriers' phase; the phase output of a later segment is
       // relative to the reference regenerated from the session index
       schedulePeriodSamples: 1,
+      outputsBefore: (sampleIndex) => Math.ceil(sampleIndex / demod.design.decimation),
+      hasPhase: true,
     };
   }
 
@@ -133,6 +139,8 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
       reset: () => demod.reset(),
       // the LED of a slot is a function of the device's sample index: a segment's cycles must keep it
       schedulePeriodSamples: demod.cycleSamples,
+      outputsBefore: (sampleIndex) => Math.floor(sampleIndex / demod.cycleSamples),
+      hasPhase: false,
     };
   }
 
@@ -158,6 +166,8 @@ function decimatingStage(stream: 'signals' | 'aux', source: Source, channels: Si
     },
     reset: () => decimator.reset(),
     schedulePeriodSamples: 1,
+    outputsBefore: (sampleIndex) => Math.ceil(sampleIndex / factor),
+    hasPhase: false,
   };
 }
 
@@ -185,6 +195,8 @@ export class SignalDemodulator {
   private readonly nextOutput = new Map<Stage, number>();
   /** Per stage: the segment being fed, and the index the DSP sees minus the device index. */
   private readonly segments = new Map<Stage, { segment: number; base: number; nextIndex: number }>();
+  /** Session index from which every configured LED is dark (undefined while lit). */
+  private darkFrom: number | undefined;
 
   constructor(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}) {
     const aux = auxStage(config, info, options);
@@ -204,23 +216,64 @@ export class SignalDemodulator {
   push(item: AcquisitionItem): SignalBlock[] {
     const stage = this.stages.find((s) => s.source === item.source);
     if (!stage) return [];
+    if (item.kind === 'light') {
+      // dark samples are real readings of an unlit fiber, not signal: outputs whose filter saw one are NaN,
+      // and the filters start afresh where light is back (their settling outputs are NaN too)
+      if (!item.lit) this.darkFrom ??= item.sessionIndex;
+      else if (this.darkFrom !== undefined) {
+        this.darkFrom = undefined;
+        stage.reset();
+      }
+      return [];
+    }
     if (item.kind === 'gap') {
       stage.reset(); // outputs that depend on missing samples become NaN when the next block arrives
       return [];
     }
-    const r = stage.process(item.samples, this.dspIndex(stage, item), item.sampleCount);
+    if (stage.source === 'detector' && this.darkFrom !== undefined) return this.darkBlock(stage, item);
+    return this.emit(stage, stage.process(item.samples, this.dspIndex(stage, item), item.sampleCount));
+  }
+
+  /** A detector block at or after the start of a dark span: the lit part is processed, the rest is NaN. */
+  private darkBlock(stage: Stage, item: RigBlock): SignalBlock[] {
+    // in the index the stage's DSP sees (the session index, or the segment's schedule-aligned one)
+    const index = this.dspIndex(stage, item);
+    const darkFrom = this.darkFrom! - item.sessionIndex + index;
+    const lit = Math.max(0, Math.min(item.sampleCount, darkFrom - index));
+    const out: SignalBlock[] = [];
+    if (lit > 0) {
+      out.push(...this.emit(stage, stage.process(item.samples.subarray(0, lit * item.channelIds.length), index, lit)));
+    }
+    const first = this.nextOutput.get(stage) ?? stage.outputsBefore(Math.max(darkFrom, index));
+    const end = stage.outputsBefore(index + item.sampleCount);
+    if (end > first) {
+      const nan = (): Float64Array => new Float64Array(end - first).fill(Number.NaN);
+      this.nextOutput.set(stage, end);
+      out.push({
+        stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count: end - first, channels: stage.channels,
+        values: stage.channels.map(nan), ...(stage.hasPhase ? { phaseRad: stage.channels.map(nan) } : {}),
+      });
+    }
+    return out;
+  }
+
+  private emit(stage: Stage, result: ReturnType<Stage['process']>): SignalBlock[] {
+    const expected = this.nextOutput.get(stage);
+    // outputs already written (as NaN, over a dark span) are not written twice
+    const skip = expected !== undefined && result.firstIndex < expected ? Math.min(result.count, expected - result.firstIndex) : 0;
+    const r = { firstIndex: result.firstIndex + skip, count: result.count - skip, interleaved: result.interleaved, phase: result.phase, skip };
     if (r.count === 0) return [];
     const ch = stage.channels.length;
-    const expected = this.nextOutput.get(stage);
     const hole = expected !== undefined && r.firstIndex > expected ? r.firstIndex - expected : 0;
     const first = r.firstIndex - hole;
     const count = r.count + hole;
     const values = stage.channels.map(() => new Float64Array(count).fill(Number.NaN, 0, hole));
     const phaseRad = r.phase ? stage.channels.map(() => new Float64Array(count).fill(Number.NaN, 0, hole)) : undefined;
     for (let k = 0; k < r.count; k++) {
+      const at = (r.skip + k) * ch;
       for (let c = 0; c < ch; c++) {
-        values[c]![hole + k] = r.interleaved[k * ch + c]!;
-        if (phaseRad && r.phase) phaseRad[c]![hole + k] = r.phase[k * ch + c]!;
+        values[c]![hole + k] = r.interleaved[at + c]!;
+        if (phaseRad && r.phase) phaseRad[c]![hole + k] = r.phase[at + c]!;
       }
     }
     this.nextOutput.set(stage, r.firstIndex + r.count);

@@ -6,7 +6,8 @@
 import { Edge } from '../../protocol/index.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock, RigGap, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
-import type { SessionGap } from './session.ts';
+import { darkSpanOf, type RigLight } from '../rig/light.ts';
+import type { SessionGap, SessionQualitySpan } from './session.ts';
 import { SignalFiles } from './signal-files.ts';
 
 /** Rows of an output stream that lie before `cutoffS`: indices below this. */
@@ -43,9 +44,18 @@ export function trimGap(gap: RigGap, limit: number): RigGap | undefined {
 
 /** `item` limited to samples before `cutoffS` (its source's rate `rateHz`). */
 export function trimItem(item: AcquisitionItem, cutoffS: number | undefined, rateHz: number): AcquisitionItem | undefined {
-  if (cutoffS === undefined || !(rateHz > 0)) return item;
+  if (cutoffS === undefined || !(rateHz > 0) || item.kind === 'light') return item;
   const limit = cutoffIndex(cutoffS, rateHz);
   return item.kind === 'block' ? trimRawBlock(item, limit) : trimGap(item, limit);
+}
+
+/** The quality span a `lit` marker closes, limited to samples before `cutoffS`; undefined when none. */
+export function qualitySpanOf(marker: RigLight, rateHz: number, cutoffS: number | undefined): SessionQualitySpan | undefined {
+  const span = darkSpanOf(marker, rateHz, cutoffS === undefined ? Number.POSITIVE_INFINITY : cutoffIndex(cutoffS, rateHz));
+  return span && {
+    source: span.source, sessionIndex: span.sessionIndex, count: span.count, startS: span.startS, durationS: span.durationS,
+    flag: 'leds-dark', cause: span.cause, label: span.label,
+  };
 }
 
 export interface Timebase {
@@ -72,6 +82,8 @@ export interface ChannelStats {
 export class DerivedWriter {
   /** Gaps written, in order (for session.json). */
   readonly gaps: SessionGap[] = [];
+  /** Flagged spans written, in order (for session.json). */
+  readonly quality: SessionQualitySpan[] = [];
   /** Per signal channel statistics of the rows written. */
   readonly stats = new Map<string, ChannelStats>();
   rawDetectorSamples = 0;
@@ -117,6 +129,13 @@ export class DerivedWriter {
     const rate = input.source === 'aux' ? this.tb.auxRateHz || this.tb.rateHz : this.tb.rateHz;
     const item = trimItem(input, this.cutoffS, rate);
     if (!item) return;
+    if (item.kind === 'light') {
+      const span = qualitySpanOf(item, this.tb.rateHz, this.cutoffS);
+      if (!span) return;
+      this.quality.push(span);
+      this.files.writeQuality({ source: span.source, startS: span.startS, durationS: span.durationS, samples: span.count, flag: span.flag, label: span.label });
+      return;
+    }
     const count = item.kind === 'gap' ? item.count : item.sampleCount;
     this.extend((item.sessionIndex + count) / rate);
     if (item.kind === 'gap') {

@@ -4,7 +4,7 @@
 import { ModulationMode } from '../../protocol/index.ts';
 import { SignalDemodulator } from '../pipeline/demodulate.ts';
 import { type ReplayContext, type ReplayDamage, processingOf, type ReplaySummary, replayRecording } from './replay.ts';
-import type { SessionGap } from './session.ts';
+import type { SessionGap, SessionQualitySpan } from './session.ts';
 
 /**
  * The raw log's state: `clean` (every byte read as a record), `torn-tail` (a
@@ -41,6 +41,8 @@ export interface RecordingInspection {
   detectorSamples: number;
   auxSamples: number;
   gaps: { count: number; missingDetectorSamples: number; missingS: number; first: SessionGap[] };
+  /** Flagged spans (samples present, signals NaN): every configured LED dark. */
+  quality: { count: number; darkSpans: number; darkS: number; spans: SessionQualitySpan[] };
   events: { digital: number; led: number };
   heartbeats: number;
   /** Drift of the first segment, and of every segment on its own (a reconnect or reset starts a new run and fit). */
@@ -107,6 +109,10 @@ export async function inspectRecording(path: string, onProgress?: (position: num
     detectorSamples: summary.detectorSamples,
     auxSamples: summary.auxSamples,
     gaps: { count: summary.gapCount, missingDetectorSamples: summary.missingDetectorSamples, missingS: rate > 0 ? summary.missingDetectorSamples / rate : 0, first: summary.gaps },
+    quality: {
+      count: summary.quality.length, darkSpans: summary.quality.filter((q) => q.flag === 'leds-dark').length,
+      darkS: summary.quality.reduce((sum, q) => sum + q.durationS, 0), spans: summary.quality,
+    },
     events: { digital: summary.digitalEvents, led: summary.ledEvents },
     heartbeats: summary.heartbeats,
     clock: summary.clock ? { driftPpm: summary.clock.driftPpm, observations: summary.clock.observations, segments: summary.clockSegments } : null,

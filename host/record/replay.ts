@@ -8,11 +8,11 @@ import type { HeartbeatSample } from '../link/link.ts';
 import { type DemodOptions, type SignalBlock, type SignalChannel, SignalDemodulator } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
 import { JournalReplayer } from '../rig/journal.ts';
-import { digitalEventTimeS, type Timebase, trimItem, trimSignalBlock } from './derived.ts';
+import { digitalEventTimeS, qualitySpanOf, type Timebase, trimItem, trimSignalBlock } from './derived.ts';
 import { RecordError } from './errors.ts';
 import { type DamagedSpan, MAX_LISTED_DAMAGED_SPANS, type RawLogHeader, RawLogReader, type RawLogReadStats } from './rawlog.ts';
 import { LogRecovery } from './recovery.ts';
-import { type ProcessingSettings, readSession, resolveRecording, type SessionFile, type SessionGap } from './session.ts';
+import { type ProcessingSettings, readSession, resolveRecording, type SessionFile, type SessionGap, type SessionQualitySpan } from './session.ts';
 
 export interface ReplayContext {
   dir: string;
@@ -76,6 +76,8 @@ export interface ReplaySummary {
   gaps: SessionGap[];
   gapCount: number;
   missingDetectorSamples: number;
+  /** Spans flagged because every configured LED was dark (signals NaN there). */
+  quality: SessionQualitySpan[];
   digitalEvents: number;
   ledEvents: number;
   heartbeats: number;
@@ -101,6 +103,8 @@ export interface ReplaySink {
   signals?(block: SignalBlock): void;
   digital?(event: TimedDigitalEvent): void;
   led?(event: TimedLedEvent): void;
+  /** A flagged span closed (every configured LED dark): its samples are in `item`, its signals NaN. */
+  quality?(span: SessionQualitySpan): void;
   heartbeat?(sample: HeartbeatSample): void;
   end?(summary: ReplaySummary, ctx: ReplayContext | undefined): void | Promise<void>;
 }
@@ -165,7 +169,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   const replayer = new JournalReplayer(recovery);
   const maxGapList = options.maxGapList ?? 100_000;
   const summary: ReplaySummary = {
-    rawLog: reader.stats, damage, detectorSamples: 0, auxSamples: 0, detectorEnd: 0, auxEnd: 0, gaps: [], gapCount: 0, missingDetectorSamples: 0,
+    rawLog: reader.stats, damage, detectorSamples: 0, auxSamples: 0, detectorEnd: 0, auxEnd: 0, gaps: [], gapCount: 0, missingDetectorSamples: 0, quality: [],
     digitalEvents: 0, ledEvents: 0, heartbeats: 0, clock: null, clockSegments: [], ignoredAcquisitions: 0, segments: 0,
   };
 
@@ -240,7 +244,13 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
       }
     }
     if (!out) return;
-    if (out.kind === 'gap') {
+    if (out.kind === 'light') {
+      const span = qualitySpanOf(out, c.timebase.rateHz, cutoffS);
+      if (span) {
+        summary.quality.push(span);
+        for (const s of sinks) s.quality?.(span);
+      }
+    } else if (out.kind === 'gap') {
       summary.gapCount++;
       if (out.source === 'detector') summary.missingDetectorSamples += out.count;
       if (summary.gaps.length < maxGapList) {

@@ -33,6 +33,21 @@ export interface SessionGap {
   uncertaintySamples?: number;
 }
 
+/** A span whose samples arrived but whose signals are NaN (every configured LED dark), detector rate. */
+export interface SessionQualitySpan {
+  source: 'detector';
+  sessionIndex: number;
+  count: number;
+  startS: number;
+  durationS: number;
+  /** "leds-dark" */
+  flag: string;
+  /** Why: "watchdog" (the device's heartbeat watchdog), "fault", or "unexplained". */
+  cause: string;
+  /** "LEDs dark: watchdog" */
+  label: string;
+}
+
 export interface SessionCounters {
   rawSamples: number;
   signalRows: number;
@@ -77,6 +92,8 @@ export interface SessionFile {
   };
   requestedDurationS: number | null;
   gaps: SessionGap[];
+  /** Flagged spans (LEDs dark); absent in recordings made before it existed. */
+  quality?: SessionQualitySpan[];
   counters: SessionCounters | null;
   derivedFiles: string[];
   /** The pre-flight disk space estimate (bytes per hour) against the free space. */

@@ -1,6 +1,8 @@
-// Demodulated signals, aux channels, events and gaps as CSV files in a
-// recording directory. Times come from the device clock (output index / rate
-// on the session timeline); gaps are NaN rows, never dropped or zero-filled.
+// Demodulated signals, aux channels, events, gaps and quality flags as CSV
+// files in a recording directory. Times come from the device clock (output
+// index / rate on the session timeline); gaps are NaN rows, never dropped or
+// zero-filled; quality.csv lists spans whose samples arrived but whose signals
+// are NaN (every LED dark).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
@@ -45,7 +47,19 @@ export interface GapRow {
   uncertaintySamples: number;
 }
 
-export const DERIVED_FILE_NAMES = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv'] as const;
+/** A span of the timeline whose signals are not to be trusted although its samples arrived (e.g. LEDs dark). */
+export interface QualityRow {
+  source: string;
+  startS: number;
+  durationS: number;
+  samples: number;
+  /** Machine-readable flag, e.g. "leds-dark". */
+  flag: string;
+  /** What a person reads, e.g. "LEDs dark: watchdog". */
+  label: string;
+}
+
+export const DERIVED_FILE_NAMES = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv'] as const;
 
 /** Writes signals.csv, aux.csv, events.csv and gaps.csv into `dir`. */
 export class SignalFiles {
@@ -53,10 +67,12 @@ export class SignalFiles {
   private aux: CsvFile | undefined;
   private readonly events: CsvFile;
   private readonly gaps: CsvFile;
+  private readonly quality: CsvFile;
 
   private constructor(readonly dir: string) {
     this.events = new CsvFile(join(dir, 'events.csv'), 'time_s,kind,line,value');
     this.gaps = new CsvFile(join(dir, 'gaps.csv'), 'source,start_s,duration_s,samples,reason,estimated,uncertainty_samples');
+    this.quality = new CsvFile(join(dir, 'quality.csv'), 'source,start_s,duration_s,samples,flag,label');
   }
 
   static async create(dir: string): Promise<SignalFiles> {
@@ -70,7 +86,7 @@ export class SignalFiles {
 
   /** Names of the files written so far. */
   get files(): string[] {
-    return [this.signals && 'signals.csv', this.aux && 'aux.csv', 'events.csv', 'gaps.csv'].filter((x): x is string => Boolean(x));
+    return [this.signals && 'signals.csv', this.aux && 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv'].filter((x): x is string => Boolean(x));
   }
 
   writeSignals(block: SignalBlock): void {
@@ -95,13 +111,18 @@ export class SignalFiles {
     this.gaps.rows++;
   }
 
+  writeQuality(row: QualityRow): void {
+    this.quality.write(`${row.source},${row.startS.toFixed(6)},${row.durationS.toFixed(6)},${row.samples},${row.flag},${row.label}\n`);
+    this.quality.rows++;
+  }
+
   /** Hands buffered rows to the OS (the live recorder calls this every second). */
   flush(): void {
-    for (const f of [this.signals, this.aux, this.events, this.gaps]) f?.flush();
+    for (const f of [this.signals, this.aux, this.events, this.gaps, this.quality]) f?.flush();
   }
 
   async close(): Promise<void> {
-    for (const f of [this.signals, this.aux, this.events, this.gaps]) f?.close();
+    for (const f of [this.signals, this.aux, this.events, this.gaps, this.quality]) f?.close();
   }
 
   private open(name: string, block: SignalBlock): CsvFile {

@@ -12,6 +12,7 @@ import {
   type AcquisitionConfigInit, type DigitalEvent, type Envelope, type LedEvent, SampleSource, samplesView, type SampleArray,
 } from '../../protocol/index.ts';
 import { placeResumedRun, type PlacementMethod, type ResetEstimate } from './placement.ts';
+import { LightTracker, type RigLight } from './light.ts';
 
 export type Source = 'detector' | 'aux';
 
@@ -50,7 +51,7 @@ export interface RigGap {
   segment: number;
 }
 
-export type AcquisitionItem = RigBlock | RigGap;
+export type AcquisitionItem = RigBlock | RigGap | RigLight;
 
 export type TimedDigitalEvent = DigitalEvent & { sessionIndex: number };
 export type TimedLedEvent = LedEvent & { sessionIndex: number };
@@ -92,7 +93,12 @@ export class AcquisitionAssembler {
   /** Detector samples found missing from index discontinuities and estimated segment gaps. */
   missingDetectorSamples = 0;
 
-  constructor(private readonly sinks: AssemblerSinks) {}
+  /** Where the configured LEDs went dark and came back (LedEvents, Status, Log); emits `light` items. */
+  readonly light: LightTracker;
+
+  constructor(private readonly sinks: AssemblerSinks) {
+    this.light = new LightTracker((marker) => this.sinks.item(marker), () => this.segment);
+  }
 
   get currentSegment(): number {
     return this.segment;
@@ -133,8 +139,13 @@ export class AcquisitionAssembler {
     this.hasAux = auxRateHz > 0;
   }
 
+  private configuredLeds(config: AcquisitionConfigInit): void {
+    this.light.configured((config.leds ?? []).map((l) => l.channel ?? 0));
+  }
+
   /** A new acquisition starts at session index 0. */
   private started(): void {
+    this.light.restarted(this.cursors.detector.nextSessionIndex);
     this.running = true;
     this.segment = 0;
     this.missingDetectorSamples = 0;
@@ -154,6 +165,7 @@ export class AcquisitionAssembler {
       this.trailingGap('detector', nextDetectorIndex);
       if (this.hasAux) this.trailingGap('aux', Math.ceil(nextDetectorIndex / this.auxDivider));
       if (deviceTimeUs > 0) this.stopPoint = { deviceIndex: nextDetectorIndex, deviceTimeUs };
+      this.light.stopped(this.cursors.detector.nextSessionIndex);
     }
     this.running = false;
   }
@@ -175,6 +187,7 @@ export class AcquisitionAssembler {
    */
   private resumed(resume: NonNullable<Extract<Intent, { command: 'start' }>['resume']>, startDeviceTimeUs: number): void {
     const det = this.cursors.detector;
+    this.light.restarted(det.nextSessionIndex);
     const placed = placeResumedRun({
       rateHz: this.sampleRateHz, nextSessionIndex: det.nextSessionIndex, oldOffset: det.offset, stop: this.stopPoint,
       startDeviceTimeUs, reset: resume.reset, hostEstimateSamples: resume.missingDetectorSamples,
@@ -227,8 +240,15 @@ export class AcquisitionAssembler {
       case 'ledEvent': {
         const e = message.ledEvent!;
         this.sinks.led?.({ channel: e.channel, currentMa: e.currentMa, powerUw: e.powerUw, sampleIndex: e.sampleIndex, configId: e.configId, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
+        this.light.led(e.channel, e.currentMa, this.sessionIndexOf(e.sampleIndex));
         return;
       }
+      case 'status':
+        this.light.status(message.status!);
+        return;
+      case 'log':
+        this.light.log(message.log!.level, message.log!.message);
+        return;
       default:
     }
   }
@@ -240,6 +260,7 @@ export class AcquisitionAssembler {
     if (message.body !== 'ack') return; // refused: nothing changed on the device
     if (intent.command === 'configure') {
       this.configured(message.ack!.configId, intent.config.sampleRateHz ?? 0, intent.config.aux?.rateHz ?? 0);
+      this.configuredLeds(intent.config);
     } else if (intent.command === 'start') {
       if (intent.resume) this.resumed(intent.resume, message.ack!.deviceTimeUs);
       else this.started();

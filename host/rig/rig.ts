@@ -19,8 +19,10 @@ import { RigError } from './errors.ts';
 import type { JournalEntry } from './journal.ts';
 import { estimateResetInstant, type UptimeProbe } from './placement.ts';
 import { ReconnectSchedule } from './reconnect.ts';
+import { LightKeeper } from './light-keeper.ts';
 
 export type { AcquisitionItem, GapReason, RigBlock, RigGap, Source, TimedDigitalEvent, TimedLedEvent } from './assembler.ts';
+export type { DarkCause, DarkSpan, RigLight } from './light.ts';
 
 export interface LinkHealth {
   connected: boolean;
@@ -83,6 +85,8 @@ export class Rig {
   private readonly heartbeatSubject = new Subject<HeartbeatSample & { sessionIndex: number }>();
   private readonly journalSubject = new Subject<JournalEntry>();
   private readonly assembler: AcquisitionAssembler;
+  /** Relights the LEDs once heartbeats are answered again after a watchdog trip. */
+  readonly lightKeeper: LightKeeper;
 
   private link!: Link;
   private deviceInfo!: DeviceInfo;
@@ -124,6 +128,7 @@ export class Rig {
       digital: (e) => this.digitalSubject.next(e),
       led: (e) => this.ledSubject.next(e),
     });
+    this.lightKeeper = new LightKeeper({ config: () => this.config, light: () => this.assembler.light.state, setLed: (channel, drive) => this.setLed(channel, drive) });
   }
 
   /** Opens the device at `url`, handshakes, and checks the protocol version. */
@@ -331,6 +336,7 @@ export class Rig {
       this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
       this.lastRunningSessionIndex = Math.max(this.lastRunningSessionIndex, sessionIndex);
     }
+    if (h.running && this.wantRunning && !this.reconnecting) this.lightKeeper.heartbeatAnswered();
     this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).

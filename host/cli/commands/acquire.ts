@@ -27,6 +27,7 @@ import { softwareVersions } from '../../record/version.ts';
 import type { TimedDigitalEvent, TimedLedEvent } from '../../rig/assembler.ts';
 import { type AcquisitionItem, Rig, type RigOptions } from '../../rig/rig.ts';
 import { checkDeviceUrl } from '../../transport/open.ts';
+import { describeLight } from '../../rig/light.ts';
 import type { CliIo } from '../main.ts';
 import { checkDurationForRates, formatDuration, parseDuration } from '../duration.ts';
 import { parsePort } from './view.ts';
@@ -57,6 +58,11 @@ export interface AcquireSummary {
   channels: Array<{ name: string; mean: number; min: number; max: number }>;
   gaps: number;
   missingSamples: number;
+  /** Flagged spans (quality.csv): samples arrived but signals are NaN. */
+  qualityFlags: number;
+  /** Spans with every configured LED dark, and their total length (s). */
+  darkSpans: number;
+  darkS: number;
   deviceDroppedSamples: number;
   framesRejected: Record<string, number>;
   reconnects: number;
@@ -215,6 +221,11 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       subscriptions.add(rig.acquisition$.subscribe({
         next: guard((item: AcquisitionItem) => {
           writer.item(item);
+          if (item.kind === 'light') {
+            // loud, once per span and once when light is back, whatever --quiet says
+            io.stderr.write(`fiberrig: WARNING: ${describeLight(item, rateHz)}\n`);
+            return;
+          }
           if (item.kind === 'gap') {
             gaps++;
             return;
@@ -273,6 +284,9 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
       // the gaps written (before the cutoff), as session.json counts them
       gaps: writer.gaps.length,
       missingSamples: health.hostDetectedMissingSamples,
+      qualityFlags: writer.quality.length,
+      darkSpans: writer.quality.filter((q) => q.flag === 'leds-dark').length,
+      darkS: writer.quality.reduce((sum, q) => sum + q.durationS, 0),
       deviceDroppedSamples: health.deviceReportedDroppedSamples,
       framesRejected: health.framesRejected,
       reconnects: health.reconnects,
@@ -283,6 +297,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy, cutoffS, durationS: summary.durationS };
     session.commandedPower = commandedPower.toJSON();
     session.gaps = writer.gaps;
+    session.quality = writer.quality;
     session.derivedFiles = writer.files.files;
     session.counters = {
       rawSamples: writer.rawDetectorSamples, signalRows: writer.signalRows, gaps: writer.gaps.length,
@@ -322,7 +337,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     failure ??= error as Error;
   }
   if (opts.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-  else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps) to ${outDir}\n`);
+  else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps${summary.qualityFlags ? `, ${summary.darkSpans} dark spans ${summary.darkS.toFixed(1)} s` : ''}) to ${outDir}\n`);
   if (failure) throw recordingFailure(failure, outDir, rawLog.stats.bytesWritten);
   return 0;
 }

@@ -47,7 +47,7 @@ describe('live view: a slow or closed browser', function () {
     let worstFill = 0;
     rig.acquisition$.subscribe((item) => {
       if (item.kind === 'gap') gaps++;
-      else if (item.source === 'detector') received = item.sessionIndex + item.sampleCount;
+      else if (item.kind === 'block' && item.source === 'detector') received = item.sessionIndex + item.sampleCount;
     });
     // the device's own sample counter against what reached the host, at each Status
     rig.status$.subscribe((s: Status) => {

@@ -69,6 +69,42 @@ describe('host/record: offline demod equals live', () => {
     assert.ok(nanCount(live) > 0, 'the dropped blocks made NaN gaps');
   });
 
+  it('a dark span (watchdog trip and restore): offline equals live bit for bit, signals NaN from the trip to the restore (filters restart there), quality files identical', async () => {
+    const dark = { fromBlock: 80, toBlock: 140 }; // 4.0 s .. 7.0 s at 2 kS/s, 100-sample blocks
+    const device = scriptedDevice(new DeviceModel({ dark, dropBlocks: [200] }));
+    const configPath = join(tmp.dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(TEST_FILE));
+    const rec = join(tmp.dir, 'rec');
+    const io = quietIo();
+    const code = await acquireCommand(io, { device: 'test://scripted', config: configPath, duration: '12s', out: rec, quiet: true, json: true }, { openTransport: device.openTransport, heartbeatIntervalMs: 50 });
+    assert.equal(code, 0);
+    const summary = JSON.parse(io.out()) as { qualityFlags: number; darkSpans: number; darkS: number; gaps: number };
+    assert.deepEqual([summary.qualityFlags, summary.darkSpans, summary.darkS, summary.gaps], [1, 1, 3, 2]);
+    const session = await readSession(rec);
+    assert.deepEqual(session?.quality?.map((q) => [q.sessionIndex, q.count, q.label]), [[dark.fromBlock * BLOCK, (dark.toBlock - dark.fromBlock) * BLOCK, 'LEDs dark: watchdog']]);
+    assert.equal(readFileSync(join(rec, 'quality.csv'), 'utf8'), 'source,start_s,duration_s,samples,flag,label\ndetector,4.000000,3.000000,6000,leds-dark,LEDs dark: watchdog\n');
+
+    const out = join(tmp.dir, 'offline');
+    await demodRecording(rec, out);
+    for (const f of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv']) {
+      assert.ok(readFileSync(join(rec, f)).equals(readFileSync(join(out, f))), `${f} differs between live and offline`);
+    }
+    // output j belongs to raw sample 20 j: NaN exactly from the trip's output to the restore's, then while the restarted filters settle
+    const rows = readFileSync(join(rec, 'signals.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const nanAt = rows.filter((r) => r.slice(1).every((v) => v === 'NaN')).map((r) => Math.round(Number(r[0]) * 100));
+    const inSpan = nanAt.filter((j) => j >= 300 && j < 900);
+    assert.equal(inSpan[0], (dark.fromBlock * BLOCK) / 20, 'first NaN output is the trip');
+    for (let j = (dark.fromBlock * BLOCK) / 20; j < (dark.toBlock * BLOCK) / 20; j++) assert.ok(inSpan.includes(j), `NaN at output ${j}`);
+    const afterRestore = inSpan.filter((j) => j >= (dark.toBlock * BLOCK) / 20);
+    assert.ok(afterRestore.length > 0 && afterRestore.length < 50, `settling after the restore: ${afterRestore.length} outputs`);
+    const lastNan = Math.max(...inSpan);
+    for (const r of rows) {
+      const j = Math.round(Number(r[0]) * 100);
+      if (j > lastNan && j < 900) assert.ok(r.slice(1).every((v) => v !== 'NaN'), `finite at output ${j}`);
+    }
+    assert.ok(rows.filter((r) => { const j = Math.round(Number(r[0]) * 100); return j >= 100 && j < (dark.fromBlock * BLOCK) / 20; }).every((r) => r.slice(1).every((v) => v !== 'NaN')), 'finite before the trip');
+  });
+
   it('fiberrig demod on a live acquire recording writes byte-identical derived files; other settings differ', async () => {
     const model = new DeviceModel({ dropBlocks: [120, 121, 300] });
     const device = scriptedDevice(model);

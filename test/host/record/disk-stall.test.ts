@@ -45,7 +45,7 @@ describe('host/record: a 3 s disk stall during a recording', function () {
       rig.status$.subscribe((s) => { if (s.darkReason === DarkReason.DARK_REASON_HEARTBEAT_TIMEOUT) darkReasons.push(s.darkReason); }),
       rig.acquisition$.subscribe((item) => {
         if (item.kind === 'gap') gaps++;
-        else if (item.source === 'detector') liveSamples += item.sampleCount;
+        else if (item.kind === 'block' && item.source === 'detector') liveSamples += item.sampleCount;
       }),
     ];
     const rateHz = DEFAULT_LOCKIN_CONFIG.sampleRateHz;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duplexPair } from '../../support/duplex-pair.ts';
 import {
-  type DeviceInfo, Edge, EnvelopeDecoderStream, type Envelope, type EnvelopeInit, frameEnvelope, MAX_MESSAGE_BYTES, ModulationMode,
+  type DeviceInfo, Edge, EnvelopeDecoderStream, LogLevel, type Envelope, type EnvelopeInit, frameEnvelope, MAX_MESSAGE_BYTES, ModulationMode,
   packSamples, pb, PROTOCOL_VERSION, SampleFormat, SampleSource,
 } from '../../../protocol/index.ts';
 import { type AcquisitionFile, parseAcquisitionConfig, toWireConfig } from '../../../host/config/acquisition.ts';
@@ -55,22 +55,34 @@ export interface ModelOptions {
   dropBlocks?: Iterable<number>;
   /** Detector sample index of every rising edge on line 0 (falling 10 ms later). */
   edgesEvery?: number;
+  /**
+   * A heartbeat-watchdog trip: every LED dark from the first sample of block `fromBlock` (a warning Log and
+   * LedEvents of 0 mA, sent before that block, as the device sends them) until block `toBlock` (LedEvents
+   * restoring the configured drive). The detectors see no carrier in between.
+   */
+  dark?: { fromBlock: number; toBlock: number };
 }
 
 /** Deterministic signals: a slow amplitude modulation on each carrier, plus a little noise. */
 export class DeviceModel {
   readonly dropped: Set<number>;
   private readonly edgesEvery: number;
+  readonly dark: { fromBlock: number; toBlock: number } | undefined;
 
   constructor(options: ModelOptions = {}) {
     this.dropped = new Set(options.dropBlocks ?? []);
     this.edgesEvery = options.edgesEvery ?? RATE_HZ;
+    this.dark = options.dark;
+  }
+
+  isDark(n: number): boolean {
+    return this.dark !== undefined && n >= this.dark.fromBlock * BLOCK && n < this.dark.toBlock * BLOCK;
   }
 
   detector(d: number, n: number): number {
     const t = n / RATE_HZ;
     let v = 20000 + 500 * d;
-    CARRIERS_HZ.forEach((f, k) => {
+    if (!this.isDark(n)) CARRIERS_HZ.forEach((f, k) => {
       const amp = (3000 + 800 * k - 400 * d) * (1 + 0.2 * Math.sin(2 * Math.PI * (0.3 + 0.1 * k) * t));
       v += amp * Math.sin((2 * Math.PI * f * (n % RATE_HZ)) / RATE_HZ);
     });
@@ -80,11 +92,12 @@ export class DeviceModel {
 
   /** Frames of detector block k (and the aux block of the same time, if it completes one), or [] when dropped. */
   blockFrames(k: number): Uint8Array[] {
-    if (this.dropped.has(k)) return [];
+    const light = this.lightFrames(k);
+    if (this.dropped.has(k)) return light;
     const first = k * BLOCK;
     const values: number[] = [];
     for (let i = 0; i < BLOCK; i++) for (let d = 0; d < 2; d++) values.push(this.detector(d, first + i));
-    const frames = [frameEnvelope({
+    const frames = [...light, frameEnvelope({
       sampleBlock: {
         configId: CONFIG_ID, source: SampleSource.SAMPLE_SOURCE_DETECTOR, firstSampleIndex: first, sampleCount: BLOCK, channelIds: [0, 1],
         format: SampleFormat.SAMPLE_FORMAT_UINT16_LE, samples: packSamples(SampleFormat.SAMPLE_FORMAT_UINT16_LE, values),
@@ -105,6 +118,17 @@ export class DeviceModel {
       if (n > 300 && (n - 300) % this.edgesEvery === 0) frames.push(frameEnvelope({ digitalEvent: { line: 0, edge: Edge.EDGE_FALLING, sampleIndex: n, subsampleTicks: 0, configId: CONFIG_ID } }));
     }
     return frames;
+  }
+
+  private lightFrames(k: number): Uint8Array[] {
+    if (!this.dark || (k !== this.dark.fromBlock && k !== this.dark.toBlock)) return [];
+    const at = k * BLOCK;
+    const tripped = k === this.dark.fromBlock;
+    const levels = TEST_FILE.leds.map((l) => (tripped ? 0 : l.currentMa ?? 0));
+    return [
+      ...(tripped ? [frameEnvelope({ log: { level: LogLevel.LOG_LEVEL_WARN, message: `heartbeat timeout (2000 ms): LEDs dark from sample ${at}`, deviceTimeUs: at * 500 } })] : []),
+      ...TEST_FILE.leds.map((l, i) => frameEnvelope({ ledEvent: { channel: l.channel, currentMa: levels[i]!, powerUw: 0, sampleIndex: at, configId: CONFIG_ID } })),
+    ];
   }
 }
 

@@ -31,7 +31,7 @@ describe('host/rig: session timeline', () => {
   it('records a gap for missing blocks (exact count) and drops duplicates, never shifting later samples', () => {
     const { a, items } = harness();
     for (const e of [block(0, 10), block(10, 10), block(10, 10), block(35, 5)]) a.message(decoded(e));
-    assert.deepEqual(items.map((i) => [i.kind, i.sessionIndex, i.kind === 'gap' ? i.count : i.sampleCount]), [
+    assert.deepEqual(items.map((i) => [i.kind, i.sessionIndex, i.kind === 'gap' ? i.count : i.kind === 'block' ? i.sampleCount : 0]), [
       ['block', 0, 10], ['block', 10, 10], ['gap', 20, 15], ['block', 35, 5],
     ]);
     assert.equal(a.missingDetectorSamples, 15);
@@ -57,7 +57,7 @@ describe('host/rig: session timeline', () => {
     a.message({ requestId: 4, body: 'ack', ack: {} } as never);
     a.message(decoded(block(0, 100, 8)));
     a.message(decoded(block(0, 10, 8, SampleSource.SAMPLE_SOURCE_AUX)));
-    const summary = items.map((i) => [i.kind, i.source, i.sessionIndex, i.kind === 'gap' ? i.count : i.deviceIndex]);
+    const summary = items.map((i) => [i.kind, i.source, i.sessionIndex, i.kind === 'gap' ? i.count : i.kind === 'block' ? i.deviceIndex : 0]);
     assert.deepEqual(summary, [
       ['block', 'detector', 0, 0], ['block', 'aux', 0, 0],
       ['gap', 'detector', 100, 250], ['gap', 'aux', 10, 25],
