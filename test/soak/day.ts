@@ -106,15 +106,21 @@ export function compareGaps(host: Range[], truth: Range[]): { maxEdgeErrorSample
   const unmatchedTruth = new Set(truth);
   const unmatchedHost: Range[] = [];
   let maxEdge = 0;
+  // a gap placed with an uncertainty moves every later sample by its (bounded) error: later gaps are
+  // compared after that shift, exactly
+  let shift = 0;
   for (const h of host) {
     const tol = (h.uncertainty ?? 0) + (h.uncertainty ? 1 : 0);
-    const match = truth.find((t) => unmatchedTruth.has(t) && Math.abs(t.first - h.first) <= tol && Math.abs(t.first + t.count - (h.first + h.count)) <= tol);
+    const first = h.first + shift;
+    const end = h.first + h.count + shift;
+    const match = truth.find((t) => unmatchedTruth.has(t) && Math.abs(t.first - first) <= tol && Math.abs(t.first + t.count - end) <= tol);
     if (!match) {
       unmatchedHost.push(h);
       continue;
     }
     unmatchedTruth.delete(match);
-    maxEdge = Math.max(maxEdge, Math.abs(match.first - h.first), Math.abs(match.first + match.count - (h.first + h.count)));
+    maxEdge = Math.max(maxEdge, Math.abs(match.first - first), Math.abs(match.first + match.count - end));
+    if (tol > 0) shift += match.first + match.count - end;
   }
   return { maxEdgeErrorSamples: maxEdge, unmatched: { host: unmatchedHost, truth: [...unmatchedTruth] } };
 }

@@ -1,37 +1,19 @@
 // Samples the device lost reach the page as gaps: nulls that break the
 // traces (never zero-filled, never closed up) and a GAP warning.
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
-import { DEFAULT_LOCKIN_CONFIG } from '../../../host/config/acquisition.ts';
-import type { FrameMessage, ServerMessage } from '../../../host/live/messages.ts';
-import { type LiveServer, startLiveServer } from '../../../host/live/server.ts';
-import type { Rig } from '../../../host/rig/rig.ts';
-import { simRig, until } from './helpers.ts';
+import { type LiveSession, liveSession, until } from './helpers.ts';
 
 describe('live view: gaps', function () {
   this.timeout(60_000);
-  let rig: Rig | undefined;
-  let server: LiveServer | undefined;
-  let ws: WebSocket | undefined;
+  let session: LiveSession | undefined;
 
   after(async () => {
-    ws?.terminate();
-    await server?.close();
-    await rig?.close();
+    await session?.close();
   });
 
   it('shows blocks the device dropped as a break in every trace, and warns', async () => {
-    const sim = await simRig('sim://sleep?seed=2&speed=4&faults=overrun@3:blocks=4');
-    rig = sim.rig;
-    server = await startLiveServer({ rig, config: DEFAULT_LOCKIN_CONFIG, wire: sim.wire, port: 0 });
-    const frames: FrameMessage[] = [];
-    ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as ServerMessage;
-      if (m.type === 'frame') frames.push(m);
-    });
-    await new Promise((resolve) => ws!.once('open', resolve));
-    ws.send(JSON.stringify({ type: 'window', seconds: 10 })); // one point per output sample
+    session = await liveSession('sim://sleep?seed=2&speed=4&faults=overrun@3:blocks=4', 10); // one point per output sample
+    const { rig, frames } = session;
     await rig.start();
 
     // the 4 blocks lost from the device's ring are mostly detector blocks (the aux stream has 1 block in 10)

@@ -5,6 +5,9 @@ import '../../../host/cli/devices.ts';
 import { type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, parseAcquisitionConfig, toWireConfig } from '../../../host/config/acquisition.ts';
 import { Rig } from '../../../host/rig/rig.ts';
 import type { AcquisitionConfigInit } from '../../../protocol/index.ts';
+import { WebSocket } from 'ws';
+import type { FrameMessage, ServerMessage } from '../../../host/live/messages.ts';
+import { type LiveServer, startLiveServer } from '../../../host/live/server.ts';
 
 export const CHROMIUM_PATH = process.env['FIBERRIG_CHROMIUM'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -46,4 +49,35 @@ export function firstMatch<T>(source: Observable<T>, predicate: (v: T) => boolea
 /** Why a browser test cannot run here, or undefined when it can. */
 export function chromiumMissing(): string | undefined {
   return existsSync(CHROMIUM_PATH) ? undefined : `Chromium not found at ${CHROMIUM_PATH} (Debian package "chromium"; FIBERRIG_CHROMIUM overrides the path)`;
+}
+
+/** A simulated rig (configured, not started) with the live server on it and a WebSocket collecting every frame. */
+export interface LiveSession {
+  rig: Rig;
+  server: LiveServer;
+  ws: WebSocket;
+  frames: FrameMessage[];
+  close(): Promise<void>;
+}
+
+/** Opens `url`, serves the live view on a free port, connects, and asks for a `windowS` window. */
+export async function liveSession(url: string, windowS: number): Promise<LiveSession> {
+  const sim = await simRig(url);
+  const server = await startLiveServer({ rig: sim.rig, config: DEFAULT_LOCKIN_CONFIG, wire: sim.wire, port: 0 });
+  const frames: FrameMessage[] = [];
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as ServerMessage;
+    if (m.type === 'frame') frames.push(m);
+  });
+  await new Promise((resolve) => ws.once('open', resolve));
+  ws.send(JSON.stringify({ type: 'window', seconds: windowS }));
+  return {
+    rig: sim.rig, server, ws, frames,
+    close: async () => {
+      ws.terminate();
+      await server.close();
+      await sim.rig.close();
+    },
+  };
 }

@@ -2,37 +2,19 @@
 // session time), the traces break (nulls, never the dark readings), and once heartbeats are
 // answered again the host relights the LEDs and the page says what was flagged.
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
-import { DEFAULT_LOCKIN_CONFIG } from '../../../host/config/acquisition.ts';
-import type { FrameMessage, ServerMessage } from '../../../host/live/messages.ts';
-import { type LiveServer, startLiveServer } from '../../../host/live/server.ts';
-import type { Rig } from '../../../host/rig/rig.ts';
-import { simRig, until } from './helpers.ts';
+import { type LiveSession, liveSession, until } from './helpers.ts';
 
 describe('live view: LEDs dark (watchdog)', function () {
   this.timeout(60_000);
-  let rig: Rig | undefined;
-  let server: LiveServer | undefined;
-  let ws: WebSocket | undefined;
+  let session: LiveSession | undefined;
 
   after(async () => {
-    ws?.terminate();
-    await server?.close();
-    await rig?.close();
+    await session?.close();
   });
 
   it('warns while dark (error, with the time), breaks the traces over the span, and reports the flagged span after the restore', async () => {
-    const sim = await simRig('sim://steps?seed=3&speed=4');
-    rig = sim.rig;
-    server = await startLiveServer({ rig, config: DEFAULT_LOCKIN_CONFIG, wire: sim.wire, port: 0 });
-    const frames: FrameMessage[] = [];
-    ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as ServerMessage;
-      if (m.type === 'frame') frames.push(m);
-    });
-    await new Promise((resolve) => ws!.once('open', resolve));
-    ws.send(JSON.stringify({ type: 'window', seconds: 60 }));
+    session = await liveSession('sim://steps?seed=3&speed=4', 60);
+    const { rig, frames } = session;
     await rig.start();
     await until('2 s of signals', () => frames.find((f) => (f.signals?.x.at(-1) ?? 0) > 2));
     rig.pauseHeartbeats();
