@@ -15,6 +15,16 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** What to write for samples that never arrived. */
 export type GapPolicy = 'nan' | 'omit';
 
+/** How exported times relate to the demodulator's output. */
+export interface TimeOptions {
+  /**
+   * true (default): a signal sample's time is when its light was measured — the output time minus
+   * the channel's `groupDelayS`. false: raw filter-output times, and the delay is recorded in the
+   * file's metadata so a reader can correct it.
+   */
+  delayCompensation?: boolean;
+}
+
 /** Isosbestic control excitation (≈405 nm). */
 export function isControlWavelength(nm: number | undefined): boolean {
   return nm !== undefined && nm >= 395 && nm <= 420;

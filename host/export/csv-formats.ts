@@ -27,9 +27,9 @@ import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
 import type { SessionQualitySpan } from '../record/session.ts';
 import { formatTime, formatValue, TextFileWriter } from '../record/text-file.ts';
-import { ExportError, fileSafeName, type GapPolicy, pairsByDetector } from './common.ts';
+import { ExportError, fileSafeName, type GapPolicy, pairsByDetector, type TimeOptions } from './common.ts';
 
-export interface CsvExportOptions {
+export interface CsvExportOptions extends TimeOptions {
   gaps?: GapPolicy;
 }
 

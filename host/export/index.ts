@@ -14,6 +14,8 @@ export interface ExportOptions {
   demod?: DemodOptions;
   /** CSV formats: NaN rows for gaps (default) or leave them out. NWB always uses NaN. */
   gaps?: GapPolicy;
+  /** Signal times compensated for the filters' group delay (default true); see `TimeOptions`. */
+  delayCompensation?: boolean;
   onProgress?: ProgressCallback;
 }
 
@@ -29,13 +31,14 @@ export function parseFormat(text: string): ExportFormat {
 
 /** Exports the recording at `path` (directory or raw log) to `out` (a directory for guppy/pmat, a file for nwb/csv). */
 export async function exportRecording(path: string, format: ExportFormat, out: string, options: ExportOptions = {}): Promise<ExportResult> {
-  const csvOptions = options.gaps ? { gaps: options.gaps } : {};
+  const timeOptions = { delayCompensation: options.delayCompensation ?? true };
+  const csvOptions = { ...timeOptions, ...(options.gaps ? { gaps: options.gaps } : {}) };
   let sink: ReplaySink & { output: ExportOutput };
   switch (format) {
     case 'guppy': sink = new GuppySink(out, csvOptions); break;
     case 'pmat': sink = new PmatSink(out, csvOptions); break;
     case 'csv': sink = new WideCsvSink(out, csvOptions); break;
-    case 'nwb': sink = new NwbSink(out); break;
+    case 'nwb': sink = new NwbSink(out, timeOptions); break;
   }
   const summary = await replayRecording(path, [sink], {
     ...(options.demod ? { demod: options.demod } : {}),

@@ -41,7 +41,7 @@ import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.ts';
 import type { SessionQualitySpan } from '../record/session.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
-import { ExportError, isControlWavelength, isGreenWavelength } from './common.ts';
+import { ExportError, isControlWavelength, isGreenWavelength, type TimeOptions } from './common.ts';
 import type { ExportOutput } from './csv-formats.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
@@ -228,7 +228,7 @@ function tableRegion(series: H5Group, rows: number[], table: H5Reference, descri
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, '_');
 
-export interface NwbExportOptions {
+export interface NwbExportOptions extends TimeOptions {
   sessionDescription?: string;
 }
 

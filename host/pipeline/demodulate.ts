@@ -21,6 +21,12 @@ export interface SignalChannel {
   carrierHz?: number;
   /** Volts per ADC code of the input, to convert values. */
   voltsPerCode: number;
+  /**
+   * Seconds by which this channel's output lags the light (or voltage) it measures: the
+   * filter chain's group delay at DC plus where its window sits, from the filter design.
+   * Exports subtract it from output times unless asked not to (and then record it).
+   */
+  groupDelayS: number;
 }
 
 /** One emission: `count` output samples of every channel, starting at output index `firstIndex`. */
@@ -95,7 +101,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     for (const d of detectors) {
       for (const l of leds) {
         const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
-        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, carrierHz: l.carrierHz ?? 0, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
+        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, carrierHz: l.carrierHz ?? 0, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: demod.design.groupDelayS });
       }
     }
     return {
@@ -127,7 +133,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     for (const d of detectors) {
       for (const l of leds) {
         const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
-        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) });
+        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: 0 });
       }
     }
     return {
@@ -149,7 +155,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     if (factor < 1 || factor * outputRateHz !== rateHz) {
       throw new PipelineError('E_PIPELINE_CONFIG', `output rate ${outputRateHz} Hz does not divide the sample rate ${rateHz} Hz`, 'choose an output rate that divides the sample rate');
     }
-    const channels: SignalChannel[] = detectors.map((d) => ({ name: `det${d.id}`, source: 'detector', inputId: d.id, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV) }));
+    const channels: SignalChannel[] = detectors.map((d) => ({ name: `det${d.id}`, source: 'detector', inputId: d.id, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: 0 }));
     return decimatingStage('signals', 'detector', channels, rateHz, factor, blockSamples);
   }
   throw new PipelineError('E_PIPELINE_CONFIG', `modulation mode ${mode} cannot be demodulated`, 'set mode to CONTINUOUS, TIME_DIVISION or LOCK_IN');
@@ -178,7 +184,7 @@ function auxStage(config: AcquisitionConfigInit, info: DeviceInfo, options: Demo
   const channels: SignalChannel[] = ids.map((id) => {
     const a = info.auxInputs.find((x) => x.id === id);
     if (!a) throw new PipelineError('E_PIPELINE_CONFIG', `aux input ${id} is not on this device`, 'use an aux id from `fiberrig info`');
-    return { name: a.label || `aux${id}`, source: 'aux', inputId: id, voltsPerCode: voltsPerCode(a.adcBits, a.fullScaleV) };
+    return { name: a.label || `aux${id}`, source: 'aux', inputId: id, voltsPerCode: voltsPerCode(a.adcBits, a.fullScaleV), groupDelayS: 0 };
   });
   const outRate = options.auxOutputRateHz ?? rateHz;
   const factor = Math.round(rateHz / outRate);
