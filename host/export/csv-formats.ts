@@ -11,7 +11,8 @@
 //        every configured digital input line (0/1, assumed low before its first edge).
 //
 // Times come from the device clock (output index / rate on the session
-// timeline). Gaps are NaN rows (or, with gaps 'omit', left out while the
+// timeline), minus each channel's filter delay unless delay compensation is off
+// (time.ts; README "Time base of the signals"). Gaps are NaN rows (or, with gaps 'omit', left out while the
 // time column keeps true device times). Spans flagged because every LED was
 // dark are NaN (or omitted) like gaps, and listed: guppy and csv in a
 // `quality.csv` (`start_s,stop_s,flag,label`, beside the files / beside the
