@@ -34,6 +34,17 @@ export function sharedTimeShiftS(channels: ReadonlyArray<Pick<SignalChannel, 'gr
 }
 
 /**
+ * For a series holding every channel under one start time (NWB): the start time is the first
+ * channel's, and channel c's samples were measured `offsetsS[c]` seconds after the series' times
+ * (0 for all when they share a shift). For the file's metadata.
+ */
+export function seriesTimeOffsetsS(channels: ReadonlyArray<Pick<SignalChannel, 'groupDelayS'>>, options: TimeOptions): number[] {
+  if (channels.length === 0) return [];
+  const first = timeShiftS(channels[0]!, options);
+  return channels.map((c) => first - timeShiftS(c, options));
+}
+
+/**
  * Columns of a table holding several channels per row. One `time_s` column when every
  * channel shares its shift; otherwise each channel gets its own `<name>_time_s` column
  * right before its values (no single time is right for all of them, so none is written).
