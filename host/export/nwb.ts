@@ -296,7 +296,7 @@ export class NwbSink implements ReplaySink {
       this.demod = new GrowingSeries(g, 'data', ctx.signalChannels.length, '<d');
       dataAttributes(this.demod.ds, uniform ? 'volts' : 'ADC codes', uniform ? vpc[0]! : 1);
       // when the light of output 0 was measured (its group delay compensated unless asked not to); with time division
-      // the LEDs' windows differ: this is the first channel's, and the others' offsets are in the metadata
+      // the LEDs' windows differ: this is the first channel's; the others' offsets (time.ts seriesTimeOffsetsS) go in the metadata
       startingTime(g, ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0, ctx.signalRateHz);
       const rows = ctx.signalChannels.map((c) => {
         const det = this.rowsByDetector.get(c.inputId) ?? [];
