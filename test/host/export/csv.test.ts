@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../../host/cli/main.ts';
 import { designLockin } from '../../../host/dsp/lockin.ts';
 import { exportRecording } from '../../../host/export/index.ts';
 import { ExportError } from '../../../host/export/common.ts';
@@ -150,6 +152,19 @@ describe('host/export: CSV layouts (GuPPy, pMAT, wide CSV), column by column', (
       await assert.rejects(exportRecording(tmp.dir, format, out, { gaps }), (e: unknown) => e instanceof ExportError && e.code === 'E_EXPORT_GAPS' && /--gaps/.test(e.hint));
       assert.equal(existsSync(out), false);
     }
+  });
+
+  it('fiberrig export: guppy defaults to segments (recorded in export.json); --gaps nan for guppy exits 1 naming E_EXPORT_GAPS', async () => {
+    const io = { stdout: new PassThrough(), stderr: new PassThrough() };
+    const text = (s: PassThrough): string => String(s.read() ?? '');
+    const out = join(tmp.dir, 'cli-guppy');
+    assert.equal(await main(['export', '--in', tmp.dir, '--format', 'guppy', '--out', out, '--json', '--quiet'], io), 0);
+    assert.equal(readMeta(join(out, 'export.json')).gapPolicy.policy, 'segments');
+    text(io.stdout);
+    assert.equal(await main(['export', '--in', tmp.dir, '--format', 'guppy', '--out', join(tmp.dir, 'cli-nan'), '--gaps', 'nan', '--quiet'], io), 1);
+    assert.match(text(io.stderr), /E_EXPORT_GAPS: --gaps nan cannot be read by GuPPy/);
+    assert.equal(await main(['export', '--in', tmp.dir, '--format', 'nwb', '--out', join(tmp.dir, 'cli.nwb'), '--gaps', 'omit', '--quiet'], io), 1);
+    assert.match(text(io.stderr), /E_EXPORT_GAPS: NWB series are regular/);
   });
 
   /** A recording whose two LEDs report these wavelengths. */
