@@ -184,25 +184,27 @@ export class Segmenter {
   }
 }
 
-/** Names the causes of each omitted span from the gap records and quality spans that overlap it. */
+/** Names the causes of each omitted span from the gap records and quality spans that overlap it (one ordered pass). */
 export function explainOmitted(omitted: OmittedSpan[], summary: ReplaySummary, minSegmentS: number): void {
-  const gaps = summary.gaps.filter((g) => g.source === 'detector');
+  const disruptions = [
+    ...summary.gaps.filter((g) => g.source === 'detector').map((g) => ({ startS: g.startS, stopS: g.startS + g.durationS, cause: `gap (${g.reason})` })),
+    ...summary.quality.map((q) => ({ startS: q.startS, stopS: q.startS + q.durationS, cause: q.label })),
+  ].sort((a, b) => a.startS - b.startS);
+  // spans come in time order: disruptions[0, from) all end before the current span starts
+  let from = 0;
+  let endedTo = Number.NEGATIVE_INFINITY; // latest end among disruptions[0, from]
   for (const span of omitted) {
+    while (from < disruptions.length && Math.max(endedTo, disruptions[from]!.stopS) <= span.startS) {
+      endedTo = Math.max(endedTo, disruptions[from]!.stopS);
+      from++;
+    }
     const causes: string[] = [];
     let coveredTo = span.startS;
-    for (const g of gaps) {
-      const end = g.startS + g.durationS;
-      if (g.startS < span.stopS && end > span.startS) {
-        causes.push(`gap (${g.reason})`);
-        coveredTo = Math.max(coveredTo, end);
-      }
-    }
-    for (const q of summary.quality) {
-      const end = q.startS + q.durationS;
-      if (q.startS < span.stopS && end > span.startS) {
-        causes.push(q.label);
-        coveredTo = Math.max(coveredTo, end);
-      }
+    for (let i = from; i < disruptions.length && disruptions[i]!.startS < span.stopS; i++) {
+      const d = disruptions[i]!;
+      if (d.stopS <= span.startS) continue;
+      causes.push(d.cause);
+      coveredTo = Math.max(coveredTo, d.stopS);
     }
     if (span.causes.includes('short segment')) causes.push(`gap-free span shorter than ${minSegmentS} s`);
     // what the gaps and dark spans do not cover: the lock-in filters settling (after the start, a gap or light back)

@@ -4,7 +4,7 @@
 // stay true device times). Beside it: `<name>.meta.json` (README: "Metadata")
 // and `<name>.quality.csv` when a span was flagged LEDs-dark.
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Edge } from '../../protocol/index.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { TimedDigitalEvent } from '../rig/assembler.ts';
@@ -58,7 +58,7 @@ export class WideCsvSink implements ReplaySink {
     this.out = new TextFileWriter(this.path);
     this.out.write(`${['time_s', ...ctx.signalChannels.map((c) => c.name), ...this.lines.map((l) => `DI${l}`)].join(',')}\n`);
     this.output.files.push(this.path);
-    this.segmenter = new Segmenter(this.policy, 1, { open: () => '.', close: () => undefined }, (block, k) => this.timeS(block, k));
+    this.segmenter = new Segmenter(this.policy, 1, { open: () => basename(this.path), close: () => undefined }, (block, k) => this.timeS(block, k));
   }
 
   signals(block: SignalBlock): void {
