@@ -381,3 +381,50 @@ export function segmentName(n: number): string {
 export function segmentAt(segments: readonly SegmentRecord[], t: number, rateHz: number): SegmentRecord | undefined {
   return segments.find((s) => t >= s.firstTimeS && t < s.lastTimeS + 1 / rateHz);
 }
+
+/**
+ * The segment folders of a guppy/pmat export: a `Segmenter` whose segments each get a `SegmentDir`
+ * (`segment_001`, ... or `gaps_omitted`); a segment too short to keep has its folder removed and its
+ * rows taken back from `output.rows`.
+ */
+export class SegmentFolders {
+  readonly segmenter: Segmenter;
+  /** Kept segments' folders by segment name (closed; reopen files with `open`). */
+  readonly dirs = new Map<string, SegmentDir>();
+  private current: SegmentDir | undefined;
+  private kept = 0;
+
+  constructor(
+    out: string,
+    policy: GapPolicy,
+    minRows: number,
+    output: ExportOutput,
+    timeS: (block: SignalBlock, k: number) => number,
+    /** Open the segment's data files in `dir`. */
+    onOpen: (dir: SegmentDir) => void,
+    /** Hand buffered rows to the open segment's files before it closes. */
+    beforeClose: () => void,
+  ) {
+    this.segmenter = new Segmenter(policy, minRows, {
+      open: () => {
+        const name = policy === 'segments' ? segmentName(this.kept + 1) : 'gaps_omitted';
+        this.current = new SegmentDir(join(out, name), output);
+        onOpen(this.current);
+        return name;
+      },
+      close: (segment, keep) => {
+        beforeClose();
+        const dir = this.current!;
+        this.current = undefined;
+        if (!keep) {
+          dir.remove();
+          output.rows -= segment.rows;
+          return;
+        }
+        this.kept++;
+        dir.close();
+        this.dirs.set(segment.name, dir);
+      },
+    }, timeS);
+  }
+}

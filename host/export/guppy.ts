@@ -17,12 +17,11 @@ import type { TimedDigitalEvent } from '../rig/assembler.ts';
 import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.ts';
 import type { SessionQualitySpan } from '../record/session.ts';
-import type { TextFileWriter } from '../record/text-file.ts';
-import { formatValue } from '../record/text-file.ts';
+import { formatValue, type TextFileWriter } from '../record/text-file.ts';
 import { fileSafeName, type GapPolicy } from './common.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
-  requireSignals, rowTimeS, SegmentDir, segmentAt, Segmenter, segmentName, writeMetadata,
+  requireSignals, rowTimeS, segmentAt, SegmentFolders, writeMetadata,
 } from './csv-common.ts';
 
 /** Events kept in memory until the segments are known; a recording's TTL edges are few. */
@@ -36,16 +35,13 @@ export class GuppySink implements ReplaySink {
   private tb: Timebase | undefined;
   private rate = '';
   private names: string[] = [];
-  private dir: SegmentDir | undefined;
   private writers: TextFileWriter[] = [];
   /** Per channel, rows of the open segment not yet handed to its writer. */
   private pending: string[] = [];
-  private readonly segmentDirs = new Map<string, SegmentDir>();
-  private segmenter: Segmenter | undefined;
+  private folders: SegmentFolders | undefined;
   private readonly edges: RisingEdge[] = [];
   private readonly qualityFile: QualityFile;
   private readonly policy: GapPolicy;
-  private kept = 0;
 
   constructor(private readonly out: string, private readonly options: CsvExportOptions = {}) {
     this.policy = csvGapPolicy('guppy', options.gaps);
@@ -63,33 +59,14 @@ export class GuppySink implements ReplaySink {
     this.rate = String(ctx.signalRateHz);
     this.names = ctx.signalChannels.map((c) => `${fileSafeName(c)}.csv`);
     const minRows = Math.max(1, Math.ceil((this.options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S) * ctx.signalRateHz));
-    this.segmenter = new Segmenter(this.policy, minRows, {
-      open: () => {
-        const name = this.policy === 'segments' ? segmentName(this.kept + 1) : 'gaps_omitted';
-        const dir = new SegmentDir(join(this.out, name), this.output);
-        this.writers = this.names.map((n) => dir.open(n, 'timestamps,data,sampling_rate'));
-        this.dir = dir;
-        return name;
-      },
-      close: (segment, keep) => {
-        this.flush();
-        const dir = this.dir!;
-        this.dir = undefined;
-        if (!keep) {
-          dir.remove();
-          this.output.rows -= segment.rows;
-          return;
-        }
-        this.kept++;
-        dir.close();
-        this.segmentDirs.set(segment.name, dir);
-      },
-    }, (block, k) => this.timeS(block, k));
+    this.folders = new SegmentFolders(this.out, this.policy, minRows, this.output, (block, k) => this.timeS(block, k), (dir) => {
+      this.writers = this.names.map((n) => dir.open(n, 'timestamps,data,sampling_rate'));
+    }, () => this.flush());
   }
 
   signals(block: SignalBlock): void {
     if (block.stream !== 'signals') return;
-    const seg = this.segmenter!;
+    const seg = this.folders!.segmenter;
     if (this.pending.length !== block.values.length) this.pending = block.values.map(() => '');
     for (let k = 0; k < block.count; k++) {
       if (!seg.keep(block, k)) continue;
@@ -118,8 +95,8 @@ export class GuppySink implements ReplaySink {
 
   end(summary: ReplaySummary, ctx: ReplayContext | undefined): void {
     this.qualityFile.close();
-    if (!ctx || !this.segmenter) return;
-    const seg = this.segmenter;
+    if (!ctx || !this.folders) return;
+    const seg = this.folders.segmenter;
     seg.finish();
     const outside: RisingEdge[] = [];
     const rateHz = ctx.signalRateHz;
@@ -129,12 +106,12 @@ export class GuppySink implements ReplaySink {
         outside.push(e);
         continue;
       }
-      const dir = this.segmentDirs.get(s.name)!;
+      const dir = this.folders.dirs.get(s.name)!;
       const name = `DI${e.line}.csv`;
       const f = dir.files.get(name) ?? dir.open(name, 'timestamps');
       f.write(`${e.t.toFixed(9)}\n`);
     }
-    for (const dir of this.segmentDirs.values()) dir.close();
+    for (const dir of this.folders.dirs.values()) dir.close();
     const minSegmentS = this.options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S;
     explainOmitted(seg.omitted, summary, minSegmentS);
     const doc = exportMetadata({

@@ -23,7 +23,7 @@ import { formatValue, type TextFileWriter } from '../record/text-file.ts';
 import { ExportError, type GapPolicy, isControlWavelength } from './common.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
-  requireSignals, rowTimeS, SegmentDir, segmentAt, Segmenter, segmentName, writeMetadata,
+  requireSignals, rowTimeS, segmentAt, SegmentFolders, writeMetadata,
 } from './csv-common.ts';
 
 export interface PmatPair {
@@ -77,18 +77,15 @@ export class PmatSink implements ReplaySink {
   readonly output: ExportOutput = { files: [], rows: 0 };
   private tb: Timebase | undefined;
   private plan: PmatPlan = { pairs: [], unpaired: [] };
-  private dir: SegmentDir | undefined;
   private writers: TextFileWriter[] = [];
   /** Per pair, rows of the open segment not yet handed to its writer. */
   private pending: string[] = [];
-  private readonly segmentDirs = new Map<string, SegmentDir>();
-  private segmenter: Segmenter | undefined;
+  private folders: SegmentFolders | undefined;
   private readonly onsets = new Map<number, number>();
   private readonly pulses: Pulse[] = [];
   private readonly darkSpans: SessionQualitySpan[] = [];
   private readonly qualityFile: QualityFile;
   private readonly policy: GapPolicy;
-  private kept = 0;
 
   constructor(private readonly out: string, private readonly options: CsvExportOptions = {}) {
     this.policy = csvGapPolicy('pmat', options.gaps);
@@ -111,34 +108,15 @@ export class PmatSink implements ReplaySink {
     }
     this.tb = ctx.timebase;
     const minRows = Math.max(1, Math.ceil((this.options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S) * ctx.signalRateHz));
-    this.segmenter = new Segmenter(this.policy, minRows, {
-      open: () => {
-        const name = this.policy === 'segments' ? segmentName(this.kept + 1) : 'gaps_omitted';
-        const dir = new SegmentDir(join(this.out, name), this.output);
-        this.writers = this.plan.pairs.map((p) => dir.open(p.file, 'Time,Signal,Control'));
-        this.pending = this.plan.pairs.map(() => '');
-        this.dir = dir;
-        return name;
-      },
-      close: (segment, keep) => {
-        this.flush();
-        const dir = this.dir!;
-        this.dir = undefined;
-        if (!keep) {
-          dir.remove();
-          this.output.rows -= segment.rows;
-          return;
-        }
-        this.kept++;
-        dir.close();
-        this.segmentDirs.set(segment.name, dir);
-      },
-    }, (block, k) => this.timeS(block, k));
+    this.folders = new SegmentFolders(this.out, this.policy, minRows, this.output, (block, k) => this.timeS(block, k), (dir) => {
+      this.writers = this.plan.pairs.map((p) => dir.open(p.file, 'Time,Signal,Control'));
+      this.pending = this.plan.pairs.map(() => '');
+    }, () => this.flush());
   }
 
   signals(block: SignalBlock): void {
     if (block.stream !== 'signals') return;
-    const seg = this.segmenter!;
+    const seg = this.folders!.segmenter;
     const pairs = this.plan.pairs;
     for (let k = 0; k < block.count; k++) {
       if (!seg.keep(block, k)) continue;
@@ -177,8 +155,8 @@ export class PmatSink implements ReplaySink {
 
   end(summary: ReplaySummary, ctx: ReplayContext | undefined): void {
     this.qualityFile.close();
-    if (!ctx || !this.segmenter) return;
-    const seg = this.segmenter;
+    if (!ctx || !this.folders) return;
+    const seg = this.folders.segmenter;
     seg.finish();
     for (const [line, onset] of [...this.onsets.entries()].sort((a, b) => a[1] - b[1])) this.pulses.push({ line, onset, offset: Number.POSITIVE_INFINITY });
     const rows: Array<{ onset: number; text: string }> = [
@@ -194,7 +172,7 @@ export class PmatSink implements ReplaySink {
       else texts.set(s.name, (texts.get(s.name) ?? '') + r.text);
     }
     for (const s of seg.segments) {
-      const dir = this.segmentDirs.get(s.name)!;
+      const dir = this.folders.dirs.get(s.name)!;
       dir.open('events.csv', 'Event,Onset,Offset').write(texts.get(s.name) ?? '');
       dir.close();
     }
