@@ -11,7 +11,7 @@
 // two output samples around it. Ground truth (firmware-sim/world): the world's gains are
 // interpolated on a 2 ms grid, so the light itself crosses 50 % 1 ms before the TTL edge.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import h5wasm from 'h5wasm/node';
@@ -33,6 +33,13 @@ function sink(): PassThrough {
 }
 
 interface Series { timesS: number[]; values: number[] }
+
+/** The one segment folder of a GuPPy/pMAT export of a recording without gaps (the filter settling start is left out). */
+function onlySegment(dir: string): string {
+  const segments = readdirSync(dir).filter((n) => n.startsWith('segment_'));
+  assert.deepEqual(segments, ['segment_001'], `${dir}: one gap-free span`);
+  return join(dir, segments[0]!);
+}
 
 function csvRows(path: string): { header: string[]; rows: string[][] } {
   const lines = readFileSync(path, 'utf8').trim().split('\n');
@@ -213,15 +220,16 @@ for (const plan of [
     it('GuPPy export (its own DI1.csv edges), within one output sample', async () => {
       const dir = join(tmp.dir, 'guppy');
       await exportRecording(rec, 'guppy', dir);
-      const edges = columns(join(dir, 'DI1.csv'), 'timestamps', 'timestamps').values;
+      const seg = onlySegment(dir);
+      const edges = columns(join(seg, 'DI1.csv'), 'timestamps', 'timestamps').values;
       assert.equal(edges.length, edgesS.length);
-      withinOneSample(measure('GuPPy', columns(join(dir, `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data'), edges));
+      withinOneSample(measure('GuPPy', columns(join(seg, `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data'), edges));
     });
 
     it('pMAT export: Time is the signal\'s, within one output sample; a control measured at another time has its own ControlTime', async () => {
       const dir = join(tmp.dir, 'pmat');
       await exportRecording(rec, 'pmat', dir);
-      const path = join(dir, 'det0.csv');
+      const path = join(onlySegment(dir), `det0_${channel.wavelengthNm}nm_405nm.csv`);
       withinOneSample(measure('pMAT', columns(path, 'Time', 'Signal'), edgesS));
       let control: SignalChannel | undefined;
       await replayRecording(rec, [{ begin: (ctx) => { control = ctx.signalChannels.find((c) => c.inputId === 0 && c.wavelengthNm !== undefined && c.wavelengthNm < 420); } }]);
@@ -251,8 +259,8 @@ for (const plan of [
       const dir = join(tmp.dir, 'guppy-raw');
       const out = sink();
       assert.equal(await main(['export', '--in', rec, '--format', 'guppy', '--out', dir, '--no-delay-compensation', '--quiet'], { stdout: out, stderr: out }), 0);
-      const raw = columns(join(dir, `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data');
-      const compensated = columns(join(tmp.dir, 'guppy', `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data');
+      const raw = columns(join(onlySegment(dir), `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data');
+      const compensated = columns(join(onlySegment(join(tmp.dir, 'guppy')), `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data');
       assert.equal(raw.timesS.length, compensated.timesS.length);
       raw.timesS.forEach((t, i) => { assert.ok(Math.abs(t - compensated.timesS[i]! - channel.groupDelayS) < 1.1e-6, `row ${i}: ${t} vs ${compensated.timesS[i]}`); });
       assert.deepEqual(raw.values, compensated.values);
