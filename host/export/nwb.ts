@@ -43,6 +43,8 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
 import { ExportError, isControlWavelength, isGreenWavelength, type TimeOptions } from './common.ts';
 import type { ExportOutput } from './csv-formats.ts';
+import { TARGET_VERSIONS, writeSpecifications } from './nwb/cache.ts';
+import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
 type H5 = typeof h5wasmModule;
@@ -194,11 +196,12 @@ function timeSeriesGroup(parent: H5Group, name: string, type: string, namespace:
   return g;
 }
 
-function dataAttributes(ds: H5Dataset, unit: string, conversion: number): void {
+function dataAttributes(ds: H5Dataset, unit: string, conversion: number, continuity: 'continuous' | 'instantaneous' | 'step'): void {
   ds.create_attribute('unit', unit);
   attrF32(ds, 'conversion', conversion);
   attrF32(ds, 'offset', 0);
   attrF32(ds, 'resolution', -1);
+  ds.create_attribute('continuity', continuity);
 }
 
 function startingTime(g: H5Group, startS: number, rateHz: number): void {
@@ -248,6 +251,7 @@ export class NwbSink implements ReplaySink {
   private tableRef!: H5Reference;
   private rowsByDetector = new Map<number, number[]>();
   private tableRows = 0;
+  private general: H5Group | undefined;
   private demod: GrowingSeries | undefined;
   private readonly raw = new Map<number, RawDetector>();
   private readonly aux = new Map<number, RawDetector>();
@@ -256,6 +260,8 @@ export class NwbSink implements ReplaySink {
   private readonly gaps: Array<{ start: number; stop: number }> = [];
   private readonly qualitySpans: SessionQualitySpan[] = [];
   private readonly gapKeys = new Set<string>();
+  /** path -> what the file's metadata says about that series */
+  private readonly seriesMeta: Record<string, SeriesMetadata> = {};
 
   constructor(private readonly path: string, private readonly options: NwbExportOptions = {}) {}
 
@@ -289,12 +295,23 @@ export class NwbSink implements ReplaySink {
       ophys.create_attribute('description', 'demodulated fiber photometry signals (fiberrig)');
       const vpc = ctx.signalChannels.map((c) => c.voltsPerCode);
       const uniform = vpc.every((v) => v === vpc[0]);
+      const compensated = this.options.delayCompensation ?? true;
+      const delays = ctx.signalChannels.map((c) => `${c.name} ${(c.groupDelayS * 1000).toFixed(3)} ms`).join(', ');
       const g = timeSeriesGroup(ophys, 'demodulated', 'FiberPhotometryResponseSeries', NS_FP,
         `demodulated signal per (detector, LED): ${ctx.signalChannels.map((c) => c.name).join(', ')}`,
-        `fiberrig ${FIBERRIG_VERSION}; settings ${JSON.stringify(ctx.demodOptions ?? {})}; NaN where samples never arrived or filters were settling`);
+        `fiberrig ${FIBERRIG_VERSION}; ${ctx.signalRateHz} Hz; demodulator group delay per column: ${delays}; ` +
+        `times ${compensated ? 'compensated for it (when the light was measured)' : 'NOT compensated (raw filter output times)'}; ` +
+        `NaN where samples never arrived (see /intervals/invalid_times) or filters were settling; settings ${JSON.stringify(ctx.demodOptions ?? {})}; ` +
+        'machine-readable: /general/data_collection');
       this.demod = new GrowingSeries(g, 'data', ctx.signalChannels.length, '<d');
-      dataAttributes(this.demod.ds, uniform ? 'volts' : 'ADC codes', uniform ? vpc[0]! : 1);
+      const unit = uniform ? 'volts' : 'ADC codes';
+      const conversion = uniform ? vpc[0]! : 1;
+      dataAttributes(this.demod.ds, unit, conversion, 'continuous');
       startingTime(g, 0, ctx.signalRateHz);
+      this.seriesMeta['/processing/ophys/demodulated'] = {
+        neurodataType: 'FiberPhotometryResponseSeries', unit, conversion: Math.fround(conversion), offset: 0, rateHz: ctx.signalRateHz, startingTimeS: 0, continuity: 'continuous',
+        columns: ctx.signalChannels.map((c) => ({ name: c.name, groupDelayS: c.groupDelayS, wavelengthNm: c.wavelengthNm ?? null, detector: c.source === 'detector' ? c.inputId : null })),
+      };
       const rows = ctx.signalChannels.map((c) => {
         const det = this.rowsByDetector.get(c.inputId) ?? [];
         const ledIndex = (ctx.config.leds ?? []).findIndex((l) => (l.channel ?? 0) === c.ledChannel);
@@ -342,7 +359,8 @@ export class NwbSink implements ReplaySink {
     if (!s) {
       const g = timeSeriesGroup(this.acquisition, `digital_input_${e.line}`, 'TimeSeries', NS_CORE, `edges on digital input line ${e.line}: 1 = rising (line went high), 0 = falling`, 'times on the device clock, sub-sample resolution');
       s = new EventSeries(g, '<f');
-      dataAttributes(s.data.ds, 'n/a', 1);
+      dataAttributes(s.data.ds, 'n/a', 1, 'instantaneous');
+      this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'n/a', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'instantaneous' };
       this.digitalSeries.set(e.line, s);
     }
     s.add(digitalEventTimeS(e, this.tb!), e.edge === Edge.EDGE_RISING ? 1 : 0);
@@ -353,7 +371,8 @@ export class NwbSink implements ReplaySink {
     if (!s) {
       const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`, 'the value is the new peak current from this time on');
       s = new EventSeries(g, '<f');
-      dataAttributes(s.data.ds, 'mA', 1);
+      dataAttributes(s.data.ds, 'mA', 1, 'step');
+      this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'mA', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'step' };
       this.ledSeries.set(e.channel, s);
     }
     s.add(e.sessionIndex / this.tb!.rateHz, e.currentMa);
@@ -371,6 +390,8 @@ export class NwbSink implements ReplaySink {
       for (const s of [...this.digitalSeries.values(), ...this.ledSeries.values()]) s.timestamps.ds.create_attribute('unit', 'seconds');
       this.writeIntervals(file as unknown as H5Group);
       this.writeRoot(file as unknown as H5Group, summary);
+      this.writeMetadata();
+      writeSpecifications(file as unknown as Parameters<typeof writeSpecifications>[0]);
     } finally {
       file.close();
       this.file = undefined;
@@ -401,10 +422,11 @@ export class NwbSink implements ReplaySink {
     const vpc = d && d.adcBits > 0 ? d.fullScaleV / 2 ** d.adcBits : 1;
     const g = timeSeriesGroup(this.acquisition, `raw_photodetector_${id}`, 'FiberPhotometryResponseSeries', NS_FP,
       `raw photodetector ${id}${d?.label ? ` (${d.label})` : ''} ADC codes at the sample rate, every LED multiplexed`,
-      'NaN where samples never arrived');
+      `volts at the ADC input = code × conversion; ${this.tb!.rateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
-    dataAttributes(series.ds, 'volts', vpc);
+    dataAttributes(series.ds, 'volts', vpc, 'continuous');
     startingTime(g, 0, this.tb!.rateHz);
+    this.seriesMeta[g.path] = { neurodataType: 'FiberPhotometryResponseSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.rateHz, startingTimeS: 0, continuity: 'continuous' };
     tableRegion(g, this.rowsByDetector.get(id) ?? [], this.tableRef, `the FiberPhotometryTable rows of photodetector ${id}`);
     return { series, group: g, column: 0, channels: block.channelIds.length };
   }
@@ -414,10 +436,12 @@ export class NwbSink implements ReplaySink {
     const vpc = a && a.adcBits > 0 ? a.fullScaleV / 2 ** a.adcBits : 1;
     let name = safe(a?.label || `aux${id}`);
     if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
-    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`, 'NaN where samples never arrived');
+    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`,
+      `volts = code × conversion; ${this.tb!.auxRateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
-    dataAttributes(series.ds, 'volts', vpc);
+    dataAttributes(series.ds, 'volts', vpc, 'continuous');
     startingTime(g, 0, this.tb!.auxRateHz);
+    this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous' };
     return { series, group: g, column: 0, channels: block.channelIds.length };
   }
 
@@ -453,7 +477,7 @@ export class NwbSink implements ReplaySink {
       return placeholder;
     };
 
-    const detectorRefs = new Map<number, { pd: H5Reference; fiber: H5Reference }>();
+    const detectorRefs = new Map<number, { pd: H5Reference; fiber: H5Reference; mirror: H5Reference }>();
     for (const id of ctx.detectorIds) {
       const d = info.detectors.find((x) => x.id === id);
       const pd = devices.create_group(`photodetector_${id}`);
@@ -464,7 +488,10 @@ export class NwbSink implements ReplaySink {
       fiber.create_attribute('description', `the optical fiber read by photodetector ${id}`);
       const insertion = fiber.create_group('fiber_insertion');
       typed(insertion, 'FiberInsertion', NS_DEVICES);
-      detectorRefs.set(id, { pd: pd.create_reference(), fiber: fiber.create_reference() });
+      const mirror = devices.create_group(`dichroic_mirror_${id}`);
+      typed(mirror, 'DichroicMirror', NS_DEVICES);
+      mirror.create_attribute('description', `the dichroic mirror in the light path of photodetector ${id} (its properties are not known to the rig: edit after export)`);
+      detectorRefs.set(id, { pd: pd.create_reference(), fiber: fiber.create_reference(), mirror: mirror.create_reference() });
     }
 
     // indicators: one per excitation wavelength (what is expressed is not known to the rig)
@@ -504,7 +531,7 @@ export class NwbSink implements ReplaySink {
     const table = fp.create_group('fiber_photometry_table');
     typed(table, 'FiberPhotometryTable', NS_FP);
     table.create_attribute('description', 'one row per (photodetector, LED): each demodulated channel');
-    const columns = ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'notes'];
+    const columns = ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'dichroic_mirror', 'notes'];
     table.create_attribute('colnames', columns);
     elementIds(table, rows.length);
     vectorData(table, 'location', rows.map(() => 'unspecified'), 'location of the fiber (not known to the rig)');
@@ -514,6 +541,7 @@ export class NwbSink implements ReplaySink {
     vectorData(table, 'optical_fiber', rows.map((r) => detectorRefs.get(r.det)!.fiber), 'the fiber read by this photodetector');
     vectorData(table, 'excitation_source', rows.map((r) => sourceRef(r.led)), 'the LED');
     vectorData(table, 'photodetector', rows.map((r) => detectorRefs.get(r.det)!.pd), 'the photodetector');
+    vectorData(table, 'dichroic_mirror', rows.map((r) => detectorRefs.get(r.det)!.mirror), 'the dichroic mirror in front of the photodetector');
     vectorData(table, 'notes', rows.map((r) => `fiberrig channel ${r.name}`), 'fiberrig channel name');
     this.tableRef = table.create_reference();
 
@@ -525,9 +553,19 @@ export class NwbSink implements ReplaySink {
     }
     const notes = ctx.session?.notes ?? (ctx.meta.notes as string | null | undefined) ?? null;
     if (notes) general.create_dataset({ name: 'notes', data: notes });
-    general.create_dataset({
+    this.general = general;
+  }
+
+  private writeMetadata(): void {
+    const ctx = this.ctx!;
+    this.general!.create_dataset({
       name: 'data_collection',
-      data: JSON.stringify({ recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`, config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null }),
+      data: exportMetadata({
+        targets: TARGET_VERSIONS, delayCompensation: this.options.delayCompensation ?? true, series: this.seriesMeta,
+        gaps: this.gaps.length, qualitySpans: this.qualitySpans.length,
+        recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`,
+        config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null,
+      }),
     });
   }
 

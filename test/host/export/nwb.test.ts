@@ -102,7 +102,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     const table = group('general/fiber_photometry/fiber_photometry_table');
     assert.equal(attr(table, 'neurodata_type'), 'FiberPhotometryTable');
     const colnames = attr(table, 'colnames') as string[];
-    assert.deepEqual(colnames, ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'notes']);
+    assert.deepEqual(colnames, ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'dichroic_mirror', 'notes']);
     assert.ok(typeof attr(table, 'description') === 'string');
     assert.deepEqual([...(ds(`${table.path}/id`).value as Int32Array)], [0, 1, 2, 3]);
     assert.equal(attr(ds(`${table.path}/id`), 'neurodata_type'), 'ElementIdentifiers');
@@ -116,6 +116,8 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     const deref = (col: string): string[] => (ds(`${table.path}/${col}`).value as unknown[]).map((r) => (f.dereference(r as never) as unknown as Group).path);
     assert.deepEqual(deref('excitation_source'), ['/general/devices/excitation_source_0', '/general/devices/excitation_source_1', '/general/devices/excitation_source_0', '/general/devices/excitation_source_1']);
     assert.deepEqual(deref('photodetector'), ['/general/devices/photodetector_0', '/general/devices/photodetector_0', '/general/devices/photodetector_1', '/general/devices/photodetector_1']);
+    assert.deepEqual(deref('dichroic_mirror'), ['/general/devices/dichroic_mirror_0', '/general/devices/dichroic_mirror_0', '/general/devices/dichroic_mirror_1', '/general/devices/dichroic_mirror_1']);
+    assert.equal(attr(group('general/devices/dichroic_mirror_0'), 'neurodata_type'), 'DichroicMirror');
     assert.deepEqual(deref('optical_fiber'), ['/general/devices/optical_fiber_0', '/general/devices/optical_fiber_0', '/general/devices/optical_fiber_1', '/general/devices/optical_fiber_1']);
     const indicators = deref('indicator');
     assert.equal(indicators[0], '/general/fiber_photometry/fiber_photometry_indicators/indicator_405nm');
@@ -161,7 +163,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
       byType.set(t.type, [...(byType.get(t.type) ?? []), p]);
     }
     assert.deepEqual([...byType.keys()].sort(), [
-      'Device', 'DynamicTableRegion', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
+      'Device', 'DichroicMirror', 'DynamicTableRegion', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
       'FiberPhotometryResponseSeries', 'FiberPhotometryTable', 'Indicator', 'NWBFile', 'OpticalFiber', 'Photodetector', 'ProcessingModule',
       'Subject', 'TimeSeries', 'VectorData',
     ]);
