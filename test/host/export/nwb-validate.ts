@@ -181,12 +181,15 @@ export class NwbValidator {
 
   private checkRefs(path: string, what: string, values: unknown, target: string): void {
     const list = Array.isArray(values) ? values : [values];
-    list.forEach((v, i) => {
+    for (const [i, v] of list.entries()) {
       const obj = this.deref(v);
-      if (!obj) return this.error(path, `${what}[${i}]: reference does not resolve`);
+      if (!obj) {
+        this.error(path, `${what}[${i}]: reference does not resolve`);
+        continue;
+      }
       const t = this.typeOf(obj);
       if (!t || !this.registry.isA(t, target)) this.error(path, `${what}[${i}]: references ${obj.path} of type ${t ?? 'none'}, expected ${target}`);
-    });
+    }
   }
 
   private attributes(obj: H5Object, specs: AttributeSpec[] | undefined): void {
@@ -252,7 +255,10 @@ export class NwbValidator {
   }
 
   private check(obj: H5Object, spec: GroupSpec & DatasetSpec): void {
-    if (obj instanceof h5wasm.Dataset) return this.dataset(obj, spec);
+    if (obj instanceof h5wasm.Dataset) {
+      this.dataset(obj, spec);
+      return;
+    }
     this.checked++;
     this.attributes(obj, spec.attributes);
     this.members(obj as H5Group, spec.datasets, 'dataset');
