@@ -257,7 +257,7 @@ export class NwbSink implements ReplaySink {
   private readonly aux = new Map<number, RawDetector>();
   private readonly digitalSeries = new Map<number, EventSeries>();
   private readonly ledSeries = new Map<number, EventSeries>();
-  private readonly gaps: Array<{ start: number; stop: number }> = [];
+  private readonly gaps: Array<{ start: number; stop: number; sources: string[]; reason: string; uncertaintyS: number }> = [];
   private readonly qualitySpans: SessionQualitySpan[] = [];
   private readonly gapKeys = new Set<string>();
   /** path -> what the file's metadata says about that series */
@@ -329,11 +329,17 @@ export class NwbSink implements ReplaySink {
     if (item.kind === 'light') return; // spans arrive through quality()
     if (item.kind === 'gap') {
       const rate = item.source === 'aux' ? this.tb!.auxRateHz : this.tb!.rateHz;
-      const gap = { start: item.sessionIndex / rate, stop: (item.sessionIndex + item.count) / rate };
-      const key = `${gap.start}:${gap.stop}`;
+      const start = item.sessionIndex / rate;
+      const stop = (item.sessionIndex + item.count) / rate;
+      const key = `${start}:${stop}`;
+      const uncertaintyS = item.uncertaintySamples / rate;
       if (!this.gapKeys.has(key)) {
         this.gapKeys.add(key);
-        this.gaps.push(gap);
+        this.gaps.push({ start, stop, sources: [item.source], reason: item.reason, uncertaintyS });
+      } else {
+        const same = this.gaps.find((g) => g.start === start && g.stop === stop)!;
+        if (!same.sources.includes(item.source)) same.sources.push(item.source);
+        same.uncertaintyS = Math.max(same.uncertaintyS, uncertaintyS);
       }
       const targets = item.source === 'aux' ? this.aux : this.raw;
       for (const r of targets.values()) r.series.padTo(item.sessionIndex + item.count);
@@ -587,10 +593,13 @@ export class NwbSink implements ReplaySink {
     const t = intervals.create_group('invalid_times');
     typed(t, 'TimeIntervals', NS_CORE);
     t.create_attribute('description', 'samples that never arrived (gaps), on the device clock');
-    t.create_attribute('colnames', ['start_time', 'stop_time']);
+    t.create_attribute('colnames', ['start_time', 'stop_time', 'source', 'reason', 'uncertainty_s']);
     elementIds(t, this.gaps.length);
-    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => g.start)), 'gap start (s)', '<d');
-    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => g.stop)), 'gap end (s)', '<d');
+    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => g.start)), 'gap start (s): the first missing sample', '<d');
+    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => g.stop)), 'gap end (s): the first sample after the gap', '<d');
+    vectorData(t, 'source', this.gaps.map((g) => g.sources.join('+')), 'which inputs lost samples: detector, aux or detector+aux');
+    vectorData(t, 'reason', this.gaps.map((g) => g.reason), 'why the samples are missing (e.g. missing-blocks, reconnect)');
+    vectorData(t, 'uncertainty_s', Float64Array.from(this.gaps.map((g) => g.uncertaintyS)), 'half-width (s) of the interval holding the true gap length; 0 when the device counted it', '<d');
   }
 
   private writeRoot(root: H5Group, summary: ReplaySummary): void {

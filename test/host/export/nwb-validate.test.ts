@@ -5,6 +5,7 @@ import { exportRecording } from '../../../host/export/index.ts';
 import { NWB_NAMESPACES, TARGET_VERSIONS } from '../../../host/export/nwb/cache.ts';
 import { tempDir, writeSynthRecording } from '../record/helpers.ts';
 import { copyNwb } from './nwb-copy.ts';
+import { hdmfValidate, needHdmf } from './nwb-hdmf.ts';
 import { readCachedSpec, SpecRegistry, validateNwb } from './nwb-validate.ts';
 
 describe('host/export: NWB files validate against the spec data (TypeScript validator over h5wasm)', () => {
@@ -117,5 +118,37 @@ describe('host/export: NWB files validate against the spec data (TypeScript vali
     hasError(errors, 'excitation_wavelength_in_nm', 'expected float');
     hasError(errors, '/file_create_date', 'shape [] is not one of [any]');
     hasError(errors, 'fiber_photometry_table_region', 'attribute table', 'expected DynamicTable');
+  });
+});
+
+describe('host/export: hdmf (Debian python3-hdmf) validates the NWB file from its cached spec alone', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let good: string;
+  before(async () => {
+    tmp = tempDir('fiberrig-nwb-hdmf-');
+    await writeSynthRecording(tmp.dir, { seconds: 4, dropBlocks: [20, 21] });
+    good = join(tmp.dir, 'good.nwb');
+    await exportRecording(tmp.dir, 'nwb', good);
+  });
+  after(() => tmp?.cleanup());
+
+  it('zero errors, with the four cached namespaces at the target versions', function () {
+    needHdmf(this);
+    const r = hdmfValidate(good);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.namespaces, TARGET_VERSIONS);
+  });
+
+  it('and it fails on a broken file: the removed column, unit, label and fiber_insertion are each reported', async function () {
+    needHdmf(this);
+    const path = join(tmp.dir, 'broken.nwb');
+    await copyNwb(good, path, {
+      omit: ['/general/fiber_photometry/fiber_photometry_table/location', '/general/devices/optical_fiber_0/fiber_insertion'],
+      omitAttributes: ['/processing/ophys/demodulated/data@unit', '/general/fiber_photometry/fiber_photometry_indicators/indicator_405nm@label'],
+    });
+    const { errors } = hdmfValidate(path);
+    for (const [where, what] of [['fiber_photometry_table', 'location'], ['demodulated/data', 'unit'], ['indicator_405nm', 'label'], ['optical_fiber_0', 'fiber_insertion']] as const) {
+      assert.ok(errors.some((e) => e.includes(where) && e.includes(what)), `hdmf reports ${where} ${what}; got:\n${errors.join('\n')}`);
+    }
   });
 });
