@@ -173,3 +173,37 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     assert.equal(ds('general/notes').value, 'synthetic');
   });
 });
+
+describe('host/export: NWB states whether signal times were compensated for the group delay', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  before(async () => {
+    tmp = tempDir('fiberrig-nwb-delay-');
+    await writeSynthRecording(tmp.dir, { seconds: 3 });
+  });
+  after(() => tmp.cleanup());
+
+  for (const delayCompensation of [true, false]) {
+    it(`delayCompensation ${delayCompensation}: metadata JSON, per-column group delays and the series comments say so`, async () => {
+      const path = join(tmp.dir, `delay-${delayCompensation}.nwb`);
+      await exportRecording(tmp.dir, 'nwb', path, { delayCompensation });
+      let delays: number[] = [];
+      await replayRecording(tmp.dir, [{ begin: (ctx) => { delays = ctx.signalChannels.map((c) => c.groupDelayS); } }]);
+      assert.ok(delays.length > 0 && delays.every((d) => d > 0), `group delays ${delays}`);
+      await h5Ready();
+      const f = new h5wasm.File(path, 'r');
+      try {
+        const meta = JSON.parse((f.get('general/data_collection') as Dataset).value as string) as {
+          time: { delayCompensation: boolean; delayNote: string };
+          series: Record<string, { columns?: Array<{ groupDelayS: number }> }>;
+        };
+        assert.equal(meta.time.delayCompensation, delayCompensation);
+        assert.match(meta.time.delayNote, delayCompensation ? /when the light was measured/ : /raw filter-output times/);
+        assert.deepEqual(meta.series['/processing/ophys/demodulated']!.columns!.map((c) => c.groupDelayS), delays);
+        const comments = String((f.get('processing/ophys/demodulated') as Group).attrs.comments!.value);
+        assert.match(comments, delayCompensation ? /times compensated for it/ : /times NOT compensated/);
+      } finally {
+        f.close();
+      }
+    });
+  }
+});
