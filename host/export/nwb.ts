@@ -10,12 +10,14 @@
 //   /general/devices/excitation_source_<led>   ExcitationSource (ndx-ophys-devices), one per configured LED
 //   /general/devices/photodetector_<det>       Photodetector (ndx-ophys-devices), one per detector
 //   /general/devices/optical_fiber_<det>       OpticalFiber (ndx-ophys-devices) + fiber_insertion (FiberInsertion)
+//   /general/devices/dichroic_mirror_<det>     DichroicMirror (ndx-ophys-devices): a described placeholder
 //   /general/fiber_photometry           FiberPhotometry (LabMetaData, ndx-fiber-photometry)
 //       fiber_photometry_table          FiberPhotometryTable: one row per (detector, LED) with location,
 //                                       excitation/emission wavelength, indicator, optical_fiber,
-//                                       excitation_source, photodetector (object references), notes
+//                                       excitation_source, photodetector, dichroic_mirror (object references), notes
 //       fiber_photometry_indicators     FiberPhotometryIndicators > Indicator (ndx-ophys-devices) per wavelength
-//   /general/subject (Subject), /general/notes, /general/data_collection (configuration JSON)
+//   /general/subject (Subject), /general/notes, /general/data_collection (export metadata
+//                                       JSON: targets, units, rates, group delays, gap policy; nwb/metadata.ts)
 //   /acquisition/raw_photodetector_<det>   FiberPhotometryResponseSeries: raw ADC codes at the sample rate
 //                                       (conversion = volts per code), table region = that detector's rows
 //   /acquisition/<EEG|EMG|aux<id>>      TimeSeries: raw aux codes at the aux rate
@@ -23,10 +25,11 @@
 //   /acquisition/led_<channel>_current  TimeSeries: LED current changes (mA) with timestamps
 //   /processing/ophys                   ProcessingModule
 //       demodulated                     FiberPhotometryResponseSeries [time, channel], table region = all rows
-//   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time)
+//   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time, source, reason, uncertainty_s)
 //   /intervals/quality                  TimeIntervals: spans whose samples arrived but whose demodulated
 //                                       signals are NaN (start_time, stop_time, flag, label, e.g.
 //                                       "LEDs dark: watchdog")
+//   /specifications                     the namespaces used, cached as pynwb does (nwb/cache.ts; `.specloc` on /)
 //
 // Regular series use starting_time + rate on the device clock; samples that
 // never arrived are NaN (never zero-filled, never closed up).
@@ -45,6 +48,7 @@ import { ExportError, isControlWavelength, isGreenWavelength, type TimeOptions }
 import type { ExportOutput } from './csv-formats.ts';
 import { TARGET_VERSIONS, writeSpecifications } from './nwb/cache.ts';
 import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
+import { type Dtype, EventSeries, GrowingSeries } from './nwb/series.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
 type H5 = typeof h5wasmModule;
@@ -81,111 +85,6 @@ function attrF64(obj: H5Group | H5Dataset, name: string, value: number): void {
 
 function attrF32(obj: H5Group | H5Dataset, name: string, value: number): void {
   obj.create_attribute(name, value, null, '<f');
-}
-
-type Dtype = '<f' | '<d';
-
-/**
- * A dataset that grows along its first axis, written in batches. Rows are
- * addressed by index: writing past the end fills the skipped rows with NaN.
- */
-class GrowingSeries {
-  readonly ds: H5Dataset;
-  private readonly batch: Float32Array | Float64Array;
-  private readonly batchRows: number;
-  /** First row of the batch in the dataset. */
-  private batchStart = 0;
-  private batchUsed = 0;
-  rows = 0;
-
-  constructor(group: H5Group, name: string, private readonly columns: number, dtype: Dtype, batchRows = 65536) {
-    const twoD = columns > 1;
-    this.batchRows = batchRows;
-    this.batch = dtype === '<f' ? new Float32Array(batchRows * columns) : new Float64Array(batchRows * columns);
-    const chunkRows = Math.max(256, Math.min(65536, Math.floor(262144 / (columns * (dtype === '<f' ? 4 : 8)))));
-    this.ds = group.create_dataset({
-      name, data: dtype === '<f' ? new Float32Array(0) : new Float64Array(0), dtype,
-      shape: twoD ? [0, columns] : [0], maxshape: twoD ? [null, columns] : [null], chunks: twoD ? [chunkRows, columns] : [chunkRows],
-      compression: 'gzip', compression_opts: 4,
-    });
-  }
-
-  /** Next row index to be written. */
-  get end(): number {
-    return this.batchStart + this.batchUsed;
-  }
-
-  /** NaN rows up to (not including) `index`. */
-  padTo(index: number): void {
-    while (this.end < index) {
-      const n = Math.min(index - this.end, this.batchRows - this.batchUsed);
-      this.batch.fill(Number.NaN, this.batchUsed * this.columns, (this.batchUsed + n) * this.columns);
-      this.batchUsed += n;
-      if (this.batchUsed === this.batchRows) this.flush();
-    }
-  }
-
-  /**
-   * Writes `count` rows from `source` (interleaved with `stride` values per
-   * row, this series' columns starting at `offset`) at row `index`.
-   */
-  put(index: number, count: number, source: ArrayLike<number>, stride: number, offset: number): void {
-    if (index < this.end) {
-      const skip = this.end - index; // already written (never expected: the timeline only moves forward)
-      if (skip >= count) return;
-      index += skip;
-      count -= skip;
-      offset += skip * stride;
-    }
-    this.padTo(index);
-    let k = 0;
-    while (k < count) {
-      const n = Math.min(count - k, this.batchRows - this.batchUsed);
-      const base = this.batchUsed * this.columns;
-      for (let r = 0; r < n; r++) {
-        const src = offset + (k + r) * stride;
-        for (let c = 0; c < this.columns; c++) this.batch[base + r * this.columns + c] = source[src + c]!;
-      }
-      this.batchUsed += n;
-      k += n;
-      if (this.batchUsed === this.batchRows) this.flush();
-    }
-  }
-
-  flush(): void {
-    if (this.batchUsed === 0) return;
-    const end = this.batchStart + this.batchUsed;
-    this.ds.resize(this.columns > 1 ? [end, this.columns] : [end]);
-    const data = this.batch.subarray(0, this.batchUsed * this.columns);
-    this.ds.write_slice(this.columns > 1 ? [[this.batchStart, end], []] : [[this.batchStart, end]], data);
-    this.rows = end;
-    this.batchStart = end;
-    this.batchUsed = 0;
-  }
-}
-
-/** Irregular series: values with timestamps (events). */
-class EventSeries {
-  readonly data: GrowingSeries;
-  readonly timestamps: GrowingSeries;
-  private readonly one = new Float64Array(1);
-
-  constructor(readonly group: H5Group, dtype: Dtype) {
-    this.data = new GrowingSeries(group, 'data', 1, dtype, 4096);
-    this.timestamps = new GrowingSeries(group, 'timestamps', 1, '<d', 4096);
-  }
-
-  add(timeS: number, value: number): void {
-    this.one[0] = value;
-    this.data.put(this.data.end, 1, this.one, 1, 0);
-    this.one[0] = timeS;
-    this.timestamps.put(this.timestamps.end, 1, this.one, 1, 0);
-  }
-
-  finish(): void {
-    this.data.flush();
-    this.timestamps.flush();
-  }
 }
 
 function timeSeriesGroup(parent: H5Group, name: string, type: string, namespace: string, description: string, comments: string): H5Group {
