@@ -463,6 +463,11 @@ export class NwbSink implements ReplaySink {
 
   private writeMetadata(): void {
     const ctx = this.ctx!;
+    // the time of sample 0 as the file holds it (it may be shifted for the group delay)
+    for (const [path, m] of Object.entries(this.seriesMeta)) {
+      const st = m.rateHz === null ? null : this.file!.get(`${path}/starting_time`);
+      if (st && 'value' in st) m.startingTimeS = Number(st.value);
+    }
     this.general!.create_dataset({
       name: 'data_collection',
       data: exportMetadata({

@@ -223,7 +223,7 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
     const meta = JSON.parse(ds('general/data_collection').value as string) as {
       schema: string; targets: { nwb: string; namespaces: Record<string, string> };
       time: { delayCompensation: boolean }; gapPolicy: { policy: string; invalidTimes: string; gaps: number };
-      series: Record<string, { unit: string; conversion: number; offset: number; rateHz: number | null; columns?: Array<{ name: string; groupDelayS: number }> }>;
+      series: Record<string, { unit: string; conversion: number; offset: number; rateHz: number | null; startingTimeS: number | null; columns?: Array<{ name: string; groupDelayS: number }> }>;
     };
     assert.equal(meta.schema, 'fiberrig-nwb-export/1');
     assert.deepEqual(meta.targets, { nwb: '2.9.0', namespaces: TARGET_VERSIONS });
@@ -240,7 +240,10 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
       assert.equal(attr(data, 'unit'), s.unit, path);
       assert.equal(attr(data, 'conversion'), s.conversion, path);
       assert.equal(attr(data, 'offset'), s.offset, path);
-      if (s.rateHz !== null) assert.equal(attr(ds(`${path}/starting_time`), 'rate'), s.rateHz, path);
+      if (s.rateHz !== null) {
+        assert.equal(attr(ds(`${path}/starting_time`), 'rate'), s.rateHz, path);
+        assert.equal(ds(`${path}/starting_time`).value, s.startingTimeS, path);
+      }
       else ds(`${path}/timestamps`);
     }
   });
