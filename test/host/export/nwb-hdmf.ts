@@ -39,3 +39,28 @@ export function needHdmf(ctx: Mocha.Context): void {
   ctx.test!.title += ` (pending: ${reason})`;
   ctx.skip();
 }
+
+const SHIPPED_YAML = `
+import json, os, sys
+import hdmf.common
+from ruamel.yaml import YAML
+root = os.path.join(os.path.dirname(hdmf.common.__file__), "hdmf-common-schema", "common")
+yaml = YAML(typ="safe")
+with open(os.path.join(root, "namespace.yaml")) as f:
+    ns = [n for n in yaml.load(f)["namespaces"] if n["name"] == "hdmf-common"][0]
+sources = {}
+for s in ns["schema"]:
+    if "source" in s:
+        with open(os.path.join(root, s["source"])) as f:
+            sources[s["source"].rsplit(".", 1)[0]] = yaml.load(f)
+print(json.dumps({"version": ns["version"], "sources": sources}))
+`;
+
+/** The hdmf-common schema YAML that python3-hdmf ships (its own version), as JSON. */
+export function shippedHdmfCommon(): { version: string; sources: Record<string, { groups?: unknown[]; datasets?: unknown[] }> } {
+  const py = pythonWithHdmf();
+  if (!py) throw new Error('python3-hdmf is not installed');
+  const r = spawnSync(py, ['-c', SHIPPED_YAML], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`reading hdmf's schema failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ReturnType<typeof shippedHdmfCommon>;
+}

@@ -5,7 +5,8 @@ import { exportRecording } from '../../../host/export/index.ts';
 import { NWB_NAMESPACES, TARGET_VERSIONS } from '../../../host/export/nwb/cache.ts';
 import { tempDir, writeSynthRecording } from '../record/helpers.ts';
 import { copyNwb } from './nwb-copy.ts';
-import { hdmfValidate, needHdmf } from './nwb-hdmf.ts';
+import { hdmfValidate, needHdmf, shippedHdmfCommon } from './nwb-hdmf.ts';
+import { HDMF_COMMON } from '../../../host/export/nwb/spec-core.ts';
 import { readCachedSpec, SpecRegistry, validateNwb } from './nwb-validate.ts';
 
 describe('host/export: NWB files validate against the spec data (TypeScript validator over h5wasm)', () => {
@@ -149,6 +150,24 @@ describe('host/export: hdmf (Debian python3-hdmf) validates the NWB file from it
     const { errors } = hdmfValidate(path);
     for (const [where, what] of [['fiber_photometry_table', 'location'], ['demodulated/data', 'unit'], ['indicator_405nm', 'label'], ['optical_fiber_0', 'fiber_insertion']] as const) {
       assert.ok(errors.some((e) => e.includes(where) && e.includes(what)), `hdmf reports ${where} ${what}; got:\n${errors.join('\n')}`);
+    }
+  });
+});
+
+describe('host/export: the hdmf-common transcription against the schema YAML python3-hdmf ships', () => {
+  it('same sources, types, inheritance, dtypes, shapes, quantities, names and required flags (docs and dim labels aside)', function () {
+    needHdmf(this);
+    const shipped = shippedHdmfCommon();
+    const strip = (n: unknown): unknown => {
+      if (Array.isArray(n)) return n.map(strip);
+      if (n && typeof n === 'object') return Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'doc' && k !== 'dims').map(([k, v]) => [k, strip(v)]));
+      return n;
+    };
+    assert.deepEqual(Object.keys(shipped.sources).sort(), HDMF_COMMON.sources.map((s) => s.name).sort());
+    for (const s of HDMF_COMMON.sources) {
+      const theirs = shipped.sources[s.name]!;
+      assert.deepEqual(strip(JSON.parse(JSON.stringify(s.groups ?? []))), strip(theirs.groups ?? []), `${s.name} groups (python3-hdmf ships hdmf-common ${shipped.version})`);
+      assert.deepEqual(strip(JSON.parse(JSON.stringify(s.datasets ?? []))), strip(theirs.datasets ?? []), `${s.name} datasets`);
     }
   });
 });
