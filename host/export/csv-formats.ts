@@ -11,7 +11,8 @@
 //        every configured digital input line (0/1, assumed low before its first edge).
 //
 // Times come from the device clock (output index / rate on the session
-// timeline). Gaps are NaN rows (or, with gaps 'omit', left out while the
+// timeline), minus each channel's filter delay unless delay compensation is off
+// (time.ts; README "Time base of the signals"). Gaps are NaN rows (or, with gaps 'omit', left out while the
 // time column keeps true device times). Spans flagged because every LED was
 // dark are NaN (or omitted) like gaps, and listed: guppy and csv in a
 // `quality.csv` (`start_s,stop_s,flag,label`, beside the files / beside the
@@ -26,8 +27,9 @@ import type { TimedDigitalEvent } from '../rig/assembler.ts';
 import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
 import type { SessionQualitySpan } from '../record/session.ts';
-import { formatTime, formatValue, TextFileWriter } from '../record/text-file.ts';
+import { formatValue, TextFileWriter } from '../record/text-file.ts';
 import { ExportError, fileSafeName, type GapPolicy, pairsByDetector, type TimeOptions } from './common.ts';
+import { ChannelTimeColumns, formatSignalTime, timeShiftS } from './time.ts';
 
 export interface CsvExportOptions extends TimeOptions {
   gaps?: GapPolicy;
@@ -96,7 +98,7 @@ export class GuppySink implements ReplaySink {
       for (let k = 0; k < block.count; k++) {
         const v = values[k]!;
         if (omit && Number.isNaN(v)) continue;
-        text += `${formatTime(block.firstIndex + k, block.rateHz)},${formatValue(v)},${this.rate}\n`;
+        text += `${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[c]!, this.options)},${formatValue(v)},${this.rate}\n`;
       }
       this.channels[c]!.write(text);
     });
@@ -125,7 +127,7 @@ export class GuppySink implements ReplaySink {
 
 export class PmatSink implements ReplaySink {
   readonly output: ExportOutput = { files: [], rows: 0 };
-  private files: Array<{ out: TextFileWriter; signal: number; control: number }> = [];
+  private files: Array<{ out: TextFileWriter; signal: number; control: number; controlTime: boolean }> = [];
   private events: TextFileWriter | undefined;
   private readonly onsets = new Map<number, number>();
   private tb: Timebase | undefined;
@@ -145,9 +147,11 @@ export class PmatSink implements ReplaySink {
     this.tb = ctx.timebase;
     this.files = pairs.map((p) => {
       const out = new TextFileWriter(join(this.dir, `det${p.detector}.csv`));
-      out.write('Time,Signal,Control\n');
+      // Time is the signal's; a control measured at another time (time division) gets its own exact column
+      const controlTime = timeShiftS(ctx.signalChannels[p.signal]!, this.options) !== timeShiftS(ctx.signalChannels[p.control]!, this.options);
+      out.write(`Time,Signal,Control${controlTime ? ',ControlTime' : ''}\n`);
       this.output.files.push(out.path);
-      return { out, signal: p.signal, control: p.control };
+      return { out, signal: p.signal, control: p.control, controlTime };
     });
     this.events = new TextFileWriter(join(this.dir, 'events.csv'));
     this.events.write('Event,Onset,Offset\n');
@@ -163,7 +167,9 @@ export class PmatSink implements ReplaySink {
       let text = '';
       for (let k = 0; k < block.count; k++) {
         if (omit && (Number.isNaN(sig[k]!) || Number.isNaN(ctl[k]!))) continue;
-        text += `${formatTime(block.firstIndex + k, block.rateHz)},${formatValue(sig[k]!)},${formatValue(ctl[k]!)}\n`;
+        const i = block.firstIndex + k;
+        text += `${formatSignalTime(i, block.rateHz, block.channels[f.signal]!, this.options)},${formatValue(sig[k]!)},${formatValue(ctl[k]!)}`;
+        text += f.controlTime ? `,${formatSignalTime(i, block.rateHz, block.channels[f.control]!, this.options)}\n` : '\n';
       }
       f.out.write(text);
     }
@@ -201,6 +207,7 @@ export class WideCsvSink implements ReplaySink {
   private pendingEvents: Array<{ t: number; line: number; level: number }> = [];
   private held: SignalBlock | undefined;
   private tb: Timebase | undefined;
+  private times: ChannelTimeColumns | undefined;
   private readonly qualityFile: QualityFile;
 
   constructor(private readonly path: string, private readonly options: CsvExportOptions = {}) {
@@ -218,7 +225,8 @@ export class WideCsvSink implements ReplaySink {
     this.lines = [...(ctx.config.digitalInputIds ?? [])];
     for (const l of this.lines) this.level.set(l, 0);
     this.out = new TextFileWriter(this.path);
-    this.out.write(`${['time_s', ...ctx.signalChannels.map((c) => c.name), ...this.lines.map((l) => `DI${l}`)].join(',')}\n`);
+    this.times = new ChannelTimeColumns(ctx.signalChannels, this.options);
+    this.out.write(`${[...this.times.header(), ...this.lines.map((l) => `DI${l}`)].join(',')}\n`);
     this.output.files.push(this.path);
   }
 
@@ -245,14 +253,13 @@ export class WideCsvSink implements ReplaySink {
     this.pendingEvents.sort((a, b) => a.t - b.t);
     let text = '';
     for (let k = 0; k < block.count; k++) {
-      const t = (block.firstIndex + k) / block.rateHz;
+      const t = this.times!.rowTimeS(block.firstIndex + k, block.rateHz);
       while (this.pendingEvents.length > 0 && this.pendingEvents[0]!.t <= t) {
         const e = this.pendingEvents.shift()!;
         this.level.set(e.line, e.level);
       }
       if (omit && block.values.every((v) => Number.isNaN(v[k]!))) continue;
-      text += formatTime(block.firstIndex + k, block.rateHz);
-      for (const values of block.values) text += `,${formatValue(values[k]!)}`;
+      text += this.times!.row(block.firstIndex + k, block.rateHz, block.values.map((values) => formatValue(values[k]!)));
       for (const l of this.lines) text += `,${this.level.get(l)}`;
       text += '\n';
     }

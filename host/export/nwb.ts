@@ -49,6 +49,7 @@ import type { ExportOutput } from './csv-formats.ts';
 import { TARGET_VERSIONS, writeSpecifications } from './nwb/cache.ts';
 import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
 import { type Dtype, EventSeries, GrowingSeries } from './nwb/series.ts';
+import { seriesTimeOffsetsS, signalTimeS } from './time.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
 type H5 = typeof h5wasmModule;
@@ -206,10 +207,14 @@ export class NwbSink implements ReplaySink {
       const unit = uniform ? 'volts' : 'ADC codes';
       const conversion = uniform ? vpc[0]! : 1;
       dataAttributes(this.demod.ds, unit, conversion, 'continuous');
-      startingTime(g, 0, ctx.signalRateHz);
+      // when the light of output 0 was measured (its group delay compensated unless asked not to); with time division
+      // the LEDs' windows differ: this is the first channel's; the others' offsets (time.ts seriesTimeOffsetsS) go in the metadata
+      const startS = ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0;
+      startingTime(g, startS, ctx.signalRateHz);
+      const offsets = seriesTimeOffsetsS(ctx.signalChannels, this.options);
       this.seriesMeta['/processing/ophys/demodulated'] = {
-        neurodataType: 'FiberPhotometryResponseSeries', unit, conversion: Math.fround(conversion), offset: 0, rateHz: ctx.signalRateHz, startingTimeS: 0, continuity: 'continuous',
-        columns: ctx.signalChannels.map((c) => ({ name: c.name, groupDelayS: c.groupDelayS, wavelengthNm: c.wavelengthNm ?? null, detector: c.source === 'detector' ? c.inputId : null })),
+        neurodataType: 'FiberPhotometryResponseSeries', unit, conversion: Math.fround(conversion), offset: 0, rateHz: ctx.signalRateHz, startingTimeS: startS, continuity: 'continuous',
+        columns: ctx.signalChannels.map((c, i) => ({ name: c.name, groupDelayS: c.groupDelayS, timeOffsetS: offsets[i] ?? 0, wavelengthNm: c.wavelengthNm ?? null, detector: c.source === 'detector' ? c.inputId : null })),
       };
       const rows = ctx.signalChannels.map((c) => {
         const det = this.rowsByDetector.get(c.inputId) ?? [];

@@ -1,16 +1,23 @@
 // Demodulated signals, aux channels, events, gaps and quality flags as CSV
 // files in a recording directory. Times come from the device clock (output
-// index / rate on the session timeline); gaps are NaN rows, never dropped or
+// index / rate on the session timeline), minus each channel's group delay
+// (host/export/time.ts) unless delay compensation is off: a signal's time is
+// when its light was measured; time-division channels, whose LEDs are measured
+// at different times of a cycle, get one `<name>_time_s` column each; gaps are NaN rows, never dropped or
 // zero-filled; quality.csv lists spans whose samples arrived but whose signals
 // are NaN (every LED dark).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
-import { formatTime, formatValue, TextFileWriter } from './text-file.ts';
+import type { TimeOptions } from '../export/common.ts';
+import { ChannelTimeColumns } from '../export/time.ts';
+import { formatValue, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
   private readonly out: TextFileWriter;
   rows = 0;
+  /** Signal files: how their time columns are written. */
+  times: ChannelTimeColumns | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -69,15 +76,15 @@ export class SignalFiles {
   private readonly gaps: CsvFile;
   private readonly quality: CsvFile;
 
-  private constructor(readonly dir: string) {
+  private constructor(readonly dir: string, private readonly timeOptions: TimeOptions) {
     this.events = new CsvFile(join(dir, 'events.csv'), 'time_s,kind,line,value');
     this.gaps = new CsvFile(join(dir, 'gaps.csv'), 'source,start_s,duration_s,samples,reason,estimated,uncertainty_samples');
     this.quality = new CsvFile(join(dir, 'quality.csv'), 'source,start_s,duration_s,samples,flag,label');
   }
 
-  static async create(dir: string): Promise<SignalFiles> {
+  static async create(dir: string, timeOptions: TimeOptions = {}): Promise<SignalFiles> {
     await mkdir(dir, { recursive: true });
-    return new SignalFiles(dir);
+    return new SignalFiles(dir, timeOptions);
   }
 
   get signalRows(): number {
@@ -92,10 +99,9 @@ export class SignalFiles {
   writeSignals(block: SignalBlock): void {
     const file = block.stream === 'aux' ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
     let text = '';
+    const times = file.times!;
     for (let k = 0; k < block.count; k++) {
-      text += formatTime(block.firstIndex + k, block.rateHz);
-      for (const values of block.values) text += `,${formatValue(values[k]!)}`;
-      text += '\n';
+      text += `${times.row(block.firstIndex + k, block.rateHz, block.values.map((values) => formatValue(values[k]!)))}\n`;
     }
     file.rows += block.count;
     file.write(text);
@@ -126,6 +132,9 @@ export class SignalFiles {
   }
 
   private open(name: string, block: SignalBlock): CsvFile {
-    return new CsvFile(join(this.dir, name), ['time_s', ...block.channels.map((c) => c.name)].join(','));
+    const times = new ChannelTimeColumns(block.channels, this.timeOptions);
+    const file = new CsvFile(join(this.dir, name), times.header().join(','));
+    file.times = times;
+    return file;
   }
 }

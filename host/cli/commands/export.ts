@@ -49,6 +49,8 @@ export interface ExportCliOptions {
   gaps?: string;
   lowpass?: string;
   rate?: string;
+  /** commander's negation of --no-delay-compensation */
+  delayCompensation?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -60,7 +62,9 @@ export async function exportCommand(io: CliIo, opts: ExportCliOptions): Promise<
   if (format === 'nwb' && gaps === 'omit') throw new FiberrigError('E_USAGE', 'NWB series are regular: gaps are always NaN', 'leave out --gaps for NWB');
   const started = performance.now();
   const onProgress = progressPrinter(io, `export ${format}`, Boolean(opts.quiet));
-  const result = await exportRecording(resolve(opts.in), format, resolve(opts.out), { demod: demodOverrides(opts), gaps, ...(onProgress ? { onProgress } : {}) });
+  const result = await exportRecording(resolve(opts.in), format, resolve(opts.out), {
+    demod: demodOverrides(opts), gaps, delayCompensation: opts.delayCompensation ?? true, ...(onProgress ? { onProgress } : {}),
+  });
   const seconds = (performance.now() - started) / 1000;
   const report = {
     format, files: result.files, rows: result.rows, seconds, rawLogBytes: result.summary.rawLog.fileBytes,
@@ -81,6 +85,7 @@ export function registerExportCommand(program: Command, io: CliIo, run: Runner):
     .option('--gaps <policy>', 'CSV formats: nan (NaN rows, default) or omit (leave gap rows out; times stay on the device clock)')
     .option('--lowpass <hz>', 'demodulate with this low-pass instead of the recording\'s')
     .option('--rate <hz>', 'demodulated output rate instead of the recording\'s')
+    .option('--no-delay-compensation', 'write filter-output times: do not subtract each channel\'s filter delay from its signal times (the delay is then recorded in the export\'s metadata)')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress on stderr')
     .action((opts: ExportCliOptions) => run(() => exportCommand(io, opts))());

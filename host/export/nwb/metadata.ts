@@ -15,8 +15,11 @@ export interface SeriesMetadata {
   rateHz: number | null;
   startingTimeS: number | null;
   continuity: 'continuous' | 'instantaneous' | 'step';
-  /** Demodulated series: one entry per column, in column order. */
-  columns?: Array<{ name: string; groupDelayS: number; wavelengthNm: number | null; detector: number | null }>;
+  /**
+   * Demodulated series: one entry per column, in column order. `timeOffsetS`: the column's samples were
+   * measured this long after the series' times (non-zero only when channels differ in delay: time division).
+   */
+  columns?: Array<{ name: string; groupDelayS: number; timeOffsetS: number; wavelengthNm: number | null; detector: number | null }>;
 }
 
 export interface ExportMetadataInput {
@@ -43,7 +46,7 @@ export function exportMetadata(m: ExportMetadataInput): string {
       clock: 'device sample counter: t = session sample index / rate, 0 at the first sample of the session',
       delayCompensation: m.delayCompensation,
       delayNote: m.delayCompensation
-        ? 'demodulated times are when the light was measured: the filter output time minus the column\'s groupDelayS'
+        ? 'demodulated times are when the light was measured: the filter output time minus the column\'s groupDelayS (plus the column\'s timeOffsetS when columns differ)'
         : 'demodulated times are raw filter-output times: subtract the column\'s groupDelayS to get when the light was measured',
     },
     gapPolicy: {

@@ -223,7 +223,7 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
     const meta = JSON.parse(ds('general/data_collection').value as string) as {
       schema: string; targets: { nwb: string; namespaces: Record<string, string> };
       time: { delayCompensation: boolean }; gapPolicy: { policy: string; invalidTimes: string; gaps: number };
-      series: Record<string, { unit: string; conversion: number; offset: number; rateHz: number | null; startingTimeS: number | null; columns?: Array<{ name: string; groupDelayS: number }> }>;
+      series: Record<string, { unit: string; conversion: number; offset: number; rateHz: number | null; startingTimeS: number | null; columns?: Array<{ name: string; groupDelayS: number; timeOffsetS: number }> }>;
     };
     assert.equal(meta.schema, 'fiberrig-nwb-export/1');
     assert.deepEqual(meta.targets, { nwb: '2.9.0', namespaces: TARGET_VERSIONS });
@@ -231,8 +231,11 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
     assert.deepEqual(meta.gapPolicy, { ...meta.gapPolicy, policy: 'nan', invalidTimes: '/intervals/invalid_times', gaps: (ds('intervals/invalid_times/id').shape ?? [])[0] });
     const columns = meta.series['/processing/ophys/demodulated']!.columns!;
     assert.deepEqual(columns.map((c) => [c.name, c.groupDelayS]), ctx.signalChannels.map((c) => [c.name, c.groupDelayS]));
-    // the default lock-in low-pass: ~42.5 ms (issue 15)
+    // the default lock-in low-pass: ~42.5 ms (issue 15), the same for every column; times compensated for it
     assert.ok(columns.every((c) => c.groupDelayS > 0.03 && c.groupDelayS < 0.06), 'group delays of the lock-in filter');
+    assert.ok(columns.every((c) => c.timeOffsetS === 0), 'lock-in columns share one time base');
+    assert.equal(ds('processing/ophys/demodulated/starting_time').value, -columns[0]!.groupDelayS);
+    assert.equal(meta.series['/processing/ophys/demodulated']!.startingTimeS, -columns[0]!.groupDelayS);
     const regular = Object.entries(meta.series).filter(([, s]) => s.rateHz !== null);
     assert.ok(regular.length >= 3 + ctx.info.auxInputs.length - 1);
     for (const [path, s] of Object.entries(meta.series)) {

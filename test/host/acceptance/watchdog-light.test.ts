@@ -37,6 +37,8 @@ const PAUSE_MS = 5000;
 const DURATION_S = 11;
 const URL = 'sim://steps.noiseless?seed=14&speed=1';
 const SETTLE = designLockin({ sampleRateHz: FS, carriersHz: [648, 1150, 1749], detectorCount: 2 }).settlingOutputs;
+/** Exported signal times are output times minus the lock-in's group delay (the time the light was measured). */
+const DELAY_S = designLockin({ sampleRateHz: FS, carriersHz: [648, 1150, 1749], detectorCount: 2 }).groupDelayS;
 
 function isHeartbeat(frame: Uint8Array): boolean {
   let heartbeat = false;
@@ -180,7 +182,7 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
     const slack = BLOCK / D;
     let nan = 0;
     for (let i = 0; i < timesS.length; i++) {
-      const k = Math.round(timesS[i]! * (FS / D));
+      const k = Math.round((timesS[i]! + DELAY_S) * (FS / D));
       for (const col of columns) {
         const v = col[i]!;
         if (k >= first + slack && k < lit - slack) assert.ok(Number.isNaN(v), `${what}: NaN at output ${k} (dark ${first}..${lit})`);
@@ -251,7 +253,8 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
       const [n, ch] = demod.shape as [number, number];
       const values = demod.value as Float64Array;
       const columns = Array.from({ length: ch }, (_, c) => Float64Array.from({ length: n }, (_, k) => values[k * ch + c]!));
-      checkNan(Float64Array.from({ length: n }, (_, k) => k / (FS / D)), columns, 'nwb demodulated');
+      const startS = get('processing/ophys/demodulated/starting_time').value as number;
+      checkNan(Float64Array.from({ length: n }, (_, k) => startS + k / (FS / D)), columns, 'nwb demodulated');
       const start = get('intervals/quality/start_time').value as Float64Array;
       const stop = get('intervals/quality/stop_time').value as Float64Array;
       assert.equal(start.length, 1);

@@ -60,7 +60,8 @@ describe('host/export: a recording with dropped blocks has NaN gaps in the right
   });
 
   it('csv formats with --gaps omit leave the gap rows out without shifting later times', async () => {
-    await exportRecording(tmp.dir, 'guppy', join(tmp.dir, 'guppy-omit'), { gaps: 'omit' });
+    // filter-output times, so the output grid is visible as it is (the delay is tested in timebase.test.ts)
+    await exportRecording(tmp.dir, 'guppy', join(tmp.dir, 'guppy-omit'), { gaps: 'omit', delayCompensation: false });
     const rows = rowsOf(join(tmp.dir, 'guppy-omit', 'det0_470nm.csv'));
     assert.ok(rows.every((r) => r[1] !== 'NaN'));
     const times = rows.map((r) => Number(r[0]));
