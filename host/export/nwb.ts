@@ -10,12 +10,14 @@
 //   /general/devices/excitation_source_<led>   ExcitationSource (ndx-ophys-devices), one per configured LED
 //   /general/devices/photodetector_<det>       Photodetector (ndx-ophys-devices), one per detector
 //   /general/devices/optical_fiber_<det>       OpticalFiber (ndx-ophys-devices) + fiber_insertion (FiberInsertion)
+//   /general/devices/dichroic_mirror_<det>     DichroicMirror (ndx-ophys-devices): a described placeholder
 //   /general/fiber_photometry           FiberPhotometry (LabMetaData, ndx-fiber-photometry)
 //       fiber_photometry_table          FiberPhotometryTable: one row per (detector, LED) with location,
 //                                       excitation/emission wavelength, indicator, optical_fiber,
-//                                       excitation_source, photodetector (object references), notes
+//                                       excitation_source, photodetector, dichroic_mirror (object references), notes
 //       fiber_photometry_indicators     FiberPhotometryIndicators > Indicator (ndx-ophys-devices) per wavelength
-//   /general/subject (Subject), /general/notes, /general/data_collection (configuration JSON)
+//   /general/subject (Subject), /general/notes, /general/data_collection (export metadata
+//                                       JSON: targets, units, rates, group delays, gap policy; nwb/metadata.ts)
 //   /acquisition/raw_photodetector_<det>   FiberPhotometryResponseSeries: raw ADC codes at the sample rate
 //                                       (conversion = volts per code), table region = that detector's rows
 //   /acquisition/<EEG|EMG|aux<id>>      TimeSeries: raw aux codes at the aux rate
@@ -23,10 +25,11 @@
 //   /acquisition/led_<channel>_current  TimeSeries: LED current changes (mA) with timestamps
 //   /processing/ophys                   ProcessingModule
 //       demodulated                     FiberPhotometryResponseSeries [time, channel], table region = all rows
-//   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time)
+//   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time, source, reason, uncertainty_s)
 //   /intervals/quality                  TimeIntervals: spans whose samples arrived but whose demodulated
 //                                       signals are NaN (start_time, stop_time, flag, label, e.g.
 //                                       "LEDs dark: watchdog")
+//   /specifications                     the namespaces used, cached as pynwb does (nwb/cache.ts; `.specloc` on /)
 //
 // Regular series use starting_time + rate on the device clock; samples that
 // never arrived are NaN (never zero-filled, never closed up).
@@ -43,7 +46,10 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
 import { ExportError, isControlWavelength, isGreenWavelength, type TimeOptions } from './common.ts';
 import type { ExportOutput } from './csv-formats.ts';
-import { signalTimeS } from './time.ts';
+import { TARGET_VERSIONS, writeSpecifications } from './nwb/cache.ts';
+import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
+import { type Dtype, EventSeries, GrowingSeries } from './nwb/series.ts';
+import { seriesTimeOffsetsS, signalTimeS } from './time.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
 type H5 = typeof h5wasmModule;
@@ -82,111 +88,6 @@ function attrF32(obj: H5Group | H5Dataset, name: string, value: number): void {
   obj.create_attribute(name, value, null, '<f');
 }
 
-type Dtype = '<f' | '<d';
-
-/**
- * A dataset that grows along its first axis, written in batches. Rows are
- * addressed by index: writing past the end fills the skipped rows with NaN.
- */
-class GrowingSeries {
-  readonly ds: H5Dataset;
-  private readonly batch: Float32Array | Float64Array;
-  private readonly batchRows: number;
-  /** First row of the batch in the dataset. */
-  private batchStart = 0;
-  private batchUsed = 0;
-  rows = 0;
-
-  constructor(group: H5Group, name: string, private readonly columns: number, dtype: Dtype, batchRows = 65536) {
-    const twoD = columns > 1;
-    this.batchRows = batchRows;
-    this.batch = dtype === '<f' ? new Float32Array(batchRows * columns) : new Float64Array(batchRows * columns);
-    const chunkRows = Math.max(256, Math.min(65536, Math.floor(262144 / (columns * (dtype === '<f' ? 4 : 8)))));
-    this.ds = group.create_dataset({
-      name, data: dtype === '<f' ? new Float32Array(0) : new Float64Array(0), dtype,
-      shape: twoD ? [0, columns] : [0], maxshape: twoD ? [null, columns] : [null], chunks: twoD ? [chunkRows, columns] : [chunkRows],
-      compression: 'gzip', compression_opts: 4,
-    });
-  }
-
-  /** Next row index to be written. */
-  get end(): number {
-    return this.batchStart + this.batchUsed;
-  }
-
-  /** NaN rows up to (not including) `index`. */
-  padTo(index: number): void {
-    while (this.end < index) {
-      const n = Math.min(index - this.end, this.batchRows - this.batchUsed);
-      this.batch.fill(Number.NaN, this.batchUsed * this.columns, (this.batchUsed + n) * this.columns);
-      this.batchUsed += n;
-      if (this.batchUsed === this.batchRows) this.flush();
-    }
-  }
-
-  /**
-   * Writes `count` rows from `source` (interleaved with `stride` values per
-   * row, this series' columns starting at `offset`) at row `index`.
-   */
-  put(index: number, count: number, source: ArrayLike<number>, stride: number, offset: number): void {
-    if (index < this.end) {
-      const skip = this.end - index; // already written (never expected: the timeline only moves forward)
-      if (skip >= count) return;
-      index += skip;
-      count -= skip;
-      offset += skip * stride;
-    }
-    this.padTo(index);
-    let k = 0;
-    while (k < count) {
-      const n = Math.min(count - k, this.batchRows - this.batchUsed);
-      const base = this.batchUsed * this.columns;
-      for (let r = 0; r < n; r++) {
-        const src = offset + (k + r) * stride;
-        for (let c = 0; c < this.columns; c++) this.batch[base + r * this.columns + c] = source[src + c]!;
-      }
-      this.batchUsed += n;
-      k += n;
-      if (this.batchUsed === this.batchRows) this.flush();
-    }
-  }
-
-  flush(): void {
-    if (this.batchUsed === 0) return;
-    const end = this.batchStart + this.batchUsed;
-    this.ds.resize(this.columns > 1 ? [end, this.columns] : [end]);
-    const data = this.batch.subarray(0, this.batchUsed * this.columns);
-    this.ds.write_slice(this.columns > 1 ? [[this.batchStart, end], []] : [[this.batchStart, end]], data);
-    this.rows = end;
-    this.batchStart = end;
-    this.batchUsed = 0;
-  }
-}
-
-/** Irregular series: values with timestamps (events). */
-class EventSeries {
-  readonly data: GrowingSeries;
-  readonly timestamps: GrowingSeries;
-  private readonly one = new Float64Array(1);
-
-  constructor(readonly group: H5Group, dtype: Dtype) {
-    this.data = new GrowingSeries(group, 'data', 1, dtype, 4096);
-    this.timestamps = new GrowingSeries(group, 'timestamps', 1, '<d', 4096);
-  }
-
-  add(timeS: number, value: number): void {
-    this.one[0] = value;
-    this.data.put(this.data.end, 1, this.one, 1, 0);
-    this.one[0] = timeS;
-    this.timestamps.put(this.timestamps.end, 1, this.one, 1, 0);
-  }
-
-  finish(): void {
-    this.data.flush();
-    this.timestamps.flush();
-  }
-}
-
 function timeSeriesGroup(parent: H5Group, name: string, type: string, namespace: string, description: string, comments: string): H5Group {
   const g = parent.create_group(name);
   typed(g, type, namespace);
@@ -195,11 +96,12 @@ function timeSeriesGroup(parent: H5Group, name: string, type: string, namespace:
   return g;
 }
 
-function dataAttributes(ds: H5Dataset, unit: string, conversion: number): void {
+function dataAttributes(ds: H5Dataset, unit: string, conversion: number, continuity: 'continuous' | 'instantaneous' | 'step'): void {
   ds.create_attribute('unit', unit);
   attrF32(ds, 'conversion', conversion);
   attrF32(ds, 'offset', 0);
   attrF32(ds, 'resolution', -1);
+  ds.create_attribute('continuity', continuity);
 }
 
 function startingTime(g: H5Group, startS: number, rateHz: number): void {
@@ -249,14 +151,17 @@ export class NwbSink implements ReplaySink {
   private tableRef!: H5Reference;
   private rowsByDetector = new Map<number, number[]>();
   private tableRows = 0;
+  private general: H5Group | undefined;
   private demod: GrowingSeries | undefined;
   private readonly raw = new Map<number, RawDetector>();
   private readonly aux = new Map<number, RawDetector>();
   private readonly digitalSeries = new Map<number, EventSeries>();
   private readonly ledSeries = new Map<number, EventSeries>();
-  private readonly gaps: Array<{ start: number; stop: number }> = [];
+  private readonly gaps: Array<{ start: number; stop: number; sources: string[]; reason: string; uncertaintyS: number }> = [];
   private readonly qualitySpans: SessionQualitySpan[] = [];
   private readonly gapKeys = new Set<string>();
+  /** path -> what the file's metadata says about that series */
+  private readonly seriesMeta: Record<string, SeriesMetadata> = {};
 
   constructor(private readonly path: string, private readonly options: NwbExportOptions = {}) {}
 
@@ -290,14 +195,27 @@ export class NwbSink implements ReplaySink {
       ophys.create_attribute('description', 'demodulated fiber photometry signals (fiberrig)');
       const vpc = ctx.signalChannels.map((c) => c.voltsPerCode);
       const uniform = vpc.every((v) => v === vpc[0]);
+      const compensated = this.options.delayCompensation ?? true;
+      const delays = ctx.signalChannels.map((c) => `${c.name} ${(c.groupDelayS * 1000).toFixed(3)} ms`).join(', ');
       const g = timeSeriesGroup(ophys, 'demodulated', 'FiberPhotometryResponseSeries', NS_FP,
         `demodulated signal per (detector, LED): ${ctx.signalChannels.map((c) => c.name).join(', ')}`,
-        `fiberrig ${FIBERRIG_VERSION}; settings ${JSON.stringify(ctx.demodOptions ?? {})}; NaN where samples never arrived or filters were settling`);
+        `fiberrig ${FIBERRIG_VERSION}; ${ctx.signalRateHz} Hz; demodulator group delay per column: ${delays}; ` +
+        `times ${compensated ? 'compensated for it (when the light was measured)' : 'NOT compensated (raw filter output times)'}; ` +
+        `NaN where samples never arrived (see /intervals/invalid_times) or filters were settling; settings ${JSON.stringify(ctx.demodOptions ?? {})}; ` +
+        'machine-readable: /general/data_collection');
       this.demod = new GrowingSeries(g, 'data', ctx.signalChannels.length, '<d');
-      dataAttributes(this.demod.ds, uniform ? 'volts' : 'ADC codes', uniform ? vpc[0]! : 1);
+      const unit = uniform ? 'volts' : 'ADC codes';
+      const conversion = uniform ? vpc[0]! : 1;
+      dataAttributes(this.demod.ds, unit, conversion, 'continuous');
       // when the light of output 0 was measured (its group delay compensated unless asked not to); with time division
       // the LEDs' windows differ: this is the first channel's; the others' offsets (time.ts seriesTimeOffsetsS) go in the metadata
-      startingTime(g, ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0, ctx.signalRateHz);
+      const startS = ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0;
+      startingTime(g, startS, ctx.signalRateHz);
+      const offsets = seriesTimeOffsetsS(ctx.signalChannels, this.options);
+      this.seriesMeta['/processing/ophys/demodulated'] = {
+        neurodataType: 'FiberPhotometryResponseSeries', unit, conversion: Math.fround(conversion), offset: 0, rateHz: ctx.signalRateHz, startingTimeS: startS, continuity: 'continuous',
+        columns: ctx.signalChannels.map((c, i) => ({ name: c.name, groupDelayS: c.groupDelayS, timeOffsetS: offsets[i] ?? 0, wavelengthNm: c.wavelengthNm ?? null, detector: c.source === 'detector' ? c.inputId : null })),
+      };
       const rows = ctx.signalChannels.map((c) => {
         const det = this.rowsByDetector.get(c.inputId) ?? [];
         const ledIndex = (ctx.config.leds ?? []).findIndex((l) => (l.channel ?? 0) === c.ledChannel);
@@ -315,11 +233,17 @@ export class NwbSink implements ReplaySink {
     if (item.kind === 'light') return; // spans arrive through quality()
     if (item.kind === 'gap') {
       const rate = item.source === 'aux' ? this.tb!.auxRateHz : this.tb!.rateHz;
-      const gap = { start: item.sessionIndex / rate, stop: (item.sessionIndex + item.count) / rate };
-      const key = `${gap.start}:${gap.stop}`;
+      const start = item.sessionIndex / rate;
+      const stop = (item.sessionIndex + item.count) / rate;
+      const key = `${start}:${stop}`;
+      const uncertaintyS = item.uncertaintySamples / rate;
       if (!this.gapKeys.has(key)) {
         this.gapKeys.add(key);
-        this.gaps.push(gap);
+        this.gaps.push({ start, stop, sources: [item.source], reason: item.reason, uncertaintyS });
+      } else {
+        const same = this.gaps.find((g) => g.start === start && g.stop === stop)!;
+        if (!same.sources.includes(item.source)) same.sources.push(item.source);
+        same.uncertaintyS = Math.max(same.uncertaintyS, uncertaintyS);
       }
       const targets = item.source === 'aux' ? this.aux : this.raw;
       for (const r of targets.values()) r.series.padTo(item.sessionIndex + item.count);
@@ -345,7 +269,8 @@ export class NwbSink implements ReplaySink {
     if (!s) {
       const g = timeSeriesGroup(this.acquisition, `digital_input_${e.line}`, 'TimeSeries', NS_CORE, `edges on digital input line ${e.line}: 1 = rising (line went high), 0 = falling`, 'times on the device clock, sub-sample resolution');
       s = new EventSeries(g, '<f');
-      dataAttributes(s.data.ds, 'n/a', 1);
+      dataAttributes(s.data.ds, 'n/a', 1, 'instantaneous');
+      this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'n/a', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'instantaneous' };
       this.digitalSeries.set(e.line, s);
     }
     s.add(digitalEventTimeS(e, this.tb!), e.edge === Edge.EDGE_RISING ? 1 : 0);
@@ -356,7 +281,8 @@ export class NwbSink implements ReplaySink {
     if (!s) {
       const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`, 'the value is the new peak current from this time on');
       s = new EventSeries(g, '<f');
-      dataAttributes(s.data.ds, 'mA', 1);
+      dataAttributes(s.data.ds, 'mA', 1, 'step');
+      this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'mA', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'step' };
       this.ledSeries.set(e.channel, s);
     }
     s.add(e.sessionIndex / this.tb!.rateHz, e.currentMa);
@@ -374,6 +300,8 @@ export class NwbSink implements ReplaySink {
       for (const s of [...this.digitalSeries.values(), ...this.ledSeries.values()]) s.timestamps.ds.create_attribute('unit', 'seconds');
       this.writeIntervals(file as unknown as H5Group);
       this.writeRoot(file as unknown as H5Group, summary);
+      this.writeMetadata();
+      writeSpecifications(file as unknown as Parameters<typeof writeSpecifications>[0]);
     } finally {
       file.close();
       this.file = undefined;
@@ -404,10 +332,11 @@ export class NwbSink implements ReplaySink {
     const vpc = d && d.adcBits > 0 ? d.fullScaleV / 2 ** d.adcBits : 1;
     const g = timeSeriesGroup(this.acquisition, `raw_photodetector_${id}`, 'FiberPhotometryResponseSeries', NS_FP,
       `raw photodetector ${id}${d?.label ? ` (${d.label})` : ''} ADC codes at the sample rate, every LED multiplexed`,
-      'NaN where samples never arrived');
+      `volts at the ADC input = code × conversion; ${this.tb!.rateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
-    dataAttributes(series.ds, 'volts', vpc);
+    dataAttributes(series.ds, 'volts', vpc, 'continuous');
     startingTime(g, 0, this.tb!.rateHz);
+    this.seriesMeta[g.path] = { neurodataType: 'FiberPhotometryResponseSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.rateHz, startingTimeS: 0, continuity: 'continuous' };
     tableRegion(g, this.rowsByDetector.get(id) ?? [], this.tableRef, `the FiberPhotometryTable rows of photodetector ${id}`);
     return { series, group: g, column: 0, channels: block.channelIds.length };
   }
@@ -417,10 +346,12 @@ export class NwbSink implements ReplaySink {
     const vpc = a && a.adcBits > 0 ? a.fullScaleV / 2 ** a.adcBits : 1;
     let name = safe(a?.label || `aux${id}`);
     if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
-    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`, 'NaN where samples never arrived');
+    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`,
+      `volts = code × conversion; ${this.tb!.auxRateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
-    dataAttributes(series.ds, 'volts', vpc);
+    dataAttributes(series.ds, 'volts', vpc, 'continuous');
     startingTime(g, 0, this.tb!.auxRateHz);
+    this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous' };
     return { series, group: g, column: 0, channels: block.channelIds.length };
   }
 
@@ -456,7 +387,7 @@ export class NwbSink implements ReplaySink {
       return placeholder;
     };
 
-    const detectorRefs = new Map<number, { pd: H5Reference; fiber: H5Reference }>();
+    const detectorRefs = new Map<number, { pd: H5Reference; fiber: H5Reference; mirror: H5Reference }>();
     for (const id of ctx.detectorIds) {
       const d = info.detectors.find((x) => x.id === id);
       const pd = devices.create_group(`photodetector_${id}`);
@@ -467,7 +398,10 @@ export class NwbSink implements ReplaySink {
       fiber.create_attribute('description', `the optical fiber read by photodetector ${id}`);
       const insertion = fiber.create_group('fiber_insertion');
       typed(insertion, 'FiberInsertion', NS_DEVICES);
-      detectorRefs.set(id, { pd: pd.create_reference(), fiber: fiber.create_reference() });
+      const mirror = devices.create_group(`dichroic_mirror_${id}`);
+      typed(mirror, 'DichroicMirror', NS_DEVICES);
+      mirror.create_attribute('description', `the dichroic mirror in the light path of photodetector ${id} (its properties are not known to the rig: edit after export)`);
+      detectorRefs.set(id, { pd: pd.create_reference(), fiber: fiber.create_reference(), mirror: mirror.create_reference() });
     }
 
     // indicators: one per excitation wavelength (what is expressed is not known to the rig)
@@ -507,7 +441,7 @@ export class NwbSink implements ReplaySink {
     const table = fp.create_group('fiber_photometry_table');
     typed(table, 'FiberPhotometryTable', NS_FP);
     table.create_attribute('description', 'one row per (photodetector, LED): each demodulated channel');
-    const columns = ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'notes'];
+    const columns = ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'dichroic_mirror', 'notes'];
     table.create_attribute('colnames', columns);
     elementIds(table, rows.length);
     vectorData(table, 'location', rows.map(() => 'unspecified'), 'location of the fiber (not known to the rig)');
@@ -517,6 +451,7 @@ export class NwbSink implements ReplaySink {
     vectorData(table, 'optical_fiber', rows.map((r) => detectorRefs.get(r.det)!.fiber), 'the fiber read by this photodetector');
     vectorData(table, 'excitation_source', rows.map((r) => sourceRef(r.led)), 'the LED');
     vectorData(table, 'photodetector', rows.map((r) => detectorRefs.get(r.det)!.pd), 'the photodetector');
+    vectorData(table, 'dichroic_mirror', rows.map((r) => detectorRefs.get(r.det)!.mirror), 'the dichroic mirror in front of the photodetector');
     vectorData(table, 'notes', rows.map((r) => `fiberrig channel ${r.name}`), 'fiberrig channel name');
     this.tableRef = table.create_reference();
 
@@ -528,9 +463,24 @@ export class NwbSink implements ReplaySink {
     }
     const notes = ctx.session?.notes ?? (ctx.meta.notes as string | null | undefined) ?? null;
     if (notes) general.create_dataset({ name: 'notes', data: notes });
-    general.create_dataset({
+    this.general = general;
+  }
+
+  private writeMetadata(): void {
+    const ctx = this.ctx!;
+    // the time of sample 0 as the file holds it (it may be shifted for the group delay)
+    for (const [path, m] of Object.entries(this.seriesMeta)) {
+      const st = m.rateHz === null ? null : this.file!.get(`${path}/starting_time`);
+      if (st && 'value' in st) m.startingTimeS = Number(st.value);
+    }
+    this.general!.create_dataset({
       name: 'data_collection',
-      data: JSON.stringify({ recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`, config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null }),
+      data: exportMetadata({
+        targets: TARGET_VERSIONS, delayCompensation: this.options.delayCompensation ?? true, series: this.seriesMeta,
+        gaps: this.gaps.length, qualitySpans: this.qualitySpans.length,
+        recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`,
+        config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null,
+      }),
     });
   }
 
@@ -552,10 +502,13 @@ export class NwbSink implements ReplaySink {
     const t = intervals.create_group('invalid_times');
     typed(t, 'TimeIntervals', NS_CORE);
     t.create_attribute('description', 'samples that never arrived (gaps), on the device clock');
-    t.create_attribute('colnames', ['start_time', 'stop_time']);
+    t.create_attribute('colnames', ['start_time', 'stop_time', 'source', 'reason', 'uncertainty_s']);
     elementIds(t, this.gaps.length);
-    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => g.start)), 'gap start (s)', '<d');
-    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => g.stop)), 'gap end (s)', '<d');
+    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => g.start)), 'gap start (s): the first missing sample', '<d');
+    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => g.stop)), 'gap end (s): the first sample after the gap', '<d');
+    vectorData(t, 'source', this.gaps.map((g) => g.sources.join('+')), 'which inputs lost samples: detector, aux or detector+aux');
+    vectorData(t, 'reason', this.gaps.map((g) => g.reason), 'why the samples are missing (e.g. missing-blocks, reconnect)');
+    vectorData(t, 'uncertainty_s', Float64Array.from(this.gaps.map((g) => g.uncertaintyS)), 'half-width (s) of the interval holding the true gap length; 0 when the device counted it', '<d');
   }
 
   private writeRoot(root: H5Group, summary: ReplaySummary): void {

@@ -104,7 +104,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     const table = group('general/fiber_photometry/fiber_photometry_table');
     assert.equal(attr(table, 'neurodata_type'), 'FiberPhotometryTable');
     const colnames = attr(table, 'colnames') as string[];
-    assert.deepEqual(colnames, ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'notes']);
+    assert.deepEqual(colnames, ['location', 'excitation_wavelength_in_nm', 'emission_wavelength_in_nm', 'indicator', 'optical_fiber', 'excitation_source', 'photodetector', 'dichroic_mirror', 'notes']);
     assert.ok(typeof attr(table, 'description') === 'string');
     assert.deepEqual([...(ds(`${table.path}/id`).value as Int32Array)], [0, 1, 2, 3]);
     assert.equal(attr(ds(`${table.path}/id`), 'neurodata_type'), 'ElementIdentifiers');
@@ -118,6 +118,8 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     const deref = (col: string): string[] => (ds(`${table.path}/${col}`).value as unknown[]).map((r) => (f.dereference(r as never) as unknown as Group).path);
     assert.deepEqual(deref('excitation_source'), ['/general/devices/excitation_source_0', '/general/devices/excitation_source_1', '/general/devices/excitation_source_0', '/general/devices/excitation_source_1']);
     assert.deepEqual(deref('photodetector'), ['/general/devices/photodetector_0', '/general/devices/photodetector_0', '/general/devices/photodetector_1', '/general/devices/photodetector_1']);
+    assert.deepEqual(deref('dichroic_mirror'), ['/general/devices/dichroic_mirror_0', '/general/devices/dichroic_mirror_0', '/general/devices/dichroic_mirror_1', '/general/devices/dichroic_mirror_1']);
+    assert.equal(attr(group('general/devices/dichroic_mirror_0'), 'neurodata_type'), 'DichroicMirror');
     assert.deepEqual(deref('optical_fiber'), ['/general/devices/optical_fiber_0', '/general/devices/optical_fiber_0', '/general/devices/optical_fiber_1', '/general/devices/optical_fiber_1']);
     const indicators = deref('indicator');
     assert.equal(indicators[0], '/general/fiber_photometry/fiber_photometry_indicators/indicator_405nm');
@@ -163,7 +165,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
       byType.set(t.type, [...(byType.get(t.type) ?? []), p]);
     }
     assert.deepEqual([...byType.keys()].sort(), [
-      'Device', 'DynamicTableRegion', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
+      'Device', 'DichroicMirror', 'DynamicTableRegion', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
       'FiberPhotometryResponseSeries', 'FiberPhotometryTable', 'Indicator', 'NWBFile', 'OpticalFiber', 'Photodetector', 'ProcessingModule',
       'Subject', 'TimeSeries', 'VectorData',
     ]);
@@ -172,4 +174,38 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     assert.equal(ds('general/subject/subject_id').value, 'mouse-1');
     assert.equal(ds('general/notes').value, 'synthetic');
   });
+});
+
+describe('host/export: NWB states whether signal times were compensated for the group delay', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  before(async () => {
+    tmp = tempDir('fiberrig-nwb-delay-');
+    await writeSynthRecording(tmp.dir, { seconds: 3 });
+  });
+  after(() => tmp.cleanup());
+
+  for (const delayCompensation of [true, false]) {
+    it(`delayCompensation ${delayCompensation}: metadata JSON, per-column group delays and the series comments say so`, async () => {
+      const path = join(tmp.dir, `delay-${delayCompensation}.nwb`);
+      await exportRecording(tmp.dir, 'nwb', path, { delayCompensation });
+      let delays: number[] = [];
+      await replayRecording(tmp.dir, [{ begin: (ctx) => { delays = ctx.signalChannels.map((c) => c.groupDelayS); } }]);
+      assert.ok(delays.length > 0 && delays.every((d) => d > 0), `group delays ${delays}`);
+      await h5Ready();
+      const f = new h5wasm.File(path, 'r');
+      try {
+        const meta = JSON.parse((f.get('general/data_collection') as Dataset).value as string) as {
+          time: { delayCompensation: boolean; delayNote: string };
+          series: Record<string, { columns?: Array<{ groupDelayS: number }> }>;
+        };
+        assert.equal(meta.time.delayCompensation, delayCompensation);
+        assert.match(meta.time.delayNote, delayCompensation ? /when the light was measured/ : /raw filter-output times/);
+        assert.deepEqual(meta.series['/processing/ophys/demodulated']!.columns!.map((c) => c.groupDelayS), delays);
+        const comments = String((f.get('processing/ophys/demodulated') as Group).attrs.comments!.value);
+        assert.match(comments, delayCompensation ? /times compensated for it/ : /times NOT compensated/);
+      } finally {
+        f.close();
+      }
+    });
+  }
 });
