@@ -10,7 +10,7 @@
 // pending locally and FAIL under CI=true.
 import assert from 'node:assert/strict';
 import {
-  type AcquisitionConfigInit, DarkReason, type DeviceInfo, type Envelope, ErrorCode, LogLevel, MAX_MESSAGE_BYTES, ModulationMode,
+  type AcquisitionConfigInit, CRC_BYTES, cobsMaxEncodedBytes, DarkReason, type DeviceInfo, type Envelope, ErrorCode, LogLevel, MAX_MESSAGE_BYTES, ModulationMode,
   PROTOCOL_VERSION, SampleFormat, SampleSource, SelfTestOutcome, samplesView,
 } from '../../protocol/index.ts';
 import { ledCurrentAt } from '../../firmware-sim/device/schedule.ts';
@@ -158,8 +158,8 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
   afterEach(async () => {
     if (!c) return;
     // limits no message may exceed, whatever the test did
-    const maxFrame = info.maxFrameBytes || MAX_MESSAGE_BYTES;
-    assert.ok(c.maxPayloadBytes <= maxFrame, `a message of ${c.maxPayloadBytes} B exceeds max_frame_bytes ${maxFrame}`);
+    const maxMessage = info.maxMessageBytes || MAX_MESSAGE_BYTES;
+    assert.ok(c.maxPayloadBytes <= maxMessage, `a message of ${c.maxPayloadBytes} B exceeds max_message_bytes ${maxMessage}`);
     for (const m of c.received) {
       for (const l of m.status?.leds ?? []) {
         const lim = limitOf(l.channel);
@@ -194,7 +194,15 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
     it('DeviceInfo describes a consistent board, and GetInfo says the same', async () => {
       assert.equal(info.protocol?.major, PROTOCOL_VERSION.major);
       assert.ok(info.firmwareName && info.firmwareVersion && info.boardModel && info.serialNumber, 'names are filled in');
-      assert.ok(info.maxFrameBytes >= 1024 && info.maxFrameBytes <= MAX_MESSAGE_BYTES, `max_frame_bytes ${info.maxFrameBytes}`);
+      assert.ok(info.maxMessageBytes >= 1024 && info.maxMessageBytes <= MAX_MESSAGE_BYTES, `max_message_bytes ${info.maxMessageBytes}`);
+      // max_frame_bytes is the frame on the wire: COBS of the largest message plus its CRC, delimiter excluded
+      assert.equal(info.maxFrameBytes, cobsMaxEncodedBytes(info.maxMessageBytes + CRC_BYTES), 'max_frame_bytes is the frame limit');
+      for (const a of info.auxInputs) {
+        // electrode volts per code, and the amplifier gain it implies (ADC volts per code over it)
+        assert.ok(a.electrodeVoltsPerCode > 0, `aux ${a.label} reports electrode_volts_per_code`);
+        const gain = a.fullScaleV / 2 ** a.adcBits / a.electrodeVoltsPerCode;
+        assert.ok(gain >= 1 && gain <= 1e6, `aux ${a.label}: implied gain ${gain}`);
+      }
       assert.equal(new Set(info.leds.map((l) => l.id)).size, info.leds.length, 'LED ids are unique');
       for (const l of info.leds) {
         assert.ok(l.maxCurrentContinuousMa > 0 && l.maxCurrentPulsedMa >= l.maxCurrentContinuousMa, `LED ${l.id} limits`);
@@ -374,7 +382,7 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       await c.ack({ writeCalibration: { table: { leds: [] } } });
     });
 
-    it('FRAME_ERROR for a CRC-good frame that is not an Envelope (request id 0)', async () => {
+    it('FRAME_ERROR for a CRC-good frame that is not an Envelope (request id 0: none could be read)', async () => {
       const mark = c.received.length;
       c.sendRaw(undecodableFrame());
       const m = await c.waitFor(() => c.since(mark).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR), 5000, 'FRAME_ERROR');
@@ -578,22 +586,26 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
   // ------------------------------------------------------------ limits and robustness
 
   describe('limits and robustness', () => {
-    it('messages beyond the firmware bounds (fiberrig.options) are frame errors, not commands', async () => {
+    it('a field beyond the firmware bounds (fiberrig.options) is answered with Error(FIELD_TOO_LONG, its path) under the request id', async () => {
       const tooMany = Array.from({ length: 9 }, (_, i) => ({ channel: i, currentMa: 1 }));
       const points = Array.from({ length: 25 }, (_, i) => ({ currentMa: i, powerUw: i }));
-      const bodies: Body[] = [
-        { hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(100) } },
-        { configure: { config: continuous({ leds: tooMany }) } },
-        { configure: { config: continuous({ detectorIds: [0, 1, 0, 1, 0] }) } },
-        { writeCalibration: { table: { leds: [{ channel: led0, points }] } } },
+      const twoPoints = [{ currentMa: 1, powerUw: 5 }, { currentMa: 20, powerUw: 100 }];
+      const cases: Array<[Body, string]> = [
+        [{ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(100) } }, 'host_name'],
+        [{ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(48) } }, 'host_name'], // 47 bytes + NUL fit, 48 do not
+        [{ configure: { config: continuous({ leds: tooMany }) } }, 'config.leds'],
+        [{ configure: { config: continuous({ detectorIds: [0, 1, 0, 1, 0] }) } }, 'config.detector_ids'],
+        [{ configure: { config: continuous({ aux: { inputIds: [0, 1, 2, 3, 4], rateHz: 100 } }) } }, 'config.aux.input_ids'],
+        [{ writeCalibration: { table: { leds: [{ channel: led0, points }] } } }, 'table.leds[0].points'],
+        [{ writeCalibration: { table: { leds: [{ channel: led0, points: twoPoints }, { channel: led1, points: twoPoints, label: 'y'.repeat(32) }] } } }, 'table.leds[1].label'],
       ];
-      for (const body of bodies) {
-        const mark = c.received.length;
-        const id = c.send(body);
-        const m = await c.waitFor(() => c.since(mark).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR || x.requestId === id), 5000, 'the answer');
-        assert.equal(m.error?.code, E.ERROR_CODE_FRAME_ERROR, `${Object.keys(body)[0]} beyond the bounds: got ${m.body} ${JSON.stringify(m.error ?? {})}`);
-        assert.equal(m.requestId, 0);
+      for (const [body, field] of cases) {
+        const e = await c.refused(body, E.ERROR_CODE_FIELD_TOO_LONG, field);
+        assert.ok(e.message.startsWith(`${field}: `), `the message names the field: ${e.message}`);
       }
+      // at the bound itself the command is decoded and handled
+      const fits = await c.request({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(47) } });
+      assert.equal(fits.body, 'deviceInfo');
       assert.equal((await c.request({ getInfo: {} })).body, 'deviceInfo');
     });
 
