@@ -35,6 +35,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type h5wasmModule from 'h5wasm/node';
 import { Edge } from '../../protocol/index.ts';
+import { auxScale } from '../pipeline/aux-units.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
 import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
@@ -411,12 +412,14 @@ export class NwbSink implements ReplaySink {
 
   private createAux(id: number, block: RigBlock): RawDetector {
     const a = this.ctx!.info.auxInputs.find((x) => x.id === id);
-    const vpc = a && a.adcBits > 0 ? a.fullScaleV / 2 ** a.adcBits : 1;
+    // data * conversion = volts at the electrode (host/pipeline/aux-units.ts), or at the ADC input when the device did not report its gain
+    const scale = auxScale(this.ctx!.info, id);
     let name = safe(a?.label || `aux${id}`);
     if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
-    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`, 'NaN where samples never arrived');
+    const where = scale.voltsAt === 'electrode' ? 'data x conversion = volts at the electrode' : `data x conversion = volts at the ADC input: ${scale.warning}`;
+    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes; ${where}`, 'NaN where samples never arrived');
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
-    dataAttributes(series.ds, 'volts', vpc);
+    dataAttributes(series.ds, 'volts', scale.voltsPerCode);
     startingTime(g, 0, this.tb!.auxRateHz);
     return { series, group: g, column: 0, channels: block.channelIds.length };
   }

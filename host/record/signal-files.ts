@@ -90,11 +90,16 @@ export class SignalFiles {
   }
 
   writeSignals(block: SignalBlock): void {
-    const file = block.stream === 'aux' ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
+    const aux = block.stream === 'aux';
+    const file = aux ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
+    // aux (EEG/EMG) in volts at the electrode (or at the ADC input, so named, when the device did not report its gain)
+    const scales = block.channels.map((c) => (aux ? c.voltsPerCode : 1));
     let text = '';
     for (let k = 0; k < block.count; k++) {
       text += formatTime(block.firstIndex + k, block.rateHz);
-      for (const values of block.values) text += `,${formatValue(values[k]!)}`;
+      block.values.forEach((values, c) => {
+        text += `,${formatValue(values[k]! * scales[c]!)}`;
+      });
       text += '\n';
     }
     file.rows += block.count;
@@ -126,6 +131,10 @@ export class SignalFiles {
   }
 
   private open(name: string, block: SignalBlock): CsvFile {
-    return new CsvFile(join(this.dir, name), ['time_s', ...block.channels.map((c) => c.name)].join(','));
+    const column = (c: SignalBlock['channels'][number]): string => {
+      if (block.stream !== 'aux') return c.name;
+      return `${c.name}_${c.voltsAt === 'adc-input' ? 'V_at_ADC_input' : 'V'}`;
+    };
+    return new CsvFile(join(this.dir, name), ['time_s', ...block.channels.map(column)].join(','));
   }
 }
