@@ -382,12 +382,17 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       await c.ack({ writeCalibration: { table: { leds: [] } } });
     });
 
-    it('FRAME_ERROR for a CRC-good frame that is not an Envelope (request id 0: none could be read)', async () => {
+    it('FRAME_ERROR for a CRC-good frame that is not an Envelope, under the request id when one could be read (else 0)', async () => {
       const mark = c.received.length;
       c.sendRaw(undecodableFrame());
       const m = await c.waitFor(() => c.since(mark).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR), 5000, 'FRAME_ERROR');
       assert.equal(m.requestId, 0);
       assert.equal(m.error!.field, '');
+      // a request id read before the bytes went wrong is echoed, so the host knows which command failed
+      const mark2 = c.received.length;
+      c.sendRaw(rawFrame(new Uint8Array([0x08, 0x2a, 0x0f, 0xff, 0xff])));
+      const m2 = await c.waitFor(() => c.since(mark2).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR), 5000, 'FRAME_ERROR');
+      assert.equal(m2.requestId, 42);
     });
 
     it('UNKNOWN_COMMAND for device-to-host bodies and empty envelopes (field: the proto name)', async () => {
