@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
-import { formatValue, TextFileWriter } from '../record/text-file.ts';
+import { formatVolts, TextFileWriter } from '../record/text-file.ts';
 import { fileSafeName, type GapPolicy, type TimeOptions } from './common.ts';
 import type { ExportOutput } from './csv-formats.ts';
 
@@ -71,7 +71,7 @@ export class AuxCsvSink implements ReplaySink {
         for (let k = 0; k < block.count; k++) {
           const v = values[k]!;
           if (Number.isNaN(v)) continue; // no NaN cells in GuPPy's files
-          text += `${time(k)},${formatValue(v * scale)},${block.rateHz}\n`;
+          text += `${time(k)},${formatVolts(v * scale)},${block.rateHz}\n`;
         }
         this.files[c]!.write(text);
       });
@@ -82,7 +82,7 @@ export class AuxCsvSink implements ReplaySink {
         if (omit && block.values.every((v) => Number.isNaN(v[k]!))) continue;
         text += time(k);
         block.values.forEach((values, c) => {
-          text += `,${formatValue(values[k]! * this.channels[c]!.voltsPerCode)}`;
+          text += `,${formatVolts(values[k]! * this.channels[c]!.voltsPerCode)}`;
         });
         text += '\n';
       }

@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
-import { formatTime, formatValue, TextFileWriter } from './text-file.ts';
+import { formatTime, formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
   private readonly out: TextFileWriter;
@@ -98,7 +98,7 @@ export class SignalFiles {
     for (let k = 0; k < block.count; k++) {
       text += formatTime(block.firstIndex + k, block.rateHz);
       block.values.forEach((values, c) => {
-        text += `,${formatValue(values[k]! * scales[c]!)}`;
+        text += `,${aux ? formatVolts(values[k]! * scales[c]!) : formatValue(values[k]!)}`;
       });
       text += '\n';
     }
