@@ -10,9 +10,10 @@
 // pending locally and FAIL under CI=true.
 import assert from 'node:assert/strict';
 import {
-  type AcquisitionConfigInit, CRC_BYTES, cobsMaxEncodedBytes, DarkReason, type DeviceInfo, type Envelope, ErrorCode, LogLevel, MAX_MESSAGE_BYTES, ModulationMode,
+  type AcquisitionConfigInit, CRC_BYTES, cobsMaxEncodedBytes, DarkReason, encodeEnvelope, type DeviceInfo, type Envelope, ErrorCode, LogLevel, MAX_MESSAGE_BYTES, ModulationMode,
   PROTOCOL_VERSION, SampleFormat, SampleSource, SelfTestOutcome, samplesView,
 } from '../../protocol/index.ts';
+import { scanEnvelope } from '../../firmware-sim/device/bounds.ts';
 import { ledCurrentAt } from '../../firmware-sim/device/schedule.ts';
 import { Rig } from '../../host/rig/rig.ts';
 import { type Block, type Body, DeviceClient, rawFrame, undecodableFrame } from './client.ts';
@@ -612,6 +613,32 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       const fits = await c.request({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(47) } });
       assert.equal(fits.body, 'deviceInfo');
       assert.equal((await c.request({ getInfo: {} })).body, 'deviceInfo');
+    });
+
+    it('random Configure bodies around the bounds: the first field beyond one (wire order) is named, as the simulator\'s walker finds it', async () => {
+      let seed = 20261206;
+      const rand = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return (seed >>> 8) % n;
+      };
+      let overflows = 0;
+      for (let k = 0; k < 24; k++) {
+        const config = continuous({
+          leds: Array.from({ length: rand(11) }, () => ({ channel: led0, currentMa: 1 })),
+          detectorIds: Array.from({ length: 1 + rand(6) }, () => dets[0]!),
+          digitalInputIds: Array.from({ length: rand(11) }, () => 0),
+          aux: { inputIds: Array.from({ length: rand(7) }, () => 0), rateHz: 100 },
+        });
+        const expected = scanEnvelope(encodeEnvelope({ requestId: 1, configure: { config } })).overflow;
+        if (expected) {
+          overflows++;
+          await c.refused({ configure: { config } }, E.ERROR_CODE_FIELD_TOO_LONG, expected.field);
+        } else {
+          const r = await c.request({ configure: { config } });
+          assert.notEqual(r.error?.code, E.ERROR_CODE_FIELD_TOO_LONG, `within the bounds, yet ${JSON.stringify(r.error)}`);
+        }
+      }
+      assert.ok(overflows >= 8 && overflows <= 22, `${overflows} of 24 cases overflow: both kinds are exercised`);
     });
 
     it('survives garbage, bad CRCs, bad COBS and oversize frames, counts them, and keeps acquiring', async () => {
