@@ -5,12 +5,12 @@
 //
 // guppy  `<label>.csv` per aux input, `timestamps,data,sampling_rate` like every GuPPy channel, with no
 //        NaN cells (GuPPy's reader drops them and misaligns the columns): rows of missing samples are
-//        left out and the timestamps keep the true device times. `aux_units.csv` states each file's
-//        unit and scale (`file,channel,unit,volts_at,volts_per_code,sampling_rate`).
+//        left out and the timestamps keep the true device times. `aux_units.json` states each file's
+//        unit and scale (JSON: GuPPy reads every .csv of its folder as a channel or event file).
 // csv    `<name>.aux.csv` beside the wide CSV (aux runs at its own rate): `time_s`, then one column per
 //        aux input named with its unit (`EEG_V`, or `EEG_V_at_ADC_input`); gaps as the export's policy.
 // pmat   pMAT reads `Time,Signal,Control` only: it carries no aux, and none is written.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
@@ -47,13 +47,17 @@ export class AuxCsvSink implements ReplaySink {
     if (this.channels.length === 0 || this.layout === 'none') return;
     // aux outputs are times of the voltage they measure once the stage's delay is removed (0 without decimation)
     this.delayS = this.options.delayCompensation === false ? 0 : (this.channels[0]?.groupDelayS ?? 0);
-    const rate = String(ctx.auxOutputRateHz);
     if (this.layout === 'guppy') {
       mkdirSync(this.target, { recursive: true });
       this.files = this.channels.map((c) => this.open(join(this.target, `${fileSafeName(c)}.csv`), 'timestamps,data,sampling_rate'));
-      const units = this.open(join(this.target, 'aux_units.csv'), 'file,channel,unit,volts_at,volts_per_code,sampling_rate');
-      units.write(this.channels.map((c) => `${fileSafeName(c)}.csv,${c.name},${voltsAtLabel(c)},${c.voltsAt ?? 'electrode'},${c.voltsPerCode},${rate}\n`).join(''));
-      units.close();
+      // JSON, not CSV: GuPPy takes every .csv in its folder for a channel or an event file
+      const units = this.channels.map((c) => ({
+        file: `${fileSafeName(c)}.csv`, channel: c.name, unit: voltsAtLabel(c), voltsAt: c.voltsAt ?? 'electrode', voltsPerCode: c.voltsPerCode,
+        samplingRateHz: ctx.auxOutputRateHz, ...(c.scaleWarning ? { warning: c.scaleWarning } : {}),
+      }));
+      const path = join(this.target, 'aux_units.json');
+      writeFileSync(path, `${JSON.stringify({ description: 'EEG/EMG files of this export: data = volts at voltsAt (electrode, or adc-input when the device did not report its amplifier gain)', channels: units }, null, 2)}\n`);
+      this.output.files.push(path);
     } else {
       mkdirSync(dirname(this.target), { recursive: true });
       const path = this.target.replace(/(\.csv)?$/i, '.aux.csv');

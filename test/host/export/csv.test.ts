@@ -39,7 +39,7 @@ describe('host/export: CSV layouts (GuPPy, pMAT, wide CSV), column by column', (
   it('guppy: one timestamps,data,sampling_rate CSV per channel and one timestamps CSV per event line', async () => {
     const out = join(tmp.dir, 'guppy');
     const r = await exportRecording(tmp.dir, 'guppy', out);
-    assert.deepEqual(readdirSync(out).sort(), ['DI0.csv', 'EEG.csv', 'aux_units.csv', 'det0_405nm.csv', 'det0_470nm.csv', 'det1_405nm.csv', 'det1_470nm.csv']); // EEG: aux-units.test.ts
+    assert.deepEqual(readdirSync(out).sort(), ['DI0.csv', 'EEG.csv', 'aux_units.json', 'det0_405nm.csv', 'det0_470nm.csv', 'det1_405nm.csv', 'det1_470nm.csv']); // EEG: aux-units.test.ts
     assert.equal(r.rows, ROWS);
     const time = column(signals, 'time_s');
     for (const [file, channel] of [['det0_405nm', '405nm@det0'], ['det0_470nm', '470nm@det0'], ['det1_405nm', '405nm@det1'], ['det1_470nm', '470nm@det1']] as const) {
