@@ -34,6 +34,7 @@ export {
   tdmSchedule,
   type TdmSlot,
 } from './tdm.ts';
+export { decimatorDelayS, lockinDelayS, sosDcGroupDelaySamples, tdmDelayS } from './delay.ts';
 export { Decimator, type DecimatorConfig, type DecimatorResult } from './decimate.ts';
 export {
   applyFit,

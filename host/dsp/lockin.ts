@@ -24,7 +24,7 @@
 //   passband: -0.0000 dB at 1 Hz of envelope, -0.0001 dB at 2 Hz, -3.01 dB at 10 Hz.
 //   stopband: 78 dB at 91 Hz offset (211 Hz carrier vs 120 Hz flicker), 88 dB at 120 Hz
 //   (nearest carrier spacing 211/331), 56 dB at the output Nyquist (50 Hz).
-//   group delay: 42.5 ms at DC (0.9 ms CIC + 41.6 ms Butterworth) = 4.25 output samples.
+//   group delay: 42.5 ms at DC (0.9 ms CIC + 41.6 ms Butterworth) = 4.25 output samples (delay.ts).
 //   settling after reset(): see LockinDesign.settlingOutputs (0.1 % of a step).
 //
 // Input: one block = `sampleCount` samples of every detector, interleaved like
@@ -32,7 +32,8 @@
 // Output: interleaved per output sample: index (j - firstOutputIndex) * channels +
 // detector * carrierCount + carrier.
 
-import { butterworthLowpass, type Sos, sosFilterInPlace, sosFrequencyResponse, sosGroupDelayS } from './biquad.ts';
+import { butterworthLowpass, type Sos, sosFilterInPlace, sosFrequencyResponse } from './biquad.ts';
+import { lockinDelayS } from './delay.ts';
 import { checkSampleIndex, DspError } from './errors.ts';
 import { CarrierReference } from './reference.ts';
 
@@ -67,7 +68,7 @@ export interface LockinDesign {
   filterOrder: number;
   /** Butterworth SOS at stage1RateHz (unity DC gain). */
   sos: Sos;
-  /** DC group delay of the whole chain, seconds. */
+  /** DC group delay of the whole chain, seconds: output j (time j / outputRateHz) measures the envelope at that time minus this (delay.ts). */
   groupDelayS: number;
   /** Stage-1 samples after reset() until a step is within 0.1 % for good. */
   settlingStage1Samples: number;
@@ -160,8 +161,8 @@ export function designLockin(config: LockinConfig): LockinDesign {
   const fi = fs / r1;
   const r2 = d / r1;
   const sos = butterworthLowpass(order, cutoffHz, fi);
-  // CIC2 (triangle of 2 R1 - 1 samples) delays by R1 - 1 raw samples.
-  const groupDelayS = (r1 - 1) / fs + sosGroupDelayS(sos, 0, fi);
+  // CIC2 (triangle of 2 R1 - 1 samples) delays by R1 - 1 raw samples, the Butterworth by its DC delay (delay.ts)
+  const groupDelayS = lockinDelayS({ sampleRateHz: fs, stage1Decimation: r1, stage1RateHz: fi, sos });
   const settlingStage1Samples = computeSettling(sos, r1, fi, cutoffHz);
   return {
     sampleRateHz: fs,

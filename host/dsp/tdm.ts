@@ -18,6 +18,7 @@
 // Output: interleaved (cycle - firstCycleIndex) * (detectorCount * ledCount)
 // + detector * ledCount + led.
 
+import { tdmDelayS } from './delay.ts';
 import { checkSampleIndex, DspError } from './errors.ts';
 import type { SampleArray } from './lockin.ts';
 
@@ -128,6 +129,11 @@ export class TdmDemodulator {
 
   get nextSampleIndex(): number | null {
     return this.expectedNext;
+  }
+
+  /** Seconds by which LED `ledIndex`'s output time (cycle start) lags its window's centre: negative (delay.ts). */
+  delayS(ledIndex: number, sampleRateHz: number): number {
+    return tdmDelayS(this.config, ledIndex, sampleRateHz);
   }
 
   /** Largest number of cycles one block of `blockSamples` can complete. */

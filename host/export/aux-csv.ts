@@ -3,10 +3,11 @@
 // through host/pipeline/aux-units.ts; a recording from a device that did not report its amplifier gain
 // is written in volts at the ADC input, labelled so in the unit file / header, and the export warns.
 //
-// guppy  `<label>.csv` per aux input, `timestamps,data,sampling_rate` like every GuPPy channel, with no
-//        NaN cells (GuPPy's reader drops them and misaligns the columns): rows of missing samples are
-//        left out and the timestamps keep the true device times. `aux_units.json` states each file's
-//        unit and scale (JSON: GuPPy reads every .csv of its folder as a channel or event file).
+// guppy  `aux/<label>.csv` per aux input, `timestamps,data,sampling_rate` like every GuPPy channel, with
+//        no NaN cells: rows of missing samples are left out and the timestamps keep the true device
+//        times (not split into the photometry's segment folders: GuPPy does not analyse EEG/EMG).
+//        `aux/aux_units.json` states each file's unit and scale (JSON: GuPPy takes every .csv of a
+//        folder for a channel or event file).
 // csv    `<name>.aux.csv` beside the wide CSV (aux runs at its own rate): `time_s`, then one column per
 //        aux input named with its unit (`EEG_V`, or `EEG_V_at_ADC_input`); gaps as the export's policy.
 // pmat   pMAT reads `Time,Signal,Control` only: it carries no aux, and none is written.
@@ -16,6 +17,7 @@ import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
 import { formatVolts, TextFileWriter } from '../record/text-file.ts';
 import { fileSafeName, type GapPolicy, type TimeOptions } from './common.ts';
+import { formatSignalTime } from './time.ts';
 import type { ExportOutput } from './csv-formats.ts';
 
 export interface AuxCsvOptions extends TimeOptions {
@@ -33,7 +35,6 @@ export class AuxCsvSink implements ReplaySink {
   readonly warnings: string[] = [];
   private files: TextFileWriter[] = [];
   private channels: readonly SignalChannel[] = [];
-  private delayS = 0;
 
   /**
    * `target`: the GuPPy directory, or the wide CSV's path (the aux file goes beside it). Layout 'none' (pmat,
@@ -45,17 +46,16 @@ export class AuxCsvSink implements ReplaySink {
     this.channels = ctx.auxChannels;
     for (const c of this.channels) if (c.scaleWarning) this.warnings.push(c.scaleWarning);
     if (this.channels.length === 0 || this.layout === 'none') return;
-    // aux outputs are times of the voltage they measure once the stage's delay is removed (0 without decimation)
-    this.delayS = this.options.delayCompensation === false ? 0 : (this.channels[0]?.groupDelayS ?? 0);
     if (this.layout === 'guppy') {
-      mkdirSync(this.target, { recursive: true });
-      this.files = this.channels.map((c) => this.open(join(this.target, `${fileSafeName(c)}.csv`), 'timestamps,data,sampling_rate'));
+      const dir = join(this.target, 'aux');
+      mkdirSync(dir, { recursive: true });
+      this.files = this.channels.map((c) => this.open(join(dir, `${fileSafeName(c)}.csv`), 'timestamps,data,sampling_rate'));
       // JSON, not CSV: GuPPy takes every .csv in its folder for a channel or an event file
       const units = this.channels.map((c) => ({
         file: `${fileSafeName(c)}.csv`, channel: c.name, unit: voltsAtLabel(c), voltsAt: c.voltsAt ?? 'electrode', voltsPerCode: c.voltsPerCode,
         samplingRateHz: ctx.auxOutputRateHz, ...(c.scaleWarning ? { warning: c.scaleWarning } : {}),
       }));
-      const path = join(this.target, 'aux_units.json');
+      const path = join(dir, 'aux_units.json');
       writeFileSync(path, `${JSON.stringify({ description: 'EEG/EMG files of this export: data = volts at voltsAt (electrode, or adc-input when the device did not report its amplifier gain)', channels: units }, null, 2)}\n`);
       this.output.files.push(path);
     } else {
@@ -67,7 +67,8 @@ export class AuxCsvSink implements ReplaySink {
 
   signals(block: SignalBlock): void {
     if (block.stream !== 'aux' || this.files.length === 0) return;
-    const time = (k: number): string => ((block.firstIndex + k) / block.rateHz - this.delayS).toFixed(6);
+    // aux channels share one stage, so one shift (the decimator's delay when compensating; none without decimation)
+    const time = (k: number): string => formatSignalTime(block.firstIndex + k, block.rateHz, this.channels[0]!, this.options);
     if (this.layout === 'guppy') {
       block.values.forEach((values, c) => {
         const scale = this.channels[c]!.voltsPerCode;

@@ -12,8 +12,13 @@ export class ExportError extends FiberrigError {
 export const EXPORT_FORMATS = ['guppy', 'pmat', 'nwb', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** What to write for samples that never arrived. */
-export type GapPolicy = 'nan' | 'omit';
+/**
+ * What to write for output rows without a value (samples never arrived, filters settling, LEDs dark):
+ * `nan` NaN rows on a regular grid; `omit` leave those rows out (times stay true device times);
+ * `segments` one file set per gap-free span (guppy, pmat).
+ */
+export type GapPolicy = 'nan' | 'omit' | 'segments';
+export const GAP_POLICIES: readonly GapPolicy[] = ['nan', 'omit', 'segments'];
 
 /** How exported times relate to the demodulator's output. */
 export interface TimeOptions {
@@ -39,18 +44,6 @@ export function isGreenWavelength(nm: number | undefined): boolean {
 export function fileSafeName(channel: SignalChannel): string {
   if (channel.source === 'detector' && channel.wavelengthNm !== undefined) return `det${channel.inputId}_${channel.wavelengthNm}nm`;
   return channel.name.replace(/[^A-Za-z0-9_-]+/g, '_');
-}
-
-/** Per detector: the indices of its control (405) and signal (465/470) channels among `channels`. */
-export function pairsByDetector(channels: readonly SignalChannel[]): Array<{ detector: number; signal: number; control: number }> {
-  const detectors = [...new Set(channels.filter((c) => c.source === 'detector').map((c) => c.inputId))];
-  const pairs: Array<{ detector: number; signal: number; control: number }> = [];
-  for (const d of detectors) {
-    const signal = channels.findIndex((c) => c.inputId === d && c.source === 'detector' && isGreenWavelength(c.wavelengthNm));
-    const control = channels.findIndex((c) => c.inputId === d && c.source === 'detector' && isControlWavelength(c.wavelengthNm));
-    if (signal >= 0 && control >= 0) pairs.push({ detector: d, signal, control });
-  }
-  return pairs;
 }
 
 /** Progress of a streaming pass, for a CLI to show. */

@@ -44,6 +44,7 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
 import { ExportError, isControlWavelength, isGreenWavelength, type TimeOptions } from './common.ts';
 import type { ExportOutput } from './csv-formats.ts';
+import { signalTimeS } from './time.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
 type H5 = typeof h5wasmModule;
@@ -295,7 +296,9 @@ export class NwbSink implements ReplaySink {
         `fiberrig ${FIBERRIG_VERSION}; settings ${JSON.stringify(ctx.demodOptions ?? {})}; NaN where samples never arrived or filters were settling`);
       this.demod = new GrowingSeries(g, 'data', ctx.signalChannels.length, '<d');
       dataAttributes(this.demod.ds, uniform ? 'volts' : 'ADC codes', uniform ? vpc[0]! : 1);
-      startingTime(g, 0, ctx.signalRateHz);
+      // when the light of output 0 was measured (its group delay compensated unless asked not to); with time division
+      // the LEDs' windows differ: this is the first channel's; the others' offsets (time.ts seriesTimeOffsetsS) go in the metadata
+      startingTime(g, ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0, ctx.signalRateHz);
       const rows = ctx.signalChannels.map((c) => {
         const det = this.rowsByDetector.get(c.inputId) ?? [];
         const ledIndex = (ctx.config.leds ?? []).findIndex((l) => (l.channel ?? 0) === c.ledChannel);

@@ -139,10 +139,11 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     const out: TdmOutput = { values: new Float64Array(maxCycles * demod.channelCount) };
     const channels: SignalChannel[] = [];
     for (const d of detectors) {
-      for (const l of leds) {
+      leds.forEach((l, k) => {
         const wavelengthNm = ledInfo(l.channel ?? 0)?.wavelengthNm ?? 0;
-        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: 0 });
-      }
+        // each LED's window sits at its own place in the cycle
+        channels.push({ name: `${wavelengthNm}nm@det${d.id}`, source: 'detector', inputId: d.id, ledChannel: l.channel ?? 0, wavelengthNm, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: demod.delayS(k, rateHz) });
+      });
     }
     return {
       stream: 'signals', source: 'detector', channels, rateHz: rateHz / demod.cycleSamples,
@@ -163,7 +164,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
     if (factor < 1 || factor * outputRateHz !== rateHz) {
       throw new PipelineError('E_PIPELINE_CONFIG', `output rate ${outputRateHz} Hz does not divide the sample rate ${rateHz} Hz`, 'choose an output rate that divides the sample rate');
     }
-    const channels: SignalChannel[] = detectors.map((d) => ({ name: `det${d.id}`, source: 'detector', inputId: d.id, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: 0 }));
+    const channels: SignalChannel[] = detectors.map((d) => ({ name: `det${d.id}`, source: 'detector', inputId: d.id, voltsPerCode: voltsPerCode(d.adcBits, d.fullScaleV), groupDelayS: 0 /* set by decimatingStage */ }));
     return decimatingStage('signals', 'detector', channels, rateHz, factor, blockSamples);
   }
   throw new PipelineError('E_PIPELINE_CONFIG', `modulation mode ${mode} cannot be demodulated`, 'set mode to CONTINUOUS, TIME_DIVISION or LOCK_IN');
@@ -171,6 +172,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
 
 function decimatingStage(stream: 'signals' | 'aux', source: Source, channels: SignalChannel[], inputRateHz: number, factor: number, blockSamples: number): Stage {
   const decimator = new Decimator({ inputRateHz, factor, channelCount: channels.length });
+  for (const c of channels) c.groupDelayS = decimator.groupDelayS;
   const out = new Float64Array((Math.ceil(blockSamples / factor) + 1) * channels.length);
   return {
     stream, source, channels, rateHz: inputRateHz / factor,
@@ -194,7 +196,7 @@ function auxStage(config: AcquisitionConfigInit, info: DeviceInfo, options: Demo
     const scale = auxScale(info, id);
     return {
       name: a?.label || `aux${id}`, source: 'aux', inputId: id, voltsPerCode: scale.voltsPerCode, voltsAt: scale.voltsAt,
-      ...(scale.warning ? { scaleWarning: scale.warning } : {}), groupDelayS: 0,
+      ...(scale.warning ? { scaleWarning: scale.warning } : {}), groupDelayS: 0 /* set by decimatingStage */,
     };
   });
   const outRate = options.auxOutputRateHz ?? rateHz;

@@ -2,6 +2,7 @@
 // frame decoder, assembler and demodulator as the live Rig and writes the
 // derived files (signals.csv, aux.csv, events.csv, gaps.csv) with the same
 // writer. With the recording's own settings the files equal the live ones.
+import type { TimeOptions } from '../export/common.ts';
 import type { DemodOptions } from '../pipeline/demodulate.ts';
 import { DerivedWriter } from './derived.ts';
 import { type ReplaySummary, replayRecording } from './replay.ts';
@@ -12,16 +13,27 @@ export interface DemodResult {
   signalRows: number;
   outputRateHz: number;
   settings: DemodOptions;
+  /** Signal times compensated for the filters' delay (see TimeOptions). */
+  delayCompensation: boolean;
+  /** Per demodulated channel (signals, then aux): seconds its output lags what it measured (host/dsp/delay.ts). */
+  groupDelays: Array<{ name: string; stream: 'signals' | 'aux'; groupDelayS: number }>;
   summary: ReplaySummary;
 }
 
-export async function demodRecording(path: string, outDir: string, overrides: DemodOptions = {}, onProgress?: (position: number, total: number) => void): Promise<DemodResult> {
+export async function demodRecording(
+  path: string, outDir: string, overrides: DemodOptions = {}, onProgress?: (position: number, total: number) => void, timeOptions: TimeOptions = {},
+): Promise<DemodResult> {
   let writer: DerivedWriter | undefined;
   let settings: DemodOptions = {};
+  let groupDelays: DemodResult['groupDelays'] = [];
   const summary = await replayRecording(path, [{
     begin: async (ctx) => {
       settings = ctx.demodOptions ?? {};
-      writer = await DerivedWriter.create(outDir, ctx.timebase, ctx.cutoffS);
+      groupDelays = [
+        ...ctx.signalChannels.map((c) => ({ name: c.name, stream: 'signals' as const, groupDelayS: c.groupDelayS })),
+        ...ctx.auxChannels.map((c) => ({ name: c.name, stream: 'aux' as const, groupDelayS: c.groupDelayS })),
+      ];
+      writer = await DerivedWriter.create(outDir, ctx.timebase, ctx.cutoffS, timeOptions);
     },
     item: (item) => writer!.item(item),
     signals: (block) => writer!.signals(block),
@@ -29,5 +41,8 @@ export async function demodRecording(path: string, outDir: string, overrides: De
     led: (e) => writer!.led(e),
     end: async () => { await writer?.close(); },
   }], { demod: overrides, ...(onProgress ? { onProgress } : {}) });
-  return { outDir, files: writer?.files.files ?? [], signalRows: writer?.signalRows ?? 0, outputRateHz: writer?.outputRateHz ?? 0, settings, summary };
+  return {
+    outDir, files: writer?.files.files ?? [], signalRows: writer?.signalRows ?? 0, outputRateHz: writer?.outputRateHz ?? 0, settings,
+    delayCompensation: timeOptions.delayCompensation ?? true, groupDelays, summary,
+  };
 }

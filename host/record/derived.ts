@@ -4,6 +4,7 @@
 // same bytes. Everything is placed by session time; with a cutoff, only data
 // before it is written, so a live run and its offline re-run end alike.
 import { Edge } from '../../protocol/index.ts';
+import type { TimeOptions } from '../export/common.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock, RigGap, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
 import { darkSpanOf, type RigLight } from '../rig/light.ts';
@@ -95,8 +96,8 @@ export class DerivedWriter {
     this.cutoffS = cutoffS;
   }
 
-  static async create(dir: string, tb: Timebase, cutoffS?: number): Promise<DerivedWriter> {
-    return new DerivedWriter(await SignalFiles.create(dir), tb, cutoffS);
+  static async create(dir: string, tb: Timebase, cutoffS?: number, timeOptions: TimeOptions = {}): Promise<DerivedWriter> {
+    return new DerivedWriter(await SignalFiles.create(dir, timeOptions), tb, cutoffS);
   }
 
   /** From now on only data before `cutoffS` is written (the live recorder sets it when it stops). */

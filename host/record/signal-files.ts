@@ -1,16 +1,23 @@
 // Demodulated signals, aux channels, events, gaps and quality flags as CSV
 // files in a recording directory. Times come from the device clock (output
-// index / rate on the session timeline); gaps are NaN rows, never dropped or
+// index / rate on the session timeline), minus each channel's group delay
+// (host/export/time.ts) unless delay compensation is off: a signal's time is
+// when its light was measured; time-division channels, whose LEDs are measured
+// at different times of a cycle, get one `<name>_time_s` column each; gaps are NaN rows, never dropped or
 // zero-filled; quality.csv lists spans whose samples arrived but whose signals
 // are NaN (every LED dark).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
-import { formatTime, formatValue, formatVolts, TextFileWriter } from './text-file.ts';
+import type { TimeOptions } from '../export/common.ts';
+import { ChannelTimeColumns } from '../export/time.ts';
+import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
   private readonly out: TextFileWriter;
   rows = 0;
+  /** Signal files: how their time columns are written. */
+  times: ChannelTimeColumns | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -69,15 +76,15 @@ export class SignalFiles {
   private readonly gaps: CsvFile;
   private readonly quality: CsvFile;
 
-  private constructor(readonly dir: string) {
+  private constructor(readonly dir: string, private readonly timeOptions: TimeOptions) {
     this.events = new CsvFile(join(dir, 'events.csv'), 'time_s,kind,line,value');
     this.gaps = new CsvFile(join(dir, 'gaps.csv'), 'source,start_s,duration_s,samples,reason,estimated,uncertainty_samples');
     this.quality = new CsvFile(join(dir, 'quality.csv'), 'source,start_s,duration_s,samples,flag,label');
   }
 
-  static async create(dir: string): Promise<SignalFiles> {
+  static async create(dir: string, timeOptions: TimeOptions = {}): Promise<SignalFiles> {
     await mkdir(dir, { recursive: true });
-    return new SignalFiles(dir);
+    return new SignalFiles(dir, timeOptions);
   }
 
   get signalRows(): number {
@@ -95,12 +102,9 @@ export class SignalFiles {
     // aux (EEG/EMG) in volts at the electrode (or at the ADC input, so named, when the device did not report its gain)
     const scales = block.channels.map((c) => (aux ? c.voltsPerCode : 1));
     let text = '';
+    const times = file.times!;
     for (let k = 0; k < block.count; k++) {
-      text += formatTime(block.firstIndex + k, block.rateHz);
-      block.values.forEach((values, c) => {
-        text += `,${aux ? formatVolts(values[k]! * scales[c]!) : formatValue(values[k]!)}`;
-      });
-      text += '\n';
+      text += `${times.row(block.firstIndex + k, block.rateHz, block.values.map((values, c) => (aux ? formatVolts(values[k]! * scales[c]!) : formatValue(values[k]!))))}\n`;
     }
     file.rows += block.count;
     file.write(text);
@@ -131,10 +135,12 @@ export class SignalFiles {
   }
 
   private open(name: string, block: SignalBlock): CsvFile {
-    const column = (c: SignalBlock['channels'][number]): string => {
-      if (block.stream !== 'aux') return c.name;
-      return `${c.name}_${c.voltsAt === 'adc-input' ? 'V_at_ADC_input' : 'V'}`;
-    };
-    return new CsvFile(join(this.dir, name), ['time_s', ...block.channels.map(column)].join(','));
+    // aux columns name their unit: EEG_V (volts at the electrode), or EEG_V_at_ADC_input (a device that did not report its gain)
+    const unitOf = (c: SignalBlock['channels'][number]): string => `${c.name}_${c.voltsAt === 'adc-input' ? 'V_at_ADC_input' : 'V'}`;
+    const channels = block.stream === 'aux' ? block.channels.map((c) => ({ ...c, name: unitOf(c) })) : block.channels;
+    const times = new ChannelTimeColumns(channels, this.timeOptions);
+    const file = new CsvFile(join(this.dir, name), times.header().join(','));
+    file.times = times;
+    return file;
   }
 }

@@ -15,6 +15,8 @@ export interface DemodCliOptions {
   lowpass?: string;
   rate?: string;
   auxRate?: string;
+  /** commander's negation of --no-delay-compensation */
+  delayCompensation?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -24,13 +26,18 @@ export async function demodCommand(io: CliIo, opts: DemodCliOptions): Promise<nu
   const paths = await resolveRecording(resolve(opts.in));
   const outDir = resolve(opts.out ?? join(paths.dir, 'demod'));
   const progress = progressPrinter(io, 'demod', Boolean(opts.quiet));
-  const result = await demodRecording(paths.rawLog, outDir, overrides, progress);
+  const result = await demodRecording(paths.rawLog, outDir, overrides, progress, { delayCompensation: opts.delayCompensation ?? true });
   const report = {
     outDir, files: result.files, signalRows: result.signalRows, outputRateHz: result.outputRateHz, settings: result.settings,
+    delayCompensation: result.delayCompensation, groupDelays: result.groupDelays,
     gaps: result.summary.gapCount, tornTailBytes: result.summary.rawLog.tornTailBytes,
   };
   if (opts.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-  else io.stdout.write(`demodulated ${result.signalRows} rows at ${result.outputRateHz} Hz (${JSON.stringify(result.settings)}) into ${outDir}\n`);
+  else {
+    const delays = result.groupDelays.map((d) => `${d.name} ${(d.groupDelayS * 1e3).toFixed(3)} ms`).join(', ');
+    io.stdout.write(`demodulated ${result.signalRows} rows at ${result.outputRateHz} Hz (${JSON.stringify(result.settings)}) into ${outDir}\n`);
+    io.stdout.write(`filter delays: ${delays || 'none'}; ${result.delayCompensation ? 'subtracted from the signal times' : 'NOT subtracted (--no-delay-compensation): times are filter-output times'}\n`);
+  }
   return 0;
 }
 
@@ -43,6 +50,7 @@ export function registerDemodCommand(program: Command, io: CliIo, run: Runner): 
     .option('--rate <hz>', 'output rate (default: the recording\'s)')
     .option('--aux-rate <hz>', 'aux output rate (default: the recording\'s)')
     .option('--out <dir>', 'where the derived files go (default RECORDING/demod)')
+    .option('--no-delay-compensation', 'write filter-output times: do not subtract each channel\'s filter delay from its signal times (the delays are printed)')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress on stderr')
     .action((opts: DemodCliOptions) => run(() => demodCommand(io, opts))());

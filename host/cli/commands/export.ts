@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FiberrigError } from '../../../protocol/index.ts';
-import { exportRecording, parseFormat, type GapPolicy } from '../../export/index.ts';
+import { exportRecording, gapPolicyFor, parseFormat } from '../../export/index.ts';
 import type { DemodOptions } from '../../pipeline/demodulate.ts';
 import type { CliIo } from '../main.ts';
 
@@ -49,18 +49,20 @@ export interface ExportCliOptions {
   gaps?: string;
   lowpass?: string;
   rate?: string;
+  /** commander's negation of --no-delay-compensation */
+  delayCompensation?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
 export async function exportCommand(io: CliIo, opts: ExportCliOptions): Promise<number> {
   const format = parseFormat(opts.format);
-  const gaps = (opts.gaps ?? 'nan') as GapPolicy;
-  if (gaps !== 'nan' && gaps !== 'omit') throw new FiberrigError('E_USAGE', `--gaps "${opts.gaps}" is not nan or omit`, 'use --gaps nan (default) or --gaps omit');
-  if (format === 'nwb' && gaps === 'omit') throw new FiberrigError('E_USAGE', 'NWB series are regular: gaps are always NaN', 'leave out --gaps for NWB');
+  const gaps = gapPolicyFor(format, opts.gaps);
   const started = performance.now();
   const onProgress = progressPrinter(io, `export ${format}`, Boolean(opts.quiet));
-  const result = await exportRecording(resolve(opts.in), format, resolve(opts.out), { demod: demodOverrides(opts), gaps, ...(onProgress ? { onProgress } : {}) });
+  const result = await exportRecording(resolve(opts.in), format, resolve(opts.out), {
+    demod: demodOverrides(opts), gaps, delayCompensation: opts.delayCompensation ?? true, ...(onProgress ? { onProgress } : {}),
+  });
   const seconds = (performance.now() - started) / 1000;
   for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
   const report = {
@@ -80,9 +82,10 @@ export function registerExportCommand(program: Command, io: CliIo, run: Runner):
     .requiredOption('--in <recording>', 'recording directory (or its raw.fjl)')
     .requiredOption('--format <format>', 'guppy | pmat | nwb | csv')
     .requiredOption('--out <path>', 'a directory for guppy and pmat, a file for nwb and csv')
-    .option('--gaps <policy>', 'CSV formats: nan (NaN rows, default) or omit (leave gap rows out; times stay on the device clock)')
+    .option('--gaps <policy>', 'segments (guppy/pmat default: one file set per gap-free span), omit (leave rows without a value out; times stay on the device clock) or nan (csv default: NaN rows)')
     .option('--lowpass <hz>', 'demodulate with this low-pass instead of the recording\'s')
     .option('--rate <hz>', 'demodulated output rate instead of the recording\'s')
+    .option('--no-delay-compensation', 'write filter-output times: do not subtract each channel\'s filter delay from its signal times (the delay is then recorded in the export\'s metadata)')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress on stderr')
     .action((opts: ExportCliOptions) => run(() => exportCommand(io, opts))());

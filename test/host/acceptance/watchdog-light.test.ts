@@ -37,6 +37,8 @@ const PAUSE_MS = 5000;
 const DURATION_S = 11;
 const URL = 'sim://steps.noiseless?seed=14&speed=1';
 const SETTLE = designLockin({ sampleRateHz: FS, carriersHz: [648, 1150, 1749], detectorCount: 2 }).settlingOutputs;
+/** Exported signal times are output times minus the lock-in's group delay (the time the light was measured). */
+const DELAY_S = designLockin({ sampleRateHz: FS, carriersHz: [648, 1150, 1749], detectorCount: 2 }).groupDelayS;
 
 function isHeartbeat(frame: Uint8Array): boolean {
   let heartbeat = false;
@@ -180,7 +182,7 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
     const slack = BLOCK / D;
     let nan = 0;
     for (let i = 0; i < timesS.length; i++) {
-      const k = Math.round(timesS[i]! * (FS / D));
+      const k = Math.round((timesS[i]! + DELAY_S) * (FS / D));
       for (const col of columns) {
         const v = col[i]!;
         if (k >= first + slack && k < lit - slack) assert.ok(Number.isNaN(v), `${what}: NaN at output ${k} (dark ${first}..${lit})`);
@@ -213,22 +215,45 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
     near(r.quality.spans[0]!.sessionIndex + r.quality.spans[0]!.count, truth.restore, 'inspect end');
   });
 
-  it('exports: guppy and csv NaN rows + a quality file, pmat NaN rows + an event, nwb NaN + /intervals/quality', async () => {
+  it('exports: guppy and pmat one segment each side of the dark span (no NaN) + quality.csv + export.json, pmat --gaps omit an event, csv NaN rows + a quality file, nwb NaN + /intervals/quality', async () => {
+    const first = Math.ceil(truth.trip / D);
+    const lit = Math.ceil(truth.restore / D);
+    const slack = BLOCK / D;
+    /** The segments split at the dark span: the first ends at the trip, the second starts once the filters settled after the light came back. */
+    const checkSegments = async (out: string, what: string): Promise<void> => {
+      const meta = JSON.parse(await readFile(join(out, 'export.json'), 'utf8')) as {
+        segments: Array<{ firstOutputIndex: number; endOutputIndex: number }>; omitted: Array<{ firstOutputIndex: number; endOutputIndex: number; causes: string[] }>;
+        quality: Array<{ label: string }>;
+      };
+      assert.equal(meta.segments.length, 2, `${what}: ${JSON.stringify(meta.segments)}`);
+      near(meta.segments[0]!.endOutputIndex * D, first * D, `${what} first segment end`);
+      const start = meta.segments[1]!.firstOutputIndex;
+      assert.ok(start >= lit - slack && start <= lit + SETTLE + slack, `${what} second segment starts at output ${start}: after the restore (${lit}), within the settling bound (${SETTLE})`);
+      const dark = meta.omitted.find((o) => o.causes.includes('LEDs dark: watchdog'));
+      assert.ok(dark && dark.firstOutputIndex === meta.segments[0]!.endOutputIndex && dark.endOutputIndex === meta.segments[1]!.firstOutputIndex, `${what}: ${JSON.stringify(meta.omitted)}`);
+      assert.deepEqual(meta.quality.map((q) => q.label), ['LEDs dark: watchdog']);
+      const q = await readCsv(out, 'quality.csv', true);
+      assert.equal(q.rowCount, 1);
+      nearS(Number(q.rows[0]![0]), truth.trip, `${what} quality start`);
+      nearS(Number(q.rows[0]![1]), truth.restore, `${what} quality end`);
+      assert.equal(q.rows[0]![3], 'LEDs dark: watchdog');
+    };
     const guppy = join(tmp, 'guppy');
     await exportRecording(rec, 'guppy', guppy);
-    const g = await readCsv(guppy, 'det0_470nm.csv');
-    checkNan(g.columns.timestamps!, [g.columns.data!], 'guppy');
-    const gq = await readCsv(guppy, 'quality.csv', true);
-    assert.equal(gq.rowCount, 1);
-    nearS(Number(gq.rows[0]![0]), truth.trip, 'guppy quality start');
-    nearS(Number(gq.rows[0]![1]), truth.restore, 'guppy quality end');
-    assert.equal(gq.rows[0]![3], 'LEDs dark: watchdog');
+    await checkSegments(guppy, 'guppy');
+    for (const seg of ['segment_001', 'segment_002']) {
+      const g = await readCsv(join(guppy, seg), 'det0_470nm.csv');
+      assert.ok(g.columns.data!.every(Number.isFinite), `guppy ${seg}: no NaN`);
+    }
 
     const pmat = join(tmp, 'pmat');
     await exportRecording(rec, 'pmat', pmat);
-    const p = await readCsv(pmat, 'det0.csv');
-    checkNan(p.columns.Time!, [p.columns.Signal!, p.columns.Control!], 'pmat');
-    const events = (await readCsv(pmat, 'events.csv', true)).rows.filter((r) => r[0] === 'LEDs dark: watchdog');
+    await checkSegments(pmat, 'pmat');
+    const p = await readCsv(join(pmat, 'segment_002'), 'det0_470nm_405nm.csv');
+    assert.ok([...p.columns.Signal!, ...p.columns.Control!].every(Number.isFinite), 'pmat: no NaN');
+    const pmatOmit = join(tmp, 'pmat-omit');
+    await exportRecording(rec, 'pmat', pmatOmit, { gaps: 'omit' });
+    const events = (await readCsv(join(pmatOmit, 'gaps_omitted'), 'events.csv', true)).rows.filter((r) => r[0] === 'LEDs dark: watchdog');
     assert.equal(events.length, 1);
     nearS(Number(events[0]![1]), truth.trip, 'pmat event onset');
     nearS(Number(events[0]![2]), truth.restore, 'pmat event offset');
@@ -251,7 +276,8 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
       const [n, ch] = demod.shape as [number, number];
       const values = demod.value as Float64Array;
       const columns = Array.from({ length: ch }, (_, c) => Float64Array.from({ length: n }, (_, k) => values[k * ch + c]!));
-      checkNan(Float64Array.from({ length: n }, (_, k) => k / (FS / D)), columns, 'nwb demodulated');
+      const startS = get('processing/ophys/demodulated/starting_time').value as number;
+      checkNan(Float64Array.from({ length: n }, (_, k) => startS + k / (FS / D)), columns, 'nwb demodulated');
       const start = get('intervals/quality/start_time').value as Float64Array;
       const stop = get('intervals/quality/stop_time').value as Float64Array;
       assert.equal(start.length, 1);

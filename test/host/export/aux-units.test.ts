@@ -91,17 +91,17 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     }
   });
 
-  it('guppy: EEG.csv and EMG.csv are 100 ± 1 µV at 2 Hz and 40 ± 1 µV at 10 Hz, with no NaN cells, units in aux_units.json', async () => {
+  it('guppy: aux/EEG.csv and aux/EMG.csv are 100 ± 1 µV at 2 Hz and 40 ± 1 µV at 10 Hz, with no NaN cells, units in aux_units.json', async () => {
     const out = join(dir, 'guppy');
     const r = await exportRecording(join(dir, 'rec'), 'guppy', out);
     assert.deepEqual(r.warnings, []);
     for (const name of ['EEG', 'EMG']) {
-      const { header, columns } = csvColumns(join(out, `${name}.csv`));
+      const { header, columns } = csvColumns(join(out, 'aux', `${name}.csv`));
       assert.deepEqual(header, ['timestamps', 'data', 'sampling_rate']);
       assert.ok(columns.every((c) => c.every((v) => Number.isFinite(v))), `${name}.csv has no NaN cells`);
       assertTones(`guppy ${name}`, columns[0]!, columns[1]!);
     }
-    const units = JSON.parse(readFileSync(join(out, 'aux_units.json'), 'utf8')) as { channels: Array<{ file: string; unit: string; voltsAt: string; voltsPerCode: number; samplingRateHz: number }> };
+    const units = JSON.parse(readFileSync(join(out, 'aux', 'aux_units.json'), 'utf8')) as { channels: Array<{ file: string; unit: string; voltsAt: string; voltsPerCode: number; samplingRateHz: number }> };
     assert.deepEqual(units.channels.map((c) => [c.file, c.unit, c.voltsAt, c.samplingRateHz]), [['EEG.csv', 'V', 'electrode', 1000], ['EMG.csv', 'V', 'electrode', 1000]]);
     assert.ok(Math.abs(units.channels[0]!.voltsPerCode / (3.3 / 65536 / 1000) - 1) < 1e-6);
   });

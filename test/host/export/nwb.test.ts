@@ -75,13 +75,15 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     assert.ok(data.filters.some((x) => x.name === 'deflate'), 'gzip');
     assert.equal(attr(data, 'unit'), 'volts');
     assert.ok(Math.abs((attr(data, 'conversion') as number) - 3.3 / 65536) < 1e-9);
-    const st = ds('processing/ophys/demodulated/starting_time');
-    assert.equal(st.value, 0);
-    assert.equal(attr(st, 'rate'), 100);
-    assert.equal(attr(st, 'unit'), 'seconds');
     // the values are exactly the demodulator's output
     const expected: SignalBlock[] = [];
     await replayRecording(tmp.dir, [{ signals: (b) => { if (b.stream === 'signals') expected.push(b); } }]);
+    // output 0 is at 0 s; its light was measured the lock-in's group delay earlier
+    const st = ds('processing/ophys/demodulated/starting_time');
+    assert.ok(expected[0]!.channels[0]!.groupDelayS > 0);
+    assert.equal(st.value, -expected[0]!.channels[0]!.groupDelayS);
+    assert.equal(attr(st, 'rate'), 100);
+    assert.equal(attr(st, 'unit'), 'seconds');
     const values = data.value as Float64Array;
     for (const b of expected) {
       for (let k = 0; k < b.count; k++) {

@@ -85,13 +85,16 @@ describe('host/record: offline demod equals live', () => {
     assert.equal(readFileSync(join(rec, 'quality.csv'), 'utf8'), 'source,start_s,duration_s,samples,flag,label\ndetector,4.000000,3.000000,6000,leds-dark,LEDs dark: watchdog\n');
 
     const out = join(tmp.dir, 'offline');
-    await demodRecording(rec, out);
+    const offline = await demodRecording(rec, out);
     for (const f of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv']) {
       assert.ok(readFileSync(join(rec, f)).equals(readFileSync(join(out, f))), `${f} differs between live and offline`);
     }
     // output j belongs to raw sample 20 j: NaN exactly from the trip's output to the restore's, then while the restarted filters settle
     const rows = readFileSync(join(rec, 'signals.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-    const nanAt = rows.filter((r) => r.slice(1).every((v) => v === 'NaN')).map((r) => Math.round(Number(r[0]) * 100));
+    // time_s is the output time minus the lock-in's group delay (the time the light was measured)
+    const delayS = offline.groupDelays.find((d) => d.stream === 'signals')!.groupDelayS;
+    assert.ok(offline.delayCompensation && delayS > 0);
+    const nanAt = rows.filter((r) => r.slice(1).every((v) => v === 'NaN')).map((r) => Math.round((Number(r[0]) + delayS) * 100));
     const inSpan = nanAt.filter((j) => j >= 300 && j < 900);
     assert.equal(inSpan[0], (dark.fromBlock * BLOCK) / 20, 'first NaN output is the trip');
     for (let j = (dark.fromBlock * BLOCK) / 20; j < (dark.toBlock * BLOCK) / 20; j++) assert.ok(inSpan.includes(j), `NaN at output ${j}`);
@@ -99,10 +102,10 @@ describe('host/record: offline demod equals live', () => {
     assert.ok(afterRestore.length > 0 && afterRestore.length < 50, `settling after the restore: ${afterRestore.length} outputs`);
     const lastNan = Math.max(...inSpan);
     for (const r of rows) {
-      const j = Math.round(Number(r[0]) * 100);
+      const j = Math.round((Number(r[0]) + delayS) * 100);
       if (j > lastNan && j < 900) assert.ok(r.slice(1).every((v) => v !== 'NaN'), `finite at output ${j}`);
     }
-    assert.ok(rows.filter((r) => { const j = Math.round(Number(r[0]) * 100); return j >= 100 && j < (dark.fromBlock * BLOCK) / 20; }).every((r) => r.slice(1).every((v) => v !== 'NaN')), 'finite before the trip');
+    assert.ok(rows.filter((r) => { const j = Math.round((Number(r[0]) + delayS) * 100); return j >= 100 && j < (dark.fromBlock * BLOCK) / 20; }).every((r) => r.slice(1).every((v) => v !== 'NaN')), 'finite before the trip');
   });
 
   it('fiberrig demod on a live acquire recording writes byte-identical derived files; other settings differ', async () => {

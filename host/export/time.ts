@@ -1,0 +1,76 @@
+// The time base of exported signals. A demodulated output k of a block is labelled
+// (firstIndex + k) / rateHz on the session timeline; what it measured lies
+// `channel.groupDelayS` earlier (host/dsp/delay.ts: a filter's lag, or for TDM a
+// negative value: the LED's window sits later in the cycle). With delay compensation
+// (the default) every exported signal time is the time its light was measured:
+// output time − groupDelayS. Without it, times are the raw output times and the
+// delay belongs in the file's metadata. Raw (unfiltered) series keep their times.
+import type { SignalChannel } from '../pipeline/demodulate.ts';
+import type { TimeOptions } from './common.ts';
+
+/** Seconds subtracted from `channel`'s output times: its group delay when compensating (the default), else 0. */
+export function timeShiftS(channel: Pick<SignalChannel, 'groupDelayS'>, options: TimeOptions): number {
+  return (options.delayCompensation ?? true) ? channel.groupDelayS : 0;
+}
+
+/** Exported time, in seconds on the session timeline, of output `index` of `channel` at `rateHz`. */
+export function signalTimeS(index: number, rateHz: number, channel: Pick<SignalChannel, 'groupDelayS'>, options: TimeOptions): number {
+  return index / rateHz - timeShiftS(channel, options);
+}
+
+/** `signalTimeS` as every CSV writes a time (µs resolution). */
+export function formatSignalTime(index: number, rateHz: number, channel: Pick<SignalChannel, 'groupDelayS'>, options: TimeOptions): string {
+  return signalTimeS(index, rateHz, channel, options).toFixed(6);
+}
+
+/**
+ * The shift shared by every channel (so one time column is exact for all of them), or
+ * undefined when they differ (time division: each LED's window has its own place in the cycle).
+ */
+export function sharedTimeShiftS(channels: ReadonlyArray<Pick<SignalChannel, 'groupDelayS'>>, options: TimeOptions): number | undefined {
+  if (channels.length === 0) return 0;
+  const first = timeShiftS(channels[0]!, options);
+  return channels.every((c) => timeShiftS(c, options) === first) ? first : undefined;
+}
+
+/**
+ * For a series holding every channel under one start time (NWB): the start time is the first
+ * channel's, and channel c's samples were measured `offsetsS[c]` seconds after the series' times
+ * (0 for all when they share a shift). For the file's metadata.
+ */
+export function seriesTimeOffsetsS(channels: ReadonlyArray<Pick<SignalChannel, 'groupDelayS'>>, options: TimeOptions): number[] {
+  if (channels.length === 0) return [];
+  const first = timeShiftS(channels[0]!, options);
+  return channels.map((c) => first - timeShiftS(c, options));
+}
+
+/**
+ * Columns of a table holding several channels per row. One `time_s` column when every
+ * channel shares its shift; otherwise each channel gets its own `<name>_time_s` column
+ * right before its values (no single time is right for all of them, so none is written).
+ */
+export class ChannelTimeColumns {
+  readonly shared: boolean;
+  private readonly channels: readonly SignalChannel[];
+
+  constructor(channels: readonly SignalChannel[], private readonly options: TimeOptions) {
+    this.channels = channels;
+    this.shared = sharedTimeShiftS(channels, options) !== undefined;
+  }
+
+  /** Header cells for the channels (with their time columns). */
+  header(): string[] {
+    return this.shared ? ['time_s', ...this.channels.map((c) => c.name)] : this.channels.flatMap((c) => [`${c.name}_time_s`, c.name]);
+  }
+
+  /** Time of the row (the first channel's time): what other columns of the row (e.g. TTL levels) refer to. */
+  rowTimeS(index: number, rateHz: number): number {
+    return this.channels.length > 0 ? signalTimeS(index, rateHz, this.channels[0]!, this.options) : index / rateHz;
+  }
+
+  /** One row's cells (no trailing newline, no leading comma), values already formatted per channel. */
+  row(index: number, rateHz: number, values: readonly string[]): string {
+    if (this.shared) return [this.channels.length > 0 ? formatSignalTime(index, rateHz, this.channels[0]!, this.options) : (index / rateHz).toFixed(6), ...values].join(',');
+    return this.channels.map((c, i) => `${formatSignalTime(index, rateHz, c, this.options)},${values[i]}`).join(',');
+  }
+}
