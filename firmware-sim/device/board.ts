@@ -2,7 +2,7 @@
 // limits are. The simulated firmware takes one in its constructor, enforces
 // its limits and describes it in DeviceInfo.
 import {
-  DigitalDirection, type DeviceInfoInit, LedDriverKind, MAX_MESSAGE_BYTES, ModulationMode, PROTOCOL_VERSION, SampleFormat,
+  CRC_BYTES, cobsMaxEncodedBytes, DigitalDirection, type DeviceInfoInit, LedDriverKind, MAX_MESSAGE_BYTES, ModulationMode, PROTOCOL_VERSION, SampleFormat,
 } from '../../protocol/index.ts';
 import type { WorldBoard } from '../world/world.ts';
 import { SimError } from './errors.ts';
@@ -30,8 +30,11 @@ export interface AuxInputDef {
   id: number;
   label: string;
   adcBits: number;
+  /** ADC input span: signed codes cover -fullScaleV/2 .. +fullScaleV/2 at the ADC pin. */
   fullScaleV: number;
   maxRateHz: number;
+  /** Amplifier gain, volts at the ADC per volt at the electrode (reported as electrode volts per code). */
+  gainVPerV: number;
 }
 
 export interface DigitalLineDef {
@@ -61,8 +64,8 @@ export interface BoardDefinition {
   maxBlockSamples: number;
   /** Device ring buffer capacity, in sample blocks (detector and aux share it). */
   bufferBlocks: number;
-  /** Largest encoded Envelope the device accepts or sends. */
-  maxFrameBytes: number;
+  /** Largest encoded Envelope the device accepts or sends (DeviceInfo.max_message_bytes; max_frame_bytes is its frame). */
+  maxMessageBytes: number;
   /** SampleBlock.samples byte bound of the C firmware (nanopb max_size). */
   maxSampleBytes: number;
   /** Format of detector blocks: unipolar photodetector codes 0..2^bits-1. */
@@ -98,8 +101,8 @@ export const DEFAULT_BOARD: BoardDefinition = Object.freeze({
     { id: 1, adcBits: 16, fullScaleV: 3.3, maxRateHz: 20_000, label: 'PD1' },
   ]),
   auxInputs: Object.freeze([
-    { id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3, maxRateHz: 2_000 },
-    { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3, maxRateHz: 2_000 },
+    { id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3, maxRateHz: 2_000, gainVPerV: 1000 },
+    { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3, maxRateHz: 2_000, gainVPerV: 1000 },
   ]),
   digitalLines: Object.freeze([
     { id: 0, direction: 'input', label: 'TTL0' },
@@ -115,7 +118,7 @@ export const DEFAULT_BOARD: BoardDefinition = Object.freeze({
   timerClockHz: 84_000_000,
   maxBlockSamples: 1024,
   bufferBlocks: 32,
-  maxFrameBytes: MAX_MESSAGE_BYTES,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
   maxSampleBytes: 4096,
   detectorFormat: SampleFormat.SAMPLE_FORMAT_UINT16_LE,
   auxFormat: SampleFormat.SAMPLE_FORMAT_INT16_LE,
@@ -142,6 +145,11 @@ export function checkBoard(board: BoardDefinition): void {
   unique(board.auxInputs.map((a) => a.id), 'aux input');
   unique(board.digitalLines.map((d) => d.id), 'digital line');
   if (board.detectors.length === 0) throw new SimError('E_SIM_BOARD', 'board has no detector', 'a board needs at least one photodetector');
+  for (const a of board.auxInputs) {
+    if (!(Number.isFinite(a.gainVPerV) && a.gainVPerV > 0)) {
+      throw new SimError('E_SIM_BOARD', `aux input ${a.label} has gain ${a.gainVPerV}`, 'give every aux input its amplifier gain (V at the ADC per V at the electrode), > 0');
+    }
+  }
   for (const d of [...board.detectors, ...board.auxInputs]) {
     if (d.adcBits < 1 || d.adcBits > 16) throw new SimError('E_SIM_BOARD', `ADC of ${d.label} has ${d.adcBits} bits`, 'the simulator packs samples as 16-bit codes: use 1..16 bits');
   }
@@ -159,7 +167,7 @@ export function worldBoardOf(board: BoardDefinition): WorldBoard {
   return {
     leds: board.leds.map((l) => ({ id: l.id, wavelengthNm: l.wavelengthNm })),
     detectors: board.detectors.map((d) => ({ id: d.id, adcBits: d.adcBits, fullScaleV: d.fullScaleV })),
-    aux: board.auxInputs.map((a) => ({ id: a.id, label: a.label, adcBits: a.adcBits, fullScaleV: a.fullScaleV })),
+    aux: board.auxInputs.map((a) => ({ id: a.id, label: a.label, adcBits: a.adcBits, fullScaleV: a.fullScaleV, gainVPerV: a.gainVPerV })),
     digitalInputs: board.digitalLines.filter((d) => d.direction === 'input').map((d) => ({ id: d.id })),
   };
 }
@@ -178,19 +186,31 @@ export function deviceInfoOf(board: BoardDefinition, calibratedChannels: Readonl
       driver: l.driver, dacBits: l.dacBits, calibrated: calibratedChannels.has(l.id),
     })),
     detectors: board.detectors.map((d) => ({ id: d.id, adcBits: d.adcBits, fullScaleV: d.fullScaleV, maxRateHz: d.maxRateHz, label: d.label })),
-    auxInputs: board.auxInputs.map((a) => ({ id: a.id, label: a.label, adcBits: a.adcBits, fullScaleV: a.fullScaleV, maxRateHz: a.maxRateHz })),
+    auxInputs: board.auxInputs.map((a) => ({
+      id: a.id, label: a.label, adcBits: a.adcBits, fullScaleV: a.fullScaleV, maxRateHz: a.maxRateHz,
+      electrodeVoltsPerCode: auxElectrodeVoltsPerCode(a),
+    })),
     digitalLines: board.digitalLines.map((d) => ({
       id: d.id, label: d.label,
       direction: d.direction === 'input' ? DigitalDirection.DIGITAL_DIRECTION_INPUT : DigitalDirection.DIGITAL_DIRECTION_OUTPUT,
     })),
     modes: [...board.modes],
-    maxFrameBytes: board.maxFrameBytes,
+    maxFrameBytes: cobsMaxEncodedBytes(board.maxMessageBytes + CRC_BYTES),
+    maxMessageBytes: board.maxMessageBytes,
     calibrationStored: calibratedChannels.size > 0,
     maxSampleRateHz: board.maxSampleRateHz,
     timerClockHz: board.timerClockHz,
     maxBlockSamples: board.maxBlockSamples,
     bufferBlocks: board.bufferBlocks,
   };
+}
+
+/**
+ * Volts at the electrode per ADC code of an aux input: the ADC's volts per code (full scale over 2^bits, the
+ * world's convention) divided by the amplifier's gain. The C boards compute it the same way.
+ */
+export function auxElectrodeVoltsPerCode(a: Pick<AuxInputDef, 'adcBits' | 'fullScaleV' | 'gainVPerV'>): number {
+  return a.fullScaleV / 2 ** a.adcBits / a.gainVPerV;
 }
 
 /** Inclusive code range of a sample format (what the packer clamps to). */

@@ -58,7 +58,7 @@ import {
 } from '../../protocol/index.ts';
 import type { DetectorRenderRequest, AuxRenderRequest, World } from '../world/world.ts';
 import { type BoardDefinition, checkBoard, codeRange, DEFAULT_BOARD, deviceInfoOf } from './board.ts';
-import { beyondFirmwareBounds } from './bounds.ts';
+import { scanEnvelope } from './bounds.ts';
 import { CalibrationMap, validateCalibrationTable } from './calibration.ts';
 import { SimError } from './errors.ts';
 import {
@@ -470,7 +470,7 @@ export class SimDevice {
   // ------------------------------------------------------------- internals
 
   private newDecoder(): FrameDecoder {
-    return new FrameDecoder((payload) => this.onFrame(payload), { maxPayloadBytes: this.board.maxFrameBytes });
+    return new FrameDecoder((payload) => this.onFrame(payload), { maxPayloadBytes: this.board.maxMessageBytes });
   }
 
   private loadCalibration(): CalibrationMap {
@@ -482,14 +482,19 @@ export class SimDevice {
   }
 
   private onFrame(payload: Uint8Array): void {
+    // the C firmware's static bounds: a field beyond them is answered, naming it, before decoding
+    const scan = scanEnvelope(payload);
+    if (scan.overflow) {
+      this.sendError(scan.requestId, issue(ErrorCode.ERROR_CODE_FIELD_TOO_LONG, scan.overflow.field, scan.overflow.message));
+      this.drain(this.devS);
+      return;
+    }
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(payload);
-      // beyond the C firmware's static bounds: it cannot decode it either
-      if (beyondFirmwareBounds(envelope)) throw new RangeError('beyond the firmware bounds');
     } catch {
       this.decodeErrors++;
-      this.sendError(0, issue(ErrorCode.ERROR_CODE_FRAME_ERROR, '', 'frame CRC ok but not a fiberrig.v1 Envelope'));
+      this.sendError(scan.requestId, issue(ErrorCode.ERROR_CODE_FRAME_ERROR, '', 'frame CRC ok but not a fiberrig.v1 Envelope'));
       this.drain(this.devS);
       return;
     }
@@ -606,7 +611,7 @@ export class SimDevice {
   private send(message: EnvelopeInit, queue: 'control' | 'stream', meta?: FrameMeta): void {
     const kind = meta?.kind ?? BODY_KEYS.find((k) => (message as Record<string, unknown>)[k] != null) ?? 'unknown';
     const m: FrameMeta = meta ?? { kind, requestId: message.requestId ?? 0 };
-    const bytes = encodeFrame(pb.Envelope.encode(message).finish(), this.board.maxFrameBytes);
+    const bytes = encodeFrame(pb.Envelope.encode(message).finish(), this.board.maxMessageBytes);
     if (queue === 'control') {
       const unsolicited = (message.requestId ?? 0) === 0;
       if (unsolicited && this.control.length >= CONTROL_QUEUE_MAX) {
@@ -1232,7 +1237,7 @@ export class SimDevice {
         configId, source, firstSampleIndex: first, sampleCount: count, channelIds, format, samples: new Uint8Array(this.packBuffer, 0, bytes),
       },
     }).finish();
-    const frame = encodeFrame(payload, this.board.maxFrameBytes);
+    const frame = encodeFrame(payload, this.board.maxMessageBytes);
     this.stream.push({
       bytes: frame, readyDevS: this.devS, isBlock: true,
       meta: { kind: 'sampleBlock', requestId: 0, source: name, run: this.runCount, configId, firstSampleIndex: first, sampleCount: count },

@@ -157,8 +157,8 @@ function checkBlockSize(board: BoardDefinition, samples: number, channels: reado
     return issue(ErrorCode.ERROR_CODE_UNSUPPORTED, field, `${what} block of ${bytes} sample bytes exceeds ${board.maxSampleBytes}`);
   }
   const envelope = sampleBlockEnvelopeBytes(samples, channels, bytes);
-  if (envelope > board.maxFrameBytes) {
-    return issue(ErrorCode.ERROR_CODE_UNSUPPORTED, field, `${what} block message of ${envelope} B exceeds ${board.maxFrameBytes} B`);
+  if (envelope > board.maxMessageBytes) {
+    return issue(ErrorCode.ERROR_CODE_UNSUPPORTED, field, `${what} block message of ${envelope} B exceeds ${board.maxMessageBytes} B`);
   }
   return null;
 }

@@ -6,7 +6,8 @@
 //   (code = V / fullScaleV * 2^adcBits, rounded, clipped);
 // - aux (EEG/EMG): bipolar, signed two's-complement codes
 //   -2^(adcBits-1) .. 2^(adcBits-1) - 1 for -fullScaleV/2 .. +fullScaleV/2
-//   (code = V_adc / fullScaleV * 2^adcBits, V_adc = gainVPerV * electrode volts; 0 µV -> code 0).
+//   (code = V_adc / fullScaleV * 2^adcBits, V_adc = gainVPerV * electrode volts; 0 µV -> code 0;
+//   gainVPerV is the board's, the one the device reports as AuxInputInfo.electrode_volts_per_code).
 //
 // Noise and oversampling: a sample is the average of N conversions; the world
 // draws the average directly, a Gaussian with sigma = sqrt(read^2 + shot * light) / sqrt(N),
@@ -65,12 +66,12 @@ export function auxKindFromLabel(label: string): AuxKind {
 }
 
 export function defaultAuxParams(kind: AuxKind): AuxFrontendParams {
-  return { kind, gainVPerV: 1000, noiseUv: 0.5, mainsPickupUv: 2 };
+  return { kind, noiseUv: 0.5, mainsPickupUv: 2 };
 }
 
-/** Codes per µV at the electrode for an aux input. */
-export function auxCodesPerUv(p: AuxFrontendParams, adcBits: number, fullScaleV: number): number {
-  return 1e-6 * p.gainVPerV * codesPerVolt(adcBits, fullScaleV);
+/** Codes per µV at the electrode for an aux input whose amplifier has gain `gainVPerV` (the board's). */
+export function auxCodesPerUv(gainVPerV: number, adcBits: number, fullScaleV: number): number {
+  return 1e-6 * gainVPerV * codesPerVolt(adcBits, fullScaleV);
 }
 
 /** EEG bands: component frequencies are drawn inside these ranges (inside the nominal δ 1-4, θ 4-8, σ 8-15, β 15-30 Hz). */

@@ -122,11 +122,9 @@ export interface DetectorFrontendParams {
 
 export type AuxKind = 'eeg' | 'emg';
 
-/** EEG/EMG amplifier + ADC of one aux input. */
+/** EEG/EMG front end of one aux input (its gain and ADC come from the board: WorldBoard.aux). */
 export interface AuxFrontendParams {
   kind: AuxKind;
-  /** Amplifier gain (V at the ADC per V at the electrode). Codes are biased at mid-scale. */
-  gainVPerV: number;
   /** Input-referred amplifier noise, µV rms per sample. */
   noiseUv: number;
   /** Mains pickup at the electrode, µV amplitude (an ambient effect). */

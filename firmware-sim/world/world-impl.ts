@@ -191,6 +191,7 @@ function validateBoard(board: WorldBoard): void {
   board.aux.forEach((a, i) => {
     if (!isIntIn(a.adcBits, 2, 30)) bad(`aux[${i}].adcBits must be an integer 2..30, got ${a.adcBits}`);
     if (!(Number.isFinite(a.fullScaleV) && a.fullScaleV > 0)) bad(`aux[${i}].fullScaleV must be positive, got ${a.fullScaleV}`);
+    if (!(Number.isFinite(a.gainVPerV) && a.gainVPerV > 0)) bad(`aux[${i}].gainVPerV must be positive, got ${a.gainVPerV}`);
   });
 }
 
@@ -386,7 +387,7 @@ class SimWorldImpl implements SimWorld {
     this.detStuck = new Float64Array(nD);
     this.detNoiseKey = Uint32Array.from({ length: nD }, (_, d) => streamKey(seed, 'detector-noise', d));
 
-    this.auxCpu = Float64Array.from(aux, (p, i) => auxCodesPerUv(p, board.aux[i]!.adcBits, board.aux[i]!.fullScaleV));
+    this.auxCpu = Float64Array.from(board.aux, (a) => auxCodesPerUv(a.gainVPerV, a.adcBits, a.fullScaleV));
     this.auxMin = Float64Array.from(board.aux, (a) => -(2 ** (a.adcBits - 1)));
     this.auxMax = Float64Array.from(board.aux, (a) => 2 ** (a.adcBits - 1) - 1);
     this.auxKind = Uint8Array.from(aux, (p) => (p.kind === 'emg' ? 1 : 0));

@@ -10,8 +10,12 @@ export interface WorldBoard {
   leds: ReadonlyArray<{ id: number; wavelengthNm: number }>;
   /** Photodetector inputs in board order. */
   detectors: ReadonlyArray<{ id: number; adcBits: number; fullScaleV: number }>;
-  /** Aux analog inputs (EEG/EMG) in board order. */
-  aux: ReadonlyArray<{ id: number; label: string; adcBits: number; fullScaleV: number }>;
+  /**
+   * Aux analog inputs (EEG/EMG) in board order. gainVPerV is the amplifier's gain (volts at the ADC per volt at
+   * the electrode): the board reports it to hosts (AuxInputInfo.electrode_volts_per_code), so the world takes it
+   * from the board rather than choosing its own.
+   */
+  aux: ReadonlyArray<{ id: number; label: string; adcBits: number; fullScaleV: number; gainVPerV: number }>;
   /** Digital input lines. */
   digitalInputs: ReadonlyArray<{ id: number }>;
 }

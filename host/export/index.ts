@@ -2,6 +2,7 @@
 // file format other tools open (GuPPy, pMAT, NWB, a wide CSV).
 import type { DemodOptions } from '../pipeline/demodulate.ts';
 import { type ReplaySink, type ReplaySummary, replayRecording } from '../record/replay.ts';
+import { AuxCsvSink } from './aux-csv.ts';
 import { EXPORT_FORMATS, ExportError, type ExportFormat, GAP_POLICIES, type GapPolicy, type ProgressCallback } from './common.ts';
 import { csvGapPolicy, type ExportOutput, GuppySink, PmatSink, WideCsvSink } from './csv-formats.ts';
 import { NwbSink } from './nwb.ts';
@@ -27,6 +28,8 @@ export interface ExportOptions {
 export interface ExportResult extends ExportOutput {
   format: ExportFormat;
   summary: ReplaySummary;
+  /** What a reader must know about the files, e.g. aux values in volts at the ADC input (a device that did not report its gain). */
+  warnings: string[];
 }
 
 /** The gap policy `format` uses for `requested` (undefined: the format's default); throws E_EXPORT_GAPS for one it cannot take. */
@@ -60,12 +63,14 @@ export async function exportRecording(path: string, format: ExportFormat, out: s
     case 'csv': sink = new WideCsvSink(out, csvOptions); break;
     case 'nwb': sink = new NwbSink(out, timeOptions); break;
   }
-  const summary = await replayRecording(path, [sink], {
+  // EEG/EMG in volts at the electrode: their own files for guppy and csv (aux-csv.ts), inside the NWB file
+  const aux = new AuxCsvSink(format === 'guppy' || format === 'csv' ? format : 'none', out, csvOptions);
+  const summary = await replayRecording(path, [sink, aux], {
     ...(options.demod ? { demod: options.demod } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   if (sink.output.files.length === 0) {
     throw new ExportError('E_EXPORT_EMPTY', 'the recording holds no samples to export', 'check it with fiberrig inspect: the acquisition may have failed before data arrived');
   }
-  return { format, summary, ...sink.output };
+  return { format, summary, files: [...sink.output.files, ...aux.output.files], rows: sink.output.rows, warnings: aux.warnings };
 }

@@ -38,6 +38,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type h5wasmModule from 'h5wasm/node';
 import { Edge } from '../../protocol/index.ts';
+import { auxScale } from '../pipeline/aux-units.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
 import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
@@ -343,12 +344,15 @@ export class NwbSink implements ReplaySink {
 
   private createAux(id: number, block: RigBlock): RawDetector {
     const a = this.ctx!.info.auxInputs.find((x) => x.id === id);
-    const vpc = a && a.adcBits > 0 ? a.fullScaleV / 2 ** a.adcBits : 1;
+    // data * conversion = volts at the electrode (host/pipeline/aux-units.ts), or at the ADC input when the device did not report its gain
+    const scale = auxScale(this.ctx!.info, id);
     let name = safe(a?.label || `aux${id}`);
     if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
+    const where = scale.voltsAt === 'electrode' ? 'volts at the electrode = code × conversion' : `volts at the ADC input = code × conversion (${scale.warning})`;
     const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`,
-      `volts = code × conversion; ${this.tb!.auxRateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
+      `${where}; ${this.tb!.auxRateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
+    const vpc = scale.voltsPerCode;
     dataAttributes(series.ds, 'volts', vpc, 'continuous');
     startingTime(g, 0, this.tb!.auxRateHz);
     this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous' };

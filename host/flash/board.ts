@@ -43,6 +43,18 @@ export interface BoardDigital {
   timer: string;
 }
 
+/** An EEG/EMG input: its ADC and the amplifier in front of it (DeviceInfo reports electrode volts per code from them). */
+export interface BoardAux {
+  id: number;
+  label: string;
+  adcBits: number;
+  /** ADC input span: signed codes cover -fullScaleV/2 .. +fullScaleV/2. */
+  fullScaleV: number;
+  maxRateHz: number;
+  /** Amplifier gain, volts at the ADC per volt at the electrode. */
+  gainVPerV: number;
+}
+
 export interface BoardDefinition {
   name: string;
   model: string;
@@ -53,6 +65,8 @@ export interface BoardDefinition {
   link: { usart: { instance: string; tx: { pin: string; port: string }; rx: { pin: string; port: string }; baud: number } };
   leds: BoardLed[];
   detectors: BoardDetector[];
+  /** Aux (EEG/EMG) inputs; absent or empty when the board has none. */
+  aux?: BoardAux[];
   digital: BoardDigital[];
   /** What the firmware's timers and DAC tables can do exactly (the device rejects configs beyond them). */
   timing: { sampleClockHz: number; maxDrivePeriodSamples: number; maxSyncPeriodSamples: number; maxScanRateHz: number };
@@ -106,6 +120,15 @@ export function parseBoard(data: unknown, source: string): BoardDefinition {
     num(d, 'adcBits', source);
     num(d, 'fullScaleV', source);
   });
+  if (data['aux'] !== undefined) {
+    if (!Array.isArray(data['aux'])) fail(source, 'aux must be an array');
+    (data['aux'] as unknown[]).forEach((a, i) => {
+      if (!isObj(a)) fail(source, `aux[${i}] must be an object`);
+      num(a, 'adcBits', source);
+      if (!(num(a, 'fullScaleV', source) > 0)) fail(source, `aux[${i}].fullScaleV must be > 0`);
+      if (!(num(a, 'gainVPerV', source) > 0)) fail(source, `aux[${i}].gainVPerV must be > 0 (volts at the ADC per volt at the electrode)`);
+    });
+  }
   return data as unknown as BoardDefinition;
 }
 

@@ -81,6 +81,8 @@ export class LiveFeed {
   readonly leds: LedDescription[];
   readonly signalRateHz: number;
   readonly auxRateHz: number;
+  /** Unit of the aux traces: mV at the electrode, or at the ADC input when the device did not report its gain. */
+  readonly auxUnit: string;
   /** Increments when a new acquisition starts (the session timeline restarts). */
   generation = 0;
 
@@ -132,6 +134,7 @@ export class LiveFeed {
     this.auxRateHz = auxStage?.rateHz ?? 0;
     this.auxChannels = (auxStage?.channels ?? []).map((c) => ({ name: c.name, inputId: c.inputId, label: c.name }));
     this.auxScales = (auxStage?.channels ?? []).map((c) => c.voltsPerCode * 1000);
+    this.auxUnit = (auxStage?.channels ?? []).every((c) => c.voltsAt !== 'adc-input') ? 'mV at the electrode' : 'mV at the ADC input (amplifier gain not reported)';
     this.signals = new SampleRing(this.signalChannels.length, historyS * this.signalRateHz + 1);
     this.aux = auxStage ? new SampleRing(this.auxChannels.length, historyS * this.auxRateHz + 1) : undefined;
     const detectorIds = wire.detectorIds ?? [];

@@ -251,7 +251,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       mode: feed.mode,
       sampleRateHz: feed.sampleRateHz,
       signals: { rateHz: feed.signalRateHz, unit: feed.mode === 'lock-in' ? 'mV (lock-in amplitude)' : 'mV', channels: feed.signalChannels },
-      aux: feed.auxChannels.length > 0 ? { rateHz: feed.auxRateHz, unit: 'mV at the ADC', channels: feed.auxChannels } : null,
+      aux: feed.auxChannels.length > 0 ? { rateHz: feed.auxRateHz, unit: feed.auxUnit, channels: feed.auxChannels } : null,
       raw: { rateHz: feed.sampleRateHz, unit: '% of ADC full scale', channels: feed.rawChannels },
       leds: feed.leds,
       digitalLines: (wire.digitalInputIds ?? []).map((id) => ({ id, label: info.digitalLines.find((d) => d.id === id)?.label || `DI${id}` })),

@@ -8,6 +8,7 @@ import { Decimator } from '../dsp/decimate.ts';
 import { LockinDemodulator, type LockinOutput } from '../dsp/lockin.ts';
 import { TdmDemodulator, type TdmOutput } from '../dsp/tdm.ts';
 import type { AcquisitionItem, RigBlock, Source } from '../rig/rig.ts';
+import { auxScale, type AuxVoltsAt } from './aux-units.ts';
 import { PipelineError } from './errors.ts';
 
 export interface SignalChannel {
@@ -19,8 +20,15 @@ export interface SignalChannel {
   ledChannel?: number;
   wavelengthNm?: number;
   carrierHz?: number;
-  /** Volts per ADC code of the input, to convert values. */
+  /**
+   * Volts per ADC code of the input, to convert values. Aux channels: volts at the electrode (from the
+   * device's AuxInputInfo.electrode_volts_per_code, see aux-units.ts), or at the ADC input when `voltsAt`
+   * says so (a device that did not report its amplifier gain).
+   */
   voltsPerCode: number;
+  /** Aux channels: where `voltsPerCode` measures volts, and the warning of a fallback scale. */
+  voltsAt?: AuxVoltsAt;
+  scaleWarning?: string;
   /**
    * Seconds by which this channel's output lags the light (or voltage) it measures: the
    * filter chain's group delay at DC plus where its window sits, from the filter design.
@@ -185,8 +193,11 @@ function auxStage(config: AcquisitionConfigInit, info: DeviceInfo, options: Demo
   if (ids.length === 0 || rateHz <= 0) return undefined;
   const channels: SignalChannel[] = ids.map((id) => {
     const a = info.auxInputs.find((x) => x.id === id);
-    if (!a) throw new PipelineError('E_PIPELINE_CONFIG', `aux input ${id} is not on this device`, 'use an aux id from `fiberrig info`');
-    return { name: a.label || `aux${id}`, source: 'aux', inputId: id, voltsPerCode: voltsPerCode(a.adcBits, a.fullScaleV), groupDelayS: 0 /* set by decimatingStage */ };
+    const scale = auxScale(info, id);
+    return {
+      name: a?.label || `aux${id}`, source: 'aux', inputId: id, voltsPerCode: scale.voltsPerCode, voltsAt: scale.voltsAt,
+      ...(scale.warning ? { scaleWarning: scale.warning } : {}), groupDelayS: 0 /* set by decimatingStage */,
+    };
   });
   const outRate = options.auxOutputRateHz ?? rateHz;
   const factor = Math.round(rateHz / outRate);

@@ -18,6 +18,8 @@ export const FRAME_OVERHEAD_BYTES = 48;
 /** Per value in a derived CSV file (9 significant digits and a separator; measured: 10.9) and per row (time column of a long recording, newline). */
 const CSV_VALUE_BYTES = 11;
 const CSV_ROW_BYTES = 13;
+/** Per aux value in aux.csv: volts in 7-digit exponent form and a separator (",-6.188507e-5": 12 or 13). */
+const AUX_CSV_VALUE_BYTES = 13;
 /** Heartbeat traffic logged per second (a request record and the reply's bytes, 4 per timeout). */
 const HEARTBEAT_BYTES_PER_S = 4 * 2 * (RECORD_OVERHEAD_BYTES + 48);
 
@@ -41,7 +43,7 @@ export function estimateRecordingBytes(file: AcquisitionFile): DiskSpaceEstimate
   if (file.aux) {
     const auxBlock = Math.max(1, Math.round((blockSamples * file.aux.rateHz) / file.sampleRateHz));
     auxPerS = (file.aux.rateHz / auxBlock) * frameBytes(auxBlock * file.aux.inputs.length * WIRE_BYTES_PER_SAMPLE);
-    auxCsvPerS = (file.auxOutputRateHz ?? file.aux.rateHz) * (CSV_ROW_BYTES + file.aux.inputs.length * CSV_VALUE_BYTES);
+    auxCsvPerS = (file.auxOutputRateHz ?? file.aux.rateHz) * (CSV_ROW_BYTES + file.aux.inputs.length * AUX_CSV_VALUE_BYTES);
   }
   const rawPerS = detectorPerS + auxPerS + HEARTBEAT_BYTES_PER_S;
   const signalColumns = file.detectors.length * Math.max(1, file.leds.length);

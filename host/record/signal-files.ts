@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { TimeOptions } from '../export/common.ts';
 import { ChannelTimeColumns } from '../export/time.ts';
-import { formatValue, TextFileWriter } from './text-file.ts';
+import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
   private readonly out: TextFileWriter;
@@ -97,11 +97,14 @@ export class SignalFiles {
   }
 
   writeSignals(block: SignalBlock): void {
-    const file = block.stream === 'aux' ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
+    const aux = block.stream === 'aux';
+    const file = aux ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
+    // aux (EEG/EMG) in volts at the electrode (or at the ADC input, so named, when the device did not report its gain)
+    const scales = block.channels.map((c) => (aux ? c.voltsPerCode : 1));
     let text = '';
     const times = file.times!;
     for (let k = 0; k < block.count; k++) {
-      text += `${times.row(block.firstIndex + k, block.rateHz, block.values.map((values) => formatValue(values[k]!)))}\n`;
+      text += `${times.row(block.firstIndex + k, block.rateHz, block.values.map((values, c) => (aux ? formatVolts(values[k]! * scales[c]!) : formatValue(values[k]!))))}\n`;
     }
     file.rows += block.count;
     file.write(text);
@@ -132,7 +135,10 @@ export class SignalFiles {
   }
 
   private open(name: string, block: SignalBlock): CsvFile {
-    const times = new ChannelTimeColumns(block.channels, this.timeOptions);
+    // aux columns name their unit: EEG_V (volts at the electrode), or EEG_V_at_ADC_input (a device that did not report its gain)
+    const unitOf = (c: SignalBlock['channels'][number]): string => `${c.name}_${c.voltsAt === 'adc-input' ? 'V_at_ADC_input' : 'V'}`;
+    const channels = block.stream === 'aux' ? block.channels.map((c) => ({ ...c, name: unitOf(c) })) : block.channels;
+    const times = new ChannelTimeColumns(channels, this.timeOptions);
     const file = new CsvFile(join(this.dir, name), times.header().join(','));
     file.times = times;
     return file;

@@ -54,6 +54,14 @@ export function formatValue(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v.toPrecision(9);
 }
 
+/**
+ * A voltage in volts, 7 significant digits in exponent form ("-6.188507e-5"): exact for 16-bit codes times
+ * their scale, and short for the µV-sized aux values (EEG/EMG in volts at the electrode).
+ */
+export function formatVolts(v: number): string {
+  return Number.isNaN(v) ? 'NaN' : v.toExponential(6);
+}
+
 /** Session time of an output row, in seconds, as every CSV writes it. */
 export function formatTime(index: number, rateHz: number): string {
   return (index / rateHz).toFixed(6);

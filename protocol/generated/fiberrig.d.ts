@@ -285,6 +285,7 @@ export namespace fiberrig {
             adcBits: number;
             fullScaleV: number;
             maxRateHz: number;
+            electrodeVoltsPerCode: number;
             static create(properties: fiberrig.v1.AuxInputInfo.$Shape): fiberrig.v1.AuxInputInfo & fiberrig.v1.AuxInputInfo.$Shape;
             static create(properties?: fiberrig.v1.AuxInputInfo.$Properties): fiberrig.v1.AuxInputInfo;
             static encode(m: fiberrig.v1.AuxInputInfo.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -303,6 +304,7 @@ export namespace fiberrig {
                 adcBits?: (number|null);
                 fullScaleV?: (number|null);
                 maxRateHz?: (number|null);
+                electrodeVoltsPerCode?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = fiberrig.v1.AuxInputInfo.$Properties;
@@ -367,6 +369,7 @@ export namespace fiberrig {
             timerClockHz: number;
             maxBlockSamples: number;
             bufferBlocks: number;
+            maxMessageBytes: number;
             static create(properties: fiberrig.v1.DeviceInfo.$Shape): fiberrig.v1.DeviceInfo & fiberrig.v1.DeviceInfo.$Shape;
             static create(properties?: fiberrig.v1.DeviceInfo.$Properties): fiberrig.v1.DeviceInfo;
             static encode(m: fiberrig.v1.DeviceInfo.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -397,6 +400,7 @@ export namespace fiberrig {
                 timerClockHz?: (number|null);
                 maxBlockSamples?: (number|null);
                 bufferBlocks?: (number|null);
+                maxMessageBytes?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = fiberrig.v1.DeviceInfo.$Properties;
@@ -907,7 +911,8 @@ export namespace fiberrig {
             ERROR_CODE_UNKNOWN_CHANNEL = 9,
             ERROR_CODE_NOT_CALIBRATED = 10,
             ERROR_CODE_STORAGE = 11,
-            ERROR_CODE_UNKNOWN_COMMAND = 12
+            ERROR_CODE_UNKNOWN_COMMAND = 12,
+            ERROR_CODE_FIELD_TOO_LONG = 13
         }
 
         interface IError extends fiberrig.v1.Error.$Properties {

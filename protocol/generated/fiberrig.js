@@ -2863,6 +2863,7 @@ export const fiberrig = $root.fiberrig = (() => {
              * @property {number|null} [adcBits] AuxInputInfo adcBits
              * @property {number|null} [fullScaleV] AuxInputInfo fullScaleV
              * @property {number|null} [maxRateHz] AuxInputInfo maxRateHz
+             * @property {number|null} [electrodeVoltsPerCode] AuxInputInfo electrodeVoltsPerCode
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2935,6 +2936,14 @@ export const fiberrig = $root.fiberrig = (() => {
             AuxInputInfo.prototype.maxRateHz = 0;
 
             /**
+             * AuxInputInfo electrodeVoltsPerCode.
+             * @member {number} electrodeVoltsPerCode
+             * @memberof fiberrig.v1.AuxInputInfo
+             * @instance
+             */
+            AuxInputInfo.prototype.electrodeVoltsPerCode = 0;
+
+            /**
              * Creates a new AuxInputInfo instance using the specified properties.
              * @function create
              * @memberof fiberrig.v1.AuxInputInfo
@@ -2976,6 +2985,8 @@ export const fiberrig = $root.fiberrig = (() => {
                     w.uint32(/* id 4, wireType 5 =*/37).float(m.fullScaleV);
                 if (m.maxRateHz != null && $Object.hasOwnProperty.call(m, "maxRateHz") && m.maxRateHz !== 0)
                     w.uint32(/* id 5, wireType 0 =*/40).uint32(m.maxRateHz);
+                if (m.electrodeVoltsPerCode != null && $Object.hasOwnProperty.call(m, "electrodeVoltsPerCode") && !$Object.is(m.electrodeVoltsPerCode, 0))
+                    w.uint32(/* id 6, wireType 1 =*/49).double(m.electrodeVoltsPerCode);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -3065,6 +3076,15 @@ export const fiberrig = $root.fiberrig = (() => {
                                 delete m.maxRateHz;
                             continue;
                         }
+                    case 6: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.electrodeVoltsPerCode = v;
+                            else
+                                delete m.electrodeVoltsPerCode;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -3117,6 +3137,10 @@ export const fiberrig = $root.fiberrig = (() => {
                     if (!$util.isInteger(m.maxRateHz))
                         return "maxRateHz: integer expected";
                 }
+                if (m.electrodeVoltsPerCode != null && $Object.hasOwnProperty.call(m, "electrodeVoltsPerCode")) {
+                    if (typeof m.electrodeVoltsPerCode !== "number")
+                        return "electrodeVoltsPerCode: number expected";
+                }
                 return null;
             };
 
@@ -3163,6 +3187,11 @@ export const fiberrig = $root.fiberrig = (() => {
                         m.maxRateHz = d.maxRateHz >>> 0;
                     }
                 }
+                if (d.electrodeVoltsPerCode != null) {
+                    if (!$Object.is($Number(d.electrodeVoltsPerCode), 0)) {
+                        m.electrodeVoltsPerCode = $Number(d.electrodeVoltsPerCode);
+                    }
+                }
                 return m;
             };
 
@@ -3189,6 +3218,7 @@ export const fiberrig = $root.fiberrig = (() => {
                     d.adcBits = 0;
                     d.fullScaleV = 0;
                     d.maxRateHz = 0;
+                    d.electrodeVoltsPerCode = 0;
                 }
                 if (m.id != null && $Object.hasOwnProperty.call(m, "id")) {
                     d.id = m.id;
@@ -3204,6 +3234,9 @@ export const fiberrig = $root.fiberrig = (() => {
                 }
                 if (m.maxRateHz != null && $Object.hasOwnProperty.call(m, "maxRateHz")) {
                     d.maxRateHz = m.maxRateHz;
+                }
+                if (m.electrodeVoltsPerCode != null && $Object.hasOwnProperty.call(m, "electrodeVoltsPerCode")) {
+                    d.electrodeVoltsPerCode = o.json && !$isFinite(m.electrodeVoltsPerCode) ? $String(m.electrodeVoltsPerCode) : m.electrodeVoltsPerCode;
                 }
                 return d;
             };
@@ -3605,6 +3638,7 @@ export const fiberrig = $root.fiberrig = (() => {
              * @property {number|null} [timerClockHz] DeviceInfo timerClockHz
              * @property {number|null} [maxBlockSamples] DeviceInfo maxBlockSamples
              * @property {number|null} [bufferBlocks] DeviceInfo bufferBlocks
+             * @property {number|null} [maxMessageBytes] DeviceInfo maxMessageBytes
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3778,6 +3812,14 @@ export const fiberrig = $root.fiberrig = (() => {
             DeviceInfo.prototype.bufferBlocks = 0;
 
             /**
+             * DeviceInfo maxMessageBytes.
+             * @member {number} maxMessageBytes
+             * @memberof fiberrig.v1.DeviceInfo
+             * @instance
+             */
+            DeviceInfo.prototype.maxMessageBytes = 0;
+
+            /**
              * Creates a new DeviceInfo instance using the specified properties.
              * @function create
              * @memberof fiberrig.v1.DeviceInfo
@@ -3852,6 +3894,8 @@ export const fiberrig = $root.fiberrig = (() => {
                     w.uint32(/* id 16, wireType 0 =*/128).uint32(m.maxBlockSamples);
                 if (m.bufferBlocks != null && $Object.hasOwnProperty.call(m, "bufferBlocks") && m.bufferBlocks !== 0)
                     w.uint32(/* id 17, wireType 0 =*/136).uint32(m.bufferBlocks);
+                if (m.maxMessageBytes != null && $Object.hasOwnProperty.call(m, "maxMessageBytes") && m.maxMessageBytes !== 0)
+                    w.uint32(/* id 18, wireType 0 =*/144).uint32(m.maxMessageBytes);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -4047,6 +4091,15 @@ export const fiberrig = $root.fiberrig = (() => {
                                 delete m.bufferBlocks;
                             continue;
                         }
+                    case 18: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.maxMessageBytes = v;
+                            else
+                                delete m.maxMessageBytes;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -4181,6 +4234,10 @@ export const fiberrig = $root.fiberrig = (() => {
                 if (m.bufferBlocks != null && $Object.hasOwnProperty.call(m, "bufferBlocks")) {
                     if (!$util.isInteger(m.bufferBlocks))
                         return "bufferBlocks: integer expected";
+                }
+                if (m.maxMessageBytes != null && $Object.hasOwnProperty.call(m, "maxMessageBytes")) {
+                    if (!$util.isInteger(m.maxMessageBytes))
+                        return "maxMessageBytes: integer expected";
                 }
                 return null;
             };
@@ -4331,6 +4388,11 @@ export const fiberrig = $root.fiberrig = (() => {
                         m.bufferBlocks = d.bufferBlocks >>> 0;
                     }
                 }
+                if (d.maxMessageBytes != null) {
+                    if ($Number(d.maxMessageBytes) !== 0) {
+                        m.maxMessageBytes = d.maxMessageBytes >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -4371,6 +4433,7 @@ export const fiberrig = $root.fiberrig = (() => {
                     d.timerClockHz = 0;
                     d.maxBlockSamples = 0;
                     d.bufferBlocks = 0;
+                    d.maxMessageBytes = 0;
                 }
                 if (m.protocol != null && $Object.hasOwnProperty.call(m, "protocol")) {
                     d.protocol = $root.fiberrig.v1.ProtocolVersion.toObject(m.protocol, o, q + 1);
@@ -4437,6 +4500,9 @@ export const fiberrig = $root.fiberrig = (() => {
                 }
                 if (m.bufferBlocks != null && $Object.hasOwnProperty.call(m, "bufferBlocks")) {
                     d.bufferBlocks = m.bufferBlocks;
+                }
+                if (m.maxMessageBytes != null && $Object.hasOwnProperty.call(m, "maxMessageBytes")) {
+                    d.maxMessageBytes = m.maxMessageBytes;
                 }
                 return d;
             };
@@ -9282,6 +9348,7 @@ export const fiberrig = $root.fiberrig = (() => {
          * @property {number} ERROR_CODE_NOT_CALIBRATED=10 ERROR_CODE_NOT_CALIBRATED value
          * @property {number} ERROR_CODE_STORAGE=11 ERROR_CODE_STORAGE value
          * @property {number} ERROR_CODE_UNKNOWN_COMMAND=12 ERROR_CODE_UNKNOWN_COMMAND value
+         * @property {number} ERROR_CODE_FIELD_TOO_LONG=13 ERROR_CODE_FIELD_TOO_LONG value
          */
         v1.ErrorCode = (function() {
             const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -9298,6 +9365,7 @@ export const fiberrig = $root.fiberrig = (() => {
             values[valuesById[10] = "ERROR_CODE_NOT_CALIBRATED"] = 10;
             values[valuesById[11] = "ERROR_CODE_STORAGE"] = 11;
             values[valuesById[12] = "ERROR_CODE_UNKNOWN_COMMAND"] = 12;
+            values[valuesById[13] = "ERROR_CODE_FIELD_TOO_LONG"] = 13;
             return values;
         })();
 
@@ -9591,6 +9659,10 @@ export const fiberrig = $root.fiberrig = (() => {
                     case "ERROR_CODE_UNKNOWN_COMMAND":
                     case 12:
                         m.code = 12;
+                        break;
+                    case "ERROR_CODE_FIELD_TOO_LONG":
+                    case 13:
+                        m.code = 13;
                         break;
                     default:
                         if (typeof d.code === "number" && (d.code | 0) === d.code)

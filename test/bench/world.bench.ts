@@ -9,7 +9,7 @@ import type { Emit } from './run.ts';
 const BOARD: WorldBoard = {
   leds: [405, 470, 560, 630].map((wavelengthNm, id) => ({ id, wavelengthNm })),
   detectors: [0, 1].map((id) => ({ id, adcBits: 16, fullScaleV: 3.3 })),
-  aux: [{ id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3 }, { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3 }],
+  aux: [{ id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3, gainVPerV: 1000 }, { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3, gainVPerV: 1000 }],
   digitalInputs: [{ id: 0 }, { id: 1 }],
 };
 const FS = 10_000;

@@ -10,9 +10,10 @@
 // pending locally and FAIL under CI=true.
 import assert from 'node:assert/strict';
 import {
-  type AcquisitionConfigInit, DarkReason, type DeviceInfo, type Envelope, ErrorCode, LogLevel, MAX_MESSAGE_BYTES, ModulationMode,
+  type AcquisitionConfigInit, CRC_BYTES, cobsMaxEncodedBytes, DarkReason, encodeEnvelope, type DeviceInfo, type Envelope, ErrorCode, LogLevel, MAX_MESSAGE_BYTES, ModulationMode,
   PROTOCOL_VERSION, SampleFormat, SampleSource, SelfTestOutcome, samplesView,
 } from '../../protocol/index.ts';
+import { scanEnvelope } from '../../firmware-sim/device/bounds.ts';
 import { ledCurrentAt } from '../../firmware-sim/device/schedule.ts';
 import { Rig } from '../../host/rig/rig.ts';
 import { type Block, type Body, DeviceClient, rawFrame, undecodableFrame } from './client.ts';
@@ -158,8 +159,8 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
   afterEach(async () => {
     if (!c) return;
     // limits no message may exceed, whatever the test did
-    const maxFrame = info.maxFrameBytes || MAX_MESSAGE_BYTES;
-    assert.ok(c.maxPayloadBytes <= maxFrame, `a message of ${c.maxPayloadBytes} B exceeds max_frame_bytes ${maxFrame}`);
+    const maxMessage = info.maxMessageBytes || MAX_MESSAGE_BYTES;
+    assert.ok(c.maxPayloadBytes <= maxMessage, `a message of ${c.maxPayloadBytes} B exceeds max_message_bytes ${maxMessage}`);
     for (const m of c.received) {
       for (const l of m.status?.leds ?? []) {
         const lim = limitOf(l.channel);
@@ -194,7 +195,15 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
     it('DeviceInfo describes a consistent board, and GetInfo says the same', async () => {
       assert.equal(info.protocol?.major, PROTOCOL_VERSION.major);
       assert.ok(info.firmwareName && info.firmwareVersion && info.boardModel && info.serialNumber, 'names are filled in');
-      assert.ok(info.maxFrameBytes >= 1024 && info.maxFrameBytes <= MAX_MESSAGE_BYTES, `max_frame_bytes ${info.maxFrameBytes}`);
+      assert.ok(info.maxMessageBytes >= 1024 && info.maxMessageBytes <= MAX_MESSAGE_BYTES, `max_message_bytes ${info.maxMessageBytes}`);
+      // max_frame_bytes is the frame on the wire: COBS of the largest message plus its CRC, delimiter excluded
+      assert.equal(info.maxFrameBytes, cobsMaxEncodedBytes(info.maxMessageBytes + CRC_BYTES), 'max_frame_bytes is the frame limit');
+      for (const a of info.auxInputs) {
+        // electrode volts per code, and the amplifier gain it implies (ADC volts per code over it)
+        assert.ok(a.electrodeVoltsPerCode > 0, `aux ${a.label} reports electrode_volts_per_code`);
+        const gain = a.fullScaleV / 2 ** a.adcBits / a.electrodeVoltsPerCode;
+        assert.ok(gain >= 1 && gain <= 1e6, `aux ${a.label}: implied gain ${gain}`);
+      }
       assert.equal(new Set(info.leds.map((l) => l.id)).size, info.leds.length, 'LED ids are unique');
       for (const l of info.leds) {
         assert.ok(l.maxCurrentContinuousMa > 0 && l.maxCurrentPulsedMa >= l.maxCurrentContinuousMa, `LED ${l.id} limits`);
@@ -374,12 +383,17 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       await c.ack({ writeCalibration: { table: { leds: [] } } });
     });
 
-    it('FRAME_ERROR for a CRC-good frame that is not an Envelope (request id 0)', async () => {
+    it('FRAME_ERROR for a CRC-good frame that is not an Envelope, under the request id when one could be read (else 0)', async () => {
       const mark = c.received.length;
       c.sendRaw(undecodableFrame());
       const m = await c.waitFor(() => c.since(mark).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR), 5000, 'FRAME_ERROR');
       assert.equal(m.requestId, 0);
       assert.equal(m.error!.field, '');
+      // a request id read before the bytes went wrong is echoed, so the host knows which command failed
+      const mark2 = c.received.length;
+      c.sendRaw(rawFrame(new Uint8Array([0x08, 0x2a, 0x0f, 0xff, 0xff])));
+      const m2 = await c.waitFor(() => c.since(mark2).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR), 5000, 'FRAME_ERROR');
+      assert.equal(m2.requestId, 42);
     });
 
     it('UNKNOWN_COMMAND for device-to-host bodies and empty envelopes (field: the proto name)', async () => {
@@ -578,23 +592,53 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
   // ------------------------------------------------------------ limits and robustness
 
   describe('limits and robustness', () => {
-    it('messages beyond the firmware bounds (fiberrig.options) are frame errors, not commands', async () => {
+    it('a field beyond the firmware bounds (fiberrig.options) is answered with Error(FIELD_TOO_LONG, its path) under the request id', async () => {
       const tooMany = Array.from({ length: 9 }, (_, i) => ({ channel: i, currentMa: 1 }));
       const points = Array.from({ length: 25 }, (_, i) => ({ currentMa: i, powerUw: i }));
-      const bodies: Body[] = [
-        { hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(100) } },
-        { configure: { config: continuous({ leds: tooMany }) } },
-        { configure: { config: continuous({ detectorIds: [0, 1, 0, 1, 0] }) } },
-        { writeCalibration: { table: { leds: [{ channel: led0, points }] } } },
+      const twoPoints = [{ currentMa: 1, powerUw: 5 }, { currentMa: 20, powerUw: 100 }];
+      const cases: Array<[Body, string]> = [
+        [{ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(100) } }, 'host_name'],
+        [{ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(48) } }, 'host_name'], // 47 bytes + NUL fit, 48 do not
+        [{ configure: { config: continuous({ leds: tooMany }) } }, 'config.leds'],
+        [{ configure: { config: continuous({ detectorIds: [0, 1, 0, 1, 0] }) } }, 'config.detector_ids'],
+        [{ configure: { config: continuous({ aux: { inputIds: [0, 1, 2, 3, 4], rateHz: 100 } }) } }, 'config.aux.input_ids'],
+        [{ writeCalibration: { table: { leds: [{ channel: led0, points }] } } }, 'table.leds[0].points'],
+        [{ writeCalibration: { table: { leds: [{ channel: led0, points: twoPoints }, { channel: led1, points: twoPoints, label: 'y'.repeat(32) }] } } }, 'table.leds[1].label'],
       ];
-      for (const body of bodies) {
-        const mark = c.received.length;
-        const id = c.send(body);
-        const m = await c.waitFor(() => c.since(mark).find((x) => x.error?.code === E.ERROR_CODE_FRAME_ERROR || x.requestId === id), 5000, 'the answer');
-        assert.equal(m.error?.code, E.ERROR_CODE_FRAME_ERROR, `${Object.keys(body)[0]} beyond the bounds: got ${m.body} ${JSON.stringify(m.error ?? {})}`);
-        assert.equal(m.requestId, 0);
+      for (const [body, field] of cases) {
+        const e = await c.refused(body, E.ERROR_CODE_FIELD_TOO_LONG, field);
+        assert.ok(e.message.startsWith(`${field}: `), `the message names the field: ${e.message}`);
       }
+      // at the bound itself the command is decoded and handled
+      const fits = await c.request({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'x'.repeat(47) } });
+      assert.equal(fits.body, 'deviceInfo');
       assert.equal((await c.request({ getInfo: {} })).body, 'deviceInfo');
+    });
+
+    it('random Configure bodies around the bounds: the first field beyond one (wire order) is named, as the simulator\'s walker finds it', async () => {
+      let seed = 20261206;
+      const rand = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return (seed >>> 8) % n;
+      };
+      let overflows = 0;
+      for (let k = 0; k < 24; k++) {
+        const config = continuous({
+          leds: Array.from({ length: rand(11) }, () => ({ channel: led0, currentMa: 1 })),
+          detectorIds: Array.from({ length: 1 + rand(6) }, () => dets[0]!),
+          digitalInputIds: Array.from({ length: rand(11) }, () => 0),
+          aux: { inputIds: Array.from({ length: rand(7) }, () => 0), rateHz: 100 },
+        });
+        const expected = scanEnvelope(encodeEnvelope({ requestId: 1, configure: { config } })).overflow;
+        if (expected) {
+          overflows++;
+          await c.refused({ configure: { config } }, E.ERROR_CODE_FIELD_TOO_LONG, expected.field);
+        } else {
+          const r = await c.request({ configure: { config } });
+          assert.notEqual(r.error?.code, E.ERROR_CODE_FIELD_TOO_LONG, `within the bounds, yet ${JSON.stringify(r.error)}`);
+        }
+      }
+      assert.ok(overflows >= 8 && overflows <= 22, `${overflows} of 24 cases overflow: both kinds are exercised`);
     });
 
     it('survives garbage, bad CRCs, bad COBS and oversize frames, counts them, and keeps acquiring', async () => {

@@ -44,8 +44,8 @@ const fr_board fr_board_this = {
   },
   .n_aux = 2,
   .aux = {
-    {0, "EEG", 16, 3.3f, 2000},
-    {1, "EMG", 16, 3.3f, 2000},
+    {0, "EEG", 16, 3.3f, 2000, 1000.0},
+    {1, "EMG", 16, 3.3f, 2000, 1000.0},
   },
   .n_digital = 3,
   .digital = {
@@ -65,7 +65,7 @@ const fr_board fr_board_this = {
   .timer_clock_hz = 84000000,
   .max_block_samples = 1024,
   .buffer_blocks = FR_BUFFER_BLOCKS,
-  .max_frame_bytes = 4352,
+  .max_message_bytes = 4352,
   .max_sample_bytes = FR_MAX_SAMPLE_BYTES,
   .default_heartbeat_timeout_ms = 2000,
   .default_status_interval_ms = 500,

@@ -35,8 +35,11 @@ typedef struct {
   uint32_t id;
   const char *label;
   uint32_t adc_bits;
-  float full_scale_v;
+  float full_scale_v; /* ADC input span: signed codes cover -full_scale_v/2 .. +full_scale_v/2 */
   uint32_t max_rate_hz;
+  /* amplifier gain, V at the ADC per V at the electrode: DeviceInfo reports
+   * electrode_volts_per_code = full_scale_v / 2^adc_bits / gain_v_per_v */
+  double gain_v_per_v;
 } fr_aux_def;
 
 typedef struct {
@@ -78,7 +81,7 @@ typedef struct {
   uint32_t max_sync_period_samples;
   uint32_t max_block_samples;
   uint32_t buffer_blocks;
-  uint32_t max_frame_bytes;
+  uint32_t max_message_bytes; /* largest encoded Envelope; DeviceInfo.max_frame_bytes is its frame */
   uint32_t max_sample_bytes;
   uint32_t default_heartbeat_timeout_ms;
   uint32_t default_status_interval_ms;

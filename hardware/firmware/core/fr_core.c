@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fiberrig.pb.h"
+#include "fr_bounds.h"
 #include "fr_frame.h"
 #include "fr_hal.h"
 #include "fr_schedule.h"
@@ -39,7 +40,7 @@
 #define FR_RX_CHUNK 64u
 #define FR_RX_BYTES_PER_POLL 1024u
 #define FR_PROTOCOL_MAJOR 1u
-#define FR_PROTOCOL_MINOR 0u
+#define FR_PROTOCOL_MINOR 1u
 #define NS_PER_S 1000000000ull
 /* room the control queue must have before a command is read: the largest reply */
 #define FR_CTRL_RESERVE (FR_COBS_MAX(fiberrig_v1_CalibrationTable_size + 16u + FR_CRC_BYTES) + 1u)
@@ -753,6 +754,8 @@ static void fill_device_info(fiberrig_v1_DeviceInfo *info) {
     a->adc_bits = b->aux[i].adc_bits;
     a->full_scale_v = b->aux[i].full_scale_v;
     a->max_rate_hz = b->aux[i].max_rate_hz;
+    /* the same double arithmetic as the simulator's auxElectrodeVoltsPerCode (3.3f widened first) */
+    a->electrode_volts_per_code = (double)b->aux[i].full_scale_v / (double)(1ull << b->aux[i].adc_bits) / b->aux[i].gain_v_per_v;
   }
   info->digital_lines_count = (pb_size_t)b->n_digital;
   for (uint32_t i = 0; i < b->n_digital; i++) {
@@ -763,7 +766,8 @@ static void fill_device_info(fiberrig_v1_DeviceInfo *info) {
   }
   info->modes_count = (pb_size_t)b->n_modes;
   for (uint32_t i = 0; i < b->n_modes; i++) info->modes[i] = (fiberrig_v1_ModulationMode)b->modes[i];
-  info->max_frame_bytes = b->max_frame_bytes;
+  info->max_frame_bytes = (uint32_t)FR_COBS_MAX(b->max_message_bytes + FR_CRC_BYTES);
+  info->max_message_bytes = b->max_message_bytes;
   info->calibration_stored = any;
   info->max_sample_rate_hz = b->max_sample_rate_hz;
   info->timer_clock_hz = b->timer_clock_hz;
@@ -1100,8 +1104,17 @@ static void dispatch(const fiberrig_v1_Envelope *m) {
 static void on_frame(size_t len) {
   pb_istream_t is = pb_istream_from_buffer(g.decoder.buf, len);
   if (!pb_decode(&is, fiberrig_v1_Envelope_fields, &rx_msg)) {
+    /* why: a field beyond the nanopb bounds is answered naming it, with the
+     * command's request id (firmware-sim/device/bounds.ts); anything else is
+     * a FRAME_ERROR, with the request id if one was read */
+    static fr_bounds_scan scan;
+    fr_bounds_scan_envelope(g.decoder.buf, len, &rx_msg, &scan);
+    if (scan.overflow) {
+      send_issue(scan.request_id, fiberrig_v1_ErrorCode_ERROR_CODE_FIELD_TOO_LONG, scan.field, scan.message);
+      return;
+    }
     g.decode_errors++;
-    send_issue(0, fiberrig_v1_ErrorCode_ERROR_CODE_FRAME_ERROR, "", "frame CRC ok but not a fiberrig.v1 Envelope");
+    send_issue(scan.request_id, fiberrig_v1_ErrorCode_ERROR_CODE_FRAME_ERROR, "", "frame CRC ok but not a fiberrig.v1 Envelope");
     return;
   }
   dispatch(&rx_msg);
@@ -1134,7 +1147,7 @@ void fr_core_boot(const fr_board *board, const char *reason) {
   g.boot_ns = fr_hal_time_ns();
   g.resets = fr_hal_resets();
   g.next_config_id = 1;
-  fr_frame_decoder_init(&g.decoder, board->max_frame_bytes);
+  fr_frame_decoder_init(&g.decoder, board->max_message_bytes);
   load_calibration();
   fr_hal_sampling(NULL);
   const float dark[FR_MAX_LEDS] = {0};

@@ -326,9 +326,9 @@ static bool check_block_size(const fr_board *board, uint32_t samples, const uint
     return false;
   }
   uint32_t envelope = sample_block_envelope_bytes(samples, ids, n_ids, (uint32_t)bytes);
-  if (envelope > board->max_frame_bytes) {
+  if (envelope > board->max_message_bytes) {
     fr_issue_set(issue, E_UNSUPPORTED, "config.block_samples", "%s block message of %lu B exceeds %lu B", what,
-                 (unsigned long)envelope, (unsigned long)board->max_frame_bytes);
+                 (unsigned long)envelope, (unsigned long)board->max_message_bytes);
     return false;
   }
   return true;

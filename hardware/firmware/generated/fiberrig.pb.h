@@ -49,7 +49,11 @@ typedef enum _fiberrig_v1_ErrorCode {
     fiberrig_v1_ErrorCode_ERROR_CODE_UNKNOWN_CHANNEL = 9, /* an LED, detector, aux or digital id that does not exist */
     fiberrig_v1_ErrorCode_ERROR_CODE_NOT_CALIBRATED = 10, /* power_uw without a calibration, or out of its range */
     fiberrig_v1_ErrorCode_ERROR_CODE_STORAGE = 11, /* non-volatile storage failed */
-    fiberrig_v1_ErrorCode_ERROR_CODE_UNKNOWN_COMMAND = 12 /* an envelope body this device does not handle */
+    fiberrig_v1_ErrorCode_ERROR_CODE_UNKNOWN_COMMAND = 12, /* an envelope body this device does not handle */
+    /* A string or bytes field longer, or a repeated field with more entries,
+ than the device's bound (fiberrig.options; table in protocol/README.md).
+ Error.field names it; the reply carries the command's request_id. */
+    fiberrig_v1_ErrorCode_ERROR_CODE_FIELD_TOO_LONG = 13
 } fiberrig_v1_ErrorCode;
 
 typedef enum _fiberrig_v1_SelfTestOutcome {
@@ -102,13 +106,17 @@ typedef struct _fiberrig_v1_ProtocolVersion {
 } fiberrig_v1_ProtocolVersion;
 
 /* First command of every session. The device answers with DeviceInfo, or with
- Error(ERROR_CODE_VERSION_MISMATCH) when it cannot speak the host's major. */
+ Error(ERROR_CODE_VERSION_MISMATCH) when it cannot speak the host's major.
+ Before Hello a device serves only Hello, GetInfo, Heartbeat, Reset and
+ EnterBootloader (other commands: Error(NOT_CONFIGURED, field "hello")). */
 typedef struct _fiberrig_v1_Hello {
     bool has_protocol;
     fiberrig_v1_ProtocolVersion protocol;
     char host_name[48]; /* free text, e.g. "fiberrig 0.1.0" */
 } fiberrig_v1_Hello;
 
+/* Replies DeviceInfo. Allowed before Hello (e.g. to read a board's identity
+ without starting a session). */
 typedef struct _fiberrig_v1_GetInfo {
     char dummy_field;
 } fiberrig_v1_GetInfo;
@@ -135,8 +143,18 @@ typedef struct _fiberrig_v1_AuxInputInfo {
     uint32_t id;
     char label[16]; /* e.g. "EEG", "EMG" */
     uint32_t adc_bits;
+    /* Span of the ADC input: signed codes -2^(adc_bits-1) .. 2^(adc_bits-1)-1
+ cover -full_scale_v/2 .. +full_scale_v/2 at the ADC pin (after the
+ amplifier), i.e. full_scale_v / 2^adc_bits volts at the ADC per code. */
     float full_scale_v;
     uint32_t max_rate_hz;
+    /* Volts at the electrode (the amplifier's input) per ADC code:
+ electrode_v = code * electrode_volts_per_code. It folds in the front
+ end's gain (gain = full_scale_v / 2^adc_bits / electrode_volts_per_code)
+ and any per-unit calibration. 0 = not reported (devices before protocol
+ 1.1): the electrode scale is unknown, and a host must say so rather than
+ guess (see protocol/README.md, "Aux inputs"). */
+    double electrode_volts_per_code;
 } fiberrig_v1_AuxInputInfo;
 
 typedef struct _fiberrig_v1_DigitalLineInfo {
@@ -163,12 +181,16 @@ typedef struct _fiberrig_v1_DeviceInfo {
     fiberrig_v1_DigitalLineInfo digital_lines[8];
     pb_size_t modes_count;
     fiberrig_v1_ModulationMode modes[4];
-    uint32_t max_frame_bytes; /* largest encoded Envelope the device accepts or sends */
+    /* Largest frame on the wire the device accepts or sends: COBS(Envelope +
+ CRC-32C), the 0x00 delimiter excluded (protocol/README.md, "Framing").
+ Devices before protocol 1.1 reported the message limit here instead. */
+    uint32_t max_frame_bytes;
     bool calibration_stored;
     uint32_t max_sample_rate_hz; /* per detector, all detectors sampled together */
     uint32_t timer_clock_hz; /* tick rate of DigitalEvent.subsample_ticks */
     uint32_t max_block_samples;
     uint32_t buffer_blocks; /* device ring buffer capacity */
+    uint32_t max_message_bytes; /* largest encoded Envelope the device accepts or sends (0 before 1.1) */
 } fiberrig_v1_DeviceInfo;
 
 typedef struct _fiberrig_v1_TimeDivisionTiming {
@@ -468,8 +490,8 @@ extern "C" {
 #define _fiberrig_v1_DigitalDirection_ARRAYSIZE ((fiberrig_v1_DigitalDirection)(fiberrig_v1_DigitalDirection_DIGITAL_DIRECTION_OUTPUT+1))
 
 #define _fiberrig_v1_ErrorCode_MIN fiberrig_v1_ErrorCode_ERROR_CODE_UNSPECIFIED
-#define _fiberrig_v1_ErrorCode_MAX fiberrig_v1_ErrorCode_ERROR_CODE_UNKNOWN_COMMAND
-#define _fiberrig_v1_ErrorCode_ARRAYSIZE ((fiberrig_v1_ErrorCode)(fiberrig_v1_ErrorCode_ERROR_CODE_UNKNOWN_COMMAND+1))
+#define _fiberrig_v1_ErrorCode_MAX fiberrig_v1_ErrorCode_ERROR_CODE_FIELD_TOO_LONG
+#define _fiberrig_v1_ErrorCode_ARRAYSIZE ((fiberrig_v1_ErrorCode)(fiberrig_v1_ErrorCode_ERROR_CODE_FIELD_TOO_LONG+1))
 
 #define _fiberrig_v1_SelfTestOutcome_MIN fiberrig_v1_SelfTestOutcome_SELF_TEST_OUTCOME_UNSPECIFIED
 #define _fiberrig_v1_SelfTestOutcome_MAX fiberrig_v1_SelfTestOutcome_SELF_TEST_OUTCOME_NOT_APPLICABLE
@@ -553,9 +575,9 @@ extern "C" {
 #define fiberrig_v1_GetInfo_init_default         {0}
 #define fiberrig_v1_LedChannelInfo_init_default  {0, 0, 0, 0, _fiberrig_v1_LedDriverKind_MIN, 0, 0}
 #define fiberrig_v1_DetectorInfo_init_default    {0, 0, 0, 0, ""}
-#define fiberrig_v1_AuxInputInfo_init_default    {0, "", 0, 0, 0}
+#define fiberrig_v1_AuxInputInfo_init_default    {0, "", 0, 0, 0, 0}
 #define fiberrig_v1_DigitalLineInfo_init_default {0, _fiberrig_v1_DigitalDirection_MIN, ""}
-#define fiberrig_v1_DeviceInfo_init_default      {false, fiberrig_v1_ProtocolVersion_init_default, "", "", "", "", "", 0, {fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default}, 0, {fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default}, 0, {fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default}, 0, {fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default}, 0, {_fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN}, 0, 0, 0, 0, 0, 0}
+#define fiberrig_v1_DeviceInfo_init_default      {false, fiberrig_v1_ProtocolVersion_init_default, "", "", "", "", "", 0, {fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default}, 0, {fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default}, 0, {fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default}, 0, {fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default}, 0, {_fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN}, 0, 0, 0, 0, 0, 0, 0}
 #define fiberrig_v1_TimeDivisionTiming_init_default {0, 0, 0, 0, 0}
 #define fiberrig_v1_LedDrive_init_default        {0, 0, {0}, 0}
 #define fiberrig_v1_AuxConfig_init_default       {0, {0, 0, 0, 0}, 0}
@@ -592,9 +614,9 @@ extern "C" {
 #define fiberrig_v1_GetInfo_init_zero            {0}
 #define fiberrig_v1_LedChannelInfo_init_zero     {0, 0, 0, 0, _fiberrig_v1_LedDriverKind_MIN, 0, 0}
 #define fiberrig_v1_DetectorInfo_init_zero       {0, 0, 0, 0, ""}
-#define fiberrig_v1_AuxInputInfo_init_zero       {0, "", 0, 0, 0}
+#define fiberrig_v1_AuxInputInfo_init_zero       {0, "", 0, 0, 0, 0}
 #define fiberrig_v1_DigitalLineInfo_init_zero    {0, _fiberrig_v1_DigitalDirection_MIN, ""}
-#define fiberrig_v1_DeviceInfo_init_zero         {false, fiberrig_v1_ProtocolVersion_init_zero, "", "", "", "", "", 0, {fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero}, 0, {fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero}, 0, {fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero}, 0, {fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero}, 0, {_fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN}, 0, 0, 0, 0, 0, 0}
+#define fiberrig_v1_DeviceInfo_init_zero         {false, fiberrig_v1_ProtocolVersion_init_zero, "", "", "", "", "", 0, {fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero}, 0, {fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero}, 0, {fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero}, 0, {fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero}, 0, {_fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN}, 0, 0, 0, 0, 0, 0, 0}
 #define fiberrig_v1_TimeDivisionTiming_init_zero {0, 0, 0, 0, 0}
 #define fiberrig_v1_LedDrive_init_zero           {0, 0, {0}, 0}
 #define fiberrig_v1_AuxConfig_init_zero          {0, {0, 0, 0, 0}, 0}
@@ -648,6 +670,7 @@ extern "C" {
 #define fiberrig_v1_AuxInputInfo_adc_bits_tag    3
 #define fiberrig_v1_AuxInputInfo_full_scale_v_tag 4
 #define fiberrig_v1_AuxInputInfo_max_rate_hz_tag 5
+#define fiberrig_v1_AuxInputInfo_electrode_volts_per_code_tag 6
 #define fiberrig_v1_DigitalLineInfo_id_tag       1
 #define fiberrig_v1_DigitalLineInfo_direction_tag 2
 #define fiberrig_v1_DigitalLineInfo_label_tag    3
@@ -668,6 +691,7 @@ extern "C" {
 #define fiberrig_v1_DeviceInfo_timer_clock_hz_tag 15
 #define fiberrig_v1_DeviceInfo_max_block_samples_tag 16
 #define fiberrig_v1_DeviceInfo_buffer_blocks_tag 17
+#define fiberrig_v1_DeviceInfo_max_message_bytes_tag 18
 #define fiberrig_v1_TimeDivisionTiming_slot_samples_tag 1
 #define fiberrig_v1_TimeDivisionTiming_on_samples_tag 2
 #define fiberrig_v1_TimeDivisionTiming_settle_samples_tag 3
@@ -885,7 +909,8 @@ X(a, STATIC,   SINGULAR, UINT32,   id,                1) \
 X(a, STATIC,   SINGULAR, STRING,   label,             2) \
 X(a, STATIC,   SINGULAR, UINT32,   adc_bits,          3) \
 X(a, STATIC,   SINGULAR, FLOAT,    full_scale_v,      4) \
-X(a, STATIC,   SINGULAR, UINT32,   max_rate_hz,       5)
+X(a, STATIC,   SINGULAR, UINT32,   max_rate_hz,       5) \
+X(a, STATIC,   SINGULAR, DOUBLE,   electrode_volts_per_code,   6)
 #define fiberrig_v1_AuxInputInfo_CALLBACK NULL
 #define fiberrig_v1_AuxInputInfo_DEFAULT NULL
 
@@ -913,7 +938,8 @@ X(a, STATIC,   SINGULAR, BOOL,     calibration_stored,  13) \
 X(a, STATIC,   SINGULAR, UINT32,   max_sample_rate_hz,  14) \
 X(a, STATIC,   SINGULAR, UINT32,   timer_clock_hz,   15) \
 X(a, STATIC,   SINGULAR, UINT32,   max_block_samples,  16) \
-X(a, STATIC,   SINGULAR, UINT32,   buffer_blocks,    17)
+X(a, STATIC,   SINGULAR, UINT32,   buffer_blocks,    17) \
+X(a, STATIC,   SINGULAR, UINT32,   max_message_bytes,  18)
 #define fiberrig_v1_DeviceInfo_CALLBACK NULL
 #define fiberrig_v1_DeviceInfo_DEFAULT NULL
 #define fiberrig_v1_DeviceInfo_protocol_MSGTYPE fiberrig_v1_ProtocolVersion
@@ -1241,12 +1267,12 @@ extern const pb_msgdesc_t fiberrig_v1_Log_msg;
 #define fiberrig_v1_Ack_size                     28
 #define fiberrig_v1_AcquisitionConfig_size       330
 #define fiberrig_v1_AuxConfig_size               30
-#define fiberrig_v1_AuxInputInfo_size            40
+#define fiberrig_v1_AuxInputInfo_size            49
 #define fiberrig_v1_CalibrationPoint_size        10
 #define fiberrig_v1_CalibrationTable_size        2776
 #define fiberrig_v1_Configure_size               333
 #define fiberrig_v1_DetectorInfo_size            40
-#define fiberrig_v1_DeviceInfo_size              1053
+#define fiberrig_v1_DeviceInfo_size              1096
 #define fiberrig_v1_DigitalEvent_size            31
 #define fiberrig_v1_DigitalLineInfo_size         25
 #define fiberrig_v1_EnterBootloader_size         0

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fiberrig.pb.h"
+#include "fr_bounds.h"
 #include "fr_core.h"
 #include "fr_frame.h"
 #include "fr_hal.h"
@@ -479,6 +480,88 @@ static void test_hardware_timing(void) {
   CHECK(refused == 0, "every offered carrier is accepted (%u of %u refused)", refused, offered);
 }
 
+
+/* ---------------------------------------------------------- field bounds */
+
+static size_t hello_with_name(uint8_t *buf, size_t name_len, bool id_first, uint8_t id) {
+  size_t n = 0;
+  if (id_first) { buf[n++] = 0x08; buf[n++] = id; }
+  buf[n++] = 0x52; /* Envelope.hello (10), length-delimited */
+  buf[n++] = (uint8_t)(2u + name_len);
+  buf[n++] = 0x12; /* Hello.host_name (2) */
+  buf[n++] = (uint8_t)name_len;
+  memset(buf + n, 'x', name_len);
+  n += name_len;
+  if (!id_first) { buf[n++] = 0x08; buf[n++] = id; }
+  return n;
+}
+
+typedef struct {
+  uint32_t request_id;
+  uint32_t code;
+  char field[48];
+  int errors;
+} error_seen;
+
+static void collect_error(const fiberrig_v1_Envelope *m, void *ctx) {
+  error_seen *e = ctx;
+  if (m->which_body != fiberrig_v1_Envelope_error_tag) return;
+  e->errors++;
+  e->request_id = m->request_id;
+  e->code = m->body.error.code;
+  snprintf(e->field, sizeof e->field, "%s", m->body.error.field);
+}
+
+static void test_field_bounds(void) {
+  static fiberrig_v1_Envelope scratch;
+  fr_bounds_scan scan;
+  uint8_t buf[256];
+
+  size_t n = hello_with_name(buf, 48, true, 7);
+  fr_bounds_scan_envelope(buf, n, &scratch, &scan);
+  CHECK(scan.overflow && strcmp(scan.field, "host_name") == 0 && scan.request_id == 7, "48-byte host_name: field %s, id %u", scan.field, (unsigned)scan.request_id);
+  CHECK(strcmp(scan.message, "host_name: 48 bytes, at most 47") == 0, "message: %s", scan.message);
+  n = hello_with_name(buf, 48, false, 9);
+  fr_bounds_scan_envelope(buf, n, &scratch, &scan);
+  CHECK(scan.overflow && scan.request_id == 9, "the request id after the body is still read (%u)", (unsigned)scan.request_id);
+  n = hello_with_name(buf, 47, true, 7);
+  fr_bounds_scan_envelope(buf, n, &scratch, &scan);
+  CHECK(!scan.overflow && scan.request_id == 7, "47 bytes fit");
+
+  /* Configure with nine LedDrives (bound 8) */
+  n = 0;
+  buf[n++] = 0x08; buf[n++] = 3;
+  buf[n++] = 0x62; buf[n++] = 20; /* Envelope.configure (12) */
+  buf[n++] = 0x0a; buf[n++] = 18; /* Configure.config (1) */
+  for (int i = 0; i < 9; i++) { buf[n++] = 0x1a; buf[n++] = 0; } /* AcquisitionConfig.leds (3) */
+  fr_bounds_scan_envelope(buf, n, &scratch, &scan);
+  CHECK(scan.overflow && strcmp(scan.field, "config.leds") == 0 && scan.request_id == 3, "nine LEDs: %s", scan.field);
+  CHECK(strcmp(scan.message, "config.leds: more than 8 entries") == 0, "message: %s", scan.message);
+
+  /* five packed detector ids (bound 4) */
+  const uint8_t packed[] = {0x08, 4, 0x62, 9, 0x0a, 7, 0x22, 5, 0, 1, 0, 1, 0};
+  fr_bounds_scan_envelope(packed, sizeof packed, &scratch, &scan);
+  CHECK(scan.overflow && strcmp(scan.field, "config.detector_ids") == 0 && scan.request_id == 4, "five packed detector ids: %s", scan.field);
+
+  /* not an Envelope: no request id can be read */
+  const uint8_t junk[] = {0x0f, 0xff, 0xff, 0xff};
+  fr_bounds_scan_envelope(junk, sizeof junk, &scratch, &scan);
+  CHECK(!scan.overflow && scan.request_id == 0, "junk: no overflow, request id 0");
+
+  /* through the core: Error(FIELD_TOO_LONG, "host_name") under request id 7, not a FRAME_ERROR */
+  clock_ns = 1000;
+  in_len = in_pos = out_len = 0;
+  stalled = false;
+  fr_core_boot(&fr_board_this, "unit test");
+  n = hello_with_name(buf, 100, true, 7);
+  in_len += fr_frame_encode(buf, n, in_buf + in_len);
+  run_for_ms(5);
+  error_seen e = {0};
+  each_output(collect_error, &e);
+  CHECK(e.errors == 1 && e.request_id == 7 && e.code == fiberrig_v1_ErrorCode_ERROR_CODE_FIELD_TOO_LONG && strcmp(e.field, "host_name") == 0,
+        "core answers FIELD_TOO_LONG (%u, %s) under request id %u", (unsigned)e.code, e.field, (unsigned)e.request_id);
+}
+
 int main(void) {
   test_hardware_timing();
   test_frontend_batches_and_loss();
@@ -489,6 +572,7 @@ int main(void) {
   test_num();
   test_schedule();
   test_ring_overrun();
+  test_field_bounds();
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures ? 1 : 0;
 }

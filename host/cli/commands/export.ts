@@ -64,9 +64,11 @@ export async function exportCommand(io: CliIo, opts: ExportCliOptions): Promise<
     demod: demodOverrides(opts), gaps, delayCompensation: opts.delayCompensation ?? true, ...(onProgress ? { onProgress } : {}),
   });
   const seconds = (performance.now() - started) / 1000;
+  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
   const report = {
     format, files: result.files, rows: result.rows, seconds, rawLogBytes: result.summary.rawLog.fileBytes,
     detectorSamples: result.summary.detectorSamples, gaps: result.summary.gapCount, tornTailBytes: result.summary.rawLog.tornTailBytes,
+    warnings: result.warnings,
   };
   if (opts.json) io.stdout.write(`${JSON.stringify(report)}\n`);
   else io.stdout.write(`exported ${format}: ${result.files.length} file(s), ${result.rows} rows, ${result.summary.gapCount} gaps, in ${seconds.toFixed(1)} s\n${result.files.map((f) => `  ${f}\n`).join('')}`);

@@ -3,7 +3,7 @@
 // with a DeviceInfo, which is deframed, decoded and version-checked here.
 import { PassThrough } from 'node:stream';
 import {
-  assertCompatibleVersion, EnvelopeDecoderStream, type Envelope, formatVersion, frameEnvelope, MAX_MESSAGE_BYTES,
+  assertCompatibleVersion, EnvelopeDecoderStream, type Envelope, formatVersion, frameEnvelope, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES,
   ModulationMode, PROTOCOL_VERSION,
 } from '../../../protocol/index.ts';
 import type { CliIo } from '../main.ts';
@@ -21,7 +21,8 @@ export async function loopbackCommand(io: CliIo, opts: { json: boolean }): Promi
         firmwareName: 'fiberrig-loopback',
         firmwareVersion: '0.1.0',
         boardModel: 'loopback',
-        maxFrameBytes: MAX_MESSAGE_BYTES,
+        maxFrameBytes: MAX_FRAME_BYTES,
+        maxMessageBytes: MAX_MESSAGE_BYTES,
         modes: [ModulationMode.MODULATION_MODE_CONTINUOUS],
       },
     }));

@@ -42,7 +42,11 @@ describe('firmware-sim device', () => {
       assert.deepEqual(info.auxInputs.map((a) => [a.id, a.label]), [[0, 'EEG'], [1, 'EMG']]);
       assert.deepEqual(info.digitalLines.map((d) => [d.id, d.direction]), [[0, 1], [1, 1], [2, 2]]);
       assert.equal(info.timerClockHz, 84_000_000);
-      assert.equal(info.maxFrameBytes, 4352);
+      // the frame limit (COBS of the largest message + CRC), and the message limit beside it
+      assert.equal(info.maxFrameBytes, 4375);
+      assert.equal(info.maxMessageBytes, 4352);
+      // 16-bit codes over a 3.3 V span behind a gain of 1000: 3.3 / 65536 / 1000 V at the electrode per code
+      for (const a of info.auxInputs) assert.ok(Math.abs(a.electrodeVoltsPerCode / (3.3 / 65536 / 1000) - 1) < 1e-12, `${a.label} ${a.electrodeVoltsPerCode}`);
       assert.equal(info.maxBlockSamples, DEFAULT_BOARD.maxBlockSamples);
       assert.equal(info.bufferBlocks, DEFAULT_BOARD.bufferBlocks);
       assert.equal(info.calibrationStored, false);

@@ -111,7 +111,7 @@ describe('firmware-sim validate', () => {
   }
 
   it('rejects a block that would exceed the frame limit on a board with a smaller frame', () => {
-    const board = defineBoard({ maxFrameBytes: 600 });
+    const board = defineBoard({ maxMessageBytes: 600 });
     const r = validateConfig({ ...clone(LOCK_IN), blockSamples: 256 }, board, noCal);
     assert.ok(!r.ok && r.issue.field === 'config.block_samples' && r.issue.code === E.ERROR_CODE_UNSUPPORTED);
   });

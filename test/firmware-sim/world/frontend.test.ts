@@ -156,7 +156,7 @@ describe('firmware-sim/world front end', () => {
       assert.ok(Math.abs(toneAmplitude(out[a]!, 1000, 10) / (40 * cpu) - 1) < 0.005);
       assert.deepEqual(w.truth.auxCodeRange(a), { min: -32768, max: 32767 });
     }
-    const loud = createWorld('steps', 6, BOARD, { aux: [{ gainVPerV: 1e6 }] });
+    const loud = createWorld('steps', 6, { ...BOARD, aux: BOARD.aux.map((a) => ({ ...a, gainVPerV: 1e6 })) });
     const o2 = int32Outs(2, 1000);
     loud.renderAux({ t0S: 0, dtS: 1 / 1000, count: 1000, out: o2 });
     assert.equal(Math.max(...o2[0]!), 32767);

@@ -14,8 +14,8 @@ export const BOARD: WorldBoard = {
     { id: 1, adcBits: 16, fullScaleV: 3.3 },
   ],
   aux: [
-    { id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3 },
-    { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3 },
+    { id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3, gainVPerV: 1000 },
+    { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3, gainVPerV: 1000 },
   ],
   digitalInputs: [{ id: 0 }, { id: 1 }],
 };

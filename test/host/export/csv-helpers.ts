@@ -52,7 +52,8 @@ export function readMeta(path: string): ExportMeta {
 
 /** Sub-directories of an export (its segments), sorted. */
 export function segmentDirs(out: string): string[] {
-  return readdirSync(out).filter((n) => statSync(join(out, n)).isDirectory()).sort();
+  // `aux` holds the EEG/EMG files of a guppy export (not a session folder: host/export/aux-csv.ts)
+  return readdirSync(out).filter((n) => n !== 'aux' && statSync(join(out, n)).isDirectory()).sort();
 }
 
 /**

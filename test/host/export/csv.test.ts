@@ -43,7 +43,7 @@ describe('host/export: CSV layouts (GuPPy, pMAT, wide CSV), column by column', (
   it('guppy (default --gaps segments): one session folder, one timestamps,data,sampling_rate CSV per channel (same rows, no NaN), one timestamps CSV per event line', async () => {
     const out = join(tmp.dir, 'guppy');
     const r = await exportRecording(tmp.dir, 'guppy', out); // default: delay-compensated, as signals.csv
-    assert.deepEqual(readdirSync(out).sort(), ['export.json', 'segment_001']);
+    assert.deepEqual(readdirSync(out).sort(), ['aux', 'export.json', 'segment_001']); // aux: EEG in volts, aux-units.test.ts
     assert.deepEqual(readdirSync(join(out, 'segment_001')).sort(), ['DI0.csv', 'det0_405nm.csv', 'det0_470nm.csv', 'det1_405nm.csv', 'det1_470nm.csv']);
     assert.equal(r.rows, ROWS - firstValid);
     checkNoNanCells(out);

@@ -29,6 +29,9 @@ describe('board definitions (hardware/boards)', () => {
     const badLed = structuredClone(good);
     badLed.leds[0]!.maxCurrentContinuousMa = 200;
     assert.throws(() => parseBoard(badLed, 'x'), /needs DAC code \d+ > 4095/);
+    const noGain = structuredClone(good) as unknown as { aux: unknown[] };
+    noGain.aux = [{ id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3, maxRateHz: 1000, gainVPerV: 0 }];
+    assert.throws(() => parseBoard(noGain, 'x'), /aux\[0\]\.gainVPerV must be > 0/);
   });
 });
 
@@ -43,6 +46,10 @@ describe('board definitions: the pyboard JSON and the firmware agree', () => {
     assert.deepEqual(detectors, b.detectors.map((d) => [d.id, d.oversampledBits, d.fullScaleV, d.label]));
     const digital = [...c.matchAll(/\{(\d+), (true|false), "(\w+)"\}/g)].map((m) => [Number(m[1]), m[2] === 'true' ? 'output' : 'input', m[3]]);
     assert.deepEqual(digital, b.digital.map((d) => [d.id, d.direction, d.label]));
+    // aux inputs, with the amplifier gain the device reports as electrode volts per code
+    const aux = [...c.matchAll(/\{(\d+), "(\w+)", (\d+), ([\d.]+)f, (\d+), ([\d.e+]+)\}/g)].map((m) => [Number(m[1]), m[2], Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])]);
+    assert.deepEqual(aux, (b.aux ?? []).map((a) => [a.id, a.label, a.adcBits, a.fullScaleV, a.maxRateHz, a.gainVPerV]));
+    assert.match(c, new RegExp(`\\.n_aux = ${(b.aux ?? []).length},`));
     const hal = readFileSync(join('hardware', 'firmware', 'pyboard', 'hal_pyboard.c'), 'utf8');
     const led = b.leds[0]!;
     assert.match(hal, new RegExp(`DAC_SCALE = \\{${led.dacOffsetCodes}, ${led.dacCodesPerMa}, ${2 ** led.dacBits - 1}u\\}`));
