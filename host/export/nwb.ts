@@ -349,7 +349,7 @@ export class NwbSink implements ReplaySink {
     let name = safe(a?.label || `aux${id}`);
     if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
     const where = scale.voltsAt === 'electrode' ? 'volts at the electrode = code × conversion' : `volts at the ADC input = code × conversion (${scale.warning})`;
-    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes`,
+    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes; ${where}`,
       `${where}; ${this.tb!.auxRateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
     const vpc = scale.voltsPerCode;
