@@ -25,7 +25,8 @@
 //   /general/extracellular_ephys        ElectrodeGroup per aux input (device: link to the rig) and `electrodes`
 //                                       (ElectrodesTable: location, group, group_name), one row per aux input
 //   /acquisition/digital_input_<line>   TimeSeries: one sample per edge (1 rising, 0 falling) with timestamps
-//   /acquisition/led_<channel>_current  TimeSeries: LED current changes (mA) with timestamps
+//   /acquisition/led_<channel>_current  TimeSeries: LED current changes with timestamps (stored in mA; unit amperes,
+//                                       conversion 0.001)
 //   /processing/ophys                   ProcessingModule
 //       demodulated                     FiberPhotometryResponseSeries [time, channel], table region = all rows
 //   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time, source, reason, uncertainty_s)
@@ -132,6 +133,9 @@ function tableRegion(series: H5Group, rows: number[], table: H5Reference, descri
   ds.create_attribute('description', description);
   ds.create_attribute('table', table, []);
 }
+
+/** LED currents are stored in mA, as the device reports them; the file's unit is amperes. */
+const LED_AMPERES_PER_MA = 1e-3;
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, '_');
 
@@ -286,10 +290,15 @@ export class NwbSink implements ReplaySink {
   led(e: TimedLedEvent): void {
     let s = this.ledSeries.get(e.channel);
     if (!s) {
-      const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`, 'the value is the new peak current from this time on');
+      const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`,
+        'the value is the new peak current from this time on; stored in mA: amperes = stored × conversion (0.001)');
       s = new EventSeries(g, '<f');
-      dataAttributes(s.data.ds, 'mA', 1, 'step');
-      this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'mA', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'step' };
+      // SI unit in the file, the data as the device reports it (mA)
+      dataAttributes(s.data.ds, 'amperes', LED_AMPERES_PER_MA, 'step');
+      this.seriesMeta[g.path] = {
+        neurodataType: 'TimeSeries', unit: 'amperes', conversion: Math.fround(LED_AMPERES_PER_MA), offset: 0, rateHz: null, startingTimeS: null, continuity: 'step',
+        note: 'stored values are milliamperes (as the device reports them); × conversion = amperes',
+      };
       this.ledSeries.set(e.channel, s);
     }
     s.add(e.sessionIndex / this.tb!.rateHz, e.currentMa);

@@ -123,7 +123,7 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     assert.ok(!existsSync(join(out, 'EEG.csv')));
   });
 
-  it('nwb: acquisition/EEG and EMG data x conversion (read back with h5wasm) are 100 ± 1 µV / 40 ± 1 µV, conversion stated', async () => {
+  it('nwb: acquisition/EEG and EMG are ElectricalSeries whose data x conversion (read back with h5wasm) are 100 ± 1 µV / 40 ± 1 µV, conversion stated', async () => {
     const out = join(dir, 'rec.nwb');
     await exportRecording(join(dir, 'rec'), 'nwb', out);
     await h5Ready();
@@ -143,7 +143,11 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
         assertTones(`nwb ${name}`, t, volts);
         const description = String(((f.get(`acquisition/${name}`) as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['description']!.value);
         assert.match(description, /volts at the electrode/);
+        const type = ((f.get(`acquisition/${name}`) as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['neurodata_type']!.value;
+        assert.equal(type, 'ElectricalSeries');
       }
+      const meta = JSON.parse((f.get('general/data_collection') as InstanceType<typeof h5wasm.Dataset>).value as string) as { series: Record<string, { voltsAt?: string; note?: string }> };
+      assert.deepEqual(['EEG', 'EMG'].map((n) => meta.series[`/acquisition/${n}`]?.voltsAt), ['electrode', 'electrode']);
     } finally {
       f.close();
     }
@@ -172,7 +176,7 @@ describe('host/export: a recording from before protocol 1.1 (no electrode_volts_
     assert.deepEqual(header, ['time_s', 'EEG_V_at_ADC_input']);
   });
 
-  it('nwb: conversion is the ADC\'s volts per code and the description says so', async () => {
+  it('nwb: conversion is the ADC\'s volts per code and the description and the metadata JSON say so', async () => {
     const out = join(tmp.dir, 'old.nwb');
     const r = await exportRecording(tmp.dir, 'nwb', out);
     assert.equal(r.warnings.length, 1);
@@ -184,6 +188,11 @@ describe('host/export: a recording from before protocol 1.1 (no electrode_volts_
       assert.ok(Math.abs(conversion / (3.3 / 65536) - 1) < 1e-6, `conversion ${conversion}: the ADC's volts per code`);
       const description = String(((f.get('acquisition/EEG') as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['description']!.value);
       assert.match(description, /volts at the ADC input/);
+      // still an ElectricalSeries (unit fixed to volts), honest about where: the metadata JSON says adc-input and why
+      assert.equal(((f.get('acquisition/EEG') as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['neurodata_type']!.value, 'ElectricalSeries');
+      const meta = JSON.parse((f.get('general/data_collection') as InstanceType<typeof h5wasm.Dataset>).value as string) as { series: Record<string, { voltsAt?: string; note?: string }> };
+      assert.equal(meta.series['/acquisition/EEG']?.voltsAt, 'adc-input');
+      assert.match(meta.series['/acquisition/EEG']?.note ?? '', /did not report its amplifier gain/);
     } finally {
       f.close();
     }
