@@ -91,7 +91,7 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     }
   });
 
-  it('guppy: aux/EEG.csv and aux/EMG.csv are 100 ± 1 µV at 2 Hz and 40 ± 1 µV at 10 Hz, with no NaN cells, units in aux_units.json', async () => {
+  it('guppy: aux/EEG.csv and aux/EMG.csv are 100 ± 1 µV at 2 Hz and 40 ± 1 µV at 10 Hz, with no NaN cells, units in aux_units.json, all listed in export.json', async () => {
     const out = join(dir, 'guppy');
     const r = await exportRecording(join(dir, 'rec'), 'guppy', out);
     assert.deepEqual(r.warnings, []);
@@ -104,15 +104,20 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     const units = JSON.parse(readFileSync(join(out, 'aux', 'aux_units.json'), 'utf8')) as { channels: Array<{ file: string; unit: string; voltsAt: string; voltsPerCode: number; samplingRateHz: number }> };
     assert.deepEqual(units.channels.map((c) => [c.file, c.unit, c.voltsAt, c.samplingRateHz]), [['EEG.csv', 'V', 'electrode', 1000], ['EMG.csv', 'V', 'electrode', 1000]]);
     assert.ok(Math.abs(units.channels[0]!.voltsPerCode / (3.3 / 65536 / 1000) - 1) < 1e-6);
+    // export.json lists them with the photometry files
+    const listed = (JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')) as { files: string[] }).files;
+    for (const f of ['aux/EEG.csv', 'aux/EMG.csv', 'aux/aux_units.json']) assert.ok(listed.includes(f), `export.json files lists ${f}: ${listed.join(', ')}`);
   });
 
-  it('csv: <name>.aux.csv beside the wide CSV carries EEG_V and EMG_V at 100 ± 1 µV / 40 ± 1 µV', async () => {
+  it('csv: <name>.aux.csv beside the wide CSV carries EEG_V and EMG_V at 100 ± 1 µV / 40 ± 1 µV, listed in <name>.meta.json', async () => {
     const out = join(dir, 'wide.csv');
     await exportRecording(join(dir, 'rec'), 'csv', out);
     const { header, columns } = csvColumns(join(dir, 'wide.aux.csv'));
     assert.deepEqual(header, ['time_s', 'EEG_V', 'EMG_V']);
     assertTones('csv EEG_V', columns[0]!, columns[1]!);
     assertTones('csv EMG_V', columns[0]!, columns[2]!);
+    const listed = (JSON.parse(readFileSync(join(dir, 'wide.meta.json'), 'utf8')) as { files: string[] }).files;
+    assert.ok(listed.includes('wide.aux.csv') && listed.includes('wide.csv'), `meta.json files: ${listed.join(', ')}`);
   });
 
   it('pmat: carries no aux (pMAT reads Time,Signal,Control only), so no EEG/EMG file is written', async () => {
