@@ -541,8 +541,8 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       assert.deepEqual(evs.map((e) => [e.channel, e.currentMa, e.sampleIndex, e.configId]).sort(), [[led0, 10, 0, configId], [led1, 5, 0, configId]].sort());
       const ackAt = c.received.findIndex((m, i) => i >= mark && m.body === 'ack');
       assert.ok(ackAt >= 0 && c.received.findIndex((m, i) => i >= mark && m.body === 'ledEvent') > ackAt, 'after the Ack of Start');
-      const n = await stop(mark);
-      assert.ok(n > 0);
+      await c.waitFor(() => c.contiguousSamples(mark) >= B, 10_000, 'a block');
+      assert.ok((await stop(mark)) >= B);
       assert.equal(c.since(mark).filter((m) => m.ledEvent).length, 2, 'Stop sends no LedEvent: its Ack names where the LEDs went dark');
     });
 
