@@ -47,6 +47,10 @@
 // contact must re-arm on purpose): the next SetLed restores every configured
 // LED to its commanded level (with the new level for its channel) at the next
 // block boundary, with LedEvents, and restarts the watchdog; Start also re-arms.
+// Every drive the device applies while running is announced by a LedEvent
+// naming its first sample: Start announces every configured LED at sample 0
+// (after its Ack), SetLed and the watchdog their changes. Stop darkens every
+// LED from the sample its Ack names (no LedEvent: the Ack says it).
 //
 // Session. Hello must come first after power-on and after every reset; until
 // then only Hello, GetInfo, Heartbeat, Reset and EnterBootloader are served and
@@ -62,7 +66,7 @@ import { scanEnvelope } from './bounds.ts';
 import { CalibrationMap, validateCalibrationTable } from './calibration.ts';
 import { SimError } from './errors.ts';
 import {
-  ByteFaultStage, checkFault, type FaultRecord, type FaultSpec, type FrameMeta, GroundTruth, type LostRange, Rng,
+  type AppliedDrive, ByteFaultStage, checkFault, type FaultRecord, type FaultSpec, type FrameMeta, GroundTruth, type LostRange, Rng,
 } from './faults.ts';
 import { type Issue, issue } from './issue.ts';
 import { Outbox } from './link.ts';
@@ -175,6 +179,8 @@ export class SimDevice {
   private nextAux = 0;
   private peaks: Float64Array = new Float64Array(0);
   private changes: DriveChange[] = [];
+  /** Ground truth: the drive each configured LED was last rendered with in this run. */
+  private appliedMa: Float64Array = new Float64Array(0);
   private tripped = false;
   private everTripped = false;
   private lastHeartbeatDevS = 0;
@@ -850,6 +856,7 @@ export class SimDevice {
     this.nextAux = 0;
     this.peaks = this.commandedMa.slice();
     this.changes = [];
+    this.appliedMa = new Float64Array(0);
     this.tripped = false;
     this.everTripped = false;
     this.heartbeatSeen();
@@ -857,6 +864,8 @@ export class SimDevice {
     this.samplesDropped = 0;
     this.overrunRecord = null;
     this.reply(id, { ack: { configId: this.configIdValue, sampleIndex: 0, deviceTimeUs: this.uptimeUsAt(this.runStartDevS) } });
+    // the drive applied from sample 0 is part of the record: one LedEvent per configured LED
+    for (let k = 0; k < this.peaks.length; k++) this.emitLedEvent(k, this.peaks[k]!, 0);
   }
 
   /** Device uptime in whole µs at device time `devS` (the clock of device_time_us). */
@@ -884,6 +893,7 @@ export class SimDevice {
     this.isRunning = false;
     this.changes = [];
     this.tripped = false;
+    this.noteDark(next, 'stop');
     this.send({ requestId: id, ack: { configId: this.configIdValue, sampleIndex: next, deviceTimeUs: this.lastStopUs } }, 'stream', { kind: 'ack', requestId: id });
   }
 
@@ -1002,6 +1012,7 @@ export class SimDevice {
     if (this.isRunning) {
       const c = this.config!;
       const taken = this.samplesTaken(this.devS);
+      this.noteDark(taken, 'reset');
       if (taken > this.nextDet) lost.push({ source: 'detector', run: this.runCount, configId: this.configIdValue, first: this.nextDet, count: taken - this.nextDet });
       if (c.aux) {
         const auxTaken = Math.ceil(taken / c.aux.divider);
@@ -1103,6 +1114,8 @@ export class SimDevice {
     const schedule = this.schedule;
     if (!schedule || this.cfgLedViews.length === 0) return;
     while (this.changes.length > 0 && this.changes[0]!.at <= first) this.peaks = this.changes.shift()!.peaks;
+    if (first === 0) this.noteDrives(0, this.peaks, 'start');
+    this.noteDrives(first, this.peaks, 'change');
     let cur = first;
     const end = first + count;
     let i = 0;
@@ -1111,10 +1124,36 @@ export class SimDevice {
       if (ch.at > cur) schedule.fill(cur, ch.at - cur, this.cfgLedViews, this.peaks, cur - first);
       this.peaks = ch.peaks;
       cur = ch.at;
+      this.noteDrives(cur, this.peaks, 'change');
       i++;
     }
     if (i > 0) this.changes.splice(0, i);
     if (end > cur) schedule.fill(cur, end - cur, this.cfgLedViews, this.peaks, cur - first);
+  }
+
+  /** Ground truth: every LED lit in this run goes dark from sample `at` (Stop, reset). */
+  private noteDark(at: number, cause: 'stop' | 'reset'): void {
+    const c = this.config;
+    if (!c) return;
+    for (let k = 0; k < this.appliedMa.length; k++) {
+      const ma = this.appliedMa[k]!;
+      if (ma === 0 || Number.isNaN(ma)) continue;
+      this.appliedMa[k] = 0;
+      this.truth.drives.push({ run: this.runCount, configId: this.configIdValue, sampleIndex: at, channel: c.leds[k]!.channel, currentMa: 0, cause });
+    }
+  }
+
+  /** Ground truth: the LEDs whose drive from sample `at` of this run differs from what they were driven with. */
+  private noteDrives(at: number, peaks: Float64Array, cause: AppliedDrive['cause']): void {
+    const c = this.config;
+    if (!c) return;
+    if (cause === 'start') this.appliedMa = new Float64Array(c.leds.length).fill(Number.NaN);
+    for (let k = 0; k < c.leds.length; k++) {
+      const ma = peaks[k] ?? 0;
+      if (this.appliedMa[k] === ma) continue;
+      this.appliedMa[k] = ma;
+      this.truth.drives.push({ run: this.runCount, configId: this.configIdValue, sampleIndex: at, channel: c.leds[k]!.channel, currentMa: ma, cause });
+    }
   }
 
   /** Whether the next block goes into the ring buffer; counts and records drops. */

@@ -115,9 +115,26 @@ export class Rng {
   }
 }
 
+/**
+ * An LED drive the device applied: the peak current of LED `channel` from
+ * detector sample `sampleIndex` of run `run` on (what the rendered samples were
+ * taken with, or where a Stop or a reset darkened the LED).
+ */
+export interface AppliedDrive {
+  run: number;
+  configId: number;
+  sampleIndex: number;
+  channel: number;
+  currentMa: number;
+  /** "start": sample 0 of a run; "change": SetLed or the watchdog; "stop" and "reset": darkened there. */
+  cause: 'start' | 'change' | 'stop' | 'reset';
+}
+
 /** The simulation's ground truth: every fault and what it cost. */
 export class GroundTruth {
   readonly faults: FaultRecord[] = [];
+  /** Every LED drive applied while running, in order (from the rendered samples, not from the LedEvents sent). */
+  readonly drives: AppliedDrive[] = [];
   /** Sample blocks produced by the device, per source. */
   readonly blocksProduced = { detector: 0, aux: 0 };
   /** Frames handed to the transport (after byte faults). */

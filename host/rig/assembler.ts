@@ -54,7 +54,13 @@ export interface RigGap {
 export type AcquisitionItem = RigBlock | RigGap | RigLight;
 
 export type TimedDigitalEvent = DigitalEvent & { sessionIndex: number };
-export type TimedLedEvent = LedEvent & { sessionIndex: number };
+/**
+ * A drive the device applied, placed on the session timeline: a LedEvent (Start
+ * announces every configured LED at sample 0; SetLed, the watchdog and its
+ * re-arm their changes), or, with `via: 'stop'`, the darkening of a lit LED at
+ * the sample Stop's Ack names (the device sends no LedEvent for it).
+ */
+export type TimedLedEvent = LedEvent & { sessionIndex: number; via?: 'stop' };
 
 /**
  * What the host meant by a command, recorded before the command is sent. The
@@ -95,6 +101,9 @@ export class AcquisitionAssembler {
 
   /** Where the configured LEDs went dark and came back (LedEvents, Status, Log); emits `light` items. */
   readonly light: LightTracker;
+  /** Channels of the configured LEDs, and the drive each was last reported at in this segment (absent: not reported). */
+  private ledChannels: number[] = [];
+  private readonly ledLevelMa = new Map<number, number>();
 
   constructor(private readonly sinks: AssemblerSinks) {
     this.light = new LightTracker((marker) => this.sinks.item(marker), () => this.segment);
@@ -140,12 +149,14 @@ export class AcquisitionAssembler {
   }
 
   private configuredLeds(config: AcquisitionConfigInit): void {
-    this.light.configured((config.leds ?? []).map((l) => l.channel ?? 0));
+    this.ledChannels = (config.leds ?? []).map((l) => l.channel ?? 0);
+    this.light.configured(this.ledChannels);
   }
 
   /** A new acquisition starts at session index 0. */
   private started(): void {
     this.light.restarted(this.cursors.detector.nextSessionIndex);
+    this.ledLevelMa.clear();
     this.running = true;
     this.segment = 0;
     this.missingDetectorSamples = 0;
@@ -160,14 +171,29 @@ export class AcquisitionAssembler {
    * were dropped or damaged) are missing: recorded as a gap, or nobody would
    * ever know they were taken.
    */
-  private stopped(nextDetectorIndex: number, deviceTimeUs: number): void {
+  private stopped(nextDetectorIndex: number, deviceTimeUs: number, configId: number): void {
     if (this.running) {
       this.trailingGap('detector', nextDetectorIndex);
       if (this.hasAux) this.trailingGap('aux', Math.ceil(nextDetectorIndex / this.auxDivider));
       if (deviceTimeUs > 0) this.stopPoint = { deviceIndex: nextDetectorIndex, deviceTimeUs };
       this.light.stopped(this.cursors.detector.nextSessionIndex);
+      // a device that was reset answers Stop with index and uptime 0: it stopped no run of ours
+      if (deviceTimeUs > 0 && nextDetectorIndex >= this.cursors.detector.nextDeviceIndex) this.darkenedByStop(nextDetectorIndex, configId);
     }
     this.running = false;
+  }
+
+  /**
+   * Stop darkens every LED from the sample its Ack names, and the device sends
+   * no LedEvent for it: the log gets the 0 mA of each LED not already dark
+   * there (so after a resume it shows them dark, then lit again by Start).
+   */
+  private darkenedByStop(deviceIndex: number, configId: number): void {
+    for (const channel of this.ledChannels) {
+      if (this.ledLevelMa.get(channel) === 0) continue;
+      this.ledLevelMa.set(channel, 0);
+      this.sinks.led?.({ channel, currentMa: 0, powerUw: 0, sampleIndex: deviceIndex, configId, sessionIndex: this.sessionIndexOf(deviceIndex), via: 'stop' });
+    }
   }
 
   private trailingGap(source: Source, nextDeviceIndex: number): void {
@@ -188,6 +214,7 @@ export class AcquisitionAssembler {
   private resumed(resume: NonNullable<Extract<Intent, { command: 'start' }>['resume']>, startDeviceTimeUs: number): void {
     const det = this.cursors.detector;
     this.light.restarted(det.nextSessionIndex);
+    this.ledLevelMa.clear();
     const placed = placeResumedRun({
       rateHz: this.sampleRateHz, nextSessionIndex: det.nextSessionIndex, oldOffset: det.offset, stop: this.stopPoint,
       startDeviceTimeUs, reset: resume.reset, hostEstimateSamples: resume.missingDetectorSamples,
@@ -239,6 +266,8 @@ export class AcquisitionAssembler {
       }
       case 'ledEvent': {
         const e = message.ledEvent!;
+        if (e.configId && e.configId !== this.configId) return; // from an older configuration
+        this.ledLevelMa.set(e.channel, e.currentMa);
         this.sinks.led?.({ channel: e.channel, currentMa: e.currentMa, powerUw: e.powerUw, sampleIndex: e.sampleIndex, configId: e.configId, sessionIndex: this.sessionIndexOf(e.sampleIndex) });
         this.light.led(e.channel, e.currentMa, this.sessionIndexOf(e.sampleIndex));
         return;
@@ -265,7 +294,7 @@ export class AcquisitionAssembler {
       if (intent.resume) this.resumed(intent.resume, message.ack!.deviceTimeUs);
       else this.started();
     } else {
-      this.stopped(message.ack!.sampleIndex, message.ack!.deviceTimeUs);
+      this.stopped(message.ack!.sampleIndex, message.ack!.deviceTimeUs, message.ack!.configId);
     }
   }
 

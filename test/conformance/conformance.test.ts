@@ -504,7 +504,7 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       const at = ack.sampleIndex;
       assert.equal(at % B, 0, 'the change starts a block');
       assert.ok(at >= 2 * B);
-      const ev = await c.waitFor(() => c.since(mark).find((m) => m.ledEvent)?.ledEvent, 5000, 'the LedEvent');
+      const ev = await c.waitFor(() => c.since(mark).find((m) => m.ledEvent && m.ledEvent.sampleIndex > 0)?.ledEvent, 5000, 'the LedEvent');
       assert.deepEqual({ channel: ev.channel, currentMa: ev.currentMa, sampleIndex: ev.sampleIndex, configId: ev.configId },
         { channel: led0, currentMa: 20, sampleIndex: at, configId });
       await c.waitFor(() => c.contiguousSamples(mark) >= at + B, 10_000, 'the block after the change');
@@ -531,11 +531,26 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       assert.equal(c.since(mark2).filter((m) => m.ledEvent).length, 0, 'no LedEvent while stopped');
     });
 
+    it('Start announces the drive of every configured LED with a LedEvent at sample 0, after its Ack (powers included)', async () => {
+      const config = continuous({ leds: [{ channel: led0, currentMa: 10 }, { channel: led1, currentMa: 5 }] });
+      const { mark, configId } = await run(config);
+      const evs = await c.waitFor(() => {
+        const e = c.since(mark).filter((m) => m.ledEvent).map((m) => m.ledEvent!);
+        return e.length >= 2 ? e : null;
+      }, 5000, 'the LedEvents of Start');
+      assert.deepEqual(evs.map((e) => [e.channel, e.currentMa, e.sampleIndex, e.configId]).sort(), [[led0, 10, 0, configId], [led1, 5, 0, configId]].sort());
+      const ackAt = c.received.findIndex((m, i) => i >= mark && m.body === 'ack');
+      assert.ok(ackAt >= 0 && c.received.findIndex((m, i) => i >= mark && m.body === 'ledEvent') > ackAt, 'after the Ack of Start');
+      await c.waitFor(() => c.contiguousSamples(mark) >= B, 10_000, 'a block');
+      assert.ok((await stop(mark)) >= B);
+      assert.equal(c.since(mark).filter((m) => m.ledEvent).length, 2, 'Stop sends no LedEvent: its Ack names where the LEDs went dark');
+    });
+
     it('the heartbeat watchdog darkens every LED, a Heartbeat does not relight them, SetLed re-arms', async () => {
       const hb = 200;
       const { mark } = await run(continuous({ heartbeatTimeoutMs: hb, leds: [{ channel: led0, currentMa: 10 }, { channel: led1, currentMa: 5 }] }));
       const dark = await c.waitFor(() => {
-        const evs = c.since(mark).filter((m) => m.ledEvent).map((m) => m.ledEvent!);
+        const evs = c.since(mark).filter((m) => m.ledEvent && m.ledEvent.sampleIndex > 0).map((m) => m.ledEvent!);
         return evs.length >= 2 ? evs : null;
       }, 5000, 'LedEvents from the watchdog');
       assert.deepEqual(dark.map((e) => [e.channel, e.currentMa]).sort(), [[led0, 0], [led1, 0]]);
@@ -714,7 +729,7 @@ describe(`conformance [${process.env['FIBERRIG_TARGET'] || 'sim'}]`, function ()
       const l0 = s.leds.find((l) => l.channel === led0)!;
       assert.ok(Math.abs(l0.currentMa - 10) < 1e-4 && Math.abs(l0.powerUw - 40) < 1e-3, `LED 0 at ${l0.currentMa} mA, ${l0.powerUw} uW`);
       await c.ack({ setLed: { channel: led0, powerUw: 20 } });
-      const ev = await c.waitFor(() => c.since(mark).find((m) => m.ledEvent)?.ledEvent, 5000, 'the LedEvent');
+      const ev = await c.waitFor(() => c.since(mark).find((m) => m.ledEvent && m.ledEvent.sampleIndex > 0)?.ledEvent, 5000, 'the LedEvent');
       assert.ok(Math.abs(ev.currentMa - 5) < 1e-4 && Math.abs(ev.powerUw - 20) < 1e-4, `LedEvent ${ev.currentMa} mA, ${ev.powerUw} uW`);
       await stop(mark);
       await c.ack({ writeCalibration: { table: { leds: [] } } });

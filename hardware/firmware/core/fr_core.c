@@ -861,6 +861,8 @@ static void on_start(uint32_t id) {
   g.run_start_ns = fr_hal_sampling(&g.config) - g.boot_ns; /* sample 0 starts when the hardware says */
   drive_leds(g.peaks);
   send_ack_at(id, 0, g.run_start_ns / 1000u);
+  /* the drive applied from sample 0 is part of the record: one LedEvent per configured LED */
+  for (uint32_t k = 0; k < g.config.n_leds; k++) emit_led_event(k, g.peaks[k], 0);
 }
 
 static void stop_run(uint64_t t_ns, uint32_t id, bool ack) {

@@ -259,12 +259,14 @@ typedef struct _fiberrig_v1_Configure {
 
 /* Starts sampling under the last accepted configuration; the sample index
  restarts at 0. Replies Ack(config_id, sample_index = 0, device_time_us =
- the uptime at which sample 0's period begins). */
+ the uptime at which sample 0's period begins), then emits one LedEvent per
+ configured LED (sample_index 0) naming the drive it applies. */
 typedef struct _fiberrig_v1_Start {
     char dummy_field;
 } fiberrig_v1_Start;
 
-/* Stops sampling and darkens LEDs. Replies Ack(sample_index = next index,
+/* Stops sampling and darkens LEDs from the sample the Ack names (no LedEvent:
+ the Ack says where). Replies Ack(sample_index = next index,
  device_time_us = the uptime at which that index's period would begin; a
  repeated Stop repeats both, and after a reset both are 0). */
 typedef struct _fiberrig_v1_Stop {
@@ -391,6 +393,8 @@ typedef struct _fiberrig_v1_DigitalEvent {
     uint32_t config_id;
 } fiberrig_v1_DigitalEvent;
 
+/* A drive the device applied while running: every configured LED at Start,
+ a SetLed, the watchdog's darkening (0 mA) and the SetLed that re-arms it. */
 typedef struct _fiberrig_v1_LedEvent {
     uint32_t channel;
     float current_ma;

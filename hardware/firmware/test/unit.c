@@ -164,7 +164,9 @@ typedef struct {
   ring_seen ring;
   uint32_t error_logs, warn_logs;
   uint32_t led_events;
-  uint64_t led_index, ack_index; /* LedEvent.sample_index, SetLed's Ack.sample_index */
+  uint64_t led_index, ack_index; /* LedEvent.sample_index (the last), SetLed's Ack.sample_index */
+  uint64_t led_first_index;        /* the first LedEvent's sample_index (Start's) */
+  float led_first_ma;
   uint32_t digital;
   fiberrig_v1_DigitalEvent last_digital;
   uint32_t n_blocks;
@@ -184,6 +186,10 @@ static void collect_frontend(const fiberrig_v1_Envelope *m, void *ctx) {
     if (m->body.log.level == fiberrig_v1_LogLevel_LOG_LEVEL_ERROR) s->error_logs++;
     if (m->body.log.level == fiberrig_v1_LogLevel_LOG_LEVEL_WARN) s->warn_logs++;
   } else if (m->which_body == fiberrig_v1_Envelope_led_event_tag) {
+    if (s->led_events == 0) {
+      s->led_first_index = m->body.led_event.sample_index;
+      s->led_first_ma = m->body.led_event.current_ma;
+    }
     s->led_events++;
     s->led_index = m->body.led_event.sample_index;
   } else if (m->which_body == fiberrig_v1_Envelope_ack_tag && m->request_id == 5) {
@@ -364,8 +370,10 @@ static void test_drive_lands_late(void) {
   run_for_ms(100);
   frontend_seen s = {0};
   each_output(collect_frontend, &s);
-  CHECK(s.led_events == 1 && s.led_index == 64, "the LedEvent names the sample the hardware switched at (%u events, sample %llu)",
-        s.led_events, (unsigned long long)s.led_index);
+  CHECK(s.led_events == 2 && s.led_first_index == 0, "Start announces its LED's drive at sample 0 (%u events, first at sample %llu)",
+        s.led_events, (unsigned long long)s.led_first_index);
+  CHECK(s.led_first_ma == 10.0f, "Start's LedEvent carries the configured drive (%g mA)", (double)s.led_first_ma);
+  CHECK(s.led_index == 64, "the SetLed's LedEvent names the sample the hardware switched at (sample %llu)", (unsigned long long)s.led_index);
   CHECK(s.ack_index == 64, "SetLed's Ack names it too (%llu)", (unsigned long long)s.ack_index);
   switch_quantum = 1;
 }

@@ -213,7 +213,7 @@ describe('firmware-sim device', () => {
       const ack = h.request({ setLed: { channel: 1, currentMa: 25 } }).ack!;
       assert.equal(ack.sampleIndex, 300);
       h.device.advance(0.001); // the LedEvent follows the Ack on the stream path
-      const ev = h.of('ledEvent')[0]!.ledEvent!;
+      const ev = h.ledChanges()[0]!;
       assert.deepEqual([ev.channel, ev.currentMa, ev.sampleIndex, ev.configId], [1, 25, 300, h.device.configId]);
       h.device.advance(0.2);
       h.request({ stop: {} });
@@ -238,6 +238,8 @@ describe('firmware-sim device', () => {
       h.request({ start: {} });
       h.device.advance(0.15);
       assert.equal(codes(h.blocks(DET)[0]!)[0], h.world.expectedCode(0, [0, 5, 0, 0]));
+      // Start announces the level it applies from sample 0
+      assert.deepEqual(h.of('ledEvent').map((m) => [m.ledEvent!.channel, m.ledEvent!.currentMa, m.ledEvent!.sampleIndex]), [[1, 5, 0]]);
     });
 
     it('enforces the limit and the configuration on every path', () => {
@@ -247,6 +249,53 @@ describe('firmware-sim device', () => {
       assert.equal(h.request({ setLed: { channel: 0, currentMa: 1 } }).error?.field, 'set_led.channel');
       assert.equal(h.request({ setLed: { channel: 6, currentMa: 1 } }).error?.code, ErrorCode.ERROR_CODE_UNKNOWN_CHANNEL);
       assert.equal(h.request({ setLed: { channel: 1, powerUw: 3 } }).error?.code, ErrorCode.ERROR_CODE_NOT_CALIBRATED);
+    });
+  });
+
+  describe('LED record', () => {
+    it('Start announces the drive of every configured LED at sample 0, after its Ack', () => {
+      const h = new TestHost();
+      h.hello();
+      h.configure(LOCK_IN);
+      const id = h.send({ start: {} });
+      h.device.advance(0.001);
+      const ackAt = h.received.findIndex((m) => m.requestId === id);
+      const events = h.received.map((m, i) => ({ m, i })).filter(({ m }) => m.body === 'ledEvent');
+      assert.ok(ackAt >= 0 && events.every(({ i }) => i > ackAt), 'the LedEvents follow the Ack');
+      assert.deepEqual(events.map(({ m }) => [m.ledEvent!.channel, m.ledEvent!.currentMa, m.ledEvent!.sampleIndex, m.ledEvent!.configId]),
+        [[0, 20, 0, h.device.configId], [1, 30, 0, h.device.configId], [2, 10, 0, h.device.configId]]);
+    });
+
+    it('its LedEvents and Stop\'s Ack name exactly the samples the ground truth saw rendered with each drive (start, SetLed, watchdog, re-arm, stop, reset)', () => {
+      const h = new TestHost();
+      h.startRun({ ...LOCK_IN, heartbeatTimeoutMs: 500 });
+      h.device.advance(0.3);
+      h.request({ heartbeat: {} });
+      h.request({ setLed: { channel: 1, currentMa: 25 } });
+      h.device.advance(1.0); // no heartbeat: the watchdog darkens every LED
+      h.request({ setLed: { channel: 2, currentMa: 12 } }); // re-arms
+      h.device.advance(0.2);
+      const stop = h.request({ stop: {} }).ack!;
+      h.request({ start: {} });
+      h.device.advance(0.3);
+      h.request({ reset: {} });
+      const truth = h.device.truth.drives;
+      const announced = h.of('ledEvent').map((m) => m.ledEvent!);
+      const key = (run: number, channel: number, currentMa: number, sampleIndex: number): string => `${run}:${channel}:${currentMa}@${sampleIndex}`;
+      // runs are numbered from 1; the second Start's events follow the first Stop's Ack
+      const stopAt = h.received.findIndex((m) => m.ack && m.ack.sampleIndex === stop.sampleIndex && m.ack.deviceTimeUs === stop.deviceTimeUs);
+      const runOf = (e: (typeof announced)[number]): number => (h.received.findIndex((m) => m.ledEvent === e) > stopAt ? 2 : 1);
+      assert.deepEqual(
+        announced.map((e) => key(runOf(e), e.channel, e.currentMa, e.sampleIndex)),
+        truth.filter((d) => d.cause === 'start' || d.cause === 'change').map((d) => key(d.run, d.channel, d.currentMa, d.sampleIndex)),
+      );
+      assert.deepEqual(new Set(truth.filter((d) => d.cause === 'change' && d.currentMa === 0).map((d) => d.channel)), new Set([0, 1, 2]), 'the watchdog darkened every LED');
+      const stopped = truth.filter((d) => d.cause === 'stop');
+      assert.equal(stopped.length, 3);
+      assert.ok(stopped.every((d) => d.run === 1 && d.currentMa === 0 && d.sampleIndex === stop.sampleIndex), 'Stop\'s Ack names where they went dark');
+      const reset = truth.filter((d) => d.cause === 'reset');
+      assert.deepEqual(reset.map((d) => [d.run, d.channel, d.currentMa]), [[2, 0, 0], [2, 1, 0], [2, 2, 0]]);
+      assert.ok(reset[0]!.sampleIndex >= 2900 && reset[0]!.sampleIndex <= 3100, `reset at ${reset[0]!.sampleIndex}`);
     });
   });
 
@@ -273,12 +322,12 @@ describe('firmware-sim device', () => {
         hostS += 0.2;
         h.request({ heartbeat: {} });
       }
-      assert.equal(h.of('ledEvent').length, 0, 'no LED went dark');
+      assert.equal(h.ledChanges().length, 0, 'no LED went dark');
       assert.equal(h.of('status').at(-1)!.status!.darkReason, DarkReason.DARK_REASON_NONE);
       // the host goes quiet for 0.6 host-seconds: dark at the next advance
       hostS += 0.6;
       h.device.advance(1);
-      const dark = h.of('ledEvent').map((m) => m.ledEvent!);
+      const dark = h.ledChanges();
       assert.equal(dark.length, 3);
       assert.ok(dark.every((e) => e.currentMa === 0));
       assert.equal(h.of('status').at(-1)!.status!.darkReason, DarkReason.DARK_REASON_HEARTBEAT_TIMEOUT);
@@ -290,7 +339,7 @@ describe('firmware-sim device', () => {
       h.device.advance(0.3);
       h.request({ heartbeat: {} }); // at ~0.3 s: deadline 0.8 s
       h.device.advance(1.0);
-      const dark = h.of('ledEvent').map((m) => m.ledEvent!);
+      const dark = h.ledChanges();
       assert.equal(dark.length, 3);
       assert.ok(dark.every((e) => e.currentMa === 0));
       const darkAt = dark[0]!.sampleIndex;
@@ -332,7 +381,7 @@ describe('firmware-sim device', () => {
         h.device.advance(0.3);
         h.request({ heartbeat: {} });
       }
-      assert.equal(h.of('ledEvent').length, 0);
+      assert.equal(h.ledChanges().length, 0);
       assert.ok(h.of('status').every((m) => m.status!.darkReason === DarkReason.DARK_REASON_NONE));
     });
   });

@@ -115,6 +115,11 @@ export class TestHost {
     return this.received.filter((m) => m.body === body);
   }
 
+  /** LedEvents after Start's announcement of the drives in force at sample 0 (changes made while running). */
+  ledChanges(): NonNullable<Envelope['ledEvent']>[] {
+    return this.of('ledEvent').map((m) => m.ledEvent!).filter((e) => e.sampleIndex > 0);
+  }
+
   blocks(source: number): NonNullable<Envelope['sampleBlock']>[] {
     return this.of('sampleBlock').map((m) => m.sampleBlock!).filter((b) => b.source === source);
   }

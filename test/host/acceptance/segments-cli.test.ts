@@ -49,12 +49,15 @@ describe('acceptance: per-segment clock drift through `fiberrig acquire` + `insp
     assert.ok(Math.abs(r.clock!.driftPpm - EXPECTED_PPM) <= TOLERANCE_PPM);
   });
 
-  it('gaps: the reconnect is device-timed (±1 sample), the reset measured (±≤ 20 samples = 2 ms); session.json and gaps.csv carry the uncertainty', async () => {
+  it('gaps: the reconnect is device-timed (±1 sample), the reset measured (a stated uncertainty of 1..100 samples, i.e. under 10 ms; its true error against ground truth is in resume.test.ts); session.json and gaps.csv carry the uncertainty', async () => {
     const session = JSON.parse(await readFile(join(dir, 'session.json'), 'utf8')) as { gaps: Array<{ source: string; reason: string; uncertaintySamples: number }> };
     const det = session.gaps.filter((g) => g.source === 'detector' && g.reason !== 'missing-blocks');
     assert.deepEqual(det.map((g) => g.reason), ['reconnect', 'device-reset']);
     assert.equal(det[0]!.uncertaintySamples, 1);
-    assert.ok(det[1]!.uncertaintySamples >= 1 && det[1]!.uncertaintySamples <= 20, `reset gap ±${det[1]!.uncertaintySamples}`);
+    // the bound follows the heartbeat round trips' scatter, so it widens on a loaded machine (±26 seen
+    // with other jobs running); a guess, as before issue 14, was off by 317 samples
+    console.log(`      reset gap stated uncertainty ±${det[1]!.uncertaintySamples} samples`);
+    assert.ok(det[1]!.uncertaintySamples >= 1 && det[1]!.uncertaintySamples <= 100, `reset gap ±${det[1]!.uncertaintySamples}`);
     const csv = await readCsv(dir, 'gaps.csv', true);
     assert.equal(csv.header.at(-1), 'uncertainty_samples');
     const rows = csv.rows.filter((row) => row[0] === 'detector' && row[4] !== 'missing-blocks');

@@ -297,4 +297,17 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
     assert.ok(off.length >= DEFAULT_LOCKIN_CONFIG.leds.length);
     assert.ok(off.every((i) => i === truth.trip), `LedEvents at ${off.join(',')} vs ${truth.trip}`);
   });
+
+  it('events.csv logs every drive the device applied, the relight included, at the sample the simulator rendered it from (exact)', async () => {
+    // the Rig re-arms with one SetLed per LED: the first restores them all, the others restate a level (not a change)
+    const level = new Map<string, string>();
+    const logged = (await readCsv(rec, 'events.csv', true)).rows.filter((r) => r[1] === 'led')
+      .filter((r) => level.get(r[2]!) !== r[3] && level.set(r[2]!, r[3]!))
+      .map((r) => `${r[2]}:${r[3]}@${Math.round(Number(r[0]) * FS)}`);
+    const applied = handle.device.truth.drives.filter((d) => d.cause === 'start' || d.cause === 'change').map((d) => `${d.channel}:${d.currentMa}mA@${d.sampleIndex}`);
+    assert.deepEqual(logged, applied);
+    const relit = handle.device.truth.drives.filter((d) => d.cause === 'change' && d.currentMa > 0);
+    assert.equal(relit.length, DEFAULT_LOCKIN_CONFIG.leds.length, 'every LED relit once');
+    assert.ok(relit.every((d) => Math.abs(d.sampleIndex - truth.restore) <= 1), `relit at ${relit[0]?.sampleIndex}, the rendered currents say ${truth.restore}`);
+  });
 });

@@ -153,14 +153,15 @@ describe('fiberrig calibrate: end to end against the simulator', function () {
       await rig.start();
       await until(() => log.toJSON().length > 0);
       await rig.setLed(1, { powerUw: 40 });
-      await until(() => (log.toJSON()[0]?.changes.length ?? 0) > 0);
+      await until(() => (log.toJSON()[0]?.changes.length ?? 0) > 1);
       sub.unsubscribe();
       events.unsubscribe();
       const [c] = log.toJSON();
       assert.equal(c?.channel, 1);
       assert.equal(c.minPowerUw, Math.fround(25));
-      assert.equal(c.changes[0]?.powerUw, Math.fround(40));
-      assert.equal(c.changes[0]?.currentMa, Math.fround(new HostCalibration(table).currentForPower(1, 40)!), 'LedEvent current = host conversion');
+      assert.deepEqual([c.changes[0]?.sampleIndex, c.changes[0]?.powerUw], [0, Math.fround(25)], 'Start announces the configured power at sample 0');
+      assert.equal(c.changes[1]?.powerUw, Math.fround(40));
+      assert.equal(c.changes[1]?.currentMa, Math.fround(new HostCalibration(table).currentForPower(1, 40)!), 'LedEvent current = host conversion');
       assert.equal(drive?.currentMa, new HostCalibration(table).currentForPower(1, 25));
       assert.equal(simDevice(URL).currentConfig!.leds[0]!.peakMa, drive!.currentMa, 'the device drives exactly the current the host computed');
     } finally {

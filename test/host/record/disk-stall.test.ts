@@ -35,12 +35,17 @@ describe('host/record: a 3 s disk stall during a recording', function () {
     const wire = canonicalConfig(toWireConfig({ ...DEFAULT_LOCKIN_CONFIG, heartbeatTimeoutMs: 2000 }));
     assert.equal(wire.heartbeatTimeoutMs, 2000);
     const darkLeds: string[] = [];
+    let liveLedEvents = 0;
     const timeoutLogs: string[] = [];
     const darkReasons: number[] = [];
     let liveSamples = 0;
     let gaps = 0;
     const subs = [
-      rig.ledEvents$.subscribe((e) => { if (e.currentMa === 0) darkLeds.push(`LED ${e.channel} at ${e.sessionIndex}`); }),
+      // the final Stop darkens the LEDs too (via: 'stop'): not a trip
+      rig.ledEvents$.subscribe((e) => {
+        liveLedEvents++;
+        if (e.currentMa === 0 && e.via !== 'stop') darkLeds.push(`LED ${e.channel} at ${e.sessionIndex}`);
+      }),
       rig.logs$.subscribe((l) => { if (/heartbeat timeout/i.test(l.message)) timeoutLogs.push(l.message); }),
       rig.status$.subscribe((s) => { if (s.darkReason === DarkReason.DARK_REASON_HEARTBEAT_TIMEOUT) darkReasons.push(s.darkReason); }),
       rig.acquisition$.subscribe((item) => {
@@ -80,7 +85,8 @@ describe('host/record: a 3 s disk stall during a recording', function () {
     assert.equal(replayed.detectorSamples, liveSamples);
     assert.equal(replayed.gapCount, 0);
     assert.equal(replayed.rawLog.cleanEnd, true);
-    assert.equal(replayed.ledEvents, 0);
+    assert.equal(liveLedEvents, 2 * DEFAULT_LOCKIN_CONFIG.leds.length, 'each LED lit by Start and darkened by Stop, nothing between');
+    assert.equal(replayed.ledEvents, liveLedEvents, 'replay logs the same drives');
   });
 
   it('bounds what waits for a stalled disk: past maxQueuedBytes the writer fails once with E_RAWLOG_WRITE, and the file ends at a complete record', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { type EnvelopeInit, frameEnvelope, packSamples, SampleFormat, SampleSource } from '../../../protocol/index.ts';
-import { AcquisitionAssembler, type AcquisitionItem } from '../../../host/rig/assembler.ts';
+import { AcquisitionAssembler, type AcquisitionItem, type TimedLedEvent } from '../../../host/rig/assembler.ts';
 import { type JournalEntry, JournalReplayer } from '../../../host/rig/journal.ts';
 
 const config = { sampleRateHz: 1000, aux: { inputIds: [0], rateHz: 100 } };
@@ -77,6 +77,39 @@ describe('host/rig: session timeline', () => {
     assert.equal(a.missingDetectorSamples, 25);
     a.message({ requestId: 3, body: 'ack', ack: { configId: 7, sampleIndex: 125 } } as never); // a repeated Ack: nothing more
     assert.equal(items.length, 4);
+  });
+
+  it('the LED log: LedEvents of the configuration in force on the session timeline; Stop darkens the LEDs still lit at its Ack; a reset device\'s Stop darkens nothing', () => {
+    const leds: TimedLedEvent[] = [];
+    const a = new AcquisitionAssembler({ item: () => undefined, led: (e) => leds.push(e) });
+    const ledConfig = { ...config, leds: [{ channel: 0, currentMa: 20 }, { channel: 2, currentMa: 10 }] };
+    const led = (channel: number, currentMa: number, sampleIndex: number, configId: number) => ({ requestId: 0, body: 'ledEvent', ledEvent: { channel, currentMa, powerUw: 0, sampleIndex, configId } }) as never;
+    const log = (): string[] => leds.splice(0).map((e) => `${e.channel}:${e.currentMa}@${e.sampleIndex}/${e.sessionIndex}${e.via ? ` ${e.via}` : ''}`);
+    a.intent({ requestId: 1, command: 'configure', config: ledConfig });
+    a.message({ requestId: 1, body: 'ack', ack: { configId: 7 } } as never);
+    a.intent({ requestId: 2, command: 'start' });
+    a.message({ requestId: 2, body: 'ack', ack: { configId: 7, sampleIndex: 0, deviceTimeUs: 1000 } } as never);
+    a.message(led(0, 20, 0, 7));
+    a.message(led(2, 10, 0, 7));
+    a.message(decoded(block(0, 100)));
+    a.message(led(2, 0, 100, 7)); // SetLed 0 mA on one LED
+    a.message(led(0, 5, 100, 6)); // from an older configuration: not ours
+    a.intent({ requestId: 3, command: 'stop' });
+    a.message({ requestId: 3, body: 'ack', ack: { configId: 7, sampleIndex: 150, deviceTimeUs: 151_000 } } as never);
+    assert.deepEqual(log(), ['0:20@0/0', '2:10@0/0', '2:0@100/100', '0:0@150/150 stop']);
+    // resumed after a reconnect: Start's LedEvents land on the new segment
+    a.intent({ requestId: 4, command: 'configure', config: ledConfig });
+    a.message({ requestId: 4, body: 'ack', ack: { configId: 8 } } as never);
+    a.intent({ requestId: 5, command: 'start', resume: { reason: 'reconnect', missingDetectorSamples: 50 } });
+    a.message({ requestId: 5, body: 'ack', ack: { configId: 8, sampleIndex: 0 } } as never);
+    a.message(led(0, 20, 0, 8));
+    a.message(led(2, 10, 0, 8));
+    a.message(decoded(block(0, 100, 8)));
+    assert.deepEqual(log(), ['0:20@0/200', '2:10@0/200']);
+    // the device was reset: it answers Stop with index and uptime 0 (it stopped nothing of ours)
+    a.intent({ requestId: 6, command: 'stop' });
+    a.message({ requestId: 6, body: 'ack', ack: { configId: 0, sampleIndex: 0, deviceTimeUs: 0 } } as never);
+    assert.deepEqual(log(), []);
   });
 
   it('a refused command changes nothing', () => {
