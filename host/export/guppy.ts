@@ -32,6 +32,8 @@ interface RisingEdge {
 
 export class GuppySink implements ReplaySink {
   readonly output: ExportOutput = { files: [], rows: 0 };
+  /** Files another sink of the same pass writes into this export (aux/<label>.csv, aux/aux_units.json): listed in export.json. */
+  alsoWritten: ExportOutput | undefined;
   private tb: Timebase | undefined;
   private rate = '';
   private names: string[] = [];
@@ -117,9 +119,10 @@ export class GuppySink implements ReplaySink {
     const doc = exportMetadata({
       exportFormat: 'guppy', baseDir: this.out, ctx, summary, options: this.options, gapPolicy: this.policy, minSegmentS,
       columns: ctx.signalChannels.map((c, i) => channelUnits(c, this.names[i]!, this.options)),
-      segments: seg.segments, omitted: seg.omitted, files: this.output.files,
+      segments: seg.segments, omitted: seg.omitted, files: [...this.output.files, ...(this.alsoWritten?.files ?? [])],
       extra: {
-        layout: 'one GuPPy session folder per segment; in each: <channel>.csv (timestamps,data,sampling_rate; the same rows in every channel file, timestamps per channel: when its light was measured) and DI<line>.csv (timestamps of rising edges within the segment)',
+        layout: 'one GuPPy session folder per segment; in each: <channel>.csv (timestamps,data,sampling_rate; the same rows in every channel file, timestamps per channel: when its light was measured) and DI<line>.csv (timestamps of rising edges within the segment)' +
+          (this.alsoWritten?.files.length ? '; aux/<label>.csv: EEG/EMG (timestamps,data,sampling_rate, not split into segments), units and scale in aux/aux_units.json' : ''),
         risingEdgesOutsideSegments: outside.map((e) => ({ line: e.line, timeS: e.t })),
       },
     });

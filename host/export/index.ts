@@ -65,6 +65,8 @@ export async function exportRecording(path: string, format: ExportFormat, out: s
   }
   // EEG/EMG in volts at the electrode: their own files for guppy and csv (aux-csv.ts), inside the NWB file
   const aux = new AuxCsvSink(format === 'guppy' || format === 'csv' ? format : 'none', out, csvOptions);
+  // the aux files open at begin(), so they are known when the format's sink writes its metadata at end()
+  if (sink instanceof GuppySink || sink instanceof WideCsvSink) sink.alsoWritten = aux.output;
   const summary = await replayRecording(path, [sink, aux], {
     ...(options.demod ? { demod: options.demod } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

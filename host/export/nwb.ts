@@ -20,9 +20,13 @@
 //                                       JSON: targets, units, rates, group delays, gap policy; nwb/metadata.ts)
 //   /acquisition/raw_photodetector_<det>   FiberPhotometryResponseSeries: raw ADC codes at the sample rate
 //                                       (conversion = volts per code), table region = that detector's rows
-//   /acquisition/<EEG|EMG|aux<id>>      TimeSeries: raw aux codes at the aux rate
+//   /acquisition/<EEG|EMG|aux<id>>      ElectricalSeries: raw aux codes at the aux rate, conversion = volts per code,
+//                                       electrodes = its row of the electrodes table
+//   /general/extracellular_ephys        ElectrodeGroup per aux input (device: link to the rig) and `electrodes`
+//                                       (ElectrodesTable: location, group, group_name), one row per aux input
 //   /acquisition/digital_input_<line>   TimeSeries: one sample per edge (1 rising, 0 falling) with timestamps
-//   /acquisition/led_<channel>_current  TimeSeries: LED current changes (mA) with timestamps
+//   /acquisition/led_<channel>_current  TimeSeries: LED current changes with timestamps (stored in mA; unit amperes,
+//                                       conversion 0.001)
 //   /processing/ophys                   ProcessingModule
 //       demodulated                     FiberPhotometryResponseSeries [time, channel], table region = all rows
 //   /intervals/invalid_times            TimeIntervals: every gap (start_time, stop_time, source, reason, uncertainty_s)
@@ -123,12 +127,15 @@ function elementIds(table: H5Group, n: number): void {
   typed(ids, 'ElementIdentifiers', NS_HDMF);
 }
 
-function tableRegion(series: H5Group, rows: number[], table: H5Reference, description: string): void {
-  const ds = series.create_dataset({ name: 'fiber_photometry_table_region', data: Int32Array.from(rows) });
+function tableRegion(series: H5Group, rows: number[], table: H5Reference, description: string, name = 'fiber_photometry_table_region'): void {
+  const ds = series.create_dataset({ name, data: Int32Array.from(rows) });
   typed(ds, 'DynamicTableRegion', NS_HDMF);
   ds.create_attribute('description', description);
   ds.create_attribute('table', table, []);
 }
+
+/** LED currents are stored in mA, as the device reports them; the file's unit is amperes. */
+const LED_AMPERES_PER_MA = 1e-3;
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, '_');
 
@@ -151,6 +158,9 @@ export class NwbSink implements ReplaySink {
   private acquisition!: H5Group;
   private tableRef!: H5Reference;
   private rowsByDetector = new Map<number, number[]>();
+  /** aux input id -> its row of /general/extracellular_ephys/electrodes */
+  private readonly electrodeRows = new Map<number, number>();
+  private electrodesRef: H5Reference | undefined;
   private tableRows = 0;
   private general: H5Group | undefined;
   private demod: GrowingSeries | undefined;
@@ -280,10 +290,15 @@ export class NwbSink implements ReplaySink {
   led(e: TimedLedEvent): void {
     let s = this.ledSeries.get(e.channel);
     if (!s) {
-      const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`, 'the value is the new peak current from this time on');
+      const g = timeSeriesGroup(this.acquisition, `led_${e.channel}_current`, 'TimeSeries', NS_CORE, `LED ${e.channel} drive changes while recording`,
+        'the value is the new peak current from this time on; stored in mA: amperes = stored × conversion (0.001)');
       s = new EventSeries(g, '<f');
-      dataAttributes(s.data.ds, 'mA', 1, 'step');
-      this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'mA', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'step' };
+      // SI unit in the file, the data as the device reports it (mA)
+      dataAttributes(s.data.ds, 'amperes', LED_AMPERES_PER_MA, 'step');
+      this.seriesMeta[g.path] = {
+        neurodataType: 'TimeSeries', unit: 'amperes', conversion: Math.fround(LED_AMPERES_PER_MA), offset: 0, rateHz: null, startingTimeS: null, continuity: 'step',
+        note: 'stored values are milliamperes (as the device reports them); × conversion = amperes',
+      };
       this.ledSeries.set(e.channel, s);
     }
     s.add(e.sessionIndex / this.tb!.rateHz, e.currentMa);
@@ -349,13 +364,20 @@ export class NwbSink implements ReplaySink {
     let name = safe(a?.label || `aux${id}`);
     if (this.acquisition.keys().includes(name)) name = `${name}_${id}`;
     const where = scale.voltsAt === 'electrode' ? 'volts at the electrode = code × conversion' : `volts at the ADC input = code × conversion (${scale.warning})`;
-    const g = timeSeriesGroup(this.acquisition, name, 'TimeSeries', NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes; ${where}`,
-      `${where}; ${this.tb!.auxRateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
+    // an ElectricalSeries needs its electrode row; an aux input the configuration did not list has none: a plain TimeSeries
+    const row = this.electrodeRows.get(id);
+    const type = row !== undefined && this.electrodesRef ? 'ElectricalSeries' : 'TimeSeries';
+    const g = timeSeriesGroup(this.acquisition, name, type, NS_CORE, `aux input ${id}${a?.label ? ` (${a.label})` : ''}, raw ADC codes; ${where}`,
+      `${where}; ${this.tb!.auxRateHz} Hz, not filtered; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
     const vpc = scale.voltsPerCode;
     dataAttributes(series.ds, 'volts', vpc, 'continuous');
     startingTime(g, 0, this.tb!.auxRateHz);
-    this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous' };
+    if (row !== undefined && this.electrodesRef) tableRegion(g, [row], this.electrodesRef, `the electrode of aux input ${id}`, 'electrodes');
+    this.seriesMeta[g.path] = {
+      neurodataType: type, unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous',
+      voltsAt: scale.voltsAt, ...(scale.warning ? { note: scale.warning } : {}),
+    };
     return { series, group: g, column: 0, channels: block.channelIds.length };
   }
 
@@ -366,6 +388,7 @@ export class NwbSink implements ReplaySink {
     typed(rig, 'Device', NS_CORE);
     rig.create_attribute('description', `${info.boardModel} serial ${info.serialNumber || 'unknown'}, firmware ${info.firmwareName} ${info.firmwareVersion} (${info.buildId || 'no build id'})`);
     rig.create_attribute('manufacturer', 'fiberrig');
+    this.writeElectrodes(general, ctx);
 
     const leds = ctx.config.leds ?? [];
     const sources = new Map<number, H5Reference>();
@@ -468,6 +491,40 @@ export class NwbSink implements ReplaySink {
     const notes = ctx.session?.notes ?? (ctx.meta.notes as string | null | undefined) ?? null;
     if (notes) general.create_dataset({ name: 'notes', data: notes });
     this.general = general;
+  }
+
+  /**
+   * /general/extracellular_ephys for the aux (EEG/EMG) inputs of the configuration: an ElectrodeGroup per input
+   * (linked to the rig, whose headstage records it) and the electrodes table, one row per input.
+   */
+  private writeElectrodes(general: H5Group, ctx: ReplayContext): void {
+    const ids = ctx.auxIds.filter((id) => ctx.info.auxInputs.some((a) => a.id === id));
+    if (ids.length === 0) return;
+    const ephys = general.create_group('extracellular_ephys');
+    const groups: Array<{ name: string; ref: H5Reference }> = [];
+    for (const id of ids) {
+      const a = ctx.info.auxInputs.find((x) => x.id === id)!;
+      let name = safe(a.label || `aux${id}`);
+      if (groups.some((x) => x.name === name) || name === 'electrodes') name = `${name}_${id}`;
+      const g = ephys.create_group(name);
+      typed(g, 'ElectrodeGroup', NS_CORE);
+      const scale = auxScale(ctx.info, id);
+      g.create_attribute('description', `aux input ${id}${a.label ? ` (${a.label})` : ''} of the rig, ${a.adcBits}-bit ADC; ` +
+        (scale.voltsAt === 'electrode' ? 'the device reports its electrode volts per code' : 'the device did not report its amplifier gain (protocol before 1.1): its series are in volts at the ADC input'));
+      g.create_attribute('location', 'unspecified (not known to the rig: edit after export)');
+      g.create_soft_link('/general/devices/fiberrig', 'device');
+      this.electrodeRows.set(id, groups.length);
+      groups.push({ name, ref: g.create_reference() });
+    }
+    const table = ephys.create_group('electrodes');
+    typed(table, 'ElectrodesTable', NS_CORE);
+    table.create_attribute('description', 'one row per aux (EEG/EMG) input recorded');
+    table.create_attribute('colnames', ['location', 'group', 'group_name']);
+    elementIds(table, groups.length);
+    vectorData(table, 'location', groups.map(() => 'unspecified'), 'where the electrode is (not known to the rig)');
+    vectorData(table, 'group', groups.map((x) => x.ref), 'the ElectrodeGroup of the input');
+    vectorData(table, 'group_name', groups.map((x) => x.name), 'the name of that ElectrodeGroup');
+    this.electrodesRef = table.create_reference();
   }
 
   private writeMetadata(): void {

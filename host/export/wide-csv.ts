@@ -26,6 +26,8 @@ export function wideCsvMetadataPath(path: string): string {
 
 export class WideCsvSink implements ReplaySink {
   readonly output: ExportOutput = { files: [], rows: 0 };
+  /** Files another sink of the same pass writes beside this one (<name>.aux.csv): listed in the meta.json. */
+  alsoWritten: ExportOutput | undefined;
   private out: TextFileWriter | undefined;
   private lines: number[] = [];
   private readonly level = new Map<number, number>();
@@ -86,7 +88,7 @@ export class WideCsvSink implements ReplaySink {
     const doc = exportMetadata({
       exportFormat: 'csv', baseDir: dirname(this.path), ctx, summary, options: this.options, gapPolicy: this.policy,
       columns: ctx.signalChannels.map((c) => channelUnits(c, c.name, this.options)),
-      segments: this.segmenter.segments, omitted: this.segmenter.omitted, files: this.output.files,
+      segments: this.segmenter.segments, omitted: this.segmenter.omitted, files: [...this.output.files, ...(this.alsoWritten?.files ?? [])],
       extra: {
         layout: this.times?.shared === false ? 'one CSV: per demodulated channel <name>_time_s then <name> (the channels were measured at different times), then DI<line> per configured digital input' : 'one CSV: time_s, one column per demodulated channel, then DI<line> per configured digital input',
         digitalColumns: this.lines.map((l) => ({ column: `DI${l}`, line: l, unit: 'level (0 low, 1 high)', note: 'the line level at the row time (edges on the device clock); low assumed before the first edge' })),

@@ -19,6 +19,10 @@ export interface SeriesMetadata {
    * Demodulated series: one entry per column, in column order. `timeOffsetS`: the column's samples were
    * measured this long after the series' times (non-zero only when channels differ in delay: time division).
    */
+  /** Aux (ElectricalSeries): where the volts are measured — 'electrode', or 'adc-input' for a device before protocol 1.1. */
+  voltsAt?: 'electrode' | 'adc-input';
+  /** What a reader must know about the values (e.g. that an amplifier gain is not removed, or the stored unit). */
+  note?: string;
   columns?: Array<{ name: string; groupDelayS: number; timeOffsetS: number; wavelengthNm: number | null; detector: number | null }>;
 }
 

@@ -196,6 +196,62 @@ const nwbEpoch = {
   ] as GroupSpec[],
 };
 
+// nwb.ecephys: only the three types fiberrig writes for its aux (EEG/EMG) inputs
+const optionalColumn = (name: string, dtype: string, doc: string): DatasetSpec => ({ name, neurodata_type_inc: 'VectorData', dtype, quantity: '?', doc });
+
+const nwbEcephys = {
+  name: 'nwb.ecephys',
+  groups: [
+    {
+      neurodata_type_def: 'ElectricalSeries', neurodata_type_inc: 'TimeSeries', doc: 'Voltages recorded from electrodes; data x conversion (x channel_conversion) + offset is in volts.',
+      attributes: [opt('filtering', 'text', 'Filters applied to every channel of the data.')],
+      datasets: [
+        {
+          name: 'data', dtype: 'numeric', shape: [[null], [null, null], [null, null, null]], doc: 'The voltages; axes: time, then channel (and sample).',
+          attributes: [attr('unit', 'text', 'Always volts (after conversion, channel_conversion and offset).', { value: 'volts' })],
+        },
+        { name: 'electrodes', neurodata_type_inc: 'DynamicTableRegion', doc: 'The rows of the electrodes table each channel was recorded from.' },
+        {
+          name: 'channel_conversion', dtype: 'float32', shape: [null], quantity: '?', doc: 'A factor per channel, applied along the channel axis on top of conversion.',
+          attributes: [attr('axis', 'int32', 'The data axis the factors apply to: always 1.', { value: 1 })],
+        },
+      ],
+    },
+    {
+      neurodata_type_def: 'ElectrodeGroup', neurodata_type_inc: 'NWBContainer', doc: 'Electrodes that belong together physically (one probe, shank or headstage input).',
+      attributes: [attr('description', 'text', 'What the group is.'), attr('location', 'text', 'Where the electrodes of the group are.')],
+      datasets: [
+        {
+          name: 'position', quantity: '?', doc: 'Coordinates of the group.',
+          dtype: [
+            { name: 'x', dtype: 'float32', doc: 'x' },
+            { name: 'y', dtype: 'float32', doc: 'y' },
+            { name: 'z', dtype: 'float32', doc: 'z' },
+          ],
+        },
+      ],
+      links: [{ name: 'device', target_type: 'Device', doc: 'The device that recorded the group.' }],
+    },
+    {
+      neurodata_type_def: 'ElectrodesTable', neurodata_type_inc: 'DynamicTable', doc: 'One row per electrode (channel) recorded from.',
+      datasets: [
+        { name: 'location', neurodata_type_inc: 'VectorData', dtype: 'text', doc: 'Where the electrode is.' },
+        { name: 'group', neurodata_type_inc: 'VectorData', dtype: ref('ElectrodeGroup'), doc: 'The ElectrodeGroup of the electrode.' },
+        optionalColumn('group_name', 'text', 'The name of that ElectrodeGroup.'),
+        optionalColumn('x', 'float32', 'x coordinate in the brain.'),
+        optionalColumn('y', 'float32', 'y coordinate in the brain.'),
+        optionalColumn('z', 'float32', 'z coordinate in the brain.'),
+        optionalColumn('imp', 'float32', 'Impedance (ohms).'),
+        optionalColumn('filtering', 'text', 'Hardware filters of the channel.'),
+        optionalColumn('rel_x', 'float32', 'x coordinate within the group.'),
+        optionalColumn('rel_y', 'float32', 'y coordinate within the group.'),
+        optionalColumn('rel_z', 'float32', 'z coordinate within the group.'),
+        optionalColumn('reference', 'text', 'The reference electrode or referencing scheme.'),
+      ],
+    },
+  ] as GroupSpec[],
+};
+
 const optionalText = (name: string, doc: string, shape?: Array<number | null>): DatasetSpec => ({ name, dtype: 'text', quantity: '?', doc, ...(shape ? { shape } : {}) });
 
 const nwbFile = {
@@ -264,6 +320,13 @@ const nwbFile = {
             { neurodata_type_inc: 'LabMetaData', quantity: '*', doc: 'Extension metadata.' },
             { name: 'devices', quantity: '?', doc: 'The devices used.', groups: [{ neurodata_type_inc: 'Device', quantity: '*', doc: 'A device.' }] },
             { name: 'subject', neurodata_type_inc: 'Subject', quantity: '?', doc: 'The subject.' },
+            {
+              name: 'extracellular_ephys', quantity: '?', doc: 'Electrode metadata of extracellular recordings.',
+              groups: [
+                { neurodata_type_inc: 'ElectrodeGroup', quantity: '*', doc: 'An electrode group.' },
+                { name: 'electrodes', neurodata_type_inc: 'ElectrodesTable', quantity: '?', doc: 'Every electrode recorded from.' },
+              ],
+            },
           ],
         },
         {
@@ -301,9 +364,11 @@ const nwbFile = {
 export const CORE_SUBSET_NOTE =
   'fiberrig caches a subset of NWB core 2.9.0: the sources nwb.base (NWBData, TimeSeriesReferenceVectorData, NWBContainer, ' +
   'NWBDataInterface, TimeSeries, ProcessingModule), nwb.device (Device, DeviceModel), nwb.epoch (TimeIntervals) and nwb.file ' +
-  '(NWBFile, LabMetaData, Subject); NWBFile is cached without the members whose types live in sources that are not cached ' +
-  '(general/extracellular_ephys, intracellular_ephys, optogenetics, optophysiology, units, scratch data, stimulus template images). ' +
-  'Not cached: nwb.image, nwb.misc, nwb.behavior, nwb.ecephys, nwb.icephys, nwb.ogen, nwb.ophys, nwb.retinotopy and the image types of nwb.base. ' +
+  '(NWBFile, LabMetaData, Subject) and, of nwb.ecephys, ElectricalSeries, ElectrodeGroup and ElectrodesTable; NWBFile is cached ' +
+  'without the members whose types live in sources or parts that are not cached (general/intracellular_ephys, optogenetics, ' +
+  'optophysiology, units, scratch data, stimulus template images). Not cached: nwb.image, nwb.misc, nwb.behavior, the other types ' +
+  'of nwb.ecephys (SpikeEventSeries, FeatureExtraction, EventDetection, EventWaveform, FilteredEphys, LFP, ClusterWaveforms, Clustering), ' +
+  'nwb.icephys, nwb.ogen, nwb.ophys, nwb.retinotopy and the image types of nwb.base. ' +
   'pynwb ignores a cached core when it has its own; a reader that relies on the cached core gets every type this file uses.';
 
 export const NWB_CORE: NamespaceSpec = {
@@ -314,5 +379,5 @@ export const NWB_CORE: NamespaceSpec = {
   author: ['Andrew Tritt', 'Oliver Ruebel', 'Ryan Ly', 'Ben Dichter', 'Keith Godfrey', 'Jeff Teeters'],
   contact: ['ajtritt@lbl.gov', 'oruebel@lbl.gov', 'rly@lbl.gov', 'bdichter@lbl.gov', 'keithg@alleninstitute.org', 'jteeters@berkeley.edu'],
   includes: [{ namespace: 'hdmf-common' }],
-  sources: [nwbBase, nwbDevice, nwbEpoch, nwbFile],
+  sources: [nwbBase, nwbDevice, nwbEpoch, nwbEcephys, nwbFile],
 };

@@ -134,7 +134,7 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
     assert.match(comments, /compensated for it/);
   });
 
-  it('raw photodetector series: every sample equals the raw log, NaN exactly on the missing samples; volts per code and the sample rate', () => {
+  it('raw photodetector series: every sample equals the raw log, NaN exactly on the missing samples; volts per code and the sample rate; EEG/EMG ElectricalSeries with their electrodes', () => {
     const data = ds('acquisition/raw_photodetector_0/data');
     const total = Math.round(DURATION_S * ctx.timebase.rateHz);
     assert.equal(data.shape![0], total);
@@ -155,8 +155,21 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
     assert.equal(attr(data, 'unit'), 'volts');
     assert.equal(attr(data, 'conversion'), Math.fround(d.fullScaleV / 2 ** d.adcBits));
     assert.equal(attr(ds('acquisition/raw_photodetector_0/starting_time'), 'rate'), ctx.timebase.rateHz);
+    assert.ok(ctx.info.auxInputs.length > 0 && ctx.auxIds.length === ctx.info.auxInputs.length, 'the sleep config records EEG and EMG');
+    const electrodes = 'general/extracellular_ephys/electrodes';
+    assert.equal(attr(group(electrodes), 'neurodata_type'), 'ElectrodesTable');
+    const groupNames = ds(`${electrodes}/group_name`).value as string[];
+    const groupRefs = ds(`${electrodes}/group`).value as unknown[];
     for (const a of ctx.info.auxInputs) {
       const name = a.label || `aux${a.id}`;
+      // an ElectricalSeries in electrode volts (the device reports electrode volts per code), its row naming its ElectrodeGroup
+      assert.equal(attr(group(`acquisition/${name}`), 'neurodata_type'), 'ElectricalSeries', name);
+      assert.equal(attr(ds(`acquisition/${name}/data`), 'conversion'), Math.fround(a.electrodeVoltsPerCode!), name);
+      const row = (ds(`acquisition/${name}/electrodes`).value as Int32Array)[0]!;
+      assert.equal(groupNames[row], name);
+      assert.equal(deref(groupRefs[row]), `/general/extracellular_ephys/${name}`);
+      assert.equal(deref(attr(ds(`acquisition/${name}/electrodes`), 'table')), `/${electrodes}`);
+      assert.equal(group(`general/extracellular_ephys/${name}`).get_link(`/general/extracellular_ephys/${name}/device`), '/general/devices/fiberrig');
       assert.equal(attr(ds(`acquisition/${name}/starting_time`), 'rate'), ctx.timebase.auxRateHz, name);
       assert.equal(attr(ds(`acquisition/${name}/data`), 'unit'), 'volts', name);
       assert.equal(ds(`acquisition/${name}/data`).shape![0], Math.round(DURATION_S * ctx.timebase.auxRateHz), name);
@@ -208,7 +221,9 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
       const p = `acquisition/led_${ch}_current`;
       assert.deepEqual([...(ds(`${p}/data`).value as Float32Array)], events.map((e) => Math.fround(e.currentMa)), p);
       assert.deepEqual([...(ds(`${p}/timestamps`).value as Float64Array)], events.map((e) => e.sessionIndex / ctx.timebase.rateHz), p);
-      assert.equal(attr(ds(`${p}/data`), 'unit'), 'mA');
+      // SI unit: the data stay mA as the device reports them, conversion 0.001 gives amperes
+      assert.equal(attr(ds(`${p}/data`), 'unit'), 'amperes');
+      assert.equal(attr(ds(`${p}/data`), 'conversion'), Math.fround(1e-3));
     }
     const lines = new Set(digital.map((e) => e.line));
     for (const line of lines) {
@@ -236,6 +251,15 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
     assert.ok(columns.every((c) => c.timeOffsetS === 0), 'lock-in columns share one time base');
     assert.equal(ds('processing/ophys/demodulated/starting_time').value, -columns[0]!.groupDelayS);
     assert.equal(meta.series['/processing/ophys/demodulated']!.startingTimeS, -columns[0]!.groupDelayS);
+    for (const a of ctx.info.auxInputs) {
+      const m = meta.series[`/acquisition/${a.label || `aux${a.id}`}`] as { neurodataType?: string; voltsAt?: string } | undefined;
+      assert.equal(m?.neurodataType, 'ElectricalSeries');
+      assert.equal(m?.voltsAt, 'electrode', `${a.label}: the metadata says where the volts are`);
+    }
+    for (const [path, s] of Object.entries(meta.series).filter(([p]) => /led_\d+_current$/.test(p))) {
+      assert.equal(s.unit, 'amperes', path);
+      assert.match((s as { note?: string }).note ?? '', /milliamperes/, path);
+    }
     const regular = Object.entries(meta.series).filter(([, s]) => s.rateHz !== null);
     assert.ok(regular.length >= 3 + ctx.info.auxInputs.length - 1);
     for (const [path, s] of Object.entries(meta.series)) {

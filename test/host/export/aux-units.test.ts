@@ -91,7 +91,7 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     }
   });
 
-  it('guppy: aux/EEG.csv and aux/EMG.csv are 100 ± 1 µV at 2 Hz and 40 ± 1 µV at 10 Hz, with no NaN cells, units in aux_units.json', async () => {
+  it('guppy: aux/EEG.csv and aux/EMG.csv are 100 ± 1 µV at 2 Hz and 40 ± 1 µV at 10 Hz, with no NaN cells, units in aux_units.json, all listed in export.json', async () => {
     const out = join(dir, 'guppy');
     const r = await exportRecording(join(dir, 'rec'), 'guppy', out);
     assert.deepEqual(r.warnings, []);
@@ -104,15 +104,20 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     const units = JSON.parse(readFileSync(join(out, 'aux', 'aux_units.json'), 'utf8')) as { channels: Array<{ file: string; unit: string; voltsAt: string; voltsPerCode: number; samplingRateHz: number }> };
     assert.deepEqual(units.channels.map((c) => [c.file, c.unit, c.voltsAt, c.samplingRateHz]), [['EEG.csv', 'V', 'electrode', 1000], ['EMG.csv', 'V', 'electrode', 1000]]);
     assert.ok(Math.abs(units.channels[0]!.voltsPerCode / (3.3 / 65536 / 1000) - 1) < 1e-6);
+    // export.json lists them with the photometry files
+    const listed = (JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')) as { files: string[] }).files;
+    for (const f of ['aux/EEG.csv', 'aux/EMG.csv', 'aux/aux_units.json']) assert.ok(listed.includes(f), `export.json files lists ${f}: ${listed.join(', ')}`);
   });
 
-  it('csv: <name>.aux.csv beside the wide CSV carries EEG_V and EMG_V at 100 ± 1 µV / 40 ± 1 µV', async () => {
+  it('csv: <name>.aux.csv beside the wide CSV carries EEG_V and EMG_V at 100 ± 1 µV / 40 ± 1 µV, listed in <name>.meta.json', async () => {
     const out = join(dir, 'wide.csv');
     await exportRecording(join(dir, 'rec'), 'csv', out);
     const { header, columns } = csvColumns(join(dir, 'wide.aux.csv'));
     assert.deepEqual(header, ['time_s', 'EEG_V', 'EMG_V']);
     assertTones('csv EEG_V', columns[0]!, columns[1]!);
     assertTones('csv EMG_V', columns[0]!, columns[2]!);
+    const listed = (JSON.parse(readFileSync(join(dir, 'wide.meta.json'), 'utf8')) as { files: string[] }).files;
+    assert.ok(listed.includes('wide.aux.csv') && listed.includes('wide.csv'), `meta.json files: ${listed.join(', ')}`);
   });
 
   it('pmat: carries no aux (pMAT reads Time,Signal,Control only), so no EEG/EMG file is written', async () => {
@@ -123,7 +128,7 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
     assert.ok(!existsSync(join(out, 'EEG.csv')));
   });
 
-  it('nwb: acquisition/EEG and EMG data x conversion (read back with h5wasm) are 100 ± 1 µV / 40 ± 1 µV, conversion stated', async () => {
+  it('nwb: acquisition/EEG and EMG are ElectricalSeries whose data x conversion (read back with h5wasm) are 100 ± 1 µV / 40 ± 1 µV, conversion stated', async () => {
     const out = join(dir, 'rec.nwb');
     await exportRecording(join(dir, 'rec'), 'nwb', out);
     await h5Ready();
@@ -143,7 +148,11 @@ describe('host/export: EEG/EMG in volts at the electrode (acceptance 3 of issue 
         assertTones(`nwb ${name}`, t, volts);
         const description = String(((f.get(`acquisition/${name}`) as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['description']!.value);
         assert.match(description, /volts at the electrode/);
+        const type = ((f.get(`acquisition/${name}`) as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['neurodata_type']!.value;
+        assert.equal(type, 'ElectricalSeries');
       }
+      const meta = JSON.parse((f.get('general/data_collection') as InstanceType<typeof h5wasm.Dataset>).value as string) as { series: Record<string, { voltsAt?: string; note?: string }> };
+      assert.deepEqual(['EEG', 'EMG'].map((n) => meta.series[`/acquisition/${n}`]?.voltsAt), ['electrode', 'electrode']);
     } finally {
       f.close();
     }
@@ -172,7 +181,7 @@ describe('host/export: a recording from before protocol 1.1 (no electrode_volts_
     assert.deepEqual(header, ['time_s', 'EEG_V_at_ADC_input']);
   });
 
-  it('nwb: conversion is the ADC\'s volts per code and the description says so', async () => {
+  it('nwb: conversion is the ADC\'s volts per code and the description and the metadata JSON say so', async () => {
     const out = join(tmp.dir, 'old.nwb');
     const r = await exportRecording(tmp.dir, 'nwb', out);
     assert.equal(r.warnings.length, 1);
@@ -184,6 +193,11 @@ describe('host/export: a recording from before protocol 1.1 (no electrode_volts_
       assert.ok(Math.abs(conversion / (3.3 / 65536) - 1) < 1e-6, `conversion ${conversion}: the ADC's volts per code`);
       const description = String(((f.get('acquisition/EEG') as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['description']!.value);
       assert.match(description, /volts at the ADC input/);
+      // still an ElectricalSeries (unit fixed to volts), honest about where: the metadata JSON says adc-input and why
+      assert.equal(((f.get('acquisition/EEG') as InstanceType<typeof h5wasm.Group>).attrs as Record<string, { value: unknown }>)['neurodata_type']!.value, 'ElectricalSeries');
+      const meta = JSON.parse((f.get('general/data_collection') as InstanceType<typeof h5wasm.Dataset>).value as string) as { series: Record<string, { voltsAt?: string; note?: string }> };
+      assert.equal(meta.series['/acquisition/EEG']?.voltsAt, 'adc-input');
+      assert.match(meta.series['/acquisition/EEG']?.note ?? '', /did not report its amplifier gain/);
     } finally {
       f.close();
     }

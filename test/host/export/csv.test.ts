@@ -87,7 +87,8 @@ describe('host/export: CSV layouts (GuPPy, pMAT, wide CSV), column by column', (
       assert.deepEqual(m.segments.map((s) => [s.name, s.firstOutputIndex, s.endOutputIndex, s.rows]), [['segment_001', firstValid, ROWS, ROWS - firstValid]]);
       assert.deepEqual(m.omitted.map((s) => [s.firstOutputIndex, s.endOutputIndex, s.causes]), [[0, firstValid, ['filter settling']]]);
       assert.deepEqual(m.gaps, []);
-      assert.deepEqual([...m.files].sort(), [...['DI0', 'det0_405nm', 'det0_470nm', 'det1_405nm', 'det1_470nm'].map((f) => join('segment_001', `${f}.csv`))].sort());
+      // the synthetic recording's aux input (EEG) is written by aux-csv.ts and listed too
+      assert.deepEqual([...m.files].sort(), [...['DI0', 'det0_405nm', 'det0_470nm', 'det1_405nm', 'det1_470nm'].map((f) => join('segment_001', `${f}.csv`)), join('aux', 'EEG.csv'), join('aux', 'aux_units.json')].sort());
     }
   });
 
@@ -142,7 +143,7 @@ describe('host/export: CSV layouts (GuPPy, pMAT, wide CSV), column by column', (
     assert.deepEqual(m.columns.map((c) => c.column), ['405nm@det0', '470nm@det0', '405nm@det1', '470nm@det1']);
     assert.ok(m.columns.every((c) => c.unit === 'adc-code' && c.voltsPerCode === VOLTS_PER_CODE && c.groupDelayS === DESIGN.groupDelayS));
     assert.deepEqual(m.digitalColumns?.map((c) => c.column), ['DI0']);
-    assert.deepEqual(m.files, ['all.csv']);
+    assert.deepEqual(m.files, ['all.csv', 'all.aux.csv']);
   });
 
   it('guppy and pmat refuse --gaps nan, the wide CSV refuses --gaps segments, with typed errors; nothing is written', async () => {

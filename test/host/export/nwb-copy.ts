@@ -1,5 +1,5 @@
 // Test helper: copies an HDF5 file object by object with h5wasm (which cannot
-// delete links), leaving out the listed paths and attributes — a way to make a
+// delete links), leaving out the listed paths and attributes (soft links stay soft links) — a way to make a
 // deliberately broken NWB file. Object references are re-pointed at the copies.
 import h5wasm from 'h5wasm/node';
 
@@ -56,6 +56,11 @@ export async function copyNwb(from: string, to: string, breakage: Breakage): Pro
   const copyGroup = (from: H5Group, to: H5Group): void => {
     copyAttributes(from, to);
     for (const k of from.keys()) {
+      const target = from.get_link(`${from.path === '/' ? '' : from.path}/${k}`);
+      if (target !== null) {
+        if (!omit.has(`${from.path}/${k}`)) pending.push(() => { to.create_soft_link(target, k); });
+        continue;
+      }
       const child = from.get(k) as unknown as H5Object;
       if (omit.has(child.path)) continue;
       if (child instanceof h5wasm.Group) copyGroup(child, to.create_group(k));

@@ -90,22 +90,28 @@ def main(path):
     maps = [(name, ValidatorMap(catalog.get_namespace(name))) for name in reversed(done)]
     errors = []
     with HDF5IO(path, mode="r", manager=manager) as io:
-        # every typed object, by the validator of its own namespace (an extension's map also knows the
-        # types it includes, the core map does not know the extensions' types)
-        stack = [io.read_builder()]
+        # every typed object, by the validator of a namespace that knows its type (an extension's map also
+        # knows the types it includes, the core map does not know the extensions' types): that of the
+        # nearest typed ancestor when it knows the type — so a shared type such as DynamicTableRegion is
+        # checked by the map that also knows the table it references (an ElectrodesTable under an
+        # ElectricalSeries, a FiberPhotometryTable under a FiberPhotometryResponseSeries) — else the most
+        # dependent namespace that does
+        stack = [(io.read_builder(), None)]
         while stack:
-            b = stack.pop()
-            if isinstance(b, GroupBuilder):
-                stack.extend(b.groups.values())
-                stack.extend(b.datasets.values())
+            b, outer = stack.pop()
             dt = b.attributes.get("neurodata_type")
+            ns = b.attributes.get("namespace")
+            inner = ns if dt is not None and ns in cached else outer
+            if isinstance(b, GroupBuilder):
+                stack.extend((c, inner) for c in b.groups.values())
+                stack.extend((c, inner) for c in b.datasets.values())
             if dt is None:
                 continue
-            ns = b.attributes.get("namespace")
             if ns not in cached or dt not in catalog.get_namespace(ns).get_registered_types():
                 errors.append(f"{b.path}: type {dt!r} is not defined in cached namespace {ns!r}")
                 continue
-            validator = next(m.get_validator(dt) for name, m in maps if dt in catalog.get_namespace(name).get_registered_types())
+            knows = [(name, m) for name, m in maps if dt in catalog.get_namespace(name).get_registered_types()]
+            validator = next((m for name, m in knows if name == outer), knows[0][1]).get_validator(dt)
             for e in validator.validate(b):
                 if str(e) not in errors:
                     errors.append(str(e))

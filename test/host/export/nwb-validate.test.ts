@@ -96,6 +96,21 @@ describe('host/export: NWB files validate against the spec data (TypeScript vali
     hasError(errors, 'includes ndx-ophys-devices, which is not present');
   });
 
+  it('an ElectricalSeries without electrodes, an ElectrodeGroup without its device link or linked to a non-Device are errors', async () => {
+    hasError(await broken('no-electrodes', { omit: ['/acquisition/EEG/electrodes', '/general/extracellular_ephys/EEG/device'] }), '/acquisition/EEG', 'missing required dataset electrodes');
+    hasError(await broken('no-device', { omit: ['/general/extracellular_ephys/EEG/device'] }), '/general/extracellular_ephys/EEG', 'missing required link device (Device)');
+    const path = join(tmp.dir, 'wrong-link.nwb');
+    await copyNwb(good, path, { omit: ['/general/extracellular_ephys/EEG/device'] });
+    await h5wasm.ready;
+    const f = new h5wasm.File(path, 'a');
+    try {
+      (f.get('general/extracellular_ephys/EEG') as InstanceType<typeof h5wasm.Group>).create_soft_link('/general/fiber_photometry', 'device');
+    } finally {
+      f.close();
+    }
+    hasError((await validateNwb(path)).errors, '/general/extracellular_ephys/EEG/device', 'of type FiberPhotometry, expected Device');
+  });
+
   it('a table column with the wrong dtype, a region referencing a non-table, a scalar where an array belongs are errors', async () => {
     const path = join(tmp.dir, 'dtypes.nwb');
     await copyNwb(good, path, { omit: ['/general/fiber_photometry/fiber_photometry_table/excitation_wavelength_in_nm', '/file_create_date'] });
@@ -140,15 +155,15 @@ describe('host/export: hdmf (Debian python3-hdmf) validates the NWB file from it
     assert.deepEqual(r.namespaces, TARGET_VERSIONS);
   });
 
-  it('and it fails on a broken file: the removed column, unit, label and fiber_insertion are each reported', async function () {
+  it('and it fails on a broken file: the removed column, unit, label, fiber_insertion and ElectricalSeries electrodes are each reported', async function () {
     needHdmf(this);
     const path = join(tmp.dir, 'broken.nwb');
     await copyNwb(good, path, {
-      omit: ['/general/fiber_photometry/fiber_photometry_table/location', '/general/devices/optical_fiber_0/fiber_insertion'],
+      omit: ['/general/fiber_photometry/fiber_photometry_table/location', '/general/devices/optical_fiber_0/fiber_insertion', '/acquisition/EEG/electrodes'],
       omitAttributes: ['/processing/ophys/demodulated/data@unit', '/general/fiber_photometry/fiber_photometry_indicators/indicator_405nm@label'],
     });
     const { errors } = hdmfValidate(path);
-    for (const [where, what] of [['fiber_photometry_table', 'location'], ['demodulated/data', 'unit'], ['indicator_405nm', 'label'], ['optical_fiber_0', 'fiber_insertion']] as const) {
+    for (const [where, what] of [['fiber_photometry_table', 'location'], ['demodulated/data', 'unit'], ['indicator_405nm', 'label'], ['optical_fiber_0', 'fiber_insertion'], ['EEG', 'electrodes']] as const) {
       assert.ok(errors.some((e) => e.includes(where) && e.includes(what)), `hdmf reports ${where} ${what}; got:\n${errors.join('\n')}`);
     }
   });

@@ -264,7 +264,16 @@ export class NwbValidator {
     this.members(obj as H5Group, spec.datasets, 'dataset');
     this.members(obj as H5Group, spec.groups, 'group');
     for (const l of spec.links ?? []) {
-      if (l.name !== undefined && isRequired(l.quantity) && !(obj as H5Group).keys().includes(l.name)) this.error(obj.path, `missing required link ${l.name} (${l.target_type})`);
+      if (l.name === undefined) continue;
+      const g = obj as H5Group;
+      if (!g.keys().includes(l.name)) {
+        if (isRequired(l.quantity)) this.error(obj.path, `missing required link ${l.name} (${l.target_type})`);
+        continue;
+      }
+      this.checked++;
+      const target = g.get(l.name);
+      const t = target instanceof h5wasm.Group || target instanceof h5wasm.Dataset ? this.typeOf(target as H5Object) : undefined;
+      if (!t || !this.registry.isA(t, l.target_type)) this.error(`${obj.path}/${l.name}`, `link to ${g.get_link(`${obj.path}/${l.name}`) ?? 'nothing'} of type ${t ?? 'none'}, expected ${l.target_type}`);
     }
   }
 
@@ -287,6 +296,7 @@ export class NwbValidator {
       }
       if (obj instanceof h5wasm.Group && obj.path !== '/specifications') {
         for (const k of obj.keys()) {
+          if (obj.get_link(`${obj.path === '/' ? '' : obj.path}/${k}`) !== null) continue; // a soft link: its target is checked where it lives
           const child = obj.get(k);
           if (child instanceof h5wasm.Group || child instanceof h5wasm.Dataset) visit(child as H5Object);
         }

@@ -127,7 +127,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     assert.equal(typeof attr(group(indicators[0]!), 'label'), 'string');
   });
 
-  it('stores raw photodetector series, aux EEG as TimeSeries and digital edges as TimeSeries with timestamps', () => {
+  it('stores raw photodetector series, aux EEG as an ElectricalSeries (electrodes row, ElectrodeGroup linked to the rig) and digital edges as TimeSeries with timestamps', () => {
     for (const d of [0, 1]) {
       const g = group(`acquisition/raw_photodetector_${d}`);
       assert.equal(attr(g, 'neurodata_type'), 'FiberPhotometryResponseSeries');
@@ -138,8 +138,26 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
       assert.deepEqual([...(ds(`${g.path}/fiber_photometry_table_region`).value as Int32Array)], d === 0 ? [0, 1] : [2, 3]);
     }
     const eeg = group('acquisition/EEG');
-    assert.equal(attr(eeg, 'neurodata_type'), 'TimeSeries');
+    assert.equal(attr(eeg, 'neurodata_type'), 'ElectricalSeries');
     assert.equal(attr(eeg, 'namespace'), 'core');
+    // its electrodes region selects row 0 of /general/extracellular_ephys/electrodes, whose group is the EEG ElectrodeGroup
+    const region = ds('acquisition/EEG/electrodes');
+    assert.equal(attr(region, 'neurodata_type'), 'DynamicTableRegion');
+    assert.deepEqual([...(region.value as Int32Array)], [0]);
+    const tableRef = attr(region, 'table');
+    const tablePath = (f.dereference((Array.isArray(tableRef) ? tableRef[0] : tableRef) as never) as unknown as Group).path;
+    assert.equal(tablePath, '/general/extracellular_ephys/electrodes');
+    assert.equal(attr(group(tablePath), 'neurodata_type'), 'ElectrodesTable');
+    assert.deepEqual(attr(group(tablePath), 'colnames'), ['location', 'group', 'group_name']);
+    assert.deepEqual(ds(`${tablePath}/group_name`).value, ['EEG']);
+    assert.deepEqual(ds(`${tablePath}/location`).value, ['unspecified']);
+    const groupRefs = ds(`${tablePath}/group`).value as unknown[];
+    assert.equal((f.dereference(groupRefs[0] as never) as unknown as Group).path, '/general/extracellular_ephys/EEG');
+    const electrodeGroup = group('general/extracellular_ephys/EEG');
+    assert.equal(attr(electrodeGroup, 'neurodata_type'), 'ElectrodeGroup');
+    assert.match(String(attr(electrodeGroup, 'location')), /unspecified/);
+    assert.equal(electrodeGroup.get_link('/general/extracellular_ephys/EEG/device'), '/general/devices/fiberrig', 'device is a soft link to the rig');
+    assert.equal(attr(group('general/extracellular_ephys/EEG/device'), 'neurodata_type'), 'Device');
     assert.deepEqual(ds('acquisition/EEG/data').shape, [SECONDS * AUX_RATE_HZ]);
     assert.equal(attr(ds('acquisition/EEG/starting_time'), 'rate'), AUX_RATE_HZ);
     assert.equal(attr(ds('acquisition/EEG/data'), 'unit'), 'volts');
@@ -165,7 +183,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
       byType.set(t.type, [...(byType.get(t.type) ?? []), p]);
     }
     assert.deepEqual([...byType.keys()].sort(), [
-      'Device', 'DichroicMirror', 'DynamicTableRegion', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
+      'Device', 'DichroicMirror', 'DynamicTableRegion', 'ElectricalSeries', 'ElectrodeGroup', 'ElectrodesTable', 'ElementIdentifiers', 'ExcitationSource', 'FiberInsertion', 'FiberPhotometry', 'FiberPhotometryIndicators',
       'FiberPhotometryResponseSeries', 'FiberPhotometryTable', 'Indicator', 'NWBFile', 'OpticalFiber', 'Photodetector', 'ProcessingModule',
       'Subject', 'TimeSeries', 'VectorData',
     ]);
