@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
+import { type Group, h5Access } from '../export/h5-read.ts';
 import { Edge } from '../../../protocol/index.ts';
 import { exportRecording } from '../../../host/export/index.ts';
 import { TARGET_VERSIONS } from '../../../host/export/nwb/cache.ts';
@@ -21,8 +22,6 @@ import { hdmfValidate, needHdmf } from '../export/nwb-hdmf.ts';
 import { validateNwb } from '../export/nwb-validate.ts';
 import { cliAcquire } from './cli-io.ts';
 
-type Group = InstanceType<typeof h5wasm.Group>;
-type Dataset = InstanceType<typeof h5wasm.Dataset>;
 type GapItem = Extract<AcquisitionItem, { kind: 'gap' }>;
 type BlockItem = Extract<AcquisitionItem, { kind: 'block' }>;
 
@@ -41,20 +40,7 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
   const leds: TimedLedEvent[] = [];
   const digital: TimedDigitalEvent[] = [];
 
-  const ds = (p: string): Dataset => {
-    const d = f.get(p);
-    assert.ok(d instanceof h5wasm.Dataset, `${p} is a dataset`);
-    return d as Dataset;
-  };
-  const group = (p: string): Group => {
-    const g = f.get(p);
-    assert.ok(g instanceof h5wasm.Group, `${p} is a group`);
-    return g as Group;
-  };
-  const attr = (obj: Dataset | Group, name: string): unknown => {
-    assert.ok(name in obj.attrs, `${obj.path} has attribute ${name}`);
-    return obj.attrs[name]!.value;
-  };
+  const { ds, group, attr } = h5Access(() => f);
   const deref = (r: unknown): string => (f.dereference((Array.isArray(r) ? r[0] : r) as never) as unknown as Group).path;
 
   before(async () => {

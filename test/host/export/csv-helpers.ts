@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LockinDesign } from '../../../host/dsp/lockin.ts';
+import type { SegmentRecord } from '../../../host/export/csv-common.ts';
 
 export type Table = { header: string[]; rows: string[][] };
 
@@ -17,14 +18,8 @@ export function column(t: Table, name: string): string[] {
   return t.rows.map((r) => r[i]!);
 }
 
-export interface SegmentMeta {
-  name: string;
-  firstOutputIndex: number;
-  endOutputIndex: number;
-  rows: number;
-  firstTimeS: number;
-  lastTimeS: number;
-}
+/** A segment as export.json lists it (the exporter's own record). */
+export type SegmentMeta = SegmentRecord;
 
 export interface ExportMeta {
   format: string;

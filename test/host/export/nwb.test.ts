@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
+import { type Dataset, type Group, h5Access } from './h5-read.ts';
 import { exportRecording } from '../../../host/export/index.ts';
 import { h5Ready, NWB_VERSION, nwbTypedObjects } from '../../../host/export/nwb.ts';
 import type { SignalBlock } from '../../../host/pipeline/demodulate.ts';
 import { replayRecording } from '../../../host/record/replay.ts';
 import { AUX_RATE_HZ, RATE_HZ, tempDir, writeSynthRecording } from '../record/helpers.ts';
 
-type Dataset = InstanceType<typeof h5wasm.Dataset>;
-type Group = InstanceType<typeof h5wasm.Group>;
 
 const SECONDS = 10;
 
@@ -16,20 +15,7 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let path: string;
   let f: InstanceType<typeof h5wasm.File>;
-  const ds = (p: string): Dataset => {
-    const d = f.get(p);
-    assert.ok(d instanceof h5wasm.Dataset, `${p} is a dataset`);
-    return d as Dataset;
-  };
-  const group = (p: string): Group => {
-    const g = f.get(p);
-    assert.ok(g instanceof h5wasm.Group, `${p} is a group`);
-    return g as Group;
-  };
-  const attr = (obj: Dataset | Group, name: string): unknown => {
-    assert.ok(name in obj.attrs, `${obj.path} has attribute ${name}`);
-    return obj.attrs[name]!.value;
-  };
+  const { ds, group, attr } = h5Access(() => f);
 
   before(async () => {
     tmp = tempDir('fiberrig-nwb-');
