@@ -5,14 +5,16 @@
 // Signal model (one LED k, one detector d, time t; see world-impl.ts):
 //   codes_kd(t) = P_k(I, T) * gainVPerUw_d * codesPerV_d
 //                 * sum_f E[k][f] * C[f][d] * B_f * bleach_f(t) * (1 + r_f(lambda_k) * s_f(t))
-//                         * (tissue_f ? motion(t) * haemo_k(t) : 1)
+//                         * (tissue_f ? motion(t) * haemo(λ_k, t) * haemo(λem_f, t) : 1)
 // with P_k the LED power at the fiber tip (µW), E the excitation efficiency of
 // fluorophore f at LED k's wavelength (relative to its excitation peak), C the
 // fraction of f's emission passed by detector d's filter, B_f the collected
 // fluorescence (µW) per µW of excitation at peak efficiency (scenario-dependent:
 // zero for sensors when the fiber is capped), s_f the underlying signal, r_f the
 // wavelength dependence of the response (GRAB-NE: 0 at 405 nm, the isosbestic
-// point, 1 from 450 nm).
+// point, 1 from 450 nm), haemo(λ, t) = exp(-h(λ) * bloodVolume(t)) the blood
+// transmission on the excitation path (LED wavelength) and on the way back
+// (the fluorophore's emission peak λem_f).
 import type { BleachParams, DetectorBand, FluorophoreId, LedUnitParams } from './types.ts';
 import { FLUOROPHORES } from './types.ts';
 import type { Rng } from './rng.ts';
@@ -25,6 +27,8 @@ export interface FluorophoreSpec {
   excitation: ReadonlyArray<{ peakNm: number; sigmaNm: number; weight: number }>;
   /** Response of fluorescence to the underlying signal vs excitation wavelength: linear ramp from (nm, r) to (nm, r). */
   response: { fromNm: number; fromR: number; toNm: number; toR: number };
+  /** Emission peak, nm: blood absorbs tissue fluorescence at this wavelength on its way back to the fiber. */
+  emissionNm: number;
   /** Tissue fluorophores see motion and blood absorption; patch-cord autofluorescence does not. */
   tissue: boolean;
   bleach: BleachParams;
@@ -43,6 +47,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     // anionic (ligand-sensitive) peak near 495 nm, neutral peak near 400 nm
     excitation: [{ peakNm: 495, sigmaNm: 28, weight: 1 }, { peakNm: 400, sigmaNm: 22, weight: 0.35 }],
     response: { fromNm: 410, fromR: 0, toNm: 450, toR: 1 },
+    emissionNm: 515,
     tissue: true,
     bleach: { fastFraction: 0.08, fastTauS: 200, slowFraction: 0.15, slowTauS: 3000 },
   },
@@ -51,6 +56,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     label: 'intravascular red dye (rhodamine-dextran-like): fluorescence tracks blood volume',
     excitation: [{ peakNm: 555, sigmaNm: 35, weight: 1 }],
     response: { fromNm: 300, fromR: 1, toNm: 800, toR: 1 },
+    emissionNm: 580,
     tissue: true,
     bleach: { fastFraction: 0.05, fastTauS: 400, slowFraction: 0.1, slowTauS: 9000 },
   },
@@ -59,6 +65,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     label: 'tissue autofluorescence (flavins), broad, strongest at short wavelengths',
     excitation: [{ peakNm: 380, sigmaNm: 50, weight: 1 }, { peakNm: 450, sigmaNm: 40, weight: 0.3 }],
     response: { fromNm: 300, fromR: 0, toNm: 800, toR: 0 },
+    emissionNm: 530,
     tissue: true,
     bleach: { fastFraction: 0.15, fastTauS: 120, slowFraction: 0.2, slowTauS: 1800 },
   },
@@ -67,6 +74,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     label: 'patch-cord/fiber autofluorescence (present with a capped fiber)',
     excitation: [{ peakNm: 400, sigmaNm: 60, weight: 1 }],
     response: { fromNm: 300, fromR: 0, toNm: 800, toR: 0 },
+    emissionNm: 520,
     tissue: false,
     bleach: { fastFraction: 0.3, fastTauS: 90, slowFraction: 0.3, slowTauS: 1200 },
   },

@@ -135,6 +135,29 @@ describe('firmware-sim/world optics', () => {
     assert.equal(createWorld('sleep', 9, BOARD, { haemodynamics: false }).truth.haemoFactor(LED470, 400), 1);
   });
 
+  it('blood absorbs both ways: a tissue fluorophore\'s slope with haemodynamics on / off = haemoFactor(LED) x emissionHaemoFactor(fluorophore) (rel 1e-9); the patch cord is not absorbed', () => {
+    const on = createWorld('sleep', 11, BOARD, { motion: false });
+    const off = createWorld('sleep', 11, BOARD, { motion: false, haemodynamics: false });
+    // a REM grid point: blood volume well above wake
+    const rem = on.truth.bouts(0, 7200).find((b) => b.state === 'rem')!;
+    assert.ok(rem, 'a REM bout');
+    const t = Math.round((rem.endS - 1) / on.params.gridS) * on.params.gridS;
+    const bv = on.truth.physiology(t).bloodVolume;
+    assert.ok(bv > 0.02, `blood volume ${bv}`);
+    close(on.truth.emissionHaemoFactor('grabNe', t), Math.exp(-haemoCoefficient(515) * bv), 1e-12);
+    assert.equal(on.truth.emissionHaemoFactor('fiberAf', t), 1);
+    assert.equal(off.truth.emissionHaemoFactor('redDye', t), 1);
+    for (let k = 0; k < BOARD.leds.length; k++) {
+      for (const f of ['grabNe', 'redDye', 'tissueAf', 'fiberAf'] as const) {
+        const ratio = on.truth.fluorophoreCodesPerMa(k, f, 0, t) / off.truth.fluorophoreCodesPerMa(k, f, 0, t);
+        const expected = f === 'fiberAf' ? 1 : on.truth.haemoFactor(k, t) * on.truth.emissionHaemoFactor(f, t);
+        close(ratio, expected, 1e-9, `LED ${k} ${f}`);
+      }
+    }
+    // the 405 nm excitation path loses more than the 470 nm one (Soret band)
+    assert.ok(on.truth.haemoFactor(LED405, t) < on.truth.haemoFactor(LED470, t));
+  });
+
   it('motion is a shared multiplicative artefact: tissue slopes of every LED and detector scale by the same factor (rel 1e-9)', () => {
     const on = createWorld('sleep', 10, BOARD, { haemodynamics: false });
     const off = createWorld('sleep', 10, BOARD, { haemodynamics: false, motion: false });
