@@ -51,7 +51,9 @@ describe('protocol haemoglobin spectra', () => {
     const found = hbIsosbesticPointsNm();
     const expected = [390, 422, 452, 500, 529, 545, 570, 584];
     assert.equal(found.length, expected.length, `found ${found.map((x) => x.toFixed(1)).join(', ')}`);
-    found.forEach((nm, i) => assert.ok(Math.abs(nm - expected[i]!) <= 1, `${nm} vs ${expected[i]}`));
+    found.forEach((nm, i) => {
+      assert.ok(Math.abs(nm - expected[i]!) <= 1, `${nm} vs ${expected[i]}`);
+    });
     // at an isosbestic point blood absorption does not depend on saturation
     for (const nm of found) {
       const a = bloodExtinctionPerCmPerM(nm, 0);
