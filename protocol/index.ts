@@ -9,3 +9,4 @@ export * from './src/samples.ts';
 export * from './src/streams.ts';
 export * from './src/version.ts';
 export * from './src/calibration.ts';
+export * from './src/haemoglobin.ts';

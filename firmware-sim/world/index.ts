@@ -11,8 +11,8 @@ export { STEPS_PARAMS, stepsSignal } from './scenarios/steps.ts';
 export { ZOLPIDEM_NE_AMPLITUDE_SCALE } from './scenarios/zolpidem.ts';
 export { SLEEP_MARKER_WIDTH_S, SLEEP_SYNC_PERIOD_S, SLEEP_SYNC_WIDTH_S } from './scenarios/sleep.ts';
 export {
-  COLLECTION, FLUOROPHORE_SPECS, HAEMO_TABLE, bleachFactor, excitationEfficiency, haemoCoefficient, ledPowerUw,
-  linearLedParams, nominalLedParams, type FluorophoreSpec,
+  COLLECTION, FLUOROPHORE_SPECS, HAEMO_TISSUE, bleachFactor, excitationEfficiency, haemoCoefficient, ledPowerUw,
+  linearLedParams, nominalLedParams, type FluorophoreSpec, type HaemoTissue,
 } from './optics.ts';
 export { EEG_BANDS_HZ, auxCodesPerUv, codesPerVolt, maxCode } from './frontend.ts';
 export { Rng, hash32, mix32, normalAt, normalFromBase, normalPairAt, streamKey, uniformAt } from './rng.ts';

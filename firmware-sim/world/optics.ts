@@ -5,17 +5,20 @@
 // Signal model (one LED k, one detector d, time t; see world-impl.ts):
 //   codes_kd(t) = P_k(I, T) * gainVPerUw_d * codesPerV_d
 //                 * sum_f E[k][f] * C[f][d] * B_f * bleach_f(t) * (1 + r_f(lambda_k) * s_f(t))
-//                         * (tissue_f ? motion(t) * haemo_k(t) : 1)
+//                         * (tissue_f ? motion(t) * haemo(λ_k, t) * haemo(λem_f, t) : 1)
 // with P_k the LED power at the fiber tip (µW), E the excitation efficiency of
 // fluorophore f at LED k's wavelength (relative to its excitation peak), C the
 // fraction of f's emission passed by detector d's filter, B_f the collected
 // fluorescence (µW) per µW of excitation at peak efficiency (scenario-dependent:
 // zero for sensors when the fiber is capped), s_f the underlying signal, r_f the
 // wavelength dependence of the response (GRAB-NE: 0 at 405 nm, the isosbestic
-// point, 1 from 450 nm).
+// point, 1 from 450 nm), haemo(λ, t) = exp(-h(λ) * bloodVolume(t)) the blood
+// transmission on the excitation path (LED wavelength) and on the way back
+// (the fluorophore's emission peak λem_f).
 import type { BleachParams, DetectorBand, FluorophoreId, LedUnitParams } from './types.ts';
 import { FLUOROPHORES } from './types.ts';
 import type { Rng } from './rng.ts';
+import { bloodExtinctionPerCmPerM, DEFAULT_HB_SATURATION, HB_TABLE_FIRST_NM, HB_TABLE_LAST_NM } from '../../protocol/src/haemoglobin.ts';
 
 export interface FluorophoreSpec {
   id: FluorophoreId;
@@ -24,6 +27,8 @@ export interface FluorophoreSpec {
   excitation: ReadonlyArray<{ peakNm: number; sigmaNm: number; weight: number }>;
   /** Response of fluorescence to the underlying signal vs excitation wavelength: linear ramp from (nm, r) to (nm, r). */
   response: { fromNm: number; fromR: number; toNm: number; toR: number };
+  /** Emission peak, nm: blood absorbs tissue fluorescence at this wavelength on its way back to the fiber. */
+  emissionNm: number;
   /** Tissue fluorophores see motion and blood absorption; patch-cord autofluorescence does not. */
   tissue: boolean;
   bleach: BleachParams;
@@ -42,6 +47,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     // anionic (ligand-sensitive) peak near 495 nm, neutral peak near 400 nm
     excitation: [{ peakNm: 495, sigmaNm: 28, weight: 1 }, { peakNm: 400, sigmaNm: 22, weight: 0.35 }],
     response: { fromNm: 410, fromR: 0, toNm: 450, toR: 1 },
+    emissionNm: 515,
     tissue: true,
     bleach: { fastFraction: 0.08, fastTauS: 200, slowFraction: 0.15, slowTauS: 3000 },
   },
@@ -50,6 +56,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     label: 'intravascular red dye (rhodamine-dextran-like): fluorescence tracks blood volume',
     excitation: [{ peakNm: 555, sigmaNm: 35, weight: 1 }],
     response: { fromNm: 300, fromR: 1, toNm: 800, toR: 1 },
+    emissionNm: 580,
     tissue: true,
     bleach: { fastFraction: 0.05, fastTauS: 400, slowFraction: 0.1, slowTauS: 9000 },
   },
@@ -58,6 +65,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     label: 'tissue autofluorescence (flavins), broad, strongest at short wavelengths',
     excitation: [{ peakNm: 380, sigmaNm: 50, weight: 1 }, { peakNm: 450, sigmaNm: 40, weight: 0.3 }],
     response: { fromNm: 300, fromR: 0, toNm: 800, toR: 0 },
+    emissionNm: 530,
     tissue: true,
     bleach: { fastFraction: 0.15, fastTauS: 120, slowFraction: 0.2, slowTauS: 1800 },
   },
@@ -66,6 +74,7 @@ export const FLUOROPHORE_SPECS: readonly FluorophoreSpec[] = [
     label: 'patch-cord/fiber autofluorescence (present with a capped fiber)',
     excitation: [{ peakNm: 400, sigmaNm: 60, weight: 1 }],
     response: { fromNm: 300, fromR: 0, toNm: 800, toR: 0 },
+    emissionNm: 520,
     tissue: false,
     bleach: { fastFraction: 0.3, fastTauS: 90, slowFraction: 0.3, slowTauS: 1200 },
   },
@@ -108,43 +117,43 @@ export function bleachFactor(p: BleachParams, tS: number): number {
 }
 
 /**
- * Blood (haemoglobin) absorption coefficient per unit fractional blood-volume
- * change, by LED wavelength: transmission factor exp(-h(lambda) * bloodVolume).
- * The idea (blood volume changes leak into every photometry channel,
- * differently per wavelength, so the 405 nm control cannot fully correct it):
- * Zhang et al. 2022 (Cell Rep Methods, spectral photometry of haemoglobin)
- * and Turner et al. 2020 (haemodynamic confound in fiber photometry).
- * Values are chosen (per the design brief) to be stronger at 470 and 560 nm
- * than at 405 nm; note that raw haemoglobin extinction peaks near 415 nm (Soret
- * band), so override `HAEMO_TABLE` values if modelling that explicitly.
+ * Blood in the sampled tissue, for the haemodynamic confound (Zhang et al. 2022,
+ * Turner et al. 2020: blood-volume changes leak into every photometry channel,
+ * differently per wavelength, so the 405 nm control cannot fully correct them).
+ * Absorption follows haemoglobin's published extinction spectra
+ * (`protocol/src/haemoglobin.ts`, Prahl's tabulation), so it is strongest near
+ * 405-430 nm (Soret band: ~11x 470 nm at saturation 0.6), weaker at 560 nm and
+ * small at 630 nm.
  */
-export const HAEMO_TABLE: ReadonlyArray<readonly [number, number]> = [
-  [350, 0.1],
-  [405, 0.15],
-  [430, 0.25],
-  [470, 0.35],
-  [500, 0.38],
-  [530, 0.45],
-  [560, 0.45],
-  [580, 0.4],
-  [600, 0.2],
-  [630, 0.1],
-  [700, 0.05],
-];
+export interface HaemoTissue {
+  /** Haemoglobin oxygen saturation of the sampled blood (0..1). */
+  saturation: number;
+  /** Total haemoglobin concentration of the tissue at baseline blood volume, mol/L. */
+  totalHbM: number;
+  /** Effective optical path of excitation light through the sampled tissue, cm (one path for all wavelengths: a simplification). */
+  effectivePathCm: number;
+}
 
-export function haemoCoefficient(wavelengthNm: number): number {
-  const first = HAEMO_TABLE[0]!;
-  const last = HAEMO_TABLE[HAEMO_TABLE.length - 1]!;
-  if (wavelengthNm <= first[0]) return first[1];
-  if (wavelengthNm >= last[0]) return last[1];
-  for (let i = 1; i < HAEMO_TABLE.length; i++) {
-    const [x1, y1] = HAEMO_TABLE[i]!;
-    if (wavelengthNm <= x1) {
-      const [x0, y0] = HAEMO_TABLE[i - 1]!;
-      return y0 + ((y1 - y0) * (wavelengthNm - x0)) / (x1 - x0);
-    }
-  }
-  return last[1];
+/**
+ * Defaults: saturation 0.6 and total haemoglobin 100 µM (baselines commonly
+ * assumed for mouse cortex in optical imaging); effective path 200 µm (the depth
+ * a 400 µm fiber samples). Giving h(405) ≈ 1.40, h(470) ≈ 0.122, h(560) ≈ 0.189,
+ * h(630) ≈ 0.011.
+ */
+export const HAEMO_TISSUE: Readonly<HaemoTissue> = { saturation: DEFAULT_HB_SATURATION, totalHbM: 100e-6, effectivePathCm: 0.02 };
+
+/**
+ * Blood absorption coefficient h(λ) of the excitation path at an LED
+ * wavelength: fractional change of tissue fluorescence per unit fractional
+ * blood-volume change (dimensionless; transmission = exp(−h · bloodVolume), so
+ * bloodVolume 0.01 = +1 % blood volume dims the light by ≈ h %).
+ * Modified Beer-Lambert: h = ln(10) · ε_blood(λ, S) · c_HbT · L, with ε_blood
+ * the saturation-weighted molar extinction (cm⁻¹/M). Outside the table's
+ * 350-700 nm the nearest end's value is used (blood absorbs little beyond 700 nm).
+ */
+export function haemoCoefficient(wavelengthNm: number, tissue: Readonly<HaemoTissue> = HAEMO_TISSUE): number {
+  const nm = Math.min(Math.max(wavelengthNm, HB_TABLE_FIRST_NM), HB_TABLE_LAST_NM);
+  return Math.LN10 * bloodExtinctionPerCmPerM(nm, tissue.saturation) * tissue.totalHbM * tissue.effectivePathCm;
 }
 
 /** Transmission factor of tissue fluorescence excited at this wavelength for a fractional blood-volume change. */

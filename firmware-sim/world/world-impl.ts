@@ -80,8 +80,10 @@ export interface GroundTruth {
   crosstalk(): CrosstalkInfo;
   bleachFactor(fluorophore: FluorophoreId, tS: number): number;
   motionFactor(tS: number): number;
-  /** Blood-absorption transmission of tissue fluorescence excited by this LED at t. */
+  /** Blood-absorption transmission of the excitation path of this LED's light at t: exp(-h(λ_LED) · bloodVolume). */
   haemoFactor(ledIndex: number, tS: number): number;
+  /** Blood-absorption transmission of a tissue fluorophore's emitted light at t: exp(-h(λ_emission) · bloodVolume) (1 for the patch cord). */
+  emissionHaemoFactor(fluorophore: FluorophoreId, tS: number): number;
   temperatureC(tS: number): number;
 
   // (c) noise-free detector rendering
@@ -220,6 +222,8 @@ class SimWorldImpl implements SimWorld {
   private readonly ledXMax: Float64Array;
   private readonly ledOn: Float64Array;
   private readonly haemoCoef: Float64Array;
+  /** h(λ) at each fluorophore's emission peak (0 for non-tissue fluorophores). */
+  private readonly haemoEmCoef: Float64Array;
   // optics
   private readonly E: Float64Array; // [k][f]
   private readonly C: Float64Array; // [f][d]
@@ -363,6 +367,7 @@ class SimWorldImpl implements SimWorld {
     for (let f = 0; f < FLUOR_COUNT; f++) for (let d = 0; d < nD; d++) this.C[f * nD + d] = cm[f]![d]!;
     this.bright = Float64Array.from(d0.brightness);
     this.tissue = Uint8Array.from(FLUOROPHORE_SPECS, (s) => (s.tissue ? 1 : 0));
+    this.haemoEmCoef = Float64Array.from(FLUOROPHORE_SPECS, (s) => (s.tissue ? haemoCoefficient(s.emissionNm) : 0));
 
     this.cpv = Float64Array.from(board.detectors, (d) => codesPerVolt(d.adcBits, d.fullScaleV));
     this.maxC = Float64Array.from(board.detectors, (d) => maxCode(d.adcBits));
@@ -466,7 +471,8 @@ class SimWorldImpl implements SimWorld {
     const m = fl.motion ? this.sc.motionFactor(tS) : 1;
     const bv = fl.haemodynamics ? this.sc.bloodVolume(tS) : 0;
     for (let f = 0; f < NF; f++) {
-      amp[f] = this.bright[f]! * (fl.bleaching ? bleachFactor(FLUOROPHORE_SPECS[f]!.bleach, tS) : 1);
+      // emission path: blood absorbs each tissue fluorophore's light at its emission wavelength
+      amp[f] = this.bright[f]! * (fl.bleaching ? bleachFactor(FLUOROPHORE_SPECS[f]!.bleach, tS) : 1) * (fl.haemodynamics ? Math.exp(-this.haemoEmCoef[f]! * bv) : 1);
     }
     const T = this.temperatureC(tS);
     for (let k = 0; k < nL; k++) {
@@ -888,6 +894,10 @@ class SimWorldImpl implements SimWorld {
       haemoFactor: (k, tS) => {
         this.checkLed(k);
         return this.params.flags.haemodynamics ? Math.exp(-this.haemoCoef[k]! * sc.bloodVolume(tS)) : 1;
+      },
+      emissionHaemoFactor: (f, tS) => {
+        const fi = this.fluorIndex(f);
+        return this.params.flags.haemodynamics ? Math.exp(-this.haemoEmCoef[fi]! * sc.bloodVolume(tS)) : 1;
       },
       temperatureC: (tS) => this.temperatureC(tS),
       codesPerMa: (k, d, tS, atCurrentMa) => {

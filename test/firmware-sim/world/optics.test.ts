@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  codesPerVolt, createWorld, FLUOROPHORE_SPECS, FLUOROPHORES, haemoCoefficient, ledPowerUw, linearLedParams, nominalLedParams,
+  codesPerVolt, createWorld, FLUOROPHORE_SPECS, FLUOROPHORES, HAEMO_TISSUE, haemoCoefficient, ledPowerUw, linearLedParams, nominalLedParams,
 } from '../../../firmware-sim/world/index.ts';
+import { bloodExtinctionPerCmPerM, relativeBloodAbsorption } from '../../../protocol/index.ts';
 import { BOARD, LED405, LED470, LED560 } from './helpers.ts';
 
 function close(a: number, b: number, rel: number, msg = ''): void {
@@ -114,15 +115,47 @@ describe('firmware-sim/world optics', () => {
     close(off.truth.codesPerMa(LED405, 0, 3600), off.truth.codesPerMa(LED405, 0, 0), 1e-6);
   });
 
-  it('blood absorption: coefficient stronger at 470 and 560 than at 405; haemoFactor = exp(-h * bloodVolume) (rel 1e-12)', () => {
-    assert.ok(haemoCoefficient(470) > haemoCoefficient(405));
-    assert.ok(haemoCoefficient(560) > haemoCoefficient(405));
+  // The world once had blood absorbing *more* at 470/560 than at 405 nm; haemoglobin's Soret band
+  // makes 405 nm absorb ~10-16x more than 470 nm, so the expectation now follows the spectra.
+  it('blood absorption follows haemoglobin extinction: h(λ) = ln10 · ε_blood(λ, S) · c_HbT · L; h(405)/h(470) = ε ratio (10-16), h(405) > h(560) > h(470) > h(630); haemoFactor = exp(-h * bloodVolume) (rel 1e-12)', () => {
+    for (const nm of [405, 470, 560, 630]) {
+      close(haemoCoefficient(nm), Math.LN10 * bloodExtinctionPerCmPerM(nm, HAEMO_TISSUE.saturation) * HAEMO_TISSUE.totalHbM * HAEMO_TISSUE.effectivePathCm, 1e-12);
+    }
+    const ratio = haemoCoefficient(405) / haemoCoefficient(470);
+    close(ratio, relativeBloodAbsorption(405, 470, HAEMO_TISSUE.saturation), 1e-12);
+    assert.ok(ratio > 10 && ratio < 16.5, `h(405)/h(470) = ${ratio}`);
+    assert.ok(haemoCoefficient(405) > haemoCoefficient(560) && haemoCoefficient(560) > haemoCoefficient(470) && haemoCoefficient(470) > haemoCoefficient(630));
+    // beyond the 350-700 nm table the nearest end is used
+    assert.equal(haemoCoefficient(850), haemoCoefficient(700));
     const w = createWorld('sleep', 9, BOARD);
     for (const t of [200, 400, 900]) {
       const bv = w.truth.physiology(t).bloodVolume;
       for (let k = 0; k < 4; k++) close(w.truth.haemoFactor(k, t), Math.exp(-haemoCoefficient(BOARD.leds[k]!.wavelengthNm) * bv), 1e-12);
     }
     assert.equal(createWorld('sleep', 9, BOARD, { haemodynamics: false }).truth.haemoFactor(LED470, 400), 1);
+  });
+
+  it('blood absorbs both ways: a tissue fluorophore\'s slope with haemodynamics on / off = haemoFactor(LED) x emissionHaemoFactor(fluorophore) (rel 1e-9); the patch cord is not absorbed', () => {
+    const on = createWorld('sleep', 11, BOARD, { motion: false });
+    const off = createWorld('sleep', 11, BOARD, { motion: false, haemodynamics: false });
+    // a REM grid point: blood volume well above wake
+    const rem = on.truth.bouts(0, 7200).find((b) => b.state === 'rem')!;
+    assert.ok(rem, 'a REM bout');
+    const t = Math.round((rem.endS - 1) / on.params.gridS) * on.params.gridS;
+    const bv = on.truth.physiology(t).bloodVolume;
+    assert.ok(bv > 0.02, `blood volume ${bv}`);
+    close(on.truth.emissionHaemoFactor('grabNe', t), Math.exp(-haemoCoefficient(515) * bv), 1e-12);
+    assert.equal(on.truth.emissionHaemoFactor('fiberAf', t), 1);
+    assert.equal(off.truth.emissionHaemoFactor('redDye', t), 1);
+    for (let k = 0; k < BOARD.leds.length; k++) {
+      for (const f of ['grabNe', 'redDye', 'tissueAf', 'fiberAf'] as const) {
+        const ratio = on.truth.fluorophoreCodesPerMa(k, f, 0, t) / off.truth.fluorophoreCodesPerMa(k, f, 0, t);
+        const expected = f === 'fiberAf' ? 1 : on.truth.haemoFactor(k, t) * on.truth.emissionHaemoFactor(f, t);
+        close(ratio, expected, 1e-9, `LED ${k} ${f}`);
+      }
+    }
+    // the 405 nm excitation path loses more than the 470 nm one (Soret band)
+    assert.ok(on.truth.haemoFactor(LED405, t) < on.truth.haemoFactor(LED470, t));
   });
 
   it('motion is a shared multiplicative artefact: tissue slopes of every LED and detector scale by the same factor (rel 1e-9)', () => {
