@@ -6,6 +6,6 @@ export {
   type CorrectionOptions, type CorrectionResult, correctSignal, type HaemoCoefficients,
 } from './correct.ts';
 export {
-  BLOOD_VOLUME_BAND_NM, type ChannelCorrection, CONTROL_BAND_NM, correctRecording, DEFAULT_MAX_SAMPLES, type RecordingCorrection,
+  BLOOD_VOLUME_BAND_NM, type ChannelCorrection, CONTROL_BAND_NM, correctChannels, correctRecording, readRecordingChannels, type RecordingChannels, DEFAULT_MAX_SAMPLES, type RecordingCorrection,
   type RecordingCorrectionOptions, SENSOR_BAND_NM,
 } from './recording.ts';

@@ -26,7 +26,11 @@ export interface RecordingCorrectionOptions {
    * wavelength; omitted: coefficients are fitted from the recording (README.md).
    */
   absorption?: AbsorptionTable;
-  /** treat `absorption` as relative and fit its scale from the control (CorrectionOptions.fitScale) */
+  /**
+   * treat `absorption` as relative and fit its scale from the control (CorrectionOptions.fitScale);
+   * default true when the sensor has a control channel (spectra give ratios; the scale per unit
+   * ΔV/V depends on the tissue path), false otherwise
+   */
   fitAbsorptionScale?: boolean;
   /** relative dye fluorescence change per unit ΔV/V, default 1 */
   dyeGain?: number;
@@ -60,8 +64,20 @@ export interface RecordingCorrection {
 const inBand = (c: SignalChannel, band: readonly [number, number]): boolean =>
   c.wavelengthNm !== undefined && c.wavelengthNm >= band[0] && c.wavelengthNm <= band[1];
 
-/** Replays `path` and corrects each sensor channel. Throws AnalysisError when a needed channel is missing. */
-export async function correctRecording(path: string, options: RecordingCorrectionOptions = {}): Promise<RecordingCorrection> {
+/** A recording's demodulated channels as whole arrays (NaN where missing), by name. */
+export interface RecordingChannels {
+  path: string;
+  rateHz: number;
+  samples: number;
+  channels: readonly SignalChannel[];
+  data: Record<string, Float64Array>;
+}
+
+/** Replays `path` once and collects every demodulated photometry channel into whole arrays. */
+export async function readRecordingChannels(
+  path: string,
+  options: Pick<RecordingCorrectionOptions, 'maxSamples' | 'replay'> = {},
+): Promise<RecordingChannels> {
   const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
   let channels: readonly SignalChannel[] = [];
   let rateHz = 0;
@@ -91,6 +107,18 @@ export async function correctRecording(path: string, options: RecordingCorrectio
     data[c.name] = a;
   });
   blocks.length = 0;
+  return { path, rateHz, samples: length, channels, data };
+}
+
+/** Replays `path` and corrects each sensor channel. Throws AnalysisError when a needed channel is missing. */
+export async function correctRecording(path: string, options: RecordingCorrectionOptions = {}): Promise<RecordingCorrection> {
+  return correctChannels(await readRecordingChannels(path, options), options);
+}
+
+/** Corrects each sensor channel of channels read by readRecordingChannels. */
+export function correctChannels(rec: RecordingChannels, options: RecordingCorrectionOptions = {}): RecordingCorrection {
+  const { path, rateHz, channels, data } = rec;
+  const length = rec.samples;
   const byName = (name: string): SignalChannel => {
     const c = channels.find((x) => x.name === name);
     if (!c) throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no channel "${name}" in ${path}; it has ${channels.map((x) => x.name).join(', ')}`);
@@ -151,7 +179,7 @@ export async function correctRecording(path: string, options: RecordingCorrectio
         ...(method !== 'none' && control ? { control: data[control.name]! } : {}),
         ...(bv ? { bloodVolume: data[bv.name]! } : {}),
       },
-      { method, coefficients, fitScale: options.fitAbsorptionScale ?? false, ...(mask ? { calibrationMask: mask } : {}) },
+      { method, coefficients, fitScale: coefficients !== 'fit' && (options.fitAbsorptionScale ?? control !== null), ...(mask ? { calibrationMask: mask } : {}) },
     );
     corrected.push({ ...r, sensor: s.name, control: method !== 'none' && control ? control.name : null, bloodVolume: bv ? bv.name : null });
   }
