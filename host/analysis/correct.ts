@@ -78,12 +78,12 @@ export interface CorrectionInput {
 }
 
 export interface CorrectionOptions {
-  /** default 'haemodynamic' when a blood-volume channel is given, else 'isosbestic' when a control is, else 'none' */
+  /** default 'haemodynamic' when a blood-volume channel and coefficients are given, else 'isosbestic' when a control is, else 'none' */
   method?: CorrectionMethod;
   /**
-   * 'haemodynamic': the absorption coefficients (known from haemoglobin spectra), or
-   * 'fit' (default): fitted from the data by robust regression — see README.md for when
-   * that is biased.
+   * 'haemodynamic' (required): the absorption coefficients (from haemoglobin spectra), or
+   * 'fit': fitted from the data by robust regression — biased wherever the sensor co-varies
+   * with blood volume; use it with a calibration window (README.md).
    */
   coefficients?: HaemoCoefficients | 'fit';
   /**
@@ -156,7 +156,7 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
   checkLength('sensor', input.sensor, n);
   checkLength('control', input.control, n);
   checkLength('bloodVolume', input.bloodVolume, n);
-  const method = options.method ?? (input.bloodVolume ? 'haemodynamic' : input.control ? 'isosbestic' : 'none');
+  const method = options.method ?? (input.bloodVolume && options.coefficients ? 'haemodynamic' : input.control ? 'isosbestic' : 'none');
   if (!CORRECTION_METHODS.includes(method)) {
     throw new AnalysisError('E_ANALYSIS_BAD_INPUT', `unknown correction method "${String(method)}"; use one of ${CORRECTION_METHODS.join(', ')}`);
   }
@@ -195,7 +195,10 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
   if (r.fit) bleaching.bloodVolume = r.fit;
   const c = input.control ? logRatio(input.tS, input.control, detrend) : undefined;
   if (c?.fit) bleaching.control = c.fit;
-  let coef = options.coefficients ?? 'fit';
+  if (options.coefficients === undefined) {
+    throw new AnalysisError('E_ANALYSIS_BAD_INPUT', "the 'haemodynamic' method needs coefficients: blood absorption at the sensor, control and blood-volume wavelengths (relative ones with fitScale), or 'fit' with a calibration window where the sensor is flat");
+  }
+  let coef = options.coefficients;
   const corrected = new Float64Array(n);
   const bv = new Float64Array(n);
   if (coef === 'fit') {

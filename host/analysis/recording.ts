@@ -23,7 +23,8 @@ export interface RecordingCorrectionOptions {
   method?: CorrectionMethod;
   /**
    * 'haemodynamic': blood absorption per wavelength (known), used at each channel's LED
-   * wavelength; omitted: coefficients are fitted from the recording (README.md).
+   * wavelength; omitted: coefficients are fitted by regression over the recording or
+   * `calibrationWindowS` (biased where the sensor co-varies with blood volume; README.md).
    */
   absorption?: AbsorptionTable;
   /**

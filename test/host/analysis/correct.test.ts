@@ -2,7 +2,8 @@
 // ln F_λ = ln B_λ(t) + m(t) − h_λ·v(t) (+ ln(1 + s(t)) for the sensor), with
 // bleaching B, shared motion m, blood-volume change v and the sensor's own change s.
 import assert from 'node:assert/strict';
-import { AnalysisError, correctSignal, robustRegression, zScore } from '../../../host/analysis/index.ts';
+import { AnalysisError, correctChannels, correctSignal, type RecordingChannels, robustRegression, zScore } from '../../../host/analysis/index.ts';
+import type { SignalChannel } from '../../../host/pipeline/demodulate.ts';
 import { rng } from '../dsp/synth.ts';
 
 const rateHz = 10;
@@ -92,8 +93,9 @@ describe('analysis: corrected signals (synthetic, model-exact)', () => {
     assert.ok(Math.abs(r.isosbesticFit!.slope - 1) < 0.05, `slope ${r.isosbesticFit!.slope}`);
   });
 
-  it('the default method is haemodynamic with a blood-volume channel, isosbestic with only a control, none with neither', () => {
+  it('the default method is haemodynamic with a blood-volume channel and coefficients, isosbestic with only a control, none with neither', () => {
     assert.equal(correctSignal(d, { coefficients: H }).method, 'haemodynamic');
+    assert.equal(correctSignal(d).method, 'isosbestic');
     assert.equal(correctSignal({ tS: d.tS, sensor: d.sensor, control: d.control }).method, 'isosbestic');
     assert.equal(correctSignal({ tS: d.tS, sensor: d.sensor }).method, 'none');
   });
@@ -106,7 +108,31 @@ describe('analysis: corrected signals (synthetic, model-exact)', () => {
     assert.equal(code(() => correctSignal({ tS: d.tS, sensor: d.sensor }, { method: 'haemodynamic' })), 'E_ANALYSIS_NO_CHANNEL');
     assert.equal(code(() => correctSignal({ tS: d.tS, sensor: d.sensor }, { method: 'isosbestic' })), 'E_ANALYSIS_NO_CHANNEL');
     assert.equal(code(() => correctSignal({ tS: d.tS, sensor: d.sensor.subarray(1) })), 'E_ANALYSIS_BAD_INPUT');
+    assert.equal(code(() => correctSignal(d, { method: 'haemodynamic' })), 'E_ANALYSIS_BAD_INPUT'); // no coefficients
     assert.equal(code(() => correctSignal({ tS: d.tS, sensor: d.sensor, bloodVolume: d.bloodVolume }, { coefficients: H, fitScale: true })), 'E_ANALYSIS_NO_CHANNEL');
+  });
+});
+
+describe('analysis: channel roles of a recording', () => {
+  const d = synth(4);
+  const ch = (name: string, inputId: number, wavelengthNm: number): SignalChannel => ({ name, source: 'detector', inputId, wavelengthNm, voltsPerCode: 1, groupDelayS: 0.04 });
+  const rec = (withRed: boolean): RecordingChannels => ({
+    path: 'synthetic', rateHz, samples: d.tS.length,
+    channels: [ch('405nm@det0', 0, 405), ch('470nm@det0', 0, 470), ...(withRed ? [ch('470nm@det1', 1, 470), ch('560nm@det1', 1, 560)] : [])],
+    data: { '405nm@det0': d.control, '470nm@det0': d.sensor, '470nm@det1': d.bloodVolume.map((x) => x * 0.01), '560nm@det1': d.bloodVolume },
+  });
+  const table = [[405, H.control], [470, H.sensor], [560, H.bloodVolume]] as const;
+
+  it('picks 470 nm on the green detector as the sensor, its 405 nm control and the red detector\'s 560 nm; corrects within 0.003 dF/F after 10 min', () => {
+    const r = correctChannels(rec(true), { absorption: table });
+    assert.deepEqual(r.corrected.map((c) => [c.sensor, c.control, c.bloodVolume, c.method]), [['470nm@det0', '405nm@det0', '560nm@det1', 'haemodynamic']]);
+    assert.equal(r.t0S, -0.04);
+    assert.ok(maxError(r.corrected[0]!.dffPercent, d.s) < 0.003);
+  });
+
+  it('no 560 nm channel: haemodynamic refused with E_ANALYSIS_NO_CHANNEL, and the default falls back to isosbestic', () => {
+    assert.throws(() => correctChannels(rec(false), { method: 'haemodynamic', absorption: table }), (e: unknown) => e instanceof AnalysisError && e.code === 'E_ANALYSIS_NO_CHANNEL' && /560|540/.test(e.message));
+    assert.equal(correctChannels(rec(false), { absorption: table }).corrected[0]!.method, 'isosbestic');
   });
 });
 
