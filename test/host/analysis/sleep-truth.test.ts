@@ -12,15 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { HAEMO_TABLE } from '../../../firmware-sim/world/index.ts';
 import { type CorrectionMethod, correctChannels, type RecordingChannels, readRecordingChannels, type RecordingCorrectionOptions } from '../../../host/analysis/index.ts';
 import { cliAcquire } from '../acceptance/cli-io.ts';
-import { type Artefact, bloodVolumeArtefact, simWorld, type TruthSeries, truthSeries } from './truth.ts';
+import { type Artefact, bloodVolumeArtefact, simWorld, type TruthSeries, truthSeries, worldTimeOfSessionStartS } from './truth.ts';
 
-const SEED = 23;
+/** The test's seed; ANALYSIS_SEED=N measures another (the README's table). */
+const SEED = Number(process.env.ANALYSIS_SEED ?? 23);
 const DURATION_S = 1800;
 /**
  * Bound asserted for the current world (absorption 405 < 470 < 560 nm, being corrected to
- * haemoglobin spectra in parallel): measured 2.7 / 4.1 / 3.7 / 7.0 % for seeds 11 / 23 / 31 / 47
+ * haemoglobin spectra in parallel): measured 1.6 / 8.1 / 1.8 / 3.1 % for seeds 11 / 23 / 31 / 47
  * with the default method. The issue's goal is ≤ 5 % once the world's physics is right; this
- * seed meets it, seed 47 does not yet (host/analysis/README.md).
+ * seed does not meet it yet, the other three do (host/analysis/README.md).
  */
 const BOUND_PCT = 10;
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -30,6 +31,7 @@ describe(`analysis: corrected NE dF/F of a ${DURATION_S / 60}-minute sim://sleep
   let tmp: string;
   let rec: RecordingChannels;
   let truth: TruthSeries;
+  let worldT0S = 0;
   const figures: Record<string, Artefact & { coefficients?: unknown }> = {};
 
   const run = (name: string, options: RecordingCorrectionOptions): Artefact => {
@@ -47,15 +49,16 @@ describe(`analysis: corrected NE dF/F of a ${DURATION_S / 60}-minute sim://sleep
     await cliAcquire(`sim://sleep?seed=${SEED}&speed=max`, `${DURATION_S}s`, join(tmp, 'rec'));
     rec = await readRecordingChannels(join(tmp, 'rec'));
     const delayS = rec.channels.find((c) => c.name === '470nm@det0')!.groupDelayS;
-    truth = truthSeries(simWorld('sleep', SEED), -delayS, rec.rateHz, rec.samples);
+    worldT0S = await worldTimeOfSessionStartS(join(tmp, 'rec'));
+    truth = truthSeries(simWorld('sleep', SEED), worldT0S - delayS, rec.rateHz, rec.samples);
   });
   after(async () => {
     await mkdir(outputDir, { recursive: true });
-    await writeFile(join(outputDir, 'analysis-artefact.json'), `${JSON.stringify({ seed: SEED, durationS: DURATION_S, artefactPctOfNeSd: figures }, null, 2)}\n`);
+    await writeFile(join(outputDir, 'analysis-artefact.json'), `${JSON.stringify({ seed: SEED, durationS: DURATION_S, worldT0S, artefactPctOfNeSd: figures }, null, 2)}\n`);
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('the blood-volume estimate follows the true blood volume (r ≥ 0.9), best aligned at session time = world time (not ±1 s)', () => {
+  it('the blood-volume estimate follows the true blood volume (r ≥ 0.9), best aligned at the world time the heartbeats give (not ±1 s)', () => {
     const r = correctChannels(rec, { method: 'haemodynamic', absorption: HAEMO_TABLE });
     const bv = r.corrected[0]!.bloodVolumeChange!;
     const corr = (shift: number): number => {

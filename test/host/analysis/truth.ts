@@ -3,7 +3,8 @@
 // residual blood-volume artefact of a corrected trace measured against them.
 import { DEFAULT_BOARD, worldBoardOf } from '../../../firmware-sim/device/board.ts';
 import { createWorld, type SimWorld } from '../../../firmware-sim/world/index.ts';
-import { robustRegression } from '../../../host/analysis/index.ts';
+import { finiteMedian, robustRegression } from '../../../host/analysis/index.ts';
+import { replayRecording } from '../../../host/record/replay.ts';
 
 export interface TruthSeries {
   ne: Float64Array;
@@ -17,9 +18,24 @@ export function simWorld(scenario: string, seed: number): SimWorld {
 }
 
 /**
- * Truth at world time t0S + i / rateHz. A `speed=max` recording's session time 0 is world
- * time 0 (checked in the test: the blood-volume estimate correlates best at offset 0).
+ * World time (s) of session index 0 of a simulated recording's first segment. The simulated
+ * device's clock is world time (at 0 ppm drift), and every heartbeat pairs a device time with
+ * the device sample index, which is the session index in the first segment: the world time of
+ * index 0 is deviceTime − index / rate (median over heartbeats). It varies from run to run
+ * (the handshake before Start takes world time), by up to ~1 s at speed=max.
  */
+export async function worldTimeOfSessionStartS(recording: string): Promise<number> {
+  let rateHz = 0;
+  const t0: number[] = [];
+  await replayRecording(recording, [{
+    begin: (ctx) => { rateHz = ctx.config.sampleRateHz ?? 0; },
+    heartbeat: (h) => { if (h.running && rateHz > 0) t0.push(h.deviceTimeUs / 1e6 - h.deviceSampleIndex / rateHz); },
+  }], { demod: false });
+  if (t0.length === 0) throw new Error(`${recording}: no heartbeats while running; cannot place the recording in world time`);
+  return finiteMedian(t0);
+}
+
+/** Truth at world time t0S + i / rateHz. */
 export function truthSeries(world: SimWorld, t0S: number, rateHz: number, count: number): TruthSeries {
   const out: TruthSeries = { ne: new Float64Array(count), bloodVolume: new Float64Array(count), nrem: new Uint8Array(count) };
   for (let i = 0; i < count; i++) {
