@@ -1,0 +1,188 @@
+// Corrected dF/F for every sensor channel of a recording: one replay pass
+// (host/record/replay.ts) collects the demodulated channels into whole arrays,
+// then correctSignal runs per sensor channel. Whole-array: memory is
+// 8 bytes × channels kept × samples (100 Hz, 6 channels: ~17 MB per hour), so
+// `maxSamples` (default 12 h at 100 Hz) refuses longer recordings rather than
+// exhausting memory; streaming is a later step.
+
+import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
+import { type ReplayOptions, replayRecording } from '../record/replay.ts';
+import { absorptionAt, type AbsorptionTable, type CorrectionMethod, type CorrectionResult, correctSignal } from './correct.ts';
+import { AnalysisError } from './errors.ts';
+import { finiteMedian } from './stats.ts';
+
+/** Wavelength bands (nm, inclusive) that identify each role by default. */
+export const SENSOR_BAND_NM: readonly [number, number] = [440, 500];
+export const CONTROL_BAND_NM: readonly [number, number] = [395, 425];
+export const BLOOD_VOLUME_BAND_NM: readonly [number, number] = [540, 600];
+/** Default limit of the whole-array analysis: 12 h at 100 Hz per channel. */
+export const DEFAULT_MAX_SAMPLES = 12 * 3600 * 100;
+
+export interface RecordingCorrectionOptions {
+  /** see CorrectionOptions.method; default 'haemodynamic' when a blood-volume channel exists, else 'isosbestic' */
+  method?: CorrectionMethod;
+  /**
+   * 'haemodynamic': blood absorption per wavelength (known), used at each channel's LED
+   * wavelength; omitted: coefficients are fitted by regression over the recording or
+   * `calibrationWindowS` (biased where the sensor co-varies with blood volume; README.md).
+   */
+  absorption?: AbsorptionTable;
+  /**
+   * treat `absorption` as relative and fit its scale from the control (CorrectionOptions.fitScale);
+   * default true when the sensor has a control channel (spectra give ratios; the scale per unit
+   * ΔV/V depends on the tissue path), false otherwise
+   */
+  fitAbsorptionScale?: boolean;
+  /** relative dye fluorescence change per unit ΔV/V, default 1 */
+  dyeGain?: number;
+  /** fit coefficients only over [startS, endS) of session time */
+  calibrationWindowS?: readonly [number, number];
+  /** channel names, overriding the choice by wavelength band */
+  sensors?: readonly string[];
+  control?: string;
+  bloodVolume?: string;
+  maxSamples?: number;
+  /** passed to replayRecording (e.g. demodulation overrides, cutoffS) */
+  replay?: Pick<ReplayOptions, 'demod' | 'cutoffS'>;
+}
+
+export interface ChannelCorrection extends CorrectionResult {
+  sensor: string;
+  control: string | null;
+  bloodVolume: string | null;
+}
+
+export interface RecordingCorrection {
+  rateHz: number;
+  /** session time (s) of sample 0 after subtracting the sensor channels' group delay */
+  t0S: number;
+  samples: number;
+  /** raw demodulated values of the channels used, by name (ADC-code units) */
+  channels: Record<string, Float64Array>;
+  corrected: ChannelCorrection[];
+}
+
+const inBand = (c: SignalChannel, band: readonly [number, number]): boolean =>
+  c.wavelengthNm !== undefined && c.wavelengthNm >= band[0] && c.wavelengthNm <= band[1];
+
+/** A recording's demodulated channels as whole arrays (NaN where missing), by name. */
+export interface RecordingChannels {
+  path: string;
+  rateHz: number;
+  samples: number;
+  channels: readonly SignalChannel[];
+  data: Record<string, Float64Array>;
+}
+
+/** Replays `path` once and collects every demodulated photometry channel into whole arrays. */
+export async function readRecordingChannels(
+  path: string,
+  options: Pick<RecordingCorrectionOptions, 'maxSamples' | 'replay'> = {},
+): Promise<RecordingChannels> {
+  const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
+  let channels: readonly SignalChannel[] = [];
+  let rateHz = 0;
+  const blocks: SignalBlock[] = [];
+  let length = 0;
+  await replayRecording(path, [{
+    begin: (ctx) => {
+      channels = ctx.signalChannels;
+      rateHz = ctx.signalRateHz;
+    },
+    signals: (b) => {
+      if (b.stream !== 'signals') return;
+      length = Math.max(length, b.firstIndex + b.count);
+      if (length > maxSamples) {
+        throw new AnalysisError('E_ANALYSIS_TOO_LONG', `the recording has more than ${maxSamples} samples per channel; raise maxSamples if memory allows (8 bytes per sample per channel) or analyse a part with replay.cutoffS`);
+      }
+      blocks.push(b);
+    },
+  }], { ...(options.replay ?? {}) });
+  if (channels.length === 0 || length === 0) {
+    throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `${path} has no demodulated photometry channels; record with at least one LED configured`);
+  }
+  const data: Record<string, Float64Array> = {};
+  channels.forEach((c, k) => {
+    const a = new Float64Array(length).fill(Number.NaN);
+    for (const b of blocks) a.set(b.values[k]!.subarray(0, b.count), b.firstIndex);
+    data[c.name] = a;
+  });
+  blocks.length = 0;
+  return { path, rateHz, samples: length, channels, data };
+}
+
+/** Replays `path` and corrects each sensor channel. Throws AnalysisError when a needed channel is missing. */
+export async function correctRecording(path: string, options: RecordingCorrectionOptions = {}): Promise<RecordingCorrection> {
+  return correctChannels(await readRecordingChannels(path, options), options);
+}
+
+/** Corrects each sensor channel of channels read by readRecordingChannels. */
+export function correctChannels(rec: RecordingChannels, options: RecordingCorrectionOptions = {}): RecordingCorrection {
+  const { path, rateHz, channels, data } = rec;
+  const length = rec.samples;
+  const byName = (name: string): SignalChannel => {
+    const c = channels.find((x) => x.name === name);
+    if (!c) throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no channel "${name}" in ${path}; it has ${channels.map((x) => x.name).join(', ')}`);
+    return c;
+  };
+  let sensors = options.sensors ? options.sensors.map(byName) : channels.filter((c) => inBand(c, SENSOR_BAND_NM));
+  if (sensors.length === 0) {
+    throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no sensor channel (LED ${SENSOR_BAND_NM[0]}–${SENSOR_BAND_NM[1]} nm) in ${path}; name one with options.sensors`);
+  }
+  // blood volume: the brightest channel in the band (the red detector sees the dye)
+  let bvChannel: SignalChannel | null = options.bloodVolume ? byName(options.bloodVolume) : null;
+  if (!bvChannel) {
+    let best = Number.NEGATIVE_INFINITY;
+    for (const c of channels.filter((x) => inBand(x, BLOOD_VOLUME_BAND_NM))) {
+      const m = finiteMedian(data[c.name]!);
+      if (m > best) { best = m; bvChannel = c; }
+    }
+  }
+  const method = options.method ?? (bvChannel && options.absorption ? 'haemodynamic' : 'isosbestic');
+  if (!options.sensors && bvChannel) {
+    // the sensor's light on the red (blood-volume) detector is not the sensor: drop it when another detector has one
+    const elsewhere = sensors.filter((c) => c.inputId !== bvChannel.inputId);
+    if (elsewhere.length > 0) sensors = elsewhere;
+  }
+  if (method === 'haemodynamic' && !bvChannel) {
+    throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no blood-volume channel (LED ${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) in ${path}: no haemodynamic correction; use method 'isosbestic'`);
+  }
+  const delayS = sensors[0]!.groupDelayS;
+  const tS = Float64Array.from({ length }, (_, i) => i / rateHz - delayS);
+  let mask: Uint8Array | undefined;
+  if (options.calibrationWindowS) {
+    const [a, b] = options.calibrationWindowS;
+    mask = Uint8Array.from(tS, (t) => (t >= a && t < b ? 1 : 0));
+  }
+  const used: Record<string, Float64Array> = {};
+  const corrected: ChannelCorrection[] = [];
+  for (const s of sensors) {
+    const control = options.control ? byName(options.control) : channels.find((c) => c.inputId === s.inputId && inBand(c, CONTROL_BAND_NM)) ?? null;
+    if (method === 'isosbestic' && !control) {
+      throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no isosbestic control (LED ${CONTROL_BAND_NM[0]}–${CONTROL_BAND_NM[1]} nm) on the detector of ${s.name}; use method 'none' or name one with options.control`);
+    }
+    const bv = method === 'haemodynamic' ? bvChannel : null;
+    used[s.name] = data[s.name]!;
+    if (control) used[control.name] = data[control.name]!;
+    if (bv) used[bv.name] = data[bv.name]!;
+    const coefficients = options.absorption && bv
+      ? {
+          sensor: absorptionAt(options.absorption, s.wavelengthNm!),
+          control: control ? absorptionAt(options.absorption, control.wavelengthNm!) : 0,
+          bloodVolume: absorptionAt(options.absorption, bv.wavelengthNm!),
+          dyeGain: options.dyeGain ?? 1,
+        }
+      : 'fit' as const;
+    const r = correctSignal(
+      {
+        tS,
+        sensor: data[s.name]!,
+        ...(method !== 'none' && control ? { control: data[control.name]! } : {}),
+        ...(bv ? { bloodVolume: data[bv.name]! } : {}),
+      },
+      { method, coefficients, fitScale: coefficients !== 'fit' && (options.fitAbsorptionScale ?? control !== null), ...(mask ? { calibrationMask: mask } : {}) },
+    );
+    corrected.push({ ...r, sensor: s.name, control: method !== 'none' && control ? control.name : null, bloodVolume: bv ? bv.name : null });
+  }
+  return { rateHz, t0S: -delayS, samples: length, channels: used, corrected };
+}
