@@ -1,16 +1,18 @@
 // Corrected NE dF/F of a simulated sleep recording against the world's ground
 // truth: the residual blood-volume artefact per method, as a % of the NE
-// oscillation's SD (issue 16, acceptance 2). The world's absorption table is the
-// simulator's own (HAEMO_TABLE), passed as relative coefficients whose scale is
-// fitted from the recording — what a user does with published spectra.
+// oscillation's SD (issue 16, acceptance 2). The absorption table is the world's
+// (haemoglobin spectra, firmware-sim/world/optics.ts): per channel, blood's
+// coefficient at the LED plus at the fluorophore's emission peak, passed as
+// relative coefficients whose scale is fitted from the recording — what a user
+// does with published spectra.
 // Figures go to test-output/analysis-artefact.json.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HAEMO_TABLE } from '../../../firmware-sim/world/index.ts';
-import { type CorrectionMethod, correctChannels, type RecordingChannels, readRecordingChannels, type RecordingCorrectionOptions } from '../../../host/analysis/index.ts';
+import { FLUOROPHORE_SPECS, haemoCoefficient } from '../../../firmware-sim/world/index.ts';
+import { type AbsorptionTable, type CorrectionMethod, correctChannels, type RecordingChannels, readRecordingChannels, type RecordingCorrectionOptions } from '../../../host/analysis/index.ts';
 import { cliAcquire } from '../acceptance/cli-io.ts';
 import { type Artefact, bloodVolumeArtefact, simWorld, type TruthSeries, truthSeries, worldTimeOfSessionStartS } from './truth.ts';
 
@@ -18,12 +20,23 @@ import { type Artefact, bloodVolumeArtefact, simWorld, type TruthSeries, truthSe
 const SEED = Number(process.env.ANALYSIS_SEED ?? 23);
 const DURATION_S = 1800;
 /**
- * Bound asserted for the current world (absorption 405 < 470 < 560 nm, being corrected to
- * haemoglobin spectra in parallel): measured 1.6 / 8.1 / 1.8 / 3.1 % for seeds 11 / 23 / 31 / 47
- * with the default method. The issue's goal is ≤ 5 % once the world's physics is right; this
- * seed does not meet it yet, the other three do (host/analysis/README.md).
+ * Bound asserted now. With the world's haemoglobin spectra (405 nm absorbing ~11.5× 470 nm, both light
+ * paths), seed 23 measured 8.6 % for the default method, 9.6 % with absolute coefficients, 99 % for
+ * isosbestic-only and 19 % with no correction. The issue's goal is ≤ 5 %: not met yet (the model leaves
+ * out the patch cord's autofluorescence, which never crosses blood, and the red dye's leak onto the
+ * green detector; host/analysis/README.md).
  */
 const BOUND_PCT = 10;
+/**
+ * The world's effective blood coefficient per channel: light crosses blood on the way in (at the LED's
+ * wavelength) and on the way out (at the emission peak: GRAB-NE for 405/470 nm, the red dye for 560 nm).
+ */
+const WORLD_ABSORPTION: AbsorptionTable = (() => {
+  const emission = (label: RegExp): number => Object.values(FLUOROPHORE_SPECS).find((f) => label.test(f.label))!.emissionNm;
+  const green = emission(/GRAB-NE/);
+  const red = emission(/red dye/);
+  return [[405, haemoCoefficient(405) + haemoCoefficient(green)], [470, haemoCoefficient(470) + haemoCoefficient(green)], [560, haemoCoefficient(560) + haemoCoefficient(red)]];
+})();
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 
 describe(`analysis: corrected NE dF/F of a ${DURATION_S / 60}-minute sim://sleep recording against ground truth`, function () {
@@ -59,7 +72,7 @@ describe(`analysis: corrected NE dF/F of a ${DURATION_S / 60}-minute sim://sleep
   });
 
   it('the blood-volume estimate follows the true blood volume (r ≥ 0.9), best aligned at the world time the heartbeats give (not ±1 s)', () => {
-    const r = correctChannels(rec, { method: 'haemodynamic', absorption: HAEMO_TABLE });
+    const r = correctChannels(rec, { method: 'haemodynamic', absorption: WORLD_ABSORPTION });
     const bv = r.corrected[0]!.bloodVolumeChange!;
     const corr = (shift: number): number => {
       let n = 0; let sx = 0; let sy = 0; let sxx = 0; let syy = 0; let sxy = 0;
@@ -77,29 +90,29 @@ describe(`analysis: corrected NE dF/F of a ${DURATION_S / 60}-minute sim://sleep
   });
 
   it(`default method (haemodynamic, relative absorption from the world's table, scale fitted): residual blood-volume artefact ≤ ${BOUND_PCT} % of the NE oscillation's SD`, () => {
-    const r = correctChannels(rec, { absorption: HAEMO_TABLE });
+    const r = correctChannels(rec, { absorption: WORLD_ABSORPTION });
     assert.equal(r.corrected[0]!.method, 'haemodynamic' satisfies CorrectionMethod);
     assert.equal(r.corrected[0]!.coefficients!.fitted, true);
-    const a = run('haemodynamic (default: relative table, scale fitted)', { absorption: HAEMO_TABLE });
+    const a = run('haemodynamic (default: relative table, scale fitted)', { absorption: WORLD_ABSORPTION });
     assert.ok(a.neGain > 0, 'NE keeps its sign');
     assert.ok(a.artefactPct <= BOUND_PCT, `artefact ${a.artefactPct.toFixed(2)} %`);
   });
 
   it(`haemodynamic with the world's absolute coefficients: artefact ≤ ${BOUND_PCT} %`, () => {
-    const a = run('haemodynamic (absolute table)', { method: 'haemodynamic', absorption: HAEMO_TABLE, fitAbsorptionScale: false });
+    const a = run('haemodynamic (absolute table)', { method: 'haemodynamic', absorption: WORLD_ABSORPTION, fitAbsorptionScale: false });
     assert.ok(a.artefactPct <= BOUND_PCT, `artefact ${a.artefactPct.toFixed(2)} %`);
   });
 
   it('isosbestic-only is measured beside it and leaves more artefact than the default (its fit absorbs NE, which co-varies with blood volume)', () => {
     const iso = run('isosbestic', { method: 'isosbestic' });
-    const def = figures['haemodynamic (default: relative table, scale fitted)'] ?? run('haemodynamic (default: relative table, scale fitted)', { absorption: HAEMO_TABLE });
+    const def = figures['haemodynamic (default: relative table, scale fitted)'] ?? run('haemodynamic (default: relative table, scale fitted)', { absorption: WORLD_ABSORPTION });
     assert.ok(iso.artefactPct > def.artefactPct, `isosbestic ${iso.artefactPct.toFixed(2)} % vs default ${def.artefactPct.toFixed(2)} %`);
   });
 
   it('coefficients fitted by regression alone (no table) leave more artefact than the default; no correction is measured too', () => {
     const none = run('none', { method: 'none' });
     const fitted = run('haemodynamic (coefficients fitted by regression, no table)', { method: 'haemodynamic' });
-    const def = figures['haemodynamic (default: relative table, scale fitted)'] ?? run('haemodynamic (default: relative table, scale fitted)', { absorption: HAEMO_TABLE });
+    const def = figures['haemodynamic (default: relative table, scale fitted)'] ?? run('haemodynamic (default: relative table, scale fitted)', { absorption: WORLD_ABSORPTION });
     // 'none' beats the default on some seeds of the current world (seed 47: 5.8 % vs 7.0 %): recorded, not compared
     assert.ok(Number.isFinite(none.artefactPct) && none.neGain > 0);
     assert.ok(fitted.artefactPct > def.artefactPct, `regression-fitted ${fitted.artefactPct.toFixed(2)} %`);
