@@ -152,3 +152,10 @@ export function matchEvents(
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   return { truePositives: tp, precision, recall, f1, onsetErrorsS };
 }
+
+/** A hypnogram as CSV in the accepted format (`start_s,state`, one epoch per line). */
+export function formatHypnogramCsv(h: Hypnogram): string {
+  const lines = ['start_s,state'];
+  h.states.forEach((s, e) => lines.push(`${+(h.startS + e * h.epochS).toFixed(6)},${s}`));
+  return `${lines.join('\n')}\n`;
+}

@@ -70,7 +70,11 @@ export interface SleepScoring {
   startS: number;
   /** Final state per epoch (after micro-arousal refinement and smoothing). */
   states: SleepState[];
-  /** Posterior probability of the mixture component of the final state, per epoch (0..1). */
+  /**
+   * Confidence per epoch (0..1): the mixture's posterior probability of the final state; inside NREM
+   * episodes (where the EMG envelope decides wake or NREM) the smaller of the posterior of "not REM"
+   * and the share of the epoch spent in the chosen state.
+   */
   confidence: Float64Array;
   /** State per epoch straight from the mixture (before refinement). */
   mixtureStates: SleepState[];
@@ -234,7 +238,8 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
   const mixtureStates: SleepState[] = posterior.map((pp) => SLEEP_STATES[pp.indexOf(Math.max(...pp))]!);
   const states = [...mixtureStates];
 
-  const microArousals = refineWithArousals(states, emgV, rateHz, startS, o);
+  const inEpisodeShare = new Float64Array(n).fill(Number.NaN);
+  const microArousals = refineWithArousals(states, emgV, rateHz, startS, o, inEpisodeShare);
 
   // REM only after NREM: a REM run entered from a wake bout longer than a micro-arousal becomes wake
   // (a short wake-scored stretch between NREM and REM is the transition, not a bout of waking).
@@ -249,7 +254,12 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
     }
   }
   const confidence = new Float64Array(n);
-  for (let e = 0; e < n; e++) confidence[e] = posterior[e]![SLEEP_STATES.indexOf(states[e]!)]!;
+  for (let e = 0; e < n; e++) {
+    const p = posterior[e]![SLEEP_STATES.indexOf(states[e]!)]!;
+    // inside NREM episodes the state comes from the time-resolved EMG: its share of the epoch
+    const share = inEpisodeShare[e]!;
+    confidence[e] = Number.isNaN(share) ? p : Math.min(posterior[e]![0]! + posterior[e]![1]!, share);
+  }
   return { epochS: o.epochS, startS, states, confidence, mixtureStates, features, mixture, microArousals, options: o };
 }
 
@@ -259,6 +269,7 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
  */
 function refineWithArousals(
   states: SleepState[], emgV: ArrayLike<number>, rateHz: number, startS: number, o: Required<SleepScoringOptions>,
+  share: Float64Array,
 ): MicroArousal[] {
   const env = emgEnvelope(emgV, rateHz, o.envelopeWindowS, o.envelopeStepS);
   const step = o.envelopeStepS;
@@ -345,7 +356,11 @@ function refineWithArousals(
       }
       k = Math.max(j, b + 1);
     }
-    for (let e = e0; e < e1; e++) states[e] = covered[e - e0]! > 0.5 ? 'wake' : 'nrem';
+    for (let e = e0; e < e1; e++) {
+      const c = Math.min(1, covered[e - e0]!);
+      states[e] = c > 0.5 ? 'wake' : 'nrem';
+      share[e] = Math.max(c, 1 - c);
+    }
   }
   return out;
 }
