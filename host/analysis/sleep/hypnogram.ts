@@ -156,6 +156,8 @@ export function matchEvents(
 /** A hypnogram as CSV in the accepted format (`start_s,state`, one epoch per line). */
 export function formatHypnogramCsv(h: Hypnogram): string {
   const lines = ['start_s,state'];
-  h.states.forEach((s, e) => lines.push(`${+(h.startS + e * h.epochS).toFixed(6)},${s}`));
+  h.states.forEach((s, e) => {
+    lines.push(`${+(h.startS + e * h.epochS).toFixed(6)},${s}`);
+  });
   return `${lines.join('\n')}\n`;
 }

@@ -95,7 +95,10 @@ describe('sleep scoring: options and epochs', function () {
     assert.deepEqual(b.states, a.states);
     assert.equal(b.startS, 100);
     assert.ok(a.microArousals.length > 0);
-    a.microArousals.forEach((m, i) => assert.ok(Math.abs(b.microArousals[i]!.startS - m.startS - 100) < 1e-9));
+    assert.equal(b.microArousals.length, a.microArousals.length);
+    a.microArousals.forEach((m, i) => {
+      assert.ok(Math.abs(b.microArousals[i]!.startS - m.startS - 100) < 1e-9);
+    });
   });
 });
 
