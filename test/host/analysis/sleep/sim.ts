@@ -34,14 +34,14 @@ export function simulateSleep(scenario: 'sleep' | 'zolpidem', seed: number, dura
   return { world, rateHz: AUX_RATE_HZ, eegV, emgV, durationS };
 }
 
-/** True state per epoch: the state that fills most of the epoch (micro-arousals count as wake). */
-export function trueEpochStates(world: SimWorld, durationS: number, epochS: number): SleepState[] {
+/** True state per epoch [startS + e·epochS, +epochS): the state that fills most of it (micro-arousals count as wake). */
+export function trueEpochStates(world: SimWorld, durationS: number, epochS: number, startS = 0): SleepState[] {
   const count = Math.floor(durationS / epochS);
   const time = new Array<Record<SleepState, number>>(count);
   for (let e = 0; e < count; e++) time[e] = { wake: 0, nrem: 0, rem: 0 };
-  for (const b of world.truth.bouts(0, durationS)) {
-    for (let e = Math.max(0, Math.floor(b.startS / epochS)); e < count && e * epochS < b.endS; e++) {
-      const ov = Math.min(b.endS, (e + 1) * epochS) - Math.max(b.startS, e * epochS);
+  for (const b of world.truth.bouts(startS, startS + durationS)) {
+    for (let e = Math.max(0, Math.floor((b.startS - startS) / epochS)); e < count && startS + e * epochS < b.endS; e++) {
+      const ov = Math.min(b.endS, startS + (e + 1) * epochS) - Math.max(b.startS, startS + e * epochS);
       if (ov > 0) time[e]![b.state] += ov;
     }
   }
