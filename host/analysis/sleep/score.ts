@@ -146,23 +146,23 @@ export function epochFeatures(input: SleepScoringInput, epochS = DEFAULTS.epochS
 /** EMG RMS (local mean removed) over `windowS` centred on t = startS + k·stepS. */
 export function emgEnvelope(emgV: ArrayLike<number>, rateHz: number, windowS: number, stepS: number): Float64Array {
   const n = emgV.length;
-  const c1 = new Float64Array(n + 1);
-  const c2 = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    c1[i + 1] = c1[i]! + emgV[i]!;
-    c2[i + 1] = c2[i]! + emgV[i]! * emgV[i]!;
-  }
   const half = Math.max(1, Math.round((windowS * rateHz) / 2));
   const count = Math.floor(n / (stepS * rateHz)) + 1;
   const out = new Float64Array(count);
+  // each window summed directly (window/step times the input in all): no per-sample arrays, so a
+  // day-long recording needs only the envelope itself
   for (let k = 0; k < count; k++) {
     const c = Math.round(k * stepS * rateHz);
     const a = Math.max(0, c - half);
     const b = Math.min(n, c + half);
     const len = b - a;
-    if (len <= 0) { out[k] = 0; continue; }
-    const mean = (c1[b]! - c1[a]!) / len;
-    out[k] = Math.sqrt(Math.max(0, (c2[b]! - c2[a]!) / len - mean * mean));
+    if (len <= 0) continue;
+    let s1 = 0;
+    for (let i = a; i < b; i++) s1 += emgV[i]!;
+    const mean = s1 / len;
+    let s2 = 0;
+    for (let i = a; i < b; i++) s2 += (emgV[i]! - mean) ** 2;
+    out[k] = Math.sqrt(s2 / len);
   }
   return out;
 }

@@ -5,7 +5,7 @@
 // 1 h per scenario here; the 2 h figures are in the branch's report.
 import assert from 'node:assert/strict';
 import {
-  cohenKappa, epochFeatures, fitGaussianMixture, matchEvents, mixturePosterior, scoreSleep, SleepError, type SleepScoring,
+  cohenKappa, emgEnvelope, epochFeatures, fitGaussianMixture, matchEvents, mixturePosterior, scoreSleep, SleepError, type SleepScoring,
   Welch,
 } from '../../../../host/analysis/sleep/index.ts';
 import { type SimulatedSleep, simulateSleep, trueArousals, trueEpochStates } from './sim.ts';
@@ -147,6 +147,18 @@ describe('sleep scoring building blocks', () => {
     const f = epochFeatures({ eegV: emg, emgV: emg, rateHz: fs });
     assert.equal(f.emgRmsV.length, 2);
     for (const r of f.emgRmsV) assert.ok(Math.abs(r / (3 / Math.SQRT2) - 1) < 0.01);
+  });
+
+  it('emgEnvelope: RMS over 0.5 s every 0.1 s follows a step in a 100 Hz tone (2 → 10 V at 3 s) with its half-way crossing 0.083 s early ± 0.02 s (RMS is not linear in the window\'s share of the step: half-way at a third of the 0.5 s window)', () => {
+    const fs = 1000;
+    const x = Float64Array.from({ length: 6 * fs }, (_, i) => (i < 3 * fs ? 2 : 10) * Math.sin(2 * Math.PI * 100 * (i / fs)) + 1);
+    const env = emgEnvelope(x, fs, 0.5, 0.1);
+    assert.equal(env.length, 61);
+    assert.ok(Math.abs(env[10]! - Math.SQRT2) < 0.01 && Math.abs(env[50]! - 10 / Math.SQRT2) < 0.05);
+    const half = (Math.SQRT2 + 10 / Math.SQRT2) / 2;
+    const k = env.findIndex((v) => v >= half);
+    const crossS = (k - 1 + (half - env[k - 1]!) / (env[k]! - env[k - 1]!)) * 0.1;
+    assert.ok(Math.abs(crossS - (3 - 0.5 / 6)) < 0.02, `crossing at ${crossS} s`);
   });
 
   it('Gaussian mixture recovers three separated 2-D clusters (means within 0.1, weights within 0.03) and posteriors sum to 1', () => {
