@@ -28,6 +28,11 @@ export interface ExportOutput {
 
 export const DEFAULT_MIN_SEGMENT_S = 1;
 
+/** Rows a kept segment needs at `rateHz` (at least one): `minSegmentS` (default 1 s) of output. */
+export function minSegmentRows(options: CsvExportOptions, rateHz: number): number {
+  return Math.max(1, Math.ceil((options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S) * rateHz));
+}
+
 /**
  * Export time (s) of output row `k` of `block`: the one place the CSV formats compute a row's
  * time. The device clock (session output index / output rate), minus the first channel's filter
@@ -122,8 +127,8 @@ export class Segmenter {
     private readonly policy: GapPolicy,
     private readonly minRows: number,
     private readonly events: SegmenterEvents,
-    /** The exported time of a row (the format's time function). */
-    private readonly timeS: (block: SignalBlock, k: number) => number,
+    /** How rows' exported times are made (`rowTimeS`). */
+    private readonly timeOptions: TimeOptions,
   ) {}
 
   /** Whether row `k` of `block` is written; call for every row in order. Opens and closes segments. */
@@ -139,7 +144,7 @@ export class Segmenter {
       return false;
     }
     if (this.omitFrom !== undefined) this.closeOmitted(index);
-    const t = this.timeS(block, k);
+    const t = rowTimeS(block, k, this.timeOptions);
     if (!this.current) {
       const name = this.events.open(index);
       this.current = { name, firstOutputIndex: index, endOutputIndex: index, rows: 0, firstTimeS: t, lastTimeS: t };
@@ -408,7 +413,7 @@ export class SegmentFolders {
     policy: GapPolicy,
     minRows: number,
     output: ExportOutput,
-    timeS: (block: SignalBlock, k: number) => number,
+    timeOptions: TimeOptions,
     /** Open the segment's data files in `dir`. */
     onOpen: (dir: SegmentDir) => void,
     /** Hand buffered rows to the open segment's files before it closes. */
@@ -434,6 +439,6 @@ export class SegmentFolders {
         dir.close();
         this.dirs.set(segment.name, dir);
       },
-    }, timeS);
+    }, timeOptions);
   }
 }

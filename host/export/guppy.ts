@@ -20,8 +20,8 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, type TextFileWriter } from '../record/text-file.ts';
 import { fileSafeName, type GapPolicy } from './common.ts';
 import {
-  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
-  channelTimeS, requireSignals, rowTimeS, segmentAt, SegmentFolders, writeMetadata,
+  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
+  channelTimeS, requireSignals, segmentAt, SegmentFolders, writeMetadata,
 } from './csv-common.ts';
 
 /** Events kept in memory until the segments are known; a recording's TTL edges are few. */
@@ -50,18 +50,13 @@ export class GuppySink implements ReplaySink {
     this.qualityFile = new QualityFile(join(out, 'quality.csv'), this.output);
   }
 
-  /** Export time of row `k` of `block` (see rowTimeS). */
-  private timeS(block: SignalBlock, k: number): number {
-    return rowTimeS(block, k, this.options);
-  }
 
   begin(ctx: ReplayContext): void {
     requireSignals(ctx);
     this.tb = ctx.timebase;
     this.rate = String(ctx.signalRateHz);
     this.names = ctx.signalChannels.map((c) => `${fileSafeName(c)}.csv`);
-    const minRows = Math.max(1, Math.ceil((this.options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S) * ctx.signalRateHz));
-    this.folders = new SegmentFolders(this.out, this.policy, minRows, this.output, (block, k) => this.timeS(block, k), (dir) => {
+    this.folders = new SegmentFolders(this.out, this.policy, minSegmentRows(this.options, ctx.signalRateHz), this.output, this.options, (dir) => {
       this.writers = this.names.map((n) => dir.open(n, 'timestamps,data,sampling_rate'));
     }, () => this.flush());
   }

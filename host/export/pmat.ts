@@ -23,8 +23,8 @@ import { formatValue, type TextFileWriter } from '../record/text-file.ts';
 import { ExportError, type GapPolicy, isControlWavelength } from './common.ts';
 import { timeShiftS } from './time.ts';
 import {
-  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
-  channelTimeS, requireSignals, rowTimeS, segmentAt, SegmentFolders, writeMetadata,
+  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
+  channelTimeS, requireSignals, segmentAt, SegmentFolders, writeMetadata,
 } from './csv-common.ts';
 
 export interface PmatPair {
@@ -95,10 +95,6 @@ export class PmatSink implements ReplaySink {
     this.qualityFile = new QualityFile(join(out, 'quality.csv'), this.output);
   }
 
-  /** Export time of row `k` of `block` (see rowTimeS). */
-  private timeS(block: SignalBlock, k: number): number {
-    return rowTimeS(block, k, this.options);
-  }
 
   begin(ctx: ReplayContext): void {
     requireSignals(ctx);
@@ -112,9 +108,8 @@ export class PmatSink implements ReplaySink {
     this.tb = ctx.timebase;
     // Time is the signal's; a control measured at another time (time division) gets its own exact column
     this.controlTime = this.plan.pairs.map((p) => timeShiftS(ctx.signalChannels[p.signal]!, this.options) !== timeShiftS(ctx.signalChannels[p.control]!, this.options));
-    const minRows = Math.max(1, Math.ceil((this.options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S) * ctx.signalRateHz));
-    this.folders = new SegmentFolders(this.out, this.policy, minRows, this.output, (block, k) => this.timeS(block, k), (dir) => {
-      this.writers = this.plan.pairs.map((p) => dir.open(p.file, `Time,Signal,Control${this.controlTime[this.plan.pairs.indexOf(p)] ? ',ControlTime' : ''}`));
+    this.folders = new SegmentFolders(this.out, this.policy, minSegmentRows(this.options, ctx.signalRateHz), this.output, this.options, (dir) => {
+      this.writers = this.plan.pairs.map((p, i) => dir.open(p.file, `Time,Signal,Control${this.controlTime[i] ? ',ControlTime' : ''}`));
       this.pending = this.plan.pairs.map(() => '');
     }, () => this.flush());
   }

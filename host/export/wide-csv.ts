@@ -44,10 +44,6 @@ export class WideCsvSink implements ReplaySink {
     this.qualityFile = new QualityFile(path.replace(/(\.csv)?$/i, '.quality.csv'), this.output);
   }
 
-  /** Export time of row `k` of `block` (see rowTimeS). */
-  private timeS(block: SignalBlock, k: number): number {
-    return rowTimeS(block, k, this.options);
-  }
 
   quality(span: SessionQualitySpan): void {
     this.qualityFile.write(span);
@@ -63,7 +59,7 @@ export class WideCsvSink implements ReplaySink {
     this.times = new ChannelTimeColumns(ctx.signalChannels, this.options);
     this.out.write(`${[...this.times.header(), ...this.lines.map((l) => `DI${l}`)].join(',')}\n`);
     this.output.files.push(this.path);
-    this.segmenter = new Segmenter(this.policy, 1, { open: () => basename(this.path), close: () => undefined }, (block, k) => this.timeS(block, k));
+    this.segmenter = new Segmenter(this.policy, 1, { open: () => basename(this.path), close: () => undefined }, this.options);
   }
 
   signals(block: SignalBlock): void {
@@ -102,7 +98,7 @@ export class WideCsvSink implements ReplaySink {
     this.pendingEvents.sort((a, b) => a.t - b.t);
     let text = '';
     for (let k = 0; k < block.count; k++) {
-      const t = this.timeS(block, k);
+      const t = rowTimeS(block, k, this.options);
       while (this.pendingEvents.length > 0 && this.pendingEvents[0]!.t <= t) {
         const e = this.pendingEvents.shift()!;
         this.level.set(e.line, e.level);
