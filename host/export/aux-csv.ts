@@ -17,7 +17,7 @@ import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
 import { formatVolts, TextFileWriter } from '../record/text-file.ts';
 import { fileSafeName, type GapPolicy, type TimeOptions } from './common.ts';
-import { formatSignalTime } from './time.ts';
+import { formatSignalTime } from '../pipeline/time.ts';
 import type { ExportOutput } from './csv-formats.ts';
 
 export interface AuxCsvOptions extends TimeOptions {

@@ -20,15 +20,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type GapPolicy = 'nan' | 'omit' | 'segments';
 export const GAP_POLICIES: readonly GapPolicy[] = ['nan', 'omit', 'segments'];
 
-/** How exported times relate to the demodulator's output. */
-export interface TimeOptions {
-  /**
-   * true (default): a signal sample's time is when its light was measured — the output time minus
-   * the channel's `groupDelayS`. false: raw filter-output times, and the delay is recorded in the
-   * file's metadata so a reader can correct it.
-   */
-  delayCompensation?: boolean;
-}
+export type { TimeOptions } from '../pipeline/time.ts';
 
 /** Isosbestic control excitation (≈405 nm). */
 export function isControlWavelength(nm: number | undefined): boolean {

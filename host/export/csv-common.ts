@@ -11,7 +11,7 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { TextFileWriter } from '../record/text-file.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
 import { ExportError, type GapPolicy, type TimeOptions } from './common.ts';
-import { signalTimeS } from './time.ts';
+import { compensatesDelay, signalTimeS, timeShiftS } from '../pipeline/time.ts';
 
 export interface CsvExportOptions extends TimeOptions {
   /** Default: `segments` for guppy and pmat, `nan` for the wide CSV. */
@@ -36,22 +36,12 @@ export function minSegmentRows(options: CsvExportOptions, rateHz: number): numbe
 /**
  * Export time (s) of output row `k` of `block`: the one place the CSV formats compute a row's
  * time. The device clock (session output index / output rate), minus the first channel's filter
- * delay unless delay compensation is off (time.ts). Channels whose delay differs (time division)
- * get their own times from `channelTimeS`.
+ * delay unless delay compensation is off (host/pipeline/time.ts). Channels whose delay differs (time division)
+ * get their own times from `formatSignalTime` (host/pipeline/time.ts).
  */
 export function rowTimeS(block: SignalBlock, k: number, options: TimeOptions): number {
   const first = block.channels[0];
   return first ? signalTimeS(block.firstIndex + k, block.rateHz, first, options) : (block.firstIndex + k) / block.rateHz;
-}
-
-/** Export time (s) of output row `k` of channel `c` of `block`: when its light was measured (see time.ts). */
-export function channelTimeS(block: SignalBlock, c: number, k: number, options: TimeOptions): number {
-  return signalTimeS(block.firstIndex + k, block.rateHz, block.channels[c]!, options);
-}
-
-/** CSV text of a time in seconds (µs resolution). */
-export function formatTimeS(s: number): string {
-  return s.toFixed(6);
 }
 
 export function requireSignals(ctx: ReplayContext): void {
@@ -95,6 +85,7 @@ export interface SegmentRecord {
 export interface OmittedSpan {
   firstOutputIndex: number;
   endOutputIndex: number;
+  /** On the rows' time base (delay-compensated like the rows when they are). */
   startS: number;
   stopS: number;
   rows: number;
@@ -122,6 +113,8 @@ export class Segmenter {
   private shortSpans: Array<{ first: number; end: number }> = [];
   private nextIndex = 0;
   private rateHz = 0;
+  /** Seconds the rows' times are shifted from output times (the first channel's delay when compensating). */
+  private shiftS = 0;
 
   constructor(
     private readonly policy: GapPolicy,
@@ -134,6 +127,7 @@ export class Segmenter {
   /** Whether row `k` of `block` is written; call for every row in order. Opens and closes segments. */
   keep(block: SignalBlock, k: number): boolean {
     this.rateHz = block.rateHz;
+    this.shiftS = block.channels[0] ? timeShiftS(block.channels[0], this.timeOptions) : 0;
     const index = block.firstIndex + k;
     if (index < this.nextIndex) return false; // never twice
     if (index > this.nextIndex) this.missing(this.nextIndex);
@@ -194,7 +188,7 @@ export class Segmenter {
     const rate = this.rateHz || 1;
     const short = this.shortSpans.some((s) => s.first >= from && s.first < end);
     this.shortSpans = [];
-    this.omitted.push({ firstOutputIndex: from, endOutputIndex: end, startS: from / rate, stopS: end / rate, rows: end - from, causes: short ? ['short segment'] : [] });
+    this.omitted.push({ firstOutputIndex: from, endOutputIndex: end, startS: from / rate - this.shiftS, stopS: end / rate - this.shiftS, rows: end - from, causes: short ? ['short segment'] : [] });
   }
 }
 
@@ -248,7 +242,7 @@ export interface ColumnUnits {
 }
 
 export function channelUnits(c: SignalChannel, column: string, options: TimeOptions): ColumnUnits {
-  const compensated = options.delayCompensation ?? true;
+  const compensated = compensatesDelay(options);
   return {
     column, channel: c.name, source: c.source,
     ...(c.source === 'detector' ? { detector: c.inputId } : { auxInput: c.inputId }),
@@ -294,7 +288,7 @@ export function sessionStartUs(ctx: ReplayContext, summary: ReplaySummary): numb
 export function exportMetadata(m: ExportMetadataInput): Record<string, unknown> {
   const { ctx, summary } = m;
   const startUs = sessionStartUs(ctx, summary);
-  const compensated = m.options.delayCompensation ?? true;
+  const compensated = compensatesDelay(m.options);
   return {
     format: EXPORT_METADATA_FORMAT,
     formatVersion: EXPORT_METADATA_VERSION,

@@ -18,10 +18,11 @@ import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.ts';
 import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, type TextFileWriter } from '../record/text-file.ts';
+import { formatSignalTime } from '../pipeline/time.ts';
 import { fileSafeName, type GapPolicy } from './common.ts';
 import {
-  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
-  channelTimeS, requireSignals, segmentAt, SegmentFolders, writeMetadata,
+  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, QualityFile,
+  requireSignals, segmentAt, SegmentFolders, writeMetadata,
 } from './csv-common.ts';
 
 /** Events kept in memory until the segments are known; a recording's TTL edges are few. */
@@ -68,7 +69,7 @@ export class GuppySink implements ReplaySink {
     for (let k = 0; k < block.count; k++) {
       if (!seg.keep(block, k)) continue;
       // each channel file has its own times: under time division each LED was measured at its own place in the cycle
-      for (let c = 0; c < this.pending.length; c++) this.pending[c] += `${formatTimeS(channelTimeS(block, c, k, this.options))},${formatValue(block.values[c]![k]!)},${this.rate}\n`;
+      for (let c = 0; c < this.pending.length; c++) this.pending[c] += `${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[c]!, this.options)},${formatValue(block.values[c]![k]!)},${this.rate}\n`;
       this.output.rows++;
     }
     this.flush();

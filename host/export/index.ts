@@ -6,6 +6,7 @@ import { AuxCsvSink } from './aux-csv.ts';
 import { EXPORT_FORMATS, ExportError, type ExportFormat, GAP_POLICIES, type GapPolicy, type ProgressCallback } from './common.ts';
 import { csvGapPolicy, type ExportOutput, GuppySink, PmatSink, WideCsvSink } from './csv-formats.ts';
 import { NwbSink } from './nwb.ts';
+import { compensatesDelay } from '../pipeline/time.ts';
 
 export { EXPORT_FORMATS, ExportError, type ExportFormat, GAP_POLICIES, type GapPolicy } from './common.ts';
 export type { ExportOutput } from './csv-formats.ts';
@@ -52,7 +53,7 @@ export function parseFormat(text: string): ExportFormat {
 
 /** Exports the recording at `path` (directory or raw log) to `out` (a directory for guppy/pmat, a file for nwb/csv). */
 export async function exportRecording(path: string, format: ExportFormat, out: string, options: ExportOptions = {}): Promise<ExportResult> {
-  const timeOptions = { delayCompensation: options.delayCompensation ?? true };
+  const timeOptions = { delayCompensation: compensatesDelay(options) };
   const csvOptions = {
     ...timeOptions, gaps: gapPolicyFor(format, options.gaps), ...(options.minSegmentS !== undefined ? { minSegmentS: options.minSegmentS } : {}),
   };

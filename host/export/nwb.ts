@@ -54,7 +54,7 @@ import type { ExportOutput } from './csv-formats.ts';
 import { TARGET_VERSIONS, writeSpecifications } from './nwb/cache.ts';
 import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
 import { type Dtype, EventSeries, GrowingSeries } from './nwb/series.ts';
-import { seriesTimeOffsetsS, signalTimeS } from './time.ts';
+import { compensatesDelay, seriesTimeOffsetsS, signalTimeS } from '../pipeline/time.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
 type H5 = typeof h5wasmModule;
@@ -206,7 +206,7 @@ export class NwbSink implements ReplaySink {
       ophys.create_attribute('description', 'demodulated fiber photometry signals (fiberrig)');
       const vpc = ctx.signalChannels.map((c) => c.voltsPerCode);
       const uniform = vpc.every((v) => v === vpc[0]);
-      const compensated = this.options.delayCompensation ?? true;
+      const compensated = compensatesDelay(this.options);
       const delays = ctx.signalChannels.map((c) => `${c.name} ${(c.groupDelayS * 1000).toFixed(3)} ms`).join(', ');
       const g = timeSeriesGroup(ophys, 'demodulated', 'FiberPhotometryResponseSeries', NS_FP,
         `demodulated signal per (detector, LED): ${ctx.signalChannels.map((c) => c.name).join(', ')}`,
@@ -219,7 +219,7 @@ export class NwbSink implements ReplaySink {
       const conversion = uniform ? vpc[0]! : 1;
       dataAttributes(this.demod.ds, unit, conversion, 'continuous');
       // when the light of output 0 was measured (its group delay compensated unless asked not to); with time division
-      // the LEDs' windows differ: this is the first channel's; the others' offsets (time.ts seriesTimeOffsetsS) go in the metadata
+      // the LEDs' windows differ: this is the first channel's; the others' offsets (host/pipeline/time.ts seriesTimeOffsetsS) go in the metadata
       const startS = ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0;
       startingTime(g, startS, ctx.signalRateHz);
       const offsets = seriesTimeOffsetsS(ctx.signalChannels, this.options);
@@ -537,7 +537,7 @@ export class NwbSink implements ReplaySink {
     this.general!.create_dataset({
       name: 'data_collection',
       data: exportMetadata({
-        targets: TARGET_VERSIONS, delayCompensation: this.options.delayCompensation ?? true, series: this.seriesMeta,
+        targets: TARGET_VERSIONS, delayCompensation: compensatesDelay(this.options), series: this.seriesMeta,
         gaps: this.gaps.length, qualitySpans: this.qualitySpans.length,
         recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`,
         config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null,

@@ -21,10 +21,10 @@ import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.
 import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, type TextFileWriter } from '../record/text-file.ts';
 import { ExportError, type GapPolicy, isControlWavelength } from './common.ts';
-import { timeShiftS } from './time.ts';
+import { formatSignalTime, timeShiftS } from '../pipeline/time.ts';
 import {
-  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, formatTimeS, QualityFile,
-  channelTimeS, requireSignals, segmentAt, SegmentFolders, writeMetadata,
+  channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, QualityFile,
+  requireSignals, segmentAt, SegmentFolders, writeMetadata,
 } from './csv-common.ts';
 
 export interface PmatPair {
@@ -122,8 +122,8 @@ export class PmatSink implements ReplaySink {
       if (!seg.keep(block, k)) continue;
       for (let p = 0; p < pairs.length; p++) {
         const { signal, control } = pairs[p]!;
-        this.pending[p] += `${formatTimeS(channelTimeS(block, signal, k, this.options))},${formatValue(block.values[signal]![k]!)},${formatValue(block.values[control]![k]!)}`;
-        this.pending[p] += this.controlTime[p] ? `,${formatTimeS(channelTimeS(block, control, k, this.options))}\n` : '\n';
+        this.pending[p] += `${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[signal]!, this.options)},${formatValue(block.values[signal]![k]!)},${formatValue(block.values[control]![k]!)}`;
+        this.pending[p] += this.controlTime[p] ? `,${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[control]!, this.options)}\n` : '\n';
       }
       this.output.rows++;
     }

@@ -13,7 +13,7 @@ import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.
 import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, TextFileWriter } from '../record/text-file.ts';
 import type { GapPolicy } from './common.ts';
-import { ChannelTimeColumns } from './time.ts';
+import { ChannelTimeColumns } from '../pipeline/time.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, explainOmitted, type ExportOutput, exportMetadata, QualityFile, requireSignals, rowTimeS,
   Segmenter, writeMetadata,

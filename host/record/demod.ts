@@ -2,7 +2,7 @@
 // frame decoder, assembler and demodulator as the live Rig and writes the
 // derived files (signals.csv, aux.csv, events.csv, gaps.csv) with the same
 // writer. With the recording's own settings the files equal the live ones.
-import type { TimeOptions } from '../export/common.ts';
+import { compensatesDelay, type TimeOptions } from '../pipeline/time.ts';
 import type { DemodOptions } from '../pipeline/demodulate.ts';
 import { DerivedWriter } from './derived.ts';
 import { type ReplaySummary, replayRecording } from './replay.ts';
@@ -43,6 +43,6 @@ export async function demodRecording(
   }], { demod: overrides, ...(onProgress ? { onProgress } : {}) });
   return {
     outDir, files: writer?.files.files ?? [], signalRows: writer?.signalRows ?? 0, outputRateHz: writer?.outputRateHz ?? 0, settings,
-    delayCompensation: timeOptions.delayCompensation ?? true, groupDelays, summary,
+    delayCompensation: compensatesDelay(timeOptions), groupDelays, summary,
   };
 }

@@ -4,7 +4,7 @@
 // same bytes. Everything is placed by session time; with a cutoff, only data
 // before it is written, so a live run and its offline re-run end alike.
 import { Edge } from '../../protocol/index.ts';
-import type { TimeOptions } from '../export/common.ts';
+import type { TimeOptions } from '../pipeline/time.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { AcquisitionItem, RigBlock, RigGap, TimedDigitalEvent, TimedLedEvent } from '../rig/assembler.ts';
 import { darkSpanOf, type RigLight } from '../rig/light.ts';

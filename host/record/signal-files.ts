@@ -1,7 +1,7 @@
 // Demodulated signals, aux channels, events, gaps and quality flags as CSV
 // files in a recording directory. Times come from the device clock (output
 // index / rate on the session timeline), minus each channel's group delay
-// (host/export/time.ts) unless delay compensation is off: a signal's time is
+// (host/pipeline/time.ts) unless delay compensation is off: a signal's time is
 // when its light was measured; time-division channels, whose LEDs are measured
 // at different times of a cycle, get one `<name>_time_s` column each; gaps are NaN rows, never dropped or
 // zero-filled; quality.csv lists spans whose samples arrived but whose signals
@@ -9,8 +9,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
-import type { TimeOptions } from '../export/common.ts';
-import { ChannelTimeColumns } from '../export/time.ts';
+import type { TimeOptions } from '../pipeline/time.ts';
+import { ChannelTimeColumns } from '../pipeline/time.ts';
 import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {

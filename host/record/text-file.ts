@@ -62,7 +62,3 @@ export function formatVolts(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v.toExponential(6);
 }
 
-/** Session time of an output row, in seconds, as every CSV writes it. */
-export function formatTime(index: number, rateHz: number): string {
-  return (index / rateHz).toFixed(6);
-}

@@ -5,12 +5,26 @@
 // (the default) every exported signal time is the time its light was measured:
 // output time − groupDelayS. Without it, times are the raw output times and the
 // delay belongs in the file's metadata. Raw (unfiltered) series keep their times.
-import type { SignalChannel } from '../pipeline/demodulate.ts';
-import type { TimeOptions } from './common.ts';
+import type { SignalChannel } from './demodulate.ts';
+
+/** How signal times relate to the demodulator's output (exports, signals.csv). */
+export interface TimeOptions {
+  /**
+   * true (default): a signal sample's time is when its light was measured — the output time minus
+   * the channel's `groupDelayS`. false: raw filter-output times, and the delay is recorded in the
+   * file's metadata so a reader can correct it.
+   */
+  delayCompensation?: boolean;
+}
+
+/** Whether `options` asks for delay-compensated times (the default). */
+export function compensatesDelay(options: TimeOptions): boolean {
+  return options.delayCompensation ?? true;
+}
 
 /** Seconds subtracted from `channel`'s output times: its group delay when compensating (the default), else 0. */
 export function timeShiftS(channel: Pick<SignalChannel, 'groupDelayS'>, options: TimeOptions): number {
-  return (options.delayCompensation ?? true) ? channel.groupDelayS : 0;
+  return compensatesDelay(options) ? channel.groupDelayS : 0;
 }
 
 /** Exported time, in seconds on the session timeline, of output `index` of `channel` at `rateHz`. */
@@ -63,10 +77,6 @@ export class ChannelTimeColumns {
     return this.shared ? ['time_s', ...this.channels.map((c) => c.name)] : this.channels.flatMap((c) => [`${c.name}_time_s`, c.name]);
   }
 
-  /** Time of the row (the first channel's time): what other columns of the row (e.g. TTL levels) refer to. */
-  rowTimeS(index: number, rateHz: number): number {
-    return this.channels.length > 0 ? signalTimeS(index, rateHz, this.channels[0]!, this.options) : index / rateHz;
-  }
 
   /** One row's cells (no trailing newline, no leading comma), values already formatted per channel. */
   row(index: number, rateHz: number, values: readonly string[]): string {
