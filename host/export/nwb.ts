@@ -143,13 +143,6 @@ export interface NwbExportOptions extends TimeOptions {
   sessionDescription?: string;
 }
 
-interface RawDetector {
-  series: GrowingSeries;
-  group: H5Group;
-  column: number;
-  channels: number;
-}
-
 export class NwbSink implements ReplaySink {
   readonly output: ExportOutput = { files: [], rows: 0 };
   private file: H5File | undefined;
@@ -164,8 +157,8 @@ export class NwbSink implements ReplaySink {
   private tableRows = 0;
   private general: H5Group | undefined;
   private demod: GrowingSeries | undefined;
-  private readonly raw = new Map<number, RawDetector>();
-  private readonly aux = new Map<number, RawDetector>();
+  private readonly raw = new Map<number, GrowingSeries>();
+  private readonly aux = new Map<number, GrowingSeries>();
   private readonly digitalSeries = new Map<number, EventSeries>();
   private readonly ledSeries = new Map<number, EventSeries>();
   private readonly gaps: Array<{ start: number; stop: number; sources: string[]; reason: string; uncertaintyS: number }> = [];
@@ -257,7 +250,7 @@ export class NwbSink implements ReplaySink {
         same.uncertaintyS = Math.max(same.uncertaintyS, uncertaintyS);
       }
       const targets = item.source === 'aux' ? this.aux : this.raw;
-      for (const r of targets.values()) r.series.padTo(item.sessionIndex + item.count);
+      for (const r of targets.values()) r.padTo(item.sessionIndex + item.count);
       return;
     }
     this.rawBlock(item);
@@ -309,7 +302,7 @@ export class NwbSink implements ReplaySink {
     if (!file || !this.ctx) return;
     try {
       this.demod?.flush();
-      for (const r of [...this.raw.values(), ...this.aux.values()]) r.series.flush();
+      for (const r of [...this.raw.values(), ...this.aux.values()]) r.flush();
       for (const s of [...this.digitalSeries.values(), ...this.ledSeries.values()]) s.finish();
       for (const [, s] of this.digitalSeries) s.timestamps.ds.create_attribute('interval', 1, null, '<i');
       for (const [, s] of this.ledSeries) s.timestamps.ds.create_attribute('interval', 1, null, '<i');
@@ -332,10 +325,9 @@ export class NwbSink implements ReplaySink {
       let r = targets.get(id);
       if (!r) {
         r = block.source === 'aux' ? this.createAux(id, block) : this.createRaw(id, block);
-        r.column = column;
         targets.set(id, r);
       }
-      r.series.put(block.sessionIndex, block.sampleCount, block.samples, block.channelIds.length, column);
+      r.put(block.sessionIndex, block.sampleCount, block.samples, block.channelIds.length, column);
     });
   }
 
@@ -343,7 +335,7 @@ export class NwbSink implements ReplaySink {
     return block.samples instanceof Int16Array || block.samples instanceof Uint16Array ? '<f' : '<d';
   }
 
-  private createRaw(id: number, block: RigBlock): RawDetector {
+  private createRaw(id: number, block: RigBlock): GrowingSeries {
     const d = this.ctx!.info.detectors.find((x) => x.id === id);
     const vpc = d && d.adcBits > 0 ? d.fullScaleV / 2 ** d.adcBits : 1;
     const g = timeSeriesGroup(this.acquisition, `raw_photodetector_${id}`, 'FiberPhotometryResponseSeries', NS_FP,
@@ -354,10 +346,10 @@ export class NwbSink implements ReplaySink {
     startingTime(g, 0, this.tb!.rateHz);
     this.seriesMeta[g.path] = { neurodataType: 'FiberPhotometryResponseSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.rateHz, startingTimeS: 0, continuity: 'continuous' };
     tableRegion(g, this.rowsByDetector.get(id) ?? [], this.tableRef, `the FiberPhotometryTable rows of photodetector ${id}`);
-    return { series, group: g, column: 0, channels: block.channelIds.length };
+    return series;
   }
 
-  private createAux(id: number, block: RigBlock): RawDetector {
+  private createAux(id: number, block: RigBlock): GrowingSeries {
     const a = this.ctx!.info.auxInputs.find((x) => x.id === id);
     // data * conversion = volts at the electrode (host/pipeline/aux-units.ts), or at the ADC input when the device did not report its gain
     const scale = auxScale(this.ctx!.info, id);
@@ -378,7 +370,7 @@ export class NwbSink implements ReplaySink {
       neurodataType: type, unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous',
       voltsAt: scale.voltsAt, ...(scale.warning ? { note: scale.warning } : {}),
     };
-    return { series, group: g, column: 0, channels: block.channelIds.length };
+    return series;
   }
 
   private writeGeneral(general: H5Group, ctx: ReplayContext): void {
@@ -529,11 +521,6 @@ export class NwbSink implements ReplaySink {
 
   private writeMetadata(): void {
     const ctx = this.ctx!;
-    // the time of sample 0 as the file holds it (it may be shifted for the group delay)
-    for (const [path, m] of Object.entries(this.seriesMeta)) {
-      const st = m.rateHz === null ? null : this.file!.get(`${path}/starting_time`);
-      if (st && 'value' in st) m.startingTimeS = Number(st.value);
-    }
     this.general!.create_dataset({
       name: 'data_collection',
       data: exportMetadata({

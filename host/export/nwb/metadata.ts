@@ -15,14 +15,14 @@ export interface SeriesMetadata {
   rateHz: number | null;
   startingTimeS: number | null;
   continuity: 'continuous' | 'instantaneous' | 'step';
-  /**
-   * Demodulated series: one entry per column, in column order. `timeOffsetS`: the column's samples were
-   * measured this long after the series' times (non-zero only when channels differ in delay: time division).
-   */
   /** Aux (ElectricalSeries): where the volts are measured — 'electrode', or 'adc-input' for a device before protocol 1.1. */
   voltsAt?: 'electrode' | 'adc-input';
   /** What a reader must know about the values (e.g. that an amplifier gain is not removed, or the stored unit). */
   note?: string;
+  /**
+   * Demodulated series: one entry per column, in column order. `timeOffsetS`: the column's samples were
+   * measured this long after the series' times (non-zero only when channels differ in delay: time division).
+   */
   columns?: Array<{ name: string; groupDelayS: number; timeOffsetS: number; wavelengthNm: number | null; detector: number | null }>;
 }
 

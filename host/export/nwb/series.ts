@@ -20,7 +20,6 @@ export class GrowingSeries {
   /** First row of the batch in the dataset. */
   private batchStart = 0;
   private batchUsed = 0;
-  rows = 0;
 
   constructor(group: H5Group, name: string, private readonly columns: number, dtype: Dtype, batchRows = 65536) {
     const twoD = columns > 1;
@@ -82,7 +81,6 @@ export class GrowingSeries {
     this.ds.resize(this.columns > 1 ? [end, this.columns] : [end]);
     const data = this.batch.subarray(0, this.batchUsed * this.columns);
     this.ds.write_slice(this.columns > 1 ? [[this.batchStart, end], []] : [[this.batchStart, end]], data);
-    this.rows = end;
     this.batchStart = end;
     this.batchUsed = 0;
   }
