@@ -102,8 +102,10 @@ describe(`acceptance: NWB export of a ${DURATION_S / 60}-minute sleep recording 
       }
     }
     assert.equal(compared, rows * n, 'every cell compared');
-    // the reconnect gap (~100-102.5 s) is NaN in every column
-    const row = Math.round(101 * ctx.signalRateHz);
+    // the middle of the reconnect gap (where the session put it: world 100 s minus the session's offset) is NaN in every column
+    const reconnect = gaps.find((g) => g.source === 'detector' && g.reason === 'reconnect');
+    assert.ok(reconnect, 'a reconnect gap');
+    const row = Math.round(((reconnect.sessionIndex + reconnect.count / 2) / ctx.timebase.rateHz) * ctx.signalRateHz);
     for (let c = 0; c < n; c++) assert.ok(Number.isNaN(values[row * n + c]!), `column ${c} NaN inside the gap`);
     assert.equal(attr(data, 'unit'), 'volts');
     assert.equal(attr(data, 'conversion'), Math.fround(ctx.signalChannels[0]!.voltsPerCode));

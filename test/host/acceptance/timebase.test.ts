@@ -25,6 +25,7 @@ import { tempDir } from '../record/helpers.ts';
 
 const SECONDS = 64;
 const STEP_PERIOD_S = 10;
+const TIGHT_MS = 5;
 
 function sink(): PassThrough {
   const s = new PassThrough();
@@ -192,17 +193,23 @@ for (const plan of [
       tmp?.cleanup();
     });
 
+    // one output sample is the issue's bound; 5 ms is what the filter's step shape leaves (measured
+    // +2 ms lock-in, -2 ms time division) and fails without compensation (the delays are 42.5 / -19 ms,
+    // both inside one time-division output sample of 50 ms)
     const withinOneSample = (m: Measured): void => {
       report.push(fmt(m));
-      for (const e of m.errorsMs) assert.ok(Math.abs(e) < 1e3 / rateHz, `${fmt(m)}; one output sample is ${1e3 / rateHz} ms`);
+      for (const e of m.errorsMs) {
+        assert.ok(Math.abs(e) < 1e3 / rateHz, `${fmt(m)}; one output sample is ${1e3 / rateHz} ms`);
+        assert.ok(Math.abs(e) <= TIGHT_MS, `${fmt(m)}; more than ${TIGHT_MS} ms off`);
+      }
     };
 
-    it('signals.csv of the recording (written live), within one output sample', () => {
+    it('signals.csv of the recording (written live), within one output sample and 5 ms', () => {
       const times = csvRows(join(rec, 'signals.csv')).header.includes('time_s') ? 'time_s' : `${channel.name}_time_s`;
       withinOneSample(measure('signals.csv', columns(join(rec, 'signals.csv'), times, channel.name), edgesS));
     });
 
-    it('wide CSV export, within one output sample; its DI1 column rises within one sample of the crossing', async () => {
+    it('wide CSV export, within one output sample and 5 ms; its DI1 column rises within one sample of the crossing', async () => {
       const path = join(tmp.dir, 'wide.csv');
       await exportRecording(rec, 'csv', path);
       const { header, rows } = csvRows(path);
@@ -217,7 +224,7 @@ for (const plan of [
       rises.forEach((t, i) => { assert.ok(Math.abs(t - crossing50(s, edgesS[i]!)) <= 1 / rateHz + 1e-6, `DI1 rises at ${t} s`); });
     });
 
-    it('GuPPy export (its own DI1.csv edges), within one output sample', async () => {
+    it('GuPPy export (its own DI1.csv edges), within one output sample and 5 ms', async () => {
       const dir = join(tmp.dir, 'guppy');
       await exportRecording(rec, 'guppy', dir);
       const seg = onlySegment(dir);
@@ -226,7 +233,7 @@ for (const plan of [
       withinOneSample(measure('GuPPy', columns(join(seg, `det0_${channel.wavelengthNm}nm.csv`), 'timestamps', 'data'), edges));
     });
 
-    it('pMAT export: Time is the signal\'s, within one output sample; a control measured at another time has its own ControlTime', async () => {
+    it('pMAT export: Time is the signal\'s, within one output sample and 5 ms; a control measured at another time has its own ControlTime', async () => {
       const dir = join(tmp.dir, 'pmat');
       await exportRecording(rec, 'pmat', dir);
       const path = join(onlySegment(dir), `det0_${channel.wavelengthNm}nm_405nm.csv`);
@@ -234,16 +241,19 @@ for (const plan of [
       let control: SignalChannel | undefined;
       await replayRecording(rec, [{ begin: (ctx) => { control = ctx.signalChannels.find((c) => c.inputId === 0 && c.wavelengthNm !== undefined && c.wavelengthNm < 420); } }]);
       const { header, rows } = csvRows(path);
-      if (control!.groupDelayS === channel.groupDelayS) {
+      // lock-in: one low-pass for every channel, one time; time division: each LED's window has its place
+      if (plan.config.mode === 'lock-in') {
+        assert.equal(control!.groupDelayS, channel.groupDelayS);
         assert.deepEqual(header, ['Time', 'Signal', 'Control']);
         return;
       }
+      assert.notEqual(control!.groupDelayS, channel.groupDelayS);
       assert.deepEqual(header, ['Time', 'Signal', 'Control', 'ControlTime']);
       // the control's window sits a whole number of slots before the signal's
       for (const r of rows.slice(0, 100)) assert.ok(Math.abs(Number(r[3]) - Number(r[0]) - (channel.groupDelayS - control!.groupDelayS)) < 1.1e-6, `${r.join(',')}`);
     });
 
-    it('NWB export read back with h5wasm (starting_time, digital_input_1), within one output sample (time division: starting_time is the first channel\'s, plus this channel\'s window offset)', async () => {
+    it('NWB export read back with h5wasm (starting_time, digital_input_1), within one output sample and 5 ms (time division: starting_time is the first channel\'s, plus this channel\'s window offset)', async () => {
       const path = join(tmp.dir, 'rec.nwb');
       await exportRecording(rec, 'nwb', path);
       const s = nwbSeries(path, column);
