@@ -6,15 +6,15 @@
 // exhausting memory; streaming is a later step.
 
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
+import { signalTimeS } from '../pipeline/time.ts';
 import { type ReplayOptions, replayRecording } from '../record/replay.ts';
 import { absorptionAt, type AbsorptionTable, type CorrectionMethod, type CorrectionResult, correctSignal } from './correct.ts';
 import { AnalysisError } from './errors.ts';
 import { finiteMedian } from './stats.ts';
+import { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, inBand as inWavelengthBand, SENSOR_BAND_NM } from '../pipeline/wavelength-roles.ts';
 
-/** Wavelength bands (nm, inclusive) that identify each role by default. */
-export const SENSOR_BAND_NM: readonly [number, number] = [440, 500];
-export const CONTROL_BAND_NM: readonly [number, number] = [395, 425];
-export const BLOOD_VOLUME_BAND_NM: readonly [number, number] = [540, 600];
+/** The wavelength bands that identify each role by default (shared with the exports). */
+export { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, SENSOR_BAND_NM } from '../pipeline/wavelength-roles.ts';
 /** Default limit of the whole-array analysis: 12 h at 100 Hz per channel. */
 export const DEFAULT_MAX_SAMPLES = 12 * 3600 * 100;
 
@@ -62,8 +62,7 @@ export interface RecordingCorrection {
   corrected: ChannelCorrection[];
 }
 
-const inBand = (c: SignalChannel, band: readonly [number, number]): boolean =>
-  c.wavelengthNm !== undefined && c.wavelengthNm >= band[0] && c.wavelengthNm <= band[1];
+const inBand = (c: SignalChannel, band: readonly [number, number]): boolean => inWavelengthBand(c.wavelengthNm, band);
 
 /** A recording's demodulated channels as whole arrays (NaN where missing), by name. */
 export interface RecordingChannels {
@@ -148,7 +147,7 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
     throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no blood-volume channel (LED ${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) in ${path}: no haemodynamic correction; use method 'isosbestic'`);
   }
   const delayS = sensors[0]!.groupDelayS;
-  const tS = Float64Array.from({ length }, (_, i) => i / rateHz - delayS);
+  const tS = Float64Array.from({ length }, (_, i) => signalTimeS(i, rateHz, sensors[0]!, {}));
   let mask: Uint8Array | undefined;
   if (options.calibrationWindowS) {
     const [a, b] = options.calibrationWindowS;

@@ -22,15 +22,7 @@ export const GAP_POLICIES: readonly GapPolicy[] = ['nan', 'omit', 'segments'];
 
 export type { TimeOptions } from '../pipeline/time.ts';
 
-/** Isosbestic control excitation (≈405 nm). */
-export function isControlWavelength(nm: number | undefined): boolean {
-  return nm !== undefined && nm >= 395 && nm <= 420;
-}
-
-/** Green sensor excitation (465/470 nm, e.g. GRAB-NE, GCaMP). */
-export function isGreenWavelength(nm: number | undefined): boolean {
-  return nm !== undefined && nm >= 455 && nm <= 495;
-}
+export { isControlWavelength, isGreenWavelength } from '../pipeline/wavelength-roles.ts';
 
 /** A file-name-safe channel name: "470nm@det0" -> "det0_470nm", "EEG" -> "EEG". */
 export function fileSafeName(channel: SignalChannel): string {
