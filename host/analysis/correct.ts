@@ -2,7 +2,7 @@
 // dF/F and z-score, over whole arrays of one recording's demodulated channels.
 // The methods, formulas and units are in README.md (same folder).
 
-import { fitBleaching, evaluateBleaching, type BleachingFit } from '../dsp/bleaching.ts';
+import { type BleachingFit, detrendBleaching } from '../dsp/bleaching.ts';
 import { AnalysisError } from './errors.ts';
 import { finiteMedian, type RobustFit, robustRegression, zScore } from './stats.ts';
 
@@ -59,11 +59,8 @@ export interface BleachDetrend {
 
 /** Divides y by its fitted double-exponential bleaching trend (host/dsp/bleaching.ts). */
 export function bleachRatio(tS: Arr, y: Arr): BleachDetrend {
-  const fit = fitBleaching(tS, y);
-  const trend = evaluateBleaching(fit, tS);
-  const ratio = new Float64Array(y.length);
-  for (let i = 0; i < y.length; i++) ratio[i] = y[i]! / trend[i]!;
-  return { ratio, trend, fit };
+  const { detrended, trend, fit } = detrendBleaching(tS, y, { mode: 'divide' });
+  return { ratio: detrended, trend, fit };
 }
 
 export interface CorrectionInput {
