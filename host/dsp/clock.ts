@@ -52,6 +52,13 @@ export interface ClockModel {
   refHostUs: number;
   /** weighted RMS of the residuals (us) */
   rmsResidualUs: number;
+  /**
+   * Standard error (1 sigma) of driftPpm from the scatter about the line (weighted least
+   * squares: residual variance of unit weight over n - 2, divided by the weighted spread of
+   * the ticks); Infinity with only 2 observations. Asymmetric delays that change slowly
+   * (a host getting busier over the segment) are not in it.
+   */
+  driftStdErrPpm: number;
   /** observations fitted (in the reservoir) */
   used: number;
 }
@@ -133,10 +140,16 @@ export function fitClockArrays(
   if (!ok) return null;
   let sw = 0;
   let swr = 0;
+  let swx = 0;
   for (let i = 0; i < count; i++) {
     sw += w[i]!;
     swr += w[i]! * r[i]! * r[i]!;
+    swx += w[i]! * (ticks[i]! - x0);
   }
+  const wmx = swx / sw;
+  let sxx = 0;
+  for (let i = 0; i < count; i++) sxx += w[i]! * (ticks[i]! - x0 - wmx) ** 2;
+  const slopeStdErr = count > 2 && sxx > 0 ? Math.sqrt(swr / (count - 2) / sxx) : Infinity;
   const refTicks = x0 + mx;
   const refHostUs = y0 + my;
   return {
@@ -146,6 +159,7 @@ export function fitClockArrays(
     refTicks,
     refHostUs,
     rmsResidualUs: Math.sqrt(swr / sw),
+    driftStdErrPpm: (slopeStdErr / nominal) * 1e6,
     used: count,
   };
 }

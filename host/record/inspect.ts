@@ -46,7 +46,7 @@ export interface RecordingInspection {
   events: { digital: number; led: number };
   heartbeats: number;
   /** Drift of the first segment, and of every segment on its own (a reconnect or reset starts a new run and fit). */
-  clock: { driftPpm: number; observations: number; segments: Array<{ segment: number; driftPpm: number; observations: number; rmsResidualUs: number }> } | null;
+  clock: { driftPpm: number; observations: number; segments: Array<{ segment: number; driftPpm: number; driftStdErrPpm: number; observations: number; rmsResidualUs: number }> } | null;
   segments: number;
   ignoredAcquisitions: number;
   counters: Record<string, unknown> | null;

@@ -93,6 +93,8 @@ export interface ReplaySummary {
 export interface ClockSegment {
   segment: number;
   driftPpm: number;
+  /** 1-sigma standard error of driftPpm (see ClockModel.driftStdErrPpm) */
+  driftStdErrPpm: number;
   observations: number;
   rmsResidualUs: number;
 }
@@ -328,7 +330,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
   }
   for (const [seg, fit] of [...segmentClocks].sort((a, b) => a[0] - b[0])) {
     const model = fit.fit;
-    if (model) summary.clockSegments.push({ segment: seg, driftPpm: model.driftPpm, observations: fit.observationCount, rmsResidualUs: model.rmsResidualUs });
+    if (model) summary.clockSegments.push({ segment: seg, driftPpm: model.driftPpm, driftStdErrPpm: model.driftStdErrPpm, observations: fit.observationCount, rmsResidualUs: model.rmsResidualUs });
   }
   for (const s of sinks) await s.end?.(summary, ctx);
   return summary;

@@ -47,7 +47,7 @@ function text(r: RecordingInspection): string {
   if (r.gaps.count > r.gaps.first.length) lines.push(`  … ${r.gaps.count - r.gaps.first.length} more`);
   lines.push(`quality    ${r.quality.count} flagged span${r.quality.count === 1 ? '' : 's'} (${r.quality.darkS.toFixed(3)} s with every LED dark: signals NaN)`);
   for (const q of r.quality.spans) lines.push(`  ${q.label} at ${q.startS.toFixed(3)} s for ${q.durationS.toFixed(3)} s (${q.count} samples)`);
-  lines.push(`events     ${r.events.digital} digital edges, ${r.events.led} LED changes; ${r.heartbeats} heartbeats${r.clock ? `, device clock drift ${r.clock.segments.length > 1 ? r.clock.segments.map((s) => `${s.driftPpm.toFixed(2)}`).join(' / ') + ' ppm (per segment)' : `${r.clock.driftPpm.toFixed(2)} ppm`}` : ''}`);
+  lines.push(`events     ${r.events.digital} digital edges, ${r.events.led} LED changes; ${r.heartbeats} heartbeats${r.clock ? `, device clock drift ${r.clock.segments.length > 1 ? r.clock.segments.map((s) => `${s.driftPpm.toFixed(2)} ± ${s.driftStdErrPpm.toFixed(2)}`).join(' / ') + ' ppm (per segment, ± 1 sigma)' : `${r.clock.driftPpm.toFixed(2)} ppm`}` : ''}`);
   if (r.counters) lines.push(`counters   ${JSON.stringify(r.counters)}`);
   if (r.ignoredAcquisitions) lines.push(`note       ${r.ignoredAcquisitions} later acquisition(s) in the same raw log are not included`);
   return `${lines.join('\n')}\n`;

@@ -67,6 +67,34 @@ describe('dsp/clock', () => {
     assert.ok(robustOffsetErr < naiveOffsetErr / 3, `robust ${robustOffsetErr} us vs naive ${naiveOffsetErr} us`);
   });
 
+  it('states the standard error of the drift honestly: over 400 seeded 7 s segments (70 heartbeats, asymmetric delays) the spread of the estimates is 0.7..1.4x the mean stated error, and 95..100 % lie within 3 stated sigma', () => {
+    const estimates: number[] = [];
+    const stated: number[] = [];
+    for (let seed = 1; seed <= 400; seed++) {
+      const r = rng(seed);
+      const fit = new ClockFit({ deviceTicksHz: rateHz });
+      for (let k = 0; k < 70; k++) {
+        const sampleIndex = k * 1000 + Math.floor(r.uniform() * 20);
+        const deviceEventUs = hostOf(sampleIndex);
+        const up = 30 + 60 * r.uniform();
+        const down = 30 + 60 * r.uniform() + (r.uniform() < 0.1 ? 400 * r.uniform() : 0);
+        fit.add({ deviceTicks: sampleIndex, hostSendUs: deviceEventUs - up, hostRecvUs: deviceEventUs + down });
+      }
+      estimates.push(fit.fit!.driftPpm);
+      stated.push(fit.fit!.driftStdErrPpm);
+    }
+    const mean = estimates.reduce((a, b) => a + b) / estimates.length;
+    const spread = Math.sqrt(estimates.reduce((a, b) => a + (b - mean) ** 2, 0) / (estimates.length - 1));
+    const meanStated = stated.reduce((a, b) => a + b) / stated.length;
+    assert.ok(spread / meanStated >= 0.7 && spread / meanStated <= 1.4, `spread ${spread.toFixed(3)} ppm vs stated ${meanStated.toFixed(3)} ppm`);
+    const within = estimates.filter((e, i) => Math.abs(e - driftPpm) <= 3 * stated[i]!).length / estimates.length;
+    assert.ok(within >= 0.95, `${(within * 100).toFixed(1)} % within 3 sigma`);
+    const two = new ClockFit({ deviceTicksHz: rateHz });
+    two.add({ deviceTicks: 0, hostSendUs: 0, hostRecvUs: 10 });
+    two.add({ deviceTicks: 1000, hostSendUs: 1e5, hostRecvUs: 1e5 + 10 });
+    assert.equal(two.fit!.driftStdErrPpm, Infinity);
+  });
+
   it('throws E_DSP_DEGENERATE_FIT before two observations and E_DSP_BAD_INPUT for recv < send', () => {
     const fit = new ClockFit({ deviceTicksHz: rateHz });
     assert.equal(fit.fit, null);
