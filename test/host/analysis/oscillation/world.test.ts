@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ZOLPIDEM_NE_AMPLITUDE_SCALE } from '../../../../firmware-sim/world/scenarios/zolpidem.ts';
 import { analyzeOscillation, type OscillationResult } from '../../../../host/analysis/oscillation/index.ts';
-import { type WorldSignals, worldSignals } from './world.ts';
+import { scenarioParam, type WorldSignals, worldSignals } from './world.ts';
 
 const SEEDS = [13, 29];
 const DURATION_S = 7200;
@@ -27,7 +27,7 @@ function run(scenario: 'sleep' | 'zolpidem', seed: number): { world: WorldSignal
 function medianCycleFrequencyHz({ world, result }: Case['sleep']): number {
   const f: number[] = [];
   for (const b of result.bouts) {
-    for (const c of world.physiology.neCycles(b.startS, b.endS)) if (c.startS >= b.startS && c.startS + c.periodS <= b.endS) f.push(1 / c.periodS);
+    for (const c of world.world.truth.neCycles(b.startS, b.endS)) if (c.startS >= b.startS && c.startS + c.periodS <= b.endS) f.push(1 / c.periodS);
   }
   f.sort((a, b) => a - b);
   return f[Math.floor(f.length / 2)]!;
@@ -39,14 +39,16 @@ function medianCycleFrequencyHz({ world, result }: Case['sleep']): number {
  * cycle whose peak carries a micro-arousal has maNeBoost × neAmplitude more at its peak.
  */
 function meanCycleAmplitudePct({ world, result }: Case['sleep']): number {
-  const ph = world.physiology;
-  const maPeaks = new Set(ph.microArousals(0, DURATION_S).map((m) => m.nePeakS));
+  const truth = world.world.truth;
+  const maPeaks = new Set(truth.events(0, DURATION_S, ['microArousal']).map((e) => (e.kind === 'microArousal' ? e.nePeakS : NaN)));
+  const peakToPeak = truth.neOscillation!.peakToPeak;
+  const boost = scenarioParam(world.world, 'maNeBoost');
   let sum = 0;
   let count = 0;
   for (const b of result.bouts) {
-    for (const c of ph.neCycles(b.startS, b.endS)) {
+    for (const c of truth.neCycles(b.startS, b.endS)) {
       if (c.startS < b.startS || c.startS + c.periodS > b.endS) continue;
-      sum += 100 * ph.neAmplitude * (c.amplitudeScale + (maPeaks.has(c.peakS) ? ph.params.maNeBoost : 0));
+      sum += 100 * peakToPeak * (c.amplitudeScale + (maPeaks.has(c.peakS) ? boost : 0));
       count++;
     }
   }
@@ -66,7 +68,7 @@ describe('NE oscillation analysis on the sleep world (2 h, true hypnogram and mi
       return {
         scenario, seed: c.seed, bouts: s.bouts, analysedS: s.analysedS,
         peakFrequencyHz: s.peakFrequencyHz, truthMedianCycleFrequencyHz: medianCycleFrequencyHz(r),
-        neBloodVolumeLagS: s.neBloodVolumeLagS, truthBvLagS: r.world.physiology.params.bvLagS, neBloodVolumeR: s.neBloodVolumeR,
+        neBloodVolumeLagS: s.neBloodVolumeLagS, truthBvLagS: scenarioParam(r.world.world, 'bvLagS'), neBloodVolumeR: s.neBloodVolumeR,
         cycleAmplitudePct: s.cycleAmplitudePct, truthCycleAmplitudePct: meanCycleAmplitudePct(r),
         amplitudeRatioToSleep: s.cycleAmplitudePct / c.sleep.result.summary.cycleAmplitudePct, bandPowerPct2: s.bandPowerPct2,
       };
@@ -82,7 +84,7 @@ describe('NE oscillation analysis on the sleep world (2 h, true hypnogram and mi
       for (const b of result.bouts) {
         assert.ok(b.durationS >= 200, `seed ${c.seed}: bout of ${b.durationS} s`);
         // no REM and no wake longer than a micro-arousal inside
-        for (const tb of world.physiology.bouts(b.startS + 4, b.endS - 4)) {
+        for (const tb of world.world.truth.bouts(b.startS + 4, b.endS - 4)) {
           assert.ok(tb.state === 'nrem' || tb.microArousal, `seed ${c.seed}: ${tb.state} at ${tb.startS} s inside the bout ${b.startS}–${b.endS} s`);
         }
         const trueMas = world.input.microArousals.filter((m) => m.startS >= b.startS && m.startS < b.endS).length;
@@ -104,7 +106,7 @@ describe('NE oscillation analysis on the sleep world (2 h, true hypnogram and mi
   it("NE–blood-volume lag within 0.5 s of the world's bvLagS (blood volume follows), r < -0.8 (anti-phase), summary and per-bout median", () => {
     for (const c of cases) {
       for (const r of [c.sleep, c.zolpidem]) {
-        const truth = r.world.physiology.params.bvLagS;
+        const truth = scenarioParam(r.world.world, 'bvLagS');
         const s = r.result.summary;
         assert.ok(Math.abs(s.neBloodVolumeLagS - truth) <= 0.5, `seed ${c.seed}: lag ${s.neBloodVolumeLagS} s, truth ${truth} s`);
         assert.ok(s.neBloodVolumeR < -0.8, `seed ${c.seed}: r ${s.neBloodVolumeR}`);
@@ -128,6 +130,7 @@ describe('NE oscillation analysis on the sleep world (2 h, true hypnogram and mi
 
   it("zolpidem's cycle amplitude is the world's neAmplitudeScale (0.5) × sleep's within 0.05, paired by seed", () => {
     for (const c of cases) {
+      assert.equal(c.zolpidem.world.world.truth.neOscillation!.amplitudeScale, ZOLPIDEM_NE_AMPLITUDE_SCALE);
       const ratio = c.zolpidem.result.summary.cycleAmplitudePct / c.sleep.result.summary.cycleAmplitudePct;
       assert.ok(Math.abs(ratio - ZOLPIDEM_NE_AMPLITUDE_SCALE) <= 0.05, `seed ${c.seed}: ratio ${ratio.toFixed(3)}`);
       const bandRatio = c.zolpidem.result.summary.bandPowerPct2 / c.sleep.result.summary.bandPowerPct2;
@@ -143,7 +146,7 @@ describe('NE oscillation analysis on the sleep world (2 h, true hypnogram and mi
       assert.ok(ne.events >= 5, `seed ${c.seed}: ${ne.events} isolated events`);
       let best = 0;
       for (let i = 0; i < ne.mean.length; i++) if (ne.mean[i]! > ne.mean[best]!) best = i;
-      const lead = world.physiology.params.maLeadS;
+      const lead = scenarioParam<readonly [number, number]>(world.world, 'maLeadS');
       const peakLagS = locked.lagS[best]!;
       assert.ok(peakLagS > 0 && peakLagS <= lead[1] + 1, `seed ${c.seed}: locked NE peaks at ${peakLagS} s`);
       const delta = locked.traces.delta!;
