@@ -102,6 +102,14 @@ describe('NE oscillation analysis: synthetic traces', () => {
     assert.deepEqual(wider.bouts.map((b) => [b.startS, b.endS, b.microArousals]), [[100, 980, 2], [988, 1184, 0]]);
   });
 
+  it('session time: traces starting at 1000.3 s and a hypnogram starting at 1002 s give bouts on the session clock, clipped to the data', () => {
+    const hyp = states(['wake', 100], ['nrem', 400], ['wake', 100], ['nrem', 800]);
+    const r = analyzeOscillation({ ...input(sine(1300, 0.02, 1), hyp), startS: 1000.3, hypnogram: { epochS: EPOCH_S, startS: 1002, states: hyp } });
+    // NREM runs 1102–1502 s and 1602–2402 s; the data (samples every 0.1 s from 1000.3 s) end at 2300.3 s
+    assert.deepEqual(r.bouts.map((b) => [b.startS.toFixed(1), b.endS.toFixed(1)]), [['1102.0', '1502.0'], ['1602.0', '2300.3']]);
+    for (const e of r.extrema) assert.ok(e.tS >= 1102 && e.tS <= 2300.3);
+  });
+
   it('isolation: a micro-arousal counts only with no other onset within isolationS (50 s) before or after; exactly 50 s apart is isolated', () => {
     const mas = [1000, 1030, 1200, 1400, 1449, 1600, 1650].map((s) => ({ startS: s, endS: s + 5 }));
     assert.deepEqual(isolatedOnsets(mas, 50), [1200, 1600, 1650]);
