@@ -221,6 +221,7 @@ describe('NE oscillation analysis: degenerate input', () => {
     assert.throws(() => analyzeOscillation(input(ne, hyp), { psdMaxHz: 6 }), isBadInput(/below half the sample rate/));
     assert.throws(() => analyzeOscillation(input(ne, hyp), { bandMaxHz: 0.2 }), isBadInput(/bandMaxHz/));
     assert.throws(() => analyzeOscillation({ ...input(ne, hyp), rateHz: 0 }), isBadInput(/rateHz/));
+    assert.throws(() => analyzeOscillation(input(ne, hyp, { others: { delta: ne } })), isBadInput(/"delta" is taken.*rename/));
     assert.throws(() => analyzeOscillation(input(ne, ['nrem', 'deep' as SleepState])), isBadInput(/"deep"/));
   });
 
@@ -230,5 +231,6 @@ describe('NE oscillation analysis: degenerate input', () => {
     assert.equal(r.settings.bridgeMaxS, 20);
     assert.equal(r.settings.psdResolutionHz, 0.001);
     assert.equal(r.settings.welchSegmentS, 200);
+    assert.deepEqual(Object.keys(analyzeOscillation(input(sine(600, 0.02, 1), states(['nrem', 600])), { extra: 1 } as never).settings).sort(), Object.keys(r.settings).sort());
   });
 });
