@@ -6,9 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ZOLPIDEM_NE_AMPLITUDE_SCALE } from '../../../../firmware-sim/world/scenarios/zolpidem.ts';
 import { analyzeOscillation, type OscillationResult } from '../../../../host/analysis/oscillation/index.ts';
-import { scenarioParam, type WorldSignals, worldSignals } from './world.ts';
+import { EPOCH_S, scenarioParam, type WorldSignals, worldSignals } from './world.ts';
 
-const SEEDS = [13, 29];
+/** Other seeds: OSCILLATION_SEEDS=100,101 npx mocha test/host/analysis/oscillation/world.test.ts */
+const SEEDS = (process.env.OSCILLATION_SEEDS ?? '13,29').split(',').map(Number);
 const DURATION_S = 7200;
 const outputDir = fileURLToPath(new URL('../../../../test-output/', import.meta.url));
 
@@ -77,18 +78,23 @@ describe('NE oscillation analysis on the sleep world (2 h, true hypnogram and mi
     writeFileSync(`${outputDir}oscillation-world.json`, `${JSON.stringify(figures, null, 2)}\n`);
   });
 
-  it('analyses several NREM bouts, each >= 200 s, inside true NREM with its micro-arousals bridged', () => {
+  it('analyses several NREM bouts, each >= 200 s, inside true NREM; wake inside only micro-arousals or wake episodes <= bridgeMaxS + one epoch, each counted', () => {
     for (const c of cases) {
       const { world, result } = c.sleep;
+      const bridgeMaxS = result.settings.bridgeMaxS;
       assert.ok(result.summary.bouts >= 5, `seed ${c.seed}: ${result.summary.bouts} bouts`);
       for (const b of result.bouts) {
         assert.ok(b.durationS >= 200, `seed ${c.seed}: bout of ${b.durationS} s`);
-        // no REM and no wake longer than a micro-arousal inside
-        for (const tb of world.world.truth.bouts(b.startS + 4, b.endS - 4)) {
-          assert.ok(tb.state === 'nrem' || tb.microArousal, `seed ${c.seed}: ${tb.state} at ${tb.startS} s inside the bout ${b.startS}–${b.endS} s`);
+        // no REM; wake only as micro-arousals or as a wake episode short enough to be scored <= bridgeMaxS
+        // (the world's wake episodes last >= 20 s, so a few are bridged by the study's rule)
+        let shortWake = 0;
+        for (const tb of world.world.truth.bouts(b.startS + EPOCH_S, b.endS - EPOCH_S)) {
+          if (tb.state === 'nrem' || tb.microArousal) continue;
+          assert.ok(tb.state === 'wake' && tb.endS - tb.startS <= bridgeMaxS + EPOCH_S, `seed ${c.seed}: ${tb.state} at ${tb.startS} s inside the bout ${b.startS}–${b.endS} s`);
+          shortWake++;
         }
         const trueMas = world.input.microArousals.filter((m) => m.startS >= b.startS && m.startS < b.endS).length;
-        assert.equal(b.microArousals, trueMas, `seed ${c.seed}: micro-arousals in the bout at ${b.startS} s`);
+        assert.equal(b.microArousals, trueMas + shortWake, `seed ${c.seed}: micro-arousals in the bout at ${b.startS} s`);
       }
     }
   });
