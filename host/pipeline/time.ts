@@ -80,7 +80,15 @@ export class ChannelTimeColumns {
 
   /** One row's cells (no trailing newline, no leading comma), values already formatted per channel. */
   row(index: number, rateHz: number, values: readonly string[]): string {
-    if (this.shared) return [this.channels.length > 0 ? formatSignalTime(index, rateHz, this.channels[0]!, this.options) : (index / rateHz).toFixed(6), ...values].join(',');
-    return this.channels.map((c, i) => `${formatSignalTime(index, rateHz, c, this.options)},${values[i]}`).join(',');
+    // string concatenation, no intermediate arrays: aux.csv writes thousands of rows per second
+    const channels = this.channels;
+    if (this.shared) {
+      let text = channels.length > 0 ? formatSignalTime(index, rateHz, channels[0]!, this.options) : (index / rateHz).toFixed(6);
+      for (let i = 0; i < values.length; i++) text += `,${values[i]}`;
+      return text;
+    }
+    let text = '';
+    for (let i = 0; i < channels.length; i++) text += `${i > 0 ? ',' : ''}${formatSignalTime(index, rateHz, channels[i]!, this.options)},${values[i]}`;
+    return text;
   }
 }

@@ -18,6 +18,10 @@ class CsvFile {
   rows = 0;
   /** Signal files: how their time columns are written. */
   times: ChannelTimeColumns | undefined;
+  /** One row's formatted values (reused). */
+  readonly cells: string[] = [];
+  /** aux.csv: formatted volts per channel by ADC code (an aux value is an integer code times the channel's scale). */
+  volts: Array<{ scale: number; text: Map<number, string> }> | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -35,6 +39,22 @@ class CsvFile {
   close(): void {
     this.out.close();
   }
+}
+
+/** Codes cached per channel at most: a 16-bit ADC's range. */
+const MAX_CACHED_CODES = 65536;
+
+/**
+ * formatVolts(code * scale), cached by code: EEG/EMG rows repeat the same few thousand codes, and
+ * formatting dominates writing aux.csv. Values that are not integer codes are formatted directly.
+ */
+function voltsOfCode(cache: { scale: number; text: Map<number, string> }, code: number): string {
+  let text = cache.text.get(code);
+  if (text === undefined) {
+    text = formatVolts(code * cache.scale);
+    if (Number.isInteger(code) && cache.text.size < MAX_CACHED_CODES) cache.text.set(code, text);
+  }
+  return text;
 }
 
 export interface EventRow {
@@ -103,8 +123,20 @@ export class SignalFiles {
     const scales = block.channels.map((c) => (aux ? c.voltsPerCode : 1));
     let text = '';
     const times = file.times!;
+    const columns = block.values;
+    const cells = file.cells;
+    cells.length = columns.length;
+    if (aux) {
+      // a cache holds one scale's strings: a channel whose scale changes starts afresh
+      file.volts ??= [];
+      for (let c = 0; c < columns.length; c++) if (file.volts[c]?.scale !== scales[c]) file.volts[c] = { scale: scales[c]!, text: new Map() };
+    }
     for (let k = 0; k < block.count; k++) {
-      text += `${times.row(block.firstIndex + k, block.rateHz, block.values.map((values, c) => (aux ? formatVolts(values[k]! * scales[c]!) : formatValue(values[k]!))))}\n`;
+      for (let c = 0; c < columns.length; c++) {
+        const v = columns[c]![k]!;
+        cells[c] = aux ? voltsOfCode(file.volts![c]!, v) : formatValue(v);
+      }
+      text += `${times.row(block.firstIndex + k, block.rateHz, cells)}\n`;
     }
     file.rows += block.count;
     file.write(text);
