@@ -677,29 +677,40 @@ class SimWorldImpl implements SimWorld {
         continue;
       }
       if (fault === FAULT_DEAD) acc.fill(0, 0, n);
-      const r2 = this.readC2[d]!;
-      const sh = this.shotC[d]!;
-      const nf = this.detNoiseFactor[d]! * invSqrtN;
-      const key = this.detNoiseKey[d]!;
-      let hiCur = -1;
-      let base = 0;
-      for (let i = 0; i < n; i++) {
-        const light = acc[i]!;
-        let v = off + light;
-        if (noise) {
-          const cnt = ctr[i]!;
-          const hi = Math.floor(cnt / TWO_POW_32);
-          if (hi !== hiCur) {
-            base = hashB(key, hi);
-            hiCur = hi;
-          }
-          v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * normalB(base, (cnt - hi * TWO_POW_32) >>> 0);
+      this.quantize(d, o, at, n, noise, this.detNoiseFactor[d]! * invSqrtN);
+    }
+  }
+
+  /**
+   * Detector d's light in cAcc[0..n) to integer codes at o[at..at+n): offset, noise (counters in
+   * cCtr), rounding, clipping. Its own (small) function: the optimizer inlines the normal draw here.
+   */
+  private quantize(d: number, o: Int32Array, at: number, n: number, noise: boolean, nf: number): void {
+    const acc = this.cAcc;
+    const ctr = this.cCtr;
+    const off = this.offC[d]!;
+    const mx = this.maxC[d]!;
+    const r2 = this.readC2[d]!;
+    const sh = this.shotC[d]!;
+    const key = this.detNoiseKey[d]!;
+    let hiCur = -1;
+    let base = 0;
+    for (let i = 0; i < n; i++) {
+      const light = acc[i]!;
+      let v = off + light;
+      if (noise) {
+        const cnt = ctr[i]!;
+        const hi = Math.floor(cnt / TWO_POW_32);
+        if (hi !== hiCur) {
+          base = hashB(key, hi);
+          hiCur = hi;
         }
-        let c = Math.round(v);
-        if (c < 0) c = 0;
-        else if (c > mx) c = mx;
-        o[at + i] = c;
+        v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * normalB(base, (cnt - hi * TWO_POW_32) >>> 0);
       }
+      let c = Math.round(v);
+      if (c < 0) c = 0;
+      else if (c > mx) c = mx;
+      o[at + i] = c;
     }
   }
 
