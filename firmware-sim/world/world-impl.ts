@@ -270,6 +270,8 @@ class SimWorldImpl implements SimWorld {
   private readonly cO1 = new Int32Array(CHUNK);
   private readonly cCtr = new Float64Array(CHUNK);
   private readonly cAcc = new Float64Array(CHUNK);
+  /** Per LED: 1 when its drive shape is non-zero somewhere in the current chunk. */
+  private readonly cLit: Uint8Array;
   private readonly cShape: Float64Array;
   private readonly cFlick: Float64Array;
   private readonly flCd: Float64Array;
@@ -409,6 +411,7 @@ class SimWorldImpl implements SimWorld {
     this.aKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.aVals = new Float64Array(GRID_CACHE * AUX_Q);
     this.cShape = new Float64Array(nL * CHUNK);
+    this.cLit = new Uint8Array(nL);
     this.cFlick = new Float64Array(nH * CHUNK);
     this.flCd = new Float64Array(nH);
     this.flSd = new Float64Array(nH);
@@ -623,12 +626,16 @@ class SimWorldImpl implements SimWorld {
       const dr = this.ledDroop[k]!;
       const on = this.ledOn[k]!;
       const base = k * CHUNK;
+      let lit = 0;
       for (let i = 0; i < n; i++) {
         let e = cur[at + i]! - th;
         if (!(e > 0)) e = 0;
         else if (e > xm) e = xm;
-        shp[base + i] = e * (1 - dr * e) * on;
+        const shape = e * (1 - dr * e) * on;
+        shp[base + i] = shape;
+        if (shape !== 0) lit = 1;
       }
+      this.cLit[k] = lit;
     }
     // ambient flicker: exact phase at the chunk start, rotated per sample
     for (let j = 0; j < nH; j++) {
@@ -656,6 +663,8 @@ class SimWorldImpl implements SimWorld {
         for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[base + i]!;
       }
       for (let k = 0; k < nL; k++) {
+        // an LED dark for the whole chunk adds exactly 0 (finite gains): skipped
+        if (this.cLit[k] === 0) continue;
         const off = k * nD + d;
         const base = k * CHUNK;
         for (let i = 0; i < n; i++) {
