@@ -21,7 +21,7 @@ class CsvFile {
   /** One row's formatted values (reused). */
   readonly cells: string[] = [];
   /** aux.csv: formatted volts per channel by ADC code (an aux value is an integer code times the channel's scale). */
-  volts: Array<{ scale: number; text: Map<number, string> }> | undefined;
+  volts: Array<{ scale: number; text: Array<string | undefined> }> | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -41,18 +41,21 @@ class CsvFile {
   }
 }
 
-/** Codes cached per channel at most: a 16-bit ADC's range. */
-const MAX_CACHED_CODES = 65536;
+/** Codes cached per channel: a signed 16-bit ADC's range, -32768..32767. */
+const CODE_OFFSET = 32768;
+const CACHED_CODES = 65536;
 
 /**
  * formatVolts(code * scale), cached by code: EEG/EMG rows repeat the same few thousand codes, and
- * formatting dominates writing aux.csv. Values that are not integer codes are formatted directly.
+ * formatting dominates writing aux.csv. Values that are not such codes are formatted directly.
  */
-function voltsOfCode(cache: { scale: number; text: Map<number, string> }, code: number): string {
-  let text = cache.text.get(code);
+function voltsOfCode(cache: { scale: number; text: Array<string | undefined> }, code: number): string {
+  const slot = code + CODE_OFFSET;
+  if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return formatVolts(code * cache.scale);
+  let text = cache.text[slot];
   if (text === undefined) {
     text = formatVolts(code * cache.scale);
-    if (Number.isInteger(code) && cache.text.size < MAX_CACHED_CODES) cache.text.set(code, text);
+    cache.text[slot] = text;
   }
   return text;
 }
@@ -129,7 +132,7 @@ export class SignalFiles {
     if (aux) {
       // a cache holds one scale's strings: a channel whose scale changes starts afresh
       file.volts ??= [];
-      for (let c = 0; c < columns.length; c++) if (file.volts[c]?.scale !== scales[c]) file.volts[c] = { scale: scales[c]!, text: new Map() };
+      for (let c = 0; c < columns.length; c++) if (file.volts[c]?.scale !== scales[c]) file.volts[c] = { scale: scales[c]!, text: new Array<string | undefined>(CACHED_CODES).fill(undefined) };
     }
     for (let k = 0; k < block.count; k++) {
       for (let c = 0; c < columns.length; c++) {
