@@ -15,15 +15,20 @@
 // the same world and configuration alone (bytes produced, no host), so
 // `acquire.sim.host_share` says what the host adds.
 //
+// The same command is also run as a child process (start-up and module loading included: what
+// `fiberrig acquire --duration 1h` costs a user), and for 1 s (the start-up alone).
+//
 // `FIBERRIG_BENCH_ACQUIRE_S` overrides the simulated seconds of the speed run (default 3600);
 // `FIBERRIG_BENCH_PROFILE=FILE.cpuprofile` saves the main-thread profile (open it in Chrome DevTools).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_BOARD, worldBoardOf } from '../../firmware-sim/device/board.ts';
 import { SimDevice } from '../../firmware-sim/device/device.ts';
 import { createWorld } from '../../firmware-sim/world/index.ts';
@@ -98,6 +103,25 @@ function deviceOnly(seconds: number): { wallS: number; cpuS: number } {
   return { wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** Preloaded into the CLI child: prints the whole process's CPU time (all threads) on stderr at exit. */
+const CPU_AT_EXIT = `data:text/javascript,${encodeURIComponent('import { writeSync } from "node:fs"; process.on("exit", () => { const c = process.cpuUsage(); writeSync(2, "\\ncpu-at-exit " + (c.user + c.system) / 1e6 + "\\n"); });')}`;
+
+/** The exact command as a user runs it (a fresh process: module loading and start-up included). */
+async function acquireCli(seconds: number): Promise<{ wallS: number; cpuS: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fiberrig-bench-acquire-cli-'));
+  try {
+    const bin = join(dirname(fileURLToPath(import.meta.url)), '../../host/cli/bin.js');
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', CPU_AT_EXIT, bin, 'acquire', '--device', URL, '--duration', `${seconds}s`, '--out', join(dir, 'rec'), '--json', '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const wallS = (performance.now() - t0) / 1000;
+    const m = /cpu-at-exit ([0-9.]+)/.exec(r.stderr);
+    if (r.status !== 0 || !m) throw new Error(`fiberrig acquire failed (${r.status}): ${r.stderr.slice(-500)}`);
+    return { wallS, cpuS: Number(m[1]) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 type Part = 'world' | 'device' | 'hostDecode' | 'hostDerived' | 'rawLog' | 'gc' | 'idle' | 'other';
 
 /** The part a sampled stack belongs to: its innermost frame in a file of ours that is not shared protocol code. */
@@ -154,6 +178,11 @@ export async function run(emit: Emit): Promise<void> {
   emit({ name: 'acquire.sim.sleep.realtime_per_core', value: r.simulatedS / r.cpuS, unit: 'x real time per CPU s', simulatedS: r.simulatedS, cpuS: r.cpuS, wallS: r.wallS, note: NOTE });
   emit({ name: 'acquire.sim.sleep.realtime_wall', value: r.simulatedS / r.wallS, unit: 'x real time', simulatedS: r.simulatedS, wallS: r.wallS });
   emit({ name: 'acquire.sim.sleep.main_thread_share', value: (100 * r.mainCpuS) / r.cpuS, unit: '% of process CPU', mainCpuS: r.mainCpuS, otherThreadsCpuS: r.otherCpuS });
+
+  const cli = await acquireCli(speedS);
+  emit({ name: 'acquire.cli.sleep.realtime_per_core', value: speedS / cli.cpuS, unit: 'x real time per CPU s', simulatedS: speedS, cpuS: cli.cpuS, wallS: cli.wallS, note: `${NOTE}, as a fresh process: start-up included` });
+  const startup = await acquireCli(1);
+  emit({ name: 'acquire.cli.startup_cpu', value: startup.cpuS, unit: 'CPU s', wallS: startup.wallS, note: 'the same command for 1 s of device time: module loading (tsx), raw-log worker start, connect, close' });
 
   const baseS = Math.min(600, speedS);
   const d = deviceOnly(baseS);
