@@ -266,8 +266,10 @@ class SimWorldImpl implements SimWorld {
   private readonly sig = new Float64Array(FLUOR_COUNT);
   private readonly amp = new Float64Array(FLUOR_COUNT);
   private readonly cFr = new Float64Array(CHUNK);
-  private readonly cO0 = new Int32Array(CHUNK);
-  private readonly cO1 = new Int32Array(CHUNK);
+  /** Runs of samples between grid points: run r starts at cSegAt[r] (cSegAt[runs] = n) and interpolates slots cSegO0[r]..cSegO1[r]. */
+  private readonly cSegAt = new Int32Array(CHUNK + 1);
+  private readonly cSegO0 = new Int32Array(CHUNK);
+  private readonly cSegO1 = new Int32Array(CHUNK);
   private readonly cCtr = new Float64Array(CHUNK);
   private readonly cAcc = new Float64Array(CHUNK);
   /** Per LED: 1 when its drive shape is non-zero somewhere in the current chunk. */
@@ -590,8 +592,9 @@ class SimWorldImpl implements SimWorld {
     const nD = this.nD;
     const nH = this.nH;
     const fr = this.cFr;
-    const o0s = this.cO0;
-    const o1s = this.cO1;
+    const segAt = this.cSegAt;
+    const segO0 = this.cSegO0;
+    const segO1 = this.cSegO1;
     const shp = this.cShape;
     const flk = this.cFlick;
     const acc = this.cAcc;
@@ -602,22 +605,22 @@ class SimWorldImpl implements SimWorld {
 
     // time grid: interpolation fraction and slot offsets (grid points computed on first use)
     let gCur = Number.NaN;
-    let o0 = 0;
-    let o1 = 0;
+    let runs = 0;
     for (let i = 0; i < n; i++) {
       const t = t0S + (at + i) * dtS;
       const x = t * invH;
       const g = Math.floor(x);
       if (g !== gCur) {
-        o0 = this.gridSlot(g);
-        o1 = this.gridSlot(g + 1);
+        segAt[runs] = i;
+        segO0[runs] = this.gridSlot(g);
+        segO1[runs] = this.gridSlot(g + 1);
+        runs++;
         gCur = g;
       }
       fr[i] = x - g;
-      o0s[i] = o0;
-      o1s[i] = o1;
       if (noise) ctr[i] = noiseCounter(t);
     }
+    segAt[runs] = n;
     // LED drive shapes (mA-equivalent)
     for (let k = 0; k < nL; k++) {
       const cur = ledCurrentMa[k]!;
@@ -667,9 +670,12 @@ class SimWorldImpl implements SimWorld {
         if (this.cLit[k] === 0) continue;
         const off = k * nD + d;
         const base = k * CHUNK;
-        for (let i = 0; i < n; i++) {
-          const a = gv[o0s[i]! + off]!;
-          acc[i] = acc[i]! + shp[base + i]! * (a + (gv[o1s[i]! + off]! - a) * fr[i]!);
+        // per run of samples between two grid points: the same two gains throughout
+        for (let r = 0; r < runs; r++) {
+          const a = gv[segO0[r]! + off]!;
+          const slope = gv[segO1[r]! + off]! - a;
+          const end = segAt[r + 1]!;
+          for (let i = segAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[base + i]! * (a + slope * fr[i]!);
         }
       }
       const off = this.offC[d]!;
