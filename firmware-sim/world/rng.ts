@@ -114,11 +114,17 @@ export function normalAt(key: number, counter: number): number {
  * with hi = floor(c / 2^32), lo = c mod 2^32 (the base changes only every 2^32 counts).
  */
 export function normalFromBase(base: number, lo: number): number {
-  let u = hash32(base, lo);
-  let hz = u | 0;
-  let iz = mix32((u ^ 0x2545f491) >>> 0) & 127;
+  // the fast path is small enough for the optimizer to inline into hot loops (no boxed
+  // arguments or results per call); the rare rest is normalTail
+  const u = hash32(base, lo);
+  const hz = u | 0;
+  const iz = mix32((u ^ 0x2545f491) >>> 0) & 127;
   if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
-  // slow path: further words from a re-hash chain (no allocation)
+  return normalTail(u, hz, iz);
+}
+
+/** normalFromBase past its first table test: further words from a re-hash chain of `u` (no allocation). */
+function normalTail(u: number, hz: number, iz: number): number {
   let n = 0;
   for (;;) {
     const x = hz * ZW[iz]!;

@@ -266,10 +266,14 @@ class SimWorldImpl implements SimWorld {
   private readonly sig = new Float64Array(FLUOR_COUNT);
   private readonly amp = new Float64Array(FLUOR_COUNT);
   private readonly cFr = new Float64Array(CHUNK);
-  private readonly cO0 = new Int32Array(CHUNK);
-  private readonly cO1 = new Int32Array(CHUNK);
+  /** Runs of samples between grid points: run r starts at cSegAt[r] (cSegAt[runs] = n) and interpolates slots cSegO0[r]..cSegO1[r]. */
+  private readonly cSegAt = new Int32Array(CHUNK + 1);
+  private readonly cSegO0 = new Int32Array(CHUNK);
+  private readonly cSegO1 = new Int32Array(CHUNK);
   private readonly cCtr = new Float64Array(CHUNK);
   private readonly cAcc = new Float64Array(CHUNK);
+  /** Per LED: 1 when its drive shape is non-zero somewhere in the current chunk. */
+  private readonly cLit: Uint8Array;
   private readonly cShape: Float64Array;
   private readonly cFlick: Float64Array;
   private readonly flCd: Float64Array;
@@ -409,6 +413,7 @@ class SimWorldImpl implements SimWorld {
     this.aKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.aVals = new Float64Array(GRID_CACHE * AUX_Q);
     this.cShape = new Float64Array(nL * CHUNK);
+    this.cLit = new Uint8Array(nL);
     this.cFlick = new Float64Array(nH * CHUNK);
     this.flCd = new Float64Array(nH);
     this.flSd = new Float64Array(nH);
@@ -587,8 +592,9 @@ class SimWorldImpl implements SimWorld {
     const nD = this.nD;
     const nH = this.nH;
     const fr = this.cFr;
-    const o0s = this.cO0;
-    const o1s = this.cO1;
+    const segAt = this.cSegAt;
+    const segO0 = this.cSegO0;
+    const segO1 = this.cSegO1;
     const shp = this.cShape;
     const flk = this.cFlick;
     const acc = this.cAcc;
@@ -599,22 +605,22 @@ class SimWorldImpl implements SimWorld {
 
     // time grid: interpolation fraction and slot offsets (grid points computed on first use)
     let gCur = Number.NaN;
-    let o0 = 0;
-    let o1 = 0;
+    let runs = 0;
     for (let i = 0; i < n; i++) {
       const t = t0S + (at + i) * dtS;
       const x = t * invH;
       const g = Math.floor(x);
       if (g !== gCur) {
-        o0 = this.gridSlot(g);
-        o1 = this.gridSlot(g + 1);
+        segAt[runs] = i;
+        segO0[runs] = this.gridSlot(g);
+        segO1[runs] = this.gridSlot(g + 1);
+        runs++;
         gCur = g;
       }
       fr[i] = x - g;
-      o0s[i] = o0;
-      o1s[i] = o1;
       if (noise) ctr[i] = noiseCounter(t);
     }
+    segAt[runs] = n;
     // LED drive shapes (mA-equivalent)
     for (let k = 0; k < nL; k++) {
       const cur = ledCurrentMa[k]!;
@@ -623,12 +629,16 @@ class SimWorldImpl implements SimWorld {
       const dr = this.ledDroop[k]!;
       const on = this.ledOn[k]!;
       const base = k * CHUNK;
+      let lit = 0;
       for (let i = 0; i < n; i++) {
         let e = cur[at + i]! - th;
         if (!(e > 0)) e = 0;
         else if (e > xm) e = xm;
-        shp[base + i] = e * (1 - dr * e) * on;
+        const shape = e * (1 - dr * e) * on;
+        shp[base + i] = shape;
+        if (shape !== 0) lit = 1;
       }
+      this.cLit[k] = lit;
     }
     // ambient flicker: exact phase at the chunk start, rotated per sample
     for (let j = 0; j < nH; j++) {
@@ -656,11 +666,16 @@ class SimWorldImpl implements SimWorld {
         for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[base + i]!;
       }
       for (let k = 0; k < nL; k++) {
+        // an LED dark for the whole chunk adds exactly 0 (finite gains): skipped
+        if (this.cLit[k] === 0) continue;
         const off = k * nD + d;
         const base = k * CHUNK;
-        for (let i = 0; i < n; i++) {
-          const a = gv[o0s[i]! + off]!;
-          acc[i] = acc[i]! + shp[base + i]! * (a + (gv[o1s[i]! + off]! - a) * fr[i]!);
+        // per run of samples between two grid points: the same two gains throughout
+        for (let r = 0; r < runs; r++) {
+          const a = gv[segO0[r]! + off]!;
+          const slope = gv[segO1[r]! + off]! - a;
+          const end = segAt[r + 1]!;
+          for (let i = segAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[base + i]! * (a + slope * fr[i]!);
         }
       }
       const off = this.offC[d]!;
@@ -677,29 +692,40 @@ class SimWorldImpl implements SimWorld {
         continue;
       }
       if (fault === FAULT_DEAD) acc.fill(0, 0, n);
-      const r2 = this.readC2[d]!;
-      const sh = this.shotC[d]!;
-      const nf = this.detNoiseFactor[d]! * invSqrtN;
-      const key = this.detNoiseKey[d]!;
-      let hiCur = -1;
-      let base = 0;
-      for (let i = 0; i < n; i++) {
-        const light = acc[i]!;
-        let v = off + light;
-        if (noise) {
-          const cnt = ctr[i]!;
-          const hi = Math.floor(cnt / TWO_POW_32);
-          if (hi !== hiCur) {
-            base = hashB(key, hi);
-            hiCur = hi;
-          }
-          v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * normalB(base, (cnt - hi * TWO_POW_32) >>> 0);
+      this.quantize(d, o, at, n, noise, this.detNoiseFactor[d]! * invSqrtN);
+    }
+  }
+
+  /**
+   * Detector d's light in cAcc[0..n) to integer codes at o[at..at+n): offset, noise (counters in
+   * cCtr), rounding, clipping. Its own (small) function: the optimizer inlines the normal draw here.
+   */
+  private quantize(d: number, o: Int32Array, at: number, n: number, noise: boolean, nf: number): void {
+    const acc = this.cAcc;
+    const ctr = this.cCtr;
+    const off = this.offC[d]!;
+    const mx = this.maxC[d]!;
+    const r2 = this.readC2[d]!;
+    const sh = this.shotC[d]!;
+    const key = this.detNoiseKey[d]!;
+    let hiCur = -1;
+    let base = 0;
+    for (let i = 0; i < n; i++) {
+      const light = acc[i]!;
+      let v = off + light;
+      if (noise) {
+        const cnt = ctr[i]!;
+        const hi = Math.floor(cnt / TWO_POW_32);
+        if (hi !== hiCur) {
+          base = hashB(key, hi);
+          hiCur = hi;
         }
-        let c = Math.round(v);
-        if (c < 0) c = 0;
-        else if (c > mx) c = mx;
-        o[at + i] = c;
+        v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * normalB(base, (cnt - hi * TWO_POW_32) >>> 0);
       }
+      let c = Math.round(v);
+      if (c < 0) c = 0;
+      else if (c > mx) c = mx;
+      o[at + i] = c;
     }
   }
 

@@ -34,7 +34,25 @@ export function signalTimeS(index: number, rateHz: number, channel: Pick<SignalC
 
 /** `signalTimeS` as every CSV writes a time (µs resolution). */
 export function formatSignalTime(index: number, rateHz: number, channel: Pick<SignalChannel, 'groupDelayS'>, options: TimeOptions): string {
+  if (timeShiftS(channel, options) === 0) {
+    const us = wholeMicroseconds(index, rateHz);
+    if (us !== undefined) {
+      // the same text as toFixed(6), without formatting a double: index / rateHz is a whole number of µs
+      const rem = us % 1e6;
+      return `${(us - rem) / 1e6}.${String(rem).padStart(6, '0')}`;
+    }
+  }
   return signalTimeS(index, rateHz, channel, options).toFixed(6);
+}
+
+/**
+ * index / rateHz in µs when that is an exact integer that toFixed(6) of the (correctly rounded)
+ * quotient prints unchanged: a non-negative integer index, an integer rate dividing 1 MHz, under 2e9 s.
+ */
+function wholeMicroseconds(index: number, rateHz: number): number | undefined {
+  if (!(Number.isInteger(index) && index >= 0 && Number.isInteger(rateHz) && rateHz > 0 && 1e6 % rateHz === 0)) return undefined;
+  const us = index * (1e6 / rateHz);
+  return us < 2e15 ? us : undefined;
 }
 
 /**
@@ -80,7 +98,15 @@ export class ChannelTimeColumns {
 
   /** One row's cells (no trailing newline, no leading comma), values already formatted per channel. */
   row(index: number, rateHz: number, values: readonly string[]): string {
-    if (this.shared) return [this.channels.length > 0 ? formatSignalTime(index, rateHz, this.channels[0]!, this.options) : (index / rateHz).toFixed(6), ...values].join(',');
-    return this.channels.map((c, i) => `${formatSignalTime(index, rateHz, c, this.options)},${values[i]}`).join(',');
+    // string concatenation, no intermediate arrays: aux.csv writes thousands of rows per second
+    const channels = this.channels;
+    if (this.shared) {
+      let text = channels.length > 0 ? formatSignalTime(index, rateHz, channels[0]!, this.options) : (index / rateHz).toFixed(6);
+      for (let i = 0; i < values.length; i++) text += `,${values[i]}`;
+      return text;
+    }
+    let text = '';
+    for (let i = 0; i < channels.length; i++) text += `${i > 0 ? ',' : ''}${formatSignalTime(index, rateHz, channels[i]!, this.options)},${values[i]}`;
+    return text;
   }
 }

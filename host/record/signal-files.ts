@@ -18,6 +18,10 @@ class CsvFile {
   rows = 0;
   /** Signal files: how their time columns are written. */
   times: ChannelTimeColumns | undefined;
+  /** One row's formatted values (reused). */
+  readonly cells: string[] = [];
+  /** aux.csv: formatted volts per channel by ADC code (an aux value is an integer code times the channel's scale). */
+  volts: Array<{ scale: number; text: Array<string | undefined> }> | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -35,6 +39,25 @@ class CsvFile {
   close(): void {
     this.out.close();
   }
+}
+
+/** Codes cached per channel: a signed 16-bit ADC's range, -32768..32767. */
+const CODE_OFFSET = 32768;
+const CACHED_CODES = 65536;
+
+/**
+ * formatVolts(code * scale), cached by code: EEG/EMG rows repeat the same few thousand codes, and
+ * formatting dominates writing aux.csv. Values that are not such codes are formatted directly.
+ */
+function voltsOfCode(cache: { scale: number; text: Array<string | undefined> }, code: number): string {
+  const slot = code + CODE_OFFSET;
+  if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return formatVolts(code * cache.scale);
+  let text = cache.text[slot];
+  if (text === undefined) {
+    text = formatVolts(code * cache.scale);
+    cache.text[slot] = text;
+  }
+  return text;
 }
 
 export interface EventRow {
@@ -103,8 +126,20 @@ export class SignalFiles {
     const scales = block.channels.map((c) => (aux ? c.voltsPerCode : 1));
     let text = '';
     const times = file.times!;
+    const columns = block.values;
+    const cells = file.cells;
+    cells.length = columns.length;
+    if (aux) {
+      // a cache holds one scale's strings: a channel whose scale changes starts afresh
+      file.volts ??= [];
+      for (let c = 0; c < columns.length; c++) if (file.volts[c]?.scale !== scales[c]) file.volts[c] = { scale: scales[c]!, text: new Array<string | undefined>(CACHED_CODES).fill(undefined) };
+    }
     for (let k = 0; k < block.count; k++) {
-      text += `${times.row(block.firstIndex + k, block.rateHz, block.values.map((values, c) => (aux ? formatVolts(values[k]! * scales[c]!) : formatValue(values[k]!))))}\n`;
+      for (let c = 0; c < columns.length; c++) {
+        const v = columns[c]![k]!;
+        cells[c] = aux ? voltsOfCode(file.volts![c]!, v) : formatValue(v);
+      }
+      text += `${times.row(block.firstIndex + k, block.rateHz, cells)}\n`;
     }
     file.rows += block.count;
     file.write(text);

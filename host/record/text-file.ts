@@ -6,8 +6,9 @@ import { RecordError } from './errors.ts';
 
 export class TextFileWriter {
   private fd: number | undefined;
-  private parts: string[] = [];
-  private pending = 0;
+  /** Encoded text not yet written (allocated on first write). */
+  private buffer: Buffer | undefined;
+  private used = 0;
   /** Characters handed over so far (buffered included). */
   chars = 0;
 
@@ -21,21 +22,30 @@ export class TextFileWriter {
 
   write(text: string): void {
     if (this.fd === undefined) throw new RecordError('E_RECORDING_WRITE', `${this.path} is closed`, 'this is a bug in fiberrig: report it');
-    this.parts.push(text);
-    this.pending += text.length;
     this.chars += text.length;
-    if (this.pending >= this.bufferChars) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: encoded straight into the buffer when it surely fits
+    const worstBytes = 3 * text.length;
+    this.buffer ??= Buffer.allocUnsafe(3 * this.bufferChars);
+    if (this.used + worstBytes > this.buffer.length) this.flush();
+    if (worstBytes > this.buffer.length) {
+      this.writeOut(Buffer.from(text, 'utf8'));
+      return;
+    }
+    this.used += this.buffer.write(text, this.used, 'utf8');
+    if (this.used >= this.bufferChars) this.flush();
   }
 
   flush(): void {
-    if (this.fd === undefined || this.pending === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.pending = 0;
+    if (this.fd === undefined || this.used === 0 || !this.buffer) return;
+    const used = this.used;
+    this.used = 0;
+    this.writeOut(this.buffer.subarray(0, used));
+  }
+
+  private writeOut(bytes: Uint8Array): void {
     try {
-      const bytes = Buffer.from(text, 'utf8');
       let off = 0;
-      while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+      while (off < bytes.length) off += writeSync(this.fd!, bytes, off, bytes.length - off);
     } catch (cause) {
       throw new RecordError('E_RECORDING_WRITE', `cannot write ${this.path}: ${(cause as Error).message}`, 'free disk space or choose another output directory', { cause });
     }
@@ -46,6 +56,7 @@ export class TextFileWriter {
     this.flush();
     closeSync(this.fd);
     this.fd = undefined;
+    this.buffer = undefined;
   }
 }
 

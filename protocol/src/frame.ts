@@ -18,6 +18,8 @@ export interface FrameCounters {
   rejected: Record<FrameRejectReason, number>;
 }
 
+let frameScratch = new Uint8Array(4096);
+
 /** Encodes one payload as a complete frame, delimiter included. */
 export function encodeFrame(payload: Uint8Array, maxPayloadBytes = MAX_MESSAGE_BYTES): Uint8Array {
   if (payload.length > maxPayloadBytes) {
@@ -27,7 +29,9 @@ export function encodeFrame(payload: Uint8Array, maxPayloadBytes = MAX_MESSAGE_B
       'send fewer samples per block (block_samples) or split the message',
     );
   }
-  const raw = new Uint8Array(payload.length + CRC_BYTES);
+  // payload + CRC in a reused scratch (encodeFrame is synchronous): only the frame itself is allocated
+  if (frameScratch.length < payload.length + CRC_BYTES) frameScratch = new Uint8Array(Math.max(payload.length + CRC_BYTES, 2 * frameScratch.length));
+  const raw = frameScratch.subarray(0, payload.length + CRC_BYTES);
   raw.set(payload, 0);
   const crc = crc32c(payload);
   const at = payload.length;

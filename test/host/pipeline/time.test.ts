@@ -22,6 +22,24 @@ describe('host/pipeline/time: signal times', () => {
     assert.equal(signalTimeS(20, 20, slots[1]!, {}), 1 + (125 + 15 + 49.5) / 10_000);
   });
 
+  it('formats an undelayed time exactly as toFixed(6) of index / rate (the whole-µs fast path), at every rate dividing 1 MHz and otherwise', () => {
+    const undelayed = channel('EEG_V', 0);
+    let seed = 12345;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (const rateHz of [1, 3, 100, 256, 1000, 1024, 10_000, 15_625, 48_000, 1e6]) {
+      const indices = [0, 1, 2, 999, 1000, 1001, rateHz - 1, rateHz, 86_400 * rateHz + 7];
+      for (let i = 0; i < 2000; i++) indices.push(Math.floor(next() * rateHz * 1e9));
+      for (const index of indices) {
+        assert.equal(formatSignalTime(index, rateHz, undelayed, {}), (index / rateHz).toFixed(6), `index ${index} at ${rateHz} Hz`);
+        assert.equal(formatSignalTime(index, rateHz, lockin[0]!, { delayCompensation: false }), (index / rateHz).toFixed(6));
+      }
+    }
+    assert.equal(formatSignalTime(1.5, 1000, undelayed, {}), (0.0015).toFixed(6));
+  });
+
   it('one time column when the channels share their delay (lock-in), one per channel when not (TDM slots)', () => {
     assert.equal(sharedTimeShiftS(lockin, {}), lockinDelayS);
     assert.equal(sharedTimeShiftS(slots, {}), undefined);
