@@ -109,7 +109,8 @@ async function nremSegments(dir: string, episodes: Array<[number, number]>): Pro
   });
 }
 
-describe(`acceptance: sleep and zolpidem end to end through \`fiberrig acquire\` (seed ${SEED}, 15 min at speed=max)`, () => {
+describe(`acceptance: sleep and zolpidem end to end through \`fiberrig acquire\` (seed ${SEED}, 15 min at speed=max)`, function () {
+  this.timeout(300_000); // two 15 min recordings at speed=max: ~35 s on a quiet machine, ~70 s under load
   let tmp: string;
   let world: SimWorld;
   let episodes: Array<[number, number]>;
