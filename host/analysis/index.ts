@@ -1,5 +1,6 @@
 // host/analysis: corrected signals (see README.md).
 export { AnalysisError, type AnalysisErrorCode } from './errors.ts';
+export { DEFAULT_BLOOD_VOLUME_EMISSION_NM, DEFAULT_SENSOR_EMISSION_NM, type SpectralAbsorptionOptions, spectralAbsorptionTable } from './absorption.ts';
 export { finiteMedian, finiteMeanSd, robustRegression, type RobustFit, type RobustFitOptions, zScore, type ZScoreOptions } from './stats.ts';
 export {
   absorptionAt, type AbsorptionTable, type BleachDetrend, bleachRatio, CORRECTION_METHODS, type CorrectionInput, type CorrectionMethod,

@@ -9,6 +9,7 @@ import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import { signalTimeS } from '../pipeline/time.ts';
 import { type ReplayOptions, replayRecording } from '../record/replay.ts';
 import { absorptionAt, type AbsorptionTable, type CorrectionMethod, type CorrectionResult, correctSignal } from './correct.ts';
+import { type SpectralAbsorptionOptions, spectralAbsorptionTable } from './absorption.ts';
 import { AnalysisError } from './errors.ts';
 import { finiteMedian } from './stats.ts';
 import { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, inBand as inWavelengthBand, SENSOR_BAND_NM } from '../pipeline/wavelength-roles.ts';
@@ -22,11 +23,14 @@ export interface RecordingCorrectionOptions {
   /** see CorrectionOptions.method; default 'haemodynamic' when a blood-volume channel exists, else 'isosbestic' */
   method?: CorrectionMethod;
   /**
-   * 'haemodynamic': blood absorption per wavelength (known), used at each channel's LED
-   * wavelength; omitted: coefficients are fitted by regression over the recording or
-   * `calibrationWindowS` (biased where the sensor co-varies with blood volume; README.md).
+   * 'haemodynamic': blood absorption per wavelength, used at each channel's LED wavelength.
+   * Omitted: the relative table from haemoglobin spectra (absorption.ts, `spectral`) when every
+   * sensor has a control to fit its scale from; 'fit': coefficients fitted by regression over the
+   * recording or `calibrationWindowS` (biased where the sensor co-varies with blood volume; README.md).
    */
-  absorption?: AbsorptionTable;
+  absorption?: AbsorptionTable | 'fit';
+  /** emission peaks and saturation behind the default spectral table */
+  spectral?: SpectralAbsorptionOptions;
   /**
    * treat `absorption` as relative and fit its scale from the control (CorrectionOptions.fitScale);
    * default true when the sensor has a control channel (spectra give ratios; the scale per unit
@@ -60,6 +64,8 @@ export interface RecordingCorrection {
   /** raw demodulated values of the channels used, by name (ADC-code units) */
   channels: Record<string, Float64Array>;
   corrected: ChannelCorrection[];
+  /** the absorption table used by the haemodynamic correction, and where it came from; null otherwise */
+  absorption: { table: AbsorptionTable; source: 'given' | 'haemoglobin spectra' } | null;
 }
 
 const inBand = (c: SignalChannel, band: readonly [number, number]): boolean => inWavelengthBand(c.wavelengthNm, band);
@@ -137,12 +143,22 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
       if (m > best) { best = m; bvChannel = c; }
     }
   }
-  const method = options.method ?? (bvChannel && options.absorption ? 'haemodynamic' : 'isosbestic');
   if (!options.sensors && bvChannel) {
     // the sensor's light on the red (blood-volume) detector is not the sensor: drop it when another detector has one
     const elsewhere = sensors.filter((c) => c.inputId !== bvChannel.inputId);
     if (elsewhere.length > 0) sensors = elsewhere;
   }
+  const controlOf = (s: SignalChannel): SignalChannel | null =>
+    options.control ? byName(options.control) : channels.find((c) => c.inputId === s.inputId && inBand(c, CONTROL_BAND_NM)) ?? null;
+  // the spectra give relative coefficients: a default table needs a control on every sensor to fit the scale
+  let absorption: RecordingCorrection['absorption'] = null;
+  if (Array.isArray(options.absorption)) absorption = { table: options.absorption as AbsorptionTable, source: 'given' };
+  else if (options.absorption === undefined && bvChannel && sensors.every((s) => controlOf(s) !== null)) {
+    const used = [bvChannel, ...sensors, ...sensors.map((s) => controlOf(s)!)];
+    absorption = { table: spectralAbsorptionTable(used.map((c) => c.wavelengthNm!), options.spectral), source: 'haemoglobin spectra' };
+  }
+  const method = options.method ?? (bvChannel && absorption ? 'haemodynamic' : 'isosbestic');
+  if (method !== 'haemodynamic') absorption = null;
   if (method === 'haemodynamic' && !bvChannel) {
     throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no blood-volume channel (LED ${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) in ${path}: no haemodynamic correction; use method 'isosbestic'`);
   }
@@ -156,7 +172,7 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
   const used: Record<string, Float64Array> = {};
   const corrected: ChannelCorrection[] = [];
   for (const s of sensors) {
-    const control = options.control ? byName(options.control) : channels.find((c) => c.inputId === s.inputId && inBand(c, CONTROL_BAND_NM)) ?? null;
+    const control = controlOf(s);
     if (method === 'isosbestic' && !control) {
       throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no isosbestic control (LED ${CONTROL_BAND_NM[0]}–${CONTROL_BAND_NM[1]} nm) on the detector of ${s.name}; use method 'none' or name one with options.control`);
     }
@@ -164,11 +180,12 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
     used[s.name] = data[s.name]!;
     if (control) used[control.name] = data[control.name]!;
     if (bv) used[bv.name] = data[bv.name]!;
-    const coefficients = options.absorption && bv
+    const table = absorption?.table;
+    const coefficients = table && bv
       ? {
-          sensor: absorptionAt(options.absorption, s.wavelengthNm!),
-          control: control ? absorptionAt(options.absorption, control.wavelengthNm!) : 0,
-          bloodVolume: absorptionAt(options.absorption, bv.wavelengthNm!),
+          sensor: absorptionAt(table, s.wavelengthNm!),
+          control: control ? absorptionAt(table, control.wavelengthNm!) : 0,
+          bloodVolume: absorptionAt(table, bv.wavelengthNm!),
           dyeGain: options.dyeGain ?? 1,
         }
       : 'fit' as const;
@@ -179,9 +196,9 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
         ...(method !== 'none' && control ? { control: data[control.name]! } : {}),
         ...(bv ? { bloodVolume: data[bv.name]! } : {}),
       },
-      { method, coefficients, fitScale: coefficients !== 'fit' && (options.fitAbsorptionScale ?? control !== null), ...(mask ? { calibrationMask: mask } : {}) },
+      { method, coefficients, fitScale: coefficients !== 'fit' && (absorption?.source === 'haemoglobin spectra' || (options.fitAbsorptionScale ?? control !== null)), ...(mask ? { calibrationMask: mask } : {}) },
     );
     corrected.push({ ...r, sensor: s.name, control: method !== 'none' && control ? control.name : null, bloodVolume: bv ? bv.name : null });
   }
-  return { rateHz, t0S: -delayS, samples: length, channels: used, corrected };
+  return { rateHz, t0S: -delayS, samples: length, channels: used, corrected, absorption };
 }

@@ -2,7 +2,8 @@
 // ln F_λ = ln B_λ(t) + m(t) − h_λ·v(t) (+ ln(1 + s(t)) for the sensor), with
 // bleaching B, shared motion m, blood-volume change v and the sensor's own change s.
 import assert from 'node:assert/strict';
-import { AnalysisError, correctChannels, correctSignal, type RecordingChannels, robustRegression, zScore } from '../../../host/analysis/index.ts';
+import { AnalysisError, correctChannels, correctSignal, type RecordingChannels, robustRegression, spectralAbsorptionTable, zScore } from '../../../host/analysis/index.ts';
+import { bloodExtinctionPerCmPerM } from '../../../protocol/src/haemoglobin.ts';
 import type { SignalChannel } from '../../../host/pipeline/demodulate.ts';
 import { rng } from '../dsp/synth.ts';
 
@@ -13,7 +14,7 @@ const H = { sensor: 0.35, control: 1.2, bloodVolume: 0.45 };
 interface Synth { tS: Float64Array; sensor: Float64Array; control: Float64Array; bloodVolume: Float64Array; s: Float64Array; v: Float64Array }
 
 /** NE-like 0.02 Hz oscillation s, blood volume v following it in anti-phase 3 s later, motion dips, bleaching. */
-function synth(seed: number, noise = 0): Synth {
+function synth(seed: number, noise = 0, h: { sensor: number; control: number; bloodVolume: number } = H): Synth {
   const r = rng(seed);
   const n = seconds * rateHz;
   const out: Synth = { tS: new Float64Array(n), sensor: new Float64Array(n), control: new Float64Array(n), bloodVolume: new Float64Array(n), s: new Float64Array(n), v: new Float64Array(n) };
@@ -27,9 +28,9 @@ function synth(seed: number, noise = 0): Synth {
     out.tS[i] = t;
     out.s[i] = s;
     out.v[i] = v;
-    out.sensor[i] = bleach(1000) * Math.exp(m - H.sensor * v) * (1 + s) * (1 + noise * r.gauss());
-    out.control[i] = bleach(600) * Math.exp(m - H.control * v) * (1 + noise * r.gauss());
-    out.bloodVolume[i] = bleach(800) * Math.exp(m - H.bloodVolume * v) * (1 + v) * (1 + noise * r.gauss());
+    out.sensor[i] = bleach(1000) * Math.exp(m - h.sensor * v) * (1 + s) * (1 + noise * r.gauss());
+    out.control[i] = bleach(600) * Math.exp(m - h.control * v) * (1 + noise * r.gauss());
+    out.bloodVolume[i] = bleach(800) * Math.exp(m - h.bloodVolume * v) * (1 + v) * (1 + noise * r.gauss());
   }
   out.sensor[5] = Number.NaN; // a missing sample stays NaN and does not spoil the fits
   return out;
@@ -128,6 +129,33 @@ describe('analysis: channel roles of a recording', () => {
     assert.deepEqual(r.corrected.map((c) => [c.sensor, c.control, c.bloodVolume, c.method]), [['470nm@det0', '405nm@det0', '560nm@det1', 'haemodynamic']]);
     assert.equal(r.t0S, -0.04);
     assert.ok(maxError(r.corrected[0]!.dffPercent, d.s) < 0.003);
+  });
+
+  it('without a table, the default is haemodynamic with the haemoglobin-spectra table (scale fitted): tissue whose coefficients follow the spectra at an unknown path length is corrected within 0.003 dF/F after 10 min; isosbestic-only is off by > 0.01', () => {
+    // tissue: ln attenuation per unit ΔV/V = path · c · ε(LED) + path · c · ε(emission), path · c unknown to the host
+    const pathConc = 0.02 * 100e-6 * Math.LN10;
+    const coeff = (ledNm: number, emNm: number): number => pathConc * (bloodExtinctionPerCmPerM(ledNm) + bloodExtinctionPerCmPerM(emNm));
+    const tissue = { sensor: coeff(470, 515), control: coeff(405, 515), bloodVolume: coeff(560, 580) };
+    assert.ok(tissue.control > 5 * tissue.sensor, 'the Soret band: 405 nm absorbs several times 470 nm');
+    const t = synth(6, 0, tissue);
+    const spectral: RecordingChannels = {
+      path: 'synthetic', rateHz, samples: t.tS.length,
+      channels: [ch('405nm@det0', 0, 405), ch('470nm@det0', 0, 470), ch('560nm@det1', 1, 560)],
+      data: { '405nm@det0': t.control, '470nm@det0': t.sensor, '560nm@det1': t.bloodVolume },
+    };
+    const r = correctChannels(spectral);
+    assert.equal(r.corrected[0]!.method, 'haemodynamic');
+    assert.equal(r.absorption?.source, 'haemoglobin spectra');
+    assert.deepEqual(r.absorption?.table.map(([nm]) => nm), [405, 470, 560]);
+    const err = maxError(r.corrected[0]!.dffPercent, t.s);
+    assert.ok(err < 0.003, `default: ${err}`);
+    const iso = correctChannels(spectral, { method: 'isosbestic' });
+    assert.equal(iso.absorption, null);
+    assert.ok(maxError(iso.corrected[0]!.dffPercent, t.s) > 0.01, `isosbestic: ${maxError(iso.corrected[0]!.dffPercent, t.s)}`);
+    // no control: the spectra's scale cannot be fitted, so no default table (isosbestic refused, 'none' used explicitly)
+    const noControl: RecordingChannels = { ...spectral, channels: spectral.channels.filter((c) => c.wavelengthNm !== 405) };
+    assert.equal(correctChannels(noControl, { method: 'none' }).absorption, null);
+    assert.ok(spectralAbsorptionTable([560, 405, 470, 405]).length === 3);
   });
 
   it('no 560 nm channel: haemodynamic refused with E_ANALYSIS_NO_CHANNEL, and the default falls back to isosbestic', () => {
