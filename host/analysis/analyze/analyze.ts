@@ -6,13 +6,14 @@
 import { type AbsorptionTable, bleachRatio, type CorrectionMethod } from '../correct.ts';
 import { AnalysisError } from '../errors.ts';
 import type { AnalysisInput } from '../input.ts';
+import { readAnalysisInput } from '../input-read.ts';
+import { analyzeOscillation } from '../oscillation/index.ts';
 import type { OscillationResult } from '../oscillation/types.ts';
 import { correctChannels, type RecordingCorrection } from '../recording.ts';
 import { parseHypnogramCsv } from '../sleep/hypnogram.ts';
-import type { MicroArousal, SleepState } from '../sleep/score.ts';
+import { type MicroArousal, scoreSleepFeatures, type SleepState } from '../sleep/score.ts';
 import { FIBERRIG_VERSION } from '../../record/version.ts';
 import { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, inBand, SENSOR_BAND_NM } from '../../pipeline/wavelength-roles.ts';
-import { analyzeOscillation, readAnalysisInput, scoreSleepFeatures } from './pending-deps.ts';
 import type { AnalyzeOptions, AnalyzeSettings, RecordingAnalysis, Unavailable } from './types.ts';
 
 export type { AnalyzeOptions, AnalyzeSettings, RecordingAnalysis, Unavailable } from './types.ts';
@@ -24,7 +25,12 @@ const DEFAULT_EPOCH_S = 4;
 
 /** Reads `path` once (streaming) and analyses it. Throws AnalysisError E_ANALYSIS_NO_CHANNEL when it holds no photometry. */
 export async function analyzeRecording(path: string, options: AnalyzeOptions = {}): Promise<RecordingAnalysis> {
-  const input = await readAnalysisInput(path, options);
+  // the envelope is computed while reading: its window and step are reader options
+  const input = await readAnalysisInput(path, {
+    ...options,
+    ...(options.sleep?.envelopeWindowS !== undefined && options.envelopeWindowS === undefined ? { envelopeWindowS: options.sleep.envelopeWindowS } : {}),
+    ...(options.sleep?.envelopeStepS !== undefined && options.envelopeStepS === undefined ? { envelopeStepS: options.sleep.envelopeStepS } : {}),
+  });
   return analyzeInput(input, options);
 }
 
@@ -174,7 +180,8 @@ function sleepPart(input: AnalysisInput, options: AnalyzeOptions, microArousalMa
     return null;
   }
   try {
-    const s = scoreSleepFeatures(input.sleep, { ...(options.sleep ?? {}), epochS: input.sleep.epochS });
+    const { envelopeWindowS: _w, envelopeStepS: _s, ...scoring } = options.sleep ?? {};
+    const s = scoreSleepFeatures(input.sleep, { ...scoring, epochS: input.sleep.epochS });
     return { source: 'scored', epochS: s.epochS, startS: s.startS, states: s.states, confidence: s.confidence, microArousals: s.microArousals, features: s.features };
   } catch (e) {
     unavailable.push({ part: 'sleep', code: errorCode(e, 'E_SCORING_FAILED'), reason: `sleep scoring failed: ${errorText(e)}` });

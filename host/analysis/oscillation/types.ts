@@ -56,6 +56,10 @@ export interface OscillationOptions {
   isolationS?: number;
   /** NE vs blood-volume cross-correlation lags up to ±this, s (default 30) */
   maxLagS?: number;
+  /** Welch segment length, s (default 200): Hann, >= 50 % overlap, zero-padded to the PSD resolution; a stretch shorter than this has no PSD */
+  welchSegmentS?: number;
+  /** NaN gaps up to this long inside a bout are interpolated; longer ones split it, s (default 5) */
+  maxGapS?: number;
 }
 
 export interface OscillationBout {

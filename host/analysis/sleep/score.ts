@@ -104,16 +104,25 @@ function quantile(values: ArrayLike<number>, q: number): number {
   return i + 1 < s.length ? s[i]! + (x - i) * (s[i + 1]! - s[i]!) : s[i]!;
 }
 
-function checkOptions(o: Required<SleepScoringOptions>, rateHz: number): void {
-  const bad = (what: string, v: unknown, want: string): never => {
-    throw new SleepError('E_SLEEP_BAD_OPTION', `${what} is ${String(v)}; it must be ${want}`);
-  };
+function bad(what: string, v: unknown, want: string): never {
+  throw new SleepError('E_SLEEP_BAD_OPTION', `${what} is ${String(v)}; it must be ${want}`);
+}
+
+/** The checks that need the sample rate (feature computation). */
+function checkRateOptions(o: Pick<Required<SleepScoringOptions>, 'epochS' | 'welchSegmentS' | 'envelopeStepS'>, rateHz: number): void {
   if (!(Number.isFinite(rateHz) && rateHz >= 64)) bad('rateHz', rateHz, 'a sample rate >= 64 Hz (the β band reaches 30 Hz)');
   if (!(o.epochS > 0 && o.epochS * rateHz >= 64)) bad('epochS', o.epochS, 'positive and at least 64 samples long');
   if (!(o.welchSegmentS > 0 && o.welchSegmentS <= o.epochS && o.welchSegmentS * rateHz >= 32)) bad('welchSegmentS', o.welchSegmentS, 'in (0, epochS] and at least 32 samples');
+  if (!(o.envelopeStepS * rateHz >= 1)) bad('envelopeStepS', o.envelopeStepS, 'at least one sample');
+}
+
+/** The checks of the scoring itself (also from precomputed features). */
+function checkOptions(o: Required<SleepScoringOptions>): void {
+  if (!(o.epochS > 0)) bad('epochS', o.epochS, 'positive');
   if (!(o.microArousalMinS > 0 && o.microArousalMaxS > o.microArousalMinS)) bad('microArousalMinS/MaxS', `${o.microArousalMinS}/${o.microArousalMaxS}`, '0 < min < max');
   if (!(o.microArousalEmgRatio > 1)) bad('microArousalEmgRatio', o.microArousalEmgRatio, '> 1');
-  if (!(o.envelopeStepS > 0 && o.envelopeWindowS >= o.envelopeStepS && o.envelopeStepS * rateHz >= 1)) bad('envelopeStepS/WindowS', `${o.envelopeStepS}/${o.envelopeWindowS}`, '0 < step <= window, step at least one sample');
+  if (!(o.envelopeStepS > 0 && o.envelopeWindowS >= o.envelopeStepS)) bad('envelopeStepS/WindowS', `${o.envelopeStepS}/${o.envelopeWindowS}`, '0 < step <= window');
+  if (!(o.epochS / o.envelopeStepS >= 1)) bad('envelopeStepS', o.envelopeStepS, 'at most epochS');
 }
 
 /** Band powers and EMG RMS per epoch. */
@@ -178,22 +187,65 @@ function runs<T>(xs: readonly T[]): Array<{ value: T; first: number; end: number
   return out;
 }
 
+/** Precomputed features of one recording (e.g. from readAnalysisInput, which computes them while streaming). */
+export interface SleepFeatures {
+  /** Per-epoch features as epochFeatures computes them. */
+  features: EpochFeatures;
+  /** Epoch length the features were computed over, s. */
+  epochS: number;
+  /** Time of epoch 0's start, s (default 0). */
+  startS?: number;
+  /**
+   * EMG RMS envelope as emgEnvelope computes it: value k is centred on startS + k·stepS (the same
+   * startS as the epochs: both grids begin at the first sample).
+   */
+  envelope: { emgRmsV: ArrayLike<number>; stepS: number; windowS: number; startS?: number };
+}
+
 /**
  * Scores sleep per epoch without training data: a three-component Gaussian mixture over
  * [ln EMG RMS, ln δ power, ln θ power] fitted to this recording, components named by rules (highest EMG → wake;
  * of the other two, more θ relative to δ → REM, the other → NREM); then micro-arousals are found inside NREM on a
  * sub-epoch EMG envelope and the epochs they cover are relabelled by majority.
+ * The raw-signal form of scoreSleepFeatures: computes epochFeatures and emgEnvelope, then scores them.
  */
 export function scoreSleep(input: SleepScoringInput, options: SleepScoringOptions = {}): SleepScoring {
   const o: Required<SleepScoringOptions> = { ...DEFAULTS, ...options };
   const { eegV, emgV, rateHz } = input;
-  const startS = input.startS ?? 0;
-  checkOptions(o, rateHz);
+  checkRateOptions(o, rateHz);
+  checkOptions(o);
   if (!eegV || !emgV || eegV.length !== emgV.length) {
     throw new SleepError('E_SLEEP_BAD_INPUT', `EEG and EMG must be sampled together (lengths ${eegV?.length} and ${emgV?.length})`);
   }
+  const startS = input.startS ?? 0;
   const features = epochFeatures(input, o.epochS, o.welchSegmentS);
+  const envelope = { emgRmsV: emgEnvelope(emgV, rateHz, o.envelopeWindowS, o.envelopeStepS), stepS: o.envelopeStepS, windowS: o.envelopeWindowS };
+  return scoreSleepFeatures({ features, epochS: o.epochS, startS, envelope }, o);
+}
+
+/**
+ * scoreSleep from precomputed features: per-epoch band powers and EMG RMS (epochFeatures) and the
+ * EMG envelope (emgEnvelope). `options.epochS` and the envelope options, when given, must match
+ * the features'; `welchSegmentS` is only reported.
+ */
+export function scoreSleepFeatures(input: SleepFeatures, options: SleepScoringOptions = {}): SleepScoring {
+  const { features, epochS, envelope } = input;
+  const startS = input.startS ?? 0;
+  const mismatch = (what: string, given: number | undefined, have: number): void => {
+    if (given !== undefined && Math.abs(given - have) > 1e-9) {
+      throw new SleepError('E_SLEEP_BAD_OPTION', `${what} ${given} s differs from the features' ${have} s; recompute the features with it or leave it out`);
+    }
+  };
+  mismatch('epochS', options.epochS, epochS);
+  mismatch('envelopeStepS', options.envelopeStepS, envelope.stepS);
+  mismatch('envelopeWindowS', options.envelopeWindowS, envelope.windowS);
+  mismatch('envelope startS', envelope.startS, startS);
+  const o: Required<SleepScoringOptions> = { ...DEFAULTS, ...options, epochS, envelopeStepS: envelope.stepS, envelopeWindowS: envelope.windowS };
+  checkOptions(o);
   const n = features.emgRmsV.length;
+  for (const k of ['deltaV2', 'thetaV2', 'sigmaV2', 'betaV2'] as const) {
+    if (features[k].length !== n) throw new SleepError('E_SLEEP_BAD_INPUT', `features.${k} has ${features[k].length} epochs, emgRmsV ${n}; pass features of one recording`);
+  }
   if (n < 30) {
     throw new SleepError('E_SLEEP_BAD_INPUT', `${n} epochs of ${o.epochS} s: unsupervised scoring needs at least 30 (2 min at 4 s); record longer or use a shorter epochS`);
   }
@@ -239,7 +291,8 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
   const states = [...mixtureStates];
 
   const inEpisodeShare = new Float64Array(n).fill(Number.NaN);
-  const microArousals = refineWithArousals(states, emgV, rateHz, startS, o, inEpisodeShare);
+  const env = envelope.emgRmsV instanceof Float64Array ? envelope.emgRmsV : Float64Array.from(envelope.emgRmsV);
+  const microArousals = refineWithArousals(states, env, startS, o, inEpisodeShare);
 
   // REM only after NREM: a REM run entered from a wake bout longer than a micro-arousal becomes wake
   // (a short wake-scored stretch between NREM and REM is the transition, not a bout of waking).
@@ -268,10 +321,9 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
  * majority of their time (awake inside a detected bout, else NREM). Mutates `states`.
  */
 function refineWithArousals(
-  states: SleepState[], emgV: ArrayLike<number>, rateHz: number, startS: number, o: Required<SleepScoringOptions>,
+  states: SleepState[], env: Float64Array, startS: number, o: Required<SleepScoringOptions>,
   share: Float64Array,
 ): MicroArousal[] {
-  const env = emgEnvelope(emgV, rateHz, o.envelopeWindowS, o.envelopeStepS);
   const step = o.envelopeStepS;
   const perEpoch = o.epochS / step;
   const maxGapEpochs = Math.ceil(o.microArousalMaxS / o.epochS) + 2; // a bout spans up to ceil(max/epoch)+1 epochs, plus one transitional epoch

@@ -58,10 +58,11 @@ export class Welch {
   /** One-sided PSD (units² / Hz), nfft/2 + 1 bins; overwritten by each call. */
   readonly psd: Float64Array;
 
-  constructor(rateHz: number, segmentSamples: number) {
+  /** `minNfft` zero-pads each segment to at least that many samples (a finer frequency grid, not a finer resolution). */
+  constructor(rateHz: number, segmentSamples: number, minNfft = 0) {
     this.rateHz = rateHz;
     this.segmentSamples = segmentSamples;
-    this.nfft = nextPow2(segmentSamples);
+    this.nfft = nextPow2(Math.max(segmentSamples, minNfft));
     this.dfHz = rateHz / this.nfft;
     this.window = new Float64Array(segmentSamples);
     let wp = 0;
