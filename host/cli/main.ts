@@ -7,6 +7,7 @@ import './devices.ts';
 import { acquireCommand } from './commands/acquire.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
 import { registerCalibrateCommand } from './commands/calibrate.ts';
+import { registerCohortCommand } from './commands/cohort.ts';
 import { registerDemodCommand } from './commands/demod.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFlashCommand } from './commands/flash.ts';
@@ -56,6 +57,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   registerCalibrateCommand(program, io, run);
   registerSelftestCommand(program, io, run);
   registerFlashCommand(program, io, run);
+  registerCohortCommand(program, io, run);
   program
     .command('ports')
     .description('list serial ports')
