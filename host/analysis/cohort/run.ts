@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { tsxEsmApiUrl } from '../../record/rawlog-io.ts';
 import { resolveRecording } from '../../record/session.ts';
 import type { AnalyzeOptions } from '../analyze/types.ts';
 import { type AnimalFailure, type AnimalResult, type CohortComparison, compareGroups, type Pairing } from './compare.ts';
@@ -155,7 +156,7 @@ async function jobsOf(spec: CohortSpec, dir: string, analyze: AnalyzeOptions | u
 /** Runs one job in a fresh worker thread (a TypeScript module: tsx is registered first, as bin.js does). */
 function runInWorker(job: AnimalJob, onStage: (stage: 'recording' | 'analysing') => void): Promise<AnimalReply> {
   const target = new URL('./worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
+  const tsx = tsxEsmApiUrl();
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Promise((resolveReply) => {
     let reply: AnimalReply | undefined;
