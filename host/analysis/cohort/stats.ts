@@ -9,6 +9,7 @@
 // the CDF goes through the regularized incomplete beta function (continued fraction) and the
 // quantile inverts it by bisection, and both are tested against published table values.
 
+import { finiteMeanSd } from '../stats.ts';
 import { CohortError } from './errors.ts';
 
 const finite = (x: readonly number[]): number[] => x.filter((v) => Number.isFinite(v));
@@ -140,10 +141,8 @@ function checkLevel(level: number): void {
 /** Mean with a t confidence interval (sample SD, n − 1 degrees of freedom). */
 export function meanCi(values: readonly number[], level = 0.95): MeanCi {
   checkLevel(level);
-  const x = finite(values);
-  const n = x.length;
-  const mean = n > 0 ? x.reduce((s, v) => s + v, 0) / n : Number.NaN;
-  const sd = n > 1 ? Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : Number.NaN;
+  const { mean, sd: populationSd, n } = finiteMeanSd(values);
+  const sd = n > 1 ? populationSd * Math.sqrt(n / (n - 1)) : Number.NaN;
   const sem = sd / Math.sqrt(n);
   const half = n > 1 ? studentTQuantile(0.5 + level / 2, n - 1) * sem : Number.NaN;
   return { n, mean, sd, sem, level, ciLow: mean - half, ciHigh: mean + half };
