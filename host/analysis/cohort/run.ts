@@ -60,6 +60,8 @@ export interface CohortOptions {
   /** simulated conditions: each one's true NE oscillation amplitude scale (the simulator's), for the headline's truth */
   simulatedNeAmplitude?: Readonly<Record<string, number>>;
   onProgress?: (p: CohortProgress) => void;
+  /** aborting stops the workers and removes what was written (CohortError E_COHORT_ABORTED) */
+  signal?: AbortSignal;
 }
 
 export interface CohortResult {
@@ -154,19 +156,22 @@ async function jobsOf(spec: CohortSpec, dir: string, analyze: AnalyzeOptions | u
 }
 
 /** Runs one job in a fresh worker thread (a TypeScript module: tsx is registered first, as bin.js does). */
-function runInWorker(job: AnimalJob, onStage: (stage: 'recording' | 'analysing') => void): Promise<AnimalReply> {
+function runInWorker(job: AnimalJob, onStage: (stage: 'recording' | 'analysing') => void, signal?: AbortSignal): Promise<AnimalReply> {
   const target = new URL('./worker.ts', import.meta.url).href;
   const tsx = tsxEsmApiUrl();
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Promise((resolveReply) => {
     let reply: AnimalReply | undefined;
     const worker = new Worker(boot, { eval: true, workerData: job });
+    const stop = (): void => { reply ??= { kind: 'failed', code: 'E_COHORT_ABORTED', message: 'aborted' }; void worker.terminate(); };
+    signal?.addEventListener('abort', stop, { once: true });
     worker.on('message', (m: AnimalReply) => {
       if (m.kind === 'stage') onStage(m.stage);
       else reply ??= m;
     });
     worker.on('error', (error) => { reply ??= { kind: 'failed', code: 'E_COHORT_ANIMAL_FAILED', message: `worker error: ${error.message}` }; });
     worker.on('exit', (code) => {
+      signal?.removeEventListener('abort', stop);
       resolveReply(reply ?? { kind: 'failed', code: 'E_COHORT_ANIMAL_FAILED', message: `the worker exited (code ${code}) without a result` });
     });
   });
@@ -177,16 +182,18 @@ export async function runAnimals(
   jobs: readonly AnimalJob[],
   workers: number,
   onProgress: (p: Omit<CohortProgress, 'elapsedS'>) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<Array<AnimalResult | AnimalFailure>> {
   const results = new Array<AnimalResult | AnimalFailure>(jobs.length);
   let next = 0;
   let finished = 0;
   const total = jobs.length;
   const lane = async (): Promise<void> => {
-    while (next < jobs.length) {
+    while (next < jobs.length && !signal?.aborted) {
       const i = next++;
       const job = jobs[i]!;
-      const reply = await runInWorker(job, (stage) => onProgress({ kind: 'stage', id: job.id, group: job.group, stage, finished, total }));
+      const reply = await runInWorker(job, (stage) => onProgress({ kind: 'stage', id: job.id, group: job.group, stage, finished, total }), signal);
+      if (signal?.aborted) return;
       finished++;
       if (reply.kind === 'done') {
         results[i] = { group: job.group, id: job.id, recording: reply.recording, seed: reply.seed, metrics: reply.metrics, details: reply.details, unavailable: reply.unavailable };
@@ -222,7 +229,8 @@ export async function runCohort(spec: CohortSpec, options: CohortOptions): Promi
   const started = performance.now();
   await mkdir(tmp, { recursive: true });
   try {
-    const results = await runAnimals(jobs, workers, (p) => options.onProgress?.({ ...p, elapsedS: (performance.now() - started) / 1000 }));
+    const results = await runAnimals(jobs, workers, (p) => options.onProgress?.({ ...p, elapsedS: (performance.now() - started) / 1000 }), options.signal);
+    if (options.signal?.aborted) throw new CohortError('E_COHORT_ABORTED', 'the cohort was stopped before every animal was done; nothing was written', 'run it again (a smaller --animals or --hours finishes sooner)');
     // simulated recordings live inside the cohort directory: name them relative to it
     const place = (p: string): string => (p.startsWith(tmp) ? relative(tmp, p) : p);
     const animals = results.filter((r): r is AnimalResult => !isFailure(r)).map((a) => ({ ...a, recording: place(a.recording) }));

@@ -79,8 +79,14 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
   const out = resolve(opts.out ?? `cohorts/${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const log = (line: string): void => { if (!opts.quiet) io.stderr.write(`${line}\n`); };
   if (spec.kind === 'simulate') log(`cohort: ${spec.animals} animal(s) × ${spec.conditions.join(', ')}, ${fmt(spec.durationS / 3600)} h each, seeds ${spec.seed}..${spec.seed + spec.animals - 1}`);
+  // Ctrl-C stops the workers and removes the partial cohort
+  const abort = new AbortController();
+  const onSignal = (): void => { io.stderr.write('cohort: stopping (signal); nothing will be written\n'); abort.abort(); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const result = await runCohort(spec, {
     out,
+    signal: abort.signal,
     ...(workers !== undefined ? { workers } : {}),
     ...(opts.unpaired ? { pairing: 'unpaired' as const } : {}),
     simulatedNeAmplitude: SIMULATED_NE_AMPLITUDE,
@@ -90,6 +96,9 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
       else if (p.kind === 'done') log(`${at} ${p.id}: done`);
       else io.stderr.write(`${at} ${p.id}: FAILED ${p.message ?? ''}\n`);
     },
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({

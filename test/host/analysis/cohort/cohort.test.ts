@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ZOLPIDEM_NE_AMPLITUDE_SCALE } from '../../../../firmware-sim/world/scenarios/zolpidem.ts';
 import { METRICS } from '../../../../host/analysis/cohort/compare.ts';
-import type { CohortResult } from '../../../../host/analysis/cohort/run.ts';
+import { type CohortResult, runCohort } from '../../../../host/analysis/cohort/run.ts';
 import { main } from '../../../../host/cli/main.ts';
 
 class Sink extends Writable {
@@ -175,5 +175,19 @@ describe(`fiberrig cohort: --simulate sleep,zolpidem --animals ${SEEDS.length} -
     const exists = await cli(['cohort', '--simulate', 'sleep,zolpidem', '--out', out]);
     assert.equal(exists.code, 1);
     assert.match(exists.stderr, /E_COHORT_OUT_EXISTS/);
+  });
+
+  it('stopped (AbortSignal, as Ctrl-C does) while recording: the workers end, E_COHORT_ABORTED, and neither the cohort nor its temporary directory remains', async () => {
+    const dir = join(tmp, 'aborted');
+    const abort = new AbortController();
+    const before = new Set(await readdir(tmp));
+    await assert.rejects(
+      runCohort({ kind: 'simulate', conditions: ['sleep', 'zolpidem'], animals: 3, durationS: 3600, seed: 4201 }, {
+        out: dir, workers: 2, signal: abort.signal,
+        onProgress: (p) => { if (p.kind === 'stage') abort.abort(); },
+      }),
+      { code: 'E_COHORT_ABORTED' },
+    );
+    assert.deepEqual((await readdir(tmp)).filter((f) => !before.has(f)), [], 'nothing left behind');
   });
 });
