@@ -90,7 +90,7 @@ class BlockMeans {
         let n = 0;
         for (let q = j; q < stop; q++) {
           const x = v[q]!;
-          if (x === x) { s += x; n++; } // finite check without a call: NaN !== NaN
+          if (Number.isFinite(x)) { s += x; n++; }
         }
         sums[c]! += s;
         counts[c]! += n;
@@ -510,7 +510,9 @@ export async function readAuxVolts(path: string, names: readonly string[], sinks
   const parts = names.map(() => [] as Float64Array[]);
   let rateHz = 0;
   let available: readonly SignalChannel[] = [];
-  const aux = new AuxVolts(names, (v) => { v.forEach((x, k) => parts[k]!.push(Float64Array.from(x))); });
+  const aux = new AuxVolts(names, (v) => {
+    v.forEach((x, k) => { parts[k]!.push(Float64Array.from(x)); });
+  });
   await replayRecording(path, [{
     begin: (ctx) => {
       rateHz = ctx.auxOutputRateHz;

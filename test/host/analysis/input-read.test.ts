@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnalysisError, readAnalysisInput, readRecordingChannels } from '../../../host/analysis/index.ts';
-import { type AnalysisInput } from '../../../host/analysis/input.ts';
+import type { AnalysisInput } from '../../../host/analysis/input.ts';
 import { readAuxVolts, SleepFeatureStream } from '../../../host/analysis/input-read.ts';
 import { EEG_BANDS_HZ, emgEnvelope, epochFeatures, scoreSleep, scoreSleepFeatures, Welch } from '../../../host/analysis/sleep/index.ts';
 import { signalTimeS } from '../../../host/pipeline/time.ts';
@@ -107,7 +107,9 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
     assert.deepEqual(streamed.states, whole.states);
     assertClose(streamed.confidence, whole.confidence, 1e-9, 'confidence', 1e-6);
     assert.equal(streamed.microArousals.length, whole.microArousals.length);
-    streamed.microArousals.forEach((a, i) => assert.ok(Math.abs(a.startS - whole.microArousals[i]!.startS) < 1e-9));
+    for (const [i, a] of streamed.microArousals.entries()) {
+      assert.ok(Math.abs(a.startS - whole.microArousals[i]!.startS) < 1e-9 && Math.abs(a.endS - whole.microArousals[i]!.endS) < 1e-9, `arousal ${i}`);
+    }
   });
 
   it('a recording with a gap (device ring-buffer overrun): aux NaN over the gap in readAuxVolts, streamed features equal the whole-array ones there too (NaN epochs where the gap falls)', async () => {
