@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { AnalysisError, readAnalysisInput, readRecordingChannels } from '../../../host/analysis/index.ts';
 import type { AnalysisInput } from '../../../host/analysis/input.ts';
 import { readAuxVolts, SleepFeatureStream } from '../../../host/analysis/input-read.ts';
-import { EEG_BANDS_HZ, emgEnvelope, epochFeatures, scoreSleep, scoreSleepFeatures, Welch } from '../../../host/analysis/sleep/index.ts';
+import { EEG_BANDS_HZ, emgEnvelope, epochFeatures, scoreSleep, scoreSleepFeatures, SleepError, Welch } from '../../../host/analysis/sleep/index.ts';
 import { signalTimeS } from '../../../host/pipeline/time.ts';
 import { cliAcquire } from '../acceptance/cli-io.ts';
 
@@ -37,6 +37,7 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
   let sleepRec: string;
   let gapRec: string;
   let plainRec: string;
+  let darkRec: string;
   let input: AnalysisInput;
 
   before(async () => {
@@ -45,13 +46,18 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
     gapRec = join(tmp, 'gap');
     plainRec = join(tmp, 'plain');
     await cliAcquire('sim://sleep?seed=29&speed=max', '180s', sleepRec);
-    await cliAcquire('sim://sleep?seed=30&speed=max&faults=overrun@30:blocks=40', '60s', gapRec);
+    await cliAcquire('sim://sleep?seed=30&speed=max&faults=overrun@30:blocks=40', '140s', gapRec);
     // one detector, 470 nm only, no aux: no control, no blood volume, no EEG/EMG
     const config = join(tmp, 'plain.json');
     await writeFile(config, JSON.stringify({
       mode: 'lock-in', sampleRateHz: 10000, detectors: [0], leds: [{ channel: 1, currentMa: 20, carrierHz: 1150 }], outputRateHz: 100,
     }));
     await cliAcquire('sim://linear?seed=1&speed=max', '10s', plainRec, ['--config', config]);
+    // a detector but no LED: no photometry channel at all
+    darkRec = join(tmp, 'dark');
+    const darkConfig = join(tmp, 'dark.json');
+    await writeFile(darkConfig, JSON.stringify({ mode: 'continuous', sampleRateHz: 1000, detectors: [0], leds: [], aux: { inputs: [0, 1], rateHz: 1000 }, outputRateHz: 100 }));
+    await cliAcquire('sim://linear?seed=1&speed=max', '2s', darkRec, ['--config', darkConfig]);
     input = await readAnalysisInput(sleepRec);
   });
   after(async () => {
@@ -128,6 +134,25 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
     assert.ok(k >= 0 && x.subarray(k * 10, k * 10 + 10).every(Number.isNaN), 'a 10 Hz output is NaN exactly where its whole block is missing');
   });
 
+  it('scoring a recording with a gap: refused by default naming the epoch; with missingEpochs \'nearest\' every epoch is scored, the gap\'s epochs with confidence 0 and the nearest scored epoch\'s mixture state', async () => {
+    const r = await readAnalysisInput(gapRec);
+    const sleep = r.sleep!;
+    const bad = [...sleep.features.emgRmsV.keys()].filter((e) => !Number.isFinite(sleep.features.emgRmsV[e]!));
+    assert.ok(bad.length > 0 && bad.length < 4, `epochs over the gap: ${bad.join(', ')}`);
+    assert.throws(() => scoreSleepFeatures(sleep), (e: unknown) => e instanceof SleepError && e.code === 'E_SLEEP_BAD_INPUT' && e.message.includes(`epoch ${bad[0]} `));
+    const scored = scoreSleepFeatures(sleep, { missingEpochs: 'nearest' });
+    assert.equal(scored.states.length, sleep.features.emgRmsV.length);
+    for (const e of bad) {
+      assert.equal(scored.confidence[e], 0);
+      // the nearest scored epoch, the earlier on a tie
+      let d = 1;
+      while (bad.includes(e - d) && bad.includes(e + d)) d++;
+      const near = e - d >= 0 && !bad.includes(e - d) ? e - d : e + d;
+      assert.equal(scored.mixtureStates[e], scored.mixtureStates[near], `epoch ${e} takes epoch ${near}'s mixture state`);
+    }
+    assert.ok(scored.confidence.every((c, e) => bad.includes(e) || c > 0));
+  });
+
   it('SleepFeatureStream fed in chunks of 1 to 5000 samples with NaN runs equals epochFeatures and emgEnvelope on the joined array (1e-12 relative)', () => {
     const rateHz = 256;
     const n = 200 * rateHz + 77;
@@ -156,6 +181,10 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
     assert.match(text, /no EEG\/EMG aux channels.*no sleep scoring/);
     assert.match(text, /no isosbestic control.*no isosbestic correction/);
     assert.match(text, /no blood-volume channel.*no haemodynamic correction/);
+  });
+
+  it('a recording without any photometry channel (no LED configured): AnalysisError E_ANALYSIS_NO_CHANNEL saying to record with an LED', async () => {
+    await assert.rejects(readAnalysisInput(darkRec), (e: unknown) => e instanceof AnalysisError && e.code === 'E_ANALYSIS_NO_CHANNEL' && /no photometry channel.*record with at least one LED/.test(e.message));
   });
 
   it('a named aux channel the recording lacks, and an analysis rate that does not divide the signal rate: AnalysisError with what to do', async () => {
