@@ -72,7 +72,7 @@ describe('fiberrig analyze: report.html in Chromium', function () {
     assert.ok(points(await ne.locator('path.mean').getAttribute('d')) >= 100);
     assert.ok(points(await ne.locator('path.band').getAttribute('d')) >= 100, 'SEM band');
     // headline numbers
-    const headline = await page.locator('table[data-table="headline"]').innerText();
+    const headline = String(await page.locator('table[data-table="headline"]').textContent());
     for (const q of ['NE peak frequency', 'NE cycle amplitude', 'micro-arousals', 'time in NREM']) assert.match(headline, new RegExp(q));
     assert.ok(await page.locator('[data-table="unavailable"]').count() === 1);
     assert.deepEqual(errors, [], 'no console errors');
@@ -92,7 +92,7 @@ describe('fiberrig analyze: report.html in Chromium', function () {
       const why = await page.locator(`figure[data-plot="${name}"]`).getAttribute('data-unavailable');
       assert.match(String(why), /EEG|hypnogram|blood-volume/, `${name}: ${why}`);
     }
-    const table = await page.locator('table[data-table="unavailable"]').innerText();
+    const table = String(await page.locator('table[data-table="unavailable"]').textContent());
     for (const code of ['E_NO_EEG_EMG', 'E_NO_BLOOD_VOLUME', 'E_NO_HYPNOGRAM']) assert.match(table, new RegExp(code));
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, []);
