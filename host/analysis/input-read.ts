@@ -8,7 +8,7 @@ import { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, inBand, SENSOR_BAND_NM } from '.
 import { type ReplayOptions, type ReplaySink, replayRecording } from '../record/replay.ts';
 import { AnalysisError } from './errors.ts';
 import type { AnalysisInput, AnalysisInputOptions, PhotometryInput, SleepFeatureInput } from './input.ts';
-import { EEG_BANDS_HZ, type EpochFeatures } from './sleep/score.ts';
+import { EEG_BANDS_HZ, envelopeCentre, envelopeHalfWindow, epochFeatureRow, type EpochFeatures, rmsAboutMean } from './sleep/score.ts';
 import { Welch } from './sleep/spectrum.ts';
 
 /** Defaults of AnalysisInputOptions (the envelope's are scoreSleep's; the Welch segment is epochFeatures'). */
@@ -90,7 +90,7 @@ class BlockMeans {
         let n = 0;
         for (let q = j; q < stop; q++) {
           const x = v[q]!;
-          if (x === x) { s += x; n++; } // finite check without a call: NaN !== NaN
+          if (Number.isFinite(x)) { s += x; n++; }
         }
         sums[c]! += s;
         counts[c]! += n;
@@ -225,7 +225,8 @@ export class SleepFeatureStream {
   private readonly emgEpoch: Float64Array;
   private epochFill = 0;
   private readonly welch: Welch;
-  private readonly epoch = { delta: new GrowingArray(), theta: new GrowingArray(), sigma: new GrowingArray(), beta: new GrowingArray(), emg: new GrowingArray() };
+  private readonly row: EpochFeatures = { deltaV2: new Float64Array(1), thetaV2: new Float64Array(1), sigmaV2: new Float64Array(1), betaV2: new Float64Array(1), emgRmsV: new Float64Array(1) };
+  private readonly epochs = { delta: new GrowingArray(), theta: new GrowingArray(), sigma: new GrowingArray(), beta: new GrowingArray(), emg: new GrowingArray() };
   // envelope
   private readonly half: number;
   private readonly envStepN: number;
@@ -251,7 +252,7 @@ export class SleepFeatureStream {
     this.segmentN = Math.round(settings.welchSegmentS * rateHz);
     this.welch = new Welch(rateHz, this.segmentN);
     this.bandWelch = new Welch(rateHz, this.segmentN);
-    this.half = Math.max(1, Math.round((settings.envelopeWindowS * rateHz) / 2));
+    this.half = envelopeHalfWindow(settings.envelopeWindowS, rateHz);
     this.envStepS = settings.envelopeStepS;
     this.envStepN = settings.envelopeStepS * rateHz;
     this.bandHopN = Math.max(1, Math.round(settings.bandPowerStepS * rateHz));
@@ -279,46 +280,28 @@ export class SleepFeatureStream {
   }
 
   private closeEpoch(): void {
-    const w = this.welch;
-    w.compute(this.eegEpoch, 0, this.epochN);
-    this.epoch.delta.push(w.bandPower(...EEG_BANDS_HZ.delta));
-    this.epoch.theta.push(w.bandPower(...EEG_BANDS_HZ.theta));
-    this.epoch.sigma.push(w.bandPower(...EEG_BANDS_HZ.sigma));
-    this.epoch.beta.push(w.bandPower(...EEG_BANDS_HZ.beta));
-    const x = this.emgEpoch;
-    const len = this.epochN;
-    let m = 0;
-    for (let i = 0; i < len; i++) m += x[i]!;
-    m /= len;
-    let v = 0;
-    for (let i = 0; i < len; i++) v += (x[i]! - m) ** 2;
-    this.epoch.emg.push(Math.sqrt(v / len));
+    const e = this.epochs;
+    const row = this.row;
+    epochFeatureRow(this.welch, this.eegEpoch, this.emgEpoch, 0, this.epochN, row, 0);
+    e.delta.push(row.deltaV2[0]!);
+    e.theta.push(row.thetaV2[0]!);
+    e.sigma.push(row.sigmaV2[0]!);
+    e.beta.push(row.betaV2[0]!);
+    e.emg.push(row.emgRmsV[0]!);
   }
 
   /** Envelope values whose window ends at or before `n` (all remaining ones when `final`, cut at n). */
   private envelopeUpTo(n: number, final: boolean): void {
     const count = final ? Math.floor(n / this.envStepN) + 1 : Number.POSITIVE_INFINITY;
     for (; this.envNext < count; this.envNext++) {
-      const c = this.envCentre(this.envNext);
+      const c = envelopeCentre(this.envNext, this.envStepS, this.settings.rateHz);
       if (!final && c + this.half > n) break;
       const a = Math.max(0, c - this.half);
       const b = Math.min(n, c + this.half);
-      const len = b - a;
-      if (len <= 0) { this.envelope.set(this.envNext, 0); continue; }
       const { data, offset } = this.emgHistory.view(a);
-      let s1 = 0;
-      for (let i = offset; i < offset + len; i++) s1 += data[i]!;
-      const mean = s1 / len;
-      let s2 = 0;
-      for (let i = offset; i < offset + len; i++) s2 += (data[i]! - mean) ** 2;
-      this.envelope.set(this.envNext, Math.sqrt(s2 / len));
+      this.envelope.set(this.envNext, b > a ? rmsAboutMean(data, offset, offset + b - a) : 0);
     }
-    this.emgHistory.dropBefore(this.envCentre(this.envNext) - this.half);
-  }
-
-  /** Sample at the centre of envelope value k: emgEnvelope's expression, so the rounding is the same. */
-  private envCentre(k: number): number {
-    return Math.round(k * this.envStepS * this.settings.rateHz);
+    this.emgHistory.dropBefore(envelopeCentre(this.envNext, this.envStepS, this.settings.rateHz) - this.half);
   }
 
   private bandsUpTo(n: number): void {
@@ -340,8 +323,8 @@ export class SleepFeatureStream {
     this.envelopeUpTo(this.n, true);
     const { rateHz, envelopeStepS, envelopeWindowS, bandPowerStepS } = this.settings;
     const features: EpochFeatures = {
-      deltaV2: this.epoch.delta.take(), thetaV2: this.epoch.theta.take(), sigmaV2: this.epoch.sigma.take(),
-      betaV2: this.epoch.beta.take(), emgRmsV: this.epoch.emg.take(),
+      deltaV2: this.epochs.delta.take(), thetaV2: this.epochs.theta.take(), sigmaV2: this.epochs.sigma.take(),
+      betaV2: this.epochs.beta.take(), emgRmsV: this.epochs.emg.take(),
     };
     return {
       startS,
@@ -365,6 +348,9 @@ const bandText = (band: readonly [number, number]): string => `LED ${band[0]}–
 /** What the photometry channels lack, in words. */
 function photometryMissing(channels: readonly SignalChannel[]): string[] {
   const missing: string[] = [];
+  if (channels.every((c) => c.wavelengthNm === undefined)) {
+    return ['no LED wavelength on the channels (continuous mode: one signal per detector): channel roles unknown, so no automatic correction; name the sensor, control and blood-volume channels'];
+  }
   const sensors = channels.filter((c) => inBand(c.wavelengthNm, SENSOR_BAND_NM));
   if (sensors.length === 0) {
     missing.push(`no sensor channel (${bandText(SENSOR_BAND_NM)}): no corrected ΔF/F, no NE oscillation analysis (name a channel as the sensor to analyse another wavelength)`);
@@ -413,8 +399,8 @@ export async function readAnalysisInput(path: string, options: AnalysisInputOpti
       signalRateHz = ctx.signalRateHz;
       auxChannels = ctx.auxChannels;
       auxRateHz = ctx.auxOutputRateHz;
-      if (signalChannels.length === 0) {
-        throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `${path} has no photometry channel (no LED was configured on a detector): nothing to analyse; record with at least one LED and detector`);
+      if (signalChannels.length === 0 || (ctx.config.leds ?? []).length === 0) {
+        throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `${path} has no photometry channel (no LED was configured, so no detector channel measures fluorescence): nothing to analyse; record with at least one LED and one detector`);
       }
       const factor = signalRateHz / analysisRateHz;
       if (!(factor >= 1 && Math.abs(factor - Math.round(factor)) < 1e-9)) {
@@ -510,7 +496,9 @@ export async function readAuxVolts(path: string, names: readonly string[], sinks
   const parts = names.map(() => [] as Float64Array[]);
   let rateHz = 0;
   let available: readonly SignalChannel[] = [];
-  const aux = new AuxVolts(names, (v) => { v.forEach((x, k) => parts[k]!.push(Float64Array.from(x))); });
+  const aux = new AuxVolts(names, (v) => {
+    v.forEach((x, k) => { parts[k]!.push(Float64Array.from(x)); });
+  });
   await replayRecording(path, [{
     begin: (ctx) => {
       rateHz = ctx.auxOutputRateHz;

@@ -125,23 +125,29 @@ function correct(input: AnalysisInput, requested: CorrectionMethod | undefined, 
   }
   const hasBv = has(BLOOD_VOLUME_BAND_NM);
   const hasControl = has(CONTROL_BAND_NM);
-  let method: CorrectionMethod = requested ?? (hasBv && absorption ? 'haemodynamic' : hasControl ? 'isosbestic' : 'none');
+  const rec = { path: input.path, rateHz: ph.rateHz, samples: ph.samples, channels: ph.channels, data: ph.data };
+  const withTable = absorption ? { absorption } : {};
+  let method: CorrectionMethod | undefined = requested;
   if (method === 'haemodynamic' && !hasBv) {
     method = hasControl ? 'isosbestic' : 'none';
     unavailable.push({ part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `haemodynamic correction asked for, but there is no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) channel: ${method} correction used instead` });
-  } else if (method !== 'haemodynamic' && requested === undefined) {
-    unavailable.push(hasBv
-      ? { part: 'haemodynamic', code: 'E_NO_ABSORPTION_TABLE', reason: `no blood absorption table given: ${method} correction used; blood absorbs differently at the control's and the sensor's wavelengths, so part of the blood-volume artefact stays in the ΔF/F (give AnalyzeOptions.absorption, or --method haemodynamic to fit the coefficients by regression)` }
-      : { part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) blood-volume channel: no haemodynamic correction, ${method} correction used` });
   }
-  const rec = { path: input.path, rateHz: ph.rateHz, samples: ph.samples, channels: ph.channels, data: ph.data };
+  let result: RecordingCorrection;
   try {
-    return correctChannels(rec, { method, ...(absorption ? { absorption } : {}) });
+    // no method asked for: correctChannels' default (haemodynamic with a table, else isosbestic)
+    result = correctChannels(rec, { ...(method ? { method } : {}), ...withTable });
   } catch (e) {
     if (method === 'none') throw e;
-    unavailable.push({ part: 'correction', code: errorCode(e, 'E_CORRECTION_FAILED'), reason: `${method} correction impossible (${errorText(e)}): bleaching detrend only (method none)` });
-    return correctChannels(rec, { method: 'none' });
+    unavailable.push({ part: 'correction', code: errorCode(e, 'E_CORRECTION_FAILED'), reason: `${method ?? 'the default'} correction impossible (${errorText(e)}): bleaching detrend only (method none)` });
+    result = correctChannels(rec, { method: 'none' });
   }
+  const used = result.corrected[0]!.method;
+  if (used !== 'haemodynamic' && requested === undefined) {
+    unavailable.push(hasBv
+      ? { part: 'haemodynamic', code: 'E_NO_ABSORPTION_TABLE', reason: `no blood absorption table given: ${used} correction used; blood absorbs differently at the control's and the sensor's wavelengths, so part of the blood-volume artefact stays in the ΔF/F (give AnalyzeOptions.absorption, or --method haemodynamic to fit the coefficients by regression)` }
+      : { part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) blood-volume channel: no haemodynamic correction, ${used} correction used` });
+  }
+  return result;
 }
 
 /** ΔV/V·100 from the haemodynamic correction, else the 560 nm channel's ΔF/F after bleaching, else null. */
@@ -175,8 +181,8 @@ function sleepPart(input: AnalysisInput, options: AnalyzeOptions, microArousalMa
     };
   }
   if (!input.sleep) {
-    const why = input.missing.find((m) => /EEG|EMG/.test(m)) ?? 'no EEG/EMG aux channels';
-    unavailable.push({ part: 'sleep', code: 'E_NO_EEG_EMG', reason: `${why}: no sleep scoring, no micro-arousals (import a hypnogram with --hypnogram to analyse NREM)` });
+    const why = input.missing.find((m) => /EEG|EMG/.test(m)) ?? 'no EEG/EMG aux channels: no sleep scoring, no micro-arousals';
+    unavailable.push({ part: 'sleep', code: 'E_NO_EEG_EMG', reason: `${why} (import a hypnogram with --hypnogram to analyse NREM without them)` });
     return null;
   }
   try {

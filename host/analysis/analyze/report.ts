@@ -96,7 +96,7 @@ function hypnogramPlot(a: RecordingAnalysis): string {
     const marks = mas.map((m) => `M${sx(m.startS).toFixed(1)},10V${bottom}`).join('');
     out.push(`<path class="ma" data-micro-arousals="${mas.length}" d="${marks}" stroke="#7b3294" stroke-opacity="0.55" stroke-width="1"/>`);
   }
-  out.push(axes(sx, linearScale([0, 1], [bottom, 10]), { x: xLabel, y: null }, (v) => String(Number((v / div).toPrecision(4)))));
+  out.push(axes(sx, linearScale([0, 1], [bottom, 10]), { x: xLabel, y: null }, div));
   const svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">${out.join('')}</svg>`;
   const caption = `${a.sleep ? `${a.sleep.source === 'imported' ? 'Imported' : 'Scored'} hypnogram (${a.sleep.epochS} s epochs)` : 'No hypnogram'}; corrected traces at ${fmt(tr.rateHz)} Hz (min/max per pixel); violet lines: ${mas.length} micro-arousal onsets.`;
   return figure('hypnogram', title, svg, caption);
@@ -202,7 +202,7 @@ function unavailableTable(a: RecordingAnalysis): string {
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1160px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}.meta{color:#555;margin:0 0 12px}
 figure{margin:16px 0;padding:8px;border:1px solid #ddd;border-radius:4px}figcaption{margin-bottom:6px;color:#444}
-.row{display:flex;flex-wrap:wrap;gap:12px}.row figure{flex:0 0 auto}.grid{display:flex;flex-wrap:wrap;gap:8px}
+.row{display:flex;flex-wrap:wrap;gap:12px}.row figure{flex:0 0 auto;width:min-content}.grid{display:flex;flex-wrap:wrap;gap:8px}
 svg{display:block;background:#fff}.axis,.tick{stroke:#444;fill:none;stroke-width:1}.tl{font-size:10px;fill:#444}.al{font-size:11px;fill:#222}
 .pl{font-size:11px;font-weight:600}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.na{color:#a33}`;

@@ -112,15 +112,15 @@ export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g,
 
 const fmtTick = (v: number): string => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(4))));
 
-/** Axis lines, ticks and labels for a plot area; `x`/`y` null leave that axis out. */
-export function axes(sx: Scale, sy: Scale, labels: { x?: string | null; y?: string | null }, xTickFormat: (v: number) => string = fmtTick): string {
+/** Axis lines, ticks and labels for a plot area; `x`/`y` null leave that axis out; x ticks are round in units of `xUnit` (e.g. 60: minutes of a seconds scale). */
+export function axes(sx: Scale, sy: Scale, labels: { x?: string | null; y?: string | null }, xUnit = 1): string {
   const [x0, x1] = sx.range;
   const [y0, y1] = sy.range; // y0 bottom, y1 top
   const out: string[] = [`<path class="axis" d="M${f1(x0)},${f1(y1)}V${f1(y0)}H${f1(x1)}"/>`];
   if (labels.x !== null) {
-    for (const v of ticks(sx.domain[0], sx.domain[1], 8)) {
-      const px = sx(v);
-      out.push(`<path class="tick" d="M${f1(px)},${f1(y0)}v4"/><text class="tl" x="${f1(px)}" y="${f1(y0 + 15)}" text-anchor="middle">${esc(xTickFormat(v))}</text>`);
+    for (const v of ticks(sx.domain[0] / xUnit, sx.domain[1] / xUnit, 8)) {
+      const px = sx(v * xUnit);
+      out.push(`<path class="tick" d="M${f1(px)},${f1(y0)}v4"/><text class="tl" x="${f1(px)}" y="${f1(y0 + 15)}" text-anchor="middle">${esc(fmtTick(v))}</text>`);
     }
     if (labels.x) out.push(`<text class="al" x="${f1((x0 + x1) / 2)}" y="${f1(y0 + 30)}" text-anchor="middle">${esc(labels.x)}</text>`);
   }

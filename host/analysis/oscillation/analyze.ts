@@ -26,6 +26,9 @@ export const DEFAULT_OSCILLATION_OPTIONS: Readonly<Required<OscillationOptions>>
   maxGapS: 5,
 };
 
+/** Names of the built-in micro-arousal-locked averages. */
+const RESERVED_TRACE_NAMES = ['NE', 'bloodVolume', 'delta', 'theta', 'sigma', 'beta'];
+
 function bad(message: string): AnalysisError {
   return new AnalysisError('E_ANALYSIS_BAD_INPUT', message);
 }
@@ -61,7 +64,10 @@ function checkInput(input: OscillationInput): void {
     }
   };
   if (input.bloodVolumePct) sameLength('bloodVolumePct', input.bloodVolumePct);
-  for (const [name, x] of Object.entries(input.others ?? {})) sameLength(`trace "${name}"`, x);
+  for (const [name, x] of Object.entries(input.others ?? {})) {
+    sameLength(`trace "${name}"`, x);
+    if (RESERVED_TRACE_NAMES.includes(name)) throw bad(`trace name "${name}" is taken by a built-in locked average (${RESERVED_TRACE_NAMES.join(', ')}); rename it in others`);
+  }
   const h = input.hypnogram;
   if (!(Number.isFinite(h.epochS) && h.epochS > 0 && Number.isFinite(h.startS))) {
     throw bad(`hypnogram epochS must be positive and startS finite (got ${h.epochS}, ${h.startS}); pass the scoring's epochS and startS`);
@@ -97,7 +103,10 @@ function preparedCopy(
 export function analyze(input: OscillationInput, options: OscillationOptions): OscillationResult {
   checkInput(input);
   const settings: Required<OscillationOptions> = { ...DEFAULT_OSCILLATION_OPTIONS };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) (settings as Record<string, number>)[k] = v;
+  for (const k of Object.keys(settings) as Array<keyof OscillationOptions>) {
+    const v = options[k];
+    if (v !== undefined) settings[k] = v;
+  }
   const { rateHz, startS, nePct } = input;
   checkOptions(settings, rateHz);
   const n = nePct.length;
@@ -133,15 +142,15 @@ export function analyze(input: OscillationInput, options: OscillationOptions): O
       const found = findExtrema(ne, smooth);
       for (const e of found.extrema) extrema.push({ kind: e.kind, tS: t0S + e.index / rateHz, valuePct: e.value });
       const amps = cycleAmplitudes(found.extrema);
-      let crossCorrelation_: OscillationBout['crossCorrelation'] = null;
+      let cc: OscillationBout['crossCorrelation'] = null;
       if (bv) {
         const b = preparedCopy(bv, piece.offset, len, settings.detrendOrder, hp);
         if (b) {
           const bRaw = bvPsd.estimate(b.filled);
           if (bRaw) bvPsd.accumulate(bRaw, durationS);
           const r = crossCorrelation(ne, b.withGaps, maxLag);
-          crossCorrelation_ = correlationPeak(r, rateHz);
-          if (crossCorrelation_) {
+          cc = correlationPeak(r, rateHz);
+          if (cc) {
             for (let k = 0; k < r.length; k++) if (Number.isFinite(r[k]!)) rSum[k]! += r[k]! * durationS;
             rWeightS += durationS;
           }
@@ -156,7 +165,7 @@ export function analyze(input: OscillationInput, options: OscillationOptions): O
         bandPowerPct2: raw ? nePsd.bandPower(raw, settings.bandMaxHz) : NaN,
         cycleAmplitudePct: amps.length > 0 ? amps.reduce((a, v) => a + v, 0) / amps.length : NaN,
         cycles: amps.length,
-        crossCorrelation: crossCorrelation_,
+        crossCorrelation: cc,
       });
     }
   }

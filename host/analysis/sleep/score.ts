@@ -43,6 +43,12 @@ export interface SleepScoringOptions {
   envelopeStepS?: number;
   /** REM entered from wake is relabelled wake (mice enter REM from NREM; default true). */
   remOnlyAfterNrem?: boolean;
+  /**
+   * Epochs with flat or non-finite EEG/EMG (a gap in the recording): 'error' (default) refuses
+   * them; 'nearest' leaves them out of the mixture fit and gives each the state of the nearest
+   * scored epoch (the earlier one on a tie) with confidence 0.
+   */
+  missingEpochs?: 'error' | 'nearest';
 }
 
 export interface MicroArousal {
@@ -94,6 +100,7 @@ const DEFAULTS: Required<SleepScoringOptions> = {
   envelopeWindowS: 0.5,
   envelopeStepS: 0.1,
   remOnlyAfterNrem: true,
+  missingEpochs: 'error',
 };
 
 function quantile(values: ArrayLike<number>, q: number): number {
@@ -135,45 +142,59 @@ export function epochFeatures(input: SleepScoringInput, epochS = DEFAULTS.epochS
     deltaV2: new Float64Array(count), thetaV2: new Float64Array(count), sigmaV2: new Float64Array(count),
     betaV2: new Float64Array(count), emgRmsV: new Float64Array(count),
   };
-  for (let e = 0; e < count; e++) {
-    const s = e * epochN;
-    welch.compute(eegV, s, epochN);
-    f.deltaV2[e] = welch.bandPower(...EEG_BANDS_HZ.delta);
-    f.thetaV2[e] = welch.bandPower(...EEG_BANDS_HZ.theta);
-    f.sigmaV2[e] = welch.bandPower(...EEG_BANDS_HZ.sigma);
-    f.betaV2[e] = welch.bandPower(...EEG_BANDS_HZ.beta);
-    let m = 0;
-    for (let i = 0; i < epochN; i++) m += emgV[s + i]!;
-    m /= epochN;
-    let v = 0;
-    for (let i = 0; i < epochN; i++) v += (emgV[s + i]! - m) ** 2;
-    f.emgRmsV[e] = Math.sqrt(v / epochN);
-  }
+  for (let e = 0; e < count; e++) epochFeatureRow(welch, eegV, emgV, e * epochN, epochN, f, e);
   return f;
+}
+
+/**
+ * Features of one epoch, eegV/emgV[start, start + epochN), into row `e` of `out`: Welch band powers
+ * and the EMG RMS with the epoch mean removed. The one definition (streaming readers call it too).
+ */
+export function epochFeatureRow(welch: Welch, eegV: ArrayLike<number>, emgV: ArrayLike<number>, start: number, epochN: number, out: EpochFeatures, e: number): void {
+  welch.compute(eegV, start, epochN);
+  out.deltaV2[e] = welch.bandPower(...EEG_BANDS_HZ.delta);
+  out.thetaV2[e] = welch.bandPower(...EEG_BANDS_HZ.theta);
+  out.sigmaV2[e] = welch.bandPower(...EEG_BANDS_HZ.sigma);
+  out.betaV2[e] = welch.bandPower(...EEG_BANDS_HZ.beta);
+  out.emgRmsV[e] = rmsAboutMean(emgV, start, start + epochN);
+}
+
+/** RMS of x[a, b) about its own mean (two passes); NaN if any sample is. */
+export function rmsAboutMean(x: ArrayLike<number>, a: number, b: number): number {
+  const len = b - a;
+  let s1 = 0;
+  for (let i = a; i < b; i++) s1 += x[i]!;
+  const mean = s1 / len;
+  let s2 = 0;
+  for (let i = a; i < b; i++) s2 += (x[i]! - mean) ** 2;
+  return Math.sqrt(s2 / len);
 }
 
 /** EMG RMS (local mean removed) over `windowS` centred on t = startS + k·stepS. */
 export function emgEnvelope(emgV: ArrayLike<number>, rateHz: number, windowS: number, stepS: number): Float64Array {
   const n = emgV.length;
-  const half = Math.max(1, Math.round((windowS * rateHz) / 2));
+  const half = envelopeHalfWindow(windowS, rateHz);
   const count = Math.floor(n / (stepS * rateHz)) + 1;
   const out = new Float64Array(count);
   // each window summed directly (window/step times the input in all): no per-sample arrays, so a
   // day-long recording needs only the envelope itself
   for (let k = 0; k < count; k++) {
-    const c = Math.round(k * stepS * rateHz);
+    const c = envelopeCentre(k, stepS, rateHz);
     const a = Math.max(0, c - half);
     const b = Math.min(n, c + half);
-    const len = b - a;
-    if (len <= 0) continue;
-    let s1 = 0;
-    for (let i = a; i < b; i++) s1 += emgV[i]!;
-    const mean = s1 / len;
-    let s2 = 0;
-    for (let i = a; i < b; i++) s2 += (emgV[i]! - mean) ** 2;
-    out[k] = Math.sqrt(s2 / len);
+    if (b > a) out[k] = rmsAboutMean(emgV, a, b);
   }
   return out;
+}
+
+/** Half the envelope window, samples (emgEnvelope's; streaming readers use it too). */
+export function envelopeHalfWindow(windowS: number, rateHz: number): number {
+  return Math.max(1, Math.round((windowS * rateHz) / 2));
+}
+
+/** Sample at the centre of envelope value k (emgEnvelope's; streaming readers use it too). */
+export function envelopeCentre(k: number, stepS: number, rateHz: number): number {
+  return Math.round(k * stepS * rateHz);
 }
 
 /** Runs [first, end) of equal values. */
@@ -251,6 +272,8 @@ export function scoreSleepFeatures(input: SleepFeatures, options: SleepScoringOp
   }
   const tiny = 1e-30;
   const points: Float64Array[] = [];
+  /** index into `points` per epoch, -1 for a missing epoch */
+  const pointOf = new Int32Array(n).fill(-1);
   for (let e = 0; e < n; e++) {
     const p = Float64Array.of(
       Math.log(features.emgRmsV[e]! + tiny),
@@ -258,9 +281,14 @@ export function scoreSleepFeatures(input: SleepFeatures, options: SleepScoringOp
       Math.log(features.thetaV2[e]! + tiny),
     );
     if (!p.every(Number.isFinite) || !(features.emgRmsV[e]! > 0 && features.deltaV2[e]! > 0)) {
-      throw new SleepError('E_SLEEP_BAD_INPUT', `epoch ${e} (${startS + e * o.epochS} s) has flat or non-finite EEG/EMG; fill gaps and check the electrodes before scoring`);
+      if (o.missingEpochs === 'nearest') continue;
+      throw new SleepError('E_SLEEP_BAD_INPUT', `epoch ${e} (${startS + e * o.epochS} s) has flat or non-finite EEG/EMG; fill gaps and check the electrodes before scoring, or pass missingEpochs: 'nearest'`);
     }
+    pointOf[e] = points.length;
     points.push(p);
+  }
+  if (points.length < 30) {
+    throw new SleepError('E_SLEEP_BAD_INPUT', `${points.length} of ${n} epochs have usable EEG/EMG: unsupervised scoring needs at least 30; check the electrodes`);
   }
   const col = (j: number): number[] => points.map((p) => p[j]!);
   const [emgCol, deltaCol, thetaCol] = [col(0), col(1), col(2)];
@@ -286,7 +314,10 @@ export function scoreSleepFeatures(input: SleepFeatures, options: SleepScoringOp
     means: perm.map((c) => fitted.means[c]!),
     covariances: perm.map((c) => fitted.covariances[c]!),
   };
-  const posterior = points.map((p) => mixturePosterior(mixture, p));
+  const pointPosterior = points.map((p) => mixturePosterior(mixture, p));
+  // a missing epoch takes the posterior of the nearest scored one (earlier on a tie) and confidence 0
+  const nearest = nearestScored(pointOf);
+  const posterior = Array.from(nearest, (e) => pointPosterior[pointOf[e]!]!);
   const mixtureStates: SleepState[] = posterior.map((pp) => SLEEP_STATES[pp.indexOf(Math.max(...pp))]!);
   const states = [...mixtureStates];
 
@@ -311,9 +342,27 @@ export function scoreSleepFeatures(input: SleepFeatures, options: SleepScoringOp
     const p = posterior[e]![SLEEP_STATES.indexOf(states[e]!)]!;
     // inside NREM episodes the state comes from the time-resolved EMG: its share of the epoch
     const share = inEpisodeShare[e]!;
-    confidence[e] = Number.isNaN(share) ? p : Math.min(posterior[e]![0]! + posterior[e]![1]!, share);
+    confidence[e] = pointOf[e]! < 0 ? 0 : Number.isNaN(share) ? p : Math.min(posterior[e]![0]! + posterior[e]![1]!, share);
   }
   return { epochS: o.epochS, startS, states, confidence, mixtureStates, features, mixture, microArousals, options: o };
+}
+
+/** For each epoch, itself if scored (pointOf >= 0), else the nearest scored epoch (the earlier on a tie). */
+function nearestScored(pointOf: Int32Array): Int32Array {
+  const n = pointOf.length;
+  const out = new Int32Array(n).fill(-1);
+  let last = -1;
+  for (let e = 0; e < n; e++) {
+    if (pointOf[e]! >= 0) last = e;
+    out[e] = last;
+  }
+  let next = -1;
+  for (let e = n - 1; e >= 0; e--) {
+    if (pointOf[e]! >= 0) next = e;
+    const before = out[e]!;
+    if (before < 0 || (next >= 0 && next - e < e - before)) out[e] = next;
+  }
+  return out;
 }
 
 /**
