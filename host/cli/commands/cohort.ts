@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ZOLPIDEM_NE_AMPLITUDE_SCALE } from '../../../firmware-sim/world/scenarios/zolpidem.ts';
 import { CohortError } from '../../analysis/cohort/errors.ts';
+import { CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
 import { type CohortResult, type CohortSpec, parseGroupOption, runCohort } from '../../analysis/cohort/run.ts';
 import type { CliIo } from '../main.ts';
 import type { Runner } from './export.ts';
@@ -21,6 +22,7 @@ export interface CohortCommandOptions {
   out?: string;
   workers?: string;
   unpaired?: boolean;
+  method?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -76,6 +78,10 @@ function summaryText(result: CohortResult, out: string): string {
 export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Promise<number> {
   const spec = cohortSpecOf(opts);
   const workers = opts.workers !== undefined ? numberOption('workers', opts.workers, wholeAtLeast(1), 'a whole number ≥ 1') : undefined;
+  const method = opts.method;
+  if (method !== undefined && !(CORRECTION_METHODS as readonly string[]).includes(method)) {
+    throw new CohortError('E_COHORT_BAD_OPTION', `--method ${method}: not a correction method`, `use one of ${CORRECTION_METHODS.join(', ')}`);
+  }
   const out = resolve(opts.out ?? `cohorts/${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const log = (line: string): void => { if (!opts.quiet) io.stderr.write(`${line}\n`); };
   if (spec.kind === 'simulate') log(`cohort: ${spec.animals} animal(s) × ${spec.conditions.join(', ')}, ${fmt(spec.durationS / 3600)} h each, seeds ${spec.seed}..${spec.seed + spec.animals - 1}`);
@@ -89,6 +95,7 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
     signal: abort.signal,
     ...(workers !== undefined ? { workers } : {}),
     ...(opts.unpaired ? { pairing: 'unpaired' as const } : {}),
+    ...(method !== undefined ? { analyze: { method: method as CorrectionMethod } } : {}),
     simulatedNeAmplitude: SIMULATED_NE_AMPLITUDE,
     onProgress: (p) => {
       const at = `[${p.elapsedS.toFixed(0)} s ${p.finished}/${p.total}]`;
@@ -123,6 +130,7 @@ export function registerCohortCommand(program: Command, io: CliIo, run: Runner):
     .option('--group <NAME=REC,...>', 'a group of existing recordings (repeat; the first group is the reference)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--out <dir>', 'cohort directory, must not exist (default cohorts/<timestamp>)')
     .option('--workers <k>', 'worker threads (default: available cores)')
+    .option('--method <method>', `photometry correction for every animal: ${CORRECTION_METHODS.join(' | ')} (default: fiberrig analyze's choice)`)
     .option('--unpaired', 'compare groups as independent even when the animals pair by seed')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')

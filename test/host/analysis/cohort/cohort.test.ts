@@ -35,7 +35,13 @@ const n = (v: number | null): number => (v === null ? Number.NaN : v);
 
 const SEEDS = [4101, 4102];
 const HOURS = 0.15;
-/** Tolerance on the point estimate of the zolpidem/sleep NE cycle amplitude ratio (truth 0.5) for a 2-animal cohort. */
+/**
+ * Tolerance on the point estimate of the zolpidem/sleep NE cycle amplitude ratio (truth 0.5) for a
+ * 2-animal cohort. Measured with 6 animals × 1 h (seeds 1–6): analyze's default correction
+ * (isosbestic) gives 0.548 (95 % CI 0.533–0.562), --method none 0.501 (0.499–0.502): the isosbestic
+ * fit takes away a larger share of the larger NE oscillation, a bias of about +0.05 that this
+ * tolerance admits and the 6-animal cohort resolves.
+ */
 const RATIO_TOLERANCE = 0.1;
 
 describe(`fiberrig cohort: --simulate sleep,zolpidem --animals ${SEEDS.length} --hours ${HOURS} --seed ${SEEDS[0]} (worker threads), then --group over its recordings`, function () {
@@ -165,6 +171,7 @@ describe(`fiberrig cohort: --simulate sleep,zolpidem --animals ${SEEDS.length} -
       [['--simulate', 'sleep,flat'], /E_COHORT_BAD_OPTION: cannot simulate a cohort under "flat"/],
       [['--simulate', 'sleep,zolpidem', '--animals', '0'], /E_COHORT_BAD_OPTION/],
       [[], /E_COHORT_BAD_OPTION: nothing to compare/],
+      [['--simulate', 'sleep,zolpidem', '--method', 'ratio'], /E_COHORT_BAD_OPTION: --method ratio: not a correction method/],
     ];
     for (const [args, error] of cases) {
       const r = await cli(['cohort', ...args, '--out', dir]);
