@@ -50,6 +50,7 @@ export function analyzeInput(input: AnalysisInput, options: AnalyzeOptions = {})
     analysisRateHz: options.analysisRateHz ?? DEFAULT_ANALYSIS_RATE_HZ,
     epochS: options.epochS ?? DEFAULT_EPOCH_S,
     methodRequested: options.method ?? null,
+    absorption: options.absorption ?? null,
     hypnogram: null,
     microArousalMaxS,
     sleep: { ...(options.sleep ?? {}), ...(options.epochS !== undefined ? { epochS: options.epochS } : {}) },
@@ -95,7 +96,7 @@ export function analyzeInput(input: AnalysisInput, options: AnalyzeOptions = {})
       unavailable.push({ part: 'oscillation', code: errorCode(e, 'E_OSCILLATION_FAILED'), reason: `the NE oscillation analysis failed: ${errorText(e)}` });
     }
   }
-  if (!bloodVolumePct) {
+  if (!bloodVolumePct && !unavailable.some((u) => u.part === 'cross-correlation')) {
     unavailable.push({ part: 'cross-correlation', code: 'E_NO_BLOOD_VOLUME', reason: `no blood-volume channel (LED ${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm): no NE vs blood-volume cross-correlation` });
   }
 
@@ -144,7 +145,7 @@ function correct(input: AnalysisInput, requested: CorrectionMethod | undefined, 
   const used = result.corrected[0]!.method;
   if (used !== 'haemodynamic' && requested === undefined) {
     unavailable.push(hasBv
-      ? { part: 'haemodynamic', code: 'E_NO_ABSORPTION_TABLE', reason: `no blood absorption table given: ${used} correction used; blood absorbs differently at the control's and the sensor's wavelengths, so part of the blood-volume artefact stays in the ΔF/F (give AnalyzeOptions.absorption, or --method haemodynamic to fit the coefficients by regression)` }
+      ? { part: 'haemodynamic', code: 'E_NO_ABSORPTION_TABLE', reason: `no blood absorption table given: ${used} correction used; blood absorbs differently at the control's and the sensor's wavelengths, so part of the blood-volume artefact stays in the ΔF/F (give a relative absorption table: --absorption FILE, AnalyzeOptions.absorption)` }
       : { part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) blood-volume channel: no haemodynamic correction, ${used} correction used` });
   }
   return result;

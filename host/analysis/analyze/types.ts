@@ -28,6 +28,8 @@ export interface AnalyzeSettings {
   epochS: number;
   /** the correction method asked for (null: the default choice) */
   methodRequested: CorrectionMethod | null;
+  /** the blood absorption table given (relative, per LED wavelength), or null */
+  absorption: AbsorptionTable | null;
   hypnogram: 'scored' | 'imported' | null;
   /** longest wake run inside NREM counted as a micro-arousal, s (scoring and imported hypnograms) */
   microArousalMaxS: number;

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { analyzeRecording, type AnalyzeOptions, writeAnalysis } from '../../analysis/analyze/index.ts';
-import { CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
+import { type AbsorptionTable, CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
 import type { CliIo } from '../main.ts';
 import { positiveNumber, type Runner } from './export.ts';
 
@@ -14,6 +14,7 @@ export interface AnalyzeCliOptions {
   out?: string;
   method?: string;
   hypnogram?: string;
+  absorption?: string;
   epochS?: string;
   rate?: string;
   /** commander's negation of --no-traces */
@@ -39,12 +40,29 @@ async function readHypnogram(path: string | undefined): Promise<string | undefin
   }
 }
 
+/** --absorption FILE: JSON rows [wavelengthNm, coefficient], sorted by wavelength (checked again by absorptionAt). */
+async function readAbsorption(path: string | undefined): Promise<AbsorptionTable | undefined> {
+  if (path === undefined) return undefined;
+  const hint = 'give a JSON array of [wavelengthNm, coefficient] rows, e.g. [[405, 2.1], [470, 0.9], [560, 1.6]] (relative blood absorption; the scale is fitted)';
+  let rows: unknown;
+  try {
+    rows = JSON.parse(await readFile(resolve(path), 'utf8'));
+  } catch (e) {
+    throw new FiberrigError('E_USAGE', `--absorption ${path} cannot be read as JSON (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, hint);
+  }
+  if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => Array.isArray(r) && r.length === 2 && r.every((v) => typeof v === 'number' && Number.isFinite(v)))) {
+    throw new FiberrigError('E_USAGE', `--absorption ${path} is not a list of [wavelengthNm, coefficient] rows`, hint);
+  }
+  return rows as Array<[number, number]>;
+}
+
 export async function analyzeCommand(io: CliIo, recording: string, opts: AnalyzeCliOptions): Promise<number> {
   const rec = resolve(recording);
   const method = parseMethod(opts.method);
   const epochS = positiveNumber('--epoch-s', opts.epochS);
   const analysisRateHz = positiveNumber('--rate', opts.rate);
   const hypnogramCsv = await readHypnogram(opts.hypnogram);
+  const absorption = await readAbsorption(opts.absorption);
   const recIsFile = await stat(rec).then((s) => s.isFile(), () => false);
   const out = resolve(opts.out ?? join(recIsFile ? dirname(rec) : rec, 'analysis'));
   const options: AnalyzeOptions = {
@@ -52,6 +70,7 @@ export async function analyzeCommand(io: CliIo, recording: string, opts: Analyze
     ...(epochS !== undefined ? { epochS } : {}),
     ...(analysisRateHz !== undefined ? { analysisRateHz } : {}),
     ...(hypnogramCsv !== undefined ? { hypnogramCsv } : {}),
+    ...(absorption ? { absorption } : {}),
   };
   const say = (line: string): void => { if (!opts.quiet) io.stderr.write(`analyze: ${line}\n`); };
   const started = performance.now();
@@ -99,6 +118,7 @@ export function registerAnalyzeCommand(program: Command, io: CliIo, run: Runner)
     .option('--out <dir>', 'output directory (default RECORDING/analysis; an earlier analysis there is replaced)')
     .option('--method <method>', `correction: ${CORRECTION_METHODS.join(' | ')} (default: haemodynamic with an absorption table, else isosbestic when a 405 nm control exists)`)
     .option('--hypnogram <file>', 'use a hypnogram scored elsewhere (CSV of epoch states) instead of scoring the EEG/EMG')
+    .option('--absorption <file>', 'relative blood absorption per LED wavelength for the haemodynamic correction: JSON [[wavelengthNm, coefficient], …]')
     .option('--epoch-s <s>', 'sleep epoch length, s (default 4)')
     .option('--rate <hz>', 'analysis rate of the photometry, Hz (default 10)')
     .option('--no-traces', 'do not write traces.csv')

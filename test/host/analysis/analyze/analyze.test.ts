@@ -8,7 +8,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cohenKappa, matchEvents, type SleepState } from '../../../../host/analysis/sleep/index.ts';
 import { FIBERRIG_VERSION } from '../../../../host/record/version.ts';
+import { FLUOROPHORE_SPECS, haemoCoefficient } from '../../../../firmware-sim/world/optics.ts';
 import { readCsv } from '../../acceptance/cli-io.ts';
+import { scenarioParam } from '../oscillation/world.ts';
 import { trueArousals, trueEpochStates } from '../sleep/sim.ts';
 import { simWorld, worldTimeOfSessionStartS } from '../truth.ts';
 import { cli, scratch, SLEEP_DURATION_S, SLEEP_SEED, sleepRecording } from './fixture.ts';
@@ -179,5 +181,26 @@ describe(`fiberrig analyze: sim://sleep seed ${SLEEP_SEED}, ${SLEEP_DURATION_S /
       for (let e = e0; e < e1; e++) assert.equal(states[e], 'wake');
     }
     assert.ok(j.oscillation.summary.bouts >= 1, 'NREM bouts from the imported hypnogram');
+  });
+
+  it('--absorption with the world\'s relative absorption table: haemodynamic correction; NE→blood-volume lag within 0.5 s of the world\'s bvLagS', async () => {
+    // the table of sleep-truth.test.ts: blood absorption at each LED plus at the emission the detector sees
+    const emission = (label: RegExp): number => FLUOROPHORE_SPECS.find((f) => label.test(f.label))!.emissionNm;
+    const green = emission(/GRAB-NE/);
+    const red = emission(/red dye/);
+    const table = [[405, haemoCoefficient(405) + haemoCoefficient(green)], [470, haemoCoefficient(470) + haemoCoefficient(green)], [560, haemoCoefficient(560) + haemoCoefficient(red)]];
+    const file = join(scratch(), 'absorption.json');
+    await writeFile(file, JSON.stringify(table));
+    const dir = join(scratch(), 'haemodynamic');
+    const run = await cli(['analyze', rec, '--absorption', file, '--out', dir, '--json', '--quiet', '--no-traces']);
+    assert.equal(run.code, 0, run.stderr);
+    const j = JSON.parse(await readFile(join(dir, 'analysis.json'), 'utf8')) as AnalysisJson & { settings: { absorption: number[][] } };
+    assert.equal(j.correction.method, 'haemodynamic');
+    assert.deepEqual(j.settings.absorption, table);
+    assert.deepEqual(j.unavailable, [], 'every part computed');
+    const truth = scenarioParam(world, 'bvLagS');
+    const s = j.oscillation.summary;
+    assert.ok(Math.abs(s.neBloodVolumeLagS - truth) <= 0.5, `lag ${s.neBloodVolumeLagS} s, truth ${truth} s`);
+    assert.ok(s.neBloodVolumeR < -0.8, `r ${s.neBloodVolumeR}`);
   });
 });

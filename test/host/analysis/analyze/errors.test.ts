@@ -17,7 +17,7 @@ interface Unavailable { part: string; code: string; reason: string }
 function smallAnalysis(recording: string): RecordingAnalysis {
   return {
     recording, fiberrigVersion: FIBERRIG_VERSION,
-    settings: { analysisRateHz: 10, epochS: 4, methodRequested: null, hypnogram: null, microArousalMaxS: 15, sleep: {}, oscillation: {} },
+    settings: { analysisRateHz: 10, epochS: 4, methodRequested: null, absorption: null, hypnogram: null, microArousalMaxS: 15, sleep: {}, oscillation: {} },
     durationS: 10, analysisRateHz: 10,
     traces: { t0S: 0, rateHz: 10, dffPct: { '470nm@det0': Float64Array.from({ length: 100 }, (_, i) => Math.sin(i / 5)) }, bloodVolumePct: null },
     correction: { method: 'none', sensors: [{ sensor: '470nm@det0', control: null, bloodVolume: null }] },
@@ -70,7 +70,7 @@ describe('fiberrig analyze: missing channels and errors', function () {
     assert.deepEqual(readdirSync(scratch()).filter((f) => f.includes('partial')), []);
   });
 
-  it('bad input: a malformed --hypnogram, an unknown --method, a missing path: typed errors, non-zero exit, nothing written', async () => {
+  it('bad input: a malformed --hypnogram, an unknown --method, a malformed --absorption, a missing path: typed errors, non-zero exit, nothing written', async () => {
     const rec = await noAuxRecording();
     const bad = join(scratch(), 'bad-hypnogram.csv');
     writeFileSync(bad, 'start_s,state\n0,nrem\n4,sleepy\n');
@@ -81,6 +81,11 @@ describe('fiberrig analyze: missing channels and errors', function () {
     const m = await cli(['analyze', rec, '--method', 'magic', '--out', out]);
     assert.notEqual(m.code, 0);
     assert.match(m.stderr, /E_USAGE.*isosbestic, haemodynamic, none/);
+    const table = join(scratch(), 'bad-absorption.json');
+    writeFileSync(table, '{"405": 1.5}');
+    const t = await cli(['analyze', rec, '--absorption', table, '--out', out]);
+    assert.notEqual(t.code, 0);
+    assert.match(t.stderr, /E_USAGE.*\[wavelengthNm, coefficient\]/);
     const p = await cli(['analyze', join(scratch(), 'no-such-recording'), '--out', out]);
     assert.notEqual(p.code, 0);
     assert.match(p.stderr, /E_RECORDING_NOT_FOUND/);
