@@ -10,3 +10,4 @@ export {
   BLOOD_VOLUME_BAND_NM, type ChannelCorrection, CONTROL_BAND_NM, correctChannels, correctRecording, readRecordingChannels, type RecordingChannels, DEFAULT_MAX_SAMPLES, type RecordingCorrection,
   type RecordingCorrectionOptions, SENSOR_BAND_NM,
 } from './recording.ts';
+export { ANALYSIS_INPUT_DEFAULTS, readAnalysisInput, readAuxVolts, type AuxVoltsRecording, SleepFeatureStream } from './input-read.ts';

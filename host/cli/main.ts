@@ -5,7 +5,9 @@ import { FiberrigError } from '../../protocol/index.ts';
 import { listSerialPorts } from '../transport/ports.ts';
 import './devices.ts';
 import { acquireCommand } from './commands/acquire.ts';
+import { registerAnalyzeCommand } from './commands/analyze.ts';
 import { registerCalibrateCommand } from './commands/calibrate.ts';
+import { registerCohortCommand } from './commands/cohort.ts';
 import { registerDemodCommand } from './commands/demod.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFlashCommand } from './commands/flash.ts';
@@ -50,10 +52,12 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .action((opts: { device: string; config?: string; duration: string; out?: string; subject?: string; notes?: string; json?: boolean; quiet?: boolean; live?: boolean; port?: string }) => run(() => acquireCommand(io, opts))());
   registerDemodCommand(program, io, run);
   registerExportCommand(program, io, run);
+  registerAnalyzeCommand(program, io, run);
   registerInspectCommand(program, io, run);
   registerCalibrateCommand(program, io, run);
   registerSelftestCommand(program, io, run);
   registerFlashCommand(program, io, run);
+  registerCohortCommand(program, io, run);
   program
     .command('ports')
     .description('list serial ports')

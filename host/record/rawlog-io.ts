@@ -36,7 +36,7 @@ export interface RawLogIoEvents {
 }
 
 /** tsx's ESM API module (its `import` export of `tsx/esm/api`), found from this module, not the cwd. */
-function tsxEsmApiUrl(): string {
+export function tsxEsmApiUrl(): string {
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   return new URL(pkg.exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;

@@ -34,8 +34,14 @@ const info = pb.DeviceInfo.decode(pb.DeviceInfo.encode(pb.DeviceInfo.fromObject(
   modes: [ModulationMode.MODULATION_MODE_LOCK_IN], maxFrameBytes: MAX_MESSAGE_BYTES, timerClockHz: 1_000_000,
 })).finish()) as unknown as DeviceInfo;
 
-/** Writes a raw log of `seconds` of acquisition; returns its size in bytes and the write time. */
-export async function synthesize(path: string, seconds: number): Promise<{ bytes: number; seconds: number }> {
+/** Aux samples per block of this configuration (EEG and EMG interleaved, int16). */
+export const SYNTH_AUX_BLOCK = AUX_BLOCK;
+
+/**
+ * Writes a raw log of `seconds` of acquisition; returns its size in bytes and the write time.
+ * `auxPayload(k)`: the packed aux samples of block k (default: one fixed block, repeated).
+ */
+export async function synthesize(path: string, seconds: number, auxPayload?: (block: number) => Uint8Array): Promise<{ bytes: number; seconds: number }> {
   // the carriers are whole Hz: one second of samples repeats exactly
   const period = new Uint16Array(RATE * 2);
   for (let n = 0; n < RATE; n++) {
@@ -63,7 +69,7 @@ export async function synthesize(path: string, seconds: number): Promise<{ bytes
   let chunk: Uint8Array[] = [];
   for (let k = 0; k < blocks; k++) {
     chunk.push(frameEnvelope({ sampleBlock: { configId: CONFIG_ID, source: SampleSource.SAMPLE_SOURCE_DETECTOR, firstSampleIndex: k * BLOCK, sampleCount: BLOCK, channelIds: [0, 1], format: SampleFormat.SAMPLE_FORMAT_UINT16_LE, samples: payloads[k % payloads.length]! } }));
-    chunk.push(frameEnvelope({ sampleBlock: { configId: CONFIG_ID, source: SampleSource.SAMPLE_SOURCE_AUX, firstSampleIndex: k * AUX_BLOCK, sampleCount: AUX_BLOCK, channelIds: [0, 1], format: SampleFormat.SAMPLE_FORMAT_INT16_LE, samples: aux } }));
+    chunk.push(frameEnvelope({ sampleBlock: { configId: CONFIG_ID, source: SampleSource.SAMPLE_SOURCE_AUX, firstSampleIndex: k * AUX_BLOCK, sampleCount: AUX_BLOCK, channelIds: [0, 1], format: SampleFormat.SAMPLE_FORMAT_INT16_LE, samples: auxPayload ? auxPayload(k) : aux } }));
     if ((k * BLOCK) % (RATE * 10) === 0 && k > 0) {
       chunk.push(frameEnvelope({ digitalEvent: { line: 0, edge: Edge.EDGE_RISING, sampleIndex: k * BLOCK, configId: CONFIG_ID } }));
       chunk.push(frameEnvelope({ digitalEvent: { line: 0, edge: Edge.EDGE_FALLING, sampleIndex: k * BLOCK + 100, configId: CONFIG_ID } }));

@@ -1,12 +1,14 @@
 // Contract of `fiberrig analyze` (issue 16, point 5): what analyzeRecording returns and what
 // `fiberrig cohort` and the report read from it. Implementation beside this file.
-import type { CorrectionMethod } from '../correct.ts';
+import type { AbsorptionTable, CorrectionMethod } from '../correct.ts';
 import type { OscillationOptions, OscillationResult } from '../oscillation/types.ts';
-import type { MicroArousal, SleepScoringOptions, SleepState } from '../sleep/score.ts';
+import type { EpochFeatures, MicroArousal, SleepScoringOptions, SleepState } from '../sleep/score.ts';
 import type { AnalysisInputOptions } from '../input.ts';
 
 export interface AnalyzeOptions extends AnalysisInputOptions {
   method?: CorrectionMethod;
+  /** blood absorption per LED wavelength for the haemodynamic correction (relative; scale fitted); without it the haemodynamic method fits its coefficients by regression */
+  absorption?: AbsorptionTable;
   sleep?: SleepScoringOptions;
   /** a hypnogram scored elsewhere (CSV text), used instead of scoring */
   hypnogramCsv?: string;
@@ -20,8 +22,26 @@ export interface Unavailable {
   reason: string;
 }
 
+/** The settings an analysis ran with (written to analysis.json beside the results). */
+export interface AnalyzeSettings {
+  analysisRateHz: number;
+  epochS: number;
+  /** the correction method asked for (null: the default choice) */
+  methodRequested: CorrectionMethod | null;
+  /** the blood absorption table given (relative, per LED wavelength), or null */
+  absorption: AbsorptionTable | null;
+  hypnogram: 'scored' | 'imported' | null;
+  /** longest wake run inside NREM counted as a micro-arousal, s (scoring and imported hypnograms) */
+  microArousalMaxS: number;
+  sleep: SleepScoringOptions;
+  oscillation: OscillationOptions;
+}
+
 export interface RecordingAnalysis {
   recording: string;
+  /** fiberrig version that computed this */
+  fiberrigVersion: string;
+  settings: AnalyzeSettings;
   durationS: number;
   analysisRateHz: number;
   /** corrected traces on the analysis time base */
@@ -42,6 +62,8 @@ export interface RecordingAnalysis {
     /** 0..1 per epoch; NaN for imported hypnograms */
     confidence: Float64Array;
     microArousals: MicroArousal[];
+    /** EEG band powers and EMG RMS per epoch on this hypnogram's grid (scored only; null for imported hypnograms) */
+    features: EpochFeatures | null;
   } | null;
   oscillation: OscillationResult | null;
   unavailable: Unavailable[];

@@ -43,6 +43,12 @@ export interface SleepScoringOptions {
   envelopeStepS?: number;
   /** REM entered from wake is relabelled wake (mice enter REM from NREM; default true). */
   remOnlyAfterNrem?: boolean;
+  /**
+   * Epochs with flat or non-finite EEG/EMG (a gap in the recording): 'error' (default) refuses
+   * them; 'nearest' leaves them out of the mixture fit and gives each the state of the nearest
+   * scored epoch (the earlier one on a tie) with confidence 0.
+   */
+  missingEpochs?: 'error' | 'nearest';
 }
 
 export interface MicroArousal {
@@ -94,6 +100,7 @@ const DEFAULTS: Required<SleepScoringOptions> = {
   envelopeWindowS: 0.5,
   envelopeStepS: 0.1,
   remOnlyAfterNrem: true,
+  missingEpochs: 'error',
 };
 
 function quantile(values: ArrayLike<number>, q: number): number {
@@ -104,16 +111,25 @@ function quantile(values: ArrayLike<number>, q: number): number {
   return i + 1 < s.length ? s[i]! + (x - i) * (s[i + 1]! - s[i]!) : s[i]!;
 }
 
-function checkOptions(o: Required<SleepScoringOptions>, rateHz: number): void {
-  const bad = (what: string, v: unknown, want: string): never => {
-    throw new SleepError('E_SLEEP_BAD_OPTION', `${what} is ${String(v)}; it must be ${want}`);
-  };
+function bad(what: string, v: unknown, want: string): never {
+  throw new SleepError('E_SLEEP_BAD_OPTION', `${what} is ${String(v)}; it must be ${want}`);
+}
+
+/** The checks that need the sample rate (feature computation). */
+function checkRateOptions(o: Pick<Required<SleepScoringOptions>, 'epochS' | 'welchSegmentS' | 'envelopeStepS'>, rateHz: number): void {
   if (!(Number.isFinite(rateHz) && rateHz >= 64)) bad('rateHz', rateHz, 'a sample rate >= 64 Hz (the β band reaches 30 Hz)');
   if (!(o.epochS > 0 && o.epochS * rateHz >= 64)) bad('epochS', o.epochS, 'positive and at least 64 samples long');
   if (!(o.welchSegmentS > 0 && o.welchSegmentS <= o.epochS && o.welchSegmentS * rateHz >= 32)) bad('welchSegmentS', o.welchSegmentS, 'in (0, epochS] and at least 32 samples');
+  if (!(o.envelopeStepS * rateHz >= 1)) bad('envelopeStepS', o.envelopeStepS, 'at least one sample');
+}
+
+/** The checks of the scoring itself (also from precomputed features). */
+function checkOptions(o: Required<SleepScoringOptions>): void {
+  if (!(o.epochS > 0)) bad('epochS', o.epochS, 'positive');
   if (!(o.microArousalMinS > 0 && o.microArousalMaxS > o.microArousalMinS)) bad('microArousalMinS/MaxS', `${o.microArousalMinS}/${o.microArousalMaxS}`, '0 < min < max');
   if (!(o.microArousalEmgRatio > 1)) bad('microArousalEmgRatio', o.microArousalEmgRatio, '> 1');
-  if (!(o.envelopeStepS > 0 && o.envelopeWindowS >= o.envelopeStepS && o.envelopeStepS * rateHz >= 1)) bad('envelopeStepS/WindowS', `${o.envelopeStepS}/${o.envelopeWindowS}`, '0 < step <= window, step at least one sample');
+  if (!(o.envelopeStepS > 0 && o.envelopeWindowS >= o.envelopeStepS)) bad('envelopeStepS/WindowS', `${o.envelopeStepS}/${o.envelopeWindowS}`, '0 < step <= window');
+  if (!(o.epochS / o.envelopeStepS >= 1)) bad('envelopeStepS', o.envelopeStepS, 'at most epochS');
 }
 
 /** Band powers and EMG RMS per epoch. */
@@ -126,45 +142,59 @@ export function epochFeatures(input: SleepScoringInput, epochS = DEFAULTS.epochS
     deltaV2: new Float64Array(count), thetaV2: new Float64Array(count), sigmaV2: new Float64Array(count),
     betaV2: new Float64Array(count), emgRmsV: new Float64Array(count),
   };
-  for (let e = 0; e < count; e++) {
-    const s = e * epochN;
-    welch.compute(eegV, s, epochN);
-    f.deltaV2[e] = welch.bandPower(...EEG_BANDS_HZ.delta);
-    f.thetaV2[e] = welch.bandPower(...EEG_BANDS_HZ.theta);
-    f.sigmaV2[e] = welch.bandPower(...EEG_BANDS_HZ.sigma);
-    f.betaV2[e] = welch.bandPower(...EEG_BANDS_HZ.beta);
-    let m = 0;
-    for (let i = 0; i < epochN; i++) m += emgV[s + i]!;
-    m /= epochN;
-    let v = 0;
-    for (let i = 0; i < epochN; i++) v += (emgV[s + i]! - m) ** 2;
-    f.emgRmsV[e] = Math.sqrt(v / epochN);
-  }
+  for (let e = 0; e < count; e++) epochFeatureRow(welch, eegV, emgV, e * epochN, epochN, f, e);
   return f;
+}
+
+/**
+ * Features of one epoch, eegV/emgV[start, start + epochN), into row `e` of `out`: Welch band powers
+ * and the EMG RMS with the epoch mean removed. The one definition (streaming readers call it too).
+ */
+export function epochFeatureRow(welch: Welch, eegV: ArrayLike<number>, emgV: ArrayLike<number>, start: number, epochN: number, out: EpochFeatures, e: number): void {
+  welch.compute(eegV, start, epochN);
+  out.deltaV2[e] = welch.bandPower(...EEG_BANDS_HZ.delta);
+  out.thetaV2[e] = welch.bandPower(...EEG_BANDS_HZ.theta);
+  out.sigmaV2[e] = welch.bandPower(...EEG_BANDS_HZ.sigma);
+  out.betaV2[e] = welch.bandPower(...EEG_BANDS_HZ.beta);
+  out.emgRmsV[e] = rmsAboutMean(emgV, start, start + epochN);
+}
+
+/** RMS of x[a, b) about its own mean (two passes); NaN if any sample is. */
+export function rmsAboutMean(x: ArrayLike<number>, a: number, b: number): number {
+  const len = b - a;
+  let s1 = 0;
+  for (let i = a; i < b; i++) s1 += x[i]!;
+  const mean = s1 / len;
+  let s2 = 0;
+  for (let i = a; i < b; i++) s2 += (x[i]! - mean) ** 2;
+  return Math.sqrt(s2 / len);
 }
 
 /** EMG RMS (local mean removed) over `windowS` centred on t = startS + k·stepS. */
 export function emgEnvelope(emgV: ArrayLike<number>, rateHz: number, windowS: number, stepS: number): Float64Array {
   const n = emgV.length;
-  const half = Math.max(1, Math.round((windowS * rateHz) / 2));
+  const half = envelopeHalfWindow(windowS, rateHz);
   const count = Math.floor(n / (stepS * rateHz)) + 1;
   const out = new Float64Array(count);
   // each window summed directly (window/step times the input in all): no per-sample arrays, so a
   // day-long recording needs only the envelope itself
   for (let k = 0; k < count; k++) {
-    const c = Math.round(k * stepS * rateHz);
+    const c = envelopeCentre(k, stepS, rateHz);
     const a = Math.max(0, c - half);
     const b = Math.min(n, c + half);
-    const len = b - a;
-    if (len <= 0) continue;
-    let s1 = 0;
-    for (let i = a; i < b; i++) s1 += emgV[i]!;
-    const mean = s1 / len;
-    let s2 = 0;
-    for (let i = a; i < b; i++) s2 += (emgV[i]! - mean) ** 2;
-    out[k] = Math.sqrt(s2 / len);
+    if (b > a) out[k] = rmsAboutMean(emgV, a, b);
   }
   return out;
+}
+
+/** Half the envelope window, samples (emgEnvelope's; streaming readers use it too). */
+export function envelopeHalfWindow(windowS: number, rateHz: number): number {
+  return Math.max(1, Math.round((windowS * rateHz) / 2));
+}
+
+/** Sample at the centre of envelope value k (emgEnvelope's; streaming readers use it too). */
+export function envelopeCentre(k: number, stepS: number, rateHz: number): number {
+  return Math.round(k * stepS * rateHz);
 }
 
 /** Runs [first, end) of equal values. */
@@ -178,27 +208,72 @@ function runs<T>(xs: readonly T[]): Array<{ value: T; first: number; end: number
   return out;
 }
 
+/** Precomputed features of one recording (e.g. from readAnalysisInput, which computes them while streaming). */
+export interface SleepFeatures {
+  /** Per-epoch features as epochFeatures computes them. */
+  features: EpochFeatures;
+  /** Epoch length the features were computed over, s. */
+  epochS: number;
+  /** Time of epoch 0's start, s (default 0). */
+  startS?: number;
+  /**
+   * EMG RMS envelope as emgEnvelope computes it: value k is centred on startS + k·stepS (the same
+   * startS as the epochs: both grids begin at the first sample).
+   */
+  envelope: { emgRmsV: ArrayLike<number>; stepS: number; windowS: number; startS?: number };
+}
+
 /**
  * Scores sleep per epoch without training data: a three-component Gaussian mixture over
  * [ln EMG RMS, ln δ power, ln θ power] fitted to this recording, components named by rules (highest EMG → wake;
  * of the other two, more θ relative to δ → REM, the other → NREM); then micro-arousals are found inside NREM on a
  * sub-epoch EMG envelope and the epochs they cover are relabelled by majority.
+ * The raw-signal form of scoreSleepFeatures: computes epochFeatures and emgEnvelope, then scores them.
  */
 export function scoreSleep(input: SleepScoringInput, options: SleepScoringOptions = {}): SleepScoring {
   const o: Required<SleepScoringOptions> = { ...DEFAULTS, ...options };
   const { eegV, emgV, rateHz } = input;
-  const startS = input.startS ?? 0;
-  checkOptions(o, rateHz);
+  checkRateOptions(o, rateHz);
+  checkOptions(o);
   if (!eegV || !emgV || eegV.length !== emgV.length) {
     throw new SleepError('E_SLEEP_BAD_INPUT', `EEG and EMG must be sampled together (lengths ${eegV?.length} and ${emgV?.length})`);
   }
+  const startS = input.startS ?? 0;
   const features = epochFeatures(input, o.epochS, o.welchSegmentS);
+  const envelope = { emgRmsV: emgEnvelope(emgV, rateHz, o.envelopeWindowS, o.envelopeStepS), stepS: o.envelopeStepS, windowS: o.envelopeWindowS };
+  return scoreSleepFeatures({ features, epochS: o.epochS, startS, envelope }, o);
+}
+
+/**
+ * scoreSleep from precomputed features: per-epoch band powers and EMG RMS (epochFeatures) and the
+ * EMG envelope (emgEnvelope). `options.epochS` and the envelope options, when given, must match
+ * the features'; `welchSegmentS` is only reported.
+ */
+export function scoreSleepFeatures(input: SleepFeatures, options: SleepScoringOptions = {}): SleepScoring {
+  const { features, epochS, envelope } = input;
+  const startS = input.startS ?? 0;
+  const mismatch = (what: string, given: number | undefined, have: number): void => {
+    if (given !== undefined && Math.abs(given - have) > 1e-9) {
+      throw new SleepError('E_SLEEP_BAD_OPTION', `${what} ${given} s differs from the features' ${have} s; recompute the features with it or leave it out`);
+    }
+  };
+  mismatch('epochS', options.epochS, epochS);
+  mismatch('envelopeStepS', options.envelopeStepS, envelope.stepS);
+  mismatch('envelopeWindowS', options.envelopeWindowS, envelope.windowS);
+  mismatch('envelope startS', envelope.startS, startS);
+  const o: Required<SleepScoringOptions> = { ...DEFAULTS, ...options, epochS, envelopeStepS: envelope.stepS, envelopeWindowS: envelope.windowS };
+  checkOptions(o);
   const n = features.emgRmsV.length;
+  for (const k of ['deltaV2', 'thetaV2', 'sigmaV2', 'betaV2'] as const) {
+    if (features[k].length !== n) throw new SleepError('E_SLEEP_BAD_INPUT', `features.${k} has ${features[k].length} epochs, emgRmsV ${n}; pass features of one recording`);
+  }
   if (n < 30) {
     throw new SleepError('E_SLEEP_BAD_INPUT', `${n} epochs of ${o.epochS} s: unsupervised scoring needs at least 30 (2 min at 4 s); record longer or use a shorter epochS`);
   }
   const tiny = 1e-30;
   const points: Float64Array[] = [];
+  /** index into `points` per epoch, -1 for a missing epoch */
+  const pointOf = new Int32Array(n).fill(-1);
   for (let e = 0; e < n; e++) {
     const p = Float64Array.of(
       Math.log(features.emgRmsV[e]! + tiny),
@@ -206,9 +281,14 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
       Math.log(features.thetaV2[e]! + tiny),
     );
     if (!p.every(Number.isFinite) || !(features.emgRmsV[e]! > 0 && features.deltaV2[e]! > 0)) {
-      throw new SleepError('E_SLEEP_BAD_INPUT', `epoch ${e} (${startS + e * o.epochS} s) has flat or non-finite EEG/EMG; fill gaps and check the electrodes before scoring`);
+      if (o.missingEpochs === 'nearest') continue;
+      throw new SleepError('E_SLEEP_BAD_INPUT', `epoch ${e} (${startS + e * o.epochS} s) has flat or non-finite EEG/EMG; fill gaps and check the electrodes before scoring, or pass missingEpochs: 'nearest'`);
     }
+    pointOf[e] = points.length;
     points.push(p);
+  }
+  if (points.length < 30) {
+    throw new SleepError('E_SLEEP_BAD_INPUT', `${points.length} of ${n} epochs have usable EEG/EMG: unsupervised scoring needs at least 30; check the electrodes`);
   }
   const col = (j: number): number[] => points.map((p) => p[j]!);
   const [emgCol, deltaCol, thetaCol] = [col(0), col(1), col(2)];
@@ -234,12 +314,16 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
     means: perm.map((c) => fitted.means[c]!),
     covariances: perm.map((c) => fitted.covariances[c]!),
   };
-  const posterior = points.map((p) => mixturePosterior(mixture, p));
+  const pointPosterior = points.map((p) => mixturePosterior(mixture, p));
+  // a missing epoch takes the posterior of the nearest scored one (earlier on a tie) and confidence 0
+  const nearest = nearestScored(pointOf);
+  const posterior = Array.from(nearest, (e) => pointPosterior[pointOf[e]!]!);
   const mixtureStates: SleepState[] = posterior.map((pp) => SLEEP_STATES[pp.indexOf(Math.max(...pp))]!);
   const states = [...mixtureStates];
 
   const inEpisodeShare = new Float64Array(n).fill(Number.NaN);
-  const microArousals = refineWithArousals(states, emgV, rateHz, startS, o, inEpisodeShare);
+  const env = envelope.emgRmsV instanceof Float64Array ? envelope.emgRmsV : Float64Array.from(envelope.emgRmsV);
+  const microArousals = refineWithArousals(states, env, startS, o, inEpisodeShare);
 
   // REM only after NREM: a REM run entered from a wake bout longer than a micro-arousal becomes wake
   // (a short wake-scored stretch between NREM and REM is the transition, not a bout of waking).
@@ -258,9 +342,27 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
     const p = posterior[e]![SLEEP_STATES.indexOf(states[e]!)]!;
     // inside NREM episodes the state comes from the time-resolved EMG: its share of the epoch
     const share = inEpisodeShare[e]!;
-    confidence[e] = Number.isNaN(share) ? p : Math.min(posterior[e]![0]! + posterior[e]![1]!, share);
+    confidence[e] = pointOf[e]! < 0 ? 0 : Number.isNaN(share) ? p : Math.min(posterior[e]![0]! + posterior[e]![1]!, share);
   }
   return { epochS: o.epochS, startS, states, confidence, mixtureStates, features, mixture, microArousals, options: o };
+}
+
+/** For each epoch, itself if scored (pointOf >= 0), else the nearest scored epoch (the earlier on a tie). */
+function nearestScored(pointOf: Int32Array): Int32Array {
+  const n = pointOf.length;
+  const out = new Int32Array(n).fill(-1);
+  let last = -1;
+  for (let e = 0; e < n; e++) {
+    if (pointOf[e]! >= 0) last = e;
+    out[e] = last;
+  }
+  let next = -1;
+  for (let e = n - 1; e >= 0; e--) {
+    if (pointOf[e]! >= 0) next = e;
+    const before = out[e]!;
+    if (before < 0 || (next >= 0 && next - e < e - before)) out[e] = next;
+  }
+  return out;
 }
 
 /**
@@ -268,10 +370,9 @@ export function scoreSleep(input: SleepScoringInput, options: SleepScoringOption
  * majority of their time (awake inside a detected bout, else NREM). Mutates `states`.
  */
 function refineWithArousals(
-  states: SleepState[], emgV: ArrayLike<number>, rateHz: number, startS: number, o: Required<SleepScoringOptions>,
+  states: SleepState[], env: Float64Array, startS: number, o: Required<SleepScoringOptions>,
   share: Float64Array,
 ): MicroArousal[] {
-  const env = emgEnvelope(emgV, rateHz, o.envelopeWindowS, o.envelopeStepS);
   const step = o.envelopeStepS;
   const perEpoch = o.epochS / step;
   const maxGapEpochs = Math.ceil(o.microArousalMaxS / o.epochS) + 2; // a bout spans up to ceil(max/epoch)+1 epochs, plus one transitional epoch
