@@ -1,7 +1,57 @@
 #!/usr/bin/env node
-// fiberrig command-line entry: loads the TypeScript CLI through tsx.
-import { register } from 'tsx/esm/api';
+// fiberrig command-line entry. It runs host/cli/main.ts compiled to plain JS
+// (host/cli/.cache/main.js), so `fiberrig --help` and `--version` start
+// without a TypeScript loader; main loads tsx only with the module of the
+// command being run. The compiled file is rebuilt with tsc (type-stripping
+// only: `npm run typecheck` checks types) whenever main.ts is newer; where
+// that cannot be done (no typescript installed, a read-only tree), main.ts
+// runs through tsx as before.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('./main.ts');
+const cliDir = dirname(fileURLToPath(import.meta.url));
+const source = join(cliDir, 'main.ts');
+const cacheDir = join(cliDir, '.cache');
+const compiled = join(cacheDir, 'main.js');
+
+function isFresh() {
+  try {
+    return statSync(compiled).mtimeMs >= statSync(source).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles main.ts into .cache/main.js (atomically: concurrent starts never see half a file); false when it cannot. */
+function compile() {
+  let tmp;
+  try {
+    const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+    mkdirSync(cacheDir, { recursive: true });
+    tmp = mkdtempSync(join(cacheDir, 'build-'));
+    const result = spawnSync(process.execPath, [
+      tsc, source, '--outDir', tmp, '--rootDir', cliDir, '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--target', 'es2022', '--types', 'node', '--skipLibCheck', '--verbatimModuleSyntax', '--noCheck', '--pretty', 'false', '--ignoreConfig',
+    ], { stdio: 'ignore' });
+    if (result.status !== 0) return false;
+    renameSync(join(tmp, 'main.js'), compiled);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+let main;
+if (isFresh() || compile()) {
+  ({ main } = await import('./.cache/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('./main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -28,7 +28,9 @@ import type { TimedDigitalEvent, TimedLedEvent } from '../../rig/assembler.ts';
 import { type AcquisitionItem, Rig, type RigOptions } from '../../rig/rig.ts';
 import { checkDeviceUrl } from '../../transport/open.ts';
 import { describeLight } from '../../rig/light.ts';
-import type { CliIo } from '../main.ts';
+import type { Command } from 'commander';
+import '../devices.ts';
+import type { CliIo, Runner } from '../main.ts';
 import { checkDurationForRates, formatDuration, parseDuration } from '../duration.ts';
 import { parsePort } from './view.ts';
 
@@ -340,4 +342,19 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps${summary.qualityFlags ? `, ${summary.darkSpans} dark spans ${summary.darkS.toFixed(1)} s` : ''}) to ${outDir}\n`);
   if (failure) throw recordingFailure(failure, outDir, rawLog.stats.bytesWritten);
   return 0;
+}
+
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .requiredOption('--device <url>', 'serial path (/dev/ttyACM0?baud=…), sim://SCENARIO?seed=…&speed=…, or tcp://HOST:PORT')
+    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
+    .option('--duration <time>', 'device time to record, e.g. 90s, 10m, 1h', '10m')
+    .option('--out <dir>', 'recording directory (default recordings/<timestamp>)')
+    .option('--subject <id>', 'subject id stored with the recording')
+    .option('--notes <text>', 'free-text notes stored with the recording (session.json)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .option('--live', 'serve the live view in the browser while recording')
+    .option('--port <n>', 'live view port (default 8080; 0: any free port); needs --live')
+    .action((opts: AcquireOptions) => run(() => acquireCommand(io, opts))());
 }

@@ -19,7 +19,8 @@ import {
 import { parseScpiSpec, ScpiPowerMeter } from '../../calibration/scpi.ts';
 import { calibrationFileOf, parseLabel, saveCalibration, saveCheck } from '../../calibration/store.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
-import type { CliIo } from '../main.ts';
+import '../devices.ts';
+import type { CliIo, Runner } from '../main.ts';
 
 export interface CalibrateOptions {
   device: string;
@@ -256,12 +257,8 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
   }
 }
 
-type Runner = (fn: () => Promise<number>) => () => Promise<void>;
-
-export function registerCalibrateCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('calibrate')
-    .description('calibrate LED power at the fiber tip (mA -> µW) per unit and store it on the device; --check measures drift against the stored table')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .requiredOption('--device <url>', 'serial path, sim://SCENARIO?…, or tcp://HOST:PORT')
     .requiredOption('--led <channel>', 'LED channel id')
     .option('--meter <meter>', 'manual (type readings), sim (the simulator\'s meter), or scpi:PATH[?baud=N] (a SCPI power meter)', 'manual')

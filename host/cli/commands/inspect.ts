@@ -4,9 +4,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecording, type RecordingInspection } from '../../record/inspect.ts';
-import type { CliIo } from '../main.ts';
+import type { CliIo, Runner } from '../main.ts';
 import { formatDuration } from '../duration.ts';
-import type { Runner } from './export.ts';
+import { flagOrPositional } from '../arguments.ts';
 
 /** `fiberrig inspect` exit code for a raw log with damaged spans (the recording was read; some records are lost). */
 export const EXIT_DAMAGED_RAW_LOG = 3;
@@ -60,11 +60,13 @@ export async function inspectCommand(io: CliIo, recording: string, opts: { json?
   return r.status === 'damaged' ? EXIT_DAMAGED_RAW_LOG : 0;
 }
 
-export function registerInspectCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('inspect')
-    .description('summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged')
-    .argument('<recording>', 'recording directory (or its raw.fjl)')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .option('--in <recording>', 'recording directory (or its raw.fjl)')
+    .argument('[recording]', 'deprecated: the recording as a positional argument (write --in RECORDING)')
     .option('--json', 'print JSON on stdout')
-    .action((recording: string, opts: { json?: boolean }) => run(() => inspectCommand(io, recording, opts))());
+    .action((positional: string | undefined, opts: { in?: string; json?: boolean }) => run(() => {
+      const recording = flagOrPositional(io, { flag: '--in', value: opts.in, positional, command: 'inspect', example: 'fiberrig inspect --in recordings/2024-…' });
+      return inspectCommand(io, recording, opts);
+    })());
 }
