@@ -23,6 +23,7 @@ function text(r: RecordingInspection): string {
     for (const what of d.recovered) lines.push(`  recovered: ${what}`);
   }
   lines.push(`started    ${r.hostStart} (${r.recordedWith})${r.stoppedBy ? `, stopped by ${r.stoppedBy}` : ''}`);
+  if (r.failed) lines.push(`FAILED     this acquisition failed (${r.failed.error}); what was recorded before the failure is below`);
   if (r.subject) lines.push(`subject    ${r.subject}`);
   if (r.notes) lines.push(`notes      ${r.notes}`);
   if (r.device) lines.push(`device     ${r.device.url ?? ''} ${r.device.firmware} on ${r.device.board} #${r.device.serialNumber}`);
@@ -56,6 +57,7 @@ function text(r: RecordingInspection): string {
 export async function inspectCommand(io: CliIo, recording: string, opts: { json?: boolean }): Promise<number> {
   const r = await inspectRecording(resolve(recording));
   io.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : text(r));
+  if (r.failed) io.stderr.write(`fiberrig: ${r.recording} is a FAILED acquisition: ${r.failed.error}\n`);
   if (r.status === 'damaged') io.stderr.write(`fiberrig: the raw log is damaged (${r.damage.spanCount} span(s), ${r.damage.lostDetectorSamples} detector samples lost); the rest was read\n`);
   return r.status === 'damaged' ? EXIT_DAMAGED_RAW_LOG : 0;
 }
