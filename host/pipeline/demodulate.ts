@@ -90,7 +90,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
   const leds = config.leds ?? [];
   const detectors = detectorIds.map((id) => {
     const d = info.detectors.find((x) => x.id === id);
-    if (!d) throw new PipelineError('E_PIPELINE_CONFIG', `detector ${id} is not on this device`, 'use a detector id from `fiberrig info`');
+    if (!d) throw new PipelineError('E_PIPELINE_CONFIG', `detector ${id} is not on this device`, 'use a detector id that `fiberrig info --device URL` lists');
     return d;
   });
   const blockSamples = config.blockSamples ?? 256;
