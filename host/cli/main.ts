@@ -8,6 +8,7 @@
 // is loaded. A command module exports `define(command, io, run)`, which adds
 // its arguments, options and action to the Command created here.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 
 export interface CliIo {
@@ -66,9 +67,13 @@ let typeScriptLoader: Promise<unknown> | undefined;
 export async function loadCommandModule(name: string): Promise<CommandModule> {
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) throw new Error(`no command ${name}`);
+  const url = new URL(entry.module, CLI_DIR);
+  // loaded through a require hook (tsx's, as mocha loads tests): require the module too, or it would be a second
+  // instance of every module it shares with the caller (the registries of device drivers and simulated ports)
+  if (typeof require === 'function') return require(fileURLToPath(url)) as CommandModule;
   if (!import.meta.url.endsWith('.ts')) typeScriptLoader ??= import('tsx/esm/api').then((tsx) => tsx.register());
   await typeScriptLoader;
-  return (await import(new URL(entry.module, CLI_DIR).href)) as CommandModule;
+  return (await import(url.href)) as CommandModule;
 }
 
 /** The command named on the command line (also by `help NAME`), if any. */
