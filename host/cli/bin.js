@@ -3,11 +3,11 @@
 // (host/cli/.cache/main.js), so `fiberrig --help` and `--version` start
 // without a TypeScript loader; main loads tsx only with the module of the
 // command being run. The compiled file is rebuilt with tsc (type-stripping
-// only: `npm run typecheck` checks types) whenever main.ts is newer; where
+// only: `npm run typecheck` checks types) whenever main.ts changed; where
 // that cannot be done (no typescript installed, a read-only tree), main.ts
 // runs through tsx as before.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,10 @@ const source = join(cliDir, 'main.ts');
 const cacheDir = join(cliDir, '.cache');
 const compiled = join(cacheDir, 'main.js');
 
+/** main.js carries main.ts's mtime: any other mtime (an edit, a checkout of an older main.ts) means rebuild. */
 function isFresh() {
   try {
-    return statSync(compiled).mtimeMs >= statSync(source).mtimeMs;
+    return statSync(compiled).mtimeMs === statSync(source).mtimeMs;
   } catch {
     return false;
   }
@@ -37,6 +38,8 @@ function compile() {
       '--target', 'es2022', '--types', 'node', '--skipLibCheck', '--verbatimModuleSyntax', '--noCheck', '--pretty', 'false', '--ignoreConfig',
     ], { stdio: 'ignore' });
     if (result.status !== 0) return false;
+    const { atime, mtime } = statSync(source);
+    utimesSync(join(tmp, 'main.js'), atime, mtime);
     renameSync(join(tmp, 'main.js'), compiled);
     return true;
   } catch {

@@ -27,7 +27,7 @@ function hintFor(code: string, field: string): string {
     case 'UNKNOWN_CHANNEL': return `${field || 'a channel id'} does not exist on this board; \`fiberrig info --device URL\` lists its LEDs, detectors, aux inputs and digital lines`;
     case 'NOT_CALIBRATED': return 'calibrate the LED (fiberrig calibrate) or set current_ma instead of power_uw';
     case 'STORAGE': return 'the device could not write its non-volatile memory; retry, then report the board';
-    default: return 'see the device log (fiberrig acquire --verbose)';
+    default: return 'run again with DEBUG=fiberrig:* to see the link traffic on stderr, and check the device\'s log';
   }
 }
 
