@@ -40,10 +40,11 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
   const rig = await Rig.connect(opts.device, rigOptions);
   try {
     io.stderr.write(`fiberrig view: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})\n`);
-    await rig.configure(wire);
+    // the server first: a --host it cannot listen on, or a port in use, fails with the device untouched
     const server = await startLiveServer({
       rig, config: file, wire, port, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.token !== undefined ? { token: opts.token } : {}),
     });
+    await rig.configure(wire);
     if (server.token !== undefined && opts.token === undefined) io.stderr.write(`fiberrig view: ${server.host} is not a loopback address: generated an access token\n`);
     io.stderr.write(`fiberrig view: live view at ${server.url} (not recording; Ctrl-C stops)\n`);
     await rig.start();

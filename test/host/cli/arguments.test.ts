@@ -4,6 +4,7 @@
 // of every command (the old positional forms still work, with a note).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SIM_SCENARIO_NAMES } from '../../../firmware-sim/simulator.ts';
@@ -79,6 +80,21 @@ describe('cli: arguments are read before the device is touched; --device and --i
       assert.match(r.stderr, pattern, args.join(' '));
       assert.equal(opens, 0, `${args.join(' ')}: the device was opened`);
       assert.equal(existsSync(out), false, `${args.join(' ')}: ${out} was created`);
+    }
+  });
+
+  it('acquire --live on a port already in use fails before Start and leaves nothing', async () => {
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    try {
+      const port = String((busy.address() as AddressInfo).port);
+      const out = join(tmp.dir, 'busy');
+      const r = await cli(['acquire', '--device', 'sim://linear?speed=max', '--duration', '1s', '--out', out, '--live', '--port', port, '--quiet']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /EADDRINUSE/);
+      assert.equal(existsSync(out), false);
+    } finally {
+      busy.close();
     }
   });
 
