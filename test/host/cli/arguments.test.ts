@@ -6,28 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { SIM_SCENARIO_NAMES } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
 import '../../../host/cli/devices.ts';
-import { main } from '../../../host/cli/main.ts';
 import { type BindingInterface, openTransport, registerBinding } from '../../../host/transport/open.ts';
 import { tempDir } from '../record/helpers.ts';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { cli } from './helpers.ts';
 
 // a device driver that counts every attempt to open its port (and then refuses it)
 let opens = 0;

@@ -2,18 +2,18 @@
 // uses it) traces the link on stderr: requests and replies with their ids,
 // frames in and out, the rig's port events. Without DEBUG, nothing.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { type Ran, runNode } from './helpers.ts';
 
 const BIN = resolve('host/cli/bin.js');
-const exec = promisify(execFile);
 
-async function info(debug: string | undefined): Promise<{ stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+async function info(debug: string | undefined): Promise<Ran> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DEBUG;
   if (debug !== undefined) env.DEBUG = debug;
-  return exec(process.execPath, [BIN, 'info', '--device', 'sim://linear?seed=8'], { env, timeout: 60_000 });
+  const r = await runNode([BIN, 'info', '--device', 'sim://linear?seed=8'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return r;
 }
 
 describe('cli: DEBUG=fiberrig:* link traces', function () {

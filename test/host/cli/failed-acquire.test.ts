@@ -5,21 +5,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { acquireCommand } from '../../../host/cli/commands/acquire.ts';
 import { main } from '../../../host/cli/main.ts';
 import type { RecordingInspection } from '../../../host/record/inspect.ts';
 import { FAILED_FILE_NAME } from '../../../host/record/recording-end.ts';
 import { readSession } from '../../../host/record/session.ts';
 import { tempDir } from '../record/helpers.ts';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { Sink } from './helpers.ts';
 
 describe('cli: a failed acquisition is marked failed (FAILED, session.json status, inspect)', function () {
   this.timeout(120_000);

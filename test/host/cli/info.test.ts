@@ -2,29 +2,13 @@
 // send users to. Checked against the simulator's board definition (what the
 // device really has) and a calibration table written to the device first.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { DEFAULT_BOARD } from '../../../firmware-sim/device/board.ts';
 import { formatVersion, PROTOCOL_VERSION } from '../../../protocol/index.ts';
 import type { DeviceInfoReport } from '../../../host/cli/commands/info.ts';
-import { main } from '../../../host/cli/main.ts';
 import { DeviceError } from '../../../host/link/errors.ts';
 import { ErrorCode } from '../../../protocol/index.ts';
 import { Rig } from '../../../host/rig/rig.ts';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { cli } from './helpers.ts';
 
 describe('cli: fiberrig info --device URL', function () {
   this.timeout(60_000);

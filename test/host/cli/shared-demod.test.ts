@@ -4,7 +4,6 @@
 // shared by the derived files and the live view.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { from, Subject } from 'rxjs';
 import { acquireCommand } from '../../../host/cli/commands/acquire.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
@@ -14,14 +13,7 @@ import { canonicalConfig } from '../../../host/record/rawlog.ts';
 import { type AcquisitionItem, Rig } from '../../../host/rig/rig.ts';
 import type { DeviceInfo } from '../../../protocol/index.ts';
 import { tempDir } from '../record/helpers.ts';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { Sink } from './helpers.ts';
 
 /** A copy that later pushes cannot change (values as plain arrays, NaN kept). */
 const snapshot = (b: SignalBlock) => ({ stream: b.stream, firstIndex: b.firstIndex, count: b.count, values: b.values.map((v) => Array.from(v)) });

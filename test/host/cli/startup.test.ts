@@ -4,41 +4,24 @@
 // falls back to tsx when it cannot build. (The cold-start time itself is
 // measured in test/bench/cli.bench.ts, not asserted here.)
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
-import { COMMAND_NAMES, main } from '../../../host/cli/main.ts';
+import { COMMAND_NAMES } from '../../../host/cli/main.ts';
 import { tempDir } from '../record/helpers.ts';
+import { cli, runNode } from './helpers.ts';
 
 const REPO = resolve('.');
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
-const exec = promisify(execFile);
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+const node = (args: string[], cwd = REPO) => runNode(args, { cwd });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-async function node(args: string[], cwd = REPO): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    return { code: 0, ...(await exec(process.execPath, args, { cwd, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } })) };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+/** A copy of the package with bin.js and main.ts only (no command module), node_modules linked. */
+function packageCopy(root: string): string {
+  mkdirSync(join(root, 'host', 'cli'), { recursive: true });
+  copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  for (const f of ['bin.js', 'main.ts']) copyFileSync(join(REPO, 'host', 'cli', f), join(root, 'host', 'cli', f));
+  return join(root, 'host', 'cli', 'bin.js');
 }
 
 describe('cli: start-up (--version, lazily loaded commands, compiled entry)', function () {
@@ -72,11 +55,7 @@ describe('cli: start-up (--version, lazily loaded commands, compiled entry)', fu
   it('bin.js builds main.js when it is missing or main.ts changed (newer or older mtime); --help and --version need no command module', async () => {
     // a copy of the package with main.ts and bin.js only: no command module exists there
     const root = join(tmp.dir, 'pkg');
-    mkdirSync(join(root, 'host', 'cli'), { recursive: true });
-    copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
-    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    for (const f of ['bin.js', 'main.ts']) copyFileSync(join(REPO, 'host', 'cli', f), join(root, 'host', 'cli', f));
-    const bin = join(root, 'host', 'cli', 'bin.js');
+    const bin = packageCopy(root);
     const compiled = join(root, 'host', 'cli', '.cache', 'main.js');
 
     const v = await node([bin, '--version'], root);
@@ -104,12 +83,9 @@ describe('cli: start-up (--version, lazily loaded commands, compiled entry)', fu
 
   it('bin.js runs main.ts through tsx when it cannot build (no room for .cache/), and a command runs from the compiled entry too', async () => {
     const root = join(tmp.dir, 'readonly-cache');
-    mkdirSync(join(root, 'host', 'cli'), { recursive: true });
-    copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
-    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    for (const f of ['bin.js', 'main.ts']) copyFileSync(join(REPO, 'host', 'cli', f), join(root, 'host', 'cli', f));
+    const bin = packageCopy(root);
     writeFileSync(join(root, 'host', 'cli', '.cache'), 'a file where the cache folder would go');
-    const r = await node([join(root, 'host', 'cli', 'bin.js'), '--version'], root);
+    const r = await node([bin, '--version'], root);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${VERSION}\n`);
 
