@@ -17,10 +17,13 @@ const source = join(cliDir, 'main.ts');
 const cacheDir = join(cliDir, '.cache');
 const compiled = join(cacheDir, 'main.js');
 
-/** main.js carries main.ts's mtime: any other mtime (an edit, a checkout of an older main.ts) means rebuild. */
+/**
+ * main.js carries main.ts's mtime: any other mtime (an edit, a checkout of an older main.ts) means rebuild.
+ * Within a millisecond: utimes keeps less precision than some file systems store.
+ */
 function isFresh() {
   try {
-    return statSync(compiled).mtimeMs === statSync(source).mtimeMs;
+    return Math.abs(statSync(compiled).mtimeMs - statSync(source).mtimeMs) < 1;
   } catch {
     return false;
   }
