@@ -2,11 +2,29 @@
 // measuring the simulated world. Importing this module makes every
 // simulated device (sim://, pty, TCP) measure the full world model
 // (scenarios sleep, zolpidem, steps, dark, and the noise-free "linear").
-import { registerWorldFactory } from './device/create.ts';
+import { LINEAR_SCENARIO, registerWorldFactory } from './device/create.ts';
+import { SimError } from './device/errors.ts';
 import { SimBinding } from './transport/binding.ts';
-import { createWorld } from './world/index.ts';
+import { parseSimUrl } from './transport/sim-url.ts';
+import { createWorld, SCENARIO_NAMES } from './world/index.ts';
 
-registerWorldFactory(createWorld);
+/** Every scenario a sim:// URL can name: the built-in "linear" and the world's. */
+export const SIM_SCENARIO_NAMES: readonly string[] = [LINEAR_SCENARIO, ...SCENARIO_NAMES];
+
+function unknownScenario(scenario: string): SimError {
+  return new SimError('E_SIM_UNKNOWN_SCENARIO', `there is no simulator scenario "${scenario}"`, `choose one of: ${SIM_SCENARIO_NAMES.join(', ')} (e.g. sim://sleep?seed=1&speed=10)`);
+}
+
+registerWorldFactory((scenario, seed, board, options) => {
+  if (!SCENARIO_NAMES.includes(scenario)) throw unknownScenario(scenario);
+  return createWorld(scenario, seed, board, options);
+});
+
+/** Checks a sim:// URL (syntax, options, scenario name) without creating anything. */
+export function checkSimUrl(url: string): void {
+  const { scenario } = parseSimUrl(url);
+  if (!SIM_SCENARIO_NAMES.includes(scenario)) throw unknownScenario(scenario);
+}
 
 export { SimBinding };
 export { serveSimOnPty } from './transport/pty.ts';

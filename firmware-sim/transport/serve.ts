@@ -27,7 +27,7 @@ export function servedDevice(options: SimServeOptions): { device: SimDevice; pac
 
 /**
  * Serve options from a sim:// URL, for command lines such as
- * `fiberrig sim --pty /tmp/fiberrig sim://sleep?speed=10&faults=...`.
+ * `fiberrig sim --pty /tmp/fiberrig --device sim://sleep?speed=10&faults=...`.
  * (persist is meaningless for a server: its device always persists.)
  */
 export function simServeOptionsFromUrl(url: string): SimServeOptions {

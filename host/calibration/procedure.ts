@@ -101,7 +101,7 @@ function waitForLed(status$: Observable<Status>, channel: number, currentMa: num
 /** The constant-current configuration a calibration runs under: only `channel` lit. */
 export function calibrationConfig(info: DeviceInfo, channel: number): AcquisitionConfigInit {
   const det = info.detectors[0];
-  if (!det) throw new CalibrationError('E_CALIBRATION_DEVICE', 'the device has no detector to configure a run with', 'check fiberrig info');
+  if (!det) throw new CalibrationError('E_CALIBRATION_DEVICE', 'the device has no detector to configure a run with', '`fiberrig info --device URL` lists what the device has');
   const rate = Math.min(1000, det.maxRateHz || 1000, info.maxSampleRateHz || 1000);
   return {
     mode: ModulationMode.MODULATION_MODE_CONTINUOUS,

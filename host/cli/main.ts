@@ -1,104 +1,111 @@
 // The fiberrig command line. The CLI owns stdout (data, --json) and stderr
 // (progress, logs); library code never prints.
+//
+// Start-up stays cheap: this file imports nothing of ours (bin.js runs it
+// compiled to JS, without a TypeScript loader, so `--help` and `--version`
+// cost little more than node itself). The table below names each command, its
+// one-line summary and its module; only the module of the command being run
+// is loaded. A command module exports `define(command, io, run)`, which adds
+// its arguments, options and action to the Command created here.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { FiberrigError } from '../../protocol/index.ts';
-import { listSerialPorts } from '../transport/ports.ts';
-import './devices.ts';
-import { acquireCommand } from './commands/acquire.ts';
-import { registerAnalyzeCommand } from './commands/analyze.ts';
-import { registerCalibrateCommand } from './commands/calibrate.ts';
-import { registerCohortCommand } from './commands/cohort.ts';
-import { registerDemodCommand } from './commands/demod.ts';
-import { registerExportCommand } from './commands/export.ts';
-import { registerFlashCommand } from './commands/flash.ts';
-import { registerInspectCommand } from './commands/inspect.ts';
-import { registerSelftestCommand } from './commands/selftest.ts';
-import { simCommand } from './commands/sim.ts';
-import { loopbackCommand } from './commands/loopback.ts';
-import { viewCommand } from './commands/view.ts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
 
+/** Wraps a command's body: its resolved number is the process exit code. */
+export type Runner = (fn: () => Promise<number>) => () => Promise<void>;
+
+/** What a command module exports. */
+export interface CommandModule {
+  define(command: Command, io: CliIo, run: Runner): void;
+}
+
+interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  /** Module path relative to host/cli/. */
+  readonly module: string;
+}
+
+// One line per command (the order is the order of `fiberrig --help`).
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'loopback', module: './commands/loopback.ts', summary: 'exchange a handshake with an in-process loopback responder through the real framing, and print what crossed the wire' },
+  { name: 'acquire', module: './commands/acquire.ts', summary: 'configure, start and record a device; progress on stderr, summary on stdout' },
+  { name: 'info', module: './commands/info.ts', summary: 'what a device is: firmware, protocol version, board, LEDs, detectors, aux inputs, limits, calibration' },
+  { name: 'demod', module: './commands/demod.ts', summary: 're-demodulate a recording offline from its raw log (bit-identical to the live result with equal settings)' },
+  { name: 'export', module: './commands/export.ts', summary: 'export a recording for other tools: guppy, pmat, nwb, csv' },
+  { name: 'analyze', module: './commands/analyze.ts', summary: 'analyse a recording: corrected ΔF/F, sleep scoring, NE oscillation; analysis.json, CSV tables and an HTML report' },
+  { name: 'inspect', module: './commands/inspect.ts', summary: 'summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged' },
+  { name: 'calibrate', module: './commands/calibrate.ts', summary: 'calibrate LED power at the fiber tip (mA -> µW) per unit and store it on the device; --check measures drift against the stored table' },
+  { name: 'selftest', module: './commands/selftest.ts', summary: 'bring-up report of a rig (PASS/WARN/FAIL/N/A per check; exit 1 on any FAIL)' },
+  { name: 'cohort', module: './commands/cohort.ts', summary: 'compare groups of animals (simulated or recorded): per-animal table, group means with 95 % CIs, tests and effect sizes, report' },
+  { name: 'flash', module: './commands/flash.ts', summary: 'write the firmware to a board (USB DFU or ST-Link) and verify its build id through DeviceInfo' },
+  { name: 'ports', module: './commands/ports.ts', summary: 'list serial ports' },
+  { name: 'sim', module: './commands/sim.ts', summary: 'serve a simulated device on a pty or a TCP port for outside programs' },
+  { name: 'view', module: './commands/view.ts', summary: 'watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health' },
+  { name: 'start', module: './commands/start.ts', summary: 'the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute)' },
+];
+
+/** This module's folder, host/cli/, also when it runs compiled from host/cli/.cache/. */
+const CLI_DIR = ((): URL => {
+  const here = new URL('.', import.meta.url);
+  return here.pathname.endsWith('/.cache/') ? new URL('..', here) : here;
+})();
+
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);
+
+/** The version in package.json. */
+export function fiberrigVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', CLI_DIR), 'utf8')) as { version: string }).version;
+}
+
+let typeScriptLoader: Promise<unknown> | undefined;
+
+/** Loads a command's module; compiled (no TypeScript loader yet), it first registers tsx. */
+export async function loadCommandModule(name: string): Promise<CommandModule> {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw new Error(`no command ${name}`);
+  const url = new URL(entry.module, CLI_DIR);
+  // loaded through a require hook (tsx's, as mocha loads tests): require the module too, or it would be a second
+  // instance of every module it shares with the caller (the registries of device drivers and simulated ports)
+  if (typeof require === 'function') return require(fileURLToPath(url)) as CommandModule;
+  if (!import.meta.url.endsWith('.ts')) typeScriptLoader ??= import('tsx/esm/api').then((tsx) => tsx.register());
+  await typeScriptLoader;
+  return (await import(url.href)) as CommandModule;
+}
+
+/** The command named on the command line (also by `help NAME`), if any. */
+function invokedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const first = words[0] === 'help' ? words[1] : words[0];
+  return first !== undefined && COMMAND_NAMES.includes(first) ? first : undefined;
+}
+
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const program = new Command('fiberrig')
     .description('fiber photometry rig controller')
+    .version(fiberrigVersion(), '-V, --version', 'print the fiberrig version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   let exitCode = 0;
-  const run = (fn: () => Promise<number>) => async () => {
+  const run: Runner = (fn) => async () => {
     exitCode = await fn();
   };
-  program
-    .command('loopback')
-    .description('exchange a handshake with an in-process loopback responder through the real framing, and print what crossed the wire')
-    .option('--json', 'print JSON on stdout')
-    .action((opts: { json?: boolean }) => run(() => loopbackCommand(io, { json: Boolean(opts.json) }))());
-  program
-    .command('acquire')
-    .description('configure, start and record a device; progress on stderr, summary on stdout')
-    .requiredOption('--device <url>', 'serial path (/dev/ttyACM0?baud=…), sim://SCENARIO?seed=…&speed=…, or tcp://HOST:PORT')
-    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
-    .option('--duration <time>', 'device time to record, e.g. 90s, 10m, 1h', '10m')
-    .option('--out <dir>', 'recording directory (default recordings/<timestamp>)')
-    .option('--subject <id>', 'subject id stored with the recording')
-    .option('--notes <text>', 'free-text notes stored with the recording (session.json)')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('--quiet', 'no progress on stderr')
-    .option('--live', 'serve the live view in the browser while recording')
-    .option('--port <n>', 'live view port (default 8080; 0: any free port)')
-    .action((opts: { device: string; config?: string; duration: string; out?: string; subject?: string; notes?: string; json?: boolean; quiet?: boolean; live?: boolean; port?: string }) => run(() => acquireCommand(io, opts))());
-  registerDemodCommand(program, io, run);
-  registerExportCommand(program, io, run);
-  registerAnalyzeCommand(program, io, run);
-  registerInspectCommand(program, io, run);
-  registerCalibrateCommand(program, io, run);
-  registerSelftestCommand(program, io, run);
-  registerFlashCommand(program, io, run);
-  registerCohortCommand(program, io, run);
-  program
-    .command('ports')
-    .description('list serial ports')
-    .option('--json', 'print JSON on stdout')
-    .action((opts: { json?: boolean }) => run(async () => {
-      const ports = await listSerialPorts();
-      if (opts.json) io.stdout.write(`${JSON.stringify(ports)}\n`);
-      else if (ports.length === 0) io.stdout.write('no serial ports found\n');
-      else for (const p of ports) io.stdout.write(`${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}${p.serialNumber ? `  ${p.serialNumber}` : ''}\n`);
-      return 0;
-    })());
-  program
-    .command('sim')
-    .description('serve a simulated device on a pty or a TCP port for outside programs')
-    .argument('[device]', 'sim://SCENARIO?seed=…&speed=…&faults=…', 'sim://sleep')
-    .option('--pty <path>', 'create a pty at PATH (needs socat)')
-    .option('--tcp <host:port>', 'listen on HOST:PORT')
-    .action((device: string, opts: { pty?: string; tcp?: string }) => run(() => simCommand(io, { ...opts, device }))());
-  program
-    .command('view')
-    .description('watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health')
-    .requiredOption('--device <url>', 'serial path, sim://SCENARIO?…, or tcp://HOST:PORT')
-    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
-    .option('--port <n>', 'HTTP port (0: any free port)', '8080')
-    .option('--host <address>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
-    .option('--token <token>', 'access token (generated when --host is not loopback)')
-    .action((opts: { device: string; config?: string; port: string; host: string; token?: string }) => run(() => viewCommand(io, opts))());
-  program
-    .command('start')
-    .description('the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute), 3-wavelength lock-in')
-    .option('--json', 'print the summary as JSON on stdout')
-    .action((opts: { json?: boolean }) => run(() => acquireCommand(io, { device: 'sim://sleep?seed=1&speed=10', duration: '10m', ...(opts.json ? { json: true } : {}) }))());
   try {
+    const invoked = invokedCommand(argv);
+    for (const entry of COMMANDS) {
+      const command = program.command(entry.name).description(entry.summary);
+      if (entry.name === invoked) (await loadCommandModule(entry.name)).define(command, io, run);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof FiberrigError) {
-      io.stderr.write(`fiberrig: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
+    // fiberrig's errors (FiberrigError and the like) carry a code and say what to do
     if (error instanceof Error && 'code' in error && typeof (error as { code: unknown }).code === 'string' && !(error instanceof TypeError)) {
       io.stderr.write(`fiberrig: ${(error as Error & { code: string }).code}: ${error.message}\n`);
       return 1;

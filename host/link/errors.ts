@@ -19,15 +19,15 @@ export class DeviceError extends FiberrigError {
 function hintFor(code: string, field: string): string {
   switch (code) {
     case 'INVALID_CONFIG': return `fix ${field || 'the configuration'} and configure again`;
-    case 'LIMIT_EXCEEDED': return 'lower the LED drive to within the board limit shown by `fiberrig info`';
+    case 'LIMIT_EXCEEDED': return 'lower the LED drive to within the board limit `fiberrig info --device URL` shows';
     case 'BUSY': return 'stop the acquisition first';
     case 'NOT_CONFIGURED': return 'configure before starting';
-    case 'UNSUPPORTED': return 'the device lacks this capability; check `fiberrig info`';
+    case 'UNSUPPORTED': return 'the device lacks this capability (its modes and limits: `fiberrig info --device URL`)';
     case 'VERSION_MISMATCH': return 'flash firmware that matches this fiberrig version';
-    case 'UNKNOWN_CHANNEL': return `${field || 'a channel id'} does not exist on this board; check \`fiberrig info\``;
+    case 'UNKNOWN_CHANNEL': return `${field || 'a channel id'} does not exist on this board; \`fiberrig info --device URL\` lists its LEDs, detectors, aux inputs and digital lines`;
     case 'NOT_CALIBRATED': return 'calibrate the LED (fiberrig calibrate) or set current_ma instead of power_uw';
     case 'STORAGE': return 'the device could not write its non-volatile memory; retry, then report the board';
-    default: return 'see the device log (fiberrig acquire --verbose)';
+    default: return 'run again with DEBUG=fiberrig:* to see the link traffic on stderr, and check the device\'s log';
   }
 }
 

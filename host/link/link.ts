@@ -2,6 +2,7 @@
 // request id (with timeouts and retries for commands that are safe to
 // repeat), keeps the device's watchdog fed with heartbeats, and fans the
 // device's unsolicited stream out as an RxJS Subject.
+import { trace } from '../trace.ts';
 import { Subject } from 'rxjs';
 import {
   type DecodeCounters, decodeEnvelope, type Envelope, type EnvelopeInit, FrameDecoder, frameEnvelope,
@@ -14,6 +15,9 @@ export type Command = Omit<EnvelopeInit, 'requestId'>;
 
 /** Commands whose repetition leaves the device in the same state. */
 const SAFE_TO_REPEAT = new Set(['hello', 'getInfo', 'configure', 'stop', 'setLed', 'heartbeat', 'selfTest', 'readCalibration', 'writeCalibration']);
+
+const traceLink = trace('link');
+const traceFrames = trace('frames');
 
 export interface LinkOptions {
   requestTimeoutMs?: number;
@@ -96,6 +100,7 @@ export class Link {
         this.decodeCounters.decodeErrors++;
         return;
       }
+      if (traceFrames.enabled) traceFrames('<- %s #%d (%d B)', message.body, message.requestId, payload.length);
       onMessage?.(message);
       this.dispatch(message);
     });
@@ -152,17 +157,24 @@ export class Link {
     try {
       for (let attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) this.counters.retries++;
+        traceLink('-> %s #%d%s', body, requestId, attempt > 0 ? ` (retry ${attempt} of ${attempts - 1})` : '');
         this.write(frame);
         const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
         const result = await Promise.race([reply, timer]);
-        if (result === 'timeout') continue;
+        if (result === 'timeout') {
+          traceLink('   %s #%d: no reply within %d ms', body, requestId, timeoutMs);
+          continue;
+        }
         if (result.body === 'error') {
           const e = result.error!;
+          traceLink('<- error #%d to %s: %s %s%s', requestId, body, e.code, e.message, e.field ? ` (field ${e.field})` : '');
           throw new DeviceError(e.code, e.message, e.field);
         }
+        traceLink('<- %s #%d to %s', result.body, requestId, body);
         return result;
       }
       this.counters.timeouts++;
+      traceLink('   %s #%d: gave up after %d attempt(s)', body, requestId, attempts);
       throw new LinkError('E_TIMEOUT', `no reply to ${body} within ${timeoutMs} ms (${attempts} attempt${attempts > 1 ? 's' : ''})`, 'check that the device is powered, the URL is right, and nothing else holds the port');
     } finally {
       this.pending.delete(requestId);
@@ -202,6 +214,7 @@ export class Link {
 
   private write(frame: Uint8Array): void {
     this.counters.sent++;
+    if (traceFrames.enabled) traceFrames('-> %d B', frame.length);
     this.transport.stream.write(frame);
   }
 
@@ -219,6 +232,7 @@ export class Link {
         pending.resolve(message);
       } else {
         this.counters.lateReplies++;
+        traceLink('<- %s #%d: late (no request waits for it)', message.body, message.requestId);
       }
       return;
     }

@@ -4,7 +4,7 @@
 // sink and never touches the recording path; each page gets its own cursor
 // and resolution (LiveFeed.frameFor), so a page that falls behind only
 // loses display points.
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { type AcquisitionConfigInit, DarkReason, ModulationMode, type Status } from '../../protocol/index.ts';
 import { ClockFit } from '../dsp/clock.ts';
 import { type DemodOptions, type SignalBlock, SignalDemodulator } from '../pipeline/demodulate.ts';
@@ -29,6 +29,11 @@ export interface FeedOptions {
   scopeSamples?: number;
   /** Points per trace a page gets over its window (default 1200, about one per pixel). */
   targetPoints?: number;
+  /**
+   * Demodulated signals from a demodulation the caller already runs (e.g. `fiberrig acquire --live` shares its
+   * own): the feed then runs none. Absent: the feed demodulates the rig's acquisition itself.
+   */
+  signals?: Observable<SignalBlock>;
 }
 
 /** A page's position in the feed. */
@@ -113,6 +118,7 @@ export class LiveFeed {
   private ticks = 0;
   private failure: string | undefined;
   private demodFailed = false;
+  private readonly sharedSignals: boolean;
   private snapshot: Pick<FrameMessage, 'raw' | 'status' | 'warnings'>;
 
   constructor(private readonly rig: LiveRig, private readonly wire: AcquisitionConfigInit, private readonly demodOptions: DemodOptions, options: FeedOptions = {}) {
@@ -169,6 +175,14 @@ export class LiveFeed {
         if (h.running) this.clock.add({ deviceTicks: h.sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
       })),
     );
+    // after acquisition$: an item restarts the timeline (restart()) before its signals arrive
+    this.sharedSignals = options.signals !== undefined;
+    if (options.signals) {
+      this.subscriptions.push(options.signals.subscribe({
+        next: (block) => this.guard(() => this.onSignals(block)),
+        error: (e: Error) => { this.failure = `live view cannot demodulate: ${e.message}`; },
+      }));
+    }
   }
 
   /** Completes when the Rig closes (its streams complete). */
@@ -222,7 +236,7 @@ export class LiveFeed {
     } else if (item.kind === 'block') {
       this.onRaw(item);
     }
-    if (this.demodFailed) return;
+    if (this.demodFailed || this.sharedSignals) return;
     try {
       this.demod ??= new SignalDemodulator(this.wire, this.rig.info, this.demodOptions);
       for (const block of this.demod.push(item)) this.onSignals(block);

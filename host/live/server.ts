@@ -63,7 +63,9 @@ export interface LiveServerOptions {
   maxBufferedBytes?: number;
   /** Seconds of history kept for the longest window (default 600). */
   historyS?: number;
-  feed?: Omit<FeedOptions, 'historyS'>;
+  feed?: Omit<FeedOptions, 'historyS' | 'signals'>;
+  /** Signals of a demodulation the caller already runs (shared, e.g. acquire's): the view then runs none of its own. */
+  signals?: FeedOptions['signals'];
 }
 
 export interface LiveClientStats {
@@ -157,7 +159,9 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     ...(options.config.auxOutputRateHz !== undefined ? { auxOutputRateHz: options.config.auxOutputRateHz } : {}),
   };
   const assets = loadAssets();
-  const feed = new LiveFeed(rig, wire, demodOptions, { ...options.feed, ...(options.historyS !== undefined ? { historyS: options.historyS } : {}) });
+  const feed = new LiveFeed(rig, wire, demodOptions, {
+    ...options.feed, ...(options.historyS !== undefined ? { historyS: options.historyS } : {}), ...(options.signals ? { signals: options.signals } : {}),
+  });
   const recording = options.recording;
 
   let boundPort = listenPort;

@@ -34,7 +34,7 @@ export function auxUnitLabel(scale: Pick<AuxScale, 'voltsAt'>): string {
  */
 export function auxScale(info: Pick<DeviceInfo, 'auxInputs'>, id: number): AuxScale {
   const a = info.auxInputs.find((x) => x.id === id);
-  if (!a) throw new PipelineError('E_PIPELINE_CONFIG', `aux input ${id} is not on this device`, 'use an aux id from `fiberrig info`');
+  if (!a) throw new PipelineError('E_PIPELINE_CONFIG', `aux input ${id} is not on this device`, 'use an aux id that `fiberrig info --device URL` lists');
   const evpc = a.electrodeVoltsPerCode ?? 0;
   if (Number.isFinite(evpc) && evpc > 0) return { voltsPerCode: evpc, voltsAt: 'electrode' };
   if (!(a.adcBits > 0 && a.fullScaleV > 0)) {

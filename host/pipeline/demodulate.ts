@@ -2,7 +2,7 @@
 // configuration calls for (lock-in, time division, or plain decimation),
 // keeps it continuous across blocks, and turns gaps into NaN runs on the
 // output time base — never zero-filled, never closed up.
-import { type Observable, type OperatorFunction, concatMap, from } from 'rxjs';
+import { type Observable, type OperatorFunction, concatMap, defer, from } from 'rxjs';
 import { type AcquisitionConfigInit, type DeviceInfo, ModulationMode } from '../../protocol/index.ts';
 import { Decimator } from '../dsp/decimate.ts';
 import { LockinDemodulator, type LockinOutput } from '../dsp/lockin.ts';
@@ -90,7 +90,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
   const leds = config.leds ?? [];
   const detectors = detectorIds.map((id) => {
     const d = info.detectors.find((x) => x.id === id);
-    if (!d) throw new PipelineError('E_PIPELINE_CONFIG', `detector ${id} is not on this device`, 'use a detector id from `fiberrig info`');
+    if (!d) throw new PipelineError('E_PIPELINE_CONFIG', `detector ${id} is not on this device`, 'use a detector id that `fiberrig info --device URL` lists');
     return d;
   });
   const blockSamples = config.blockSamples ?? 256;
@@ -325,17 +325,14 @@ export class SignalDemodulator {
 }
 
 /**
- * RxJS operator: acquisition items in, signal blocks out (one emission per completed block). Given a config it
- * builds a demodulator per subscription; given a SignalDemodulator (built, and so checked, before the device
- * is touched) it feeds that one.
+ * RxJS operator: acquisition items in, signal blocks out (one emission per completed block). Every subscription
+ * gets its own SignalDemodulator (built when it subscribes), so two subscribers to the same piped observable see
+ * the same output; to feed several consumers from ONE demodulation, share() the result. A setting the demodulator
+ * refuses surfaces as an error on subscription: build a SignalDemodulator first to check it up front.
  */
-export function demodulate(demod: SignalDemodulator): OperatorFunction<AcquisitionItem, SignalBlock>;
-export function demodulate(config: AcquisitionConfigInit, info: DeviceInfo, options?: DemodOptions): OperatorFunction<AcquisitionItem, SignalBlock>;
-export function demodulate(
-  configOrDemod: AcquisitionConfigInit | SignalDemodulator, info?: DeviceInfo, options: DemodOptions = {},
-): OperatorFunction<AcquisitionItem, SignalBlock> {
-  return (source: Observable<AcquisitionItem>) => {
-    const demod = configOrDemod instanceof SignalDemodulator ? configOrDemod : new SignalDemodulator(configOrDemod, info!, options);
+export function demodulate(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}): OperatorFunction<AcquisitionItem, SignalBlock> {
+  return (source: Observable<AcquisitionItem>) => defer(() => {
+    const demod = new SignalDemodulator(config, info, options);
     return source.pipe(concatMap((item) => from(demod.push(item))));
-  };
+  });
 }

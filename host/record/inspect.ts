@@ -1,9 +1,12 @@
 // `inspectRecording`: what a recording holds, from one pass over its raw log
 // (no demodulation) plus session.json: duration, channels, rates, gaps,
 // counters, device and configuration.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ModulationMode } from '../../protocol/index.ts';
 import { SignalDemodulator } from '../pipeline/demodulate.ts';
 import { type ReplayContext, type ReplayDamage, processingOf, type ReplaySummary, replayRecording } from './replay.ts';
+import { FAILED_FILE_NAME } from './recording-end.ts';
 import type { SessionGap, SessionQualitySpan } from './session.ts';
 
 /**
@@ -24,6 +27,8 @@ export interface RecordingInspection {
   subject: string | null;
   notes: string | null;
   stoppedBy: string | null;
+  /** The acquisition failed (session.json status "failed", or a FAILED file): why; null otherwise. */
+  failed: { error: string } | null;
   device: { url: string | null; firmware: string; board: string; serialNumber: string } | null;
   config: {
     mode: string;
@@ -74,6 +79,7 @@ export async function inspectRecording(path: string, onProgress?: (position: num
   }], { demod: false, cutoffS: null, maxGapList: 20, ...(onProgress ? { onProgress } : {}) });
 
   const session = ctx?.session ?? null;
+  const failedMarker = ctx ? await readFile(join(ctx.dir, FAILED_FILE_NAME), 'utf8').then((t) => /^error: (.*)$/m.exec(t)?.[1] ?? t.trim(), () => null) : null;
   const rate = ctx?.timebase.rateHz ?? 0;
   const info = ctx?.info;
   const config = ctx?.config;
@@ -90,6 +96,7 @@ export async function inspectRecording(path: string, onProgress?: (position: num
     subject: session?.subject ?? (ctx?.meta.subject as string | null | undefined) ?? null,
     notes: session?.notes ?? (ctx?.meta.notes as string | null | undefined) ?? null,
     stoppedBy: session?.end?.stoppedBy ?? (summary.rawLog.cleanEnd ? 'unknown' : 'crash (no end record)'),
+    failed: session?.status === 'failed' || failedMarker !== null ? { error: session?.end?.error ?? failedMarker ?? 'unknown error' } : null,
     device: info ? { url: session?.device.url ?? (ctx?.meta.device as string | undefined) ?? null, firmware: `${info.firmwareName} ${info.firmwareVersion}`, board: info.boardModel, serialNumber: info.serialNumber } : null,
     config: config ? {
       mode: MODES[config.mode ?? 0] ?? `mode ${config.mode}`,

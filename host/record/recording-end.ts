@@ -28,6 +28,25 @@ export async function writeSessionAtEnd(dir: string, session: SessionFile): Prom
   }
 }
 
+/** The marker a failed recording's directory holds: what failed, and that the data before it is kept. */
+export const FAILED_FILE_NAME = 'FAILED';
+
+/** Marks `dir` as a failed recording (session.json's status says "failed" too). Never throws: a full disk may refuse even this. */
+export async function markRecordingFailed(dir: string, failure: Error): Promise<boolean> {
+  const text = [
+    'This recording FAILED; it did not end as asked.',
+    `error: ${failure.message}`,
+    'What was recorded before the failure is kept in the raw log; `fiberrig inspect --in DIR` says how much.',
+    '',
+  ].join('\n');
+  try {
+    await writeFile(join(dir, FAILED_FILE_NAME), text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The error acquire ends with: a full disk becomes E_DISK_FULL (what was done, what to do); others stay as they are. */
 export function recordingFailure(failure: Error, dir: string, rawLogBytes: number): Error {
   if (!isDiskFull(failure) || (failure as { code?: unknown }).code === 'E_DISK_FULL') return failure;

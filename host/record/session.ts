@@ -91,6 +91,11 @@ export interface SessionFile {
     error?: string;
   };
   requestedDurationS: number | null;
+  /**
+   * "recording" while it runs, "complete" when it ended as asked (duration or Ctrl-C), "failed" when an error ended
+   * it (a FAILED file then says why). Absent in recordings made before it existed.
+   */
+  status?: 'recording' | 'complete' | 'failed';
   gaps: SessionGap[];
   /** Flagged spans (LEDs dark); absent in recordings made before it existed. */
   quality?: SessionQualitySpan[];

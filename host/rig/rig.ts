@@ -18,9 +18,12 @@ import {
 import { RigError } from './errors.ts';
 import type { JournalEntry } from './journal.ts';
 import { estimateResetInstant, type UptimeProbe } from './placement.ts';
+import { trace } from '../trace.ts';
 import { ReconnectSchedule } from './reconnect.ts';
 import { LightKeeper } from './light-keeper.ts';
 
+
+const traceRig = trace('rig');
 export type { AcquisitionItem, GapReason, RigBlock, RigGap, Source, TimedDigitalEvent, TimedLedEvent } from './assembler.ts';
 export type { DarkCause, DarkSpan, RigLight } from './light.ts';
 
@@ -282,6 +285,7 @@ export class Rig {
   private async open(): Promise<void> {
     const open = this.options.openTransport ?? defaultOpenTransport;
     const transport = await open(this.url);
+    traceRig('%s: port open', this.url);
     this.journalSubject.next({ type: 'link', hostTimeUs: nowUs(), state: 'open' });
     const link = new Link(transport, {
       ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
@@ -340,6 +344,7 @@ export class Rig {
     this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).
+      traceRig('%s: device stopped on its own (reset?): resuming', this.url);
       this.reconnecting = this.resume('device-reset')
         .catch((error: unknown) => this.failAcquisition(error))
         .finally(() => this.afterDeviceReset());
@@ -359,6 +364,7 @@ export class Rig {
     this.health.connected = false;
     this.accumulateLinkCounters(link);
     this.journalSubject.next({ type: 'link', hostTimeUs: nowUs(), state: 'closed' });
+    traceRig('%s: link closed%s', this.url, this.closing ? '' : ' (not by us)');
     if (this.closing) return;
     if (this.wantRunning && this.options.reconnect !== false && !this.reconnecting) {
       this.reconnecting = this.reconnectLoop().finally(() => { this.reconnecting = undefined; });
@@ -376,6 +382,7 @@ export class Rig {
     while (this.wantRunning && !this.closing) {
       await sleep(schedule.nextDelayMs());
       if (!this.wantRunning || this.closing) return;
+      traceRig('%s: reconnecting', this.url);
       let opened = false;
       try {
         await this.open();
@@ -384,6 +391,7 @@ export class Rig {
         await this.resume('reconnect');
         if (this.link.isOpen) return; // else it closed again during the resume: keep trying
       } catch (error) {
+        traceRig('%s: reconnect attempt failed: %s', this.url, (error as Error).message);
         if (this.link?.isOpen) await this.link.close().catch(() => undefined);
         if (opened && !(error instanceof LinkError)) {
           this.failAcquisition(error); // the device answered and refused: reopening will not help
@@ -404,6 +412,7 @@ export class Rig {
     const rigError = error instanceof RigError ? error
       : new RigError('E_RESUME_FAILED', `could not restart the acquisition on ${this.url} after a reconnect or device reset: ${(error as Error)?.message ?? String(error)}`,
         'check the device (its log and status); then start a new acquisition', { cause: error });
+    traceRig('%s: acquisition failed: %s', this.url, rigError.message);
     this.acquisitionSubject.error(rigError);
   }
 

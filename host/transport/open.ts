@@ -19,17 +19,31 @@ export interface Transport {
 }
 
 const bindings = new Map<string, BindingInterface>();
+const urlChecks = new Map<string, (url: string) => void>();
 
-/** Makes `scheme://…` URLs open through `binding` (e.g. the simulator registers sim://). */
-export function registerBinding(scheme: string, binding: BindingInterface): void {
+/**
+ * Makes `scheme://…` URLs open through `binding` (e.g. the simulator registers sim://). `checkUrl`, when given,
+ * refuses a URL the binding could never open (a typed error with its own hint) before anything is opened.
+ */
+export function registerBinding(scheme: string, binding: BindingInterface, checkUrl?: (url: string) => void): void {
   bindings.set(scheme.toLowerCase(), binding);
+  if (checkUrl) urlChecks.set(scheme.toLowerCase(), checkUrl);
+  else urlChecks.delete(scheme.toLowerCase());
+}
+
+/** The hint of a typed error from a binding (it knows what is wrong better than "is it plugged in?"). */
+function hintOf(error: unknown): string | undefined {
+  const hint = (error as { hint?: unknown } | null)?.hint;
+  return typeof hint === 'string' && hint !== '' ? hint : undefined;
 }
 
 function openPortStream(port: SerialPortStream, url: string): Promise<Transport> {
   return new Promise((resolve, reject) => {
     port.open((error) => {
       if (error) {
-        reject(new TransportError('E_OPEN', `cannot open ${url}: ${error.message}`, 'check the path, that the device is plugged in, and that no other program holds it', { cause: error }));
+        const hint = hintOf(error);
+        const message = hint && error.message.endsWith(` — ${hint}`) ? error.message.slice(0, -(hint.length + 3)) : error.message;
+        reject(new TransportError('E_OPEN', `cannot open ${url}: ${message}`, hint ?? 'check the path, that the device is plugged in, and that no other program holds it', { cause: error }));
         return;
       }
       resolve({
@@ -50,6 +64,7 @@ export function checkDeviceUrl(url: string): void {
   if (parsed.kind === 'binding' && !bindings.has(parsed.scheme)) {
     throw new TransportError('E_DEVICE_URL', `no device driver for ${parsed.scheme}://`, `known schemes: ${['tcp', ...bindings.keys()].join(', ')}, or a serial path such as /dev/ttyACM0`);
   }
+  if (parsed.kind === 'binding') urlChecks.get(parsed.scheme)?.(parsed.url);
 }
 
 export async function openTransport(url: string): Promise<Transport> {

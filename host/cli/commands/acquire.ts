@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CommandedPowerLog, ledDrivesInForce } from '../../calibration/recording.ts';
 import { countClipped } from '../../dsp/clipping.ts';
-import { Subscription } from 'rxjs';
+import { Subscription, share } from 'rxjs';
 import {
   type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toWireConfig,
 } from '../../config/acquisition.ts';
@@ -18,7 +18,7 @@ import { cutoffIndex, DerivedWriter } from '../../record/derived.ts';
 import { checkDiskSpace, type DiskSpaceCheck, SpaceReserve } from '../../record/disk-space.ts';
 import type { RecordError } from '../../record/errors.ts';
 import { OutputDir } from '../../record/output-dir.ts';
-import { recordingFailure, writeSessionAtEnd } from '../../record/recording-end.ts';
+import { FAILED_FILE_NAME, markRecordingFailed, recordingFailure, writeSessionAtEnd } from '../../record/recording-end.ts';
 import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../record/rawlog.ts';
 import {
   calibrationJson, configJson, deviceInfoJson, deviceInfoSha256, type ProcessingSettings, SESSION_FILE_NAME, type SessionFile, wireConfigSha256, writeSession,
@@ -27,8 +27,11 @@ import { softwareVersions } from '../../record/version.ts';
 import type { TimedDigitalEvent, TimedLedEvent } from '../../rig/assembler.ts';
 import { type AcquisitionItem, Rig, type RigOptions } from '../../rig/rig.ts';
 import { checkDeviceUrl } from '../../transport/open.ts';
+import { FiberrigError } from '../../../protocol/index.ts';
 import { describeLight } from '../../rig/light.ts';
-import type { CliIo } from '../main.ts';
+import type { Command } from 'commander';
+import '../devices.ts';
+import type { CliIo, Runner } from '../main.ts';
 import { checkDurationForRates, formatDuration, parseDuration } from '../duration.ts';
 import { parsePort } from './view.ts';
 
@@ -92,6 +95,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   const file: AcquisitionFile = opts.config ? await loadAcquisitionConfig(opts.config) : DEFAULT_LOCKIN_CONFIG;
   const durationS = parseDuration(opts.duration ?? '10m');
   checkDurationForRates(durationS, opts.duration ?? '10m', file.outputRateHz);
+  if (!opts.live && opts.port !== undefined) throw new FiberrigError('E_USAGE', `--port ${opts.port} is the live view's port, and --live is not given`, 'add --live to watch the recording in the browser, or leave --port out');
   const livePort = opts.live ? parsePort(opts.port) : undefined; // before anything is written
   // a URL that cannot name a device fails here, before anything is created (an injected transport opens its own)
   if (!rigOptions.openTransport) checkDeviceUrl(opts.device);
@@ -134,7 +138,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     device: { url: opts.device, info: null },
     config: { file, wire: configJson(wire), wireSha256: wireConfigSha256(wire) },
     processing, calibration: null, software: softwareVersions(),
-    start: { hostTimeUs: startUs, iso: isoOf(startUs) }, end: null, requestedDurationS: durationS,
+    start: { hostTimeUs: startUs, iso: isoOf(startUs) }, end: null, requestedDurationS: durationS, status: 'recording',
     gaps: [], counters: null, derivedFiles: [], diskSpace,
   };
   // nothing recorded (the device failed before Start): take away what this run created, so
@@ -183,17 +187,20 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     await writeSession(outDir, session);
     // built before the device is touched: a processing setting (output rate, low-pass) the
     // demodulator refuses is an error now, with nothing configured or started
-    const demod = new SignalDemodulator(wire, rig.info, demodOptions);
-    await rig.configure(wire);
+    new SignalDemodulator(wire, rig.info, demodOptions);
+    // one demodulation feeds the derived files and the live view alike
+    const signals$ = rig.acquisition$.pipe(demodulate(wire, rig.info, demodOptions), share());
     if (opts.live) {
-      // closes itself when the rig closes; never slows the recording (display frames are dropped instead)
+      // before Configure: a port in use fails with the device untouched. Closes itself when the rig closes;
+      // never slows the recording (display frames are dropped instead)
       const live = await startLiveServer({
-        rig, config: file, wire, port: livePort ?? 8080,
+        rig, config: file, wire, port: livePort ?? 8080, signals: signals$,
         recording: { isRecording: true, subject: opts.subject ?? null, target: outDir, reason: 'fiberrig acquire records from start to --duration (Ctrl-C stops)' },
         acquisitionLockedReason: 'fiberrig acquire runs this acquisition: it stops at --duration or on Ctrl-C',
       });
       io.stderr.write(`fiberrig: live view at ${live.url}\n`);
     }
+    await rig.configure(wire);
     const rateHz = file.sampleRateHz;
     const targetSamples = Math.round(durationS * rateHz);
     const fullScale = Math.max(...rig.info.detectors.map((d) => 2 ** d.adcBits - 1), 1);
@@ -239,7 +246,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
         }),
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
-      subscriptions.add(rig.acquisition$.pipe(demodulate(demod)).subscribe({
+      subscriptions.add(signals$.subscribe({
         next: guard((block: SignalBlock) => writer.signals(block)),
         error: (e: Error) => { failure = e; stoppedBy = 'error'; resolveDone(); },
       }));
@@ -325,10 +332,16 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     session.end = { hostTimeUs: endUs, iso: isoOf(endUs), stoppedBy: 'error', cutoffS: derived ? Math.min(derived.cutoff ?? Infinity, derived.extentS) : 0, durationS: 0 };
   }
   if (failure) session.end.error = failure.message;
+  session.status = failure ? 'failed' : 'complete';
   // the reserve goes now: on a full disk it is the room these last files need
   await reserve.release();
   const sessionError = await writeSessionAtEnd(outDir, session);
   if (sessionError) failure ??= sessionError;
+  // what was recorded stays, in a directory that says it failed (session.json status, a FAILED file, inspect)
+  if (failure) {
+    out.created(FAILED_FILE_NAME);
+    if (await markRecordingFailed(outDir, failure)) io.stderr.write(`fiberrig: the acquisition failed; ${outDir} is marked FAILED (what was recorded before the failure is kept)\n`);
+  }
   if (!summary) throw recordingFailure(failure ?? new Error('acquisition failed'), outDir, rawLog.stats.bytesWritten);
   summary.rawLogBytes = rawLog.stats.bytesWritten;
   try {
@@ -340,4 +353,19 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   else io.stdout.write(`recorded ${formatDuration(summary.durationS)} (${summary.signalRows} rows at ${summary.outputRateHz} Hz, ${summary.gaps} gaps${summary.qualityFlags ? `, ${summary.darkSpans} dark spans ${summary.darkS.toFixed(1)} s` : ''}) to ${outDir}\n`);
   if (failure) throw recordingFailure(failure, outDir, rawLog.stats.bytesWritten);
   return 0;
+}
+
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .requiredOption('--device <url>', 'serial path (/dev/ttyACM0?baud=…), sim://SCENARIO?seed=…&speed=…, or tcp://HOST:PORT')
+    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
+    .option('--duration <time>', 'device time to record, e.g. 90s, 10m, 1h', '10m')
+    .option('--out <dir>', 'recording directory (default recordings/<timestamp>)')
+    .option('--subject <id>', 'subject id stored with the recording')
+    .option('--notes <text>', 'free-text notes stored with the recording (session.json)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .option('--live', 'serve the live view in the browser while recording')
+    .option('--port <n>', 'live view port (default 8080; 0: any free port); needs --live')
+    .action((opts: AcquireOptions) => run(() => acquireCommand(io, opts))());
 }

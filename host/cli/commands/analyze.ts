@@ -7,8 +7,9 @@ import type { Command } from 'commander';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { analyzeRecording, type AnalyzeOptions, writeAnalysis } from '../../analysis/analyze/index.ts';
 import { type AbsorptionTable, CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
-import type { CliIo } from '../main.ts';
-import { positiveNumber, type Runner } from './export.ts';
+import { flagOrPositional } from '../arguments.ts';
+import type { CliIo, Runner } from '../main.ts';
+import { positiveNumber } from './export.ts';
 
 export interface AnalyzeCliOptions {
   out?: string;
@@ -110,19 +111,22 @@ export async function analyzeCommand(io: CliIo, recording: string, opts: Analyze
   return 0;
 }
 
-export function registerAnalyzeCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('analyze')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .description('analyse a recording: corrected ΔF/F, sleep scoring, NE oscillation → analysis.json, CSV tables and report.html')
-    .argument('<recording>', 'recording directory (or its raw.fjl)')
+    .argument('[recording]', 'recording directory (or its raw.fjl); the same as --in')
+    .option('--in <recording>', 'recording directory (or its raw.fjl)')
     .option('--out <dir>', 'output directory (default RECORDING/analysis; an earlier analysis there is replaced)')
-    .option('--method <method>', `correction: ${CORRECTION_METHODS.join(' | ')} (default: haemodynamic with an absorption table, else isosbestic when a 405 nm control exists)`)
+    .option('--method <method>', `correction: ${CORRECTION_METHODS.join(' | ')} (default: haemodynamic when a 560 nm channel and a 405 nm control exist, else isosbestic when a control exists)`)
     .option('--hypnogram <file>', 'use a hypnogram scored elsewhere (CSV of epoch states) instead of scoring the EEG/EMG')
-    .option('--absorption <file>', 'relative blood absorption per LED wavelength for the haemodynamic correction: JSON [[wavelengthNm, coefficient], …]')
+    .option('--absorption <file>', 'relative blood absorption per LED wavelength for the haemodynamic correction: JSON [[wavelengthNm, coefficient], …] (default: from haemoglobin spectra)')
     .option('--epoch-s <s>', 'sleep epoch length, s (default 4)')
     .option('--rate <hz>', 'analysis rate of the photometry, Hz (default 10)')
     .option('--no-traces', 'do not write traces.csv')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress on stderr')
-    .action((recording: string, opts: AnalyzeCliOptions) => run(() => analyzeCommand(io, recording, opts))());
+    .action((positional: string | undefined, opts: AnalyzeCliOptions & { in?: string }) => run(() => {
+      const recording = flagOrPositional(io, { flag: '--in', value: opts.in, positional, command: 'analyze', example: 'fiberrig analyze --in recordings/2024-…', positionalDocumented: true });
+      return analyzeCommand(io, recording, opts);
+    })());
 }

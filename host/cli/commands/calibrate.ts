@@ -19,7 +19,9 @@ import {
 import { parseScpiSpec, ScpiPowerMeter } from '../../calibration/scpi.ts';
 import { calibrationFileOf, parseLabel, saveCalibration, saveCheck } from '../../calibration/store.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
-import type { CliIo } from '../main.ts';
+import { checkDeviceUrl } from '../../transport/open.ts';
+import '../devices.ts';
+import type { CliIo, Runner } from '../main.ts';
 
 export interface CalibrateOptions {
   device: string;
@@ -122,6 +124,12 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
   const points = intOption('--points', opts.points, opts.check ? 3 : DEFAULT_POINTS, 1);
   const thresholdPct = numberOption('--threshold', opts.threshold) ?? 10;
   const maxMaOption = numberOption('--max-ma', opts.maxMa);
+  // every argument is read before the device is opened
+  const scpi = /^scpi:/i.test(meterSpec) ? parseScpiSpec(meterSpec) : undefined;
+  if (meterSpec === 'sim' && !/^sim:\/\//i.test(opts.device.trim())) {
+    throw new CalibrationError('E_METER', `--meter sim reads a simulated device, and ${opts.device} is not one`, 'use --device sim://SCENARIO (e.g. sim://dark), or a real meter (manual, scpi:PATH)');
+  }
+  if (!internals.rig?.openTransport) checkDeviceUrl(opts.device);
   const outDir = resolve(opts.out ?? 'calibrations');
   const operator = opts.operator ?? null;
   const label = opts.label ?? '';
@@ -165,10 +173,7 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
       err(`Put the fiber tip on the power meter sensor, set the meter to ${led.wavelengthNm} nm and zero it with the LED off.`);
       err('At each prompt type the reading in µW once it has settled (or with a unit: 0.8 mW, 350 nW).');
     } else {
-      instrument = meterSpec === 'sim' ? simMeter(opts.device) : await (async () => {
-        const { path, baudRate } = parseScpiSpec(meterSpec);
-        return ScpiPowerMeter.open(path, { baudRate });
-      })();
+      instrument = scpi ? await ScpiPowerMeter.open(scpi.path, { baudRate: scpi.baudRate }) : simMeter(opts.device);
       source = { kind: 'instrument', meter: instrument, ...(internals.settle ? { settle: internals.settle } : {}) };
       meterInfo = instrument.info;
       err(`meter: ${meterInfo.model}${meterInfo.serialNumber ? ` (${meterInfo.serialNumber})` : ''}`);
@@ -256,12 +261,8 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
   }
 }
 
-type Runner = (fn: () => Promise<number>) => () => Promise<void>;
-
-export function registerCalibrateCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('calibrate')
-    .description('calibrate LED power at the fiber tip (mA -> µW) per unit and store it on the device; --check measures drift against the stored table')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .requiredOption('--device <url>', 'serial path, sim://SCENARIO?…, or tcp://HOST:PORT')
     .requiredOption('--led <channel>', 'LED channel id')
     .option('--meter <meter>', 'manual (type readings), sim (the simulator\'s meter), or scpi:PATH[?baud=N] (a SCPI power meter)', 'manual')

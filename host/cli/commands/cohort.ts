@@ -10,8 +10,8 @@ import { ZOLPIDEM_NE_AMPLITUDE_SCALE } from '../../../firmware-sim/world/scenari
 import { CohortError } from '../../analysis/cohort/errors.ts';
 import { CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
 import { type CohortResult, type CohortSpec, parseGroupOption, runCohort } from '../../analysis/cohort/run.ts';
-import type { CliIo } from '../main.ts';
-import type { Runner } from './export.ts';
+import type { CliIo, Runner } from '../main.ts';
+
 
 export interface CohortCommandOptions {
   simulate?: string;
@@ -119,9 +119,8 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
   return 0;
 }
 
-export function registerCohortCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('cohort')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .description('compare groups of animals: simulate a cohort (--simulate sleep,zolpidem) or take recordings (--group NAME=REC,...); per-animal table, group means with 95 % CIs, tests, report page')
     .option('--simulate <conditions>', 'simulated conditions, comma-separated (sleep, zolpidem); animal k of each is seed S+k (paired)')
     .option('--animals <n>', 'animals per condition (with --simulate)', '6')

@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { demodRecording } from '../../record/demod.ts';
 import { resolveRecording } from '../../record/session.ts';
-import type { CliIo } from '../main.ts';
-import { demodOverrides, progressPrinter, type Runner } from './export.ts';
+import type { CliIo, Runner } from '../main.ts';
+import { demodOverrides, progressPrinter } from './export.ts';
 
 export interface DemodCliOptions {
   in: string;
@@ -41,10 +41,8 @@ export async function demodCommand(io: CliIo, opts: DemodCliOptions): Promise<nu
   return 0;
 }
 
-export function registerDemodCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('demod')
-    .description('re-demodulate a recording offline from its raw log (bit-identical to the live result with equal settings)')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .requiredOption('--in <recording>', 'recording directory (or its raw.fjl)')
     .option('--lowpass <hz>', 'lock-in envelope low-pass cutoff (default: the recording\'s)')
     .option('--rate <hz>', 'output rate (default: the recording\'s)')

@@ -5,9 +5,7 @@ import type { Command } from 'commander';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { exportRecording, gapPolicyFor, parseFormat } from '../../export/index.ts';
 import type { DemodOptions } from '../../pipeline/demodulate.ts';
-import type { CliIo } from '../main.ts';
-
-export type Runner = (fn: () => Promise<number>) => () => Promise<void>;
+import type { CliIo, Runner } from '../main.ts';
 
 /** A stderr progress line at most twice a second (none when quiet). */
 export function progressPrinter(io: CliIo, label: string, quiet: boolean): ((position: number, total: number) => void) | undefined {
@@ -75,9 +73,8 @@ export async function exportCommand(io: CliIo, opts: ExportCliOptions): Promise<
   return 0;
 }
 
-export function registerExportCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('export')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .description('export a recording for other tools: guppy (CSV per channel), pmat (time/signal/control CSV), nwb (NWB 2 with ndx-fiber-photometry), csv (one wide CSV)')
     .requiredOption('--in <recording>', 'recording directory (or its raw.fjl)')
     .requiredOption('--format <format>', 'guppy | pmat | nwb | csv')

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { BOARDS_DIR, loadBoard } from '../../flash/board.ts';
 import { FlashError } from '../../flash/errors.ts';
 import { type FlashOptions, type FlashVia, flashBoard } from '../../flash/flash.ts';
-import type { CliIo } from '../main.ts';
+import '../devices.ts';
+import type { CliIo, Runner } from '../main.ts';
 
 export interface FlashCliOptions {
   board: string;
@@ -20,8 +21,6 @@ export interface FlashCliOptions {
   json?: boolean;
   quiet?: boolean;
 }
-
-type Runner = (fn: () => Promise<number>) => () => Promise<void>;
 
 function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -56,10 +55,8 @@ export async function flashCommand(io: CliIo, opts: FlashCliOptions): Promise<nu
   return 0;
 }
 
-export function registerFlashCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('flash')
-    .description('write the firmware to a board (USB DFU or ST-Link) and verify its build id through DeviceInfo')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .requiredOption('--board <name>', 'board definition: a name in hardware/boards (pyboard) or a JSON file')
     .option('--firmware <file>', 'image: .dfu or .bin for dfu, .elf or .bin for stlink (default: hardware/firmware/build/BOARD/)')
     .option('--via <tool>', 'dfu (dfu-util, BOOT0 / EnterBootloader) or stlink (openocd)', 'dfu')

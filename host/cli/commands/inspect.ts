@@ -4,9 +4,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecording, type RecordingInspection } from '../../record/inspect.ts';
-import type { CliIo } from '../main.ts';
+import type { CliIo, Runner } from '../main.ts';
 import { formatDuration } from '../duration.ts';
-import type { Runner } from './export.ts';
+import { flagOrPositional } from '../arguments.ts';
 
 /** `fiberrig inspect` exit code for a raw log with damaged spans (the recording was read; some records are lost). */
 export const EXIT_DAMAGED_RAW_LOG = 3;
@@ -23,6 +23,7 @@ function text(r: RecordingInspection): string {
     for (const what of d.recovered) lines.push(`  recovered: ${what}`);
   }
   lines.push(`started    ${r.hostStart} (${r.recordedWith})${r.stoppedBy ? `, stopped by ${r.stoppedBy}` : ''}`);
+  if (r.failed) lines.push(`FAILED     this acquisition failed (${r.failed.error}); what was recorded before the failure is below`);
   if (r.subject) lines.push(`subject    ${r.subject}`);
   if (r.notes) lines.push(`notes      ${r.notes}`);
   if (r.device) lines.push(`device     ${r.device.url ?? ''} ${r.device.firmware} on ${r.device.board} #${r.device.serialNumber}`);
@@ -56,15 +57,18 @@ function text(r: RecordingInspection): string {
 export async function inspectCommand(io: CliIo, recording: string, opts: { json?: boolean }): Promise<number> {
   const r = await inspectRecording(resolve(recording));
   io.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : text(r));
+  if (r.failed) io.stderr.write(`fiberrig: ${r.recording} is a FAILED acquisition: ${r.failed.error}\n`);
   if (r.status === 'damaged') io.stderr.write(`fiberrig: the raw log is damaged (${r.damage.spanCount} span(s), ${r.damage.lostDetectorSamples} detector samples lost); the rest was read\n`);
   return r.status === 'damaged' ? EXIT_DAMAGED_RAW_LOG : 0;
 }
 
-export function registerInspectCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('inspect')
-    .description('summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged')
-    .argument('<recording>', 'recording directory (or its raw.fjl)')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .option('--in <recording>', 'recording directory (or its raw.fjl)')
+    .argument('[recording]', 'deprecated: the recording as a positional argument (write --in RECORDING)')
     .option('--json', 'print JSON on stdout')
-    .action((recording: string, opts: { json?: boolean }) => run(() => inspectCommand(io, recording, opts))());
+    .action((positional: string | undefined, opts: { in?: string; json?: boolean }) => run(() => {
+      const recording = flagOrPositional(io, { flag: '--in', value: opts.in, positional, command: 'inspect', example: 'fiberrig inspect --in recordings/2024-…' });
+      return inspectCommand(io, recording, opts);
+    })());
 }

@@ -6,7 +6,8 @@ import {
   assertCompatibleVersion, EnvelopeDecoderStream, type Envelope, formatVersion, frameEnvelope, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES,
   ModulationMode, PROTOCOL_VERSION,
 } from '../../../protocol/index.ts';
-import type { CliIo } from '../main.ts';
+import type { Command } from 'commander';
+import type { CliIo, Runner } from '../main.ts';
 
 export async function loopbackCommand(io: CliIo, opts: { json: boolean }): Promise<number> {
   const toDevice = new PassThrough();
@@ -45,4 +46,10 @@ export async function loopbackCommand(io: CliIo, opts: { json: boolean }): Promi
   };
   io.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `loopback handshake ok: ${summary.firmware}, protocol ${summary.protocol}, board ${summary.board} (${summary.helloFrameBytes} B out, ${summary.replyFrameBytes} B back)\n`);
   return 0;
+}
+
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .option('--json', 'print JSON on stdout')
+    .action((opts: { json?: boolean }) => run(() => loopbackCommand(io, { json: Boolean(opts.json) }))());
 }

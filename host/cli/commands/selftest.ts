@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { formatReport } from '../../selftest/format.ts';
 import { runSelfTest, type SelfTestOptions } from '../../selftest/run.ts';
-import type { CliIo } from '../main.ts';
+import '../devices.ts';
+import type { CliIo, Runner } from '../main.ts';
 
 export interface SelftestCliOptions {
   device: string;
@@ -16,8 +17,6 @@ export interface SelftestCliOptions {
   analog?: boolean;
   quiet?: boolean;
 }
-
-type Runner = (fn: () => Promise<number>) => () => Promise<void>;
 
 export async function selftestCommand(io: CliIo, opts: SelftestCliOptions): Promise<number> {
   const options: SelfTestOptions = {};
@@ -38,9 +37,8 @@ export async function selftestCommand(io: CliIo, opts: SelftestCliOptions): Prom
   return report.outcome === 'FAIL' ? 1 : 0;
 }
 
-export function registerSelftestCommand(program: Command, io: CliIo, run: Runner): void {
-  program
-    .command('selftest')
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
     .description('bring-up report of a rig (PASS/WARN/FAIL/N/A per check; exit 1 on any FAIL). Put the fiber on a fluorescent reference target first')
     .requiredOption('--device <url>', 'serial path (/dev/ttyACM0?baud=…), tcp://HOST:PORT, or sim://SCENARIO (e.g. sim://steps)')
     .option('--loopback <line>', 'the digital input the sync output is wired to (its loopback then must pass)')

@@ -1,8 +1,10 @@
 // `fiberrig sim`: serves a simulated device where outside programs can open
 // it: a pty path (a serial port to anything that opens it) or a TCP port.
-import { serveSimOnPty, serveSimOnTcp, simServeOptionsFromUrl } from '../../../firmware-sim/simulator.ts';
+import type { Command } from 'commander';
+import { checkSimUrl, serveSimOnPty, serveSimOnTcp, simServeOptionsFromUrl } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
-import type { CliIo } from '../main.ts';
+import { flagOrPositional } from '../arguments.ts';
+import type { CliIo, Runner } from '../main.ts';
 
 export interface SimOptions {
   pty?: string;
@@ -12,8 +14,12 @@ export interface SimOptions {
 
 export async function simCommand(io: CliIo, opts: SimOptions): Promise<number> {
   if (Boolean(opts.pty) === Boolean(opts.tcp)) {
-    throw new FiberrigError('E_USAGE', 'give exactly one of --pty PATH or --tcp HOST:PORT', 'e.g. fiberrig sim --pty /tmp/fiberrig0 sim://sleep');
+    throw new FiberrigError('E_USAGE', 'give exactly one of --pty PATH or --tcp HOST:PORT', 'e.g. fiberrig sim --pty /tmp/fiberrig0 --device sim://sleep');
   }
+  const tcp = opts.tcp === undefined ? undefined : /^(.*):(\d+)$/.exec(opts.tcp);
+  if (tcp === null) throw new FiberrigError('E_USAGE', `cannot read --tcp ${opts.tcp}`, 'write HOST:PORT, e.g. 127.0.0.1:7000');
+  if (tcp && Number(tcp[2]) > 65535) throw new FiberrigError('E_USAGE', `--tcp ${opts.tcp}: ${tcp[2]} is not a port number`, 'give 1..65535, or 0 for any free port');
+  checkSimUrl(opts.device);
   const options = simServeOptionsFromUrl(opts.device);
   let close: () => Promise<void>;
   if (opts.pty) {
@@ -21,9 +27,7 @@ export async function simCommand(io: CliIo, opts: SimOptions): Promise<number> {
     io.stderr.write(`fiberrig sim: ${opts.device} on ${opts.pty} (Ctrl-C stops)\n`);
     close = () => server.close();
   } else {
-    const m = /^(.*):(\d+)$/.exec(opts.tcp!);
-    if (!m) throw new FiberrigError('E_USAGE', `cannot read --tcp ${opts.tcp}`, 'write HOST:PORT, e.g. 127.0.0.1:7000');
-    const server = await serveSimOnTcp(m[1]!, Number(m[2]), options);
+    const server = await serveSimOnTcp(tcp![1]!, Number(tcp![2]), options);
     io.stderr.write(`fiberrig sim: ${opts.device} on ${server.url} (Ctrl-C stops)\n`);
     close = () => server.close();
   }
@@ -33,4 +37,16 @@ export async function simCommand(io: CliIo, opts: SimOptions): Promise<number> {
   });
   await close();
   return 0;
+}
+
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .option('--device <url>', 'sim://SCENARIO?seed=…&speed=…&faults=… (default sim://sleep)')
+    .argument('[device]', 'deprecated: the device as a positional argument (write --device URL)')
+    .option('--pty <path>', 'create a pty at PATH (needs socat)')
+    .option('--tcp <host:port>', 'listen on HOST:PORT')
+    .action((positional: string | undefined, opts: { device?: string; pty?: string; tcp?: string }) => run(() => {
+      const device = flagOrPositional(io, { flag: '--device', value: opts.device, positional, command: 'sim', example: 'fiberrig sim --tcp 127.0.0.1:7000 --device sim://sleep', fallback: 'sim://sleep' });
+      return simCommand(io, { ...(opts.pty !== undefined ? { pty: opts.pty } : {}), ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}), device });
+    })());
 }

@@ -5,7 +5,10 @@ import { type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toW
 import { startLiveServer } from '../../live/server.ts';
 import { type AcquisitionConfigInit, FiberrigError, pb } from '../../../protocol/index.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
-import type { CliIo } from '../main.ts';
+import type { Command } from 'commander';
+import '../devices.ts';
+import { checkDeviceUrl } from '../../transport/open.ts';
+import type { CliIo, Runner } from '../main.ts';
 
 export interface ViewOptions {
   device: string;
@@ -33,13 +36,15 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
   const file: AcquisitionFile = opts.config ? await loadAcquisitionConfig(opts.config) : DEFAULT_LOCKIN_CONFIG;
   const port = parsePort(opts.port);
   const wire = asSent(toWireConfig(file));
+  if (!rigOptions.openTransport) checkDeviceUrl(opts.device);
   const rig = await Rig.connect(opts.device, rigOptions);
   try {
     io.stderr.write(`fiberrig view: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})\n`);
-    await rig.configure(wire);
+    // the server first: a --host it cannot listen on, or a port in use, fails with the device untouched
     const server = await startLiveServer({
       rig, config: file, wire, port, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.token !== undefined ? { token: opts.token } : {}),
     });
+    await rig.configure(wire);
     if (server.token !== undefined && opts.token === undefined) io.stderr.write(`fiberrig view: ${server.host} is not a loopback address: generated an access token\n`);
     io.stderr.write(`fiberrig view: live view at ${server.url} (not recording; Ctrl-C stops)\n`);
     await rig.start();
@@ -61,4 +66,14 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
     await rig.close().catch(() => undefined);
   }
   return 0;
+}
+
+export function define(command: Command, io: CliIo, run: Runner): void {
+  command
+    .requiredOption('--device <url>', 'serial path, sim://SCENARIO?…, or tcp://HOST:PORT')
+    .option('--config <file>', 'acquisition config (JSON); default: 3-wavelength lock-in')
+    .option('--port <n>', 'HTTP port (0: any free port)', '8080')
+    .option('--host <address>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
+    .option('--token <token>', 'access token (generated when --host is not loopback)')
+    .action((opts: ViewOptions) => run(() => viewCommand(io, opts))());
 }

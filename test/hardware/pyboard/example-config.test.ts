@@ -57,7 +57,7 @@ describe('hardware/examples/pyboard-tdm.json on the pyboard firmware (host build
     assert.equal(summary.deviceDroppedSamples, 0);
     assert.ok(summary.rawSamples >= 2 * 2000, `${summary.rawSamples} raw samples in 3 s at 2 kHz`);
     assert.equal(summary.channels.length, 4, summary.channels.map((c) => c.name).join(', '));
-    const inspected = await run(process.execPath, [BIN, 'inspect', out, '--json'], { timeout: 45_000 });
+    const inspected = await run(process.execPath, [BIN, 'inspect', '--in', out, '--json'], { timeout: 45_000 });
     assert.match(inspected.stdout, /pyboard-v1\.1-pyphotometry-host/, 'recorded from the pyboard board definition');
   });
 

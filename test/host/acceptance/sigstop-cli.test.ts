@@ -51,7 +51,7 @@ describe(`acceptance: \`fiberrig acquire\` frozen by SIGSTOP for ${STOP_MS / 100
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-sigstop-'));
     const simErr = { value: '' };
-    sim = spawn(process.execPath, [bin, 'sim', '--tcp', '127.0.0.1:0', 'sim://steps?seed=4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    sim = spawn(process.execPath, [bin, 'sim', '--tcp', '127.0.0.1:0', '--device', 'sim://steps?seed=4'], { stdio: ['ignore', 'ignore', 'pipe'] });
     sim.stderr!.on('data', (c: Buffer) => { simErr.value += String(c); });
     const url = (await waitFor(sim, /on (tcp:\/\/[\d.]+:\d+)/, simErr))[1]!;
     const acqErr = { value: '' };
@@ -119,7 +119,7 @@ describe(`acceptance: \`fiberrig acquire\` frozen by SIGSTOP for ${STOP_MS / 100
   });
 
   it('fiberrig inspect lists the span (text and --json)', async () => {
-    const run = (args: string[]) => promisify(execFile)(process.execPath, [bin, 'inspect', join(tmp, 'rec'), ...args]);
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [bin, 'inspect', '--in', join(tmp, 'rec'), ...args]);
     const text = (await run([])).stdout;
     assert.match(text, /quality +1 flagged span \(\d+\.\d{3} s with every LED dark/);
     assert.match(text, /LEDs dark: watchdog at \d+\.\d{3} s for \d+\.\d{3} s/);

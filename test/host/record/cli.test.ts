@@ -39,14 +39,14 @@ describe('host/record: CLI end to end on the simulator', function () {
       assert.ok(readFileSync(join(rec, f)).equals(readFileSync(join(tmp.dir, 'offline', f))), `${f}: live and offline differ`);
     }
 
-    const inspected = JSON.parse((await cli(['inspect', rec, '--json'])).stdout) as RecordingInspection;
+    const inspected = JSON.parse((await cli(['inspect', '--in', rec, '--json'])).stdout) as RecordingInspection;
     assert.equal(inspected.subject, 'm42');
     assert.equal(inspected.rawLog.closedCleanly, true);
     assert.equal(inspected.config?.mode, 'lock-in');
     assert.ok(inspected.durationS >= 5);
     assert.equal(inspected.gaps.count, summary.gaps);
     assert.ok(inspected.channels.some((c) => c.name === '470nm@det0' && c.rateHz === 100));
-    assert.match((await cli(['inspect', rec])).stdout, /gaps\s+\d+ \(\d+ detector samples/);
+    assert.match((await cli(['inspect', '--in', rec])).stdout, /gaps\s+\d+ \(\d+ detector samples/);
 
     const session = await readSession(rec);
     const gap = session!.gaps.find((g) => g.source === 'detector')!;

@@ -150,7 +150,7 @@ describe('host/record: damaged raw logs', function () {
     const run = async (dir: string, json: boolean): Promise<{ code: number; stdout: string; stderr: string }> => {
       const out = sink();
       const err = sink();
-      const code = await main(['inspect', dir, ...(json ? ['--json'] : [])], { stdout: out, stderr: err });
+      const code = await main(['inspect', '--in', dir, ...(json ? ['--json'] : [])], { stdout: out, stderr: err });
       return { code, stdout: out.text(), stderr: err.text() };
     };
     assert.equal((await run(rec, false)).code, 0);

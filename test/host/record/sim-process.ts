@@ -7,7 +7,7 @@ export const BIN = resolve('host/cli/bin.js');
 
 /** Starts `fiberrig sim --tcp` on a free port; resolves with the child and its tcp:// URL. */
 export async function startSimTcp(device: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'sim', '--tcp', '127.0.0.1:0', device], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'sim', '--tcp', '127.0.0.1:0', '--device', device], { stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let text = '';
     child.stderr!.setEncoding('utf8');
