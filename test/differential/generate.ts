@@ -1,0 +1,379 @@
+// The generator: random, seeded command sequences for one board pair. Each
+// sequence is a script of link writes and clock advances (whole milliseconds),
+// run unchanged against the simulator and the C firmware. Configure is drawn
+// valid, then (half the time) one validation rule is pushed to its edge: the
+// last accepted value or the first refused one (firmware-sim/device/validate.ts
+// and core/fr_validate.c, protocol/src/limits.ts, the nanopb bounds of
+// protocol/fiberrig.options). Around it: Start/Stop, SetLed mid-run,
+// heartbeats (or none, so the watchdog trips), calibration writes and reads,
+// Reset, GetInfo, SelfTest, and frames that are garbage, truncated, oversized,
+// undecodable or beyond a nanopb bound.
+import {
+  type AcquisitionConfigInit, type CalibrationTableInit, type EnvelopeInit, encodeFrame, encodeEnvelope, frameEnvelope, HEARTBEAT_TIMEOUT_RANGE_MS,
+  MAX_FRAME_BYTES, ModulationMode, PROTOCOL_VERSION, STATUS_INTERVAL_RANGE_MS,
+} from '../../protocol/index.ts';
+import { LOCK_IN_RULES } from '../../firmware-sim/device/validate.ts';
+import type { BoardDefinition } from '../../firmware-sim/device/board.ts';
+import type { Pair } from './boards.ts';
+import { Rng } from './rng.ts';
+
+export type Step =
+  | { readonly kind: 'send'; readonly bytes: Uint8Array; readonly label: string }
+  | { readonly kind: 'advance'; readonly ms: number };
+
+export interface Sequence {
+  readonly seed: number;
+  readonly pair: Pair['name'];
+  readonly steps: readonly Step[];
+}
+
+const M = ModulationMode;
+type Mode = (typeof ModulationMode)[keyof typeof ModulationMode];
+type Body = Omit<EnvelopeInit, 'requestId'>;
+
+/** Sample rates every board here takes (they divide the pyboard's 84 MHz sample clock). */
+const RATES_HZ = [500, 1000, 2000, 3000, 4000] as const;
+/** Lock-in carriers are fs * k / 400: they repeat within 400 samples, inside the pyboard's 1024-entry tables. */
+const CARRIER_PERIOD_SAMPLES = 400;
+
+class Builder {
+  readonly steps: Step[] = [];
+  private nextId = 1;
+  /** Whether some Configure of this sequence may have been accepted (commands that need one get more likely). */
+  configured = false;
+
+  constructor(readonly rng: Rng) {}
+
+  send(body: Body, label = Object.keys(body)[0]!): void {
+    const requestId = this.rng.chance(0.02) ? 0xffffffff : this.nextId++;
+    this.steps.push({ kind: 'send', bytes: frameEnvelope({ requestId, ...body }), label });
+  }
+
+  raw(bytes: Uint8Array, label: string): void {
+    this.steps.push({ kind: 'send', bytes, label });
+  }
+
+  advance(ms: number): void {
+    if (ms > 0) this.steps.push({ kind: 'advance', ms });
+  }
+}
+
+function fitsSampleClock(pair: Pair, hz: number): boolean {
+  return pair.sampleClockHz === null || pair.sampleClockHz % hz === 0;
+}
+
+function validConfig(rng: Rng, pair: Pair): AcquisitionConfigInit {
+  const board = pair.board;
+  const mode = rng.pick(board.modes);
+  const fs = rng.pick(RATES_HZ);
+  const oversamplings = [1, 2, 4, 5, 8, 16].filter((o) => fs * o <= board.maxConversionRateHz && fitsSampleClock(pair, fs * o));
+  const nLeds = rng.int(1, Math.min(3, board.leds.length));
+  const channels = rng.some(board.leds.map((l) => l.id), nLeds);
+  const config: AcquisitionConfigInit = {
+    mode, sampleRateHz: fs, oversampling: rng.pick(oversamplings),
+    detectorIds: rng.some(board.detectors.map((d) => d.id), rng.int(1, board.detectors.length)),
+    blockSamples: rng.pick([1, 5, 10, 20, 25, 50]),
+    heartbeatTimeoutMs: rng.chance(0.3) ? 0 : rng.pick([100, 150, 250, 1000, 60_000]),
+    statusIntervalMs: rng.chance(0.3) ? 0 : rng.pick([50, 70, 100, 500]),
+    leds: [],
+  };
+  let duty = 1;
+  if (mode === M.MODULATION_MODE_TIME_DIVISION) {
+    const slot = rng.int(2, 12);
+    const on = rng.int(1, slot);
+    const settle = rng.int(0, on - 1);
+    const darkSlot = rng.chance(0.5);
+    config.timeDivision = { slotSamples: slot, onSamples: on, settleSamples: settle, windowSamples: rng.int(1, on - settle), darkSlot };
+    duty = on / ((nLeds + (darkSlot ? 1 : 0)) * slot);
+  }
+  const carriers = lockInCarriers(rng, fs, nLeds);
+  config.leds = channels.map((channel, i) => {
+    const def = board.leds.find((l) => l.id === channel)!;
+    const limit = mode === M.MODULATION_MODE_TIME_DIVISION ? Math.min(def.maxCurrentPulsedMa, def.maxCurrentContinuousMa / duty) : def.maxCurrentContinuousMa;
+    const currentMa = rng.chance(0.1) ? 0 : Math.round(rng.next() * limit * 100) / 100;
+    return mode === M.MODULATION_MODE_LOCK_IN ? { channel, currentMa, carrierHz: carriers[i]! } : { channel, currentMa };
+  });
+  if (board.auxInputs.length > 0 && rng.chance(0.3)) {
+    const rates = [1, 2, 4, 5, 10].map((d) => fs / d).filter((r) => Number.isInteger(r) && r <= Math.min(...board.auxInputs.map((a) => a.maxRateHz)));
+    if (rates.length > 0) config.aux = { inputIds: rng.some(board.auxInputs.map((a) => a.id), rng.int(1, board.auxInputs.length)), rateHz: rng.pick(rates) };
+  }
+  const inputs = board.digitalLines.filter((d) => d.direction === 'input').map((d) => d.id);
+  if (rng.chance(0.2)) config.digitalInputIds = rng.some(inputs, rng.int(1, inputs.length));
+  const output = board.digitalLines.find((d) => d.direction === 'output');
+  if (output && rng.chance(0.2)) {
+    const period = rng.int(2, 200);
+    config.syncOut = { enabled: true, line: output.id, periodSamples: period, pulseSamples: rng.int(1, period - 1) };
+  }
+  return config;
+}
+
+/** Carriers on the fs / 400 grid inside the lock-in band (the spacing/harmonic/mains rules are left to chance). */
+function lockInCarriers(rng: Rng, fs: number, n: number): number[] {
+  const step = fs / CARRIER_PERIOD_SAMPLES;
+  const kMin = Math.ceil(LOCK_IN_RULES.minCarrierHz / step);
+  const kMax = Math.floor((LOCK_IN_RULES.maxCarrierFractionOfRate * fs) / step);
+  return Array.from({ length: n }, () => rng.int(kMin, kMax) * step);
+}
+
+/** One validation rule pushed to its edge: accepted (at the limit) or refused (just past it). */
+type Mutation = (c: AcquisitionConfigInit, board: BoardDefinition, rng: Rng) => void;
+
+const ledLimit = (board: BoardDefinition, channel: number): number => board.leds.find((l) => l.id === channel)?.maxCurrentContinuousMa ?? 50;
+
+const MUTATIONS: readonly Mutation[] = [
+  (c) => { c.mode = M.MODULATION_MODE_UNSPECIFIED; },
+  (c) => { c.mode = 7 as Mode; },
+  (c) => { c.detectorIds = []; },
+  (c, b) => { c.detectorIds = [Math.max(...b.detectors.map((d) => d.id)) + 1]; },
+  (c, b) => { c.detectorIds = [b.detectors[0]!.id, b.detectors[0]!.id]; },
+  (c) => { c.sampleRateHz = 0; },
+  (c, b, r) => { c.sampleRateHz = b.maxSampleRateHz + r.pick([0, 1]); c.oversampling = 1; },
+  (c) => { c.oversampling = 0; },
+  (c, b, r) => { c.oversampling = b.maxOversampling + r.pick([0, 1]); c.sampleRateHz = 1000; },
+  (c, b) => { c.sampleRateHz = 4000; c.oversampling = Math.floor(b.maxConversionRateHz / 4000) + 1; },
+  (c) => { c.leds = []; },
+  (c, b) => { c.leds = [{ channel: Math.max(...b.leds.map((l) => l.id)) + 1, currentMa: 1 }]; },
+  (c, b) => { c.leds = [{ channel: b.leds[0]!.id, currentMa: 1 }, { channel: b.leds[0]!.id, currentMa: 2 }]; },
+  (c) => { if (c.leds?.[0]) c.leds[0] = { ...c.leds[0], currentMa: -0.5 }; },
+  (c, b, r) => {
+    if (!c.leds?.[0]) return;
+    const limit = ledLimit(b, c.leds[0].channel ?? 0);
+    c.mode = r.pick([M.MODULATION_MODE_CONTINUOUS, M.MODULATION_MODE_LOCK_IN]);
+    c.leds[0] = { ...c.leds[0], currentMa: r.pick([limit, limit + 0.01, Math.fround(limit + 1e-6)]) };
+    if (c.mode === M.MODULATION_MODE_CONTINUOUS) delete c.leds[0].carrierHz;
+  },
+  (c, b, r) => {
+    // TIME_DIVISION: the pulse limit and the average-current limit
+    const ch = b.leds[0]!;
+    c.mode = M.MODULATION_MODE_TIME_DIVISION;
+    c.timeDivision = { slotSamples: 4, onSamples: 2, settleSamples: 0, windowSamples: 1, darkSlot: false };
+    const avgLimit = (ch.maxCurrentContinuousMa * 4) / 2;
+    c.leds = [{ channel: ch.id, currentMa: r.pick([ch.maxCurrentPulsedMa, ch.maxCurrentPulsedMa + 0.01, Math.min(avgLimit, ch.maxCurrentPulsedMa) + 0.01]) }];
+  },
+  (c, _b, r) => {
+    c.mode = M.MODULATION_MODE_TIME_DIVISION;
+    const bad = r.int(0, 5);
+    const td = { slotSamples: 4, onSamples: 3, settleSamples: 1, windowSamples: 2, darkSlot: r.chance(0.5) };
+    if (bad === 0) td.slotSamples = 0;
+    if (bad === 1) td.onSamples = 0;
+    if (bad === 2) td.onSamples = 5;
+    if (bad === 3) td.windowSamples = 0;
+    if (bad === 4) td.windowSamples = 3;
+    if (bad === 5) td.slotSamples = Math.floor((c.sampleRateHz ?? 1000) / Math.max(1, (c.leds?.length ?? 1) + (td.darkSlot ? 1 : 0))) + r.pick([0, 1]);
+    c.timeDivision = td;
+    for (const l of c.leds ?? []) { l.currentMa = 1; delete l.carrierHz; }
+  },
+  (c) => { c.mode = M.MODULATION_MODE_TIME_DIVISION; delete c.timeDivision; },
+  (c, _b, r) => {
+    // LOCK_IN band edges: the minimum carrier and the 0.45 fs ceiling
+    c.mode = M.MODULATION_MODE_LOCK_IN;
+    c.sampleRateHz = 1000;
+    c.oversampling = 1;
+    const f = r.pick([0, -40, LOCK_IN_RULES.minCarrierHz, LOCK_IN_RULES.minCarrierHz - 2.5, 450, 452.5, Number.NaN]);
+    c.leds = [{ channel: c.leds?.[0]?.channel ?? 0, currentMa: 1, carrierHz: f }];
+  },
+  (c, b, r) => {
+    // LOCK_IN spacing, harmonics, intermodulation and mains guards
+    c.mode = M.MODULATION_MODE_LOCK_IN;
+    c.sampleRateHz = 1000;
+    c.oversampling = 1;
+    const pairs: Array<[number, number]> = [
+      [137.5, 177.5], [137.5, 175], [100, 200], [100, 202.5], [137.5, 227.5], [110, 162.5], [70, 140], [45, 125], [162.5, 307.5], [55, 125],
+    ];
+    const [f0, f1] = r.pick(pairs);
+    const ids = b.leds.map((l) => l.id);
+    c.leds = [{ channel: ids[0]!, currentMa: 1, carrierHz: f0 }, { channel: ids[1] ?? ids[0]!, currentMa: 1, carrierHz: f1 }];
+    if (ids.length > 2 && r.chance(0.5)) c.leds.push({ channel: ids[2]!, currentMa: 1, carrierHz: r.pick([237.5, 317.5, 360, 400]) });
+  },
+  (c) => { c.blockSamples = 0; },
+  (c, b, r) => { c.blockSamples = b.maxBlockSamples + r.pick([0, 1]); },
+  (c, b) => { c.detectorIds = b.detectors.map((d) => d.id); c.blockSamples = Math.floor(b.maxSampleBytes / (2 * b.detectors.length)) + 1; },
+  (c, b, r) => {
+    const ids = b.auxInputs.map((a) => a.id);
+    const bad = r.int(0, 4);
+    if (bad === 0) c.aux = { inputIds: [99], rateHz: 100 };
+    if (bad === 1) c.aux = { inputIds: ids.slice(0, 1), rateHz: 0 };
+    if (bad === 2) c.aux = { inputIds: ids.slice(0, 1), rateHz: (b.auxInputs[0]?.maxRateHz ?? 100) + r.pick([0, 1]) };
+    if (bad === 3) c.aux = { inputIds: ids.slice(0, 1), rateHz: 300 };
+    if (bad === 4) c.aux = { inputIds: [], rateHz: 100 };
+  },
+  (c, b, r) => {
+    const out = b.digitalLines.find((d) => d.direction === 'output')?.id ?? 2;
+    c.digitalInputIds = r.pick([[99], [out], [0, 0]]);
+  },
+  (c, b, r) => {
+    const out = b.digitalLines.find((d) => d.direction === 'output')?.id ?? 2;
+    const bad = r.int(0, 4);
+    if (bad === 0) c.syncOut = { enabled: true, line: 99, periodSamples: 10, pulseSamples: 1 };
+    if (bad === 1) c.syncOut = { enabled: true, line: 0, periodSamples: 10, pulseSamples: 1 };
+    if (bad === 2) c.syncOut = { enabled: true, line: out, periodSamples: r.pick([1, 2]), pulseSamples: 1 };
+    if (bad === 3) c.syncOut = { enabled: true, line: out, periodSamples: 10, pulseSamples: r.pick([0, 9, 10]) };
+    if (bad === 4) c.syncOut = { enabled: false, line: 99, periodSamples: 0, pulseSamples: 0 };
+  },
+  (c, _b, r) => {
+    const { min, max } = HEARTBEAT_TIMEOUT_RANGE_MS;
+    c.heartbeatTimeoutMs = r.pick([min - 1, min, max, max + 1]);
+  },
+  (c, _b, r) => {
+    const { min, max } = STATUS_INTERVAL_RANGE_MS;
+    c.statusIntervalMs = r.pick([min - 1, min, max, max + 1]);
+  },
+  (c, _b, r) => {
+    // power_uw: needs a stored calibration, and must fall inside its range
+    if (!c.leds?.[0]) return;
+    const { currentMa: _drop, ...rest } = c.leds[0];
+    c.leds[0] = { ...rest, powerUw: r.pick([0, 5, 100, 1000, 1e6, -1]) };
+  },
+];
+
+/**
+ * The pyboard's hardware-timing rules (rate and rate x oversampling divide its 84 MHz sample clock; LED
+ * tables of 1024 entries) are the firmware's alone (intended difference, intended-differences.test.ts): for
+ * that pair an edge value moves to the nearest one the board takes, so the rest of the sequence still compares.
+ */
+function keepInsideSampleClock(c: AcquisitionConfigInit, pair: Pair): void {
+  const fs = c.sampleRateHz ?? 0;
+  if (pair.sampleClockHz === null || !(fs > 0) || !fitsSampleClock(pair, fs)) return;
+  let o = c.oversampling ?? 0;
+  while (o > 1 && !fitsSampleClock(pair, fs * o)) o--;
+  c.oversampling = o;
+  // and its LED-table rules: a TDM cycle, and all carriers together, repeat within max_drive_period_samples
+  const max = pair.maxDrivePeriodSamples;
+  const leds = c.leds ?? [];
+  const td = c.timeDivision;
+  if (max !== null && c.mode === M.MODULATION_MODE_TIME_DIVISION && td) {
+    const slots = leds.length + (td.darkSlot ? 1 : 0);
+    if (slots > 0 && slots * (td.slotSamples ?? 0) > max) td.slotSamples = Math.floor(max / slots);
+  }
+  if (max === null || c.mode !== M.MODULATION_MODE_LOCK_IN || leds.length === 0) return;
+  const whole = (x: number): boolean => Math.abs(x - Math.round(x)) < 1e-9;
+  for (let n = 1; n <= max; n++) if (leds.every((l) => whole(((l.carrierHz ?? 0) * n) / fs))) return;
+  const step = fs / CARRIER_PERIOD_SAMPLES;
+  for (const l of leds) if (Number.isFinite(l.carrierHz)) l.carrierHz = Math.round((l.carrierHz ?? 0) / step) * step;
+}
+
+function calibrationTable(rng: Rng, board: BoardDefinition): CalibrationTableInit {
+  const leds = rng.some(board.leds, rng.int(1, board.leds.length)).map((l) => {
+    const n = rng.int(2, 4);
+    const points = Array.from({ length: n }, (_, j) => ({ currentMa: (l.maxCurrentPulsedMa * (j + 1)) / n, powerUw: 20 * (j + 1) * (1 + rng.int(0, 3)) }));
+    points.sort((a, b) => a.currentMa - b.currentMa);
+    for (let j = 1; j < n; j++) points[j]!.powerUw = Math.max(points[j]!.powerUw, points[j - 1]!.powerUw + 1);
+    return { channel: l.id, wavelengthNm: rng.chance(0.5) ? 0 : l.wavelengthNm, points, calibratedUnixS: 1_700_000_000, label: 'diff' };
+  });
+  const bad = rng.chance(0.5) ? rng.int(0, 7) : -1;
+  const first = leds[0]!;
+  if (bad === 0) first.points = first.points.slice(0, 1);
+  if (bad === 1) first.channel = 99;
+  if (bad === 2) first.wavelengthNm = 1;
+  if (bad === 3) first.points[1]!.currentMa = first.points[0]!.currentMa;
+  if (bad === 4) first.points[1]!.powerUw = first.points[0]!.powerUw - 1;
+  if (bad === 5) first.points[first.points.length - 1]!.currentMa = board.leds[0]!.maxCurrentPulsedMa + 0.5;
+  if (bad === 6) leds.push({ ...first });
+  if (bad === 7) first.points = Array.from({ length: 25 }, (_, j) => ({ currentMa: j + 1, powerUw: j + 1 }));
+  return { leds };
+}
+
+function garbage(b: Builder): void {
+  const rng = b.rng;
+  switch (rng.int(0, 6)) {
+    case 0: {
+      // random bytes then a delimiter: COBS or CRC failure
+      const n = rng.int(1, 40);
+      const bytes = new Uint8Array(n + 1);
+      for (let i = 0; i < n; i++) bytes[i] = rng.int(1, 255);
+      b.raw(bytes, 'garbage');
+      return;
+    }
+    case 1: {
+      // a real frame cut short, then the delimiter
+      const f = frameEnvelope({ requestId: 77, getInfo: {} });
+      const cut = f.slice(0, rng.int(1, f.length - 2));
+      b.raw(Uint8Array.from([...cut, 0]), 'truncated');
+      return;
+    }
+    case 2: {
+      // longer than max_frame_bytes without a delimiter, then one
+      const bytes = new Uint8Array(MAX_FRAME_BYTES + rng.int(1, 64) + 1).fill(0x55);
+      bytes[bytes.length - 1] = 0;
+      b.raw(bytes, 'oversized');
+      return;
+    }
+    case 3:
+      // CRC right, not an Envelope
+      b.raw(encodeFrame(Uint8Array.from([0x08, 0x2a, 0x0f, 0xff, 0xff])), 'undecodable');
+      return;
+    case 4:
+      // a string beyond its nanopb bound (Hello.host_name max_size 48)
+      b.send({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'h'.repeat(rng.pick([47, 48, 60])) } }, 'hello-long-name');
+      return;
+    case 5: {
+      // one good frame delivered in two writes
+      const f = frameEnvelope({ requestId: 9000 + rng.int(0, 99), getInfo: {} });
+      const at = rng.int(1, f.length - 1);
+      b.raw(f.slice(0, at), 'split-1');
+      b.advance(rng.int(0, 2));
+      b.raw(f.slice(at), 'split-2');
+      return;
+    }
+    default:
+      // an Envelope with a request id and no body
+      b.raw(encodeFrame(encodeEnvelope({ requestId: 4242 })), 'empty-body');
+  }
+}
+
+function setLed(b: Builder, board: BoardDefinition): void {
+  const rng = b.rng;
+  const ch = rng.chance(0.9) ? rng.pick(board.leds).id : 99;
+  const limit = ledLimit(board, ch);
+  if (rng.chance(0.15)) b.send({ setLed: { channel: ch, powerUw: rng.pick([0, 30, 5000]) } });
+  else b.send({ setLed: { channel: ch, currentMa: rng.pick([0, 1, 5.5, limit, limit + 0.01, -1, Math.round(rng.next() * limit)]) } });
+}
+
+/** One random sequence for `pair`, fully determined by `seed`. */
+export function generateSequence(seed: number, pair: Pair): Sequence {
+  const rng = new Rng(seed);
+  const b = new Builder(rng);
+  const board = pair.board;
+  if (rng.chance(0.95)) b.send({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'differential' } });
+  else if (rng.chance(0.5)) b.send({ hello: { protocol: { major: PROTOCOL_VERSION.major + 1, minor: 0 }, hostName: 'differential' } });
+  if (rng.chance(0.15)) {
+    b.send({ writeCalibration: { table: calibrationTable(rng, board) } });
+  }
+  const ops = rng.int(3, 9);
+  for (let i = 0; i < ops; i++) {
+    const r = rng.next();
+    if (r < 0.22) {
+      const c = validConfig(rng, pair);
+      if (rng.chance(0.5)) rng.pick(MUTATIONS)(c, board, rng);
+      keepInsideSampleClock(c, pair);
+      b.send({ configure: { config: c } });
+      b.configured = true;
+    } else if (r < 0.36) {
+      b.send({ start: {} });
+    } else if (r < 0.44) {
+      b.send({ stop: {} });
+    } else if (r < 0.54) {
+      setLed(b, board);
+    } else if (r < 0.62) {
+      b.send({ heartbeat: { hostTimeUs: rng.int(0, 1e9) } });
+    } else if (r < 0.76) {
+      b.advance(rng.pick([1, 3, 10, 25, 50, 120, 260]));
+    } else if (r < 0.8) {
+      b.send({ writeCalibration: { table: calibrationTable(rng, board) } });
+    } else if (r < 0.83) {
+      b.send({ readCalibration: {} });
+    } else if (r < 0.86) {
+      b.send(rng.chance(0.5) ? { getInfo: {} } : { selfTest: {} });
+    } else if (r < 0.89) {
+      b.send({ reset: {} });
+      if (rng.chance(0.7)) b.send({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'differential' } });
+    } else {
+      garbage(b);
+    }
+  }
+  // let the run produce what it owes (blocks, Status, a watchdog trip), then stop it
+  b.advance(rng.pick([5, 60, 300]));
+  if (rng.chance(0.5)) b.send({ stop: {} });
+  b.advance(2);
+  return { seed, pair: pair.name, steps: b.steps };
+}
