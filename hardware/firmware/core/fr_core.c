@@ -532,7 +532,8 @@ static void take_sample(void) {
   bool aux_done = false;
   if (c->n_aux > 0 && n % c->aux_divider == 0) {
     int32_t acodes[FR_MAX_AUX] = {0};
-    fr_hal_aux(n / c->aux_divider, g.run_start_ns + sample_time_ns(n, c->sample_rate_hz), acodes);
+    /* on the HAL clock, not uptime: what the input measures goes on through a Reset (as the simulator's world time does) */
+    fr_hal_aux(n / c->aux_divider, g.boot_ns + g.run_start_ns + sample_time_ns(n, c->sample_rate_hz), acodes);
     fr_block *a = &aux_stage;
     uint32_t na = c->n_aux;
     for (uint32_t ch = 0; ch < na; ch++) {
