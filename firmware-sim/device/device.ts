@@ -564,7 +564,9 @@ export class SimDevice {
       const faultW = this.scheduled[0]?.atS ?? Number.POSITIVE_INFINITY;
       const reconnectW = this.disconnectRecord ? this.disconnectedUntilWorldS : Number.POSITIVE_INFINITY;
       const tW = Math.min(evW, faultW, reconnectW);
-      if (tW > targetW) {
+      // an event due at the target instant (within float rounding of its schedule) happens in this advance,
+      // before whatever the host sends at that instant, as the firmware's poll takes due work before input
+      if (tW > targetW + EPS) {
         this.moveTo(this.devOf(targetW), targetW);
         return;
       }

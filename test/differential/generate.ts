@@ -72,7 +72,7 @@ function validConfig(rng: Rng, pair: Pair): AcquisitionConfigInit {
   const config: AcquisitionConfigInit = {
     mode, sampleRateHz: fs, oversampling: rng.pick(oversamplings),
     detectorIds: rng.some(board.detectors.map((d) => d.id), rng.int(1, board.detectors.length)),
-    blockSamples: rng.pick([1, 5, 10, 20, 25, 50]),
+    blockSamples: rng.chance(0.1) ? 1 : rng.pick([5, 10, 20, 25, 50, 64]),
     heartbeatTimeoutMs: rng.chance(0.3) ? 0 : rng.pick([100, 150, 250, 1000, 60_000]),
     statusIntervalMs: rng.chance(0.3) ? 0 : rng.pick([50, 70, 100, 500]),
     leds: [],
@@ -342,29 +342,40 @@ export function generateSequence(seed: number, pair: Pair): Sequence {
   const ops = rng.int(3, 9);
   for (let i = 0; i < ops; i++) {
     const r = rng.next();
-    if (r < 0.22) {
+    if (r < 0.16) {
       const c = validConfig(rng, pair);
       if (rng.chance(0.5)) rng.pick(MUTATIONS)(c, board, rng);
       keepInsideSampleClock(c, pair);
       b.send({ configure: { config: c } });
       b.configured = true;
-    } else if (r < 0.36) {
+    } else if (r < 0.28) {
+      // a run: an accepted Configure, Start, then SetLed and heartbeats (or silence) while blocks flow
+      const c = validConfig(rng, pair);
+      keepInsideSampleClock(c, pair);
+      b.send({ configure: { config: c } });
       b.send({ start: {} });
-    } else if (r < 0.44) {
+      for (let k = rng.int(1, 4); k > 0; k--) {
+        b.advance(rng.pick([1, 4, 10, 30, 60]));
+        if (rng.chance(0.6)) setLed(b, board);
+        else b.send({ heartbeat: { hostTimeUs: rng.int(0, 1e9) } });
+      }
+    } else if (r < 0.34) {
+      b.send({ start: {} });
+    } else if (r < 0.42) {
       b.send({ stop: {} });
-    } else if (r < 0.54) {
+    } else if (r < 0.52) {
       setLed(b, board);
-    } else if (r < 0.62) {
+    } else if (r < 0.58) {
       b.send({ heartbeat: { hostTimeUs: rng.int(0, 1e9) } });
-    } else if (r < 0.76) {
+    } else if (r < 0.72) {
       b.advance(rng.pick([1, 3, 10, 25, 50, 120, 260]));
-    } else if (r < 0.8) {
+    } else if (r < 0.77) {
       b.send({ writeCalibration: { table: calibrationTable(rng, board) } });
-    } else if (r < 0.83) {
+    } else if (r < 0.8) {
       b.send({ readCalibration: {} });
-    } else if (r < 0.86) {
+    } else if (r < 0.84) {
       b.send(rng.chance(0.5) ? { getInfo: {} } : { selfTest: {} });
-    } else if (r < 0.89) {
+    } else if (r < 0.88) {
       b.send({ reset: {} });
       if (rng.chance(0.7)) b.send({ hello: { protocol: { ...PROTOCOL_VERSION }, hostName: 'differential' } });
     } else {
@@ -372,7 +383,7 @@ export function generateSequence(seed: number, pair: Pair): Sequence {
     }
   }
   // let the run produce what it owes (blocks, Status, a watchdog trip), then stop it
-  b.advance(rng.pick([5, 60, 300]));
+  b.advance(rng.pick([5, 40, 150]));
   if (rng.chance(0.5)) b.send({ stop: {} });
   b.advance(2);
   return { seed, pair: pair.name, steps: b.steps };

@@ -31,9 +31,14 @@ export function runOnSim(sequence: Sequence, pair: Pair): Transcript {
   const drain = (): void => {
     for (let out = device.read(); out; out = device.read()) decoder.push(out);
   };
+  // world time in whole milliseconds, as the firmware's lockstep clock counts it (no float sum drifts)
+  let ms = 0;
   for (const step of sequence.steps) {
     if (step.kind === 'send') device.receive(step.bytes);
-    else for (let k = 0; k < step.ms; k++) device.advance(0.001);
+    else {
+      ms += step.ms;
+      device.advance(Math.max(0, ms / 1000 - device.worldTimeS));
+    }
     drain();
   }
   const r = decoder.counters.rejected;
