@@ -21,7 +21,7 @@ const MUST_COVER = [
   'start:ack', 'start:ERROR_CODE_BUSY', 'stop:ack', 'setLed:ack', 'setLed:ERROR_CODE_LIMIT_EXCEEDED', 'setLed:ERROR_CODE_NOT_CALIBRATED',
   'heartbeat:heartbeatAck', 'writeCalibration:ack', 'writeCalibration:ERROR_CODE_INVALID_CONFIG', 'writeCalibration:ERROR_CODE_FIELD_TOO_LONG',
   'readCalibration:calibrationTable', 'reset:ack', 'selfTest:selfTestReport', 'hello:ERROR_CODE_FIELD_TOO_LONG', 'hello:ERROR_CODE_VERSION_MISMATCH',
-  'none:ERROR_CODE_UNKNOWN_COMMAND', 'unsolicited:ERROR_CODE_FRAME_ERROR', 'blocks', 'ledEvents', 'status', 'watchdogTrips',
+  'none:ERROR_CODE_UNKNOWN_COMMAND', 'unsolicited:ERROR_CODE_FRAME_ERROR', 'blocks', 'ledEvents', 'status', 'watchdogTrips', 'overruns',
 ] as const;
 
 describe('differential: simulator vs C firmware', function () {

@@ -22,7 +22,7 @@ export interface DifferentialResult {
   /**
    * What the firmware's side of the run exercised: "command:reply" for every reply (an Error by its code,
    * e.g. "configure:ERROR_CODE_LIMIT_EXCEEDED", "setLed:ack"), plus samples, blocks, ledEvents, status,
-   * watchdogTrips (Status first reporting HEARTBEAT_TIMEOUT).
+   * watchdogTrips (Status first reporting HEARTBEAT_TIMEOUT), overruns (Status first counting a dropped block).
    */
   readonly coverage: Record<string, number>;
 }
@@ -48,6 +48,7 @@ function tally(coverage: Record<string, number>, sequence: Sequence, t: Transcri
   };
   const commands = commandsOf(sequence);
   let dark = false;
+  let overrun = false;
   for (const m of t.messages) {
     if (m.sampleBlock) {
       add('blocks');
@@ -58,6 +59,8 @@ function tally(coverage: Record<string, number>, sequence: Sequence, t: Transcri
       const trip = m.status.darkReason === DarkReason.DARK_REASON_HEARTBEAT_TIMEOUT;
       if (trip && !dark) add('watchdogTrips');
       dark = trip;
+      if (Number(m.status.blocksDropped) > 0 && !overrun) add('overruns');
+      overrun = Number(m.status.blocksDropped) > 0;
     } else if (m.body && m.body !== 'log' && m.body !== 'digitalEvent') {
       const command = commands.get(m.requestId) ?? 'unsolicited';
       add(`${command}:${m.error ? ErrorCode[m.error.code] : m.body}`);
@@ -105,7 +108,7 @@ export async function runDifferential(o: DifferentialOptions): Promise<Different
 
 /** A divergence, readable: the seed, the script's steps and the first differences. */
 export function describeDivergence(d: Divergence): string {
-  const steps = d.sequence.steps.map((s) => (s.kind === 'send' ? s.label : `+${s.ms}ms`)).join(' ');
+  const steps = d.sequence.steps.map((s) => (s.kind === 'send' ? s.label : s.kind === 'link' ? (s.up ? 'read' : 'stall') : `+${s.ms}ms`)).join(' ');
   const diffs = d.differences.map((x) => `  ${x.path}: sim ${JSON.stringify(x.sim)} / native ${JSON.stringify(x.native)}`).join('\n');
   return `${d.sequence.pair} seed ${d.sequence.seed}: ${steps}\n${diffs}`;
 }

@@ -19,7 +19,9 @@ import { Rng } from './rng.ts';
 
 export type Step =
   | { readonly kind: 'send'; readonly bytes: Uint8Array; readonly label: string }
-  | { readonly kind: 'advance'; readonly ms: number };
+  | { readonly kind: 'advance'; readonly ms: number }
+  /** The host stops reading (up: false) or reads again: the device's link stalls and its ring fills. */
+  | { readonly kind: 'link'; readonly up: boolean };
 
 export interface Sequence {
   readonly seed: number;
@@ -55,6 +57,13 @@ class Builder {
 
   advance(ms: number): void {
     if (ms > 0) this.steps.push({ kind: 'advance', ms });
+  }
+
+  /** A stall: nothing is sent while the host does not read (a device may stop reading when its replies cannot leave). */
+  stall(ms: number): void {
+    this.steps.push({ kind: 'link', up: false });
+    this.advance(ms);
+    this.steps.push({ kind: 'link', up: true });
   }
 }
 
@@ -355,7 +364,8 @@ export function generateSequence(seed: number, pair: Pair): Sequence {
       b.send({ configure: { config: c } });
       b.send({ start: {} });
       for (let k = rng.int(1, 4); k > 0; k--) {
-        b.advance(rng.pick([1, 4, 10, 30, 60]));
+        if (rng.chance(0.15)) b.stall(rng.pick([20, 60, 200]));
+        else b.advance(rng.pick([1, 4, 10, 30, 60]));
         if (rng.chance(0.6)) setLed(b, board);
         else b.send({ heartbeat: { hostTimeUs: rng.int(0, 1e9) } });
       }

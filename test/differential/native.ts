@@ -74,7 +74,11 @@ export class LockstepFirmware {
     const expected: number[] = [];
     for (const s of sequences) {
       parts.push(record('P'));
-      for (const step of s.steps) parts.push(step.kind === 'send' ? record('L', step.bytes) : advanceRecord(step.ms));
+      for (const step of s.steps) {
+        if (step.kind === 'send') parts.push(record('L', step.bytes));
+        else if (step.kind === 'link') parts.push(record('S', Uint8Array.of(step.up ? 0 : 1)));
+        else parts.push(advanceRecord(step.ms));
+      }
       expected.push(1 + s.steps.length);
     }
     return new Promise((resolve, reject) => {

@@ -35,6 +35,7 @@ export function runOnSim(sequence: Sequence, pair: Pair): Transcript {
   let ms = 0;
   for (const step of sequence.steps) {
     if (step.kind === 'send') device.receive(step.bytes);
+    else if (step.kind === 'link') device.setHostAttached(step.up);
     else {
       ms += step.ms;
       device.advance(Math.max(0, ms / 1000 - device.worldTimeS));

@@ -48,6 +48,7 @@ static bool lockstep;
 static uint64_t virtual_ns;
 static uint8_t ls_rx[1u << 16];
 static size_t ls_rx_len, ls_rx_pos;
+static bool ls_stalled;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -102,6 +103,7 @@ size_t fr_hal_link_read(uint8_t *buf, size_t max) {
 
 size_t fr_hal_link_write(const uint8_t *buf, size_t len) {
   if (lockstep) {
+    if (ls_stalled) return 0; /* the host is not reading: the link is busy */
     ls_record('L', buf, len); /* an ideal link: every byte leaves at once */
     return len;
   }
@@ -226,6 +228,7 @@ static void open_pty(const char *path) {
  *   'L' bytes   link bytes from the host, handled at the current virtual time
  *   'A' u32 ms  advance the virtual clock by ms, polling the core every millisecond
  *   'P' -       power cycle: NV erased, reset count 0, clock 0, the core boots
+ *   'S' u8      1: the host stops reading (the link takes nothing), 0: it reads again
  * Out: 'L' bytes the device sent; 'K' (empty) after each input record is done.
  * Time moves in whole milliseconds so the core polls at the instants its
  * millisecond deadlines (watchdog, Status) fall due, as the simulator's event
@@ -239,7 +242,7 @@ static bool ls_read(void *buf, size_t len) {
   return len == 0 || fread(buf, 1, len, stdin) == len;
 }
 
-/* polls until the core has taken every byte given and has nothing left to send */
+/* polls until the core has taken every byte given and has nothing left to send (or the link is stalled) */
 static void ls_settle(void) {
   for (int i = 0; i < 100000; i++) {
     if (fr_core_poll() == FR_CORE_REBOOT) {
@@ -247,7 +250,7 @@ static void ls_settle(void) {
       fr_core_boot(&fr_board_this, "reset (command)");
       continue;
     }
-    if (ls_rx_pos == ls_rx_len && !fr_core_busy()) return;
+    if (ls_rx_pos == ls_rx_len && (ls_stalled || !fr_core_busy())) return;
   }
 }
 
@@ -278,7 +281,11 @@ static int run_lockstep(void) {
         virtual_ns += 1000000u;
         ls_settle();
       }
+    } else if (head[0] == 'S' && len == 1) {
+      ls_stalled = payload[0] != 0;
+      ls_settle();
     } else if (head[0] == 'P') {
+      ls_stalled = false;
       nv_len = 0;
       resets = 0;
       virtual_ns = 0;
