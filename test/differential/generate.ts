@@ -4,10 +4,13 @@
 // valid, then (half the time) one validation rule is pushed to its edge: the
 // last accepted value or the first refused one (firmware-sim/device/validate.ts
 // and core/fr_validate.c, protocol/src/limits.ts, the nanopb bounds of
-// protocol/fiberrig.options). Around it: Start/Stop, SetLed mid-run,
-// heartbeats (or none, so the watchdog trips), calibration writes and reads,
-// Reset, GetInfo, SelfTest, and frames that are garbage, truncated, oversized,
-// undecodable or beyond a nanopb bound.
+// protocol/fiberrig.options). Around it: runs (Start, SetLed mid-run,
+// heartbeats or none so the watchdog trips, link stalls that overrun the ring),
+// Start/Stop alone, calibration writes and reads, Reset, GetInfo, SelfTest, and
+// frames that are garbage, truncated, oversized, undecodable or beyond a nanopb
+// bound. Nothing is sent during a stall: the firmware stops reading input while
+// its control queue cannot take a reply, the simulator never does, and that
+// backpressure is left out of the comparison.
 import {
   type AcquisitionConfigInit, type CalibrationTableInit, type EnvelopeInit, encodeFrame, encodeEnvelope, frameEnvelope, HEARTBEAT_TIMEOUT_RANGE_MS,
   MAX_FRAME_BYTES, ModulationMode, PROTOCOL_VERSION, STATUS_INTERVAL_RANGE_MS,
