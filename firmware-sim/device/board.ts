@@ -207,10 +207,11 @@ export function deviceInfoOf(board: BoardDefinition, calibratedChannels: Readonl
 
 /**
  * Volts at the electrode per ADC code of an aux input: the ADC's volts per code (full scale over 2^bits, the
- * world's convention) divided by the amplifier's gain. The C boards compute it the same way.
+ * world's convention) divided by the amplifier's gain. Full scale is taken as DeviceInfo carries it (a float),
+ * so a host recovers the gain exactly from the reported fields, and the C boards compute it the same way.
  */
 export function auxElectrodeVoltsPerCode(a: Pick<AuxInputDef, 'adcBits' | 'fullScaleV' | 'gainVPerV'>): number {
-  return a.fullScaleV / 2 ** a.adcBits / a.gainVPerV;
+  return Math.fround(a.fullScaleV) / 2 ** a.adcBits / a.gainVPerV;
 }
 
 /** Inclusive code range of a sample format (what the packer clamps to). */

@@ -552,7 +552,8 @@ export class SimDevice {
   private nextDeviceEventDevS(): number {
     if (this.bootloader) return Number.POSITIVE_INFINITY;
     let t = this.nextStatusDevS;
-    if (this.isRunning) t = Math.min(t, this.detBlockDueDevS(), this.auxBlockDueDevS(), this.watchdogDueDevS());
+    // the watchdog trips once the deadline is past (a Heartbeat arriving at the deadline itself is in time), as in the C core
+    if (this.isRunning) t = Math.min(t, this.detBlockDueDevS(), this.auxBlockDueDevS(), this.watchdogDueDevS() + 2 * EPS);
     return t;
   }
 
@@ -563,7 +564,9 @@ export class SimDevice {
       const faultW = this.scheduled[0]?.atS ?? Number.POSITIVE_INFINITY;
       const reconnectW = this.disconnectRecord ? this.disconnectedUntilWorldS : Number.POSITIVE_INFINITY;
       const tW = Math.min(evW, faultW, reconnectW);
-      if (tW > targetW) {
+      // an event due at the target instant (within float rounding of its schedule) happens in this advance,
+      // before whatever the host sends at that instant, as the firmware's poll takes due work before input
+      if (tW > targetW + EPS) {
         this.moveTo(this.devOf(targetW), targetW);
         return;
       }
@@ -589,7 +592,7 @@ export class SimDevice {
 
   private processDue(): void {
     const now = this.devS + EPS;
-    if (this.isRunning && this.watchdogDueDevS() <= now) this.tripWatchdog();
+    if (this.isRunning && this.watchdogDueDevS() + EPS < this.devS) this.tripWatchdog();
     if (this.isRunning && this.detBlockDueDevS() <= now) {
       const c = this.config!;
       this.produceDetectorBlock(this.nextDet, c.blockSamples);
@@ -1003,12 +1006,15 @@ export class SimDevice {
   /**
    * Restarts the firmware: run, configuration, session and counters cleared,
    * queued output lost (recorded), NV kept and its reset counter bumped.
-   * `lastWords` (the Ack of a Reset command) still goes out first; `logMessage`
+   * `lastWords` (the Ack of a Reset command) still goes out first, behind the
+   * replies and Status already queued before it (the firmware sends its control
+   * queue in order before it restarts; only the stream is lost); `logMessage`
    * (when not null) is logged after the boot.
    */
   private reboot(logMessage: string | null, lastWords: Queued | null): void {
     const lost: LostRange[] = [];
     const lostMessages: string[] = [];
+    const kept = lastWords ? this.control.splice(0) : [];
     if (this.isRunning) {
       const c = this.config!;
       const taken = this.samplesTaken(this.devS);
@@ -1063,6 +1069,7 @@ export class SimDevice {
     this.decoder = this.newDecoder();
     this.calibration = this.loadCalibration();
     this.nextStatusDevS = Number.POSITIVE_INFINITY;
+    for (const q of kept) this.control.push({ ...q, readyDevS: 0 });
     if (lastWords) this.control.push({ ...lastWords, readyDevS: 0 });
     if (logMessage !== null) this.log(LogLevel.LOG_LEVEL_INFO, logMessage);
     this.events.emit('reset');

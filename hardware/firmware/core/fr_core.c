@@ -146,6 +146,7 @@ static struct {
   uint8_t tx_frame[FR_MAX_FRAME_BYTES + 1u];
   uint32_t tx_len, tx_sent;
   tx_source tx;
+  bool tx_block; /* the stream frame in tx_frame is a sample block */
   fr_core_action pending_action;
 } g;
 
@@ -283,6 +284,7 @@ static bool push_event(const fr_event *e) {
 
 /* Encodes the next stream item (an event due now, else the oldest block) into tx_frame. */
 static bool next_stream_frame(void) {
+  g.tx_block = false;
   if (g.ev_count > 0 && g.events[g.ev_head].blocks_before <= g.blocks_sent) {
     const fr_event *e = &g.events[g.ev_head];
     if (e->kind == EV_LED) {
@@ -327,6 +329,7 @@ static bool next_stream_frame(void) {
     g.ring_head = (g.ring_head + 1u) % FR_RING_BLOCKS;
     g.ring_count--;
     g.blocks_sent++;
+    g.tx_block = true;
   } else {
     return false;
   }
@@ -460,10 +463,16 @@ static void stage_reset(fr_block *b, uint32_t source, uint64_t first) {
   }
 }
 
+/* Blocks the device holds for the host: the ring, and a block framed for the link of which no byte has
+ * left yet (a stalled link); buffer_blocks bounds them all, as the simulator's queue does. */
+static uint32_t blocks_held(void) {
+  return g.ring_count + (g.tx == TX_STREAM && g.tx_block && g.tx_sent == 0 ? 1u : 0u);
+}
+
 /* The ring buffer: a full ring drops the new block and counts it (device.ts admitBlock). */
 static void admit(fr_block *b) {
   if (b->count == 0) return;
-  if (g.ring_count < g.board->buffer_blocks && g.ring_count < FR_RING_BLOCKS) {
+  if (blocks_held() < g.board->buffer_blocks && g.ring_count < FR_RING_BLOCKS) {
     fr_block *slot = &ring[(g.ring_head + g.ring_count) % FR_RING_BLOCKS];
     size_t head = offsetof(fr_block, samples);
     memcpy(slot, b, head + (size_t)b->count * b->n_channels * sizeof b->samples[0]);
@@ -532,7 +541,8 @@ static void take_sample(void) {
   bool aux_done = false;
   if (c->n_aux > 0 && n % c->aux_divider == 0) {
     int32_t acodes[FR_MAX_AUX] = {0};
-    fr_hal_aux(n / c->aux_divider, g.run_start_ns + sample_time_ns(n, c->sample_rate_hz), acodes);
+    /* on the HAL clock, not uptime: what the input measures goes on through a Reset (as the simulator's world time does) */
+    fr_hal_aux(n / c->aux_divider, g.boot_ns + g.run_start_ns + sample_time_ns(n, c->sample_rate_hz), acodes);
     fr_block *a = &aux_stage;
     uint32_t na = c->n_aux;
     for (uint32_t ch = 0; ch < na; ch++) {
@@ -668,7 +678,7 @@ static void fill_status(fiberrig_v1_Status *s, uint64_t t_ns) {
   s->device_time_us = t_ns / 1000u;
   s->running = g.running;
   s->config_id = g.config_id;
-  s->buffer_fill = (float)g.ring_count / (float)g.board->buffer_blocks;
+  s->buffer_fill = (float)blocks_held() / (float)g.board->buffer_blocks;
   s->blocks_dropped = g.blocks_dropped;
   s->samples_dropped = g.samples_dropped;
   s->has_frames_rejected = true;

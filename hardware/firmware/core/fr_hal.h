@@ -34,7 +34,8 @@ uint64_t fr_hal_sampling(const fr_norm_config *config);
  * ends the block there, so the host sees a gap, and counts the loss. */
 uint64_t fr_hal_detectors_ready(void);
 bool fr_hal_detectors(uint64_t n, const float *led_ma, int32_t *codes);
-/* Aux codes (board order) for aux sample k, taken at device time t_ns. */
+/* Aux codes (board order) for aux sample k, taken at t_ns on the fr_hal_time_ns clock (which runs on
+ * through a Reset, unlike the uptime the core reports). */
 void fr_hal_aux(uint64_t k, uint64_t t_ns, int32_t *codes);
 /* LED drive outside a run: DC levels now (board order, mA; 0 = dark). */
 void fr_hal_leds(const float *peak_ma, uint32_t n);

@@ -414,7 +414,7 @@ static bool resolve_drive(const fr_board *board, const fr_calibration *cal, uint
 static bool carrier_conflict(const double *carriers, uint32_t i, double fs, char *msg, unsigned size) {
   static const double MAINS[2] = {50.0, 60.0};
   static const int ORDERS[2] = {2, 3};
-  char a1[24], a2[24], a3[24], a4[24];
+  char a1[24], a2[24], a3[24], a4[24], a5[24]; /* one buffer per number printed: fr_num writes into it */
   double f = carriers[i];
   for (int m = 0; m < 2; m++) {
     for (int k = 1; k <= MAINS_HARMONICS; k++) {
@@ -460,7 +460,7 @@ static bool carrier_conflict(const double *carriers, uint32_t i, double fs, char
           if (NEAR(f, q)) {
             snprintf(msg, size, "carrier %s Hz within %s Hz of intermod %s Hz of %s/%s", fr_num(f, a1, sizeof a1),
                      fr_num(MIN_SPACING_HZ, a2, sizeof a2), fr_num(q, a3, sizeof a3), fr_num(a, a4, sizeof a4),
-                     fr_num(b, a2, sizeof a2));
+                     fr_num(b, a5, sizeof a5));
             return true;
           }
         }
@@ -471,7 +471,7 @@ static bool carrier_conflict(const double *carriers, uint32_t i, double fs, char
         if (NEAR(b, q)) {
           snprintf(msg, size, "intermod %s Hz of %s/%s within %s Hz of carrier %s Hz", fr_num(q, a1, sizeof a1),
                    fr_num(f, a2, sizeof a2), fr_num(a, a3, sizeof a3), fr_num(MIN_SPACING_HZ, a4, sizeof a4),
-                   fr_num(b, a4, sizeof a4));
+                   fr_num(b, a5, sizeof a5));
           return true;
         }
       }

@@ -3,6 +3,7 @@
  *   fiberrig-fw-host --tcp PORT [--bind ADDR]   serve one client on TCP (PORT 0: any free port)
  *   fiberrig-fw-host --pty PATH                 make a pseudo-terminal and link it at PATH
  *   fiberrig-fw-host --stdio                    the link on stdin/stdout
+ *   fiberrig-fw-host --lockstep                 the link on stdin/stdout in records, on a virtual clock
  *   options: --nv FILE   non-volatile storage in FILE (default: in memory, lost at exit)
  *
  * It prints one line "fiberrig-fw-host: link LINK" on stderr once the link is
@@ -42,6 +43,12 @@ static uint32_t resets;
 static uint32_t sampling_hz;
 static volatile sig_atomic_t stop_requested;
 static char pty_link[512];
+/* --lockstep (test/differential/): the clock is virtual and moves only when the driver says so */
+static bool lockstep;
+static uint64_t virtual_ns;
+static uint8_t ls_rx[1u << 16];
+static size_t ls_rx_len, ls_rx_pos;
+static bool ls_stalled;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -56,6 +63,7 @@ static void die(const char *what) {
 /* ------------------------------------------------------------------ HAL */
 
 uint64_t fr_hal_time_ns(void) {
+  if (lockstep) return virtual_ns;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -68,7 +76,16 @@ uint64_t fr_hal_sampling(const fr_norm_config *config) {
 
 /* the front end (detectors, aux, LEDs, digital inputs): synth/hal_synth.c */
 
+static void ls_record(uint8_t tag, const uint8_t *buf, size_t len);
+
 size_t fr_hal_link_read(uint8_t *buf, size_t max) {
+  if (lockstep) {
+    size_t n = ls_rx_len - ls_rx_pos;
+    if (n > max) n = max;
+    memcpy(buf, ls_rx + ls_rx_pos, n);
+    ls_rx_pos += n;
+    return n;
+  }
   if (in_fd < 0) return 0;
   ssize_t n = read(in_fd, buf, max);
   if (n > 0) return (size_t)n;
@@ -85,6 +102,11 @@ size_t fr_hal_link_read(uint8_t *buf, size_t max) {
 }
 
 size_t fr_hal_link_write(const uint8_t *buf, size_t len) {
+  if (lockstep) {
+    if (ls_stalled) return 0; /* the host is not reading: the link is busy */
+    ls_record('L', buf, len); /* an ideal link: every byte leaves at once */
+    return len;
+  }
   if (out_fd < 0) return len; /* nobody listening: the bytes go nowhere, as on an unplugged UART */
   ssize_t n = write(out_fd, buf, len);
   if (n >= 0) return (size_t)n;
@@ -200,8 +222,87 @@ static void open_pty(const char *path) {
   fprintf(stderr, "fiberrig-fw-host: link %s\n", path);
 }
 
+/* ------------------------------------------------------------- lockstep
+ * For differential testing (test/differential/): stdin carries records
+ * TAG LEN(u32 LE) PAYLOAD, stdout answers with records of the same shape.
+ *   'L' bytes   link bytes from the host, handled at the current virtual time
+ *   'A' u32 ms  advance the virtual clock by ms, polling the core every millisecond
+ *   'P' -       power cycle: NV erased, reset count 0, clock 0, the core boots
+ *   'S' u8      1: the host stops reading (the link takes nothing), 0: it reads again
+ * Out: 'L' bytes the device sent; 'K' (empty) after each input record is done.
+ * Time moves in whole milliseconds so the core polls at the instants its
+ * millisecond deadlines (watchdog, Status) fall due, as the simulator's event
+ * loop does. */
+static void ls_record(uint8_t tag, const uint8_t *buf, size_t len) {
+  uint8_t head[5] = {tag, (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+  if (fwrite(head, 1, sizeof head, stdout) != sizeof head || (len > 0 && fwrite(buf, 1, len, stdout) != len)) die("lockstep write");
+}
+
+static bool ls_read(void *buf, size_t len) {
+  return len == 0 || fread(buf, 1, len, stdin) == len;
+}
+
+/* polls until the core has taken every byte given and has nothing left to send (or the link is stalled) */
+static void ls_settle(void) {
+  for (int i = 0; i < 100000; i++) {
+    if (fr_core_poll() == FR_CORE_REBOOT) {
+      resets++;
+      fr_core_boot(&fr_board_this, "reset (command)");
+      continue;
+    }
+    if (ls_rx_pos == ls_rx_len && (ls_stalled || !fr_core_busy())) return;
+  }
+}
+
+static int run_lockstep(void) {
+  static uint8_t payload[sizeof ls_rx];
+  fr_core_boot(&fr_board_this, "power on");
+  ls_settle();
+  for (;;) {
+    uint8_t head[5];
+    if (!ls_read(head, sizeof head)) return 0; /* driver closed stdin */
+    size_t len = (size_t)head[1] | (size_t)head[2] << 8 | (size_t)head[3] << 16 | (size_t)head[4] << 24;
+    if (len > sizeof payload || !ls_read(payload, len)) {
+      fprintf(stderr, "fiberrig-fw-host: lockstep record of %zu bytes\n", len);
+      return 2;
+    }
+    if (head[0] == 'L') {
+      if (ls_rx_pos == ls_rx_len) ls_rx_pos = ls_rx_len = 0;
+      if (len > sizeof ls_rx - ls_rx_len) {
+        fprintf(stderr, "fiberrig-fw-host: lockstep link input overflows\n");
+        return 2;
+      }
+      memcpy(ls_rx + ls_rx_len, payload, len);
+      ls_rx_len += len;
+      ls_settle();
+    } else if (head[0] == 'A' && len == 4) {
+      uint32_t ms = (uint32_t)payload[0] | (uint32_t)payload[1] << 8 | (uint32_t)payload[2] << 16 | (uint32_t)payload[3] << 24;
+      for (uint32_t k = 0; k < ms; k++) {
+        virtual_ns += 1000000u;
+        ls_settle();
+      }
+    } else if (head[0] == 'S' && len == 1) {
+      ls_stalled = payload[0] != 0;
+      ls_settle();
+    } else if (head[0] == 'P') {
+      ls_stalled = false;
+      nv_len = 0;
+      resets = 0;
+      virtual_ns = 0;
+      ls_rx_pos = ls_rx_len = 0;
+      fr_core_boot(&fr_board_this, "power on");
+      ls_settle();
+    } else {
+      fprintf(stderr, "fiberrig-fw-host: unknown lockstep record %d\n", head[0]);
+      return 2;
+    }
+    ls_record('K', NULL, 0);
+    if (fflush(stdout) != 0) die("lockstep flush");
+  }
+}
+
 static void usage(void) {
-  fprintf(stderr, "usage: fiberrig-fw-host (--tcp PORT [--bind ADDR] | --pty PATH | --stdio) [--nv FILE]\n");
+  fprintf(stderr, "usage: fiberrig-fw-host (--tcp PORT [--bind ADDR] | --pty PATH | --stdio | --lockstep) [--nv FILE]\n");
   exit(2);
 }
 
@@ -219,14 +320,22 @@ int main(int argc, char **argv) {
       pty_path = argv[++i];
     } else if (strcmp(argv[i], "--stdio") == 0) {
       stdio_link = true;
+    } else if (strcmp(argv[i], "--lockstep") == 0) {
+      lockstep = true;
     } else if (strcmp(argv[i], "--nv") == 0 && i + 1 < argc) {
       nv_path = argv[++i];
     } else {
       usage();
     }
   }
-  if ((tcp_port >= 0) + (pty_path != NULL) + stdio_link != 1) usage();
+  if ((tcp_port >= 0) + (pty_path != NULL) + stdio_link + lockstep != 1) usage();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (lockstep) {
+    if (nv_path) usage(); /* NV lives in memory so a power cycle can erase it */
+    signal(SIGPIPE, SIG_IGN);
+    fprintf(stderr, "fiberrig-fw-host: link lockstep\n");
+    return run_lockstep();
+  }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   signal(SIGPIPE, SIG_IGN);

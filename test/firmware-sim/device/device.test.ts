@@ -46,7 +46,7 @@ describe('firmware-sim device', () => {
       assert.equal(info.maxFrameBytes, 4375);
       assert.equal(info.maxMessageBytes, 4352);
       // 16-bit codes over a 3.3 V span behind a gain of 1000: 3.3 / 65536 / 1000 V at the electrode per code
-      for (const a of info.auxInputs) assert.ok(Math.abs(a.electrodeVoltsPerCode / (3.3 / 65536 / 1000) - 1) < 1e-12, `${a.label} ${a.electrodeVoltsPerCode}`);
+      for (const a of info.auxInputs) assert.ok(Math.abs(a.electrodeVoltsPerCode / (Math.fround(3.3) / 65536 / 1000) - 1) < 1e-12, `${a.label} ${a.electrodeVoltsPerCode}`);
       assert.equal(info.maxBlockSamples, DEFAULT_BOARD.maxBlockSamples);
       assert.equal(info.bufferBlocks, DEFAULT_BOARD.bufferBlocks);
       assert.equal(info.calibrationStored, false);
