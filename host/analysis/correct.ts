@@ -94,6 +94,21 @@ export interface CorrectionOptions {
   calibrationMask?: ArrayLike<boolean | number>;
   /** detrend bleaching before correcting (default true) */
   detrend?: boolean;
+  /**
+   * Light that never reaches tissue (patch-cord and fiber autofluorescence), per input, in the
+   * inputs' units: subtracted before anything else. It adds to every channel without motion or
+   * blood absorption, so left in it dilutes each channel's blood response by a different
+   * fraction. Measure it with the LEDs on at the recording's currents and the fiber capped
+   * (measureAutofluorescence in recording.ts). Default 0.
+   */
+  autofluorescence?: Readonly<AutofluorescenceOffsets>;
+}
+
+/** Additive light per input that does not come from the tissue (see CorrectionOptions.autofluorescence). */
+export interface AutofluorescenceOffsets {
+  sensor?: number;
+  control?: number;
+  bloodVolume?: number;
 }
 
 export interface CorrectionResult {
@@ -112,6 +127,8 @@ export interface CorrectionResult {
   regression?: RobustFit;
   /** 'haemodynamic' with fitScale: the factor applied to the given coefficients */
   scale?: number;
+  /** the autofluorescence offsets subtracted (inputs' units), when any was given */
+  autofluorescence?: AutofluorescenceOffsets;
   /** bleaching fits per input used */
   bleaching: { sensor?: BleachingFit; control?: BleachingFit; bloodVolume?: BleachingFit };
 }
@@ -158,13 +175,16 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
     throw new AnalysisError('E_ANALYSIS_BAD_INPUT', `unknown correction method "${String(method)}"; use one of ${CORRECTION_METHODS.join(', ')}`);
   }
   const detrend = options.detrend ?? true;
+  const af = options.autofluorescence;
+  if (af) input = subtractAutofluorescence(input, af);
   const s = logRatio(input.tS, input.sensor, detrend);
   const bleaching: CorrectionResult['bleaching'] = {};
   if (s.fit) bleaching.sensor = s.fit;
+  const finish = <R extends CorrectionResult>(r: R): R => (af ? { ...r, autofluorescence: { ...af } } : r);
 
   if (method === 'none') {
     const dff = dffOfLog(s.ln);
-    return { method, dffPercent: dff, z: zScore(dff), bleaching };
+    return finish({ method, dffPercent: dff, z: zScore(dff), bleaching });
   }
 
   if (method === 'isosbestic') {
@@ -181,7 +201,7 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
       const f = slope * cr[i]! + fit.intercept;
       dff[i] = ((sr[i]! - f) / f) * 100;
     }
-    return { method, dffPercent: dff, z: zScore(dff), isosbesticFit: { slope, intercept: fit.intercept, n: fit.n }, bleaching };
+    return finish({ method, dffPercent: dff, z: zScore(dff), isosbesticFit: { slope, intercept: fit.intercept, n: fit.n }, bleaching });
   }
 
   // haemodynamic
@@ -210,10 +230,10 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
       bv[i] = r.ln[i]!; // proxy: ln of the red channel (∝ ΔV/V with an unknown factor)
     }
     const dff = dffOfLog(corrected);
-    return {
+    return finish({
       method, dffPercent: dff, z: zScore(dff), bloodVolumeChange: bv, regression: fit, bleaching,
       coefficients: { sensor: -kr, control: kc, bloodVolume: Number.NaN, fitted: true },
-    };
+    });
   }
   let g = coef.dyeGain ?? 1;
   let scale: number | undefined;
@@ -254,5 +274,20 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
   const result: CorrectionResult = { method, dffPercent: dff, z: zScore(dff), bloodVolumeChange: bv, bleaching, coefficients: { ...coef, dyeGain: g, fitted: scale !== undefined } };
   if (scale !== undefined) result.scale = scale;
   if (scaleFit) result.regression = scaleFit;
-  return result;
+  return finish(result);
+}
+
+function subtractAutofluorescence(input: CorrectionInput, af: Readonly<AutofluorescenceOffsets>): CorrectionInput {
+  const minus = (name: keyof AutofluorescenceOffsets, x: Arr | undefined): Arr | undefined => {
+    const a = af[name];
+    if (a === undefined || x === undefined) return x;
+    if (!Number.isFinite(a) || a < 0) throw new AnalysisError('E_ANALYSIS_BAD_INPUT', `autofluorescence.${name} must be a finite number >= 0 (the capped-fiber level in the channel's units), got ${a}`);
+    return Float64Array.from(x, (v) => v - a);
+  };
+  const out: CorrectionInput = { tS: input.tS, sensor: minus('sensor', input.sensor)! };
+  const control = minus('control', input.control);
+  const bloodVolume = minus('bloodVolume', input.bloodVolume);
+  if (control) out.control = control;
+  if (bloodVolume) out.bloodVolume = bloodVolume;
+  return out;
 }
