@@ -57,9 +57,9 @@ export interface BleachDetrend {
   fit: BleachingFit;
 }
 
-/** Divides y by its fitted double-exponential bleaching trend (host/dsp/bleaching.ts). */
-export function bleachRatio(tS: Arr, y: Arr): BleachDetrend {
-  const { detrended, trend, fit } = detrendBleaching(tS, y, { mode: 'divide' });
+/** Divides y by its fitted double-exponential bleaching trend (host/dsp/bleaching.ts); maxBins: the fit's data reduction (default 4096). */
+export function bleachRatio(tS: Arr, y: Arr, maxBins?: number): BleachDetrend {
+  const { detrended, trend, fit } = detrendBleaching(tS, y, { mode: 'divide', ...(maxBins !== undefined ? { maxBins } : {}) });
   return { ratio: detrended, trend, fit };
 }
 
@@ -94,6 +94,8 @@ export interface CorrectionOptions {
   calibrationMask?: ArrayLike<boolean | number>;
   /** detrend bleaching before correcting (default true) */
   detrend?: boolean;
+  /** the bleaching fit searches its time constants on at most this many bin means (default 4096; fewer is faster, e.g. for a live view) */
+  bleachingMaxBins?: number;
   /**
    * Light that never reaches tissue (patch-cord and fiber autofluorescence), per input, in the
    * inputs' units: subtracted before anything else. It adds to every channel without motion or
@@ -139,11 +141,11 @@ function checkLength(name: string, x: Arr | undefined, n: number): void {
   }
 }
 
-function logRatio(tS: Arr, y: Arr, detrend: boolean): { ln: Float64Array; fit?: BleachingFit } {
+function logRatio(tS: Arr, y: Arr, detrend: boolean, maxBins?: number): { ln: Float64Array; fit?: BleachingFit } {
   let ratio: Float64Array;
   let fit: BleachingFit | undefined;
   if (detrend) {
-    const d = bleachRatio(tS, y);
+    const d = bleachRatio(tS, y, maxBins);
     ratio = d.ratio;
     fit = d.fit;
   } else {
@@ -177,7 +179,7 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
   const detrend = options.detrend ?? true;
   const af = options.autofluorescence;
   if (af) input = subtractAutofluorescence(input, af);
-  const s = logRatio(input.tS, input.sensor, detrend);
+  const s = logRatio(input.tS, input.sensor, detrend, options.bleachingMaxBins);
   const bleaching: CorrectionResult['bleaching'] = {};
   if (s.fit) bleaching.sensor = s.fit;
   const finish = <R extends CorrectionResult>(r: R): R => (af ? { ...r, autofluorescence: { ...af } } : r);
@@ -189,7 +191,7 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
 
   if (method === 'isosbestic') {
     if (!input.control) throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', "the 'isosbestic' method needs the isosbestic control channel (405 nm); choose 'none' or 'haemodynamic' for a recording without one");
-    const c = logRatio(input.tS, input.control, detrend);
+    const c = logRatio(input.tS, input.control, detrend, options.bleachingMaxBins);
     if (c.fit) bleaching.control = c.fit;
     // fit on the ratios (linear domain), as the classic isosbestic fit does
     const sr = Float64Array.from(s.ln, Math.exp);
@@ -208,9 +210,9 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
   if (!input.bloodVolume) {
     throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', "the 'haemodynamic' method needs the blood-volume channel (560 nm, intravascular red dye); choose 'isosbestic' for a recording without one");
   }
-  const r = logRatio(input.tS, input.bloodVolume, detrend);
+  const r = logRatio(input.tS, input.bloodVolume, detrend, options.bleachingMaxBins);
   if (r.fit) bleaching.bloodVolume = r.fit;
-  const c = input.control ? logRatio(input.tS, input.control, detrend) : undefined;
+  const c = input.control ? logRatio(input.tS, input.control, detrend, options.bleachingMaxBins) : undefined;
   if (c?.fit) bleaching.control = c.fit;
   if (options.coefficients === undefined) {
     throw new AnalysisError('E_ANALYSIS_BAD_INPUT', "the 'haemodynamic' method needs coefficients: blood absorption at the sensor, control and blood-volume wavelengths (relative ones with fitScale), or 'fit' with a calibration window where the sensor is flat");
