@@ -30,7 +30,7 @@ export interface LiveAnalysisOptions {
   sleepWindowEpochs?: number;
   /** Sleep: rescore every this many new epochs (default 15). */
   sleepEveryEpochs?: number;
-  /** Sleep: 'unknown' until this many epochs have arrived (default 45: 3 min at 4 s). */
+  /** Sleep: 'unknown' until this many epochs without missing samples have arrived (default 45: 3 min at 4 s; scoreSleep needs at least 30). */
   sleepMinEpochs?: number;
   /** Sleep: EEG/EMG are averaged down to at most this rate, Hz (default 250; at least 64). */
   sleepRateHz?: number;
@@ -145,51 +145,89 @@ class BinnedHistory {
   }
 }
 
-/** Chooses the sensor (440–500 nm), its control (395–425 nm, same detector) and the blood-volume channel (540–600 nm, another detector). */
-export function planLiveCorrection(channels: readonly LiveChannel[], rateHz: number, options: LiveAnalysisOptions = {}): LiveCorrectionPlan | null {
+/**
+ * Chooses the channels as the offline correction does (host/analysis/recording.ts): the blood-volume
+ * channel is the brightest 540–600 nm one (the red detector sees the dye; `brightness` by name, e.g.
+ * medians so far; without it the first), the sensor a 440–500 nm channel on another detector, its
+ * control the 395–425 nm channel on the sensor's detector.
+ */
+export function planLiveCorrection(channels: readonly LiveChannel[], rateHz: number, options: LiveAnalysisOptions = {}, brightness?: (name: string) => number): LiveCorrectionPlan | null {
   const band = (c: LiveChannel, b: readonly [number, number]): boolean => inBand(c.wavelengthNm, b);
-  const bv = channels.find((c) => band(c, BLOOD_VOLUME_BAND_NM)) ?? null;
+  let bv: LiveChannel | null = null;
+  let best = Number.NEGATIVE_INFINITY;
+  for (const c of channels.filter((x) => band(x, BLOOD_VOLUME_BAND_NM))) {
+    const b = brightness ? brightness(c.name) : 0;
+    if (!bv || b > best) { bv = c; best = b; }
+  }
   const sensors = channels.filter((c) => band(c, SENSOR_BAND_NM));
   const sensor = sensors.find((c) => !bv || c.inputId !== bv.inputId) ?? sensors[0];
   if (!sensor || !(rateHz > 0)) return null;
   const control = channels.find((c) => c.inputId === sensor.inputId && band(c, CONTROL_BAND_NM)) ?? null;
   const method: CorrectionMethod = bv && control && options.absorption ? 'haemodynamic' : control ? 'isosbestic' : 'none';
-  const target = options.correctionRateHz ?? DEFAULTS.correctionRateHz;
-  const factor = Math.max(1, Math.round(rateHz / target));
-  return { sensor: sensor.name, control: control?.name ?? null, bloodVolume: method === 'haemodynamic' ? bv!.name : null, method, rateHz: rateHz / factor };
+  return { sensor: sensor.name, control: control?.name ?? null, bloodVolume: method === 'haemodynamic' ? bv!.name : null, method, rateHz: liveCorrectionRateHz(rateHz, options) };
+}
+
+/** The rate the live correction runs at: the signals' rate divided by a whole factor, near `correctionRateHz`. */
+export function liveCorrectionRateHz(rateHz: number, options: LiveAnalysisOptions = {}): number {
+  return rateHz / Math.max(1, Math.round(rateHz / (options.correctionRateHz ?? DEFAULTS.correctionRateHz)));
 }
 
 /**
  * Causal ΔF/F: push the demodulated signals as they arrive; take() returns the samples corrected
- * since the last call. Every `correctionEveryS` of data, correctSignal runs over the last
+ * since the last call. The channels are chosen once the warm-up has arrived (planLiveCorrection by
+ * the medians so far). Every `correctionEveryS` of data, correctSignal runs over the last
  * `correctionWindowS` (bleaching fit, isosbestic or haemodynamic fit, ΔF/F baseline all over that
- * window) and the samples that arrived since the previous run are emitted from it.
+ * window) and the samples that arrived since the previous run are emitted from it: each is
+ * computed from data up to at most `correctionEveryS` after it, never later data.
  */
 export class LiveCorrection {
-  readonly plan: LiveCorrectionPlan;
+  /** the channels and method, once chosen (after the warm-up) */
+  plan: LiveCorrectionPlan | undefined;
+  readonly rateHz: number;
   private readonly history: BinnedHistory;
-  private readonly indices: number[];
   private readonly o: typeof DEFAULTS & LiveAnalysisOptions;
   private emitted = -1;
   private lastRun = -1;
-  private readonly coefficients: CorrectionOptions['coefficients'];
-  private readonly af: CorrectionOptions['autofluorescence'];
+  private coefficients: CorrectionOptions['coefficients'];
+  private af: CorrectionOptions['autofluorescence'];
   /** the last correction's error, if it threw (shown as a warning, never thrown into the feed) */
   error: string | undefined;
 
-  constructor(channels: readonly LiveChannel[], rateHz: number, plan: LiveCorrectionPlan, options: LiveAnalysisOptions = {}) {
-    this.plan = plan;
+  constructor(private readonly channels: readonly LiveChannel[], rateHz: number, options: LiveAnalysisOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
-    const names = [plan.sensor, plan.control, plan.bloodVolume];
-    this.indices = names.map((n) => (n === null ? -1 : channels.findIndex((c) => c.name === n)));
-    const factor = Math.max(1, Math.round(rateHz / plan.rateHz));
-    this.history = new BinnedHistory(3, factor, Math.ceil(this.o.correctionWindowS * plan.rateHz));
-    const wl = (n: string | null): number => channels.find((c) => c.name === n)?.wavelengthNm ?? Number.NaN;
-    const table = options.absorption;
+    this.rateHz = liveCorrectionRateHz(rateHz, options);
+    const factor = Math.max(1, Math.round(rateHz / this.rateHz));
+    this.history = new BinnedHistory(channels.length, factor, Math.ceil(this.o.correctionWindowS * this.rateHz));
+  }
+
+  reset(): void {
+    this.history.reset();
+    this.plan = undefined;
+    this.emitted = -1;
+    this.lastRun = -1;
+    this.error = undefined;
+  }
+
+  /** Demodulated signals (every channel of the stream, in order) at session indices firstIndex … */
+  push(firstIndex: number, values: readonly ArrayLike<number>[], count: number): void {
+    this.history.push(firstIndex, values, count);
+  }
+
+  private choose(): LiveCorrectionPlan | undefined {
+    const h = this.history;
+    const median = (name: string): number => {
+      const k = this.channels.findIndex((c) => c.name === name);
+      const x = Array.from(h.slice(k, h.first, h.next)).filter(Number.isFinite).sort((a, b) => a - b);
+      return x.length > 0 ? x[x.length >> 1]! : Number.NEGATIVE_INFINITY;
+    };
+    const plan = planLiveCorrection(this.channels, this.rateHz * h.factor, this.o, median) ?? undefined;
+    if (!plan) return undefined;
+    const wl = (n: string | null): number => this.channels.find((c) => c.name === n)?.wavelengthNm ?? Number.NaN;
+    const table = this.o.absorption;
     this.coefficients = plan.method === 'haemodynamic' && table
       ? { sensor: absorptionAt(table, wl(plan.sensor)), control: absorptionAt(table, wl(plan.control)), bloodVolume: absorptionAt(table, wl(plan.bloodVolume)) }
       : undefined;
-    const af = options.autofluorescence;
+    const af = this.o.autofluorescence;
     this.af = af
       ? {
           ...(af[plan.sensor] !== undefined ? { sensor: af[plan.sensor]! } : {}),
@@ -197,37 +235,30 @@ export class LiveCorrection {
           ...(plan.bloodVolume && af[plan.bloodVolume] !== undefined ? { bloodVolume: af[plan.bloodVolume]! } : {}),
         }
       : undefined;
-  }
-
-  reset(): void {
-    this.history.reset();
-    this.emitted = -1;
-    this.lastRun = -1;
-    this.error = undefined;
-  }
-
-  /** Demodulated signals (all channels of the stream, in order) at session indices firstIndex … */
-  push(firstIndex: number, values: readonly ArrayLike<number>[], count: number): void {
-    const none = new Float64Array(count).fill(Number.NaN);
-    this.history.push(firstIndex, this.indices.map((k) => (k >= 0 ? values[k]! : none)), count);
+    return plan;
   }
 
   /** Runs the correction when due; the samples corrected since the last call, if any. */
   take(): DffChunk | undefined {
     const h = this.history;
-    const rate = this.plan.rateHz;
+    const rate = this.rateHz;
     if (h.next - h.first < this.o.correctionWarmupS * rate) return undefined;
     if (this.lastRun >= 0 && h.next - this.lastRun < this.o.correctionEveryS * rate) return undefined;
     this.lastRun = h.next;
+    this.plan ??= this.choose();
+    const plan = this.plan;
+    if (!plan) return undefined;
     const from = Math.max(this.emitted, h.first);
     const tS = Float64Array.from({ length: h.next - h.first }, (_, i) => (h.first + i) / rate);
-    const [sensor, control, bloodVolume] = [0, 1, 2].map((c) => h.slice(c, h.first, h.next));
+    const data = (name: string | null): Float64Array | undefined => (name === null ? undefined : h.slice(this.channels.findIndex((c) => c.name === name), h.first, h.next));
+    const control = data(plan.control);
+    const bloodVolume = data(plan.bloodVolume);
     let dff: Float64Array;
     try {
       const r = correctSignal(
-        { tS, sensor: sensor!, ...(this.plan.control ? { control: control! } : {}), ...(this.plan.bloodVolume ? { bloodVolume: bloodVolume! } : {}) },
+        { tS, sensor: data(plan.sensor)!, ...(control ? { control } : {}), ...(bloodVolume ? { bloodVolume } : {}) },
         {
-          method: this.plan.method,
+          method: plan.method,
           ...(this.coefficients ? { coefficients: this.coefficients, fitScale: true } : {}),
           ...(this.af ? { autofluorescence: this.af } : {}),
           bleachingMaxBins: LIVE_BLEACHING_BINS,
@@ -255,8 +286,9 @@ export function planLiveSleep(channels: readonly LiveChannel[]): { eeg: number; 
 /**
  * Running sleep state per epoch: push EEG/EMG as they arrive; take() returns the epochs scored
  * since the last call. Every `sleepEveryEpochs` new epochs, scoreSleep (the unsupervised mixture of
- * host/analysis/sleep) runs over the last `sleepWindowEpochs` epochs and the new epochs get its
- * states; 'unknown' until `sleepMinEpochs` epochs have arrived or while scoring fails.
+ * host/analysis/sleep) runs over the newest run of up to `sleepWindowEpochs` epochs without missing
+ * samples and the new epochs get its states; 'unknown' until such a run has `sleepMinEpochs` epochs
+ * (scoreSleep needs at least 30), inside gaps, and while scoring fails.
  */
 export class LiveSleep {
   readonly epochS: number;
@@ -298,16 +330,22 @@ export class LiveSleep {
     if (this.lastRun >= 0 && endEpoch - this.lastRun < this.o.sleepEveryEpochs) return undefined;
     if (endEpoch <= from) return undefined;
     this.lastRun = endEpoch;
-    let states: LiveSleepState[] = new Array(endEpoch - from).fill('unknown');
-    if (endEpoch - firstEpoch >= this.o.sleepMinEpochs) {
-      const a = firstEpoch * this.perEpoch;
-      const b = endEpoch * this.perEpoch;
+    const states: LiveSleepState[] = new Array(endEpoch - from).fill('unknown');
+    // score the newest run of epochs without missing samples (a gap's epochs stay 'unknown')
+    const eeg = h.slice(0, firstEpoch * this.perEpoch, endEpoch * this.perEpoch);
+    const emg = h.slice(1, firstEpoch * this.perEpoch, endEpoch * this.perEpoch);
+    let start = firstEpoch;
+    for (let i = eeg.length - 1; i >= 0; i--) {
+      if (!(Number.isFinite(eeg[i]!) && Number.isFinite(emg[i]!))) {
+        start = firstEpoch + Math.floor(i / this.perEpoch) + 1;
+        break;
+      }
+    }
+    if (endEpoch - start >= this.o.sleepMinEpochs) {
+      const a = (start - firstEpoch) * this.perEpoch;
       try {
-        const r = scoreSleep(
-          { eegV: h.slice(0, a, b), emgV: h.slice(1, a, b), rateHz: this.rateHz, startS: (firstEpoch * this.perEpoch) / this.rateHz },
-          { epochS: this.epochS },
-        );
-        states = r.states.slice(from - firstEpoch);
+        const r = scoreSleep({ eegV: eeg.subarray(a), emgV: emg.subarray(a), rateHz: this.rateHz, startS: (start * this.perEpoch) / this.rateHz }, { epochS: this.epochS });
+        for (let e = Math.max(from, start); e < endEpoch; e++) states[e - from] = r.states[e - start]!;
         this.error = undefined;
       } catch (error) {
         this.error = (error as Error).message;

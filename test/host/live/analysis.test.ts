@@ -12,6 +12,7 @@ const SECONDS = 1800;
 const H = { sensor: 0.23, control: 1.5, bloodVolume: 0.4 };
 const CHANNELS: LiveChannel[] = [
   { name: '405nm@det0', inputId: 0, wavelengthNm: 405 },
+  { name: '560nm@det0', inputId: 0, wavelengthNm: 560 },
   { name: '470nm@det0', inputId: 0, wavelengthNm: 470 },
   { name: '470nm@det1', inputId: 1, wavelengthNm: 470 },
   { name: '560nm@det1', inputId: 1, wavelengthNm: 560 },
@@ -28,37 +29,40 @@ function synth(): { tS: Float64Array; values: Float64Array[]; s: Float64Array } 
   const control = Float64Array.from(tS, (t, i) => bleach(600, t) * Math.exp(-H.control * v[i]!));
   const sensor = Float64Array.from(tS, (t, i) => bleach(1000, t) * Math.exp(-H.sensor * v[i]!) * (1 + s[i]!));
   const red = Float64Array.from(tS, (t, i) => bleach(800, t) * Math.exp(-H.bloodVolume * v[i]!) * (1 + v[i]!));
-  return { tS, values: [control, sensor, red.map((x) => x * 0.01), red], s };
+  return { tS, values: [control, red.map((x) => x * 0.02), sensor, red.map((x) => x * 0.01), red], s };
 }
 
 describe('live view: streaming analysis', () => {
   const d = synth();
   const table = [[405, H.control], [470, H.sensor], [560, H.bloodVolume]] as const;
 
-  it('plans the sensor on the green detector, its control and the red detector\'s 560 nm; haemodynamic with a table, else isosbestic', () => {
-    assert.deepEqual(planLiveCorrection(CHANNELS, RATE_HZ, { absorption: table }), { sensor: '470nm@det0', control: '405nm@det0', bloodVolume: '560nm@det1', method: 'haemodynamic', rateHz: 10 });
-    assert.equal(planLiveCorrection(CHANNELS, RATE_HZ)!.method, 'isosbestic');
-    assert.equal(planLiveCorrection(CHANNELS.slice(1, 2), RATE_HZ)!.method, 'none');
+  it('plans like the offline correction: the brightest 560 nm channel is blood volume, the sensor 470 nm on another detector with its control; haemodynamic with a table, else isosbestic', () => {
+    const bright = (name: string): number => (name === '560nm@det1' ? 800 : 16);
+    assert.deepEqual(planLiveCorrection(CHANNELS, RATE_HZ, { absorption: table }, bright), { sensor: '470nm@det0', control: '405nm@det0', bloodVolume: '560nm@det1', method: 'haemodynamic', rateHz: 10 });
+    assert.equal(planLiveCorrection(CHANNELS, RATE_HZ, { absorption: table }, (n) => (n === '560nm@det0' ? 800 : 16))!.sensor, '470nm@det1');
+    assert.equal(planLiveCorrection(CHANNELS, RATE_HZ, {}, bright)!.method, 'isosbestic');
+    assert.equal(planLiveCorrection(CHANNELS.filter((c) => c.name === '470nm@det0'), RATE_HZ)!.method, 'none');
     assert.equal(planLiveCorrection([CHANNELS[0]!], RATE_HZ), null);
   });
 
   for (const absorption of [table, undefined]) {
     const label = absorption ? 'haemodynamic' : 'isosbestic';
     it(`causal ${label} ΔF/F over a 600 s window refitted every 30 s matches the offline correction of the whole 30 min after 10 min (each less its mean): worst ≤ 1 percentage point (the oscillation is ±5 %), RMS ≤ 10 % of the offline ΔF/F's SD`, () => {
-      const plan = planLiveCorrection(CHANNELS, RATE_HZ, absorption ? { absorption } : {})!;
-      const live = new LiveCorrection(CHANNELS, RATE_HZ, plan, { correctionEveryS: 30, ...(absorption ? { absorption } : {}) });
-      const got = new Float64Array(SECONDS * plan.rateHz).fill(Number.NaN);
+      const live = new LiveCorrection(CHANNELS, RATE_HZ, { correctionEveryS: 30, ...(absorption ? { absorption } : {}) });
+      const got = new Float64Array(SECONDS * live.rateHz).fill(Number.NaN);
       const block = 25;
       for (let i = 0; i < d.tS.length; i += block) {
         live.push(i, d.values.map((x) => x.subarray(i, i + block)), Math.min(block, d.tS.length - i));
         const c = live.take();
         if (c) got.set(c.dffPercent, c.firstIndex);
       }
+      const plan = live.plan!;
+      assert.deepEqual([plan.sensor, plan.control, plan.bloodVolume, plan.method], ['470nm@det0', '405nm@det0', absorption ? '560nm@det1' : null, label], 'chosen from the data: the red detector\'s 560 nm is the brightest');
       // offline: the same channels at the same 10 Hz over the whole recording
       const k = RATE_HZ / plan.rateHz;
       const down = (x: Float64Array): Float64Array => Float64Array.from({ length: x.length / k }, (_, j) => { let a = 0; for (let q = 0; q < k; q++) a += x[j * k + q]!; return a / k; });
       const offline = correctSignal(
-        { tS: Float64Array.from({ length: got.length }, (_, j) => j / plan.rateHz), sensor: down(d.values[1]!), control: down(d.values[0]!), ...(absorption ? { bloodVolume: down(d.values[3]!) } : {}) },
+        { tS: Float64Array.from({ length: got.length }, (_, j) => j / plan.rateHz), sensor: down(d.values[2]!), control: down(d.values[0]!), ...(absorption ? { bloodVolume: down(d.values[4]!) } : {}) },
         absorption ? { method: 'haemodynamic', coefficients: { sensor: H.sensor, control: H.control, bloodVolume: H.bloodVolume }, fitScale: true } : { method: 'isosbestic' },
       ).dffPercent;
       const from = 600 * plan.rateHz;
