@@ -57,9 +57,9 @@ export interface BleachDetrend {
   fit: BleachingFit;
 }
 
-/** Divides y by its fitted double-exponential bleaching trend (host/dsp/bleaching.ts). */
-export function bleachRatio(tS: Arr, y: Arr): BleachDetrend {
-  const { detrended, trend, fit } = detrendBleaching(tS, y, { mode: 'divide' });
+/** Divides y by its fitted double-exponential bleaching trend (host/dsp/bleaching.ts); maxBins: the fit's data reduction (default 4096). */
+export function bleachRatio(tS: Arr, y: Arr, maxBins?: number): BleachDetrend {
+  const { detrended, trend, fit } = detrendBleaching(tS, y, { mode: 'divide', ...(maxBins !== undefined ? { maxBins } : {}) });
   return { ratio: detrended, trend, fit };
 }
 
@@ -94,6 +94,23 @@ export interface CorrectionOptions {
   calibrationMask?: ArrayLike<boolean | number>;
   /** detrend bleaching before correcting (default true) */
   detrend?: boolean;
+  /** the bleaching fit searches its time constants on at most this many bin means (default 4096; fewer is faster, e.g. for a live view) */
+  bleachingMaxBins?: number;
+  /**
+   * Light that never reaches tissue (patch-cord and fiber autofluorescence), per input, in the
+   * inputs' units: subtracted before anything else. It adds to every channel without motion or
+   * blood absorption, so left in it dilutes each channel's blood response by a different
+   * fraction. Measure it with the LEDs on at the recording's currents and the fiber capped
+   * (measureAutofluorescence in recording.ts). Default 0.
+   */
+  autofluorescence?: Readonly<AutofluorescenceOffsets>;
+}
+
+/** Additive light per input that does not come from the tissue (see CorrectionOptions.autofluorescence). */
+export interface AutofluorescenceOffsets {
+  sensor?: number;
+  control?: number;
+  bloodVolume?: number;
 }
 
 export interface CorrectionResult {
@@ -112,6 +129,8 @@ export interface CorrectionResult {
   regression?: RobustFit;
   /** 'haemodynamic' with fitScale: the factor applied to the given coefficients */
   scale?: number;
+  /** the autofluorescence offsets subtracted (inputs' units), when any was given */
+  autofluorescence?: AutofluorescenceOffsets;
   /** bleaching fits per input used */
   bleaching: { sensor?: BleachingFit; control?: BleachingFit; bloodVolume?: BleachingFit };
 }
@@ -122,11 +141,11 @@ function checkLength(name: string, x: Arr | undefined, n: number): void {
   }
 }
 
-function logRatio(tS: Arr, y: Arr, detrend: boolean): { ln: Float64Array; fit?: BleachingFit } {
+function logRatio(tS: Arr, y: Arr, detrend: boolean, maxBins?: number): { ln: Float64Array; fit?: BleachingFit } {
   let ratio: Float64Array;
   let fit: BleachingFit | undefined;
   if (detrend) {
-    const d = bleachRatio(tS, y);
+    const d = bleachRatio(tS, y, maxBins);
     ratio = d.ratio;
     fit = d.fit;
   } else {
@@ -158,18 +177,21 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
     throw new AnalysisError('E_ANALYSIS_BAD_INPUT', `unknown correction method "${String(method)}"; use one of ${CORRECTION_METHODS.join(', ')}`);
   }
   const detrend = options.detrend ?? true;
-  const s = logRatio(input.tS, input.sensor, detrend);
+  const af = options.autofluorescence;
+  if (af) input = subtractAutofluorescence(input, af);
+  const s = logRatio(input.tS, input.sensor, detrend, options.bleachingMaxBins);
   const bleaching: CorrectionResult['bleaching'] = {};
   if (s.fit) bleaching.sensor = s.fit;
+  const finish = <R extends CorrectionResult>(r: R): R => (af ? { ...r, autofluorescence: { ...af } } : r);
 
   if (method === 'none') {
     const dff = dffOfLog(s.ln);
-    return { method, dffPercent: dff, z: zScore(dff), bleaching };
+    return finish({ method, dffPercent: dff, z: zScore(dff), bleaching });
   }
 
   if (method === 'isosbestic') {
     if (!input.control) throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', "the 'isosbestic' method needs the isosbestic control channel (405 nm); choose 'none' or 'haemodynamic' for a recording without one");
-    const c = logRatio(input.tS, input.control, detrend);
+    const c = logRatio(input.tS, input.control, detrend, options.bleachingMaxBins);
     if (c.fit) bleaching.control = c.fit;
     // fit on the ratios (linear domain), as the classic isosbestic fit does
     const sr = Float64Array.from(s.ln, Math.exp);
@@ -181,16 +203,16 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
       const f = slope * cr[i]! + fit.intercept;
       dff[i] = ((sr[i]! - f) / f) * 100;
     }
-    return { method, dffPercent: dff, z: zScore(dff), isosbesticFit: { slope, intercept: fit.intercept, n: fit.n }, bleaching };
+    return finish({ method, dffPercent: dff, z: zScore(dff), isosbesticFit: { slope, intercept: fit.intercept, n: fit.n }, bleaching });
   }
 
   // haemodynamic
   if (!input.bloodVolume) {
     throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', "the 'haemodynamic' method needs the blood-volume channel (560 nm, intravascular red dye); choose 'isosbestic' for a recording without one");
   }
-  const r = logRatio(input.tS, input.bloodVolume, detrend);
+  const r = logRatio(input.tS, input.bloodVolume, detrend, options.bleachingMaxBins);
   if (r.fit) bleaching.bloodVolume = r.fit;
-  const c = input.control ? logRatio(input.tS, input.control, detrend) : undefined;
+  const c = input.control ? logRatio(input.tS, input.control, detrend, options.bleachingMaxBins) : undefined;
   if (c?.fit) bleaching.control = c.fit;
   if (options.coefficients === undefined) {
     throw new AnalysisError('E_ANALYSIS_BAD_INPUT', "the 'haemodynamic' method needs coefficients: blood absorption at the sensor, control and blood-volume wavelengths (relative ones with fitScale), or 'fit' with a calibration window where the sensor is flat");
@@ -210,10 +232,10 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
       bv[i] = r.ln[i]!; // proxy: ln of the red channel (∝ ΔV/V with an unknown factor)
     }
     const dff = dffOfLog(corrected);
-    return {
+    return finish({
       method, dffPercent: dff, z: zScore(dff), bloodVolumeChange: bv, regression: fit, bleaching,
       coefficients: { sensor: -kr, control: kc, bloodVolume: Number.NaN, fitted: true },
-    };
+    });
   }
   let g = coef.dyeGain ?? 1;
   let scale: number | undefined;
@@ -254,5 +276,20 @@ export function correctSignal(input: CorrectionInput, options: CorrectionOptions
   const result: CorrectionResult = { method, dffPercent: dff, z: zScore(dff), bloodVolumeChange: bv, bleaching, coefficients: { ...coef, dyeGain: g, fitted: scale !== undefined } };
   if (scale !== undefined) result.scale = scale;
   if (scaleFit) result.regression = scaleFit;
-  return result;
+  return finish(result);
+}
+
+function subtractAutofluorescence(input: CorrectionInput, af: Readonly<AutofluorescenceOffsets>): CorrectionInput {
+  const minus = (name: keyof AutofluorescenceOffsets, x: Arr | undefined): Arr | undefined => {
+    const a = af[name];
+    if (a === undefined || x === undefined) return x;
+    if (!Number.isFinite(a) || a < 0) throw new AnalysisError('E_ANALYSIS_BAD_INPUT', `autofluorescence.${name} must be a finite number >= 0 (the capped-fiber level in the channel's units), got ${a}`);
+    return Float64Array.from(x, (v) => v - a);
+  };
+  const out: CorrectionInput = { tS: input.tS, sensor: minus('sensor', input.sensor)! };
+  const control = minus('control', input.control);
+  const bloodVolume = minus('bloodVolume', input.bloodVolume);
+  if (control) out.control = control;
+  if (bloodVolume) out.bloodVolume = bloodVolume;
+  return out;
 }

@@ -8,7 +8,7 @@
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import { signalTimeS } from '../pipeline/time.ts';
 import { type ReplayOptions, replayRecording } from '../record/replay.ts';
-import { absorptionAt, type AbsorptionTable, type CorrectionMethod, type CorrectionResult, correctSignal } from './correct.ts';
+import { absorptionAt, type AbsorptionTable, type AutofluorescenceOffsets, type CorrectionMethod, type CorrectionResult, correctSignal } from './correct.ts';
 import { type SpectralAbsorptionOptions, spectralAbsorptionTable } from './absorption.ts';
 import { AnalysisError } from './errors.ts';
 import { finiteMedian } from './stats.ts';
@@ -39,6 +39,13 @@ export interface RecordingCorrectionOptions {
   fitAbsorptionScale?: boolean;
   /** relative dye fluorescence change per unit ΔV/V, default 1 */
   dyeGain?: number;
+  /**
+   * Patch-cord/fiber autofluorescence by channel name, in the channels' units (demodulated codes):
+   * subtracted before correcting (CorrectionOptions.autofluorescence). Measure it with
+   * measureAutofluorescence on a short recording at the same LED currents with the fiber capped.
+   * Channels not named: 0.
+   */
+  autofluorescence?: Readonly<Record<string, number>>;
   /** fit coefficients only over [startS, endS) of session time */
   calibrationWindowS?: readonly [number, number];
   /** channel names, overriding the choice by wavelength band */
@@ -69,6 +76,14 @@ export interface RecordingCorrection {
 }
 
 const inBand = (c: SignalChannel, band: readonly [number, number]): boolean => inWavelengthBand(c.wavelengthNm, band);
+
+function autofluorescenceOf(af: Readonly<Record<string, number>>, sensor: SignalChannel, control: SignalChannel | null, bv: SignalChannel | null): AutofluorescenceOffsets {
+  const out: AutofluorescenceOffsets = {};
+  if (af[sensor.name] !== undefined) out.sensor = af[sensor.name]!;
+  if (control && af[control.name] !== undefined) out.control = af[control.name]!;
+  if (bv && af[bv.name] !== undefined) out.bloodVolume = af[bv.name]!;
+  return out;
+}
 
 /** A recording's demodulated channels as whole arrays (NaN where missing), by name. */
 export interface RecordingChannels {
@@ -114,6 +129,23 @@ export async function readRecordingChannels(
   });
   blocks.length = 0;
   return { path, rateHz, samples: length, channels, data };
+}
+
+/**
+ * The autofluorescence of each channel of a capped-fiber recording (LEDs on at the currents of the
+ * recordings it will correct, fiber capped or not yet connected to the animal): the median of each
+ * channel over the recording after `skipS` seconds (the demodulator's settling), by channel name, in
+ * demodulated codes. The patch cord bleaches too: measure right before the session.
+ */
+export function measureAutofluorescence(rec: RecordingChannels, skipS = 1): Record<string, number> {
+  const from = Math.min(Math.max(0, Math.round(skipS * rec.rateHz)), rec.samples - 1);
+  const out: Record<string, number> = {};
+  for (const c of rec.channels) {
+    const m = finiteMedian(rec.data[c.name]!.subarray(from));
+    if (!Number.isFinite(m)) throw new AnalysisError('E_ANALYSIS_BAD_INPUT', `${rec.path}: channel ${c.name} has no finite samples after ${skipS} s; record the capped fiber for longer`);
+    out[c.name] = Math.max(0, m);
+  }
+  return out;
 }
 
 /** Replays `path` and corrects each sensor channel. Throws AnalysisError when a needed channel is missing. */
@@ -196,7 +228,10 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
         ...(method !== 'none' && control ? { control: data[control.name]! } : {}),
         ...(bv ? { bloodVolume: data[bv.name]! } : {}),
       },
-      { method, coefficients, fitScale: coefficients !== 'fit' && (absorption?.source === 'haemoglobin spectra' || (options.fitAbsorptionScale ?? control !== null)), ...(mask ? { calibrationMask: mask } : {}) },
+      {
+        method, coefficients, fitScale: coefficients !== 'fit' && (absorption?.source === 'haemoglobin spectra' || (options.fitAbsorptionScale ?? control !== null)), ...(mask ? { calibrationMask: mask } : {}),
+        ...(options.autofluorescence ? { autofluorescence: autofluorescenceOf(options.autofluorescence, s, method !== 'none' ? control : null, bv) } : {}),
+      },
     );
     corrected.push({ ...r, sensor: s.name, control: method !== 'none' && control ? control.name : null, bloodVolume: bv ? bv.name : null });
   }

@@ -10,9 +10,10 @@ import { ClockFit } from '../dsp/clock.ts';
 import { type DemodOptions, type SignalBlock, SignalDemodulator } from '../pipeline/demodulate.ts';
 import { describeLight } from '../rig/light.ts';
 import type { AcquisitionItem, Rig, RigBlock, RigLight, TimedDigitalEvent, TimedLedEvent } from '../rig/rig.ts';
+import { type LiveAnalysisOptions, LiveCorrection, LiveSleep, type LiveSleepState, planLiveCorrection, planLiveSleep } from './analysis.ts';
 import { bucketFor, bucketMinMax, codeRangeOf, RangeMeter, SampleRing, ScopeBuffer, type SeriesChunk } from './display.ts';
 import type {
-  ChannelDescription, FrameMessage, LedDescription, LiveEvent, RecordingView, StatusView, Warning,
+  AnalysisDescription, ChannelDescription, FrameMessage, LedDescription, LiveEvent, RecordingView, StatusView, Warning,
 } from './messages.ts';
 
 /** The part of the Rig the live view uses. */
@@ -34,6 +35,8 @@ export interface FeedOptions {
    * own): the feed then runs none. Absent: the feed demodulates the rig's acquisition itself.
    */
   signals?: Observable<SignalBlock>;
+  /** The corrected ΔF/F and the running sleep state (host/live/analysis.ts). */
+  analysis?: LiveAnalysisOptions;
 }
 
 /** A page's position in the feed. */
@@ -42,6 +45,9 @@ export interface ClientView {
   generation: number;
   signalsCursor: number | undefined;
   auxCursor: number | undefined;
+  dffCursor: number | undefined;
+  /** the next epoch this page has not been sent */
+  epochCursor: number | undefined;
   eventSeq: number;
 }
 
@@ -90,6 +96,16 @@ export class LiveFeed {
   readonly auxUnit: string;
   /** Increments when a new acquisition starts (the session timeline restarts). */
   generation = 0;
+  /** What the analysis strip shows (null parts: not possible with these channels). */
+  readonly analysis: AnalysisDescription;
+
+  private readonly liveDff: LiveCorrection | undefined;
+  private readonly dff: SampleRing | undefined;
+  private readonly liveSleep: LiveSleep | undefined;
+  /** running sleep state per epoch: epochs[k] is epoch epochFirst + k */
+  private epochs: LiveSleepState[] = [];
+  private epochFirst = 0;
+  private readonly maxEpochs: number;
 
   private demod: SignalDemodulator | undefined;
   private readonly signalScales: number[];
@@ -164,6 +180,20 @@ export class LiveFeed {
       };
     });
     this.clock = new ClockFit({ deviceTicksHz: this.sampleRateHz || 1, capacity: 256 });
+    const analysisOptions = options.analysis ?? {};
+    // possible at all with these channels (which blood-volume channel: chosen from the data after the warm-up)
+    const possible = planLiveCorrection(this.signalChannels, this.signalRateHz, analysisOptions);
+    if (possible) {
+      this.liveDff = new LiveCorrection(this.signalChannels, this.signalRateHz, analysisOptions);
+      this.dff = new SampleRing(1, historyS * this.liveDff.rateHz + 1);
+    }
+    const sleepPlan = this.auxRateHz >= 64 ? planLiveSleep(this.auxChannels) : null;
+    if (sleepPlan) this.liveSleep = new LiveSleep(sleepPlan, this.auxRateHz, analysisOptions);
+    this.maxEpochs = Math.ceil(historyS / (this.liveSleep?.epochS ?? 4)) + 1;
+    this.analysis = {
+      dff: this.liveDff ? { rateHz: this.liveDff.rateHz, unit: 'ΔF/F %', warmupS: analysisOptions.correctionWarmupS ?? 30 } : null,
+      sleep: sleepPlan && this.liveSleep ? { epochS: this.liveSleep.epochS, eeg: this.auxChannels[sleepPlan.eeg]!.name, emg: this.auxChannels[sleepPlan.emg]!.name } : null,
+    };
     this.snapshot = { status: this.statusView(Date.now()), warnings: [] };
 
     this.subscriptions.push(
@@ -217,6 +247,11 @@ export class LiveFeed {
     this.lastLight = undefined;
     this.clock = new ClockFit({ deviceTicksHz: this.sampleRateHz || 1, capacity: 256 });
     this.driftPpm = null;
+    this.liveDff?.reset();
+    this.dff?.reset();
+    this.liveSleep?.reset();
+    this.epochs = [];
+    this.epochFirst = 0;
   }
 
   private onItem(item: AcquisitionItem): void {
@@ -260,8 +295,31 @@ export class LiveFeed {
   }
 
   private onSignals(block: SignalBlock): void {
-    if (block.stream === 'signals') this.signals.write(block.firstIndex, block.values, block.count, this.signalScales);
-    else this.aux?.write(block.firstIndex, block.values, block.count, this.auxScales);
+    if (block.stream === 'signals') {
+      this.signals.write(block.firstIndex, block.values, block.count, this.signalScales);
+      if (this.liveDff && this.dff) {
+        this.liveDff.push(block.firstIndex, block.values, block.count);
+        const c = this.liveDff.take();
+        if (c) this.dff.write(c.firstIndex, [c.dffPercent], c.dffPercent.length);
+      }
+    } else {
+      this.aux?.write(block.firstIndex, block.values, block.count, this.auxScales);
+      if (this.liveSleep) {
+        this.liveSleep.push(block.firstIndex, block.values, block.count);
+        const c = this.liveSleep.take();
+        if (c) {
+          if (this.epochs.length === 0) this.epochFirst = c.firstEpoch;
+          // epochs arrive in order; a gap in between reads 'unknown'
+          while (this.epochFirst + this.epochs.length < c.firstEpoch) this.epochs.push('unknown');
+          this.epochs.push(...c.states);
+          if (this.epochs.length > this.maxEpochs) {
+            const drop = this.epochs.length - this.maxEpochs;
+            this.epochs.splice(0, drop);
+            this.epochFirst += drop;
+          }
+        }
+      }
+    }
   }
 
   private pushEvent(event: Omit<LiveEvent, 'seq'>): void {
@@ -301,6 +359,8 @@ export class LiveFeed {
     if (status.bufferFillPct !== null && status.bufferFillPct > 50) warnings.push({ level: 'warn', text: `device buffer ${status.bufferFillPct.toFixed(0)}% full` });
     if (status.deviceDroppedSamples > 0) warnings.push({ level: 'error', text: `device dropped ${status.deviceDroppedSamples} samples` });
     if (this.failure) warnings.push({ level: 'error', text: this.failure });
+    if (this.liveDff?.error) warnings.push({ level: 'warn', text: `live ΔF/F: ${this.liveDff.error}` });
+    if (this.liveSleep?.error) warnings.push({ level: 'warn', text: `live sleep state: ${this.liveSleep.error}` });
     const fullScale = this.detectorBits.map((b) => 2 ** b - 1);
     this.snapshot = {
       status,
@@ -363,7 +423,7 @@ export class LiveFeed {
   }
 
   newView(windowS: number): ClientView {
-    return { windowS, generation: this.generation, signalsCursor: undefined, auxCursor: undefined, eventSeq: 0 };
+    return { windowS, generation: this.generation, signalsCursor: undefined, auxCursor: undefined, dffCursor: undefined, epochCursor: undefined, eventSeq: 0 };
   }
 
   /** A new window: the next frame resends the history at the new resolution. */
@@ -371,6 +431,8 @@ export class LiveFeed {
     view.windowS = windowS;
     view.signalsCursor = undefined;
     view.auxCursor = undefined;
+    view.dffCursor = undefined;
+    view.epochCursor = undefined;
     view.eventSeq = 0;
   }
 
@@ -382,6 +444,8 @@ export class LiveFeed {
       view.generation = this.generation;
       view.signalsCursor = undefined;
       view.auxCursor = undefined;
+      view.dffCursor = undefined;
+      view.epochCursor = undefined;
       view.eventSeq = 0;
     }
     const signals = this.series(this.signals, this.signalRateHz, view.windowS, view.signalsCursor);
@@ -395,6 +459,24 @@ export class LiveFeed {
         view.auxCursor = aux.cursor;
         if (aux.chunk.x.length > 0) frame.aux = aux.chunk;
       }
+    }
+    if (this.dff && this.liveDff?.plan) {
+      const dff = this.series(this.dff, this.liveDff.rateHz, view.windowS, view.dffCursor);
+      if (dff) {
+        view.dffCursor = dff.cursor;
+        if (dff.chunk.x.length > 0) {
+          const { sensor, control, bloodVolume, method } = this.liveDff.plan;
+          frame.dff = { ...dff.chunk, sensor, control, bloodVolume, method };
+        }
+      }
+    }
+    if (this.liveSleep && this.epochs.length > 0) {
+      const epochS = this.liveSleep.epochS;
+      const end = this.epochFirst + this.epochs.length;
+      const oldest = Math.max(this.epochFirst, Math.floor((end * epochS - view.windowS) / epochS));
+      const from = Math.max(view.epochCursor ?? oldest, oldest);
+      if (from < end) frame.sleep = { firstEpoch: from, epochS, states: this.epochs.slice(from - this.epochFirst) };
+      view.epochCursor = end;
     }
     const fromS = this.signals.head / (this.signalRateHz || 1) - view.windowS;
     const events = this.events.filter((e) => e.seq > view.eventSeq && e.tS >= fromS);

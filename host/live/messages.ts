@@ -35,6 +35,24 @@ export interface Control {
   reason?: string;
 }
 
+/** The live analysis (host/live/analysis.ts): what the ΔF/F trace and the sleep-state strip show. */
+export interface AnalysisDescription {
+  /** Corrected ΔF/F of one sensor channel (null: no sensor channel, 440–500 nm); the channels are chosen after warmupS (frame.dff names them). */
+  dff: { rateHz: number; unit: string; warmupS: number } | null;
+  /** Running sleep state per epoch (null: no EEG and EMG aux inputs). */
+  sleep: { epochS: number; eeg: string; emg: string } | null;
+}
+
+/** Which channels and method the live ΔF/F uses. */
+export interface DffSource {
+  sensor: string;
+  control: string | null;
+  bloodVolume: string | null;
+  method: 'isosbestic' | 'haemodynamic' | 'none';
+}
+
+export type LiveSleepStateName = 'wake' | 'nrem' | 'rem' | 'unknown';
+
 export interface HelloMessage {
   type: 'hello';
   device: { url: string; firmware: string; board: string; serialNumber: string };
@@ -49,6 +67,7 @@ export interface HelloMessage {
   windowsS: readonly number[];
   windowS: number;
   frameIntervalMs: number;
+  analysis: AnalysisDescription;
 }
 
 export interface LiveEvent {
@@ -109,6 +128,10 @@ export interface FrameMessage {
   reset?: true;
   signals?: SeriesChunk;
   aux?: SeriesChunk;
+  /** Corrected ΔF/F (%), causal: each point computed from the data that had arrived (hello.analysis.dff). */
+  dff?: SeriesChunk & DffSource;
+  /** Running sleep state of epochs firstEpoch … (epoch k spans k·epochS … (k+1)·epochS s of session time). */
+  sleep?: { firstEpoch: number; epochS: number; states: LiveSleepStateName[] };
   /** Latest raw samples per detector, % of full scale, oldest first; tS: time of the last. */
   raw?: { tS: number; y: number[][] };
   events?: LiveEvent[];

@@ -263,6 +263,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       windowsS: WINDOWS_S,
       windowS: DEFAULT_WINDOW_S,
       frameIntervalMs,
+      analysis: feed.analysis,
     };
   };
 

@@ -12,6 +12,10 @@ const state = {
   windowS: 30,
   signals: undefined,
   aux: undefined,
+  dff: undefined,
+  dffPlot: undefined,
+  /** running sleep state: epochS, and states by epoch index */
+  sleep: { epochS: 4, states: new Map() },
   events: [],
   signalPlots: [],
   auxPlots: [],
@@ -25,7 +29,9 @@ const state = {
 };
 
 /** Counters the end-to-end test reads. */
-window.fiberrigLive = { frames: 0, signalPoints: 0, auxPoints: 0, rawFrames: 0, digitalEvents: 0, lastStatus: null, connected: false };
+window.fiberrigLive = { frames: 0, signalPoints: 0, auxPoints: 0, dffPoints: 0, sleepEpochs: 0, sleepScored: 0, rawFrames: 0, digitalEvents: 0, lastStatus: null, connected: false };
+
+const SLEEP_COLORS = { wake: '#fcc419', nrem: '#4dabf7', rem: '#da77f2', unknown: '#495057' };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -100,6 +106,8 @@ function onHello(h) {
   $('device').textContent = `${h.device.firmware} · ${h.device.board} ${h.device.serialNumber} · ${h.device.url} · ${h.mode} ${h.sampleRateHz / 1000} kS/s`;
   state.signals = new SeriesStore(h.signals.channels.length);
   state.aux = h.aux ? new SeriesStore(h.aux.channels.length) : undefined;
+  state.dff = h.analysis.dff ? new SeriesStore(1) : undefined;
+  state.sleep = { epochS: h.analysis.sleep ? h.analysis.sleep.epochS : 4, states: new Map() };
   state.events = [];
   buildControls(h);
   buildPlots(h);
@@ -112,7 +120,8 @@ function digitalLabel(line) {
 }
 
 function buildPlots(h) {
-  for (const p of [...state.signalPlots, ...state.auxPlots, ...(state.scope ? [state.scope] : [])]) p.u.destroy();
+  for (const p of [...state.signalPlots, ...state.auxPlots, ...(state.scope ? [state.scope] : []), ...(state.dffPlot ? [state.dffPlot] : [])]) p.u.destroy();
+  buildAnalysis(h);
   const grid = $('signals');
   grid.replaceChildren();
   state.signalPlots = [];
@@ -165,7 +174,69 @@ function buildPlots(h) {
   requestAnimationFrame(resizeAll);
 }
 
+function buildAnalysis(h) {
+  const a = h.analysis;
+  $('analysis-section').hidden = !a.dff && !a.sleep;
+  const box = $('dff');
+  box.replaceChildren();
+  state.dffPlot = undefined;
+  if (a.dff) {
+    state.dffPlot = new TracePlot(box, {
+      title: `corrected ΔF/F · from ${a.dff.warmupS} s of data`,
+      unit: '%',
+      series: [{ label: 'ΔF/F', color: '#69db7c' }],
+      height: 150,
+      legend: false,
+      getEvents: () => state.events,
+    });
+    state.dffPlot.setWindow(state.windowS);
+    $('analysis-unit').textContent = `causal, ${a.dff.rateHz} Hz`;
+  }
+  $('sleep-box').hidden = !a.sleep;
+  if (a.sleep) $('sleep-strip').title = `running sleep state per ${a.sleep.epochS} s epoch from ${a.sleep.eeg} and ${a.sleep.emg}`;
+}
+
+function setDffTitle(d) {
+  const how = d.method === 'haemodynamic' ? `haemodynamic (${d.control}, ${d.bloodVolume})` : d.method === 'isosbestic' ? `isosbestic (${d.control})` : 'bleaching only';
+  const title = `corrected ΔF/F · ${d.sensor} · ${how}`;
+  const node = state.dffPlot?.u.root.querySelector('.u-title');
+  if (node && node.textContent !== title) node.textContent = title;
+}
+
+/** Draws the sleep-state strip over the same time window as the traces. */
+function drawSleepStrip(end) {
+  const canvas = $('sleep-strip');
+  if (!state.hello?.analysis.sleep || !canvas) return;
+  const w = Math.max(1, Math.round(canvas.clientWidth * devicePixelRatio));
+  const h = Math.max(1, Math.round(canvas.clientHeight * devicePixelRatio));
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== h) canvas.height = h;
+  const ctx = canvas.getContext('2d');
+  ctx.clearRect(0, 0, w, h);
+  // the strip lines up with the plots' data area (their y axis takes 58 px on the left)
+  const left = Math.round(58 * devicePixelRatio);
+  const width = w - left;
+  const from = end - state.windowS;
+  const { epochS, states } = state.sleep;
+  let drawn = 0;
+  let scored = 0;
+  for (const [k, s] of states) {
+    const t0 = k * epochS;
+    const t1 = t0 + epochS;
+    if (t1 <= from || t0 >= end) continue;
+    const x0 = left + Math.max(0, ((t0 - from) / state.windowS) * width);
+    const x1 = left + Math.min(width, ((t1 - from) / state.windowS) * width);
+    ctx.fillStyle = SLEEP_COLORS[s] || SLEEP_COLORS.unknown;
+    ctx.fillRect(Math.floor(x0), 0, Math.max(1, Math.ceil(x1 - x0)), h);
+    drawn++;
+    if (s !== 'unknown') scored++;
+  }
+  canvas.dataset.epochs = String(drawn);
+  canvas.dataset.scored = String(scored);
+}
+
 function resizeAll() {
+  state.dffPlot?.resize();
   for (const p of [...state.signalPlots, ...state.auxPlots]) p.resize();
   state.scope?.resize();
 }
@@ -243,6 +314,7 @@ $('stop').addEventListener('click', async () => {
 $('window').addEventListener('change', () => {
   state.windowS = Number($('window').value);
   for (const p of [...state.signalPlots, ...state.auxPlots]) p.setWindow(state.windowS);
+  state.dffPlot?.setWindow(state.windowS);
   send({ type: 'window', seconds: state.windowS });
 });
 $('record').addEventListener('click', async () => {
@@ -270,9 +342,24 @@ function draw() {
     if (f.reset) {
       state.signals.reset();
       state.aux?.reset();
+      state.dff?.reset();
+      state.sleep.states.clear();
       state.events = [];
     }
     if (f.signals) live.signalPoints += state.signals.append(f.signals);
+    if (f.dff && state.dff) {
+      live.dffPoints += state.dff.append(f.dff);
+      setDffTitle(f.dff);
+    }
+    if (f.sleep) {
+      state.sleep.epochS = f.sleep.epochS;
+      f.sleep.states.forEach((s, i) => {
+        const k = f.sleep.firstEpoch + i;
+        if (!state.sleep.states.has(k)) live.sleepEpochs++;
+        if (s !== 'unknown' && state.sleep.states.get(k) !== s) live.sleepScored++;
+        state.sleep.states.set(k, s);
+      });
+    }
     if (f.aux && state.aux) live.auxPoints += state.aux.append(f.aux);
     if (f.events) {
       state.events.push(...f.events);
@@ -287,9 +374,13 @@ function draw() {
   const from = end - state.windowS;
   state.signals.trim(from);
   state.aux?.trim(from);
+  state.dff?.trim(from);
+  for (const k of state.sleep.states.keys()) if ((k + 1) * state.sleep.epochS < from - state.windowS) state.sleep.states.delete(k);
   if (state.events.length > 500 || (state.events[0] && state.events[0].tS < from - state.windowS)) state.events = state.events.filter((e) => e.tS >= from);
   for (const p of state.signalPlots) p.update([state.signals.x, state.signals.y[p.channel]], end);
   if (state.aux) for (const p of state.auxPlots) p.update([state.aux.x, state.aux.y[p.channel]], end);
+  if (state.dff && state.dffPlot) state.dffPlot.update([state.dff.x, state.dff.y[0]], end);
+  drawSleepStrip(end);
   if (last.raw) {
     state.scope.update(last.raw);
     live.rawFrames++;

@@ -2,7 +2,7 @@
 // ln F_λ = ln B_λ(t) + m(t) − h_λ·v(t) (+ ln(1 + s(t)) for the sensor), with
 // bleaching B, shared motion m, blood-volume change v and the sensor's own change s.
 import assert from 'node:assert/strict';
-import { AnalysisError, correctChannels, correctSignal, type RecordingChannels, robustRegression, spectralAbsorptionTable, zScore } from '../../../host/analysis/index.ts';
+import { AnalysisError, correctChannels, correctSignal, measureAutofluorescence, type RecordingChannels, robustRegression, spectralAbsorptionTable, zScore } from '../../../host/analysis/index.ts';
 import { bloodExtinctionPerCmPerM } from '../../../protocol/src/haemoglobin.ts';
 import type { SignalChannel } from '../../../host/pipeline/demodulate.ts';
 import { rng } from '../dsp/synth.ts';
@@ -111,6 +111,51 @@ describe('analysis: corrected signals (synthetic, model-exact)', () => {
     assert.equal(code(() => correctSignal({ tS: d.tS, sensor: d.sensor.subarray(1) })), 'E_ANALYSIS_BAD_INPUT');
     assert.equal(code(() => correctSignal(d, { method: 'haemodynamic' })), 'E_ANALYSIS_BAD_INPUT'); // no coefficients
     assert.equal(code(() => correctSignal({ tS: d.tS, sensor: d.sensor, bloodVolume: d.bloodVolume }, { coefficients: H, fitScale: true })), 'E_ANALYSIS_NO_CHANNEL');
+  });
+});
+
+describe('analysis: patch-cord autofluorescence (an offset outside the multiplicative model)', () => {
+  const d = synth(5);
+  // constant light that never crosses tissue, ~15 % of the control and ~6 % of the sensor (the simulated rig's shares)
+  const AF = { control: 110, sensor: 64, bloodVolume: 4 };
+  const withAf = { ...d, control: d.control.map((x) => x + AF.control), sensor: d.sensor.map((x) => x + AF.sensor), bloodVolume: d.bloodVolume.map((x) => x + AF.bloodVolume) };
+
+  it('left in, it dilutes each channel\'s blood response differently: the fitted-scale correction is off by > 0.004 dF/F; subtracted, back within 0.003 dF/F after 10 min', () => {
+    const rel = { sensor: H.sensor * 2.5, control: H.control * 2.5, bloodVolume: H.bloodVolume * 2.5 };
+    const left = maxError(correctSignal(withAf, { method: 'haemodynamic', coefficients: rel, fitScale: true }).dffPercent, d.s);
+    const r = correctSignal(withAf, { method: 'haemodynamic', coefficients: rel, fitScale: true, autofluorescence: AF });
+    const fixed = maxError(r.dffPercent, d.s);
+    assert.ok(left > 0.004, `left in: max error ${left}`);
+    assert.ok(fixed < 0.003, `subtracted: max error ${fixed}`);
+    assert.deepEqual(r.autofluorescence, AF);
+  });
+
+  it('by channel name through correctChannels; a negative or non-finite offset throws E_ANALYSIS_BAD_INPUT', () => {
+    const ch = (name: string, inputId: number, wavelengthNm: number): SignalChannel => ({ name, source: 'detector', inputId, wavelengthNm, voltsPerCode: 1, groupDelayS: 0 });
+    const rec: RecordingChannels = {
+      path: 'synthetic', rateHz, samples: d.tS.length,
+      channels: [ch('405nm@det0', 0, 405), ch('470nm@det0', 0, 470), ch('560nm@det1', 1, 560)],
+      data: { '405nm@det0': withAf.control, '470nm@det0': withAf.sensor, '560nm@det1': withAf.bloodVolume },
+    };
+    const table = [[405, H.control], [470, H.sensor], [560, H.bloodVolume]] as const;
+    const r = correctChannels(rec, { absorption: table, autofluorescence: { '405nm@det0': AF.control, '470nm@det0': AF.sensor, '560nm@det1': AF.bloodVolume } });
+    assert.deepEqual(r.corrected[0]!.autofluorescence, AF);
+    assert.ok(maxError(r.corrected[0]!.dffPercent, d.s) < 0.003);
+    for (const bad of [-1, Number.NaN]) {
+      assert.throws(() => correctSignal(withAf, { method: 'none', autofluorescence: { sensor: bad } }), (e: unknown) => e instanceof AnalysisError && e.code === 'E_ANALYSIS_BAD_INPUT' && /capped/.test(e.message));
+    }
+  });
+
+  it('measureAutofluorescence: the median of each channel of a capped-fiber recording after the settling second, by name', () => {
+    const n = 50;
+    const x = Float64Array.from({ length: n }, (_, i) => (i < rateHz ? 1000 : 40 + (i % 3)));
+    x[20] = Number.NaN;
+    const rec: RecordingChannels = {
+      path: 'capped', rateHz, samples: n,
+      channels: [{ name: '470nm@det0', source: 'detector', inputId: 0, wavelengthNm: 470, voltsPerCode: 1, groupDelayS: 0 }],
+      data: { '470nm@det0': x },
+    };
+    assert.deepEqual(measureAutofluorescence(rec), { '470nm@det0': 41 });
   });
 });
 

@@ -67,6 +67,48 @@ function sdWhere(x: ArrayLike<number>, mask: ArrayLike<number>): number {
 }
 
 /**
+ * x minus its centred moving mean over `windowS` (NaN-aware; NaN where x is NaN): a high-pass whose
+ * gain is 1 − sinc(f·windowS): 0 at DC, 1 at multiples of 1 / windowS, within 8 % of 1 from 4 / windowS up.
+ */
+export function minusMovingMean(x: ArrayLike<number>, rateHz: number, windowS: number): Float64Array {
+  const n = x.length;
+  const half = Math.max(1, Math.round((windowS * rateHz) / 2));
+  const sum = new Float64Array(n + 1);
+  const count = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    const ok = Number.isFinite(v);
+    sum[i + 1] = sum[i]! + (ok ? v : 0);
+    count[i + 1] = count[i]! + (ok ? 1 : 0);
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = Math.max(0, i - half);
+    const b = Math.min(n, i + half + 1);
+    const c = count[b]! - count[a]!;
+    out[i] = Number.isFinite(x[i]!) && c > 0 ? x[i]! - (sum[b]! - sum[a]!) / c : Number.NaN;
+  }
+  return out;
+}
+
+/** The NE oscillation's band: what the oscillation analysis keeps (high-pass 0.005 Hz, issue 16 point 4). */
+export const OSCILLATION_BAND_WINDOW_S = 200;
+
+/**
+ * bloodVolumeArtefact in the NE oscillation's band: trace, true NE and true blood volume each
+ * high-passed by subtracting their centred 200 s moving mean (gain 0 at DC, 1 at 0.005 Hz and 0.02 Hz,
+ * within 8 % of 1 from 0.02 Hz up: keeps the 0.02 Hz oscillation, drops the state-level changes and
+ * the bleaching trend), then the same joint
+ * regression. Below that band the corrected trace differs from the truth by the bleaching detrend
+ * (a double exponential fitted per channel also takes up part of the slow state-dependent NE and
+ * blood-volume levels), which is not blood-volume artefact in the oscillation.
+ */
+export function oscillationBandArtefact(trace: ArrayLike<number>, truth: TruthSeries, rateHz: number): Artefact {
+  const hp = (x: ArrayLike<number>): Float64Array => minusMovingMean(x, rateHz, OSCILLATION_BAND_WINDOW_S);
+  return bloodVolumeArtefact(hp(trace), { ne: hp(truth.ne), bloodVolume: hp(truth.bloodVolume), nrem: truth.nrem });
+}
+
+/**
  * Regresses the corrected trace on the true NE and the true blood volume jointly (OLS,
  * every finite sample): trace ≈ a·NE + b·ΔV/V + c. The artefact is |b|·SD(ΔV/V) over
  * NREM, relative to |a|·SD(NE) over NREM (the oscillation as the trace shows it; the world

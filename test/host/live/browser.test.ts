@@ -16,11 +16,22 @@ const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url
 interface PageCounters {
   frames: number;
   signalPoints: number;
+  dffPoints: number;
+  sleepEpochs: number;
+  sleepScored: number;
   auxPoints: number;
   rawFrames: number;
   digitalEvents: number;
   connected: boolean;
   lastStatus: { acquiring: boolean; running: boolean; sessionS: number } | null;
+}
+
+/** The canvas API the test reads (the test compiles without the DOM library). */
+interface CanvasLike {
+  width: number;
+  height: number;
+  dataset: Record<string, string | undefined>;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 
 const counters = (page: Page): Promise<PageCounters> => page.evaluate(() => (globalThis as unknown as { fiberrigLive: PageCounters }).fiberrigLive);
@@ -110,5 +121,54 @@ describe('live view in Chromium', function () {
 
     assert.deepEqual(pageErrors, []);
     assert.equal(rig.linkHealth().hostDetectedMissingSamples, 0);
+  });
+
+  it('shows the corrected ΔF/F trace and the running sleep-state strip with data on a sim://sleep run (short warm-ups: ΔF/F after 20 s, sleep scored from 30 epochs), and writes a screenshot', async function () {
+    this.timeout(240_000);
+    if (missing) throw new Error(`${missing}: CI must install it (add "chromium" to the Debian packages in .ci/run)`);
+    const sim = await simRig('sim://sleep?seed=7&speed=4', LIVE_TEST_CONFIG);
+    const ownRig = sim.rig;
+    const ownServer = await startLiveServer({
+      rig: ownRig, config: LIVE_TEST_CONFIG, wire: sim.wire, port: 0,
+      feed: { analysis: { correctionWarmupS: 20, correctionEveryS: 5, sleepMinEpochs: 30, sleepEveryEpochs: 5 } },
+    });
+    const ownBrowser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    try {
+      await ownRig.start();
+      const page = await ownBrowser.newPage({ viewport: { width: 1440, height: 1100 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+      await page.goto(ownServer.url);
+      await page.locator('#dff .uplot').waitFor();
+      assert.equal(await page.locator('#sleep-box').isHidden(), false, 'EEG and EMG present: the strip is shown');
+      await page.locator('#window').selectOption('300');
+      await until('ΔF/F points on the page', async () => (await counters(page)).dffPoints > 50, 60_000);
+      // the channels chosen from the data, as the offline correction does: the red detector's 560 nm is the brightest, so the sensor is the green detector's 470 nm
+      assert.match(String(await page.locator('#dff .u-title').textContent()), /corrected ΔF\/F · 470nm@det0 · haemodynamic/);
+      await until('scored sleep epochs on the page', async () => (await counters(page)).sleepScored > 0, 150_000)
+        .catch(async (e: Error) => { throw new Error(`${e.message}: page counters ${JSON.stringify(await counters(page))}; server warnings: ${JSON.stringify(await page.locator('#warnings').textContent())}`); });
+      // what the page drew: epochs on the strip, some of them scored, and a ΔF/F line in the plot
+      const strip = await until('epochs drawn on the strip', async () => {
+        const d = await page.locator('#sleep-strip').evaluate((c) => ({ epochs: Number((c as unknown as CanvasLike).dataset['epochs']), scored: Number((c as unknown as CanvasLike).dataset['scored']) }));
+        return d.scored > 0 && d;
+      });
+      assert.ok(strip.epochs >= strip.scored && strip.epochs > 0, JSON.stringify(strip));
+      const painted = await page.locator('#sleep-strip').evaluate((c) => {
+        const canvas = c as unknown as CanvasLike;
+        const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) n++;
+        return n / (canvas.width * canvas.height);
+      });
+      assert.ok(painted > 0.05, `strip painted over ${(painted * 100).toFixed(1)} % of its area`);
+      mkdirSync(outputDir, { recursive: true });
+      await page.screenshot({ path: join(outputDir, 'live-view-analysis.png'), fullPage: true });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await ownBrowser.close().catch(() => undefined);
+      await ownServer.close().catch(() => undefined);
+      await ownRig.close().catch(() => undefined);
+    }
   });
 });
