@@ -145,7 +145,7 @@ function correct(input: AnalysisInput, requested: CorrectionMethod | undefined, 
   const used = result.corrected[0]!.method;
   if (used !== 'haemodynamic' && requested === undefined) {
     unavailable.push(hasBv
-      ? { part: 'haemodynamic', code: 'E_NO_ABSORPTION_TABLE', reason: `no blood absorption table given: ${used} correction used; blood absorbs differently at the control's and the sensor's wavelengths, so part of the blood-volume artefact stays in the ΔF/F (give a relative absorption table: --absorption FILE, AnalyzeOptions.absorption)` }
+      ? { part: 'haemodynamic', code: 'E_NO_CONTROL_FOR_SCALE', reason: `a 560 nm channel but no 405 nm control on the sensor's detector: the default absorption table (haemoglobin spectra) is relative and its scale is fitted from the control, so ${used} correction was used; give absolute coefficients with --absorption FILE and --method haemodynamic` }
       : { part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) blood-volume channel: no haemodynamic correction, ${used} correction used` });
   }
   return result;

@@ -55,7 +55,7 @@ describe(`fiberrig analyze: sim://sleep seed ${SLEEP_SEED}, ${SLEEP_DURATION_S /
     assert.deepEqual(readdirSync(rec).filter((f) => f.includes('partial') || f.includes('.old-')), [], 'no temporary directory left');
   });
 
-  it('analysis.json carries the format, fiberrig version, settings and the recording\'s duration (within 1 s)', () => {
+  it('analysis.json carries the format, fiberrig version, settings and the recording\'s duration (within 1 s); the default correction is haemodynamic (spectral table), every part computed, NE→blood-volume lag within 0.5 s of the world\'s', () => {
     assert.equal(json.format, 'fiberrig-analysis');
     assert.equal(json.fiberrigVersion, FIBERRIG_VERSION);
     assert.equal(json.settings.analysisRateHz, 10);
@@ -64,8 +64,11 @@ describe(`fiberrig analyze: sim://sleep seed ${SLEEP_SEED}, ${SLEEP_DURATION_S /
     assert.equal(json.settings.oscillation.minBoutS, 200, 'the oscillation settings used are written out');
     assert.ok(Math.abs(json.durationS - SLEEP_DURATION_S) <= 1, `durationS ${json.durationS}`);
     assert.equal(json.correction.sensors[0]!.sensor, '470nm@det0');
-    // the default config has 560 nm: only the missing absorption table may keep the haemodynamic correction out
-    for (const u of json.unavailable) assert.ok(u.part === 'haemodynamic' && u.code === 'E_NO_ABSORPTION_TABLE', `unexpectedly unavailable: ${JSON.stringify(u)}`);
+    // the default config has 560 nm and 405 nm: the default is haemodynamic with the spectral table, and every part is computed
+    assert.equal(json.correction.method, 'haemodynamic');
+    assert.deepEqual(json.unavailable, []);
+    const truth = scenarioParam(world, 'bvLagS');
+    assert.ok(Math.abs(json.oscillation.summary.neBloodVolumeLagS - truth) <= 0.5, `default: lag ${json.oscillation.summary.neBloodVolumeLagS} s, truth ${truth} s`);
   });
 
   it('epochs.csv: one row per epoch, its states agree with the true hypnogram (Cohen\'s κ ≥ 0.7)', async () => {
@@ -183,7 +186,7 @@ describe(`fiberrig analyze: sim://sleep seed ${SLEEP_SEED}, ${SLEEP_DURATION_S /
     assert.ok(j.oscillation.summary.bouts >= 1, 'NREM bouts from the imported hypnogram');
   });
 
-  it('--absorption with the world\'s relative absorption table: haemodynamic correction; NE→blood-volume lag within 0.5 s of the world\'s bvLagS', async () => {
+  it('--absorption overrides the default table (here with the world\'s own): haemodynamic correction; NE→blood-volume lag within 0.5 s of the world\'s bvLagS', async () => {
     // the table of sleep-truth.test.ts: blood absorption at each LED plus at the emission the detector sees
     const emission = (label: RegExp): number => FLUOROPHORE_SPECS.find((f) => label.test(f.label))!.emissionNm;
     const green = emission(/GRAB-NE/);
