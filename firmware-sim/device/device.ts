@@ -130,6 +130,8 @@ interface DriveChange {
 }
 
 const EPS = 1e-9;
+/** EPS, or a few float steps of t where those are coarser (device times past ~8e6 s): t + epsAt(t) > t always. */
+const epsAt = (t: number): number => Math.max(EPS, Math.abs(t) * 8 * Number.EPSILON);
 const HOST_BODIES_BEFORE_HELLO = new Set(['hello', 'getInfo', 'heartbeat', 'reset', 'enterBootloader']);
 const COMMANDS = new Set([
   'hello', 'getInfo', 'configure', 'start', 'stop', 'setLed', 'heartbeat', 'selfTest', 'readCalibration', 'writeCalibration', 'reset',
@@ -553,7 +555,7 @@ export class SimDevice {
     if (this.bootloader) return Number.POSITIVE_INFINITY;
     let t = this.nextStatusDevS;
     // the watchdog trips once the deadline is past (a Heartbeat arriving at the deadline itself is in time), as in the C core
-    if (this.isRunning) t = Math.min(t, this.detBlockDueDevS(), this.auxBlockDueDevS(), this.watchdogDueDevS() + 2 * EPS);
+    if (this.isRunning) t = Math.min(t, this.detBlockDueDevS(), this.auxBlockDueDevS(), this.watchdogDueDevS() + 2 * epsAt(this.watchdogDueDevS()));
     return t;
   }
 
@@ -592,7 +594,7 @@ export class SimDevice {
 
   private processDue(): void {
     const now = this.devS + EPS;
-    if (this.isRunning && this.watchdogDueDevS() + EPS < this.devS) this.tripWatchdog();
+    if (this.isRunning && this.watchdogDueDevS() + epsAt(this.watchdogDueDevS()) < this.devS) this.tripWatchdog();
     if (this.isRunning && this.detBlockDueDevS() <= now) {
       const c = this.config!;
       this.produceDetectorBlock(this.nextDet, c.blockSamples);

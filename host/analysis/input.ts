@@ -36,7 +36,7 @@ export interface SleepFeatureInput {
   /** session time of epoch 0's start, s */
   startS: number;
   features: EpochFeatures;
-  /** EMG RMS envelope, V, one value per envelopeStepS from envelopeStartS */
+  /** EMG RMS envelope, V, one value per stepS from startS */
   envelope: { stepS: number; windowS: number; startS: number; emgRmsV: Float64Array };
   bandPower: EegBandPowerSeries;
 }

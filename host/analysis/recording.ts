@@ -20,7 +20,7 @@ export { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, SENSOR_BAND_NM } from '../pipeli
 export const DEFAULT_MAX_SAMPLES = 12 * 3600 * 100;
 
 export interface RecordingCorrectionOptions {
-  /** see CorrectionOptions.method; default 'haemodynamic' when a blood-volume channel exists, else 'isosbestic' */
+  /** see CorrectionOptions.method; default 'haemodynamic' when a blood-volume channel and an absorption table exist (the spectral default needs a control on every sensor), else 'isosbestic' */
   method?: CorrectionMethod;
   /**
    * 'haemodynamic': blood absorption per wavelength, used at each channel's LED wavelength.
@@ -193,6 +193,10 @@ export function correctChannels(rec: RecordingChannels, options: RecordingCorrec
   if (method !== 'haemodynamic') absorption = null;
   if (method === 'haemodynamic' && !bvChannel) {
     throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no blood-volume channel (LED ${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) in ${path}: no haemodynamic correction; use method 'isosbestic'`);
+  }
+  if (method === 'haemodynamic' && !absorption && options.absorption !== 'fit') {
+    // the spectral table is relative: without a control its scale cannot be fitted, and a regression fit is biased (README)
+    throw new AnalysisError('E_ANALYSIS_NO_CHANNEL', `no isosbestic control (LED ${CONTROL_BAND_NM[0]}–${CONTROL_BAND_NM[1]} nm) on the sensor's detector in ${path} to fit the scale of the spectral absorption table; give absolute coefficients (absorption table with fitAbsorptionScale false), or absorption 'fit' with a calibrationWindowS where the sensor is flat`);
   }
   const delayS = sensors[0]!.groupDelayS;
   const tS = Float64Array.from({ length }, (_, i) => signalTimeS(i, rateHz, sensors[0]!, {}));

@@ -108,7 +108,11 @@ export function analyzeInput(input: AnalysisInput, options: AnalyzeOptions = {})
     analysisRateHz: ph.rateHz,
     traces: { t0S: ph.t0S, rateHz: ph.rateHz, dffPct, bloodVolumePct },
     correction: corrected
-      ? { method: corrected.corrected[0]!.method, sensors: corrected.corrected.map((c) => ({ sensor: c.sensor, control: c.control, bloodVolume: c.bloodVolume })) }
+      ? {
+          method: corrected.corrected[0]!.method,
+          sensors: corrected.corrected.map((c) => ({ sensor: c.sensor, control: c.control, bloodVolume: c.bloodVolume, coefficients: c.coefficients ?? null })),
+          absorption: corrected.absorption,
+        }
       : null,
     sleep,
     oscillation,
@@ -133,22 +137,25 @@ function correct(input: AnalysisInput, requested: CorrectionMethod | undefined, 
     method = hasControl ? 'isosbestic' : 'none';
     unavailable.push({ part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `haemodynamic correction asked for, but there is no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) channel: ${method} correction used instead` });
   }
-  let result: RecordingCorrection;
-  try {
-    // no method asked for: correctChannels' default (haemodynamic with a table, else isosbestic)
-    result = correctChannels(rec, { ...(method ? { method } : {}), ...withTable });
-  } catch (e) {
-    if (method === 'none') throw e;
-    unavailable.push({ part: 'correction', code: errorCode(e, 'E_CORRECTION_FAILED'), reason: `${method ?? 'the default'} correction impossible (${errorText(e)}): bleaching detrend only (method none)` });
-    result = correctChannels(rec, { method: 'none' });
+  let result: RecordingCorrection | null = null;
+  // the method asked for (or the default), then the next simpler ones, each failure said
+  const chain: Array<CorrectionMethod | undefined> = method === undefined ? [undefined, 'isosbestic', 'none'] : method === 'haemodynamic' ? ['haemodynamic', 'isosbestic', 'none'] : method === 'isosbestic' ? ['isosbestic', 'none'] : ['none'];
+  for (const m of chain) {
+    try {
+      result = correctChannels(rec, { ...(m ? { method: m } : {}), ...withTable });
+      break;
+    } catch (e) {
+      if (m === 'none') throw e;
+      unavailable.push({ part: 'correction', code: errorCode(e, 'E_CORRECTION_FAILED'), reason: `${m ?? 'the default'} correction impossible (${errorText(e)}): trying the next simpler method` });
+    }
   }
-  const used = result.corrected[0]!.method;
+  const used = result!.corrected[0]!.method;
   if (used !== 'haemodynamic' && requested === undefined) {
-    unavailable.push(hasBv
-      ? { part: 'haemodynamic', code: 'E_NO_CONTROL_FOR_SCALE', reason: `a 560 nm channel but no 405 nm control on the sensor's detector: the default absorption table (haemoglobin spectra) is relative and its scale is fitted from the control, so ${used} correction was used; give absolute coefficients with --absorption FILE and --method haemodynamic` }
-      : { part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) blood-volume channel: no haemodynamic correction, ${used} correction used` });
+    const controlOnSensorDetector = result!.corrected.every((c) => c.control !== null);
+    if (!hasBv) unavailable.push({ part: 'haemodynamic', code: 'E_NO_BLOOD_VOLUME', reason: `no 560 nm (${BLOOD_VOLUME_BAND_NM[0]}–${BLOOD_VOLUME_BAND_NM[1]} nm) blood-volume channel: no haemodynamic correction, ${used} correction used` });
+    else if (!controlOnSensorDetector) unavailable.push({ part: 'haemodynamic', code: 'E_NO_CONTROL_FOR_SCALE', reason: `a 560 nm channel but no 405 nm control on the sensor's detector: the default absorption table (haemoglobin spectra) is relative and its scale is fitted from the control, so ${used} correction was used; give absolute coefficients with --absorption FILE and --method haemodynamic` });
   }
-  return result;
+  return result!;
 }
 
 /** ΔV/V·100 from the haemodynamic correction, else the 560 nm channel's ΔF/F after bleaching, else null. */
@@ -188,7 +195,8 @@ function sleepPart(input: AnalysisInput, options: AnalyzeOptions, microArousalMa
   }
   try {
     const { envelopeWindowS: _w, envelopeStepS: _s, ...scoring } = options.sleep ?? {};
-    const s = scoreSleepFeatures(input.sleep, { ...scoring, epochS: input.sleep.epochS });
+    // a gap (stall, overrun, reconnect) must not cost the whole scoring: its epochs take the nearest state at confidence 0
+    const s = scoreSleepFeatures(input.sleep, { missingEpochs: 'nearest', ...scoring, epochS: input.sleep.epochS });
     return { source: 'scored', epochS: s.epochS, startS: s.startS, states: s.states, confidence: s.confidence, microArousals: s.microArousals, features: s.features };
   } catch (e) {
     unavailable.push({ part: 'sleep', code: errorCode(e, 'E_SCORING_FAILED'), reason: `sleep scoring failed: ${errorText(e)}` });

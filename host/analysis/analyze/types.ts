@@ -1,13 +1,13 @@
 // Contract of `fiberrig analyze` (issue 16, point 5): what analyzeRecording returns and what
 // `fiberrig cohort` and the report read from it. Implementation beside this file.
-import type { AbsorptionTable, CorrectionMethod } from '../correct.ts';
+import type { AbsorptionTable, CorrectionMethod, HaemoCoefficients } from '../correct.ts';
 import type { OscillationOptions, OscillationResult } from '../oscillation/types.ts';
 import type { EpochFeatures, MicroArousal, SleepScoringOptions, SleepState } from '../sleep/score.ts';
 import type { AnalysisInputOptions } from '../input.ts';
 
 export interface AnalyzeOptions extends AnalysisInputOptions {
   method?: CorrectionMethod;
-  /** blood absorption per LED wavelength for the haemodynamic correction (relative; scale fitted); without it the haemodynamic method fits its coefficients by regression */
+  /** blood absorption per LED wavelength for the haemodynamic correction (relative; scale fitted); default: from haemoglobin spectra (../absorption.ts) */
   absorption?: AbsorptionTable;
   sleep?: SleepScoringOptions;
   /** a hypnogram scored elsewhere (CSV text), used instead of scoring */
@@ -53,7 +53,13 @@ export interface RecordingAnalysis {
     /** blood-volume change, %, when a 560 nm channel exists */
     bloodVolumePct: Float64Array | null;
   };
-  correction: { method: CorrectionMethod; sensors: Array<{ sensor: string; control: string | null; bloodVolume: string | null }> } | null;
+  correction: {
+    method: CorrectionMethod;
+    /** per sensor: its channels and, for the haemodynamic method, the coefficients used (after the scale fit) */
+    sensors: Array<{ sensor: string; control: string | null; bloodVolume: string | null; coefficients: (HaemoCoefficients & { fitted: boolean }) | null }>;
+    /** the absorption table behind the haemodynamic correction and where it came from */
+    absorption: { table: AbsorptionTable; source: 'given' | 'haemoglobin spectra' } | null;
+  } | null;
   sleep: {
     source: 'scored' | 'imported';
     epochS: number;

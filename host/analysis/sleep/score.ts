@@ -103,8 +103,9 @@ const DEFAULTS: Required<SleepScoringOptions> = {
   missingEpochs: 'error',
 };
 
+/** The q-quantile of the finite values (NaN where none: gaps never pull it). */
 function quantile(values: ArrayLike<number>, q: number): number {
-  const s = Float64Array.from(values).sort();
+  const s = Float64Array.from(values).filter(Number.isFinite).sort();
   if (s.length === 0) return Number.NaN;
   const x = q * (s.length - 1);
   const i = Math.floor(x);

@@ -18,7 +18,7 @@ import { cutoffIndex, DerivedWriter } from '../../record/derived.ts';
 import { checkDiskSpace, type DiskSpaceCheck, SpaceReserve } from '../../record/disk-space.ts';
 import type { RecordError } from '../../record/errors.ts';
 import { OutputDir } from '../../record/output-dir.ts';
-import { FAILED_FILE_NAME, markRecordingFailed, recordingFailure, writeSessionAtEnd } from '../../record/recording-end.ts';
+import { markRecordingFailed, recordingFailure, writeSessionAtEnd } from '../../record/recording-end.ts';
 import { canonicalConfig, RAW_LOG_FILE_NAME, RawLogWriter } from '../../record/rawlog.ts';
 import {
   calibrationJson, configJson, deviceInfoJson, deviceInfoSha256, type ProcessingSettings, SESSION_FILE_NAME, type SessionFile, wireConfigSha256, writeSession,
@@ -339,7 +339,6 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
   if (sessionError) failure ??= sessionError;
   // what was recorded stays, in a directory that says it failed (session.json status, a FAILED file, inspect)
   if (failure) {
-    out.created(FAILED_FILE_NAME);
     if (await markRecordingFailed(outDir, failure)) io.stderr.write(`fiberrig: the acquisition failed; ${outDir} is marked FAILED (what was recorded before the failure is kept)\n`);
   }
   if (!summary) throw recordingFailure(failure ?? new Error('acquisition failed'), outDir, rawLog.stats.bytesWritten);

@@ -6,7 +6,6 @@ import { acquireCommand } from './acquire.ts';
 
 export function define(command: Command, io: CliIo, run: Runner): void {
   command
-    .description('the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute), 3-wavelength lock-in')
     .option('--json', 'print the summary as JSON on stdout')
     .action((opts: { json?: boolean }) => run(() => acquireCommand(io, { device: 'sim://sleep?seed=1&speed=10', duration: '10m', ...(opts.json ? { json: true } : {}) }))());
 }

@@ -2,7 +2,7 @@
 // ln F_λ = ln B_λ(t) + m(t) − h_λ·v(t) (+ ln(1 + s(t)) for the sensor), with
 // bleaching B, shared motion m, blood-volume change v and the sensor's own change s.
 import assert from 'node:assert/strict';
-import { AnalysisError, correctChannels, correctSignal, measureAutofluorescence, type RecordingChannels, robustRegression, spectralAbsorptionTable, zScore } from '../../../host/analysis/index.ts';
+import { AnalysisError, correctChannels, correctSignal, measureAutofluorescence, type RecordingChannels, robustRegression, zScore } from '../../../host/analysis/index.ts';
 import { bloodExtinctionPerCmPerM } from '../../../protocol/src/haemoglobin.ts';
 import type { SignalChannel } from '../../../host/pipeline/demodulate.ts';
 import { rng } from '../dsp/synth.ts';
@@ -176,11 +176,12 @@ describe('analysis: channel roles of a recording', () => {
     assert.ok(maxError(r.corrected[0]!.dffPercent, d.s) < 0.003);
   });
 
-  it('without a table, the default is haemodynamic with the haemoglobin-spectra table (scale fitted): tissue whose coefficients follow the spectra at an unknown path length is corrected within 0.003 dF/F after 10 min; isosbestic-only is off by > 0.01', () => {
+  it('without a table, the default is haemodynamic with the haemoglobin-spectra table (scale fitted): tissue whose coefficients follow the spectra (emission peaks 10–15 nm off the table defaults) at an unknown path length is corrected within 0.003 dF/F after 10 min; isosbestic-only is off by > 0.01', () => {
     // tissue: ln attenuation per unit ΔV/V = path · c · ε(LED) + path · c · ε(emission), path · c unknown to the host
     const pathConc = 0.02 * 100e-6 * Math.LN10;
     const coeff = (ledNm: number, emNm: number): number => pathConc * (bloodExtinctionPerCmPerM(ledNm) + bloodExtinctionPerCmPerM(emNm));
-    const tissue = { sensor: coeff(470, 515), control: coeff(405, 515), bloodVolume: coeff(560, 580) };
+    // emission peaks a little off the table's defaults (515, 580 nm): a real sensor and dye are not exactly those
+    const tissue = { sensor: coeff(470, 525), control: coeff(405, 525), bloodVolume: coeff(560, 595) };
     assert.ok(tissue.control > 5 * tissue.sensor, 'the Soret band: 405 nm absorbs several times 470 nm');
     const t = synth(6, 0, tissue);
     const spectral: RecordingChannels = {
@@ -193,14 +194,19 @@ describe('analysis: channel roles of a recording', () => {
     assert.equal(r.absorption?.source, 'haemoglobin spectra');
     assert.deepEqual(r.absorption?.table.map(([nm]) => nm), [405, 470, 560]);
     const err = maxError(r.corrected[0]!.dffPercent, t.s);
+    console.log(`      default ${err.toFixed(5)} dF/F`);
     assert.ok(err < 0.003, `default: ${err}`);
     const iso = correctChannels(spectral, { method: 'isosbestic' });
     assert.equal(iso.absorption, null);
     assert.ok(maxError(iso.corrected[0]!.dffPercent, t.s) > 0.01, `isosbestic: ${maxError(iso.corrected[0]!.dffPercent, t.s)}`);
-    // no control: the spectra's scale cannot be fitted, so no default table (isosbestic refused, 'none' used explicitly)
+    // no control: the spectra's scale cannot be fitted, so no default table and no silent regression fit
     const noControl: RecordingChannels = { ...spectral, channels: spectral.channels.filter((c) => c.wavelengthNm !== 405) };
-    assert.equal(correctChannels(noControl, { method: 'none' }).absorption, null);
-    assert.ok(spectralAbsorptionTable([560, 405, 470, 405]).length === 3);
+    const refused = (o: Parameters<typeof correctChannels>[1]): boolean => {
+      try { correctChannels(noControl, o); return false; } catch (e) { return e instanceof AnalysisError && e.code === 'E_ANALYSIS_NO_CHANNEL' && /control/.test(e.message); }
+    };
+    assert.ok(refused({ method: 'haemodynamic' }), 'haemodynamic without a control and without absolute coefficients');
+    assert.ok(refused({}), 'the default is then isosbestic, which needs the control too');
+    assert.equal(correctChannels(noControl, { method: 'haemodynamic', absorption: 'fit' }).corrected[0]!.coefficients?.fitted, true, 'the regression fit only when asked for');
   });
 
   it('no 560 nm channel: haemodynamic refused with E_ANALYSIS_NO_CHANNEL, and the default falls back to isosbestic', () => {

@@ -20,7 +20,7 @@ interface AnalysisJson {
   fiberrigVersion: string;
   settings: { analysisRateHz: number; epochS: number; hypnogram: string; oscillation: { minBoutS: number; psdMaxHz: number } };
   durationS: number;
-  correction: { method: string; sensors: Array<{ sensor: string }> };
+  correction: { method: string; sensors: Array<{ sensor: string; coefficients: { fitted: boolean } | null }>; absorption: { source: string } | null };
   sleep: { source: string; epochS: number; startS: number; epochs: number; timeS: Record<SleepState, number>; microArousals: number };
   microArousals: Array<{ startS: number; endS: number }>;
   oscillation: { summary: { bouts: number; peakFrequencyHz: number; cycleAmplitudePct: number; neBloodVolumeR: number; neBloodVolumeLagS: number; analysedS: number } };
@@ -66,6 +66,8 @@ describe(`fiberrig analyze: sim://sleep seed ${SLEEP_SEED}, ${SLEEP_DURATION_S /
     assert.equal(json.correction.sensors[0]!.sensor, '470nm@det0');
     // the default config has 560 nm and 405 nm: the default is haemodynamic with the spectral table, and every part is computed
     assert.equal(json.correction.method, 'haemodynamic');
+    assert.equal(json.correction.absorption?.source, 'haemoglobin spectra', 'analysis.json records the table used');
+    assert.equal(json.correction.sensors[0]!.coefficients?.fitted, true, 'and the coefficients after the scale fit');
     assert.deepEqual(json.unavailable, []);
     const truth = scenarioParam(world, 'bvLagS');
     assert.ok(Math.abs(json.oscillation.summary.neBloodVolumeLagS - truth) <= 0.5, `default: lag ${json.oscillation.summary.neBloodVolumeLagS} s, truth ${truth} s`);

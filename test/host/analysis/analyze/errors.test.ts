@@ -20,7 +20,7 @@ function smallAnalysis(recording: string): RecordingAnalysis {
     settings: { analysisRateHz: 10, epochS: 4, methodRequested: null, absorption: null, hypnogram: null, microArousalMaxS: 15, sleep: {}, oscillation: {} },
     durationS: 10, analysisRateHz: 10,
     traces: { t0S: 0, rateHz: 10, dffPct: { '470nm@det0': Float64Array.from({ length: 100 }, (_, i) => Math.sin(i / 5)) }, bloodVolumePct: null },
-    correction: { method: 'none', sensors: [{ sensor: '470nm@det0', control: null, bloodVolume: null }] },
+    correction: { method: 'none', sensors: [{ sensor: '470nm@det0', control: null, bloodVolume: null, coefficients: null }], absorption: null },
     sleep: null, oscillation: null, unavailable: [],
   };
 }
