@@ -6,14 +6,13 @@ import { type AcquisitionConfigInit, ModulationMode } from '../../../protocol/in
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
 import { type DemodOptions, SignalDemodulator, type SignalBlock } from '../../../host/pipeline/demodulate.ts';
 import { type AcquisitionItem, type LinkHealth, Rig, type RigBlock, type RigGap, type RigOptions } from '../../../host/rig/rig.ts';
-import { registerBinding } from '../../../host/transport/open.ts';
+import '../../../host/cli/devices.ts';
 import { registeredWorldFactory, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
-import { forgetSimPort, getSimPort, SimBinding } from '../../../firmware-sim/simulator.ts';
+import { forgetSimPort, getSimPort } from '../../../firmware-sim/simulator.ts';
 import type { SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
 import { createWorld, type SimWorld, type WorldBoard, type WorldOptions } from '../../../firmware-sim/world/index.ts';
 import type { DetectorRenderRequest } from '../../../firmware-sim/world/world.ts';
 
-registerBinding('sim', SimBinding);
 
 /**
  * Test worlds: `sim://SCENARIO.VARIANT` opens the world of SCENARIO with the

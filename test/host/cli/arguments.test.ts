@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { SIM_SCENARIO_NAMES } from '../../../firmware-sim/simulator.ts';
+import { checkSimUrl, SIM_SCENARIO_NAMES, SimBinding } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
 import '../../../host/cli/devices.ts';
 import { type BindingInterface, openTransport, registerBinding } from '../../../host/transport/open.ts';
@@ -29,6 +29,9 @@ describe('cli: arguments are read before the device is touched; --device and --i
   before(() => {
     tmp = tempDir('fiberrig-cli-args-');
     registerBinding('spy', spyBinding);
+    // as the CLI registers it (host/cli/devices.ts); other suites in this process (conformance) register
+    // the simulator's binding without the URL check
+    registerBinding('sim', SimBinding, checkSimUrl);
   });
   after(() => tmp.cleanup());
 
