@@ -2,7 +2,7 @@
 // measuring the simulated world. Importing this module makes every
 // simulated device (sim://, pty, TCP) measure the full world model
 // (scenarios sleep, zolpidem, steps, dark, and the noise-free "linear").
-import { LINEAR_SCENARIO, registerWorldFactory } from './device/create.ts';
+import { LINEAR_SCENARIO, registerWorldFactory, type WorldFactory } from './device/create.ts';
 import { SimError } from './device/errors.ts';
 import { SimBinding } from './transport/binding.ts';
 import { parseSimUrl } from './transport/sim-url.ts';
@@ -15,10 +15,13 @@ function unknownScenario(scenario: string): SimError {
   return new SimError('E_SIM_UNKNOWN_SCENARIO', `there is no simulator scenario "${scenario}"`, `choose one of: ${SIM_SCENARIO_NAMES.join(', ')} (e.g. sim://sleep?seed=1&speed=10)`);
 }
 
-registerWorldFactory((scenario, seed, board, options) => {
+/** The world factory this module registers: the full world model, with the whole scenario list in its error. */
+export const simulatorWorldFactory: WorldFactory = (scenario, seed, board, options) => {
   if (!SCENARIO_NAMES.includes(scenario)) throw unknownScenario(scenario);
   return createWorld(scenario, seed, board, options);
-});
+};
+
+registerWorldFactory(simulatorWorldFactory);
 
 /** Checks a sim:// URL (syntax, options, scenario name) without creating anything. */
 export function checkSimUrl(url: string): void {

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forgetSimPort, getSimPort, simPowerMeterOf } from '../../../firmware-sim/simulator.ts';
+import { forgetSimPort, getSimPort, simPowerMeterOf, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
 import { CalibrationError } from '../../../host/calibration/errors.ts';
 import { parseScpiSpec, ScpiPowerMeter } from '../../../host/calibration/scpi.ts';
 import type { CalibrationFile } from '../../../host/calibration/store.ts';
 import { HostCalibration } from '../../../host/calibration/table.ts';
 import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
-import { createWorld, type SimWorld } from '../../../firmware-sim/world/index.ts';
+import type { SimWorld } from '../../../firmware-sim/world/index.ts';
 import '../../../host/cli/devices.ts';
 import { calibrateCommand } from '../../../host/cli/commands/calibrate.ts';
 import { captureIo, type PtyPair, type ScpiResponder, scpiResponder, socatPair } from './helpers.ts';
@@ -24,7 +24,7 @@ describe('fiberrig calibrate --meter scpi:PATH (SCPI power meter on a pty)', fun
   let responder: ScpiResponder | undefined;
 
   before(async () => {
-    registerWorldFactory(createWorld); // other suites unregister it after their tests
+    registerWorldFactory(simulatorWorldFactory); // other suites unregister it after their tests
     dir = await mkdtemp(join(tmpdir(), 'fiberrig-scpi-'));
     pair = await socatPair(join(dir, 'meter'), join(dir, 'meter-instrument'));
   });

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { checkSimUrl, SIM_SCENARIO_NAMES, SimBinding } from '../../../firmware-sim/simulator.ts';
+import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
+import { checkSimUrl, SIM_SCENARIO_NAMES, SimBinding, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
 import '../../../host/cli/devices.ts';
 import { type BindingInterface, openTransport, registerBinding } from '../../../host/transport/open.ts';
@@ -32,6 +33,7 @@ describe('cli: arguments are read before the device is touched; --device and --i
     // as the CLI registers it (host/cli/devices.ts); other suites in this process (conformance) register
     // the simulator's binding without the URL check
     registerBinding('sim', SimBinding, checkSimUrl);
+    registerWorldFactory(simulatorWorldFactory); // likewise the world factory (some suites register a bare one)
   });
   after(() => tmp.cleanup());
 

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { createSimDevice, DEFAULT_BOARD, defineBoard, parseHardwareFaults, parseSimUrl, worldFaultsOf } from '../../../firmware-sim/index.ts';
 import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
-import { simServeOptionsFromUrl } from '../../../firmware-sim/simulator.ts';
-import { createWorld, type SimWorld } from '../../../firmware-sim/world/index.ts';
+import { simServeOptionsFromUrl, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
+import type { SimWorld } from '../../../firmware-sim/world/index.ts';
 
 describe('sim:// hw= hardware faults', () => {
-  before(() => registerWorldFactory(createWorld));
+  before(() => registerWorldFactory(simulatorWorldFactory));
 
   it('parses every kind, with optional values', () => {
     assert.deepEqual(parseHardwareFaults('dead_led:1, noisy_det:0:50,saturated_det:1,stuck_det:0:123,dead_det:1,disconnected_aux:0,railed_aux:1'), [
