@@ -2,6 +2,7 @@
 // linear regression (Tukey bisquare IRLS, MAD scale) used by the corrections.
 // Samples where any input is NaN (or not finite) are ignored; outputs keep NaN.
 
+import { solveLinear } from '../dsp/linear.ts';
 import { AnalysisError } from './errors.ts';
 
 type Arr = ArrayLike<number>;
@@ -73,29 +74,6 @@ export interface RobustFitOptions {
   robust?: boolean;
 }
 
-/** Solves the (k+1)x(k+1) system A x = b in place (Gaussian elimination, partial pivoting). */
-function solve(A: number[][], b: number[]): number[] | null {
-  const m = b.length;
-  for (let c = 0; c < m; c++) {
-    let p = c;
-    for (let r = c + 1; r < m; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[p]![c]!)) p = r;
-    if (!(Math.abs(A[p]![c]!) > 1e-300)) return null;
-    [A[c], A[p]] = [A[p]!, A[c]!];
-    [b[c], b[p]] = [b[p]!, b[c]!];
-    for (let r = c + 1; r < m; r++) {
-      const f = A[r]![c]! / A[c]![c]!;
-      for (let k = c; k < m; k++) A[r]![k]! -= f * A[c]![k]!;
-      b[r]! -= f * b[c]!;
-    }
-  }
-  const x = new Array<number>(m).fill(0);
-  for (let r = m - 1; r >= 0; r--) {
-    let s = b[r]!;
-    for (let k = r + 1; k < m; k++) s -= A[r]![k]! * x[k]!;
-    x[r] = s / A[r]![r]!;
-  }
-  return x;
-}
 
 /**
  * y ≈ intercept + Σ coefficients[j]·X[j]: weighted least squares on centred data,
@@ -147,7 +125,7 @@ export function robustRegression(y: Arr, X: readonly Arr[], options: RobustFitOp
       }
     }
     for (let j = 0; j < k; j++) for (let l = 0; l < j; l++) A[j]![l] = A[l]![j]!;
-    const beta = k === 0 ? [] : solve(A, b);
+    const beta = k === 0 ? [] : solveLinear(A.flat(), b, k);
     if (!beta) throw new AnalysisError('E_ANALYSIS_BAD_INPUT', 'the regressors are constant or collinear over the fitted samples; cannot fit');
     let c = my;
     for (let j = 0; j < k; j++) c -= beta[j]! * mx[j]!;

@@ -1,5 +1,6 @@
 // Pure statistics of the self-test: window means and noise with mains flicker
 // removed, and the clock-rate fit. No I/O, no clocks.
+import { solveLeastNorm } from '../dsp/linear.ts';
 
 /** Lamp flicker (2x mains) and harmonics for 50 and 60 Hz mains, Hz. */
 export const MAINS_FLICKER_HZ: readonly number[] = [100, 200, 300, 400, 120, 240, 360, 480];
@@ -24,44 +25,6 @@ export interface WindowStats {
   atZero: number;
 }
 
-/** Solves A x = b (n x n, row-major) in place by Gaussian elimination; a regressor with no support gets 0. */
-function solve(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const x = new Float64Array(n);
-  const used = new Uint8Array(n).fill(1);
-  let scale = 0;
-  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(a[i * n + i]!));
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
-    if (Math.abs(a[pivot * n + col]!) <= 1e-12 * (scale || 1)) {
-      used[col] = 0;
-      continue;
-    }
-    if (pivot !== col) {
-      for (let k = 0; k < n; k++) {
-        const t = a[col * n + k]!;
-        a[col * n + k] = a[pivot * n + k]!;
-        a[pivot * n + k] = t;
-      }
-      const t = b[col]!;
-      b[col] = b[pivot]!;
-      b[pivot] = t;
-    }
-    for (let r = col + 1; r < n; r++) {
-      const f = a[r * n + col]! / a[col * n + col]!;
-      if (f === 0) continue;
-      for (let k = col; k < n; k++) a[r * n + k] = a[r * n + k]! - f * a[col * n + k]!;
-      b[r] = b[r]! - f * b[col]!;
-    }
-  }
-  for (let col = n - 1; col >= 0; col--) {
-    if (!used[col]) continue;
-    let s = b[col]!;
-    for (let k = col + 1; k < n; k++) s -= a[col * n + k]! * x[k]!;
-    x[col] = s / a[col * n + col]!;
-  }
-  return x;
-}
 
 /** Least-squares residual RMS and largest flicker amplitude of samples[from, to) (see windowStats). */
 function flickerResidual(samples: ArrayLike<number>, from: number, to: number, sampleRateHz: number, freqs: readonly number[]): { rss: number; count: number; params: number; flickerPeak: number } {
@@ -116,7 +79,7 @@ function flickerResidual(samples: ArrayLike<number>, from: number, to: number, s
     }
   }
   for (let r = 0; r < p; r++) for (let c = 0; c < r; c++) ata[r * p + c] = ata[c * p + r]!;
-  const beta = solve(ata, atb, p);
+  const beta = solveLeastNorm(ata, atb, p);
   let rss = 0;
   for (let i = from; i < to; i++) {
     const v = samples[i]!;

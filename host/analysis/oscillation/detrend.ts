@@ -1,5 +1,6 @@
 // Per-bout preparation of a trace: NaN gaps (short ones interpolated, long ones split the bout),
 // a least-squares polynomial removed, then a zero-phase high-pass.
+import { solveLeastNorm } from '../../dsp/linear.ts';
 import { butterworthLowpass, type Sos, sosFilterInPlace, sosSteadyState } from '../../dsp/biquad.ts';
 
 export interface Piece {
@@ -66,7 +67,7 @@ export function polyDetrendInPlace(x: Float64Array, order: number): void {
       for (let c = 0; c < m; c++) ata[r * m + c]! += pw[r + c]!;
     }
   }
-  const coef = solveSymmetric(ata, atb, m);
+  const coef = solveLeastNorm(ata, atb, m);
   for (let i = 0; i < n; i++) {
     const u = n > 1 ? (2 * i) / (n - 1) - 1 : 0;
     let y = 0;
@@ -75,36 +76,6 @@ export function polyDetrendInPlace(x: Float64Array, order: number): void {
   }
 }
 
-/** Gaussian elimination with partial pivoting of an m×m system (row-major); singular directions get 0. */
-function solveSymmetric(a: Float64Array, b: Float64Array, m: number): Float64Array {
-  const A = Float64Array.from(a);
-  const y = Float64Array.from(b);
-  for (let c = 0; c < m; c++) {
-    let p = c;
-    for (let r = c + 1; r < m; r++) if (Math.abs(A[r * m + c]!) > Math.abs(A[p * m + c]!)) p = r;
-    if (p !== c) {
-      for (let k = 0; k < m; k++) { const t = A[c * m + k]!; A[c * m + k] = A[p * m + k]!; A[p * m + k] = t; }
-      const t = y[c]!; y[c] = y[p]!; y[p] = t;
-    }
-    const d = A[c * m + c]!;
-    if (Math.abs(d) < 1e-12) continue;
-    for (let r = c + 1; r < m; r++) {
-      const f = A[r * m + c]! / d;
-      if (f === 0) continue;
-      for (let k = c; k < m; k++) A[r * m + k]! -= f * A[c * m + k]!;
-      y[r]! -= f * y[c]!;
-    }
-  }
-  const out = new Float64Array(m);
-  for (let r = m - 1; r >= 0; r--) {
-    const d = A[r * m + r]!;
-    if (Math.abs(d) < 1e-12) continue;
-    let s = y[r]!;
-    for (let k = r + 1; k < m; k++) s -= A[r * m + k]! * out[k]!;
-    out[r] = s / d;
-  }
-  return out;
-}
 
 /** Runs an SOS cascade forward then backward over x in place (zero phase, |H|² response), each pass started in steady state. */
 export function filtfiltInPlace(sos: Sos, x: Float64Array): void {

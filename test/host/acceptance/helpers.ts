@@ -2,6 +2,7 @@
 // sim:// in-process, a Rig driving it, the demodulation pipeline on top, and
 // the ground truth the simulator exposes (world truth, fault log, and a record
 // of every detector block the device rendered).
+import { solveLeastNorm } from '../../../host/dsp/linear.ts';
 import { type AcquisitionConfigInit, ModulationMode } from '../../../protocol/index.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
 import { type DemodOptions, SignalDemodulator, type SignalBlock } from '../../../host/pipeline/demodulate.ts';
@@ -244,26 +245,8 @@ export function sineAmplitude(t: ArrayLike<number>, y: ArrayLike<number>, hz: nu
   return Math.hypot(x[0]!, x[1]!);
 }
 
-/** Gaussian elimination with partial pivoting (small dense systems). */
-export function solve(a: Float64Array[], b: Float64Array): Float64Array {
-  const n = b.length;
-  const m = a.map((r) => Float64Array.from(r));
-  const x = Float64Array.from(b);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-    [m[c], m[p]] = [m[p]!, m[c]!];
-    [x[c], x[p]] = [x[p]!, x[c]!];
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r]![c]! / m[c]![c]!;
-      for (let k = c; k < n; k++) m[r]![k]! -= f * m[c]![k]!;
-      x[r]! -= f * x[c]!;
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    let s = x[c]!;
-    for (let k = c + 1; k < n; k++) s -= m[c]![k]! * x[k]!;
-    x[c] = s / m[c]![c]!;
-  }
-  return x;
+
+/** Normal equations given as rows (host/dsp/linear.ts solves them). */
+export function solve(rows: Float64Array[], b: Float64Array): Float64Array {
+  return solveLeastNorm(rows.flatMap((r) => Array.from(r)), b, b.length);
 }
