@@ -7,7 +7,7 @@ describe('dsp/linear', () => {
     const x = [1, -2, 0.5];
     const b = [0, 1, 2].map((r) => a[r * 3]! * x[0]! + a[r * 3 + 1]! * x[1]! + a[r * 3 + 2]! * x[2]!);
     const got = solveLinear(a, b, 3)!;
-    got.forEach((v, i) => assert.ok(Math.abs(v - x[i]!) < 1e-12, `x${i} = ${v}`));
+    for (const [i, v] of got.entries()) assert.ok(Math.abs(v - x[i]!) < 1e-12, `x${i} = ${v}`);
     assert.equal(solveLinear([1, 2, 2, 4], [1, 2], 2), null);
   });
 
