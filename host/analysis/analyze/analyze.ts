@@ -6,7 +6,7 @@
 import { type AbsorptionTable, bleachRatio, type CorrectionMethod } from '../correct.ts';
 import { AnalysisError } from '../errors.ts';
 import type { AnalysisInput } from '../input.ts';
-import { readAnalysisInput } from '../input-read.ts';
+import { ANALYSIS_INPUT_DEFAULTS, readAnalysisInput } from '../input-read.ts';
 import { analyzeOscillation } from '../oscillation/index.ts';
 import type { OscillationResult } from '../oscillation/types.ts';
 import { correctChannels, type RecordingCorrection } from '../recording.ts';
@@ -20,8 +20,6 @@ export type { AnalyzeOptions, AnalyzeSettings, RecordingAnalysis, Unavailable } 
 
 /** Default longest micro-arousal, s (scoreSleep's default; Kjaerby 2022: MA_maxdur = 15). */
 export const DEFAULT_MICRO_AROUSAL_MAX_S = 15;
-const DEFAULT_ANALYSIS_RATE_HZ = 10;
-const DEFAULT_EPOCH_S = 4;
 
 /** Reads `path` once (streaming) and analyses it. Throws AnalysisError E_ANALYSIS_NO_CHANNEL when it holds no photometry. */
 export async function analyzeRecording(path: string, options: AnalyzeOptions = {}): Promise<RecordingAnalysis> {
@@ -47,8 +45,8 @@ export function analyzeInput(input: AnalysisInput, options: AnalyzeOptions = {})
   const unavailable: Unavailable[] = [];
   const microArousalMaxS = options.sleep?.microArousalMaxS ?? DEFAULT_MICRO_AROUSAL_MAX_S;
   const settings: AnalyzeSettings = {
-    analysisRateHz: options.analysisRateHz ?? DEFAULT_ANALYSIS_RATE_HZ,
-    epochS: options.epochS ?? DEFAULT_EPOCH_S,
+    analysisRateHz: options.analysisRateHz ?? ANALYSIS_INPUT_DEFAULTS.analysisRateHz,
+    epochS: options.epochS ?? ANALYSIS_INPUT_DEFAULTS.epochS,
     methodRequested: options.method ?? null,
     absorption: options.absorption ?? null,
     hypnogram: null,

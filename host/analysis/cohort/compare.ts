@@ -1,6 +1,7 @@
 // Per-animal figures from one recording's analysis, and the comparison of groups of animals:
 // group means with t confidence intervals, the ratio of group means (Fieller), a t-test with its
 // effect size and an exact rank test, per headline metric. Pure functions.
+import { sleepSummary } from '../analyze/summary.ts';
 import type { RecordingAnalysis } from '../analyze/types.ts';
 import { CohortError } from './errors.ts';
 import {
@@ -54,15 +55,15 @@ export interface AnimalFailure {
 /** Per-animal headline figures of one analysed recording (NaN where the analysis could not compute one). */
 export function animalFigures(analysis: RecordingAnalysis): { metrics: AnimalMetrics; details: AnimalDetails; unavailable: string[] } {
   const s = analysis.oscillation?.summary;
-  const sleep = analysis.sleep;
-  const nremS = sleep ? sleep.states.filter((x) => x === 'nrem').length * sleep.epochS : Number.NaN;
-  const microArousals = sleep ? sleep.microArousals.length : Number.NaN;
+  const sleep = sleepSummary(analysis);
+  const nremS = sleep?.timeS.nrem ?? Number.NaN;
+  const microArousals = sleep?.microArousals ?? Number.NaN;
   return {
     metrics: {
       neCycleAmplitudePct: s?.cycleAmplitudePct ?? Number.NaN,
       neBandPowerPct2: s?.bandPowerPct2 ?? Number.NaN,
       nePeakFrequencyHz: s?.peakFrequencyHz ?? Number.NaN,
-      maRatePerH: nremS > 0 ? microArousals / (nremS / 3600) : Number.NaN,
+      maRatePerH: sleep?.microArousalsPerNremHour ?? Number.NaN,
     },
     details: {
       durationS: analysis.durationS,

@@ -127,7 +127,8 @@ export function analyze(input: OscillationInput, options: OscillationOptions): O
   const bouts: OscillationBout[] = [];
   const extrema: OscillationResult['extrema'] = [];
   const rSum = new Float64Array(2 * maxLag + 1);
-  let rWeightS = 0;
+  // weights per lag: a lag a bout cannot reach (NaN r) must not count its duration there
+  const rWeightS = new Float64Array(2 * maxLag + 1);
   const minSamples = Math.ceil(settings.minBoutS * rateHz - 1e-6);
   for (const bout of nrem) {
     for (const piece of finitePieces(nePct, toIndex(bout.startS), toIndex(bout.endS), maxGap)) {
@@ -151,8 +152,11 @@ export function analyze(input: OscillationInput, options: OscillationOptions): O
           const r = crossCorrelation(ne, b.withGaps, maxLag);
           cc = correlationPeak(r, rateHz);
           if (cc) {
-            for (let k = 0; k < r.length; k++) if (Number.isFinite(r[k]!)) rSum[k]! += r[k]! * durationS;
-            rWeightS += durationS;
+            for (let k = 0; k < r.length; k++) {
+              if (!Number.isFinite(r[k]!)) continue;
+              rSum[k]! += r[k]! * durationS;
+              rWeightS[k]! += durationS;
+            }
           }
         }
       }
@@ -200,7 +204,7 @@ export function analyze(input: OscillationInput, options: OscillationOptions): O
       ampW += b.durationS;
     }
   }
-  const rPeak = rWeightS > 0 ? correlationPeak(rSum.map((v) => v / rWeightS), rateHz) : null;
+  const rPeak = rWeightS.some((w) => w > 0) ? correlationPeak(rSum.map((v, k) => (rWeightS[k]! > 0 ? v / rWeightS[k]! : Number.NaN)), rateHz) : null;
   const analysedS = bouts.reduce((a, b) => a + b.durationS, 0);
   return {
     settings,
