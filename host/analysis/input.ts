@@ -43,6 +43,8 @@ export interface SleepFeatureInput {
 
 export interface AnalysisInput {
   path: string;
+  /** where it was read from: the reduction written beside the raw log (input-file.ts), or a replay of the raw log */
+  source: 'derived file' | 'raw log';
   /** session duration covered, s */
   durationS: number;
   photometry: PhotometryInput;

@@ -4,8 +4,8 @@
 // writer. With the recording's own settings the files equal the live ones.
 import { compensatesDelay, type TimeOptions } from '../pipeline/time.ts';
 import type { DemodOptions } from '../pipeline/demodulate.ts';
-import { DerivedWriter } from './derived.ts';
-import { type ReplaySummary, replayRecording } from './replay.ts';
+import { type DerivedOutput, DerivedWriter } from './derived.ts';
+import { type ReplayContext, type ReplaySummary, replayRecording } from './replay.ts';
 
 export interface DemodResult {
   outDir: string;
@@ -22,6 +22,8 @@ export interface DemodResult {
 
 export async function demodRecording(
   path: string, outDir: string, overrides: DemodOptions = {}, onProgress?: (position: number, total: number) => void, timeOptions: TimeOptions = {},
+  /** Other derived files to write from the same blocks (see DerivedOutput), made once the recording's streams are known. */
+  outputs: (ctx: ReplayContext) => DerivedOutput[] = () => [],
 ): Promise<DemodResult> {
   let writer: DerivedWriter | undefined;
   let settings: DemodOptions = {};
@@ -33,7 +35,7 @@ export async function demodRecording(
         ...ctx.signalChannels.map((c) => ({ name: c.name, stream: 'signals' as const, groupDelayS: c.groupDelayS })),
         ...ctx.auxChannels.map((c) => ({ name: c.name, stream: 'aux' as const, groupDelayS: c.groupDelayS })),
       ];
-      writer = await DerivedWriter.create(outDir, ctx.timebase, ctx.cutoffS, timeOptions);
+      writer = await DerivedWriter.create(outDir, ctx.timebase, ctx.cutoffS, timeOptions, outputs(ctx));
     },
     item: (item) => writer!.item(item),
     signals: (block) => writer!.signals(block),
@@ -42,7 +44,7 @@ export async function demodRecording(
     end: async () => { await writer?.close(); },
   }], { demod: overrides, ...(onProgress ? { onProgress } : {}) });
   return {
-    outDir, files: writer?.files.files ?? [], signalRows: writer?.signalRows ?? 0, outputRateHz: writer?.outputRateHz ?? 0, settings,
+    outDir, files: writer?.fileNames ?? [], signalRows: writer?.signalRows ?? 0, outputRateHz: writer?.outputRateHz ?? 0, settings,
     delayCompensation: compensatesDelay(timeOptions), groupDelays, summary,
   };
 }

@@ -80,6 +80,17 @@ export interface ChannelStats {
   last: number;
 }
 
+/**
+ * Another file made from the signal blocks the writer writes (after its cutoff), e.g. the
+ * analysis input (host/analysis/input-file.ts): composed by the caller, so recording code does
+ * not depend on what the file holds.
+ */
+export interface DerivedOutput {
+  signals(block: SignalBlock): void;
+  /** Writes the file into `dir`; resolves with its name, or null when there is nothing to write. */
+  close(dir: string): Promise<string | null>;
+}
+
 export class DerivedWriter {
   /** Gaps written, in order (for session.json). */
   readonly gaps: SessionGap[] = [];
@@ -92,12 +103,20 @@ export class DerivedWriter {
   private cutoffS: number | undefined;
   private extent = 0;
 
-  private constructor(readonly files: SignalFiles, private readonly tb: Timebase, cutoffS: number | undefined) {
+  /** Names of the other outputs' files, once closed. */
+  private readonly outputFiles: string[] = [];
+
+  private constructor(readonly files: SignalFiles, private readonly tb: Timebase, cutoffS: number | undefined, private readonly outputs: readonly DerivedOutput[]) {
     this.cutoffS = cutoffS;
   }
 
-  static async create(dir: string, tb: Timebase, cutoffS?: number, timeOptions: TimeOptions = {}): Promise<DerivedWriter> {
-    return new DerivedWriter(await SignalFiles.create(dir, timeOptions), tb, cutoffS);
+  static async create(dir: string, tb: Timebase, cutoffS?: number, timeOptions: TimeOptions = {}, outputs: readonly DerivedOutput[] = []): Promise<DerivedWriter> {
+    return new DerivedWriter(await SignalFiles.create(dir, timeOptions), tb, cutoffS, outputs);
+  }
+
+  /** Names of every file written so far (the CSV files, then the other outputs' once closed). */
+  get fileNames(): string[] {
+    return [...this.files.files, ...this.outputFiles];
   }
 
   /** From now on only data before `cutoffS` is written (the live recorder sets it when it stops). */
@@ -152,6 +171,7 @@ export class DerivedWriter {
     const block = trimSignalBlock(input, this.cutoffS);
     if (!block) return;
     this.files.writeSignals(block);
+    for (const output of this.outputs) output.signals(block);
     this.extend((block.firstIndex + block.count) / block.rateHz);
     if (block.stream !== 'signals') return;
     this.outputRateHz = block.rateHz;
@@ -191,5 +211,9 @@ export class DerivedWriter {
 
   async close(): Promise<void> {
     await this.files.close();
+    for (const output of this.outputs) {
+      const name = await output.close(this.files.dir);
+      if (name !== null) this.outputFiles.push(name);
+    }
   }
 }

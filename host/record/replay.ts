@@ -135,7 +135,8 @@ export function processingOf(session: SessionFile | null, meta: Record<string, u
   return { ...fromMeta, ...(session?.processing ?? {}) };
 }
 
-function demodOptionsOf(processing: ProcessingSettings, overrides: DemodOptions): DemodOptions {
+/** The demodulation settings of a recording's processing settings with `overrides` applied (only the fields demodulation reads). */
+export function demodOptionsOf(processing: ProcessingSettings, overrides: DemodOptions): DemodOptions {
   const merged: DemodOptions = {};
   const outputRateHz = overrides.outputRateHz ?? processing.outputRateHz;
   const lowpassHz = overrides.lowpassHz ?? processing.lowpassHz;

@@ -102,6 +102,7 @@ export function analyzeInput(input: AnalysisInput, options: AnalyzeOptions = {})
     recording: input.path,
     fiberrigVersion: FIBERRIG_VERSION,
     settings,
+    inputSource: input.source,
     durationS: input.durationS,
     analysisRateHz: ph.rateHz,
     traces: { t0S: ph.t0S, rateHz: ph.rateHz, dffPct, bloodVolumePct },

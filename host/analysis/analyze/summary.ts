@@ -49,6 +49,7 @@ export function analysisJson(a: RecordingAnalysis, files: readonly string[], ana
     fiberrigVersion: a.fiberrigVersion,
     analyzedAt: analyzedAt.toISOString(),
     recording: a.recording,
+    inputSource: a.inputSource,
     settings: a.settings,
     durationS: a.durationS,
     analysisRateHz: a.analysisRateHz,

@@ -39,6 +39,8 @@ export interface AnalyzeSettings {
 
 export interface RecordingAnalysis {
   recording: string;
+  /** what the input was read from: analysis-input.bin (reduced while the recording was made) or a replay of the raw log */
+  inputSource: 'derived file' | 'raw log';
   /** fiberrig version that computed this */
   fiberrigVersion: string;
   settings: AnalyzeSettings;

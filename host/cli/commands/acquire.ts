@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CommandedPowerLog, ledDrivesInForce } from '../../calibration/recording.ts';
+import { AnalysisInputOutput, analysisStreamsOfDemodulator } from '../../analysis/input-file.ts';
 import { countClipped } from '../../dsp/clipping.ts';
 import { Subscription, share } from 'rxjs';
 import {
@@ -187,7 +188,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     await writeSession(outDir, session);
     // built before the device is touched: a processing setting (output rate, low-pass) the
     // demodulator refuses is an error now, with nothing configured or started
-    new SignalDemodulator(wire, rig.info, demodOptions);
+    const demodulator = new SignalDemodulator(wire, rig.info, demodOptions);
     // one demodulation feeds the derived files and the live view alike
     const signals$ = rig.acquisition$.pipe(demodulate(wire, rig.info, demodOptions), share());
     if (opts.live) {
@@ -205,9 +206,11 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     const targetSamples = Math.round(durationS * rateHz);
     const fullScale = Math.max(...rig.info.detectors.map((d) => 2 ** d.adcBits - 1), 1);
     const tb = { rateHz, auxRateHz: file.aux?.rateHz ?? 0, timerHz: rig.info.timerClockHz || 1 };
-    const writer = await DerivedWriter.create(outDir, tb, durationS);
+    // analysis-input.bin beside the CSV files: `fiberrig analyze` reads it instead of demodulating the raw log again
+    const analysisInput = new AnalysisInputOutput(analysisStreamsOfDemodulator(demodulator, (wire.leds ?? []).length), demodOptions);
+    const writer = await DerivedWriter.create(outDir, tb, durationS, {}, [analysisInput]);
     derived = writer;
-    for (const name of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv']) out.created(name);
+    for (const name of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'analysis-input.bin']) out.created(name);
     // a derived file that cannot be written (disk full) stops the recording like a raw-log failure
     const guard = <T>(f: (value: T) => void) => (value: T): void => {
       try { f(value); } catch (error) { abortRecording?.(error as Error); }
@@ -305,7 +308,7 @@ export async function acquireCommand(io: CliIo, opts: AcquireOptions, rigOptions
     session.commandedPower = commandedPower.toJSON();
     session.gaps = writer.gaps;
     session.quality = writer.quality;
-    session.derivedFiles = writer.files.files;
+    session.derivedFiles = writer.fileNames;
     session.counters = {
       rawSamples: writer.rawDetectorSamples, signalRows: writer.signalRows, gaps: writer.gaps.length,
       missingSamples: health.hostDetectedMissingSamples, deviceDroppedSamples: health.deviceReportedDroppedSamples,

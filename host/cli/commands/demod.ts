@@ -4,6 +4,8 @@
 // the live ones byte for byte.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { AnalysisInputOutput } from '../../analysis/input-file.ts';
+import { analysisStreamsOf } from '../../analysis/input-reduce.ts';
 import { demodRecording } from '../../record/demod.ts';
 import { resolveRecording } from '../../record/session.ts';
 import type { CliIo, Runner } from '../main.ts';
@@ -26,7 +28,9 @@ export async function demodCommand(io: CliIo, opts: DemodCliOptions): Promise<nu
   const paths = await resolveRecording(resolve(opts.in));
   const outDir = resolve(opts.out ?? join(paths.dir, 'demod'));
   const progress = progressPrinter(io, 'demod', Boolean(opts.quiet));
-  const result = await demodRecording(paths.rawLog, outDir, overrides, progress, { delayCompensation: opts.delayCompensation ?? true });
+  // the analysis input too (analysis-input.bin): `fiberrig analyze` reads it instead of replaying when it matches
+  const result = await demodRecording(paths.rawLog, outDir, overrides, progress, { delayCompensation: opts.delayCompensation ?? true },
+    (ctx) => [new AnalysisInputOutput(analysisStreamsOf(ctx), ctx.demodOptions ?? {})]);
   const report = {
     outDir, files: result.files, signalRows: result.signalRows, outputRateHz: result.outputRateHz, settings: result.settings,
     delayCompensation: result.delayCompensation, groupDelays: result.groupDelays,

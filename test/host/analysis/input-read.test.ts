@@ -3,14 +3,16 @@
 // the sleep features streamed across replay blocks against epochFeatures / emgEnvelope on
 // readAuxVolts's arrays, scoring from them against scoreSleep, and what a recording lacks.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnalysisError, readAnalysisInput, readRecordingChannels } from '../../../host/analysis/index.ts';
 import type { AnalysisInput } from '../../../host/analysis/input.ts';
+import { ANALYSIS_INPUT_FILE_NAME } from '../../../host/analysis/input-file.ts';
 import { readAuxVolts, SleepFeatureStream } from '../../../host/analysis/input-read.ts';
 import { EEG_BANDS_HZ, emgEnvelope, epochFeatures, scoreSleep, scoreSleepFeatures, SleepError, Welch } from '../../../host/analysis/sleep/index.ts';
 import { signalTimeS } from '../../../host/pipeline/time.ts';
+import { readSession, SESSION_FILE_NAME } from '../../../host/record/session.ts';
 import { cliAcquire } from '../acceptance/cli-io.ts';
 
 /** |a − b| ≤ tol·max(|b|, floor), NaN only where NaN. */
@@ -29,6 +31,30 @@ function signal(n: number, seed: number, rateHz: number): Float64Array {
   let s = seed >>> 0;
   const rand = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
   return Float64Array.from({ length: n }, (_, i) => 1e-4 * (Math.sin(2 * Math.PI * 2.5 * i / rateHz) + 0.4 * Math.sin(2 * Math.PI * 6 * i / rateHz) + rand()) + 3e-5 * Math.floor(i / (7 * rateHz)));
+}
+
+
+/** a and b hold the same numbers (NaN where NaN, bit for bit otherwise) and the same descriptions. */
+function assertSameInput(a: AnalysisInput, b: AnalysisInput, what: string): void {
+  const arrays: Array<[string, Float64Array, Float64Array]> = [];
+  for (const c of b.photometry.channels) arrays.push([`photometry.${c.name}`, a.photometry.data[c.name]!, b.photometry.data[c.name]!]);
+  assert.equal(a.sleep === null, b.sleep === null, `${what}: sleep present`);
+  if (a.sleep && b.sleep) {
+    for (const k of ['deltaV2', 'thetaV2', 'sigmaV2', 'betaV2', 'emgRmsV'] as const) arrays.push([`features.${k}`, a.sleep.features[k], b.sleep.features[k]]);
+    for (const k of ['deltaV2', 'thetaV2', 'sigmaV2', 'betaV2'] as const) arrays.push([`bandPower.${k}`, a.sleep.bandPower[k], b.sleep.bandPower[k]]);
+    arrays.push(['envelope', a.sleep.envelope.emgRmsV, b.sleep.envelope.emgRmsV]);
+  }
+  for (const [name, x, y] of arrays) {
+    assert.ok(y.length > 0, `${what}: ${name} is empty`);
+    assert.equal(x.length, y.length, `${what}: ${name} length`);
+    for (let i = 0; i < y.length; i++) assert.ok(Object.is(x[i], y[i]), `${what}: ${name}[${i}] = ${x[i]}, replay ${y[i]}`);
+  }
+  const describe = (r: AnalysisInput): unknown => {
+    const { data: _d, ...photometry } = r.photometry;
+    const sleep = r.sleep && { epochS: r.sleep.epochS, startS: r.sleep.startS, envelope: { ...r.sleep.envelope, emgRmsV: null }, bandPower: { stepS: r.sleep.bandPower.stepS, startS: r.sleep.bandPower.startS } };
+    return { durationS: r.durationS, photometry, sleep, missing: r.missing };
+  };
+  assert.deepEqual(describe(a), describe(b), `${what}: scalars, channels and missing`);
 }
 
 describe('streaming analysis input (readAnalysisInput) against whole-array reads', function () {
@@ -190,5 +216,40 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
   it('a named aux channel the recording lacks, and an analysis rate that does not divide the signal rate: AnalysisError with what to do', async () => {
     await assert.rejects(readAnalysisInput(plainRec, { eeg: 'EEG2' }), (e: unknown) => e instanceof AnalysisError && e.code === 'E_ANALYSIS_NO_CHANNEL' && /no aux channel "EEG2"/.test(e.message));
     await assert.rejects(readAnalysisInput(plainRec, { analysisRateHz: 7 }), (e: unknown) => e instanceof AnalysisError && e.code === 'E_ANALYSIS_BAD_INPUT' && /divisor/.test(e.message));
+  });
+  it('the acquisition wrote analysis-input.bin and readAnalysisInput reads it: every array bit for bit and every scalar equal to a replay of the raw log (the sleep recording, and one with an overrun gap)', async () => {
+    for (const rec of [sleepRec, gapRec]) {
+      const session = await readSession(rec);
+      assert.ok(session?.derivedFiles.includes(ANALYSIS_INPUT_FILE_NAME), `session.json lists ${ANALYSIS_INPUT_FILE_NAME}: ${session?.derivedFiles.join(', ')}`);
+      const fromFile = await readAnalysisInput(rec);
+      const replayed = await readAnalysisInput(rec, {}, { derived: false });
+      assert.equal(fromFile.source, 'derived file');
+      assert.equal(replayed.source, 'raw log');
+      assertSameInput(fromFile, replayed, rec);
+    }
+  });
+
+  it('the raw log is replayed instead when analysis-input.bin does not fit: other settings, a demod override, a bit flipped or a truncated file, a session that did not end, an acquisition without LEDs (no file)', async () => {
+    assert.equal((await readAnalysisInput(sleepRec, { epochS: 8 })).source, 'raw log');
+    assert.equal((await readAnalysisInput(sleepRec, { eeg: 'EEG' })).source, 'raw log', 'a channel named explicitly is another setting');
+    assert.equal((await readAnalysisInput(sleepRec, {}, { demod: { lowpassHz: 5 } })).source, 'raw log');
+    const copy = join(tmp, 'copy');
+    await cp(sleepRec, copy, { recursive: true });
+    const file = join(copy, ANALYSIS_INPUT_FILE_NAME);
+    const good = await readFile(file);
+    const flipped = Buffer.from(good);
+    flipped.writeUInt8(flipped[flipped.length >> 1]! ^ 0x10, flipped.length >> 1);
+    await writeFile(file, flipped);
+    assert.equal((await readAnalysisInput(copy)).source, 'raw log', 'bit flipped');
+    await writeFile(file, good.subarray(0, good.length - 9));
+    assert.equal((await readAnalysisInput(copy)).source, 'raw log', 'truncated');
+    await writeFile(file, good);
+    assert.equal((await readAnalysisInput(copy)).source, 'derived file', 'restored');
+    const session = JSON.parse(await readFile(join(copy, SESSION_FILE_NAME), 'utf8')) as Record<string, unknown>;
+    delete session.end;
+    await writeFile(join(copy, SESSION_FILE_NAME), JSON.stringify(session));
+    assert.equal((await readAnalysisInput(copy)).source, 'raw log', 'session without end');
+    const darkSession = await readSession(darkRec);
+    assert.ok(darkSession && !darkSession.derivedFiles.includes(ANALYSIS_INPUT_FILE_NAME), `no analysis input without an LED: ${darkSession?.derivedFiles.join(', ')}`);
   });
 });

@@ -1,3 +1,5 @@
+import { ANALYSIS_INPUT_FILE_NAME, AnalysisInputOutput } from '../../../host/analysis/input-file.ts';
+import { analysisStreamsOf } from '../../../host/analysis/input-reduce.ts';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,8 +87,10 @@ describe('host/record: offline demod equals live', () => {
     assert.equal(readFileSync(join(rec, 'quality.csv'), 'utf8'), 'source,start_s,duration_s,samples,flag,label\ndetector,4.000000,3.000000,6000,leds-dark,LEDs dark: watchdog\n');
 
     const out = join(tmp.dir, 'offline');
-    const offline = await demodRecording(rec, out);
-    for (const f of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv']) {
+    // with the analysis input, as `fiberrig demod` writes it
+    const offline = await demodRecording(rec, out, {}, undefined, {}, (ctx) => [new AnalysisInputOutput(analysisStreamsOf(ctx), ctx.demodOptions ?? {})]);
+    assert.ok(offline.files.includes(ANALYSIS_INPUT_FILE_NAME), offline.files.join(', '));
+    for (const f of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv', ANALYSIS_INPUT_FILE_NAME]) {
       assert.ok(readFileSync(join(rec, f)).equals(readFileSync(join(out, f))), `${f} differs between live and offline`);
     }
     // output j belongs to raw sample 20 j: NaN exactly from the trip's output to the restore's, then while the restarted filters settle

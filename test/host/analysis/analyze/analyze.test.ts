@@ -17,6 +17,7 @@ import { cli, scratch, SLEEP_DURATION_S, SLEEP_SEED, sleepRecording } from './fi
 
 interface AnalysisJson {
   format: string;
+  inputSource: string;
   fiberrigVersion: string;
   settings: { analysisRateHz: number; epochS: number; hypnogram: string; oscillation: { minBoutS: number; psdMaxHz: number } };
   durationS: number;
@@ -57,6 +58,7 @@ describe(`fiberrig analyze: sim://sleep seed ${SLEEP_SEED}, ${SLEEP_DURATION_S /
 
   it('analysis.json carries the format, fiberrig version, settings and the recording\'s duration (within 1 s); the default correction is haemodynamic (spectral table), every part computed, NE→blood-volume lag within 0.5 s of the world\'s', () => {
     assert.equal(json.format, 'fiberrig-analysis');
+    assert.equal(json.inputSource, 'derived file', 'read from the analysis-input.bin acquire wrote');
     assert.equal(json.fiberrigVersion, FIBERRIG_VERSION);
     assert.equal(json.settings.analysisRateHz, 10);
     assert.equal(json.settings.epochS, 4);

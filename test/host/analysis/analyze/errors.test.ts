@@ -16,7 +16,7 @@ interface Unavailable { part: string; code: string; reason: string }
 /** A small analysis with only a trace (no sleep, no oscillation). */
 function smallAnalysis(recording: string): RecordingAnalysis {
   return {
-    recording, fiberrigVersion: FIBERRIG_VERSION,
+    recording, inputSource: 'raw log', fiberrigVersion: FIBERRIG_VERSION,
     settings: { analysisRateHz: 10, epochS: 4, methodRequested: null, absorption: null, hypnogram: null, microArousalMaxS: 15, sleep: {}, oscillation: {} },
     durationS: 10, analysisRateHz: 10,
     traces: { t0S: 0, rateHz: 10, dffPct: { '470nm@det0': Float64Array.from({ length: 100 }, (_, i) => Math.sin(i / 5)) }, bloodVolumePct: null },
@@ -94,7 +94,7 @@ describe('fiberrig analyze: missing channels and errors', function () {
 
   it('no photometry at all: analyzeInput throws AnalysisError E_ANALYSIS_NO_CHANNEL', () => {
     const input = {
-      path: '/rec', durationS: 60, sleep: null, missing: [],
+      path: '/rec', source: 'raw log' as const, durationS: 60, sleep: null, missing: [],
       photometry: { rateHz: 10, t0S: 0, samples: 0, channels: [], data: {} },
     };
     assert.throws(() => analyzeInput(input), (e: unknown) => e instanceof AnalysisError && e.code === 'E_ANALYSIS_NO_CHANNEL' && /record with at least one LED/.test(e.message));
