@@ -16,153 +16,39 @@
 // in order; per-sample noise is a counter-based function of (seed, channel,
 // round(t * 1e7)). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
+import { AuxRenderer } from './aux-render.ts';
 import { WorldError } from './errors.ts';
+import { codesPerVolt, maxCode } from './frontend.ts';
 import {
-  auxCodesPerUv, auxKindFromLabel, codesPerVolt, defaultAuxParams, defaultDetectorParams, EegSynth, maxCode,
-  scaleDetectorParams, unitDetectorParams,
-} from './frontend.ts';
-import {
-  bleachFactor, collectionMatrix, excitationMatrix, FLUOROPHORE_SPECS, type FluorophoreSpec, haemoCoefficient, ledMaxExcessMa,
-  ledPowerUw, ledShapeSlope, ledTemperatureFactor, linearLedParams, responseAt, unitLedParams,
+  bleachFactor, collectionMatrix, excitationMatrix, FLUOROPHORE_SPECS, haemoCoefficient, ledMaxExcessMa, ledPowerUw,
+  ledTemperatureFactor, responseAt,
 } from './optics.ts';
-import { hash32, normalAt, normalFromBase, Rng, streamKey } from './rng.ts';
-import type { NeOscillationInfo, Scenario } from './scenario.ts';
+import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, noiseCounterOf } from './render-common.ts';
+import { hash32, normalFromBase, streamKey } from './rng.ts';
+import type { Scenario } from './scenario.ts';
 import { createScenario } from './scenarios/index.ts';
-import {
-  type AuxEnvelope, type AuxFrontendParams, type DetectorBand, type DetectorFrontendParams, FLUOR_COUNT, FLUOROPHORES,
-  type FluorophoreId, type LedUnitParams, type MotionEvent, type NeCycle, type PhysiologySample, type SleepBout,
-  type SpindleEvent, type StateAt, type WorldEvent, type WorldEventKind, type WorldFaults, type WorldOptions,
-} from './types.ts';
-import type { AuxRenderRequest, DetectorRenderRequest, World, WorldBoard, WorldDigitalEdge } from './world.ts';
+import { FLUOR_COUNT, FLUOROPHORES, type FluorophoreId, type WorldFaults, type WorldOptions } from './types.ts';
+import type { GroundTruth, SimWorld, WorldParams } from './world-api.ts';
+import { groundTruthOf } from './truth.ts';
+import { validateBoard, worldParamsOf } from './world-params.ts';
+import type { AuxRenderRequest, DetectorRenderRequest, WorldBoard, WorldDigitalEdge } from './world.ts';
 
-/** A noise-free detector render: float codes before noise, quantization and saturation. */
-export interface NoiseFreeDetectorRequest {
-  t0S: number;
-  dtS: number;
-  count: number;
-  ledCurrentMa: ReadonlyArray<ArrayLike<number>>;
-  out: ReadonlyArray<Float64Array>;
-}
+export type { CrosstalkInfo, GroundTruth, NoiseFreeDetectorRequest, SimWorld, WorldParams } from './world-api.ts';
 
-export interface CrosstalkInfo {
-  /** excitation[led][fluorophore]: relative excitation efficiency at the LED's wavelength. */
-  excitation: number[][];
-  /** collection[fluorophore][detector]: fraction of emission passed by the detector's filter. */
-  collection: number[][];
-  /** response[led][fluorophore]: how much fluorescence follows the underlying signal at the LED's wavelength. */
-  response: number[][];
-  /** brightness[fluorophore]: collected µW per µW of excitation at peak efficiency (this scenario). */
-  brightness: number[];
-  /** tissue[fluorophore]: subject to motion and blood absorption. */
-  tissue: boolean[];
-}
-
-export interface GroundTruth {
-  readonly scenario: { name: string; description: string; params: Readonly<Record<string, unknown>> };
-  readonly fluorophores: readonly FluorophoreId[];
-  /** NE oscillation parameters (sleep scenarios), else null. */
-  readonly neOscillation: NeOscillationInfo | null;
-
-  // (a) underlying signals
-  /** Underlying signal of a fluorophore at t: fractional dF/F under fully responsive excitation (see types.ts). */
-  signal(fluorophore: FluorophoreId, tS: number): number;
-  signals(fluorophore: FluorophoreId, t0S: number, dtS: number, count: number, out?: Float64Array): Float64Array;
-  physiology(tS: number): PhysiologySample;
-
-  // (b) states and events
-  sleepStateAt(tS: number): StateAt;
-  bouts(t0S: number, t1S: number): SleepBout[];
-  events(t0S: number, t1S: number, kinds?: readonly WorldEventKind[]): WorldEvent[];
-  neCycles(t0S: number, t1S: number): NeCycle[];
-  motionEvents(t0S: number, t1S: number): MotionEvent[];
-
-  // optics pieces
-  crosstalk(): CrosstalkInfo;
-  bleachFactor(fluorophore: FluorophoreId, tS: number): number;
-  motionFactor(tS: number): number;
-  /** Blood-absorption transmission of the excitation path of this LED's light at t: exp(-h(λ_LED) · bloodVolume). */
-  haemoFactor(ledIndex: number, tS: number): number;
-  /** Blood-absorption transmission of a tissue fluorophore's emitted light at t: exp(-h(λ_emission) · bloodVolume) (1 for the patch cord). */
-  emissionHaemoFactor(fluorophore: FluorophoreId, tS: number): number;
-  temperatureC(tS: number): number;
-
-  // (c) noise-free detector rendering
-  /** Small-signal slope d(codes)/d(mA) of LED k on detector d at t: exact for linear LEDs;
-   * for unit LEDs the slope above threshold without droop, or the local slope at `atCurrentMa`. */
-  codesPerMa(ledIndex: number, detectorIndex: number, tS: number, atCurrentMa?: number): number;
-  /** The part of codesPerMa due to one fluorophore (sums over fluorophores to codesPerMa). */
-  fluorophoreCodesPerMa(ledIndex: number, fluorophore: FluorophoreId, detectorIndex: number, tS: number): number;
-  /** Float codes per detector for these LED currents at t (offset + ambient + LEDs; no noise, quantization or saturation). */
-  detectorCodes(ledCurrentsMa: ArrayLike<number>, tS: number, out?: Float64Array): Float64Array;
-  /** contributions[led][detector]: codes due to each LED at these currents. */
-  ledContributions(ledCurrentsMa: ArrayLike<number>, tS: number): Float64Array[];
-  ambientCodes(detectorIndex: number, tS: number): number;
-  offsetCodes(detectorIndex: number): number;
-  /** Noise sigma (codes) of a sample with this much light (codes above offset) and oversampling. */
-  noiseSigmaCodes(detectorIndex: number, lightCodes: number, oversampling: number): number;
-  renderDetectors(request: NoiseFreeDetectorRequest): void;
-
-  // aux
-  /** Electrode signal (µV) of an aux input before amplifier noise, for samples t0S + i*dtS. */
-  auxMicrovolts(auxIndex: number, t0S: number, dtS: number, count: number, out?: Float64Array): Float64Array;
-  auxEnvelope(tS: number): AuxEnvelope;
-  auxCodesPerUv(auxIndex: number): number;
-  /** Signed code range of an aux input (0 µV reads code 0). */
-  auxCodeRange(auxIndex: number): { min: number; max: number };
-}
-
-export interface WorldParams {
-  leds: LedUnitParams[];
-  detectors: DetectorFrontendParams[];
-  aux: AuxFrontendParams[];
-  fluorophores: readonly FluorophoreSpec[];
-  brightness: number[];
-  gridS: number;
-  flags: {
-    noise: boolean;
-    ambient: boolean;
-    bleaching: boolean;
-    motion: boolean;
-    haemodynamics: boolean;
-    temperatureDrift: boolean;
-    ledModel: 'unit' | 'linear';
-    mainsHz: 50 | 60;
-    temperatureC: number | null;
-  };
-}
-
-export interface SimWorld extends World {
-  readonly board: WorldBoard;
-  readonly truth: GroundTruth;
-  readonly params: Readonly<WorldParams>;
-  /** LED optical power at the fiber tip (µW) for a current; temperature defaults to the world's at t = 0. */
-  ledPowerUw(ledIndex: number, currentMa: number, temperatureC?: number): number;
-  /** LED/board temperature at t, °C (warm-up drift unless fixed). */
-  temperatureC(tS: number): number;
-  setFaults(faults: WorldFaults): void;
-  readonly faults: Readonly<WorldFaults>;
-}
-
-const GRID_CACHE = 512;
-const AUX_Q = 5; // delta, theta, sigma, beta, emg
-const NOISE_TICKS_PER_S = 1e7;
 const WARMUP_DELTA_C = 5;
 const WARMUP_TAU_S = 1200;
 const AMBIENT_C = 25;
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const NF = FLUOR_COUNT;
-const normal = normalAt;
 const normalB = normalFromBase;
 const hashB = hash32;
+const noiseCounter = noiseCounterOf;
+const frac = fracOf;
 const TWO_POW_32 = 4294967296;
 const TWO_PI = 2 * Math.PI;
 /** Detector samples per inner chunk; oscillator recurrences are re-anchored to absolute time at each chunk start. */
 const CHUNK = 512;
-
-function frac(x: number): number {
-  return x - Math.floor(x);
-}
 
 const FAULT_NONE = 0;
 const FAULT_DEAD = 1;
@@ -170,98 +56,54 @@ const FAULT_SATURATED = 2;
 const FAULT_NOISY = 3;
 const FAULT_STUCK = 4;
 
-function noiseCounter(tS: number): number {
-  const c = Math.round(tS * NOISE_TICKS_PER_S);
-  return c >= 0 ? 2 * c : -2 * c - 1;
-}
-
-function isIntIn(x: number, lo: number, hi: number): boolean {
-  return Number.isInteger(x) && x >= lo && x <= hi;
-}
-
-function validateBoard(board: WorldBoard): void {
-  const bad = (msg: string): never => {
-    throw new WorldError('E_SIM_BAD_BOARD', msg, 'fix the board definition passed to createWorld');
-  };
-  board.leds.forEach((l, i) => {
-    if (!(Number.isFinite(l.wavelengthNm) && l.wavelengthNm > 0)) bad(`leds[${i}].wavelengthNm must be a positive number, got ${l.wavelengthNm}`);
-  });
-  board.detectors.forEach((d, i) => {
-    if (!isIntIn(d.adcBits, 1, 30)) bad(`detectors[${i}].adcBits must be an integer 1..30, got ${d.adcBits}`);
-    if (!(Number.isFinite(d.fullScaleV) && d.fullScaleV > 0)) bad(`detectors[${i}].fullScaleV must be positive, got ${d.fullScaleV}`);
-  });
-  board.aux.forEach((a, i) => {
-    if (!isIntIn(a.adcBits, 2, 30)) bad(`aux[${i}].adcBits must be an integer 2..30, got ${a.adcBits}`);
-    if (!(Number.isFinite(a.fullScaleV) && a.fullScaleV > 0)) bad(`aux[${i}].fullScaleV must be positive, got ${a.fullScaleV}`);
-    if (!(Number.isFinite(a.gainVPerV) && a.gainVPerV > 0)) bad(`aux[${i}].gainVPerV must be positive, got ${a.gainVPerV}`);
-  });
-}
-
-function badOption(msg: string): never {
-  throw new WorldError('E_SIM_BAD_OPTION', msg, 'fix the options passed to createWorld (see WorldOptions in firmware-sim/world/types.ts)');
-}
-
-function badRequest(msg: string): never {
-  throw new WorldError('E_SIM_BAD_REQUEST', msg, 'the device must pass one array per board channel, at least `count` long, with dtS > 0 and oversampling >= 1');
-}
-
-class SimWorldImpl implements SimWorld {
+/** The world's implementation; its non-private members are for truth.ts (the package's own use). */
+export class SimWorldImpl implements SimWorld {
   readonly scenario: string;
   readonly seed: number;
   readonly board: WorldBoard;
   readonly truth: GroundTruth;
   readonly params: WorldParams;
-  private readonly sc: Scenario;
-  private readonly nL: number;
-  private readonly nD: number;
+  readonly sc: Scenario;
+  readonly nL: number;
+  readonly nD: number;
   private readonly nA: number;
   private readonly nH: number;
   // LEDs
   private readonly ledTh: Float64Array;
   private readonly ledDroop: Float64Array;
   private readonly ledXMax: Float64Array;
-  private readonly ledOn: Float64Array;
-  private readonly haemoCoef: Float64Array;
+  readonly ledOn: Float64Array;
+  readonly haemoCoef: Float64Array;
   /** h(λ) at each fluorophore's emission peak (0 for non-tissue fluorophores). */
-  private readonly haemoEmCoef: Float64Array;
+  readonly haemoEmCoef: Float64Array;
   // optics
-  private readonly E: Float64Array; // [k][f]
-  private readonly C: Float64Array; // [f][d]
-  private readonly R: Float64Array; // [k][f]
-  private readonly bright: Float64Array;
-  private readonly tissue: Uint8Array;
+  readonly E: Float64Array; // [k][f]
+  readonly C: Float64Array; // [f][d]
+  readonly R: Float64Array; // [k][f]
+  readonly bright: Float64Array;
+  readonly tissue: Uint8Array;
   // detectors (codes)
   private readonly cpv: Float64Array;
   private readonly maxC: Float64Array;
-  private readonly offC: Float64Array;
+  readonly offC: Float64Array;
   private readonly dcC: Float64Array;
   private readonly flickHz: Float64Array;
   private readonly flickPh: Float64Array; // cycles
   private readonly flickC: Float64Array; // [d][h]
-  private readonly readC2: Float64Array;
-  private readonly shotC: Float64Array;
+  readonly readC2: Float64Array;
+  readonly shotC: Float64Array;
   private readonly detGainC: Float64Array; // codes per µW collected
   private readonly detFault: Uint8Array;
-  private readonly detNoiseFactor: Float64Array;
+  readonly detNoiseFactor: Float64Array;
   private readonly detStuck: Float64Array;
   private readonly detNoiseKey: Uint32Array;
-  // aux
-  private readonly auxCpu: Float64Array;
-  private readonly auxMin: Float64Array;
-  private readonly auxMax: Float64Array;
-  private readonly auxKind: Uint8Array; // 0 eeg, 1 emg
-  private readonly auxFault: Uint8Array; // 0 none, 1 disconnected, 2 railed
-  private readonly auxBioKey: Uint32Array;
-  private readonly auxAmpKey: Uint32Array;
-  private readonly eeg: EegSynth[];
-  private readonly mainsPhase: number;
+  // aux inputs (EEG, EMG)
+  readonly aux: AuxRenderer;
   // grid
   private readonly h: number;
   private readonly invH: number;
   private readonly gKeys: Float64Array;
   private readonly gVals: Float64Array;
-  private readonly aKeys: Float64Array;
-  private readonly aVals: Float64Array;
   // scratch
   private readonly sig = new Float64Array(FLUOR_COUNT);
   private readonly amp = new Float64Array(FLUOR_COUNT);
@@ -279,11 +121,8 @@ class SimWorldImpl implements SimWorld {
   private readonly flCd: Float64Array;
   private readonly flSd: Float64Array;
   private flDt = Number.NaN;
-  private readonly env: AuxEnvelope = { deltaUv: 0, thetaUv: 0, sigmaUv: 0, betaUv: 0, emgUv: 0 };
   private readonly tmpG: Float64Array;
   private readonly tmpG2: Float64Array;
-  private auxScratch: Float64Array[] = [];
-  private readonly spindleScratch: SpindleEvent[] = [];
   private faultState: WorldFaults = {};
 
   constructor(scenarioName: string, seed: number, board: WorldBoard, options: WorldOptions) {
@@ -297,59 +136,11 @@ class SimWorldImpl implements SimWorld {
     const d0 = sc.defaults;
     const nL = (this.nL = board.leds.length);
     const nD = (this.nD = board.detectors.length);
-    const nA = (this.nA = board.aux.length);
+    this.nA = board.aux.length;
 
-    const mainsHz = options.mainsHz ?? 50;
-    if (mainsHz !== 50 && mainsHz !== 60) badOption(`mainsHz must be 50 or 60, got ${mainsHz}`);
-    const gridS = options.gridS ?? d0.gridS;
-    if (!(Number.isFinite(gridS) && gridS > 0 && gridS <= 0.1)) badOption(`gridS must be in (0, 0.1] s, got ${gridS}`);
-    if (options.temperatureC !== undefined && !Number.isFinite(options.temperatureC)) badOption('temperatureC must be finite');
-    const ledModel = options.ledModel ?? d0.ledModel;
-    if (ledModel !== 'unit' && ledModel !== 'linear') badOption(`ledModel must be 'unit' or 'linear', got ${String(ledModel)}`);
-    const flags: WorldParams['flags'] = {
-      noise: options.noise ?? true,
-      ambient: options.ambient ?? true,
-      bleaching: options.bleaching ?? d0.bleaching,
-      motion: options.motion ?? d0.motion,
-      haemodynamics: options.haemodynamics ?? d0.haemodynamics,
-      temperatureDrift: options.temperatureC === undefined && (options.temperatureDrift ?? d0.temperatureDrift),
-      ledModel,
-      mainsHz,
-      temperatureC: options.temperatureC ?? null,
-    };
-
-    // LEDs: per-unit parameters from the seed (one stream per LED position), or linear nominal
-    const leds = board.leds.map((l, k) => {
-      const base = ledModel === 'linear' ? linearLedParams(l.wavelengthNm) : unitLedParams(l.wavelengthNm, Rng.derive(seed, 'led-unit', k));
-      const p: LedUnitParams = { ...base, ...(options.leds?.[k] ?? {}), wavelengthNm: l.wavelengthNm };
-      if (!(p.slopeUwPerMa >= 0 && p.thresholdMa >= 0 && p.droopPerMa >= 0)) badOption(`leds[${k}]: slope, threshold and droop must be >= 0`);
-      const aging = options.ledAging?.[k];
-      if (aging !== undefined) {
-        if (!(Number.isFinite(aging) && aging > 0 && aging <= 2)) badOption(`ledAging[${k}] must be in (0, 2], got ${aging}`);
-        p.slopeUwPerMa *= aging;
-      }
-      return p;
-    });
-
-    // detectors
-    const bands: DetectorBand[] = board.detectors.map((_, d) => options.detectorBands?.[d] ?? (d % 2 === 0 ? 'green' : 'red'));
-    bands.forEach((b, d) => {
-      if (b !== 'green' && b !== 'red') badOption(`detectorBands[${d}] must be 'green' or 'red', got ${String(b)}`);
-    });
-    const ambRng = Rng.derive(seed, 'ambient');
-    const phases: [number, number] = [ambRng.uniform(0, 2 * Math.PI), ambRng.uniform(0, 2 * Math.PI)];
-    const dets = board.detectors.map((_, d) => {
-      const unit = unitDetectorParams(defaultDetectorParams(bands[d]!, mainsHz, phases), Rng.derive(seed, 'detector-unit', d));
-      return { ...scaleDetectorParams(unit, d0.ambientScale, d0.noiseScale), ...(options.detectors?.[d] ?? {}), band: bands[d]! };
-    });
-    const aux = board.aux.map((a, i) => {
-      const o = options.aux?.[i] ?? {};
-      return { ...defaultAuxParams(o.kind ?? auxKindFromLabel(a.label)), ...o };
-    });
-    this.params = {
-      leds, detectors: dets, aux, fluorophores: FLUOROPHORE_SPECS, brightness: [...d0.brightness], gridS, flags,
-    };
-
+    const { params, bands, mainsPhase } = worldParamsOf(sc, seed, board, options);
+    this.params = params;
+    const { leds, detectors: dets, flags } = params;
     this.ledTh = Float64Array.from(leds, (p) => p.thresholdMa);
     this.ledDroop = Float64Array.from(leds, (p) => p.droopPerMa);
     this.ledXMax = Float64Array.from(leds, (p) => ledMaxExcessMa(p));
@@ -396,22 +187,12 @@ class SimWorldImpl implements SimWorld {
     this.detStuck = new Float64Array(nD);
     this.detNoiseKey = Uint32Array.from({ length: nD }, (_, d) => streamKey(seed, 'detector-noise', d));
 
-    this.auxCpu = Float64Array.from(board.aux, (a) => auxCodesPerUv(a.gainVPerV, a.adcBits, a.fullScaleV));
-    this.auxMin = Float64Array.from(board.aux, (a) => -(2 ** (a.adcBits - 1)));
-    this.auxMax = Float64Array.from(board.aux, (a) => 2 ** (a.adcBits - 1) - 1);
-    this.auxKind = Uint8Array.from(aux, (p) => (p.kind === 'emg' ? 1 : 0));
-    this.auxFault = new Uint8Array(nA);
-    this.auxBioKey = Uint32Array.from({ length: nA }, (_, i) => streamKey(seed, 'aux-bio', i));
-    this.auxAmpKey = Uint32Array.from({ length: nA }, (_, i) => streamKey(seed, 'aux-amp-noise', i));
-    this.eeg = board.aux.map((_, i) => new EegSynth(Rng.derive(seed, 'eeg', i)));
-    this.mainsPhase = ambRng.next();
+    this.aux = new AuxRenderer(sc, seed, board, params.aux, flags, params.gridS, mainsPhase);
 
-    this.h = gridS;
-    this.invH = 1 / gridS;
+    this.h = params.gridS;
+    this.invH = 1 / params.gridS;
     this.gKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.gVals = new Float64Array(GRID_CACHE * nL * nD);
-    this.aKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
-    this.aVals = new Float64Array(GRID_CACHE * AUX_Q);
     this.cShape = new Float64Array(nL * CHUNK);
     this.cLit = new Uint8Array(nL);
     this.cFlick = new Float64Array(nH * CHUNK);
@@ -421,7 +202,7 @@ class SimWorldImpl implements SimWorld {
     this.tmpG2 = new Float64Array(nL * nD);
 
     if (options.faults) this.setFaults(options.faults);
-    this.truth = this.makeTruth();
+    this.truth = groundTruthOf(this);
   }
 
   // ------------------------------------------------------------ faults
@@ -446,8 +227,7 @@ class SimWorldImpl implements SimWorld {
       if (f.kind === 'noisy') this.detNoiseFactor[f.index] = f.noiseFactor ?? 20;
       if (f.kind === 'stuck') this.detStuck[f.index] = Math.min(this.maxC[f.index]!, Math.max(0, Math.round(f.code ?? 0)));
     }
-    this.auxFault.fill(0);
-    for (const f of faults.aux ?? []) this.auxFault[f.index] = f.kind === 'disconnected' ? 1 : 2;
+    this.aux.setFaults(faults.aux);
     this.faultState = structuredClone(faults);
   }
 
@@ -508,30 +288,15 @@ class SimWorldImpl implements SimWorld {
     return o;
   }
 
-  private auxSlot(g: number): number {
-    const slot = ((g % GRID_CACHE) + GRID_CACHE) % GRID_CACHE;
-    const o = slot * AUX_Q;
-    if (this.aKeys[slot] !== g) {
-      const e = this.env;
-      this.sc.auxEnvelope(g * this.h, e);
-      this.aVals[o] = e.deltaUv;
-      this.aVals[o + 1] = e.thetaUv;
-      this.aVals[o + 2] = e.sigmaUv;
-      this.aVals[o + 3] = e.betaUv;
-      this.aVals[o + 4] = e.emgUv;
-      this.aKeys[slot] = g;
-    }
-    return o;
-  }
 
-  private ledShapeOf(k: number, currentMa: number): number {
+  ledShapeOf(k: number, currentMa: number): number {
     let x = currentMa - this.ledTh[k]!;
     if (!(x > 0)) return 0;
     if (x > this.ledXMax[k]!) x = this.ledXMax[k]!;
     return x * (1 - this.ledDroop[k]! * x) * this.ledOn[k]!;
   }
 
-  private ambientAt(d: number, tS: number): number {
+  ambientAt(d: number, tS: number): number {
     let a = this.dcC[d]!;
     for (let j = 0; j < this.nH; j++) {
       a += this.flickC[d * this.nH + j]! * Math.sin(TWO_PI * (frac(this.flickHz[j]! * tS) + this.flickPh[j]!));
@@ -548,7 +313,7 @@ class SimWorldImpl implements SimWorld {
     this.renderCore(request.t0S, request.dtS, request.count, request.ledCurrentMa, n, request.out, null);
   }
 
-  private checkDetectorRequest(
+  checkDetectorRequest(
     r: { t0S: number; dtS: number; count: number; ledCurrentMa: ReadonlyArray<ArrayLike<number>> }, outLen: number,
   ): void {
     if (!Number.isFinite(r.t0S)) badRequest(`t0S must be finite, got ${r.t0S}`);
@@ -557,6 +322,11 @@ class SimWorldImpl implements SimWorld {
     if (r.ledCurrentMa.length !== this.nL) badRequest(`ledCurrentMa has ${r.ledCurrentMa.length} arrays, the board has ${this.nL} LEDs`);
     for (const a of r.ledCurrentMa) if (a.length < r.count) badRequest(`an ledCurrentMa array is shorter (${a.length}) than count ${r.count}`);
     if (outLen !== this.nD) badRequest(`out has ${outLen} arrays, the board has ${this.nD} detectors`);
+  }
+
+  /** Float codes (offset + ambient + LEDs) without noise, quantization or saturation. */
+  renderNoiseFree(t0S: number, dtS: number, count: number, ledCurrentMa: ReadonlyArray<ArrayLike<number>>, out: ReadonlyArray<Float64Array>): void {
+    this.renderCore(t0S, dtS, count, ledCurrentMa, 1, null, out);
   }
 
   /** The detector loop: integer codes (with noise, quantization, saturation, faults) or float codes (noise-free). */
@@ -729,118 +499,8 @@ class SimWorldImpl implements SimWorld {
     }
   }
 
-  // ------------------------------------------------------------ aux
-
   renderAux(request: AuxRenderRequest): void {
-    const { t0S, dtS, count, out } = request;
-    if (!Number.isFinite(t0S)) badRequest(`t0S must be finite, got ${t0S}`);
-    if (!(Number.isFinite(dtS) && dtS > 0)) badRequest(`dtS must be > 0, got ${dtS}`);
-    if (!isIntIn(count, 0, 2 ** 31)) badRequest(`count must be a non-negative integer, got ${count}`);
-    if (out.length !== this.nA) badRequest(`out has ${out.length} arrays, the board has ${this.nA} aux inputs`);
-    for (let a = 0; a < this.nA; a++) {
-      const o = out[a]!;
-      if (o.length < count) badRequest(`out[${a}] is shorter (${o.length}) than count ${count}`);
-      const uv = this.scratch(0, count);
-      this.auxUv(a, t0S, dtS, count, uv, this.params.flags.noise);
-      const fault = this.auxFault[a]!;
-      const cpu = this.auxCpu[a]!;
-      const mn = this.auxMin[a]!;
-      const mx = this.auxMax[a]!;
-      for (let i = 0; i < count; i++) {
-        let c = Math.round(uv[i]! * cpu);
-        if (c < mn) c = mn;
-        else if (c > mx) c = mx;
-        o[i] = fault === 2 ? mx : c;
-      }
-    }
-  }
-
-  private scratch(i: number, count: number): Float64Array {
-    let s = this.auxScratch[i];
-    if (!s || s.length < count) {
-      s = new Float64Array(Math.max(count, 256));
-      this.auxScratch[i] = s;
-    }
-    return s;
-  }
-
-  /** Electrode µV of aux input a into out[0..count); amplifier noise if `noise`. */
-  private auxUv(a: number, t0S: number, dtS: number, count: number, out: Float64Array, noise: boolean): void {
-    out.fill(0, 0, count);
-    const p = this.params.aux[a]!;
-    const fl = this.params.flags;
-    const disconnected = this.auxFault[a] === 1;
-    const sc = this.sc;
-    if (!disconnected && sc.auxContent === 'eeg') {
-      const delta = this.scratch(1, count);
-      const theta = this.scratch(2, count);
-      const sigma = this.scratch(3, count);
-      const beta = this.scratch(4, count);
-      const emg = this.scratch(5, count);
-      let gCur = Number.NaN;
-      let o0 = 0;
-      let o1 = 0;
-      const av = this.aVals;
-      for (let i = 0; i < count; i++) {
-        const x = (t0S + i * dtS) * this.invH;
-        const g = Math.floor(x);
-        const fr = x - g;
-        if (g !== gCur) {
-          o0 = this.auxSlot(g);
-          o1 = this.auxSlot(g + 1);
-          gCur = g;
-        }
-        delta[i] = av[o0]! + (av[o1]! - av[o0]!) * fr;
-        theta[i] = av[o0 + 1]! + (av[o1 + 1]! - av[o0 + 1]!) * fr;
-        sigma[i] = av[o0 + 2]! + (av[o1 + 2]! - av[o0 + 2]!) * fr;
-        beta[i] = av[o0 + 3]! + (av[o1 + 3]! - av[o0 + 3]!) * fr;
-        emg[i] = av[o0 + 4]! + (av[o1 + 4]! - av[o0 + 4]!) * fr;
-      }
-      const key = this.auxBioKey[a]!;
-      if (this.auxKind[a] === 0) {
-        this.eeg[a]!.addTo(t0S, dtS, count, delta, theta, sigma, beta, out);
-        // broadband background, 3 µV rms
-        for (let i = 0; i < count; i++) {
-          out[i] = out[i]! + 3 * normal(key, noiseCounter(t0S + i * dtS));
-        }
-        const sp = this.spindleScratch;
-        sp.length = 0;
-        sc.spindlesTouching(t0S, t0S + count * dtS, sp);
-        for (const s of sp) {
-          const sd = s.durationS / 4;
-          const reach = 3 * sd;
-          const iFrom = Math.max(0, Math.ceil((s.centerS - reach - t0S) / dtS));
-          const iTo = Math.min(count - 1, Math.floor((s.centerS + reach - t0S) / dtS));
-          for (let i = iFrom; i <= iTo; i++) {
-            const u = t0S + i * dtS - s.centerS;
-            out[i] = out[i]! + s.amplitudeUv * Math.exp((-0.5 * u * u) / (sd * sd)) * Math.sin(2 * Math.PI * s.frequencyHz * u);
-          }
-        }
-      } else {
-        for (let i = 0; i < count; i++) {
-          out[i] = out[i]! + emg[i]! * normal(key, noiseCounter(t0S + i * dtS));
-        }
-      }
-    } else if (!disconnected && sc.auxContent === 'tones') {
-      for (const tone of sc.auxTones) {
-        for (let i = 0; i < count; i++) {
-          out[i] = out[i]! + tone.amplitudeUv * Math.sin(2 * Math.PI * frac(tone.hz * (t0S + i * dtS)));
-        }
-      }
-    }
-    const mains = disconnected ? 200 : fl.ambient ? p.mainsPickupUv : 0;
-    if (mains !== 0) {
-      for (let i = 0; i < count; i++) {
-        out[i] = out[i]! + mains * Math.sin(2 * Math.PI * (frac(fl.mainsHz * (t0S + i * dtS)) + this.mainsPhase));
-      }
-    }
-    const ampNoise = noise ? (disconnected ? 20 : p.noiseUv) : 0;
-    if (ampNoise > 0) {
-      const key = this.auxAmpKey[a]!;
-      for (let i = 0; i < count; i++) {
-        out[i] = out[i]! + ampNoise * normal(key, noiseCounter(t0S + i * dtS));
-      }
-    }
+    this.aux.render(request);
   }
 
   // ------------------------------------------------------------ digital
@@ -853,23 +513,34 @@ class SimWorldImpl implements SimWorld {
 
   // ------------------------------------------------------------ truth
 
-  private checkLed(k: number): void {
+  checkLed(k: number): void {
     if (!isIntIn(k, 0, this.nL - 1)) throw new WorldError('E_SIM_BAD_INDEX', `LED index ${k} out of range 0..${this.nL - 1}`, 'LEDs are named by board position');
   }
-  private checkDet(d: number): void {
+  checkDet(d: number): void {
     if (!isIntIn(d, 0, this.nD - 1)) throw new WorldError('E_SIM_BAD_INDEX', `detector index ${d} out of range 0..${this.nD - 1}`, 'detectors are named by board position');
   }
-  private checkAux(a: number): void {
+  checkAux(a: number): void {
     if (!isIntIn(a, 0, this.nA - 1)) throw new WorldError('E_SIM_BAD_INDEX', `aux index ${a} out of range 0..${this.nA - 1}`, 'aux inputs are named by board position');
   }
-  private fluorIndex(f: FluorophoreId): number {
+  fluorIndex(f: FluorophoreId): number {
     const i = FLUOROPHORES.indexOf(f);
     if (i < 0) throw new WorldError('E_SIM_BAD_INDEX', `unknown fluorophore "${String(f)}"`, `use one of: ${FLUOROPHORES.join(', ')}`);
     return i;
   }
 
+  /** Interpolated gain of LED k on detector d due to fluorophore fi alone at t. */
+  fluorophoreGainAt(k: number, fi: number, d: number, tS: number): number {
+    const x = tS * this.invH;
+    const g = Math.floor(x);
+    const fr = x - g;
+    this.computeGain(g * this.h, this.tmpG, 0, fi);
+    this.computeGain((g + 1) * this.h, this.tmpG2, 0, fi);
+    const a = this.tmpG[k * this.nD + d]!;
+    return a + (this.tmpG2[k * this.nD + d]! - a) * fr;
+  }
+
   /** Interpolated G[k][d] at t (the same arithmetic as the render loop). */
-  private gainAt(k: number, d: number, tS: number): number {
+  gainAt(k: number, d: number, tS: number): number {
     const x = tS * this.invH;
     const g = Math.floor(x);
     const fr = x - g;
@@ -877,123 +548,6 @@ class SimWorldImpl implements SimWorld {
     const o1 = this.gridSlot(g + 1);
     const a = this.gVals[o0 + k * this.nD + d]!;
     return a + (this.gVals[o1 + k * this.nD + d]! - a) * fr;
-  }
-
-  private makeTruth(): GroundTruth {
-    const sc = this.sc;
-    return {
-      scenario: { name: sc.name, description: sc.description, params: sc.params },
-      fluorophores: FLUOROPHORES,
-      neOscillation: sc.neOscillation,
-      signal: (f, tS) => {
-        this.fluorIndex(f);
-        return sc.signal(f, tS);
-      },
-      signals: (f, t0S, dtS, count, out) => {
-        const fi = this.fluorIndex(f);
-        const o = out ?? new Float64Array(count);
-        const tmp = new Float64Array(FLUOR_COUNT);
-        for (let i = 0; i < count; i++) {
-          sc.signalsAt(t0S + i * dtS, tmp);
-          o[i] = tmp[fi]!;
-        }
-        return o;
-      },
-      physiology: (tS) => ({ tS, state: sc.stateAt(tS), ne: sc.ne(tS), bloodVolume: sc.bloodVolume(tS), csf: sc.csf(tS) }),
-      sleepStateAt: (tS) => sc.stateAt(tS),
-      bouts: (t0S, t1S) => sc.bouts(t0S, t1S),
-      events: (t0S, t1S, kinds) => {
-        const ev = sc.events(t0S, t1S);
-        return kinds ? ev.filter((e) => kinds.includes(e.kind)) : ev;
-      },
-      neCycles: (t0S, t1S) => sc.neCycles(t0S, t1S),
-      motionEvents: (t0S, t1S) => (this.params.flags.motion ? sc.motionEvents(t0S, t1S) : []),
-      crosstalk: () => ({
-        excitation: Array.from({ length: this.nL }, (_, k) => Array.from(this.E.subarray(k * FLUOR_COUNT, (k + 1) * FLUOR_COUNT))),
-        collection: Array.from({ length: FLUOR_COUNT }, (_, f) => Array.from(this.C.subarray(f * this.nD, (f + 1) * this.nD))),
-        response: Array.from({ length: this.nL }, (_, k) => Array.from(this.R.subarray(k * FLUOR_COUNT, (k + 1) * FLUOR_COUNT))),
-        brightness: Array.from(this.bright),
-        tissue: Array.from(this.tissue, (x) => x === 1),
-      }),
-      bleachFactor: (f, tS) => (this.params.flags.bleaching ? bleachFactor(FLUOROPHORE_SPECS[this.fluorIndex(f)]!.bleach, tS) : 1),
-      motionFactor: (tS) => (this.params.flags.motion ? sc.motionFactor(tS) : 1),
-      haemoFactor: (k, tS) => {
-        this.checkLed(k);
-        return this.params.flags.haemodynamics ? Math.exp(-this.haemoCoef[k]! * sc.bloodVolume(tS)) : 1;
-      },
-      emissionHaemoFactor: (f, tS) => {
-        const fi = this.fluorIndex(f);
-        return this.params.flags.haemodynamics ? Math.exp(-this.haemoEmCoef[fi]! * sc.bloodVolume(tS)) : 1;
-      },
-      temperatureC: (tS) => this.temperatureC(tS),
-      codesPerMa: (k, d, tS, atCurrentMa) => {
-        this.checkLed(k);
-        this.checkDet(d);
-        const slope = atCurrentMa === undefined ? 1 : ledShapeSlope(this.params.leds[k]!, atCurrentMa);
-        return this.ledOn[k]! * slope * this.gainAt(k, d, tS);
-      },
-      fluorophoreCodesPerMa: (k, f, d, tS) => {
-        this.checkLed(k);
-        this.checkDet(d);
-        const fi = this.fluorIndex(f);
-        const x = tS * this.invH;
-        const g = Math.floor(x);
-        const fr = x - g;
-        this.computeGain(g * this.h, this.tmpG, 0, fi);
-        this.computeGain((g + 1) * this.h, this.tmpG2, 0, fi);
-        const a = this.tmpG[k * this.nD + d]!;
-        return this.ledOn[k]! * (a + (this.tmpG2[k * this.nD + d]! - a) * fr);
-      },
-      detectorCodes: (currents, tS, out) => {
-        if (currents.length !== this.nL) badRequest(`expected ${this.nL} LED currents, got ${currents.length}`);
-        const o = out ?? new Float64Array(this.nD);
-        this.renderCore(tS, 1, 1, Array.from(currents, (c) => Float64Array.of(c)), 1, null, Array.from({ length: this.nD }, (_, d) => o.subarray(d, d + 1)));
-        return o;
-      },
-      ledContributions: (currents, tS) => {
-        if (currents.length !== this.nL) badRequest(`expected ${this.nL} LED currents, got ${currents.length}`);
-        return Array.from({ length: this.nL }, (_, k) => {
-          const s = this.ledShapeOf(k, currents[k]!);
-          return Float64Array.from({ length: this.nD }, (_, d) => s * this.gainAt(k, d, tS));
-        });
-      },
-      ambientCodes: (d, tS) => {
-        this.checkDet(d);
-        return this.ambientAt(d, tS);
-      },
-      offsetCodes: (d) => {
-        this.checkDet(d);
-        return this.offC[d]!;
-      },
-      noiseSigmaCodes: (d, lightCodes, oversampling) => {
-        this.checkDet(d);
-        if (!this.params.flags.noise) return 0;
-        return (Math.sqrt(this.readC2[d]! + this.shotC[d]! * Math.max(0, lightCodes)) / Math.sqrt(oversampling)) * this.detNoiseFactor[d]!;
-      },
-      renderDetectors: (r) => {
-        this.checkDetectorRequest(r, r.out.length);
-        this.renderCore(r.t0S, r.dtS, r.count, r.ledCurrentMa, 1, null, r.out);
-      },
-      auxMicrovolts: (a, t0S, dtS, count, out) => {
-        this.checkAux(a);
-        const o = out ?? new Float64Array(count);
-        this.auxUv(a, t0S, dtS, count, o, false);
-        return o;
-      },
-      auxEnvelope: (tS) => {
-        const e: AuxEnvelope = { deltaUv: 0, thetaUv: 0, sigmaUv: 0, betaUv: 0, emgUv: 0 };
-        sc.auxEnvelope(tS, e);
-        return e;
-      },
-      auxCodesPerUv: (a) => {
-        this.checkAux(a);
-        return this.auxCpu[a]!;
-      },
-      auxCodeRange: (a) => {
-        this.checkAux(a);
-        return { min: this.auxMin[a]!, max: this.auxMax[a]! };
-      },
-    };
   }
 }
 
