@@ -1,3 +1,4 @@
+// One unit: the detector render loop and the gain grid it interpolates share scratch and caches tuned together.
 // The simulated world: scenario physiology + optics + front end behind the
 // World interface the simulated device calls, plus a ground-truth API for tests.
 //
