@@ -1,3 +1,4 @@
+// One unit: the IO-plugin contract johnny-five calls is one class by the plugin spec.
 // FiberrigIO: a johnny-five IO plugin for a fiberrig device (real board,
 // firmware target, or the simulator), following the IO-plugin spec
 // (github.com/rwaldron/io-plugins):

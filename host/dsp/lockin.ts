@@ -1,3 +1,4 @@
+// One unit: one filter chain (mix, CIC, FIR, settling) whose stages share state per detector and carrier.
 // Quadrature lock-in demodulator, referenced to the device sample index.
 //
 // Signal model (protocol): LED k is driven as peak_k (1 + sin(2 pi f_k n / fs)) / 2.

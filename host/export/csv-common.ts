@@ -1,3 +1,4 @@
+// One unit: the row-time function, gap segmenter and metadata file every CSV export must agree on.
 // What the CSV-family exports (GuPPy, pMAT, wide CSV) share: the one function
 // that turns an output row into a time, the segmenter that decides which rows
 // a gap policy keeps, the quality-span file, and the machine-readable metadata

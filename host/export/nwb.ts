@@ -1,3 +1,4 @@
+// One unit: one streaming pass that owns the HDF5 file from the first group to the last resize.
 // NWB 2.x (HDF5) export with the ndx-fiber-photometry layout, written with
 // h5wasm in one streaming pass: every series is a chunked, gzip-compressed,
 // resizable dataset that grows by `resize` + `write_slice` in batches, so

@@ -1,3 +1,4 @@
+// One unit: one acquisition serves every self-test measurement; splitting it would split that shared run.
 // `runSelfTest(url)`: the bring-up report of a fiberrig device. It opens the
 // device, makes the measurements and hands them to the judgements in
 // checks.ts. One acquisition (CONTINUOUS, every detector at up to 1 kS/s,

@@ -1,3 +1,4 @@
+// One unit: epoch features, the unsupervised state fit and micro-arousal detection read the same epochs.
 // Unsupervised sleep scoring of one recording from EEG and EMG (wake / NREM / REM per epoch) and
 // micro-arousal detection. See README.md for the method and its options.
 import { SleepError } from './errors.ts';
