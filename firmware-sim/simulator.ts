@@ -5,18 +5,19 @@
 import { LINEAR_SCENARIO, registerWorldFactory, type WorldFactory } from './device/create.ts';
 import { SimError } from './device/errors.ts';
 import { SimBinding } from './transport/binding.ts';
-import { parseSimUrl } from './transport/sim-url.ts';
+import { FILE_SCENARIO, parseSimUrl } from './transport/sim-url.ts';
 import { createWorld, SCENARIO_NAMES } from './world/index.ts';
 
 /** Every scenario a sim:// URL can name: the built-in "linear" and the world's. */
-export const SIM_SCENARIO_NAMES: readonly string[] = [LINEAR_SCENARIO, ...SCENARIO_NAMES];
+export const SIM_SCENARIO_NAMES: readonly string[] = [LINEAR_SCENARIO, ...SCENARIO_NAMES, FILE_SCENARIO];
 
 function unknownScenario(scenario: string): SimError {
-  return new SimError('E_SIM_UNKNOWN_SCENARIO', `there is no simulator scenario "${scenario}"`, `choose one of: ${SIM_SCENARIO_NAMES.join(', ')} (e.g. sim://sleep?seed=1&speed=10)`);
+  return new SimError('E_SIM_UNKNOWN_SCENARIO', `there is no simulator scenario "${scenario}"`, `choose one of: ${SIM_SCENARIO_NAMES.join(', ')} (e.g. sim://sleep?seed=1&speed=10, or sim://file?path=my-scenario.json)`);
 }
 
 /** The world factory this module registers: the full world model, with the whole scenario list in its error. */
 export const simulatorWorldFactory: WorldFactory = (scenario, seed, board, options) => {
+  if (options?.scenarioSpec) return createWorld(options.scenarioSpec, seed, board, options);
   if (!SCENARIO_NAMES.includes(scenario)) throw unknownScenario(scenario);
   return createWorld(scenario, seed, board, options);
 };

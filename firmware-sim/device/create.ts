@@ -2,6 +2,7 @@
 // factory. The factory is injected (the world implementation lives in
 // firmware-sim/world/ and is wired in by whoever assembles the simulator);
 // the built-in scenario "linear" (LinearWorld) is always available.
+import type { ScenarioSpec } from '../world/scenario-file/spec.ts';
 import type { World, WorldBoard, WorldFactoryOptions } from '../world/world.ts';
 import { type BoardDefinition, DEFAULT_BOARD, worldBoardOf } from './board.ts';
 import { SimDevice, type SimDeviceOptions } from './device.ts';
@@ -67,6 +68,8 @@ export interface CreateSimDeviceOptions extends Omit<SimDeviceOptions, 'world'> 
   ledAging?: readonly LedAging[];
   /** Hardware faults of the front end (by channel id), passed to the world factory. */
   hardwareFaults?: readonly HardwareFault[];
+  /** A scenario document (sim://file), passed to the world factory. */
+  scenarioSpec?: ScenarioSpec;
 }
 
 /** Board-order aging factors for the world factory; unknown channels are an error. */
@@ -86,7 +89,8 @@ export function createSimDevice(options: CreateSimDeviceOptions = {}): SimDevice
   const seed = options.seed ?? 1;
   const worldOptions: WorldFactoryOptions = options.ledAging?.length ? { ledAging: ledAgingByIndex(board, options.ledAging) } : {};
   if (options.hardwareFaults?.length) worldOptions.faults = worldFaultsOf(board, options.hardwareFaults);
+  if (options.scenarioSpec) worldOptions.scenarioSpec = options.scenarioSpec;
   const world = options.world ?? makeWorld(options.scenario ?? LINEAR_SCENARIO, seed, worldBoardOf(board), options.worldFactory ?? registeredFactory, worldOptions);
-  const { scenario: _s, seed: _seed, faultSeed, worldFactory: _f, world: _w, ledAging: _a, hardwareFaults: _h, ...rest } = options;
+  const { scenario: _s, seed: _seed, faultSeed, worldFactory: _f, world: _w, ledAging: _a, hardwareFaults: _h, scenarioSpec: _spec, ...rest } = options;
   return new SimDevice({ ...rest, board, world, seed: faultSeed ?? seed });
 }

@@ -237,7 +237,8 @@ export function createSimBinding(defaults: SimBindingOptions = {}): SimBindingIn
         handle?.pacer.stop();
         const device = createSimDevice({
           scenario: parsed.scenario, seed: parsed.seed, driftPpm: parsed.driftPpm, faults: parsed.faults,
-          ...(defaults.board ? { board: defaults.board } : {}),
+          ...(parsed.scenarioFile?.board ? { board: parsed.scenarioFile.board } : defaults.board ? { board: defaults.board } : {}),
+          ...(parsed.scenarioFile ? { scenarioSpec: parsed.scenarioFile.spec } : {}),
           ...(defaults.worldFactory ? { worldFactory: defaults.worldFactory } : {}),
           ...(parsed.linkBytesPerSecond ? { linkBytesPerSecond: parsed.linkBytesPerSecond } : {}),
           ...(parsed.loopbackLine !== undefined ? { loopbackWire: { toLine: parsed.loopbackLine } } : {}),

@@ -42,5 +42,6 @@ export function simServeOptionsFromUrl(url: string): SimServeOptions {
     ...(u.loopbackLine !== undefined ? { loopbackWire: { toLine: u.loopbackLine } } : {}),
     ...(u.ledAging ? { ledAging: u.ledAging } : {}),
     ...(u.hardwareFaults ? { hardwareFaults: u.hardwareFaults } : {}),
+    ...(u.scenarioFile ? { scenarioSpec: u.scenarioFile.spec, ...(u.scenarioFile.board ? { board: u.scenarioFile.board } : {}) } : {}),
   };
 }

@@ -17,10 +17,14 @@
 //              less light than its seeded curve); needs a world scenario
 //   hw         hardware faults of the front end, e.g. dead_led:1,noisy_det:0
 //              (see device/hardware-faults.ts); needs a world scenario
+//   path       with the scenario `file`: a scenario document (JSON; see
+//              firmware-sim/world/scenario-file/README.md), e.g. sim://file?path=my.json;
+//              read and checked here, its faults run before the URL's
 import { SimError } from '../device/errors.ts';
 import type { LedAging } from '../device/create.ts';
 import { type FaultSpec, parseFaults } from '../device/faults.ts';
 import { type HardwareFault, parseHardwareFaults } from '../device/hardware-faults.ts';
+import { loadScenarioFile, type ScenarioFile } from '../device/scenario-file.ts';
 
 export type Speed = number | 'max';
 
@@ -36,11 +40,16 @@ export interface SimUrl {
   persist: boolean;
   /** Present only when the URL ages an LED. */
   ledAging?: LedAging[];
-  /** Present only when the URL names hardware faults (`hw=`). */
+  /** Present only when the URL names hardware faults (`hw=` or the scenario file's). */
   hardwareFaults?: HardwareFault[];
+  /** Present only for sim://file?path=…: the file, read and validated. */
+  scenarioFile?: ScenarioFile;
 }
 
-const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw']);
+/** The scenario name of sim://file?path=FILE. */
+export const FILE_SCENARIO = 'file';
+
+const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw', 'path']);
 const HINT = 'write sim://SCENARIO?seed=1&speed=10, e.g. sim://linear or sim://sleep?speed=max';
 
 /** Bounds of the URL's numbers: outside them a run never progresses, never ends, or aliases another. */
@@ -107,18 +116,24 @@ export function parseSimUrl(url: string): SimUrl {
   if (persistText !== null && persistText !== '0' && persistText !== '1') throw new SimError('E_SIM_URL', `persist "${persistText}" is not 0 or 1`, HINT);
   const loopbackText = params.get('loopback');
   const ledAging = parseLedAging(params.get('led_aging') ?? '');
-  const hardwareFaults = parseHardwareFaults(params.get('hw') ?? '');
+  const path = params.get('path');
+  if ((path !== null) !== (scenario === FILE_SCENARIO)) {
+    throw new SimError('E_SIM_URL', scenario === FILE_SCENARIO ? `${url}: sim://file needs path=FILE` : `${url}: path= is only for sim://file`, 'write sim://file?path=my-scenario.json[&seed=N&speed=…]');
+  }
+  const scenarioFile = path === null ? undefined : loadScenarioFile(path);
+  const hardwareFaults = [...(scenarioFile?.hardwareFaults ?? []), ...parseHardwareFaults(params.get('hw') ?? '')];
   return {
     url,
     scenario,
     seed: int('seed', 1, SIM_URL_RANGES.seed),
     speed: parseSpeed(params.get('speed') ?? '1'),
     driftPpm: number('drift_ppm', SIM_URL_RANGES.driftPpm) ?? 0,
-    faults: parseFaults(params.get('faults') ?? ''),
+    faults: [...(scenarioFile?.faults ?? []), ...parseFaults(params.get('faults') ?? '')],
     linkBytesPerSecond,
     loopbackLine: loopbackText === null ? undefined : int('loopback', 0, SIM_URL_RANGES.id),
     persist: persistText === '1',
     ...(ledAging.length > 0 ? { ledAging } : {}),
     ...(hardwareFaults.length > 0 ? { hardwareFaults } : {}),
+    ...(scenarioFile ? { scenarioFile } : {}),
   };
 }

@@ -6,7 +6,8 @@ export type WorldErrorCode =
   | 'E_SIM_BAD_BOARD'
   | 'E_SIM_BAD_REQUEST'
   | 'E_SIM_BAD_INDEX'
-  | 'E_SIM_BAD_OPTION';
+  | 'E_SIM_BAD_OPTION'
+  | 'E_SIM_SCENARIO_FILE';
 
 export class WorldError extends FiberrigError {
   declare readonly code: WorldErrorCode;

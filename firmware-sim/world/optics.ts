@@ -226,8 +226,8 @@ export function ledPowerUw(p: LedUnitParams, currentMa: number, temperatureC: nu
 }
 
 /** Excitation matrix E[led][fluorophore] for LEDs at these wavelengths. */
-export function excitationMatrix(ledWavelengthsNm: readonly number[]): number[][] {
-  return ledWavelengthsNm.map((nm) => FLUOROPHORE_SPECS.map((s) => excitationEfficiency(s, nm)));
+export function excitationMatrix(ledWavelengthsNm: readonly number[], specs: readonly FluorophoreSpec[] = FLUOROPHORE_SPECS): number[][] {
+  return ledWavelengthsNm.map((nm) => specs.map((s) => excitationEfficiency(s, nm)));
 }
 
 /** Collection matrix C[fluorophore][detector] for detectors with these bands. */

@@ -148,6 +148,13 @@ export class SleepPhysiology {
   }
 
   /** Peak-to-peak NE oscillation amplitude actually used (nominal * scale). */
+  private neFactor: ((tS: number) => number) | null = null;
+
+  /** A time-varying factor on the NE oscillation (a drug's wash-in); null: none. */
+  setNeOscillationFactor(factor: ((tS: number) => number) | null): void {
+    this.neFactor = factor;
+  }
+
   get neAmplitude(): number {
     return this.params.nePeakToPeak * this.params.neAmplitudeScale;
   }
@@ -333,7 +340,8 @@ export class SleepPhysiology {
     const c = this.cycleAt(tS);
     const phi = (tS - this.cycStart[c]!) / this.cycPeriod[c]!;
     const osc = (this.cycAmp[c]! * (1 - Math.cos(2 * Math.PI * phi))) / 2 - 0.5;
-    return this.neAmplitude * gate * (osc + this.maBoost(tS) + p.neIrregularity * this.neNoise.value(tS));
+    const amplitude = this.neFactor ? this.neAmplitude * this.neFactor(tS) : this.neAmplitude;
+    return amplitude * gate * (osc + this.maBoost(tS) + p.neIrregularity * this.neNoise.value(tS));
   }
 
   /** GRAB-NE signal (dF/F) at t. */
@@ -382,7 +390,8 @@ export class SleepPhysiology {
       if (s >= t1S) break;
       const period = this.cycPeriod[i]!;
       if (s + period <= t0S) continue;
-      out.push({ index: i, startS: s, periodS: period, peakS: s + period / 2, amplitudeScale: this.cycAmp[i]! });
+      const peakS = s + period / 2;
+      out.push({ index: i, startS: s, periodS: period, peakS, amplitudeScale: this.neFactor ? this.cycAmp[i]! * this.neFactor(peakS) : this.cycAmp[i]! });
     }
     return out;
   }

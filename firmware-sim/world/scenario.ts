@@ -1,6 +1,7 @@
 // What a scenario provides to the world: underlying signals and physiology as
 // pure functions of world time, optics/front-end defaults, aux content, events
 // and digital edges.
+import type { FluorophoreSpec } from './optics.ts';
 import type { AuxEnvelope, FluorophoreId, MotionEvent, NeCycle, ScenarioEdge, SleepBout, SpindleEvent, StateAt, WorldEvent } from './types.ts';
 
 export interface ScenarioDefaults {
@@ -39,6 +40,8 @@ export interface Scenario {
   /** The documented parameters (plain data). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly defaults: ScenarioDefaults;
+  /** Spectra and bleaching of each fluorophore (FLUOROPHORES order). */
+  readonly fluorophores: readonly FluorophoreSpec[];
   /** Sleep scenarios: NE oscillation parameters; others null. */
   readonly neOscillation: NeOscillationInfo | null;
   /** Aux content: 'eeg' (biological EEG/EMG), 'tones' (auxTones on every input), 'none'. */

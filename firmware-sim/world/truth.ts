@@ -1,7 +1,7 @@
 // The ground-truth API of a simulated world (GroundTruth, world-api.ts): the underlying signals,
 // states, events and optics the tests measure the host against, and noise-free renders. It reads
 // the world's own parameters and gain grid (the same arithmetic as the render loop), never a copy.
-import { bleachFactor, FLUOROPHORE_SPECS, ledShapeSlope } from './optics.ts';
+import { bleachFactor, ledShapeSlope } from './optics.ts';
 import { badRequest } from './render-common.ts';
 import { type AuxEnvelope, FLUOR_COUNT, FLUOROPHORES } from './types.ts';
 import type { GroundTruth } from './world-api.ts';
@@ -44,7 +44,7 @@ export function groundTruthOf(w: SimWorldImpl): GroundTruth {
       brightness: Array.from(w.bright),
       tissue: Array.from(w.tissue, (x) => x === 1),
     }),
-    bleachFactor: (f, tS) => (w.params.flags.bleaching ? bleachFactor(FLUOROPHORE_SPECS[w.fluorIndex(f)]!.bleach, tS) : 1),
+    bleachFactor: (f, tS) => (w.params.flags.bleaching ? bleachFactor(w.params.fluorophores[w.fluorIndex(f)]!.bleach, tS) : 1),
     motionFactor: (tS) => (w.params.flags.motion ? sc.motionFactor(tS) : 1),
     haemoFactor: (k, tS) => {
       w.checkLed(k);

@@ -54,7 +54,12 @@ export type WorldEvent =
   | { kind: 'microArousal'; tS: number; endS: number; durationS: number; nePeakS: number }
   | { kind: 'spindle'; tS: number; durationS: number; frequencyHz: number; amplitudeUv: number }
   | { kind: 'motion'; tS: number; durationS: number; depth: number }
-  | { kind: 'step'; tS: number; fluorophore: FluorophoreId; level: number };
+  | { kind: 'step'; tS: number; fluorophore: FluorophoreId; level: number }
+  // timeline events of a scenario file (scenario-file/timeline.ts)
+  | { kind: 'ramp'; tS: number; durationS: number; fluorophore: FluorophoreId; to: number }
+  | { kind: 'drug'; tS: number; name: string; neAmplitudeScale: number; washInS: number }
+  | { kind: 'bloodVolume'; tS: number; durationS: number; riseS: number; change: number }
+  | { kind: 'ttl'; tS: number; line: number; widthS: number };
 
 export type WorldEventKind = WorldEvent['kind'];
 

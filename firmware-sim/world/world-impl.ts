@@ -21,12 +21,13 @@ import { AuxRenderer } from './aux-render.ts';
 import { WorldError } from './errors.ts';
 import { codesPerVolt, maxCode } from './frontend.ts';
 import {
-  bleachFactor, collectionMatrix, excitationMatrix, FLUOROPHORE_SPECS, haemoCoefficient, ledMaxExcessMa, ledPowerUw,
+  bleachFactor, collectionMatrix, excitationMatrix, haemoCoefficient, ledMaxExcessMa, ledPowerUw,
   ledTemperatureFactor, responseAt,
 } from './optics.ts';
 import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, noiseCounterOf } from './render-common.ts';
 import { hash32, normalFromBase, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
+import type { ScenarioSpec } from './scenario-file/spec.ts';
 import { createScenario } from './scenarios/index.ts';
 import { FLUOR_COUNT, FLUOROPHORES, type FluorophoreId, type WorldFaults, type WorldOptions } from './types.ts';
 import type { GroundTruth, SimWorld, WorldParams } from './world-api.ts';
@@ -126,11 +127,11 @@ export class SimWorldImpl implements SimWorld {
   private readonly tmpG2: Float64Array;
   private faultState: WorldFaults = {};
 
-  constructor(scenarioName: string, seed: number, board: WorldBoard, options: WorldOptions) {
+  constructor(scenario: string | ScenarioSpec, seed: number, board: WorldBoard, options: WorldOptions) {
     if (!Number.isFinite(seed)) badOption(`seed must be a finite number, got ${seed}`);
     validateBoard(board);
-    this.sc = createScenario(scenarioName, seed);
-    this.scenario = scenarioName;
+    this.sc = createScenario(scenario, seed);
+    this.scenario = this.sc.name;
     this.seed = seed;
     this.board = board;
     const sc = this.sc;
@@ -149,21 +150,22 @@ export class SimWorldImpl implements SimWorld {
     this.haemoCoef = Float64Array.from(leds, (p) => haemoCoefficient(p.wavelengthNm));
 
     const wl = leds.map((p) => p.wavelengthNm);
-    const em = excitationMatrix(wl);
+    const specs = params.fluorophores;
+    const em = excitationMatrix(wl, specs);
     const cm = collectionMatrix(bands);
     this.E = new Float64Array(nL * FLUOR_COUNT);
     this.R = new Float64Array(nL * FLUOR_COUNT);
     for (let k = 0; k < nL; k++) {
       for (let f = 0; f < FLUOR_COUNT; f++) {
         this.E[k * FLUOR_COUNT + f] = em[k]![f]!;
-        this.R[k * FLUOR_COUNT + f] = responseAt(FLUOROPHORE_SPECS[f]!, wl[k]!);
+        this.R[k * FLUOR_COUNT + f] = responseAt(specs[f]!, wl[k]!);
       }
     }
     this.C = new Float64Array(FLUOR_COUNT * nD);
     for (let f = 0; f < FLUOR_COUNT; f++) for (let d = 0; d < nD; d++) this.C[f * nD + d] = cm[f]![d]!;
     this.bright = Float64Array.from(d0.brightness);
-    this.tissue = Uint8Array.from(FLUOROPHORE_SPECS, (s) => (s.tissue ? 1 : 0));
-    this.haemoEmCoef = Float64Array.from(FLUOROPHORE_SPECS, (s) => (s.tissue ? haemoCoefficient(s.emissionNm) : 0));
+    this.tissue = Uint8Array.from(specs, (s) => (s.tissue ? 1 : 0));
+    this.haemoEmCoef = Float64Array.from(specs, (s) => (s.tissue ? haemoCoefficient(s.emissionNm) : 0));
 
     this.cpv = Float64Array.from(board.detectors, (d) => codesPerVolt(d.adcBits, d.fullScaleV));
     this.maxC = Float64Array.from(board.detectors, (d) => maxCode(d.adcBits));
@@ -258,7 +260,7 @@ export class SimWorldImpl implements SimWorld {
     const bv = fl.haemodynamics ? this.sc.bloodVolume(tS) : 0;
     for (let f = 0; f < NF; f++) {
       // emission path: blood absorbs each tissue fluorophore's light at its emission wavelength
-      amp[f] = this.bright[f]! * (fl.bleaching ? bleachFactor(FLUOROPHORE_SPECS[f]!.bleach, tS) : 1) * (fl.haemodynamics ? Math.exp(-this.haemoEmCoef[f]! * bv) : 1);
+      amp[f] = this.bright[f]! * (fl.bleaching ? bleachFactor(this.params.fluorophores[f]!.bleach, tS) : 1) * (fl.haemodynamics ? Math.exp(-this.haemoEmCoef[f]! * bv) : 1);
     }
     const T = this.temperatureC(tS);
     for (let k = 0; k < nL; k++) {
@@ -553,10 +555,10 @@ export class SimWorldImpl implements SimWorld {
 }
 
 /**
- * Creates a simulated world. `scenario`: 'sleep' | 'zolpidem' | 'steps' | 'dark'
- * (throws WorldError E_SIM_UNKNOWN_SCENARIO otherwise). Deterministic by
- * (scenario, seed, board, options).
+ * Creates a simulated world. `scenario`: a built-in name ('sleep' | 'zolpidem' | 'steps' | 'dark';
+ * WorldError E_SIM_UNKNOWN_SCENARIO otherwise) or a validated scenario document
+ * (scenario-file/parse.ts). Deterministic by (scenario, seed, board, options).
  */
-export function createWorld(scenario: string, seed: number, board: WorldBoard, options: WorldOptions = {}): SimWorld {
+export function createWorld(scenario: string | ScenarioSpec, seed: number, board: WorldBoard, options: WorldOptions = {}): SimWorld {
   return new SimWorldImpl(scenario, seed, board, options);
 }

@@ -3,7 +3,7 @@
 // or taken from the options, and the feature flags. Deterministic by (scenario, seed, board, options).
 import { WorldError } from './errors.ts';
 import { auxKindFromLabel, defaultAuxParams, defaultDetectorParams, scaleDetectorParams, unitDetectorParams } from './frontend.ts';
-import { FLUOROPHORE_SPECS, linearLedParams, unitLedParams } from './optics.ts';
+import { linearLedParams, unitLedParams } from './optics.ts';
 import { badOption, isIntIn } from './render-common.ts';
 import { Rng } from './rng.ts';
 import type { Scenario } from './scenario.ts';
@@ -82,7 +82,7 @@ export function worldParamsOf(
     return { ...defaultAuxParams(o.kind ?? auxKindFromLabel(a.label)), ...o };
   });
   const params: WorldParams = {
-    leds, detectors: dets, aux, fluorophores: FLUOROPHORE_SPECS, brightness: [...d0.brightness], gridS, flags,
+    leds, detectors: dets, aux, fluorophores: sc.fluorophores, brightness: [...d0.brightness], gridS, flags,
   };
   // the ambient stream's next draw: the mains pickup phase of the aux inputs
   return { params, bands, mainsPhase: ambRng.next() };

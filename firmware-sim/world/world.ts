@@ -2,6 +2,7 @@
 // simulated world it measures (optics, physiology, analog front end).
 // The device owns the sample clock, the LED drive schedule and the ADC timing;
 // the world turns "these LED currents at these instants" into ADC codes.
+import type { ScenarioSpec } from './scenario-file/spec.ts';
 import type { WorldFaults } from './types.ts';
 
 /** What the board offers, as far as the world needs to know. */
@@ -76,4 +77,6 @@ export interface WorldFactoryOptions {
   ledAging?: ReadonlyArray<number | undefined>;
   /** Hardware faults of the front end, board order (sim:// `hw=`; see device/hardware-faults.ts). */
   faults?: WorldFaults;
+  /** The scenario document of sim://file (the factory builds the world from it instead of the name). */
+  scenarioSpec?: ScenarioSpec;
 }

@@ -1,56 +1,51 @@
-// `sleep`: a mouse sleeping through the light phase with GRAB-NE (green), an
-// intravascular red dye that reports blood volume (red), EEG and EMG.
+// Model "sleep": a mouse sleeping with GRAB-NE (green), an intravascular red dye that reports blood
+// volume (red), EEG and EMG (physiology.ts), plus what a scenario document adds: digital lines
+// (pulse trains, state-transition markers) and a timeline (steps and ramps on the sensors, drugs
+// scaling the NE oscillation, motion, blood-volume changes, TTL pulses).
 //
-// Red channel choice: a red fluorescent dye in the blood plasma (rhodamine-B-
-// dextran-like, excited at 560 nm), so red fluorescence = F0 * (1 + blood
-// volume fraction), further attenuated by blood absorption like every channel.
-// It gives the host a measured blood-volume trace in anti-phase to NE.
-//
-// Digital inputs: line 0 carries a 100 ms sync pulse every 60 s (first at
-// t = 60 s); line 1 (if the board has it) carries a 50 ms experimenter marker at
-// every scored state transition (micro-arousals included).
-import { DEFAULT_SLEEP_PARAMS, SleepPhysiology, type SleepParams } from '../physiology.ts';
-import { pulseTrainEdges, type Scenario, type ScenarioDefaults, sortEdges } from '../scenario.ts';
+// Red channel: a red fluorescent dye in the blood plasma (rhodamine-B-dextran-like, excited at
+// 560 nm), so red fluorescence = F0 * (1 + blood volume fraction), further attenuated by blood
+// absorption like every channel. It gives the host a measured blood-volume trace in anti-phase to NE.
+import type { FluorophoreSpec } from '../optics.ts';
+import { SleepPhysiology } from '../physiology.ts';
+import type { Scenario, ScenarioDefaults } from '../scenario.ts';
+import type { ScenarioSpec } from '../scenario-file/spec.ts';
+import type { Timeline } from '../scenario-file/timeline.ts';
 import {
   type AuxEnvelope, FLUOR_FIBER_AF, FLUOR_GRAB_NE, FLUOR_RED_DYE, FLUOR_TISSUE_AF, type FluorophoreId, type MotionEvent,
   type NeCycle, type ScenarioEdge, type SleepBout, type SpindleEvent, type StateAt, type WorldEvent,
 } from '../types.ts';
+import { digitalEdgesOf, type SpecParts } from './spec-parts.ts';
 
-export const SLEEP_SYNC_PERIOD_S = 60;
-export const SLEEP_SYNC_WIDTH_S = 0.1;
-export const SLEEP_MARKER_WIDTH_S = 0.05;
-
-export const SLEEP_DEFAULTS: ScenarioDefaults = {
-  ledModel: 'unit',
-  bleaching: true,
-  motion: true,
-  haemodynamics: true,
-  temperatureDrift: true,
-  //          grabNe  redDye  tissueAf fiberAf
-  brightness: [3e-3, 2e-3, 6e-4, 3e-4],
-  ambientScale: 1,
-  noiseScale: 1,
-  gridS: 0.01,
-};
+export { SLEEP_MARKER_WIDTH_S, SLEEP_SYNC_PERIOD_S, SLEEP_SYNC_WIDTH_S } from '../scenario-file/builtins.ts';
 
 export class SleepScenario implements Scenario {
   readonly name: string;
   readonly description: string;
   readonly params: Readonly<Record<string, unknown>>;
-  readonly defaults = SLEEP_DEFAULTS;
-  readonly auxContent = 'eeg' as const;
-  readonly auxTones = [] as const;
+  readonly defaults: ScenarioDefaults;
+  readonly fluorophores: readonly FluorophoreSpec[];
+  readonly auxContent: 'eeg' | 'tones' | 'none';
+  readonly auxTones: ReadonlyArray<{ hz: number; amplitudeUv: number }>;
   readonly physiology: SleepPhysiology;
+  private readonly timeline: Timeline;
+  private readonly digital: ScenarioSpec['digital'];
 
-  constructor(name: string, description: string, seed: number, params: SleepParams = DEFAULT_SLEEP_PARAMS) {
-    this.name = name;
-    this.description = description;
-    this.physiology = new SleepPhysiology(seed, params);
+  constructor(spec: ScenarioSpec, parts: SpecParts, seed: number) {
+    this.name = spec.name;
+    this.description = spec.description;
+    this.defaults = parts.defaults;
+    this.fluorophores = parts.fluorophores;
+    this.auxContent = parts.auxContent;
+    this.auxTones = parts.auxTones;
+    this.timeline = parts.timeline;
+    this.digital = spec.digital;
+    this.physiology = new SleepPhysiology(seed, parts.sleepParams);
+    if (this.timeline.hasDrug) this.physiology.setNeOscillationFactor((tS) => this.timeline.drugFactor(tS));
     this.params = {
-      ...params,
-      syncPeriodS: SLEEP_SYNC_PERIOD_S,
-      syncWidthS: SLEEP_SYNC_WIDTH_S,
-      markerWidthS: SLEEP_MARKER_WIDTH_S,
+      ...parts.sleepParams,
+      digital: spec.digital,
+      timeline: spec.timeline,
       redChannel: 'intravascular red dye: redDye signal = bloodVolume',
     };
   }
@@ -68,20 +63,24 @@ export class SleepScenario implements Scenario {
   }
 
   signalsAt(tS: number, out: Float64Array): void {
-    out[FLUOR_GRAB_NE] = this.physiology.ne(tS);
-    out[FLUOR_RED_DYE] = this.physiology.bloodVolume(tS);
+    out[FLUOR_GRAB_NE] = this.ne(tS);
+    out[FLUOR_RED_DYE] = this.bloodVolume(tS);
     out[FLUOR_TISSUE_AF] = 0;
     out[FLUOR_FIBER_AF] = 0;
+    const tl = this.timeline;
+    for (let f = 0; f < out.length; f++) if (tl.hasLevel[f]) out[f] = out[f]! + tl.level(f, tS);
   }
 
+  private readonly one = new Float64Array(4);
+
   signal(f: FluorophoreId, tS: number): number {
-    if (f === 'grabNe') return this.physiology.ne(tS);
-    if (f === 'redDye') return this.physiology.bloodVolume(tS);
-    return 0;
+    this.signalsAt(tS, this.one);
+    return this.one[f === 'grabNe' ? FLUOR_GRAB_NE : f === 'redDye' ? FLUOR_RED_DYE : f === 'tissueAf' ? FLUOR_TISSUE_AF : FLUOR_FIBER_AF]!;
   }
 
   bloodVolume(tS: number): number {
-    return this.physiology.bloodVolume(tS);
+    const bv = this.physiology.bloodVolume(tS);
+    return this.timeline.hasBloodVolume ? bv + this.timeline.bloodVolumeChange(tS) : bv;
   }
   ne(tS: number): number {
     return this.physiology.ne(tS);
@@ -96,16 +95,23 @@ export class SleepScenario implements Scenario {
     return this.physiology.bouts(t0S, t1S);
   }
   events(t0S: number, t1S: number): WorldEvent[] {
-    return this.physiology.events(t0S, t1S);
+    const ev = this.physiology.events(t0S, t1S);
+    if (this.timeline.hasAny) {
+      ev.push(...this.timeline.events(t0S, t1S));
+      ev.sort((a, b) => a.tS - b.tS);
+    }
+    return ev;
   }
   neCycles(t0S: number, t1S: number): NeCycle[] {
     return this.physiology.neCycles(t0S, t1S);
   }
   motionFactor(tS: number): number {
-    return this.physiology.motionFactor(tS);
+    const m = this.physiology.motionFactor(tS);
+    return this.timeline.hasMotion ? Math.max(m - this.timeline.motionDip(tS), 0.05) : m;
   }
   motionEvents(t0S: number, t1S: number): MotionEvent[] {
-    return this.physiology.motionEvents(t0S, t1S);
+    const ev = this.physiology.motionEvents(t0S, t1S);
+    return this.timeline.hasMotion ? [...ev, ...this.timeline.motionEvents(t0S, t1S)].sort((a, b) => a.startS - b.startS) : ev;
   }
   auxEnvelope(tS: number, out: AuxEnvelope): void {
     this.physiology.auxEnvelope(tS, out);
@@ -115,23 +121,6 @@ export class SleepScenario implements Scenario {
   }
 
   digitalEdges(t0S: number, t1S: number, lineCount: number): ScenarioEdge[] {
-    const out: ScenarioEdge[] = [];
-    if (lineCount > 0) pulseTrainEdges(0, SLEEP_SYNC_PERIOD_S, SLEEP_SYNC_PERIOD_S, SLEEP_SYNC_WIDTH_S, t0S, t1S, out);
-    if (lineCount > 1) {
-      for (const tr of this.physiology.transitionTimes(t0S - SLEEP_MARKER_WIDTH_S, t1S)) {
-        if (tr >= t0S) out.push({ lineIndex: 1, rising: true, tS: tr });
-        const f = tr + SLEEP_MARKER_WIDTH_S;
-        if (f >= t0S && f < t1S) out.push({ lineIndex: 1, rising: false, tS: f });
-      }
-    }
-    return sortEdges(out);
+    return digitalEdgesOf(this.digital, this.timeline, t0S, t1S, lineCount, (a, b) => this.physiology.transitionTimes(a, b));
   }
-}
-
-export function createSleepScenario(seed: number): SleepScenario {
-  return new SleepScenario(
-    'sleep',
-    'natural sleep: hypnogram with NREM NE oscillations (~0.02 Hz), anti-phase blood volume and CSF, micro-arousals on NE peaks, EEG/EMG',
-    seed,
-  );
 }
