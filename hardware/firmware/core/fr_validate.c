@@ -1,266 +1,28 @@
+/* Configure's rules (validate.ts validateConfig), in the simulator's order:
+ * mode, detectors, sample rate, oversampling, LED ids, time-division timing,
+ * LED drives (fr_validate_led.c), lock-in carriers (fr_validate_lockin.c),
+ * block size, aux inputs, digital inputs, sync output, heartbeat and status
+ * cadence, then the board's hardware timing (fr_validate_timing.c). The other
+ * rule families: fr_validate_cal.c (calibration tables), fr_issue.c (messages). */
 #include "fr_validate.h"
-#include "fr_schedule.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define E_INVALID fiberrig_v1_ErrorCode_ERROR_CODE_INVALID_CONFIG
-#define E_LIMIT fiberrig_v1_ErrorCode_ERROR_CODE_LIMIT_EXCEEDED
-#define E_UNSUPPORTED fiberrig_v1_ErrorCode_ERROR_CODE_UNSUPPORTED
-#define E_UNKNOWN_CHANNEL fiberrig_v1_ErrorCode_ERROR_CODE_UNKNOWN_CHANNEL
-#define E_NOT_CALIBRATED fiberrig_v1_ErrorCode_ERROR_CODE_NOT_CALIBRATED
-#define E_NOT_CONFIGURED fiberrig_v1_ErrorCode_ERROR_CODE_NOT_CONFIGURED
+#include "fr_validate_rules.h"
 
-/* Lock-in carrier rules (validate.ts LOCK_IN_RULES) */
-#define MIN_SPACING_HZ 40.0
-#define MIN_CARRIER_HZ 40.0
-#define MAX_CARRIER_FRACTION 0.45
-#define MAINS_HARMONICS 6
-#define MAINS_GUARD_HZ 10.0
 #define HEARTBEAT_MIN_MS 100u
 #define HEARTBEAT_MAX_MS 60000u
 #define STATUS_MIN_MS 50u
 #define STATUS_MAX_MS 60000u
-
-static const char *const ORDINAL[] = {"", "1st", "2nd", "3rd", "4th", "5th", "6th"};
-
-void fr_issue_set(fr_issue *out, uint32_t code, const char *field, const char *fmt, ...) {
-  out->code = code;
-  snprintf(out->field, sizeof out->field, "%s", field);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(out->message, sizeof out->message, fmt, ap);
-  va_end(ap);
-}
-
-const char *fr_num(double value, char *buf, unsigned size) {
-  if (size < 2) return "";
-  if (isnan(value)) {
-    snprintf(buf, size, "NaN");
-    return buf;
-  }
-  if (isinf(value)) {
-    snprintf(buf, size, value > 0 ? "Infinity" : "-Infinity");
-    return buf;
-  }
-  if (value == 0) {
-    snprintf(buf, size, "0");
-    return buf;
-  }
-  const char *sign = value < 0 ? "-" : "";
-  double a = fabs(value);
-  int e = (int)floor(log10(a));
-  double scaled = floor(a / pow(10.0, e - 5) + 0.5); /* 6 significant digits */
-  if (scaled >= 1e6) {
-    scaled = floor(scaled / 10.0 + 0.5);
-    e++;
-  }
-  unsigned long digits = (unsigned long)scaled;
-  if (e >= 21 || e < -6) {
-    /* exponent form d.ddddde+X, trailing zeros trimmed */
-    char m[16];
-    snprintf(m, sizeof m, "%lu", digits);
-    int len = (int)strlen(m);
-    while (len > 1 && m[len - 1] == '0') m[--len] = 0;
-    if (len > 1) {
-      snprintf(buf, size, "%s%c.%se%c%d", sign, m[0], m + 1, e < 0 ? '-' : '+', e < 0 ? -e : e);
-    } else {
-      snprintf(buf, size, "%s%ce%c%d", sign, m[0], e < 0 ? '-' : '+', e < 0 ? -e : e);
-    }
-    return buf;
-  }
-  if (e >= 5) {
-    /* an integer: the 6 digits followed by e-5 zeros */
-    char zeros[24] = {0};
-    for (int i = 0; i < e - 5 && i < 22; i++) zeros[i] = '0';
-    snprintf(buf, size, "%s%lu%s", sign, digits, zeros);
-    return buf;
-  }
-  /* decimal: 6 digits with the point after (e + 1) digits */
-  char d[8];
-  snprintf(d, sizeof d, "%06lu", digits);
-  char tmp[40];
-  int pos = 0;
-  if (e < 0) {
-    tmp[pos++] = '0';
-    tmp[pos++] = '.';
-    for (int i = 0; i < -e - 1; i++) tmp[pos++] = '0';
-    for (int i = 0; i < 6; i++) tmp[pos++] = d[i];
-  } else {
-    for (int i = 0; i < 6; i++) {
-      tmp[pos++] = d[i];
-      if (i == e) tmp[pos++] = '.';
-    }
-  }
-  tmp[pos] = 0;
-  /* trim trailing zeros after the point, then a bare point */
-  if (strchr(tmp, '.')) {
-    while (pos > 0 && tmp[pos - 1] == '0') tmp[--pos] = 0;
-    if (pos > 0 && tmp[pos - 1] == '.') tmp[--pos] = 0;
-  }
-  snprintf(buf, size, "%s%s", sign, tmp);
-  return buf;
-}
-
-double fr_fold_hz(double f, double fs) {
-  double x = f / fs;
-  double r = floor(x + 0.5); /* JavaScript Math.round */
-  return fabs(f - fs * r);
-}
-
-/* ------------------------------------------------------------ calibration */
-
-static const fiberrig_v1_LedCalibration *cal_find(const fr_calibration *cal, uint32_t channel) {
-  if (!cal) return NULL;
-  for (pb_size_t i = 0; i < cal->table.leds_count; i++) {
-    if (cal->table.leds[i].channel == channel) return &cal->table.leds[i];
-  }
-  return NULL;
-}
-
-bool fr_cal_has(const fr_calibration *cal, uint32_t channel) { return cal_find(cal, channel) != NULL; }
-
-bool fr_cal_current_for_power(const fr_calibration *cal, uint32_t channel, double power_uw, double *ma) {
-  const fiberrig_v1_LedCalibration *c = cal_find(cal, channel);
-  if (!c || !isfinite(power_uw) || c->points_count == 0) return false;
-  pb_size_t n = c->points_count;
-  if (power_uw < (double)c->points[0].power_uw || power_uw > (double)c->points[n - 1].power_uw) return false;
-  for (pb_size_t i = 0; i + 1 < n; i++) {
-    double p0 = c->points[i].power_uw;
-    double p1 = c->points[i + 1].power_uw;
-    if (power_uw == p0) {
-      *ma = c->points[i].current_ma;
-      return true;
-    }
-    if (power_uw > p0 && power_uw <= p1) {
-      double i0 = c->points[i].current_ma;
-      double i1 = c->points[i + 1].current_ma;
-      *ma = i0 + ((power_uw - p0) / (p1 - p0)) * (i1 - i0);
-      return true;
-    }
-  }
-  *ma = c->points[n - 1].current_ma;
-  return true;
-}
-
-double fr_cal_power_for_current(const fr_calibration *cal, uint32_t channel, double current_ma) {
-  const fiberrig_v1_LedCalibration *c = cal_find(cal, channel);
-  if (!c || !(current_ma > 0) || c->points_count == 0) return 0;
-  pb_size_t n = c->points_count;
-  if (current_ma < (double)c->points[0].current_ma || current_ma > (double)c->points[n - 1].current_ma) return 0;
-  for (pb_size_t i = 0; i + 1 < n; i++) {
-    double i0 = c->points[i].current_ma;
-    double i1 = c->points[i + 1].current_ma;
-    if (current_ma >= i0 && current_ma <= i1) {
-      double p0 = c->points[i].power_uw;
-      return p0 + ((current_ma - i0) / (i1 - i0)) * ((double)c->points[i + 1].power_uw - p0);
-    }
-  }
-  return 0;
-}
-
-bool fr_validate_calibration(const fiberrig_v1_CalibrationTable *table, const fr_board *board, fr_issue *issue) {
-  char at[64], pa[80], f[112], n1[24], n2[24];
-  uint32_t seen[FR_MAX_LEDS];
-  uint32_t n_seen = 0;
-  for (pb_size_t i = 0; i < table->leds_count; i++) {
-    const fiberrig_v1_LedCalibration *led = &table->leds[i];
-    snprintf(at, sizeof at, "table.leds[%u]", (unsigned)i);
-    const fr_led_def *def = NULL;
-    for (uint32_t k = 0; k < board->n_leds; k++) {
-      if (board->leds[k].id == led->channel) def = &board->leds[k];
-    }
-    if (!def) {
-      snprintf(f, sizeof f, "%s.channel", at);
-      fr_issue_set(issue, E_UNKNOWN_CHANNEL, f, "no LED channel %lu on this board", (unsigned long)led->channel);
-      return false;
-    }
-    for (uint32_t k = 0; k < n_seen; k++) {
-      if (seen[k] == led->channel) {
-        snprintf(f, sizeof f, "%s.channel", at);
-        fr_issue_set(issue, E_INVALID, f, "LED %lu appears twice", (unsigned long)led->channel);
-        return false;
-      }
-    }
-    if (n_seen < FR_MAX_LEDS) seen[n_seen++] = led->channel;
-    if (led->wavelength_nm != 0 && led->wavelength_nm != def->wavelength_nm) {
-      snprintf(f, sizeof f, "%s.wavelength_nm", at);
-      fr_issue_set(issue, E_INVALID, f, "LED %lu is %lu nm, table says %lu nm", (unsigned long)led->channel,
-                   (unsigned long)def->wavelength_nm, (unsigned long)led->wavelength_nm);
-      return false;
-    }
-    pb_size_t np = led->points_count;
-    if (np < 2) {
-      snprintf(f, sizeof f, "%s.points", at);
-      fr_issue_set(issue, E_INVALID, f, "LED %lu needs at least 2 calibration points", (unsigned long)led->channel);
-      return false;
-    }
-    if (np > FR_MAX_CAL_POINTS) {
-      snprintf(f, sizeof f, "%s.points", at);
-      fr_issue_set(issue, E_INVALID, f, "at most %u points per LED", (unsigned)FR_MAX_CAL_POINTS);
-      return false;
-    }
-    for (pb_size_t j = 0; j < np; j++) {
-      double ma = led->points[j].current_ma;
-      double uw = led->points[j].power_uw;
-      snprintf(pa, sizeof pa, "%s.points[%u]", at, (unsigned)j);
-      if (!isfinite(ma) || ma < 0) {
-        snprintf(f, sizeof f, "%s.current_ma", pa);
-        fr_issue_set(issue, E_INVALID, f, "current %s mA is not a finite value >= 0", fr_num(ma, n1, sizeof n1));
-        return false;
-      }
-      if (ma > (double)def->max_current_pulsed_ma) {
-        snprintf(f, sizeof f, "%s.current_ma", pa);
-        fr_issue_set(issue, E_LIMIT, f, "%s mA exceeds LED %lu limit %s mA", fr_num(ma, n1, sizeof n1),
-                     (unsigned long)led->channel, fr_num(def->max_current_pulsed_ma, n2, sizeof n2));
-        return false;
-      }
-      if (!isfinite(uw) || uw < 0) {
-        snprintf(f, sizeof f, "%s.power_uw", pa);
-        fr_issue_set(issue, E_INVALID, f, "power %s uW is not a finite value >= 0", fr_num(uw, n1, sizeof n1));
-        return false;
-      }
-      if (j > 0) {
-        if (ma <= (double)led->points[j - 1].current_ma) {
-          snprintf(f, sizeof f, "%s.current_ma", pa);
-          fr_issue_set(issue, E_INVALID, f, "points must be sorted by strictly increasing current");
-          return false;
-        }
-        if (uw < (double)led->points[j - 1].power_uw) {
-          snprintf(f, sizeof f, "%s.power_uw", pa);
-          fr_issue_set(issue, E_INVALID, f, "power must not decrease with current");
-          return false;
-        }
-      }
-    }
-    if (led->points[np - 1].power_uw <= led->points[0].power_uw) {
-      snprintf(f, sizeof f, "%s.points", at);
-      fr_issue_set(issue, E_INVALID, f, "LED %lu power never increases", (unsigned long)led->channel);
-      return false;
-    }
-  }
-  return true;
-}
-
-/* ----------------------------------------------------------------- config */
-
-static const fr_led_def *led_def(const fr_board *board, uint32_t id, uint32_t *index) {
-  for (uint32_t i = 0; i < board->n_leds; i++) {
-    if (board->leds[i].id == id) {
-      if (index) *index = i;
-      return &board->leds[i];
-    }
-  }
-  return NULL;
-}
 
 typedef bool (*known_fn)(const fr_board *board, uint32_t id);
 static bool known_detector(const fr_board *b, uint32_t id) {
   for (uint32_t i = 0; i < b->n_detectors; i++) if (b->detectors[i].id == id) return true;
   return false;
 }
-static bool known_led(const fr_board *b, uint32_t id) { return led_def(b, id, NULL) != NULL; }
+static bool known_led(const fr_board *b, uint32_t id) { return fr_led_find(b, id, NULL) != NULL; }
 static bool known_aux(const fr_board *b, uint32_t id) {
   for (uint32_t i = 0; i < b->n_aux; i++) if (b->aux[i].id == id) return true;
   return false;
@@ -334,158 +96,9 @@ static bool check_block_size(const fr_board *board, uint32_t samples, const uint
   return true;
 }
 
-static bool check_current(const fr_board *board, uint32_t channel, double ma, uint32_t mode, double duty,
-                          const char *field, fr_issue *issue) {
-  const fr_led_def *def = led_def(board, channel, NULL);
-  char n1[24], n2[24];
-  if (mode == fiberrig_v1_ModulationMode_MODULATION_MODE_TIME_DIVISION) {
-    if (ma > (double)def->max_current_pulsed_ma) {
-      fr_issue_set(issue, E_LIMIT, field, "%s mA exceeds LED %lu pulsed limit %s mA", fr_num(ma, n1, sizeof n1),
-                   (unsigned long)channel, fr_num(def->max_current_pulsed_ma, n2, sizeof n2));
-      return false;
-    }
-    if (ma * duty > (double)def->max_current_continuous_ma) {
-      fr_issue_set(issue, E_LIMIT, field, "average %s mA exceeds LED %lu limit %s mA", fr_num(ma * duty, n1, sizeof n1),
-                   (unsigned long)channel, fr_num(def->max_current_continuous_ma, n2, sizeof n2));
-      return false;
-    }
-    return true;
-  }
-  if (ma > (double)def->max_current_continuous_ma) {
-    fr_issue_set(issue, E_LIMIT, field, "%s mA exceeds LED %lu limit %s mA", fr_num(ma, n1, sizeof n1),
-                 (unsigned long)channel, fr_num(def->max_current_continuous_ma, n2, sizeof n2));
-    return false;
-  }
-  return true;
-}
-
-/* Resolves a oneof drive (current_ma | power_uw): validate.ts resolveDrive.
- * which: DRIVE_NONE, DRIVE_CURRENT or DRIVE_POWER. */
-enum { DRIVE_NONE = 0, DRIVE_CURRENT = 1, DRIVE_POWER = 2 };
-static bool resolve_drive(const fr_board *board, const fr_calibration *cal, uint32_t channel, int which,
-                          float current_ma, float power_uw, uint32_t mode, double duty, const char *root,
-                          double *out_ma, bool *has_power, double *out_uw, fr_issue *issue) {
-  char f[112], n1[24], n2[24];
-  *has_power = false;
-  *out_uw = 0;
-  if (which == DRIVE_CURRENT) {
-    double ma = current_ma;
-    snprintf(f, sizeof f, "%s.current_ma", root);
-    if (!isfinite(ma) || ma < 0) {
-      fr_issue_set(issue, E_INVALID, f, "current %s mA is not a finite value >= 0", fr_num(ma, n1, sizeof n1));
-      return false;
-    }
-    if (!check_current(board, channel, ma, mode, duty, f, issue)) return false;
-    *out_ma = ma;
-    return true;
-  }
-  if (which == DRIVE_POWER) {
-    double uw = power_uw;
-    snprintf(f, sizeof f, "%s.power_uw", root);
-    if (!isfinite(uw) || uw < 0) {
-      fr_issue_set(issue, E_INVALID, f, "power %s uW is not a finite value >= 0", fr_num(uw, n1, sizeof n1));
-      return false;
-    }
-    if (!fr_cal_has(cal, channel)) {
-      fr_issue_set(issue, E_NOT_CALIBRATED, f, "LED %lu has no stored calibration", (unsigned long)channel);
-      return false;
-    }
-    double ma = 0;
-    if (uw != 0 && !fr_cal_current_for_power(cal, channel, uw, &ma)) {
-      const fiberrig_v1_LedCalibration *c = cal_find(cal, channel);
-      fr_issue_set(issue, E_NOT_CALIBRATED, f, "%s uW outside LED %lu calibration %s..%s uW", fr_num(uw, n1, sizeof n1),
-                   (unsigned long)channel, fr_num(c->points[0].power_uw, n2, sizeof n2),
-                   fr_num(c->points[c->points_count - 1].power_uw, f, sizeof f));
-      snprintf(issue->field, sizeof issue->field, "%s.power_uw", root);
-      return false;
-    }
-    if (!check_current(board, channel, ma, mode, duty, f, issue)) return false;
-    *out_ma = ma;
-    *has_power = true;
-    *out_uw = uw;
-    return true;
-  }
-  snprintf(f, sizeof f, "%s.current_ma", root);
-  fr_issue_set(issue, E_INVALID, f, "needs current_ma or power_uw");
-  return false;
-}
-
-/* Rules 3-5 for carrier i against the carriers listed before it (validate.ts carrierConflict). */
-static bool carrier_conflict(const double *carriers, uint32_t i, double fs, char *msg, unsigned size) {
-  static const double MAINS[2] = {50.0, 60.0};
-  static const int ORDERS[2] = {2, 3};
-  char a1[24], a2[24], a3[24], a4[24], a5[24]; /* one buffer per number printed: fr_num writes into it */
-  double f = carriers[i];
-  for (int m = 0; m < 2; m++) {
-    for (int k = 1; k <= MAINS_HARMONICS; k++) {
-      double alias = fr_fold_hz(k * MAINS[m], fs);
-      if (fabs(f - alias) < MAINS_GUARD_HZ) {
-        snprintf(msg, size, "carrier %s Hz within %s Hz of mains %s Hz", fr_num(f, a1, sizeof a1),
-                 fr_num(MAINS_GUARD_HZ, a2, sizeof a2), fr_num(k * MAINS[m], a3, sizeof a3));
-        return true;
-      }
-    }
-  }
-#define NEAR(x, y) (fabs((x) - (y)) < MIN_SPACING_HZ)
-  for (uint32_t j = 0; j < i; j++) {
-    double g = carriers[j];
-    if (NEAR(f, g)) {
-      snprintf(msg, size, "carriers %s and %s Hz closer than %s Hz", fr_num(g, a1, sizeof a1), fr_num(f, a2, sizeof a2),
-               fr_num(MIN_SPACING_HZ, a3, sizeof a3));
-      return true;
-    }
-    for (int o = 0; o < 2; o++) {
-      int k = ORDERS[o];
-      if (NEAR(f, fr_fold_hz(k * g, fs))) {
-        snprintf(msg, size, "carrier %s Hz within %s Hz of %s harmonic of %s Hz", fr_num(f, a1, sizeof a1),
-                 fr_num(MIN_SPACING_HZ, a2, sizeof a2), ORDINAL[k], fr_num(g, a3, sizeof a3));
-        return true;
-      }
-      if (NEAR(g, fr_fold_hz(k * f, fs))) {
-        snprintf(msg, size, "%s harmonic of %s Hz within %s Hz of carrier %s Hz", ORDINAL[k], fr_num(f, a1, sizeof a1),
-                 fr_num(MIN_SPACING_HZ, a2, sizeof a2), fr_num(g, a3, sizeof a3));
-        return true;
-      }
-    }
-  }
-  for (uint32_t j = 0; j < i; j++) {
-    for (uint32_t k = 0; k < i; k++) {
-      if (k == j) continue;
-      double a = carriers[j];
-      double b = carriers[k];
-      if (j < k) {
-        double products[4] = {a + b, fabs(a - b), fabs(2 * a - b), fabs(2 * b - a)};
-        for (int p = 0; p < 4; p++) {
-          double q = fr_fold_hz(products[p], fs);
-          if (NEAR(f, q)) {
-            snprintf(msg, size, "carrier %s Hz within %s Hz of intermod %s Hz of %s/%s", fr_num(f, a1, sizeof a1),
-                     fr_num(MIN_SPACING_HZ, a2, sizeof a2), fr_num(q, a3, sizeof a3), fr_num(a, a4, sizeof a4),
-                     fr_num(b, a5, sizeof a5));
-            return true;
-          }
-        }
-      }
-      double products[4] = {f + a, fabs(f - a), fabs(2 * f - a), fabs(2 * a - f)};
-      for (int p = 0; p < 4; p++) {
-        double q = fr_fold_hz(products[p], fs);
-        if (NEAR(b, q)) {
-          snprintf(msg, size, "intermod %s Hz of %s/%s within %s Hz of carrier %s Hz", fr_num(q, a1, sizeof a1),
-                   fr_num(f, a2, sizeof a2), fr_num(a, a3, sizeof a3), fr_num(MIN_SPACING_HZ, a4, sizeof a4),
-                   fr_num(b, a5, sizeof a5));
-          return true;
-        }
-      }
-    }
-  }
-#undef NEAR
-  return false;
-}
-
-static bool hardware_timing(const fr_norm_config *c, const fr_board *board, fr_issue *issue);
-
 bool fr_validate_config(const fiberrig_v1_Configure *configure, const fr_board *board, const fr_calibration *cal,
                         fr_norm_config *out, fr_issue *issue) {
-  char f[112], root[64], msg[96];
+  char f[112], root[64];
   memset(out, 0, sizeof *out);
   if (!configure->has_config) {
     fr_issue_set(issue, E_INVALID, "config", "Configure carries no config");
@@ -621,45 +234,17 @@ bool fr_validate_config(const fiberrig_v1_Configure *configure, const fr_board *
     int which = l->which_drive == fiberrig_v1_LedDrive_current_ma_tag ? DRIVE_CURRENT
                 : l->which_drive == fiberrig_v1_LedDrive_power_uw_tag  ? DRIVE_POWER
                                                                         : DRIVE_NONE;
-    if (!resolve_drive(board, cal, l->channel, which, l->drive.current_ma, l->drive.power_uw, mode, duty, root,
-                       &n->peak_ma, &n->has_power, &n->power_uw, issue)) {
+    if (!fr_resolve_drive(board, cal, l->channel, which, l->drive.current_ma, l->drive.power_uw, mode, duty, root,
+                          &n->peak_ma, &n->has_power, &n->power_uw, issue)) {
       return false;
     }
     n->channel = l->channel;
-    led_def(board, l->channel, &n->board_index);
+    fr_led_find(board, l->channel, &n->board_index);
     n->carrier_hz = mode == fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN ? (double)l->carrier_hz : 0.0;
   }
 
   /* lock-in carriers */
-  if (mode == fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN) {
-    double carriers[FR_MAX_LEDS];
-    char n1[24], n2[24];
-    for (uint32_t i = 0; i < out->n_leds; i++) {
-      double fc = out->leds[i].carrier_hz;
-      carriers[i] = fc;
-      snprintf(f, sizeof f, "config.leds[%u].carrier_hz", (unsigned)i);
-      if (!isfinite(fc) || fc <= 0) {
-        fr_issue_set(issue, E_INVALID, f, "LOCK_IN needs a carrier > 0 Hz");
-        return false;
-      }
-      if (fc < MIN_CARRIER_HZ) {
-        fr_issue_set(issue, E_INVALID, f, "carrier %s Hz below %s Hz", fr_num(fc, n1, sizeof n1), fr_num(MIN_CARRIER_HZ, n2, sizeof n2));
-        return false;
-      }
-      if (fc > MAX_CARRIER_FRACTION * fs) {
-        fr_issue_set(issue, E_INVALID, f, "carrier %s Hz above %s x %lu Hz (Nyquist)", fr_num(fc, n1, sizeof n1),
-                     fr_num(MAX_CARRIER_FRACTION, n2, sizeof n2), (unsigned long)fs);
-        return false;
-      }
-    }
-    for (uint32_t i = 0; i < out->n_leds; i++) {
-      if (carrier_conflict(carriers, i, (double)fs, msg, sizeof msg)) {
-        snprintf(f, sizeof f, "config.leds[%u].carrier_hz", (unsigned)i);
-        fr_issue_set(issue, E_INVALID, f, "%s", msg);
-        return false;
-      }
-    }
-  }
+  if (mode == fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN && !fr_check_carriers(out, fs, issue)) return false;
 
   /* block size */
   uint32_t block = c->block_samples;
@@ -778,116 +363,5 @@ bool fr_validate_config(const fiberrig_v1_Configure *configure, const fr_board *
   out->block_samples = block;
   out->heartbeat_timeout_ms = hb;
   out->status_interval_ms = st;
-  return hardware_timing(out, board, issue);
-}
-
-/* The nearest rate at or below/above fs that divides clock (0 when none). */
-static uint32_t dividing_rate(uint32_t clock, uint32_t fs, int dir) {
-  for (uint32_t r = fs; r > 0 && r <= 2u * fs + 1u; r = dir < 0 ? r - 1u : r + 1u) {
-    if (clock % r == 0) return r;
-  }
-  return 0;
-}
-
-/* Real front ends only (board->sample_clock_hz != 0): what its timers and DAC
- * tables can do exactly. Checked after the simulator's rules, so every
- * config the simulator rejects is rejected here for the same reason first. */
-static bool hardware_timing(const fr_norm_config *c, const fr_board *board, fr_issue *issue) {
-  uint32_t clock = board->sample_clock_hz;
-  if (clock == 0) return true;
-  uint32_t fs = c->sample_rate_hz;
-  char n1[24];
-  if (clock % fs != 0) {
-    fr_issue_set(issue, E_UNSUPPORTED, "config.sample_rate_hz", "%lu Hz does not divide the %s MHz sample clock: try %lu or %lu Hz",
-                 (unsigned long)fs, fr_num(clock / 1e6, n1, sizeof n1), (unsigned long)dividing_rate(clock, fs, -1),
-                 (unsigned long)dividing_rate(clock, fs, +1));
-    return false;
-  }
-  if ((clock / fs) % c->oversampling != 0) {
-    uint32_t os = c->oversampling;
-    while (os > 1u && (clock / fs) % os != 0) os--;
-    fr_issue_set(issue, E_UNSUPPORTED, "config.oversampling", "%lu Hz x %lu does not divide the %s MHz sample clock: try oversampling %lu",
-                 (unsigned long)fs, (unsigned long)c->oversampling, fr_num(clock / 1e6, n1, sizeof n1), (unsigned long)os);
-    return false;
-  }
-  uint32_t max_period = board->max_drive_period_samples;
-  if (max_period > 0 && c->mode == fiberrig_v1_ModulationMode_MODULATION_MODE_LOCK_IN) {
-    /* all LEDs' tables play in step, so their carriers' periods must fit together: lcm <= max */
-    uint64_t together = 1;
-    for (uint32_t i = 0; i < c->n_leds; i++) {
-      double fc = c->leds[i].carrier_hz;
-      uint64_t period = fr_carrier_period((float)fc, fs, NULL);
-      uint64_t joint = period ? together / fr_gcd(together, period) * period : 0;
-      if (joint > 0 && joint <= max_period) {
-        together = joint;
-        continue;
-      }
-      /* suggest the nearest carrier that fits with the ones before (k x fs / N, N a multiple of their
-       * joint period) and passes every carrier rule with the others */
-      double carriers[FR_MAX_LEDS];
-      for (uint32_t j = 0; j < c->n_leds; j++) carriers[j] = c->leds[j].carrier_hz;
-      double best = 0;
-      for (uint64_t n = max_period - max_period % together; n >= together && n > 0 && n + 256u * together > max_period; n -= together) {
-        double k = floor(fc * (double)n / fs + 0.5);
-        float cand = (float)(k * fs / (double)n);
-        uint64_t p = fr_carrier_period(cand, fs, NULL);
-        if (k < 1 || p == 0 || together / fr_gcd(together, p) * p > max_period) continue;
-        if (cand < MIN_CARRIER_HZ || cand > MAX_CARRIER_FRACTION * fs) continue;
-        if (best != 0 && fabs(cand - fc) >= fabs(best - fc)) continue;
-        carriers[i] = cand;
-        char why[96];
-        bool clash = false;
-        for (uint32_t j = 0; j < c->n_leds && !clash; j++) clash = carrier_conflict(carriers, j, (double)fs, why, sizeof why);
-        if (!clash) best = cand;
-      }
-      char f[40], tried[32] = "";
-      if (best > 0) snprintf(tried, sizeof tried, "; try %.9g Hz", best);
-      snprintf(f, sizeof f, "config.leds[%u].carrier_hz", (unsigned)i);
-      fr_issue_set(issue, E_UNSUPPORTED, f, "carrier %s Hz: period %llu > %lu samples at %lu Hz%s", fr_num(fc, n1, sizeof n1),
-                   (unsigned long long)(joint ? joint : period), (unsigned long)max_period, (unsigned long)fs, tried);
-      return false;
-    }
-  }
-  if (max_period > 0 && c->time_division && c->cycle_samples > max_period) {
-    fr_issue_set(issue, E_UNSUPPORTED, "config.time_division.slot_samples", "a TDM cycle of %lu samples exceeds the %lu the LED tables hold",
-                 (unsigned long)c->cycle_samples, (unsigned long)max_period);
-    return false;
-  }
-  if (c->sync_out && board->max_sync_period_samples > 0 && c->sync_period_samples > board->max_sync_period_samples) {
-    fr_issue_set(issue, E_UNSUPPORTED, "config.sync_out.period_samples", "period %lu exceeds this board's %lu samples",
-                 (unsigned long)c->sync_period_samples, (unsigned long)board->max_sync_period_samples);
-    return false;
-  }
-  return true;
-}
-
-bool fr_validate_set_led(const fiberrig_v1_SetLed *set_led, const fr_board *board, const fr_norm_config *config,
-                         const fr_calibration *cal, fr_set_led_result *out, fr_issue *issue) {
-  uint32_t channel = set_led->channel;
-  if (!known_led(board, channel)) {
-    fr_issue_set(issue, E_UNKNOWN_CHANNEL, "set_led.channel", "no LED channel %lu on this board", (unsigned long)channel);
-    return false;
-  }
-  if (!config) {
-    fr_issue_set(issue, E_NOT_CONFIGURED, "set_led", "SetLed needs an accepted Configure");
-    return false;
-  }
-  uint32_t index = UINT32_MAX;
-  for (uint32_t i = 0; i < config->n_leds; i++) {
-    if (config->leds[i].channel == channel) {
-      index = i;
-      break;
-    }
-  }
-  if (index == UINT32_MAX) {
-    fr_issue_set(issue, E_INVALID, "set_led.channel", "LED %lu is not in the configuration", (unsigned long)channel);
-    return false;
-  }
-  double duty = config->time_division ? (double)config->on_samples / (double)config->cycle_samples : 1.0;
-  out->led_index = index;
-  int which = set_led->which_drive == fiberrig_v1_SetLed_current_ma_tag ? DRIVE_CURRENT
-              : set_led->which_drive == fiberrig_v1_SetLed_power_uw_tag  ? DRIVE_POWER
-                                                                          : DRIVE_NONE;
-  return resolve_drive(board, cal, channel, which, set_led->drive.current_ma, set_led->drive.power_uw,
-                       config->mode, duty, "set_led", &out->current_ma, &out->has_power, &out->power_uw, issue);
+  return fr_check_hardware_timing(out, board, issue);
 }

@@ -1,3 +1,4 @@
+/* One unit: one driver of one peripheral (OTG_FS), whose interrupt handler and endpoint state machines share every register. */
 /* OTG_FS device driver: see fr_usbd.h. The programming model (core and
  * device initialisation, reset and enumeration handling, packet read from the
  * RX FIFO, packet write into a TX FIFO, endpoint activation) follows RM0090

@@ -1,3 +1,4 @@
+/* One unit: one test program of the core through its public API, sharing one fake HAL (clock, link, NV) across its cases. */
 /* C unit tests of the firmware core, on the host (ASan + UBSan): framing
  * vectors shared with protocol/src (CRC-32C check value, canonical COBS),
  * the frame decoder's counters, number formatting, exact lock-in periods,

@@ -50,7 +50,7 @@ describe('board definitions: the pyboard JSON and the firmware agree', () => {
     const aux = [...c.matchAll(/\{(\d+), "(\w+)", (\d+), ([\d.]+)f, (\d+), ([\d.e+]+)\}/g)].map((m) => [Number(m[1]), m[2], Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])]);
     assert.deepEqual(aux, (b.aux ?? []).map((a) => [a.id, a.label, a.adcBits, a.fullScaleV, a.maxRateHz, a.gainVPerV]));
     assert.match(c, new RegExp(`\\.n_aux = ${(b.aux ?? []).length},`));
-    const hal = readFileSync(join('hardware', 'firmware', 'pyboard', 'hal_pyboard.c'), 'utf8');
+    const hal = readFileSync(join('hardware', 'firmware', 'pyboard', 'hal_pyboard_acq.c'), 'utf8');
     const led = b.leds[0]!;
     assert.match(hal, new RegExp(`DAC_SCALE = \\{${led.dacOffsetCodes}, ${led.dacCodesPerMa}, ${2 ** led.dacBits - 1}u\\}`));
     const drive = readFileSync(join('hardware', 'firmware', 'pyboard', 'fr_drive.h'), 'utf8');
