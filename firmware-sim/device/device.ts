@@ -3,9 +3,7 @@
 // advances explicitly, and while running turns the modulation schedule and a
 // simulated World into SampleBlocks, DigitalEvents, LedEvents and Status.
 //
-// This file is the facade and the event loop: advance() moves world time to
-// the next due event (a block complete, the watchdog deadline, a Status, a
-// scheduled fault, a reconnect) and lets the part it belongs to act. The parts:
+// This file is the facade: the public API over the parts, which are
 //   clock.ts            world time, device uptime and the crystal's drift
 //   session.ts          what a boot starts fresh; the handshake; reboot()
 //   run-state.ts        one run's counters and drive changes (fresh per Start)
@@ -15,17 +13,18 @@
 //   uplink.ts           the control and stream queues and the paced link
 //   status.ts           Status, SelfTest and the counters behind them
 //   fault-injection.ts  scheduled faults acting on those parts
+//   event-loop.ts       advance(): the next due event, and the part that acts
 // Every part works on the shared DeviceCore (core.ts).
 import { EventEmitter } from 'node:events';
 import type { Envelope, EnvelopeInit } from '../../protocol/index.ts';
 import type { World } from '../world/world.ts';
 import { type BoardDefinition, checkBoard, DEFAULT_BOARD } from './board.ts';
 import { BlockProducer, type LoopbackWire } from './blocks.ts';
-import { DeviceClock, EPS, epsAt } from './clock.ts';
-import { CommandHandler, statusIntervalS } from './commands.ts';
-import type { DeviceCore } from './core.ts';
-import { drain } from './core.ts';
+import { DeviceClock } from './clock.ts';
+import { CommandHandler } from './commands.ts';
+import { type DeviceCore, drain } from './core.ts';
 import { SimError } from './errors.ts';
+import { advanceWorldTo } from './event-loop.ts';
 import { applyFault, FaultQueue } from './fault-injection.ts';
 import { ByteFaultStage, checkFault, type FaultSpec, GroundTruth, Rng } from './faults.ts';
 import { Outbox } from './link.ts';
@@ -35,7 +34,7 @@ import { newSession, reboot } from './session.ts';
 import { darkReasonOf, type FrameRejections, frameRejectionsOf, ledCurrentsNowOf, sampleIndexOf, statusOf } from './status.ts';
 import { Uplink } from './uplink.ts';
 import type { NormalizedConfig } from './validate.ts';
-import { checkHostClockWatchdog, tripWatchdog, watchdogDueDevS } from './watchdog.ts';
+import { checkHostClockWatchdog } from './watchdog.ts';
 
 export type { LoopbackWire } from './blocks.ts';
 export type { FrameRejections } from './status.ts';
@@ -90,7 +89,7 @@ export class SimDevice {
     const core: DeviceCore = {
       board: this.board, world: this.world, nv: this.nv, truth: this.truth, events: this.events, clock,
       uplink: new Uplink(clock, this.truth, this.outbox, faultStage, this.linkBytesPerSecond, this.board.maxMessageBytes),
-      blocks: null as unknown as BlockProducer,
+      blocks: null as unknown as BlockProducer, // set below: the producer needs the core it belongs to
       session: newSession({ board: this.board, nv: this.nv }, onFrame),
       run: RunState.idle(0),
       runCount: 0,
@@ -259,74 +258,7 @@ export class SimDevice {
     this.core.reboot('power cycle', null);
   }
 
-  // ------------------------------------------------------------ event loop
-
-  private nextDeviceEventDevS(): number {
-    const { session, run } = this.core;
-    if (session.bootloader) return Number.POSITIVE_INFINITY;
-    let t = session.nextStatusDevS;
-    // the watchdog trips once the deadline is past (a Heartbeat arriving at the deadline itself is in time), as in the C core
-    if (run.running) {
-      const wd = watchdogDueDevS(this.core);
-      t = Math.min(t, run.detBlockDueDevS(), run.auxBlockDueDevS(), wd + 2 * epsAt(wd));
-    }
-    return t;
-  }
-
   private advanceWorldTo(targetW: number): void {
-    const { clock, uplink } = this.core;
-    for (;;) {
-      const evDev = this.nextDeviceEventDevS();
-      const evW = evDev === Number.POSITIVE_INFINITY ? evDev : clock.worldOf(evDev);
-      const faultW = this.faults.nextAtS;
-      const reconnectW = uplink.reconnectAtWorldS;
-      const tW = Math.min(evW, faultW, reconnectW);
-      // an event due at the target instant (within float rounding of its schedule) happens in this advance,
-      // before whatever the host sends at that instant, as the firmware's poll takes due work before input
-      if (tW > targetW + EPS) {
-        this.moveTo(clock.devOf(targetW), targetW);
-        return;
-      }
-      if (faultW <= tW) {
-        this.moveTo(clock.devOf(faultW), faultW);
-        applyFault(this.core, this.faults.shift());
-      } else if (reconnectW <= tW) {
-        this.moveTo(clock.devOf(reconnectW), reconnectW);
-        uplink.reconnect();
-        this.events.emit('reconnect');
-        drain(this.core);
-      } else {
-        this.moveTo(evDev, evW);
-        this.processDue();
-      }
-    }
-  }
-
-  private moveTo(devS: number, worldS: number): void {
-    this.core.clock.moveTo(devS, worldS);
-    drain(this.core);
-  }
-
-  private processDue(): void {
-    const core = this.core;
-    const { clock, session } = core;
-    const now = clock.devS + EPS;
-    const wd = watchdogDueDevS(core);
-    if (core.run.running && wd + epsAt(wd) < clock.devS) tripWatchdog(core);
-    const run = core.run;
-    if (run.running && run.detBlockDueDevS() <= now) {
-      core.blocks.produceDetectorBlock(run.nextDet, run.config!.blockSamples);
-      run.nextDet += run.config!.blockSamples;
-    }
-    if (run.running && run.auxBlockDueDevS() <= now) {
-      core.blocks.produceAuxBlock(run.nextAux, run.config!.blockSamples);
-      run.nextAux += run.config!.blockSamples;
-    }
-    if (session.nextStatusDevS <= now) {
-      session.nextStatusDevS += statusIntervalS(core);
-      if (session.nextStatusDevS <= clock.devS) session.nextStatusDevS = clock.devS + statusIntervalS(core);
-      core.uplink.send({ requestId: 0, status: statusOf(core) }, 'control');
-    }
-    drain(core);
+    advanceWorldTo(this.core, this.faults, targetW);
   }
 }
