@@ -1,8 +1,9 @@
 // The state the parts of a simulated device share. Each part's logic lives in
 // its own file (clock.ts, uplink.ts, session.ts, run-state.ts, blocks.ts,
-// commands.ts, watchdog.ts, status.ts, fault-injection.ts); this object only
-// holds them together so that they can reach one another. What a reset wipes
-// is `session` (and `run`), each replaced by a fresh object.
+// commands.ts, watchdog.ts, led-events.ts, status.ts, fault-injection.ts,
+// event-loop.ts; device.ts lists what each does); this object only holds them
+// together so that they can reach one another. What a reset wipes is
+// `session` (and `run`), each replaced by a fresh object; a Start replaces `run`.
 import type { EventEmitter } from 'node:events';
 import type { EnvelopeInit } from '../../protocol/index.ts';
 import type { World } from '../world/world.ts';
