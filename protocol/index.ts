@@ -10,3 +10,4 @@ export * from './src/streams.ts';
 export * from './src/version.ts';
 export * from './src/calibration.ts';
 export * from './src/haemoglobin.ts';
+export * from './src/carrier.ts';

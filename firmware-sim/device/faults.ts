@@ -1,5 +1,6 @@
 // Faults the simulator can inject, and the ground-truth log that says exactly
 // what each one did.
+// One unit: the fault kinds, their parsing and checking, the byte stage that applies them and the record of what they lost change together whenever a fault kind is added.
 //
 // Kinds (FaultSpec.type):
 //   corrupt        bit flips on outgoing bytes, probability `rate` per byte

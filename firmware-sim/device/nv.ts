@@ -3,7 +3,9 @@
 // outlives device resets; pass the same store to a new SimDevice to model a
 // power cycle that keeps flash. Fault hooks make writes or reads fail
 // (ERROR_CODE_STORAGE) or corrupt the stored table (self-test FAIL).
+// calibrationMapOf() is what the firmware does at boot: read the table into RAM.
 import { crc32c, pb, type CalibrationTable, type CalibrationTableInit } from '../../protocol/index.ts';
+import { CalibrationMap } from './calibration.ts';
 
 export class StorageFailure extends Error {
   constructor(message: string) {
@@ -57,5 +59,14 @@ export class NonVolatileStore {
     if (this.failWrites) throw new StorageFailure('flash erase failed');
     this.calibrationBytes = null;
     this.calibrationCrc = 0;
+  }
+}
+
+/** The calibration as the firmware loads it at boot: the stored table, or none when flash fails to read or fails its CRC. */
+export function calibrationMapOf(nv: NonVolatileStore): CalibrationMap {
+  try {
+    return new CalibrationMap(nv.readCalibration());
+  } catch {
+    return new CalibrationMap(null);
   }
 }

@@ -9,17 +9,16 @@
 //                  i_k(n) = peak_k when k*slot <= (n mod cycle) < k*slot + on_samples, else 0
 //   LOCK_IN        i_k(n) = peak_k * (1 + sin(2*pi*u_k(n))) / 2,  u_k(n) = frac(f_k * n / fs)
 //
-// Exact lock-in phase for any n < 2^53: a carrier is a float32 on the wire, so
-// as a double it is an exact dyadic rational f = F / 2^e. With D = fs * 2^e and
-// g = gcd(F, D), u(n) = ((F/g * n) mod P) / P where P = D/g is the carrier's
-// exact period in samples. The residue r = (F/g * n) mod P is computed with
-// BigInt at a block start and then advanced by r += F/g mod P (wrapping at P),
-// which is exact in doubles whenever P < 2^52. The phase is then the double
-// r / P - the same double however the stream is split into blocks, so the
-// block form below is bit-identical to the point form (both round through
-// Float32Array in the block form). When P <= 2^17 the waveform over one period
-// is tabulated once (a table entry is computed from the same r / P).
-import { ModulationMode } from '../../protocol/index.ts';
+// The lock-in phase is exact for any n < 2^53 (protocol/src/carrier.ts, the
+// one implementation the host shares): u(n) = r / P with r = (step * n) mod P,
+// computed with BigInt at a block start and then advanced by r += step mod P
+// (wrapping at P), which is exact in doubles whenever P < 2^52. The phase is
+// then the double r / P - the same double however the stream is split into
+// blocks, so the block form below is bit-identical to the point form (both
+// round through Float32Array in the block form). When P <= 2^17 the waveform
+// over one period is tabulated once (a table entry is computed from the same
+// r / P).
+import { CarrierPhase, ModulationMode } from '../../protocol/index.ts';
 
 export interface ScheduleLed {
   channel: number;
@@ -42,51 +41,6 @@ export interface ScheduleConfig {
 export const MAX_TABLE_PERIOD = 1 << 17;
 const EXACT_RESIDUE_LIMIT = 2 ** 52;
 
-interface CarrierRatio {
-  /** F / g: phase advance per sample, in units of 1/P cycles. */
-  step: bigint;
-  /** P: exact period in samples. */
-  period: bigint;
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b !== 0n) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
-function carrierRatio(carrierHz: number, sampleRateHz: number): CarrierRatio {
-  let e = 0;
-  let scaled = Math.abs(carrierHz);
-  while (!Number.isInteger(scaled)) {
-    scaled *= 2; // exact: only the exponent changes
-    e++;
-  }
-  let fsScaled = sampleRateHz;
-  while (!Number.isInteger(fsScaled)) {
-    fsScaled *= 2;
-    scaled *= 2;
-  }
-  const F = BigInt(scaled);
-  const D = BigInt(fsScaled) * (1n << BigInt(e));
-  const g = gcd(F, D) || 1n;
-  return { step: F / g, period: D / g };
-}
-
-/** Exact frac(carrierHz * n / sampleRateHz), in [0, 1), for an integer 0 <= n < 2^53. */
-export function lockInPhaseCycles(carrierHz: number, sampleRateHz: number, n: number): number {
-  const { step, period } = carrierRatio(carrierHz, sampleRateHz);
-  return Number((step * BigInt(n)) % period) / Number(period);
-}
-
-/** Exact period of a carrier in samples (may be huge for carriers like 211.3 Hz). */
-export function carrierPeriodSamples(carrierHz: number, sampleRateHz: number): bigint {
-  return carrierRatio(carrierHz, sampleRateHz).period;
-}
-
 function lockInWave(u: number): number {
   return (1 + Math.sin(2 * Math.PI * u)) / 2;
 }
@@ -108,7 +62,7 @@ export function ledCurrentAt(config: ScheduleConfig, k: number, n: number, peakM
     case ModulationMode.MODULATION_MODE_TIME_DIVISION:
       return tdmOn(config, k, n) ? peakMa : 0;
     case ModulationMode.MODULATION_MODE_LOCK_IN:
-      return peakMa * lockInWave(lockInPhaseCycles(config.leds[k]!.carrierHz, config.sampleRateHz, n));
+      return peakMa * lockInWave(new CarrierPhase(config.leds[k]!.carrierHz, config.sampleRateHz).cyclesAt(n));
     default:
       return 0;
   }
@@ -121,12 +75,11 @@ export function ledCurrentsAt(config: ScheduleConfig, n: number, out: Float64Arr
 }
 
 interface LockInTrack {
+  carrier: CarrierPhase;
   /** The residue recursion is exact (period < 2^52). */
   exact: boolean;
   step: number;
   period: number;
-  stepBig: bigint;
-  periodBig: bigint;
   /** One period of the waveform, when period <= MAX_TABLE_PERIOD. */
   table: Float64Array | null;
   /** Approximate phase step for the (absurd) case period >= 2^52. */
@@ -148,7 +101,8 @@ export class ModulationSchedule {
     this.cycle = td ? (config.leds.length + (td.darkSlot ? 1 : 0)) * td.slotSamples : 0;
     if (config.mode === ModulationMode.MODULATION_MODE_LOCK_IN) {
       for (const led of config.leds) {
-        const { step, period } = carrierRatio(led.carrierHz, config.sampleRateHz);
+        const carrier = new CarrierPhase(led.carrierHz, config.sampleRateHz);
+        const { step, period } = carrier;
         const exact = period < BigInt(EXACT_RESIDUE_LIMIT);
         const p = Number(period);
         const s = exact ? Number(step % period) : 0;
@@ -162,7 +116,7 @@ export class ModulationSchedule {
             if (r >= p) r -= p;
           }
         }
-        this.tracks.push({ exact, step: s, period: p, stepBig: step, periodBig: period, table, approxStep: led.carrierHz / config.sampleRateHz });
+        this.tracks.push({ carrier, exact, step: s, period: p, table, approxStep: led.carrierHz / config.sampleRateHz });
       }
     }
   }
@@ -206,14 +160,14 @@ export class ModulationSchedule {
           }
         } else if (t.exact) {
           const p = t.period;
-          let r = Number((t.stepBig * BigInt(first)) % t.periodBig);
+          let r = Number(t.carrier.residueAt(first));
           for (let i = offset; i < end; i++) {
             dst[i] = peak * lockInWave(r / p);
             r += t.step;
             if (r >= p) r -= p;
           }
         } else {
-          const u0 = lockInPhaseCycles(config.leds[k]!.carrierHz, config.sampleRateHz, first);
+          const u0 = t.carrier.cyclesAt(first);
           for (let i = offset; i < end; i++) {
             const u = u0 + (i - offset) * t.approxStep;
             dst[i] = peak * lockInWave(u - Math.floor(u));

@@ -2,6 +2,7 @@
 // functions returning either a normalized configuration or the Issue the
 // device reports (ErrorCode, message, dotted field path such as
 // "config.leds[1].carrier_hz"). The first violation found is reported.
+// One unit: every rule an AcquisitionConfig (and SetLed) must meet on a board, checked in one order so the first violation is the one reported.
 //
 // Error codes: a nonsensical or inconsistent value is INVALID_CONFIG; a value
 // beyond what this board can do (rate, block size, oversampling, mode) is

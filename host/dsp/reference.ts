@@ -3,57 +3,28 @@
 // Convention (protocol): LED k is driven as peak * (1 + sin(2 pi f n / fs)) / 2 at
 // device sample index n. The reference phase is therefore phi(n) = 2 pi frac(f n / fs).
 //
-// Exactness for huge n (up to 2^53): a carrier given as a double is an exact dyadic
-// rational f = F / 2^k (F, k integers). With Fs = fs * 2^k, f n / fs = F n / Fs, so
-// frac(f n / fs) = ((F n) mod Fs) / Fs, computed with BigInt - exactly.
+// The phase itself is protocol's (protocol/src/carrier.ts, shared with the
+// simulator): a carrier given as a double is an exact dyadic rational, so
+// frac(f n / fs) is computed exactly with BigInt for any n < 2^53.
 //  - Table mode (the usual case, e.g. integer carriers at integer fs): the reference
-//    is periodic with P = Fs / gcd(F, Fs) samples. If P <= MAX_TABLE_PERIOD we
-//    tabulate sin/cos over one period (each entry from the exact residue) and index
-//    the table with n mod P, which is exact in double arithmetic for any safe n.
-//    Results are bit-identical however the stream is split into blocks.
+//    is periodic with the carrier's exact period P. If P <= MAX_TABLE_PERIOD we
+//    tabulate sin/cos over one period (each entry from the exact residue of f/fs in
+//    its dyadic form num/den, phase = 2 pi residue / den) and index the table with
+//    n mod P, which is exact in double arithmetic for any safe n. Results are
+//    bit-identical however the stream is split into blocks.
 //  - Fallback mode (P too long, e.g. a float32 carrier like 211.3 Hz): the phase at
 //    the start of each chunk is computed exactly as above, and within the chunk as
 //    frac(u0 + i f/fs) with Math.sin/Math.cos (phase error < 1e-12 rad; results
 //    depend on the block split only at the 1e-15 level). Slower: ~2 trig calls per
 //    sample per carrier, shared by all detectors.
 
+import { CarrierPhase } from '../../protocol/index.ts';
 import { DspError } from './errors.ts';
+
+export { carrierPhaseCycles } from '../../protocol/index.ts';
 
 /** Longest exact period (samples) tabulated; 2^17 -> 2 MB of tables per carrier. */
 export const MAX_TABLE_PERIOD = 1 << 17;
-
-interface Dyadic {
-  /** numerator F (BigInt) with f = F / 2^k */
-  num: bigint;
-  /** denominator Fs = fs * 2^k */
-  den: bigint;
-}
-
-function dyadic(carrierHz: number, sampleRateHz: number): Dyadic {
-  let k = 0;
-  let scaled = carrierHz;
-  while (!Number.isInteger(scaled)) {
-    scaled *= 2; // exact: multiplying by 2 only changes the exponent
-    k++;
-  }
-  const pow = 1n << BigInt(k);
-  return { num: BigInt(scaled), den: BigInt(sampleRateHz) * pow };
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b !== 0n) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
-/** Exact frac(carrierHz * n / sampleRateHz) in [0, 1). */
-export function carrierPhaseCycles(carrierHz: number, sampleRateHz: number, n: number): number {
-  const d = dyadic(carrierHz, sampleRateHz);
-  return Number((d.num * BigInt(n)) % d.den) / Number(d.den);
-}
 
 /**
  * Reference sin/cos of one carrier. `prepare(n0, count)` returns the index into
@@ -69,7 +40,7 @@ export class CarrierReference {
   cos: Float64Array;
   /** wrap length of the arrays for the hot loop */
   wrap: number;
-  private readonly d: Dyadic;
+  private readonly carrier: CarrierPhase;
   private readonly cyclesPerSample: number;
 
   constructor(carrierHz: number, sampleRateHz: number, chunkSamples: number) {
@@ -81,21 +52,21 @@ export class CarrierReference {
     }
     this.carrierHz = carrierHz;
     this.sampleRateHz = sampleRateHz;
-    this.d = dyadic(carrierHz, sampleRateHz);
+    const carrier = new CarrierPhase(carrierHz, sampleRateHz);
+    this.carrier = carrier;
     this.cyclesPerSample = carrierHz / sampleRateHz;
-    const period = this.d.den / gcd(this.d.num, this.d.den);
-    if (period <= BigInt(MAX_TABLE_PERIOD)) {
-      const p = Number(period);
+    if (carrier.period <= BigInt(MAX_TABLE_PERIOD)) {
+      const p = Number(carrier.period);
       this.periodSamples = p;
       this.sin = new Float64Array(p);
       this.cos = new Float64Array(p);
-      const den = Number(this.d.den);
+      const den = Number(carrier.den);
       let residue = 0n;
       for (let j = 0; j < p; j++) {
         const phase = (2 * Math.PI * Number(residue)) / den;
         this.sin[j] = Math.sin(phase);
         this.cos[j] = Math.cos(phase);
-        residue = (residue + this.d.num) % this.d.den;
+        residue = (residue + carrier.num) % carrier.den;
       }
       this.wrap = p;
     } else {
@@ -110,7 +81,7 @@ export class CarrierReference {
   prepare(n0: number, count: number): number {
     const p = this.periodSamples;
     if (p !== null) return n0 % p;
-    const u0 = Number((this.d.num * BigInt(n0)) % this.d.den) / Number(this.d.den);
+    const u0 = Number(this.carrier.dyadicResidueAt(n0)) / Number(this.carrier.den);
     const r = this.cyclesPerSample;
     const s = this.sin;
     const c = this.cos;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import {
   decodeEnvelope, type AcquisitionConfigInit, type Envelope, type EnvelopeInit, FrameDecoder, frameEnvelope, ModulationMode,
-  PROTOCOL_VERSION, SampleFormat, samplesView,
+  PROTOCOL_VERSION, SampleFormat, SampleSource, samplesView,
 } from '../../../protocol/index.ts';
 import { DEFAULT_BOARD, type BoardDefinition, worldBoardOf } from '../../../firmware-sim/device/board.ts';
 import { SimDevice, type SimDeviceOptions } from '../../../firmware-sim/device/device.ts';
@@ -135,3 +135,24 @@ export function codes(block: NonNullable<Envelope['sampleBlock']>): ArrayLike<nu
 }
 
 export { SampleFormat };
+
+export const DET = SampleSource.SAMPLE_SOURCE_DETECTOR;
+export const AUX = SampleSource.SAMPLE_SOURCE_AUX;
+
+/** A valid calibration table for the default board (LEDs 0 and 1). */
+export const TABLE = {
+  leds: [
+    { channel: 0, wavelengthNm: 405, points: [{ currentMa: 0, powerUw: 0 }, { currentMa: 20, powerUw: 40 }, { currentMa: 50, powerUw: 90 }], calibratedUnixS: 1_700_000_000, label: 'cube A' },
+    { channel: 1, wavelengthNm: 470, points: [{ currentMa: 1, powerUw: 2 }, { currentMa: 40, powerUw: 120 }] },
+  ],
+};
+
+/** Every detector block index range received is contiguous from 0 to `end`. */
+export function assertContinuous(blocks: NonNullable<ReturnType<TestHost['blocks']>>, end: number): void {
+  let next = 0;
+  for (const b of blocks) {
+    assert.equal(b.firstSampleIndex, next, `block starts at ${b.firstSampleIndex}, previous ended at ${next}`);
+    next += b.sampleCount;
+  }
+  assert.equal(next, end);
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ModulationMode } from '../../../protocol/index.ts';
+import { carrierPeriodSamples, carrierPhaseCycles as lockInPhaseCycles, ModulationMode } from '../../../protocol/index.ts';
 import {
-  carrierPeriodSamples, ledCurrentAt, ledCurrentsAt, lockInPhaseCycles, MAX_TABLE_PERIOD, ModulationSchedule, type ScheduleConfig,
+  ledCurrentAt, ledCurrentsAt, MAX_TABLE_PERIOD, ModulationSchedule, type ScheduleConfig,
 } from '../../../firmware-sim/device/schedule.ts';
 
 const lockIn = (carriers: number[], fs = 10_000, peak = 20): ScheduleConfig => ({

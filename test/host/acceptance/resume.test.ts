@@ -158,11 +158,11 @@ describe('Rig: reconnect polling and the crash path', function () {
     try {
       const r = await resumeOnce('sim://linear?seed=5&speed=max&faults=reset@1', {}, (handle) => {
         // after the reset the device refuses every Configure
-        const device = handle.device as unknown as { onConfigure: (id: number, c: unknown) => void; sendError: (id: number, i: unknown) => void };
-        const original = device.onConfigure.bind(device);
+        const commands = (handle.device as unknown as { commands: { onConfigure: (id: number, c: unknown) => void; sendError: (id: number, i: unknown) => void } }).commands;
+        const original = commands.onConfigure.bind(commands);
         let reset = false;
         handle.device.events.on('reset', () => { reset = true; });
-        device.onConfigure = (id, c) => (reset ? device.sendError(id, issue(ErrorCode.ERROR_CODE_INVALID_CONFIG, 'config', 'injected by the test')) : original(id, c));
+        commands.onConfigure = (id, c) => (reset ? commands.sendError(id, issue(ErrorCode.ERROR_CODE_INVALID_CONFIG, 'config', 'injected by the test')) : original(id, c));
       });
       await new Promise((res) => setTimeout(res, 100));
       assert.ok(r.error instanceof RigError, `acquisition$ ended with ${String(r.error)}`);

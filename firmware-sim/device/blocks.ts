@@ -1,0 +1,297 @@
+// Sample blocks: the modulation schedule drives the LEDs, the World renders
+// what the detectors and aux inputs see, and the result is packed, encoded
+// and queued into the ring buffer (or dropped and counted when it is full),
+// together with the DigitalEvents of the edges during the block.
+//
+// Samples are raw ADC codes, clamped to the ADC's range: detector blocks are
+// UINT16_LE (unipolar photodetector codes, 0 V = 0), aux blocks INT16_LE
+// (bipolar EEG/EMG, 0 uV = 0), as the board definition says; channel_ids are
+// the configured ids in configuration order. Aux blocks also hold
+// block_samples samples per channel.
+//
+// Blocks wait in the ring buffer (board.bufferBlocks); when it is full a new
+// block is dropped and counted (Status.blocks_dropped / samples_dropped) while
+// the sample index keeps counting, so the host sees the gap.
+//
+// Ground truth: every drive applied while rendering is recorded in
+// truth.drives (noteDrives / noteDark), from the samples, not from the
+// LedEvents sent. Buffers are preallocated: producing a block allocates only
+// its frame.
+import { Edge, encodeFrame, LogLevel, pb, SampleFormat, SampleSource } from '../../protocol/index.ts';
+import type { AuxRenderRequest, DetectorRenderRequest } from '../world/world.ts';
+import { type BoardDefinition, codeRange } from './board.ts';
+import { type DeviceCore, log } from './core.ts';
+import type { AppliedDrive, LostRange } from './faults.ts';
+import type { NormalizedConfig } from './validate.ts';
+
+export interface LoopbackWire {
+  /** Output line driven by the sync output (default: the configured sync_out line). */
+  fromLine?: number;
+  /** Input line the wire goes to. */
+  toLine: number;
+  /** Propagation delay, timer ticks (default 0). */
+  delayTicks?: number;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export class BlockProducer {
+  private readonly ledBufs: Float32Array[];
+  private cfgLedViews: Float32Array[] = [];
+  private readonly detOut: Int32Array[];
+  private readonly auxOut: Int32Array[];
+  private readonly packBuffer: ArrayBuffer;
+  private readonly packU16: Uint16Array;
+  private readonly packI16: Int16Array;
+  private readonly packView: DataView;
+  private readonly detRequest: DetectorRenderRequest;
+  private readonly auxRequest: AuxRenderRequest;
+
+  constructor(
+    private readonly core: DeviceCore,
+    board: BoardDefinition,
+    private readonly loopback: LoopbackWire | null,
+  ) {
+    const max = board.maxBlockSamples;
+    this.ledBufs = board.leds.map(() => new Float32Array(max));
+    this.detOut = board.detectors.map(() => new Int32Array(max));
+    this.auxOut = board.auxInputs.map(() => new Int32Array(max));
+    this.packBuffer = new ArrayBuffer(Math.max(2, max * Math.max(board.detectors.length, board.auxInputs.length) * 2));
+    this.packU16 = new Uint16Array(this.packBuffer);
+    this.packI16 = new Int16Array(this.packBuffer);
+    this.packView = new DataView(this.packBuffer);
+    this.detRequest = { t0S: 0, dtS: 0, count: 0, ledCurrentMa: this.ledBufs, oversampling: 1, out: this.detOut };
+    this.auxRequest = { t0S: 0, dtS: 0, count: 0, out: this.auxOut };
+  }
+
+  /** A new configuration: its LEDs' buffers and oversampling. */
+  configure(c: NormalizedConfig): void {
+    this.cfgLedViews = c.leds.map((l) => this.ledBufs[l.boardIndex]!);
+    for (const b of this.ledBufs) b.fill(0);
+    this.detRequest.oversampling = c.oversampling;
+  }
+
+  /** Fills the per-LED current buffers for detector samples [first, first + count). */
+  private fillSchedule(first: number, count: number): void {
+    const schedule = this.core.session.schedule;
+    const run = this.core.run;
+    if (!schedule || this.cfgLedViews.length === 0) return;
+    while (run.changes.length > 0 && run.changes[0]!.at <= first) run.peaks = run.changes.shift()!.peaks;
+    if (first === 0) this.noteDrives(0, run.peaks, 'start');
+    this.noteDrives(first, run.peaks, 'change');
+    let cur = first;
+    const end = first + count;
+    let i = 0;
+    while (i < run.changes.length && run.changes[i]!.at < end) {
+      const ch = run.changes[i]!;
+      if (ch.at > cur) schedule.fill(cur, ch.at - cur, this.cfgLedViews, run.peaks, cur - first);
+      run.peaks = ch.peaks;
+      cur = ch.at;
+      this.noteDrives(cur, run.peaks, 'change');
+      i++;
+    }
+    if (i > 0) run.changes.splice(0, i);
+    if (end > cur) schedule.fill(cur, end - cur, this.cfgLedViews, run.peaks, cur - first);
+  }
+
+  /** Ground truth: every LED lit in this run goes dark from sample `at` (Stop, reset). */
+  noteDark(at: number, cause: 'stop' | 'reset'): void {
+    const { session, run, truth } = this.core;
+    const c = session.config;
+    if (!c) return;
+    for (let k = 0; k < run.appliedMa.length; k++) {
+      const ma = run.appliedMa[k]!;
+      if (ma === 0 || Number.isNaN(ma)) continue;
+      run.appliedMa[k] = 0;
+      truth.drives.push({ run: run.number, configId: session.configId, sampleIndex: at, channel: c.leds[k]!.channel, currentMa: 0, cause });
+    }
+  }
+
+  /** Ground truth: the LEDs whose drive from sample `at` of this run differs from what they were driven with. */
+  private noteDrives(at: number, peaks: Float64Array, cause: AppliedDrive['cause']): void {
+    const { session, run, truth } = this.core;
+    const c = session.config;
+    if (!c) return;
+    if (cause === 'start') run.appliedMa = new Float64Array(c.leds.length).fill(Number.NaN);
+    for (let k = 0; k < c.leds.length; k++) {
+      const ma = peaks[k] ?? 0;
+      if (run.appliedMa[k] === ma) continue;
+      run.appliedMa[k] = ma;
+      truth.drives.push({ run: run.number, configId: session.configId, sampleIndex: at, channel: c.leds[k]!.channel, currentMa: ma, cause });
+    }
+  }
+
+  /** Whether the next block goes into the ring buffer; counts and records drops. */
+  private admitBlock(source: 'detector' | 'aux', first: number, count: number): boolean {
+    const { session, run, truth, uplink, clock, board } = this.core;
+    const forced = session.forcedDrops > 0;
+    if (!forced && uplink.bufferedBlocks < board.bufferBlocks) {
+      run.overrunRecord = null;
+      return true;
+    }
+    const lost: LostRange = { source, run: run.number, configId: session.configId, first, count };
+    run.blocksDropped++;
+    if (source === 'detector') run.samplesDropped += count;
+    if (forced) {
+      session.forcedDrops--;
+      session.forcedRecord?.lost.push(lost);
+      if (session.forcedRecord) session.forcedRecord.framesAffected++;
+      if (session.forcedDrops === 0) session.forcedRecord = null;
+    } else {
+      if (!run.overrunRecord) {
+        run.overrunRecord = truth.record({
+          type: 'buffer_overrun', worldTimeS: clock.worldS, deviceTimeUs: clock.deviceTimeUs, lost: [], lostMessages: [], bytesAffected: 0, framesAffected: 0,
+          detail: uplink.linkDown ? 'ring buffer full: link down' : 'ring buffer full: link too slow or host not reading',
+        });
+        log(this.core, LogLevel.LOG_LEVEL_WARN, `ring buffer overrun at ${source} sample ${first}`);
+      }
+      run.overrunRecord.lost.push(lost);
+      run.overrunRecord.framesAffected++;
+    }
+    return false;
+  }
+
+  /** Renders, packs and queues detector samples [first, first + count) of the current run. */
+  produceDetectorBlock(first: number, count: number): void {
+    const { run, clock, board } = this.core;
+    const c = run.config!;
+    const fs = c.sampleRateHz;
+    this.fillSchedule(first, count);
+    const t0Dev = run.startDevS + first / fs;
+    const seg = clock.segFor(t0Dev);
+    const req = this.detRequest;
+    req.t0S = clock.worldOf(t0Dev);
+    req.dtS = 1 / (fs * seg.rate);
+    req.count = count;
+    this.core.world.renderDetectors(req);
+    this.core.truth.blocksProduced.detector++;
+
+    if (c.digitalInputIds.length > 0) this.captureEdges(first, count, req.t0S, req.dtS, seg.rate);
+    if (!this.admitBlock('detector', first, count)) return;
+
+    const nc = c.detectorIds.length;
+    const format = board.detectorFormat;
+    for (let ch = 0; ch < nc; ch++) {
+      const bi = c.detectorBoardIndex[ch]!;
+      const { min, max } = codeRange(format, board.detectors[bi]!.adcBits);
+      this.pack(this.detOut[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
+    }
+    this.queueBlock(SampleSource.SAMPLE_SOURCE_DETECTOR, 'detector', first, count, c.detectorIds, format, count * nc * 2);
+  }
+
+  /** Renders, packs and queues aux samples [first, first + count) of the current run. */
+  produceAuxBlock(first: number, count: number): void {
+    const { run, clock, board } = this.core;
+    const c = run.config!;
+    const aux = c.aux!;
+    const fs = c.sampleRateHz;
+    // Render in pieces of constant sample period (a drift change may fall inside an aux block).
+    let k = first;
+    const end = first + count;
+    const req = this.auxRequest;
+    const outs = this.auxOut;
+    while (k < end) {
+      const tDev = run.startDevS + (k * aux.divider) / fs;
+      const seg = clock.segFor(tDev);
+      const nextSeg = clock.segAfter(tDev);
+      let kEnd = end;
+      if (nextSeg) kEnd = Math.min(end, Math.max(k + 1, Math.ceil(((nextSeg.devS - run.startDevS) * fs) / aux.divider - 1e-6)));
+      req.t0S = clock.worldOf(tDev);
+      req.dtS = aux.divider / (fs * seg.rate);
+      req.count = kEnd - k;
+      if (k === first) {
+        req.out = outs;
+      } else {
+        req.out = outs.map((o) => o.subarray(k - first));
+      }
+      this.core.world.renderAux(req);
+      k = kEnd;
+    }
+    req.out = outs;
+    this.core.truth.blocksProduced.aux++;
+    if (!this.admitBlock('aux', first, count)) return;
+    const nc = aux.inputIds.length;
+    const format = board.auxFormat;
+    for (let ch = 0; ch < nc; ch++) {
+      const bi = aux.boardIndex[ch]!;
+      const { min, max } = codeRange(format, board.auxInputs[bi]!.adcBits);
+      this.pack(outs[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
+    }
+    this.queueBlock(SampleSource.SAMPLE_SOURCE_AUX, 'aux', first, count, aux.inputIds, format, count * nc * 2);
+  }
+
+  private pack(src: Int32Array, count: number, ch: number, nc: number, min: number, max: number, unsigned: boolean): void {
+    if (LITTLE_ENDIAN) {
+      const dst = unsigned ? this.packU16 : this.packI16;
+      for (let i = 0, j = ch; i < count; i++, j += nc) {
+        const v = src[i]!;
+        dst[j] = Math.min(max, Math.max(min, v));
+      }
+      return;
+    }
+    const view = this.packView;
+    for (let i = 0, j = ch; i < count; i++, j += nc) {
+      const v = src[i]!;
+      const clamped = Math.min(max, Math.max(min, v));
+      if (unsigned) view.setUint16(j * 2, clamped, true);
+      else view.setInt16(j * 2, clamped, true);
+    }
+  }
+
+  private queueBlock(source: number, name: 'detector' | 'aux', first: number, count: number, channelIds: number[], format: number, bytes: number): void {
+    const configId = this.core.session.configId;
+    const payload = pb.Envelope.encode({
+      requestId: 0,
+      sampleBlock: {
+        configId, source, firstSampleIndex: first, sampleCount: count, channelIds, format, samples: new Uint8Array(this.packBuffer, 0, bytes),
+      },
+    }).finish();
+    const frame = encodeFrame(payload, this.core.board.maxMessageBytes);
+    this.core.uplink.pushBlock(frame, { kind: 'sampleBlock', requestId: 0, source: name, run: this.core.run.number, configId, firstSampleIndex: first, sampleCount: count });
+  }
+
+  /** DigitalEvents for edges during detector samples [first, first + count). */
+  private captureEdges(first: number, count: number, t0W: number, dtW: number, rate: number): void {
+    const { run, board } = this.core;
+    const c = run.config!;
+    const fs = c.sampleRateHz;
+    const ticksPerSample = board.timerClockHz / fs;
+    const events: Array<{ line: number; rising: boolean; n: number; ticks: number }> = [];
+    for (const e of this.core.world.digitalEdges(t0W, t0W + count * dtW)) {
+      if (!c.digitalInputIds.includes(e.lineId)) continue;
+      const x = (e.tS - t0W) / dtW;
+      let n = Math.floor(x + 1e-9);
+      let ticks = Math.floor((x - n) * dtW * rate * board.timerClockHz + 1e-6);
+      if (ticks < 0) ticks = 0;
+      if (ticks >= ticksPerSample) {
+        n++;
+        ticks = 0;
+      }
+      events.push({ line: e.lineId, rising: e.rising, n: first + n, ticks });
+    }
+    const wire = this.loopback;
+    const sync = c.syncOut;
+    if (wire && sync && (wire.fromLine ?? sync.line) === sync.line && c.digitalInputIds.includes(wire.toLine)) {
+      const delay = wire.delayTicks ?? 0;
+      const dn = Math.floor(delay / ticksPerSample);
+      const dt = delay - dn * ticksPerSample;
+      const p0 = Math.floor((first - dn) / sync.periodSamples) - 1;
+      for (let p = Math.max(0, p0); ; p++) {
+        const rise = p * sync.periodSamples + dn;
+        if (rise >= first + count) break;
+        const fall = rise + sync.pulseSamples;
+        if (rise >= first) events.push({ line: wire.toLine, rising: true, n: rise, ticks: dt });
+        if (fall >= first && fall < first + count) events.push({ line: wire.toLine, rising: false, n: fall, ticks: dt });
+      }
+    }
+    if (events.length === 0) return;
+    events.sort((a, b) => a.n - b.n || a.ticks - b.ticks);
+    const configId = this.core.session.configId;
+    for (const ev of events) {
+      this.core.uplink.send({
+        requestId: 0,
+        digitalEvent: { line: ev.line, edge: ev.rising ? Edge.EDGE_RISING : Edge.EDGE_FALLING, sampleIndex: ev.n, subsampleTicks: ev.ticks, configId },
+      }, 'stream');
+    }
+  }
+}
