@@ -5,6 +5,7 @@
  * bootloader (USB DFU) with the chip in its reset state, as the ROM expects. */
 #include <stdint.h>
 
+#include "cortex_m_vectors.h"
 #include "stm32f405_periph.h"
 
 extern uint32_t _data_start, _data_end, _data_load, _bss_start, _bss_end, _ccm_start, _ccm_end, _stack_top;
@@ -65,24 +66,12 @@ void fr_enter_bootloader(void) {
   fr_default_handler(); /* system reset */
 }
 
-typedef void (*fr_vector)(void);
-
-#define SYSTEM_VECTORS 16u
-__attribute__((section(".isr_vector"), used)) const fr_vector fr_vectors[SYSTEM_VECTORS + IRQ_COUNT] = {
-  [0] = (fr_vector)(uintptr_t)&_stack_top,
-  [1] = fr_reset_handler,
-  [2] = fr_default_handler,  /* NMI */
-  [3] = fr_default_handler,  /* HardFault */
-  [4] = fr_default_handler,  /* MemManage */
-  [5] = fr_default_handler,  /* BusFault */
-  [6] = fr_default_handler,  /* UsageFault */
-  [11] = fr_default_handler, /* SVCall */
-  [14] = fr_default_handler, /* PendSV */
-  [15] = fr_default_handler, /* SysTick */
-  [SYSTEM_VECTORS + IRQ_DMA1_STREAM5] = fr_dma1_stream5_irq,
-  [SYSTEM_VECTORS + IRQ_DMA2_STREAM0] = fr_dma2_stream0_irq,
-  [SYSTEM_VECTORS + IRQ_TIM8_BRK_TIM12] = fr_tim12_irq,
-  [SYSTEM_VECTORS + IRQ_TIM6_DAC] = fr_tim6_dac_irq,
-  [SYSTEM_VECTORS + IRQ_OTG_FS] = fr_otg_fs_irq,
-  [SYSTEM_VECTORS + IRQ_USART6] = fr_usart6_irq,
+__attribute__((section(".isr_vector"), used)) const fr_vector fr_vectors[FR_SYSTEM_VECTORS + IRQ_COUNT] = {
+  FR_CORTEX_M_SYSTEM_VECTORS(_stack_top, fr_reset_handler, fr_default_handler),
+  [FR_SYSTEM_VECTORS + IRQ_DMA1_STREAM5] = fr_dma1_stream5_irq,
+  [FR_SYSTEM_VECTORS + IRQ_DMA2_STREAM0] = fr_dma2_stream0_irq,
+  [FR_SYSTEM_VECTORS + IRQ_TIM8_BRK_TIM12] = fr_tim12_irq,
+  [FR_SYSTEM_VECTORS + IRQ_TIM6_DAC] = fr_tim6_dac_irq,
+  [FR_SYSTEM_VECTORS + IRQ_OTG_FS] = fr_otg_fs_irq,
+  [FR_SYSTEM_VECTORS + IRQ_USART6] = fr_usart6_irq,
 };

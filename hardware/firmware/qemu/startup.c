@@ -2,6 +2,7 @@
  * reset handler (copy .data, zero .bss, enable the FPU, call main) and a
  * default handler that resets the core. */
 #include <stdint.h>
+#include "cortex_m_vectors.h"
 #include "stm32f405.h"
 
 extern uint32_t _data_start, _data_end, _data_load, _bss_start, _bss_end, _stack_top;
@@ -30,21 +31,9 @@ void fr_reset_handler(void) {
   fr_default_handler();
 }
 
-typedef void (*fr_vector)(void);
-
-#define SYSTEM_VECTORS 16u
-__attribute__((section(".isr_vector"), used)) const fr_vector fr_vectors[SYSTEM_VECTORS + IRQ_COUNT] = {
-  [0] = (fr_vector)(uintptr_t)&_stack_top,
-  [1] = fr_reset_handler,
-  [2] = fr_default_handler,  /* NMI */
-  [3] = fr_default_handler,  /* HardFault */
-  [4] = fr_default_handler,  /* MemManage */
-  [5] = fr_default_handler,  /* BusFault */
-  [6] = fr_default_handler,  /* UsageFault */
-  [11] = fr_default_handler, /* SVCall */
-  [14] = fr_default_handler, /* PendSV */
-  [15] = fr_default_handler, /* SysTick */
-  [SYSTEM_VECTORS + IRQ_TIM2] = fr_tim2_irq,
-  [SYSTEM_VECTORS + IRQ_TIM3] = fr_tim3_irq,
-  [SYSTEM_VECTORS + IRQ_USART1] = fr_usart1_irq,
+__attribute__((section(".isr_vector"), used)) const fr_vector fr_vectors[FR_SYSTEM_VECTORS + IRQ_COUNT] = {
+  FR_CORTEX_M_SYSTEM_VECTORS(_stack_top, fr_reset_handler, fr_default_handler),
+  [FR_SYSTEM_VECTORS + IRQ_TIM2] = fr_tim2_irq,
+  [FR_SYSTEM_VECTORS + IRQ_TIM3] = fr_tim3_irq,
+  [FR_SYSTEM_VECTORS + IRQ_USART1] = fr_usart1_irq,
 };
