@@ -11,6 +11,8 @@ export interface RecorderPrintOptions {
   quiet?: boolean;
   /** Prefix of the notes (default "fiberrig"). */
   prefix?: string;
+  /** Print the progress lines (default true unless quiet). */
+  progress?: boolean;
 }
 
 /** One stderr line for a Recorder event, or null when it prints nothing (`quiet` keeps warnings only). */
@@ -29,6 +31,7 @@ export function recorderEventLine(event: RecorderEvent, options: RecorderPrintOp
     case 'started':
       return note(`recording to ${event.outDir} for ${Number.isFinite(event.durationS) ? `${formatDuration(event.durationS)} of device time` : 'as long as it runs (until stopped)'}`);
     case 'progress': {
+      if (options.progress === false) return null;
       const p = event.progress;
       const levels = p.levels.map((l) => `${l.name}=${Number.isNaN(l.last) ? '-' : l.last.toFixed(1)}`).join(' ');
       const total = Number.isFinite(p.durationS) ? formatDuration(p.durationS) : '-';

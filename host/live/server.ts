@@ -31,7 +31,7 @@ import {
   type ClientMessage, clientMessageSchema, type Control, DEFAULT_WINDOW_S, type HelloMessage, type RecordingView, type ReplyMessage, WINDOWS_S,
 } from './messages.ts';
 
-/** A recorder the page can switch on and off (acquire provides one; view has none). */
+/** A recorder the page can switch on and off (view's LiveRecorder, host/live/recording.ts; acquire's cannot be switched). */
 export interface LiveRecording {
   readonly isRecording: boolean;
   readonly subject?: string | null;
@@ -339,6 +339,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       case 'start':
       case 'stop': {
         if (options.acquisitionLockedReason) return reply(client, message.id, new LiveError('E_LIVE_LOCKED', options.acquisitionLockedReason, ''));
+        if (recording?.isRecording) return reply(client, message.id, new LiveError('E_LIVE_LOCKED', 'a recording runs this acquisition', 'stop the recording first'));
         const run = acquisitionChain.then(async () => {
           if (message.type === 'start') {
             if (rig.running) return;
