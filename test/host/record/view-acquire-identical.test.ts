@@ -50,13 +50,13 @@ async function rawStreamOf(dir: string): Promise<{ sha256: string; detectorSampl
 
 /** session.json without what differs between two runs of the same recording: times, paths, sizes of the raw log. */
 function sessionOf(dir: string): Record<string, unknown> {
-  const s = JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as Record<string, any>;
+  const s = JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as Record<string, unknown>;
   delete s['start'];
   delete s['software'];
   delete s['diskSpace'];
-  s['end'] = { ...s['end'], hostTimeUs: 0, iso: '' };
+  s['end'] = { ...(s['end'] as object), hostTimeUs: 0, iso: '' };
   // bytes and records of the raw log depend on when heartbeats were answered (and view's log joins an open link)
-  s['counters'] = { ...s['counters'], bytesIn: 0, rawLogBytes: 0, rawLogRecords: 0 };
+  s['counters'] = { ...(s['counters'] as object), bytesIn: 0, rawLogBytes: 0, rawLogRecords: 0 };
   return s;
 }
 
@@ -94,7 +94,7 @@ describe('host/record: view --out records what acquire records (issue 17, accept
     assert.match(readFileSync(join(acquired, 'quality.csv'), 'utf8'), /leds-dark/, 'the dark span is flagged');
     const sessionA = sessionOf(acquired);
     const sessionV = sessionOf(viewed);
-    assert.deepEqual({ ...sessionV, counters: { ...(sessionV['counters'] as object), framesRejected: null } }, { ...sessionA, counters: { ...(sessionA['counters'] as object), framesRejected: null } });
+    assert.deepEqual(sessionV, sessionA, 'session.json apart from times, paths and raw-log sizes');
     assert.equal((sessionV['end'] as { stoppedBy: string }).stoppedBy, 'duration');
     const summaryA = JSON.parse(readFileSync(join(acquired, 'summary.json'), 'utf8')) as Record<string, unknown>;
     const summaryV = JSON.parse(readFileSync(join(viewed, 'summary.json'), 'utf8')) as Record<string, unknown>;
