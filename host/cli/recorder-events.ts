@@ -11,14 +11,15 @@ export interface RecorderPrintOptions {
   quiet?: boolean;
   /** Prefix of the notes (default "fiberrig"). */
   prefix?: string;
-  /** Print the progress lines (default true unless quiet). */
-  progress?: boolean;
+  /** Events not to print (e.g. the view prints no progress, and has named the device already). */
+  skip?: ReadonlyArray<RecorderEvent['type']>;
 }
 
 /** One stderr line for a Recorder event, or null when it prints nothing (`quiet` keeps warnings only). */
 export function recorderEventLine(event: RecorderEvent, options: RecorderPrintOptions = {}): string | null {
   const prefix = options.prefix ?? 'fiberrig';
   const note = (line: string): string | null => (options.quiet ? null : line);
+  if (options.skip?.includes(event.type)) return null;
   switch (event.type) {
     case 'disk-space-short': {
       const d = event.diskSpace;
@@ -31,7 +32,6 @@ export function recorderEventLine(event: RecorderEvent, options: RecorderPrintOp
     case 'started':
       return note(`recording to ${event.outDir} for ${Number.isFinite(event.durationS) ? `${formatDuration(event.durationS)} of device time` : 'as long as it runs (until stopped)'}`);
     case 'progress': {
-      if (options.progress === false) return null;
       const p = event.progress;
       const levels = p.levels.map((l) => `${l.name}=${Number.isNaN(l.last) ? '-' : l.last.toFixed(1)}`).join(' ');
       const total = Number.isFinite(p.durationS) ? formatDuration(p.durationS) : '-';

@@ -73,8 +73,8 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
     rig, file, durationS, outDirFor: recordingDirFor, notes: opts.notes ?? null, derivedOutputs: analysisInputOutputs, onFinished,
     // a timed --out run ends with its recording: no need to start the device again
     resumeViewing: !(opts.out !== undefined && Number.isFinite(durationS)),
-    // progress lines would drown the view's output: notes and warnings only
-    onRecorder: (r) => { printRecorderEvents(io, r.events$, { quiet: false, prefix: 'fiberrig view', progress: false }); },
+    // progress lines would drown the view's output, and the device is named already: notes and warnings only
+    onRecorder: (r) => { printRecorderEvents(io, r.events$, { prefix: 'fiberrig view', skip: ['progress', 'connected'] }); },
   });
   try {
     io.stderr.write(`fiberrig view: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})\n`);
