@@ -3,8 +3,10 @@
 // same code, files and summary as `fiberrig acquire`. While it records, the Recorder owns
 // the acquisition (Stop, Configure, Start); when it ends, viewing goes on (the device is
 // started again, not recording).
+import type { Observable } from 'rxjs';
 import type { AcquisitionFile } from '../config/acquisition.ts';
-import { Recorder, type RecorderOptions, type RecordingResult } from '../record/recorder.ts';
+import type { SignalBlock } from '../pipeline/demodulate.ts';
+import { Recorder, type RecorderContext, type RecorderOptions, type RecordingResult } from '../record/recorder.ts';
 import type { Rig } from '../rig/rig.ts';
 import { LiveError } from './errors.ts';
 import type { LiveRecording } from './server.ts';
@@ -24,6 +26,12 @@ export interface LiveRecorderOptions {
   onFinished?: (result: RecordingResult) => void;
   /** Start the device again when a recording ends, so the view keeps showing data (default true). */
   resumeViewing?: boolean;
+  /**
+   * Receives each recording's shared demodulated signals before its Configure, and undefined when it
+   * ended (before viewing resumes): the view shows the recording's demodulation instead of running a
+   * second one (`LiveServer.useSignals`).
+   */
+  showSignals?: (signals: Observable<SignalBlock> | undefined) => void;
 }
 
 export class LiveRecorder implements LiveRecording {
@@ -57,6 +65,7 @@ export class LiveRecorder implements LiveRecording {
     const recorder = new Recorder({
       device: o.rig, file: o.file, durationS: o.durationS, outDir: outDir ?? o.outDirFor(subject), subject, notes: o.notes ?? null,
       ...(o.derivedOutputs ? { derivedOutputs: o.derivedOutputs } : {}),
+      ...(o.showSignals ? { beforeConfigure: ({ signals$ }: RecorderContext) => o.showSignals!(signals$) } : {}),
     });
     this.current = recorder;
     this.currentSubject = subject;
@@ -66,6 +75,7 @@ export class LiveRecorder implements LiveRecording {
     });
     const run = recorder.run().finally(async () => {
       this.current = undefined;
+      o.showSignals?.(undefined);
       if (o.resumeViewing !== false && !o.rig.running) await o.rig.start().catch(() => undefined);
     });
     this.finishedValue = run.then((result) => { o.onFinished?.(result); return result; }, () => undefined);

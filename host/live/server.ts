@@ -87,6 +87,8 @@ export interface LiveServer {
   /** Resolves when the server has closed (close() or the Rig closed). */
   readonly closed: Promise<void>;
   close(): Promise<void>;
+  /** Shows the signals of a demodulation another runs (a recording's), or — undefined — demodulates its own again (LiveFeed.useSignals). */
+  useSignals(signals: FeedOptions['signals']): void;
 }
 
 /** Cookies are shared by every port of a host: the name carries the port. */
@@ -454,6 +456,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
 
   return {
     url, host, port, token, closed, close,
+    useSignals: (signals) => feed.useSignals(signals),
     get clients() { return clients.size; },
     clientStats: () => [...clients].map((c) => ({ ...c.stats, bufferedAmount: c.ws.bufferedAmount })),
     get totals() { return { ...totals }; },

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { analysisInputOutputs } from '../../analysis/input-file.ts';
 import { type AcquisitionFile, DEFAULT_LOCKIN_CONFIG, loadAcquisitionConfig, toWireConfig } from '../../config/acquisition.ts';
 import { LiveRecorder } from '../../live/recording.ts';
-import { startLiveServer } from '../../live/server.ts';
+import { type LiveServer, startLiveServer } from '../../live/server.ts';
 import type { RecordingResult } from '../../record/recorder.ts';
 import { type AcquisitionConfigInit, FiberrigError, pb } from '../../../protocol/index.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
@@ -69,7 +69,10 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
     printRecordingSummary(io, summary, opts.json);
     if (error) failures.push(error);
   };
+  let server: LiveServer | undefined;
   const recorder = new LiveRecorder({
+    // while it records, the page shows the recording's demodulation (one demodulation, shared)
+    showSignals: (signals) => server?.useSignals(signals),
     rig, file, durationS, outDirFor: recordingDirFor, notes: opts.notes ?? null, derivedOutputs: analysisInputOutputs, onFinished,
     // a timed --out run ends with its recording: no need to start the device again
     resumeViewing: !(opts.out !== undefined && Number.isFinite(durationS)),
@@ -79,13 +82,14 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
   try {
     io.stderr.write(`fiberrig view: ${rig.info.firmwareName} ${rig.info.firmwareVersion} on ${rig.info.boardModel} (${opts.device})\n`);
     // the server first: a --host it cannot listen on, or a port in use, fails with the device untouched
-    const server = await startLiveServer({
+    const live = await startLiveServer({
       rig, config: file, wire, port, recording: recorder,
       ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.token !== undefined ? { token: opts.token } : {}),
     });
-    if (server.token !== undefined && opts.token === undefined) io.stderr.write(`fiberrig view: ${server.host} is not a loopback address: generated an access token\n`);
-    io.stderr.write(`fiberrig view: live view at ${server.url} (${opts.out ? 'recording' : 'not recording: the page has a Record button'}; Ctrl-C stops)\n`);
-    opts.onServing?.(server.url);
+    server = live;
+    if (live.token !== undefined && opts.token === undefined) io.stderr.write(`fiberrig view: ${live.host} is not a loopback address: generated an access token\n`);
+    io.stderr.write(`fiberrig view: live view at ${live.url} (${opts.out ? 'recording' : 'not recording: the page has a Record button'}; Ctrl-C stops)\n`);
+    opts.onServing?.(live.url);
     let firstRecording: Promise<unknown> = new Promise(() => undefined);
     if (opts.out !== undefined) {
       // the recorder configures and starts the device, as acquire does
@@ -106,12 +110,12 @@ export async function viewCommand(io: CliIo, opts: ViewOptions, rigOptions: RigO
       process.once('SIGTERM', stop);
       opts.signal?.addEventListener('abort', stop, { once: true });
       if (opts.signal?.aborted) stop();
-      void server.closed.then(stop);
+      void live.closed.then(stop);
       void firstRecording.then(stop);
     });
     // a recording still running ends as acquire's does on Ctrl-C: its files cut where the data written ends
     await recorder.stop('signal');
-    await server.close();
+    await live.close();
   } finally {
     await recorder.stop('signal').catch(() => undefined);
     await rig.close().catch(() => undefined);

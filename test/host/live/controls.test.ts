@@ -140,8 +140,13 @@ describe('live view controls', function () {
     const tmp = tempDir('fiberrig-live-controls-');
     try {
       const finished: RecordingResult[] = [];
-      const recorder = new LiveRecorder({ rig: rig!, file: DEFAULT_LOCKIN_CONFIG, durationS: Number.POSITIVE_INFINITY, outDirFor: (s) => join(tmp.dir, `rec-${s}`), onFinished: (r) => finished.push(r) });
-      const server = await startLiveServer({ rig: rig!, config: DEFAULT_LOCKIN_CONFIG, port: 0, recording: recorder });
+      const shown: Array<'recording' | 'own'> = [];
+      let server: LiveServer | undefined;
+      const recorder = new LiveRecorder({
+        rig: rig!, file: DEFAULT_LOCKIN_CONFIG, durationS: Number.POSITIVE_INFINITY, outDirFor: (s) => join(tmp.dir, `rec-${s}`), onFinished: (r) => finished.push(r),
+        showSignals: (signals) => { shown.push(signals ? 'recording' : 'own'); server?.useSignals(signals); },
+      });
+      server = await startLiveServer({ rig: rig!, config: DEFAULT_LOCKIN_CONFIG, port: 0, recording: recorder });
       servers.push(server);
       const page = await open(server);
       assert.equal(page.hello!.controls.recording.enabled, true);
@@ -151,6 +156,10 @@ describe('live view controls', function () {
       const dir = join(tmp.dir, 'rec-m9');
       const frame = await until('a frame while recording', () => page.messages.findLast((m): m is FrameMessage => m.type === 'frame' && m.recording.recording));
       assert.deepEqual(frame.recording, { recording: true, subject: 'm9', target: dir });
+      // the page's traces come from the recording's demodulation meanwhile (one demodulation)
+      assert.deepEqual(shown, ['recording']);
+      const before = page.messages.length;
+      await until('signals on the page while recording', () => page.messages.slice(before).some((m) => m.type === 'frame' && m.recording.recording && (m.signals?.x.length ?? 0) > 0));
       const stop = await page.command({ type: 'stop' });
       assert.equal(stop.ok, false, 'the recording owns the acquisition');
       assert.match(stop.error!, /recording/);
@@ -163,6 +172,9 @@ describe('live view controls', function () {
       assert.deepEqual([session.status, session.subject, session.end.stoppedBy], ['complete', 'm9', 'user']);
       assert.ok(finished[0]!.summary.signalRows >= DEFAULT_LOCKIN_CONFIG.outputRateHz, `${finished[0]!.summary.signalRows} rows`);
       await until('viewing goes on', () => rig!.running);
+      assert.deepEqual(shown, ['recording', 'own'], 'the view demodulates on its own again');
+      const after = page.messages.length;
+      await until('signals on the page after the recording', () => page.messages.slice(after).some((m) => m.type === 'frame' && !m.recording.recording && (m.signals?.x.length ?? 0) > 0));
       assert.equal((await page.command({ type: 'stop' })).ok, true, 'start/stop are the page\'s again');
     } finally {
       tmp.cleanup();

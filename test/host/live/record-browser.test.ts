@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { analysisInputOutputs } from '../../../host/analysis/input-file.ts';
 import { demodRecording } from '../../../host/record/demod.ts';
 import { LiveRecorder } from '../../../host/live/recording.ts';
@@ -15,6 +15,9 @@ import type { RecordingResult } from '../../../host/record/recorder.ts';
 import type { Rig } from '../../../host/rig/rig.ts';
 import { tempDir } from '../record/helpers.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, LIVE_TEST_CONFIG, simRig, until } from './helpers.ts';
+
+interface PageCounters { signalPoints: number }
+const counters = (page: Page): Promise<PageCounters> => page.evaluate(() => (globalThis as unknown as { fiberrigLive: PageCounters }).fiberrigLive);
 
 describe('live view in Chromium: the Record button', function () {
   this.timeout(120_000);
@@ -46,6 +49,8 @@ describe('live view in Chromium: the Record button', function () {
     const recorder = new LiveRecorder({
       rig, file: LIVE_TEST_CONFIG, durationS: Number.POSITIVE_INFINITY, outDirFor: (subject) => join(tmp.dir, `rec-${subject}`),
       derivedOutputs: analysisInputOutputs, onFinished: (r) => finished.push(r),
+      // as fiberrig view wires it: the page shows the recording's demodulation while it records
+      showSignals: (signals) => server?.useSignals(signals),
     });
     server = await startLiveServer({ rig, config: LIVE_TEST_CONFIG, wire: sim.wire, port: 0, recording: recorder });
     await rig.start();
@@ -72,6 +77,9 @@ describe('live view in Chromium: the Record button', function () {
     assert.equal(await page.locator('#stop').isDisabled(), true, 'the device\'s stop is held while recording');
     assert.equal(recorder.isRecording, true);
     assert.equal(rig.running, true);
+    // the traces go on while recording (from the recording's demodulation)
+    const duringStart = await counters(page);
+    await until('signal points while recording', async () => (await counters(page)).signalPoints > duringStart.signalPoints + 200);
     // some seconds of data into the recording
     await until('3 s of signals in signals.csv', () => existsSync(join(dir, 'signals.csv')) && readFileSync(join(dir, 'signals.csv'), 'utf8').split('\n').length > 3 * LIVE_TEST_CONFIG.outputRateHz);
 
@@ -95,6 +103,8 @@ describe('live view in Chromium: the Record button', function () {
     // viewing goes on: the device runs again and the page's device controls are back
     await until('the rig runs again', () => rig!.running);
     await until('stop is enabled again', async () => !(await page.locator('#stop').isDisabled()));
+    const afterStop = await counters(page);
+    await until('signal points after the recording', async () => (await counters(page)).signalPoints > afterStop.signalPoints + 200);
     assert.deepEqual(pageErrors, []);
   });
 });
