@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { crc32c } from '../../protocol/index.ts';
 import type { DemodOptions, SignalBlock, SignalDemodulator } from '../pipeline/demodulate.ts';
 import type { DerivedOutput } from '../record/derived.ts';
+import type { DerivedOutputsContext } from '../record/recorder-types.ts';
 import { demodOptionsOf, processingOf } from '../record/replay.ts';
 import { RawLogReader } from '../record/rawlog.ts';
 import { readSession, resolveRecording } from '../record/session.ts';
@@ -223,4 +224,9 @@ export class AnalysisInputOutput implements DerivedOutput {
     await rename(`${path}.tmp`, path);
     return ANALYSIS_INPUT_FILE_NAME;
   }
+}
+
+/** The derived outputs a recording (host/record/recorder.ts) writes for the analysis: analysis-input.bin. */
+export function analysisInputOutputs(ctx: DerivedOutputsContext): DerivedOutput[] {
+  return [new AnalysisInputOutput(analysisStreamsOfDemodulator(ctx.demodulator, (ctx.wire.leds ?? []).length), ctx.demodOptions)];
 }

@@ -134,7 +134,9 @@ export class LiveFeed {
   private ticks = 0;
   private failure: string | undefined;
   private demodFailed = false;
-  private readonly sharedSignals: boolean;
+  private sharedSignals: boolean;
+  /** The subscription to signals of a demodulation another runs (options.signals or useSignals). */
+  private shared: Subscription | undefined;
   private snapshot: Pick<FrameMessage, 'raw' | 'status' | 'warnings'>;
 
   constructor(private readonly rig: LiveRig, private readonly wire: AcquisitionConfigInit, private readonly demodOptions: DemodOptions, options: FeedOptions = {}) {
@@ -206,13 +208,25 @@ export class LiveFeed {
       })),
     );
     // after acquisition$: an item restarts the timeline (restart()) before its signals arrive
-    this.sharedSignals = options.signals !== undefined;
-    if (options.signals) {
-      this.subscriptions.push(options.signals.subscribe({
-        next: (block) => this.guard(() => this.onSignals(block)),
-        error: (e: Error) => { this.failure = `live view cannot demodulate: ${e.message}`; },
-      }));
-    }
+    this.sharedSignals = false;
+    if (options.signals) this.useSignals(options.signals);
+  }
+
+  /**
+   * From now on shows the signals of a demodulation another runs (a recording's, shared), or —
+   * undefined — demodulates on its own again, from the next acquisition item. Switch between a
+   * Stop and the next Start: each demodulation starts with its acquisition.
+   */
+  useSignals(signals: Observable<SignalBlock> | undefined): void {
+    this.shared?.unsubscribe();
+    this.shared = undefined;
+    this.demod = undefined;
+    this.sharedSignals = signals !== undefined;
+    if (!signals) return;
+    this.shared = signals.subscribe({
+      next: (block) => this.guard(() => this.onSignals(block)),
+      error: (e: Error) => { this.failure = `live view cannot demodulate: ${e.message}`; },
+    });
   }
 
   /** Completes when the Rig closes (its streams complete). */
@@ -223,6 +237,8 @@ export class LiveFeed {
   close(): void {
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions.length = 0;
+    this.shared?.unsubscribe();
+    this.shared = undefined;
   }
 
   // a display bug must never become an error on the Rig's streams (RxJS would rethrow it asynchronously)

@@ -31,7 +31,7 @@ import {
   type ClientMessage, clientMessageSchema, type Control, DEFAULT_WINDOW_S, type HelloMessage, type RecordingView, type ReplyMessage, WINDOWS_S,
 } from './messages.ts';
 
-/** A recorder the page can switch on and off (acquire provides one; view has none). */
+/** A recorder the page can switch on and off (view's LiveRecorder, host/live/recording.ts; acquire's cannot be switched). */
 export interface LiveRecording {
   readonly isRecording: boolean;
   readonly subject?: string | null;
@@ -87,6 +87,8 @@ export interface LiveServer {
   /** Resolves when the server has closed (close() or the Rig closed). */
   readonly closed: Promise<void>;
   close(): Promise<void>;
+  /** Shows the signals of a demodulation another runs (a recording's), or — undefined — demodulates its own again (LiveFeed.useSignals). */
+  useSignals(signals: FeedOptions['signals']): void;
 }
 
 /** Cookies are shared by every port of a host: the name carries the port. */
@@ -339,6 +341,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       case 'start':
       case 'stop': {
         if (options.acquisitionLockedReason) return reply(client, message.id, new LiveError('E_LIVE_LOCKED', options.acquisitionLockedReason, ''));
+        if (recording?.isRecording) return reply(client, message.id, new LiveError('E_LIVE_LOCKED', 'a recording runs this acquisition', 'stop the recording first'));
         const run = acquisitionChain.then(async () => {
           if (message.type === 'start') {
             if (rig.running) return;
@@ -453,6 +456,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
 
   return {
     url, host, port, token, closed, close,
+    useSignals: (signals) => feed.useSignals(signals),
     get clients() { return clients.size; },
     clientStats: () => [...clients].map((c) => ({ ...c.stats, bufferedAmount: c.ws.bufferedAmount })),
     get totals() { return { ...totals }; },

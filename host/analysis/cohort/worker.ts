@@ -1,21 +1,20 @@
 // One animal of a cohort, in a worker thread (started by run.ts): record it (a simulated device
-// through the whole host path, exactly as `fiberrig acquire sim://SCENARIO?seed=S&speed=max` does,
-// default configuration with EEG/EMG aux) or take an existing recording, analyse it with
+// through the whole host path — the Recorder `fiberrig acquire sim://SCENARIO?seed=S&speed=max` uses,
+// with its analysis input, default configuration with EEG/EMG aux) or take an existing recording, analyse it with
 // analyzeRecording, and post back its per-animal figures. Nothing is printed.
-import { Writable } from 'node:stream';
+import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { acquireCommand } from '../../cli/commands/acquire.ts';
 import '../../cli/devices.ts'; // registers the simulator's sim:// binding, as the CLI does
+import { DEFAULT_LOCKIN_CONFIG } from '../../config/acquisition.ts';
+import { Recorder } from '../../record/recorder.ts';
 import { readSession, resolveRecording } from '../../record/session.ts';
 import { analyzeRecording } from '../analyze/analyze.ts';
+import { analysisInputOutputs } from '../input-file.ts';
 import { animalFigures, seedOfDeviceUrl } from './compare.ts';
 import type { AnimalJob, AnimalReply } from './run.ts';
 
 const job = workerData as AnimalJob;
 const port = parentPort!;
-
-/** Swallows what the acquire command would print. */
-const silent = (): NodeJS.WritableStream => new Writable({ write: (_chunk, _enc, done) => done() });
 
 async function runJob(): Promise<AnimalReply> {
   let recording = job.recording;
@@ -23,7 +22,9 @@ async function runJob(): Promise<AnimalReply> {
   if (job.kind === 'simulate') {
     const device = `sim://${job.scenario}?seed=${job.seed}&speed=max`;
     port.postMessage({ kind: 'stage', stage: 'recording' } satisfies AnimalReply);
-    await acquireCommand({ stdout: silent(), stderr: silent() }, { device, duration: `${job.durationS}s`, out: recording, quiet: true });
+    const recorder = new Recorder({ device, file: DEFAULT_LOCKIN_CONFIG, durationS: job.durationS, outDir: resolve(recording), derivedOutputs: analysisInputOutputs });
+    const { error } = await recorder.run();
+    if (error) throw error;
     seed = job.seed;
   } else {
     recording = (await resolveRecording(recording)).dir;

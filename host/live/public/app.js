@@ -401,6 +401,16 @@ function renderRecording(r) {
     badge.textContent = 'NOT RECORDING';
   }
   $('record').textContent = r.recording ? 'Stop recording' : 'Record';
+  // a recording owns the acquisition: start/stop wait until it ends (on a change only, not every frame)
+  const acq = state.hello?.controls.acquisition;
+  if (acq?.enabled && state.acquisitionHeldByRecording !== r.recording) {
+    state.acquisitionHeldByRecording = r.recording;
+    for (const id of ['start', 'stop']) {
+      $(id).disabled = r.recording;
+      $(id).title = r.recording ? 'a recording runs the acquisition: stop the recording first' : '';
+    }
+    $('acq-reason').textContent = r.recording ? 'recording: stop the recording to start or stop the device' : '';
+  }
 }
 
 function renderWarnings(warnings) {

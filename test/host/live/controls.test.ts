@@ -1,11 +1,16 @@
 // The page's commands over the socket, without a browser: LED limits,
-// recording through the recorder interface, start/stop locked by acquire.
+// recording through the recorder interface (and view's LiveRecorder), start/stop locked by acquire.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { DEFAULT_LOCKIN_CONFIG } from '../../../host/config/acquisition.ts';
 import type { FrameMessage, HelloMessage, ReplyMessage, ServerMessage } from '../../../host/live/messages.ts';
 import { type LiveRecording, type LiveServer, startLiveServer } from '../../../host/live/server.ts';
+import { LiveRecorder } from '../../../host/live/recording.ts';
+import type { RecordingResult } from '../../../host/record/recorder.ts';
 import type { Rig } from '../../../host/rig/rig.ts';
+import { tempDir } from '../record/helpers.ts';
 import { firstMatch, simRig, until } from './helpers.ts';
 
 class Page {
@@ -129,6 +134,51 @@ describe('live view controls', function () {
     assert.equal(start.ok, false);
     assert.match(start.error!, /owns the acquisition/);
     assert.equal(rig!.running, false);
+  });
+
+  it('view\'s LiveRecorder: Record starts a Recorder on the open rig (start/stop refused meanwhile), Stop recording leaves a complete recording and viewing goes on', async () => {
+    const tmp = tempDir('fiberrig-live-controls-');
+    try {
+      const finished: RecordingResult[] = [];
+      const shown: Array<'recording' | 'own'> = [];
+      let server: LiveServer | undefined;
+      const recorder = new LiveRecorder({
+        rig: rig!, file: DEFAULT_LOCKIN_CONFIG, durationS: Number.POSITIVE_INFINITY, outDirFor: (s) => join(tmp.dir, `rec-${s}`), onFinished: (r) => finished.push(r),
+        showSignals: (signals) => { shown.push(signals ? 'recording' : 'own'); server?.useSignals(signals); },
+      });
+      server = await startLiveServer({ rig: rig!, config: DEFAULT_LOCKIN_CONFIG, port: 0, recording: recorder });
+      servers.push(server);
+      const page = await open(server);
+      assert.equal(page.hello!.controls.recording.enabled, true);
+      assert.equal((await page.command({ type: 'start' })).ok, true, 'viewing');
+      assert.equal((await page.command({ type: 'record', on: true, subject: 'm9' })).ok, true);
+      assert.equal(recorder.isRecording, true);
+      const dir = join(tmp.dir, 'rec-m9');
+      const frame = await until('a frame while recording', () => page.messages.findLast((m): m is FrameMessage => m.type === 'frame' && m.recording.recording));
+      assert.deepEqual(frame.recording, { recording: true, subject: 'm9', target: dir });
+      // the page's traces come from the recording's demodulation meanwhile (one demodulation)
+      assert.deepEqual(shown, ['recording']);
+      const before = page.messages.length;
+      await until('signals on the page while recording', () => page.messages.slice(before).some((m) => m.type === 'frame' && m.recording.recording && (m.signals?.x.length ?? 0) > 0));
+      const stop = await page.command({ type: 'stop' });
+      assert.equal(stop.ok, false, 'the recording owns the acquisition');
+      assert.match(stop.error!, /recording/);
+      assert.equal(rig!.running, true);
+      await until('1 s of signals in signals.csv', () => existsSync(join(dir, 'signals.csv')) && readFileSync(join(dir, 'signals.csv'), 'utf8').split('\n').length > DEFAULT_LOCKIN_CONFIG.outputRateHz);
+      assert.equal((await page.command({ type: 'record', on: false })).ok, true);
+      assert.equal(recorder.isRecording, false);
+      assert.equal(finished.length, 1);
+      const session = JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { status: string; subject: string; end: { stoppedBy: string } };
+      assert.deepEqual([session.status, session.subject, session.end.stoppedBy], ['complete', 'm9', 'user']);
+      assert.ok(finished[0]!.summary.signalRows >= DEFAULT_LOCKIN_CONFIG.outputRateHz, `${finished[0]!.summary.signalRows} rows`);
+      await until('viewing goes on', () => rig!.running);
+      assert.deepEqual(shown, ['recording', 'own'], 'the view demodulates on its own again');
+      const after = page.messages.length;
+      await until('signals on the page after the recording', () => page.messages.slice(after).some((m) => m.type === 'frame' && !m.recording.recording && (m.signals?.x.length ?? 0) > 0));
+      assert.equal((await page.command({ type: 'stop' })).ok, true, 'start/stop are the page\'s again');
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('ignores malformed messages and keeps serving', async () => {
