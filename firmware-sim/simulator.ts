@@ -36,3 +36,4 @@ export { serveSimOnTcp } from './transport/tcp.ts';
 export { simServeOptionsFromUrl } from './transport/serve.ts';
 export { getSimPort, onSimPortOpen, forgetSimPort } from './transport/binding.ts';
 export { SimPowerMeter, simPowerMeterOf, type SimPowerMeterOptions } from './device/power-meter.ts';
+export { ZOLPIDEM_NE_AMPLITUDE_SCALE } from './world/index.ts';
