@@ -11,7 +11,7 @@
 // need: `fiberrig sim` its servers (SIM_SERVERS) and `fiberrig cohort
 // --simulate` the simulated truth it compares against (SIMULATED_NE_AMPLITUDE).
 import {
-  checkSimUrl, getSimPort, serveSimOnPty, serveSimOnTcp, SimBinding, simPowerMeterOf, simServeOptionsFromUrl, ZOLPIDEM_NE_AMPLITUDE_SCALE,
+  checkSimUrl, serveSimOnPty, serveSimOnTcp, SimBinding, simPowerMeterOf, simServeOptionsFromUrl, ZOLPIDEM_NE_AMPLITUDE_SCALE,
 } from '../../firmware-sim/simulator.ts';
 import { CalibrationError } from '../calibration/errors.ts';
 import { type MeterInfo, type PowerMeter, registerMeter } from '../calibration/meters.ts';
@@ -29,7 +29,7 @@ registerMeter({
     if (!/^sim:\/\//i.test(deviceUrl)) throw new CalibrationError('E_METER', `--meter sim reads a simulated device, and ${deviceUrl} is not one`, SIM_METER_HINT);
   },
   open: async (_spec, deviceUrl): Promise<PowerMeter> => {
-    const handle = getSimPort(deviceUrl);
+    const handle = SimBinding.ports.lookup(deviceUrl);
     if (!handle) throw new CalibrationError('E_METER', '--meter sim reads the simulated device this command opened, and there is none', SIM_METER_HINT);
     const meter = simPowerMeterOf(handle.device);
     const info: MeterInfo = { kind: 'sim', model: meter.model, serialNumber: meter.serialNumber };
