@@ -51,7 +51,8 @@ export interface ChosenMeter {
   open(): Promise<PowerMeter>;
 }
 
-const SCPI_METER: MeterDriver = {
+/** The built-in SCPI meter (`--meter scpi:PATH[?baud=N]`). */
+export const SCPI_METER: MeterDriver = {
   kind: 'scpi',
   usage: 'scpi:PATH[?baud=N]',
   check: (spec) => {

@@ -25,7 +25,7 @@ registerMeter({
   kind: 'sim',
   usage: 'sim',
   check: (spec, deviceUrl) => {
-    if (spec !== 'sim') throw new CalibrationError('E_METER', `--meter ${spec}: the simulator's meter takes no options`, 'write --meter sim');
+    if (spec.toLowerCase() !== 'sim') throw new CalibrationError('E_METER', `--meter ${spec}: the simulator's meter takes no options`, 'write --meter sim');
     if (!/^sim:\/\//i.test(deviceUrl)) throw new CalibrationError('E_METER', `--meter sim reads a simulated device, and ${deviceUrl} is not one`, SIM_METER_HINT);
   },
   open: async (_spec, deviceUrl): Promise<PowerMeter> => {
