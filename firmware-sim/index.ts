@@ -21,6 +21,7 @@ export * from './transport/bridge.ts';
 export * from './transport/pacer.ts';
 export * from './transport/pty.ts';
 export * from './transport/serve.ts';
+export * from './transport/sim-ports.ts';
 export * from './transport/sim-url.ts';
 export * from './transport/tcp.ts';
 export type * from './world/world.ts';

@@ -34,5 +34,6 @@ export { SimBinding };
 export { serveSimOnPty } from './transport/pty.ts';
 export { serveSimOnTcp } from './transport/tcp.ts';
 export { simServeOptionsFromUrl } from './transport/serve.ts';
-export { getSimPort, onSimPortOpen, forgetSimPort } from './transport/binding.ts';
+export { type SimPortHandle, SimPorts } from './transport/sim-ports.ts';
 export { SimPowerMeter, simPowerMeterOf, type SimPowerMeterOptions } from './device/power-meter.ts';
+export { ZOLPIDEM_NE_AMPLITUDE_SCALE } from './world/index.ts';

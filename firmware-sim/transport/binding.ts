@@ -3,23 +3,25 @@
 //
 //   new SerialPortStream({ binding: SimBinding, path: 'sim://linear?seed=1&speed=max', baudRate: 115200 })
 //
-// Each open of a path powers up a fresh simulated device, unless the path
-// says persist=1 or the device is still there after a simulated cable pull
-// (a `disconnect` fault): then the reopen finds the same device, running.
-// During a disconnect fault the open port fails like an unplugged USB device
-// (a pending read rejects, the stream closes with a disconnect error) and
+// The devices behind the paths are held by the binding's SimPorts
+// (binding.ports, sim-ports.ts): each open of a path powers up a fresh
+// simulated device unless one was created for it (ports.createPort), the
+// path says persist=1, or the device is still there after a simulated cable
+// pull (a `disconnect` fault): then the open finds that device. During a
+// disconnect fault the open port fails like an unplugged USB device (a
+// pending read rejects, the stream closes with a disconnect error) and
 // opening the path fails until the outage is over.
 //
-// Tests reach the device behind a path with getSimPort(path) or
-// onSimPortOpen(listener): SimPortHandle.device has the fault triggers
-// (inject) and the ground truth (truth).
+// Tests reach the device behind a path through the ports: createPort(path)
+// before opening, lookup(path), onOpen(listener); SimPortHandle.device has
+// the fault triggers (inject) and the ground truth (truth).
 import type { BoardDefinition } from '../device/board.ts';
-import { createSimDevice, type WorldFactory } from '../device/create.ts';
+import type { WorldFactory } from '../device/create.ts';
 import type { SimDevice } from '../device/device.ts';
 import { SimError } from '../device/errors.ts';
-import { Pacer } from './pacer.ts';
 import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus, SetOptions, UpdateOptions } from './serialport-types.ts';
-import { parseSimUrl, type SimUrl } from './sim-url.ts';
+import { parseSimUrl } from './sim-url.ts';
+import { type SimPortHandle, SimPorts } from './sim-ports.ts';
 
 /** Unread bytes below which speed=max generates more. */
 const LOW_WATER_BYTES = 16 * 1024;
@@ -30,40 +32,6 @@ class CanceledError extends Error {
     super(message);
     this.name = 'CanceledError';
   }
-}
-
-export interface SimPortHandle {
-  readonly path: string;
-  readonly options: SimUrl;
-  readonly device: SimDevice;
-  readonly pacer: Pacer;
-  /** The open port, or null while closed. */
-  port: SimPortBinding | null;
-  /** Opens so far. */
-  opens: number;
-}
-
-const ports = new Map<string, SimPortHandle>();
-/** Devices whose cable was pulled by a disconnect fault (a reopen finds the same device). */
-const pulled = new WeakSet<SimPortHandle>();
-const openListeners = new Set<(handle: SimPortHandle) => void>();
-
-/** The simulated device behind a sim:// path (also after the port closed), or undefined. */
-export function getSimPort(path: string): SimPortHandle | undefined {
-  return ports.get(path);
-}
-
-/** Calls `listener` on every successful open of a sim:// path; returns an unsubscribe function. */
-export function onSimPortOpen(listener: (handle: SimPortHandle) => void): () => void {
-  openListeners.add(listener);
-  return () => openListeners.delete(listener);
-}
-
-/** Forgets a path's device (the next open powers up a new one). Closes nothing. */
-export function forgetSimPort(path: string): void {
-  const h = ports.get(path);
-  if (h && !h.port) h.pacer.stop();
-  ports.delete(path);
 }
 
 export class SimPortBinding implements BindingPortInterface {
@@ -78,6 +46,7 @@ export class SimPortBinding implements BindingPortInterface {
   constructor(
     readonly handle: SimPortHandle,
     openOptions: OpenOptions,
+    private readonly ports: SimPorts,
   ) {
     this.openOptions = {
       dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, ...openOptions,
@@ -131,8 +100,9 @@ export class SimPortBinding implements BindingPortInterface {
     this.detach();
     const { device, pacer } = this.handle;
     device.setHostAttached(false);
-    // after a cable pull the device keeps running (unref'd clock) until the path is reopened
-    if (!this.handle.options.persist && !wasUnplugged) pacer.stop();
+    // after a cable pull the device keeps running (unref'd clock) until the path is reopened;
+    // a device its ports no longer hold (reset, replaced) stops with its last port
+    if ((!this.handle.options.persist && !wasUnplugged) || !this.ports.holds(this.handle)) pacer.stop();
     const p = this.pendingRead;
     this.pendingRead = null;
     p?.reject(new CanceledError('port is closed'));
@@ -204,21 +174,31 @@ export class SimPortBinding implements BindingPortInterface {
 }
 
 export interface SimBindingOptions {
+  /** The ports it opens (default: its own, made with worldFactory and board). */
+  ports?: SimPorts;
   /** World factory for scenarios other than "linear" (default: the registered one). */
   worldFactory?: WorldFactory;
   board?: BoardDefinition;
 }
 
 export interface SimBindingInterface extends BindingInterface {
+  /** The simulated devices behind its paths. */
+  readonly ports: SimPorts;
   open(options: OpenOptions): Promise<SimPortBinding>;
 }
 
-/** A binding with its own defaults (world factory, board). SimBinding uses the registered factory. */
-export function createSimBinding(defaults: SimBindingOptions = {}): SimBindingInterface {
+/** A binding over `options.ports` (or its own SimPorts with a world factory and board). SimBinding uses the registered factory. */
+export function createSimBinding(options: SimBindingOptions = {}): SimBindingInterface {
+  const ports = options.ports ?? new SimPorts({
+    ...(options.worldFactory ? { worldFactory: options.worldFactory } : {}),
+    ...(options.board ? { board: options.board } : {}),
+  });
   return {
+    ports,
+
     async list(): Promise<PortInfo[]> {
-      return [...ports.keys()].map((path) => ({
-        path, manufacturer: 'fiberrig simulator', serialNumber: ports.get(path)!.device.board.serialNumber,
+      return ports.list().map((h) => ({
+        path: h.path, manufacturer: 'fiberrig simulator', serialNumber: h.device.board.serialNumber,
         pnpId: undefined, locationId: undefined, productId: undefined, vendorId: undefined,
       }));
     },
@@ -226,45 +206,20 @@ export function createSimBinding(defaults: SimBindingOptions = {}): SimBindingIn
     async open(options: OpenOptions): Promise<SimPortBinding> {
       if (!options || typeof options !== 'object') throw new SimError('E_SIM_OPEN', 'open options missing', 'pass { path, baudRate }');
       if (!(typeof options.baudRate === 'number' && options.baudRate > 0)) throw new SimError('E_SIM_OPEN', `bad baud rate ${options.baudRate}`, 'give a positive baudRate');
-      const parsed = parseSimUrl(String(options.path));
+      parseSimUrl(String(options.path));
       await new Promise<void>((resolve) => setImmediate(resolve));
-      let handle = ports.get(options.path);
-      if (handle?.port) throw new SimError('E_SIM_LOCKED', `${options.path} is already open`, 'close the other port first');
-      if (handle && pulled.has(handle) && handle.device.disconnected) {
-        throw new SimError('E_SIM_UNPLUGGED', `${options.path}: no such device (simulated cable pulled)`, 'wait for the simulated outage to end, then reopen');
-      }
-      if (!handle || !(handle.options.persist || pulled.has(handle))) {
-        handle?.pacer.stop();
-        const device = createSimDevice({
-          scenario: parsed.scenario, seed: parsed.seed, driftPpm: parsed.driftPpm, faults: parsed.faults,
-          ...(parsed.scenarioFile?.board ? { board: parsed.scenarioFile.board } : defaults.board ? { board: defaults.board } : {}),
-          ...(parsed.scenarioFile ? { scenarioSpec: parsed.scenarioFile.spec } : {}),
-          ...(defaults.worldFactory ? { worldFactory: defaults.worldFactory } : {}),
-          ...(parsed.linkBytesPerSecond ? { linkBytesPerSecond: parsed.linkBytesPerSecond } : {}),
-          ...(parsed.loopbackLine !== undefined ? { loopbackWire: { toLine: parsed.loopbackLine } } : {}),
-          ...(parsed.ledAging ? { ledAging: parsed.ledAging } : {}),
-          ...(parsed.hardwareFaults ? { hardwareFaults: parsed.hardwareFaults } : {}),
-        });
-        const pacer = new Pacer(device, { speed: parsed.speed });
-        const created: SimPortHandle = { path: options.path, options: parsed, device, pacer, port: null, opens: 0 };
-        device.events.on('disconnect', () => pulled.add(created));
-        ports.set(options.path, created);
-        handle = created;
-      }
-      const h = handle;
-      const port = new SimPortBinding(h, options);
+      const h = ports.forOpen(options.path);
+      const port = new SimPortBinding(h, options, ports);
       h.port = port;
-      h.opens++;
-      pulled.delete(h);
       h.device.setHostAttached(true);
       h.pacer.setWants(() => port.isOpen && h.device.outbox.length < LOW_WATER_BYTES);
       h.pacer.keepAlive = true;
       h.pacer.start();
-      for (const l of openListeners) l(h);
+      ports.opened(h);
       return port;
     },
   };
 }
 
-/** The sim:// binding, using the registered world factory. */
+/** The sim:// binding host opens (host/cli/devices.ts registers it), using the registered world factory; its devices are SimBinding.ports. */
 export const SimBinding: SimBindingInterface = createSimBinding();

@@ -1,4 +1,5 @@
-// Power meters: where a calibration's µW readings come from.
+// Reading power meters: where a calibration's µW readings come from (the
+// meters themselves and how --meter picks one: meters.ts).
 //
 // - An instrument (the simulator's meter, a SCPI meter) is read by the host:
 //   settledReading() polls it until the last k readings agree within a
@@ -9,29 +10,7 @@
 //   or with a unit: nW, µW/uW, mW), `u` undo, `r` redo, `q` abort; anything
 //   else is a mistyped value and the prompt is repeated.
 import { CalibrationError } from './errors.ts';
-
-export type MeterKind = 'manual' | 'sim' | 'scpi';
-
-/** What a calibration file records about the meter. */
-export interface MeterInfo {
-  kind: MeterKind;
-  model: string;
-  serialNumber: string;
-  /** Where it was read (a serial path for SCPI). */
-  path?: string;
-  /** Wavelength correction set on the meter, nm (0 = not set by fiberrig). */
-  wavelengthNm?: number;
-}
-
-/** A meter the host reads by itself. */
-export interface InstrumentMeter {
-  readonly info: MeterInfo;
-  /** Sets the meter's wavelength correction (before measuring). */
-  setWavelengthNm?(nm: number): Promise<void>;
-  /** One reading at the fiber tip, µW. */
-  readUw(): Promise<number>;
-  close(): Promise<void>;
-}
+import type { PowerMeter } from './meters.ts';
 
 export interface SettleOptions {
   /** Between readings, ms. Default 200. */
@@ -61,7 +40,7 @@ export interface SettledReading {
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Reads `meter` until `stableReadings` consecutive readings agree within tolerance, or the timeout. */
-export async function settledReading(meter: InstrumentMeter, options: SettleOptions = {}): Promise<SettledReading> {
+export async function settledReading(meter: PowerMeter, options: SettleOptions = {}): Promise<SettledReading> {
   const intervalMs = options.intervalMs ?? 200;
   const k = Math.max(2, options.stableReadings ?? 5);
   const tolRel = options.toleranceRelative ?? 0.005;

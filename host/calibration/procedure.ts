@@ -13,7 +13,8 @@ import {
 } from '../../protocol/index.ts';
 import { CalibrationAborted, CalibrationError } from './errors.ts';
 import { type FitOptions, type FitResult, fitLedCurve, tableFromModel } from './fit.ts';
-import { type InstrumentMeter, type ManualAnswer, parseManualAnswer, type SettleOptions, settledReading } from './meter.ts';
+import { type ManualAnswer, parseManualAnswer, type SettleOptions, settledReading } from './meter.ts';
+import type { PowerMeter } from './meters.ts';
 import { type CalibrationStep, checkPlan, type Sweep } from './plan.ts';
 import { checkLedCalibration, HostCalibration, type LedCalibrationInit, sameTable, withLedCalibration } from './table.ts';
 
@@ -60,7 +61,7 @@ export interface ManualSource {
 
 export interface InstrumentSource {
   kind: 'instrument';
-  meter: InstrumentMeter;
+  meter: PowerMeter;
   settle?: SettleOptions;
   /** Measure the meter's dark level (LED at 0 mA) first and subtract it. Default true. */
   subtractDark?: boolean;

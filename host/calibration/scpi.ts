@@ -11,7 +11,7 @@
 // query at a time; a query without a reply in time is an error.
 import { ReadlineParser, SerialPort } from 'serialport';
 import { CalibrationError } from './errors.ts';
-import type { InstrumentMeter, MeterInfo } from './meter.ts';
+import type { MeterInfo, PowerMeter } from './meters.ts';
 
 export interface ScpiMeterOptions {
   baudRate?: number;
@@ -35,7 +35,7 @@ export function parseScpiSpec(spec: string): { path: string; baudRate: number } 
   return { path, baudRate };
 }
 
-export class ScpiPowerMeter implements InstrumentMeter {
+export class ScpiPowerMeter implements PowerMeter {
   private pending: { resolve: (line: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;

@@ -10,7 +10,7 @@ import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { CalibrationError } from './errors.ts';
 import type { FitResult } from './fit.ts';
-import type { MeterInfo } from './meter.ts';
+import type { MeterInfo } from './meters.ts';
 import type { CalibrationResult, CheckResult } from './procedure.ts';
 import type { LedCalibrationInit } from './table.ts';
 

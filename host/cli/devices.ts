@@ -1,6 +1,72 @@
-// The CLI's composition root for devices: the simulator plugs in through the
-// same serialport binding seam as real hardware (sim:// URLs).
-import { checkSimUrl, SimBinding } from '../../firmware-sim/simulator.ts';
+// The one module where host meets the simulator (test/boundaries checks that
+// no other host module imports firmware-sim). Importing it registers the
+// simulator where hardware plugs in:
+//
+// - sim:// device URLs open a simulated device through the same serialport
+//   binding seam as real ports (host/transport/open.ts);
+// - `--meter sim` reads the simulated power meter at the fiber tip of the
+//   sim:// device a calibration opened (host/calibration/meters.ts).
+//
+// It also hands the commands that exist only for the simulator what they
+// need: `fiberrig sim` its servers (SIM_SERVERS) and `fiberrig cohort
+// --simulate` the simulated truth it compares against (SIMULATED_NE_AMPLITUDE).
+import {
+  checkSimUrl, serveSimOnPty, serveSimOnTcp, SimBinding, simPowerMeterOf, simServeOptionsFromUrl, ZOLPIDEM_NE_AMPLITUDE_SCALE,
+} from '../../firmware-sim/simulator.ts';
+import { CalibrationError } from '../calibration/errors.ts';
+import { type MeterInfo, type PowerMeter, registerMeter } from '../calibration/meters.ts';
 import { registerBinding } from '../transport/open.ts';
 
 registerBinding('sim', SimBinding, checkSimUrl);
+
+const SIM_METER_HINT = 'use --device sim://SCENARIO (e.g. sim://dark), or a real meter (manual, scpi:PATH)';
+
+registerMeter({
+  kind: 'sim',
+  usage: 'sim',
+  check: (spec, deviceUrl) => {
+    if (spec.toLowerCase() !== 'sim') throw new CalibrationError('E_METER', `--meter ${spec}: the simulator's meter takes no options`, 'write --meter sim');
+    if (!/^sim:\/\//i.test(deviceUrl)) throw new CalibrationError('E_METER', `--meter sim reads a simulated device, and ${deviceUrl} is not one`, SIM_METER_HINT);
+  },
+  open: async (_spec, deviceUrl): Promise<PowerMeter> => {
+    const handle = SimBinding.ports.lookup(deviceUrl);
+    if (!handle) throw new CalibrationError('E_METER', '--meter sim reads the simulated device this command opened, and there is none', SIM_METER_HINT);
+    const meter = simPowerMeterOf(handle.device);
+    const info: MeterInfo = { kind: 'sim', model: meter.model, serialNumber: meter.serialNumber };
+    return {
+      info,
+      setWavelengthNm: async (nm) => {
+        meter.wavelengthNm = nm;
+        info.wavelengthNm = nm;
+      },
+      readUw: async () => meter.readUw(),
+      close: async () => undefined,
+    };
+  },
+});
+
+/** A running simulator server (`fiberrig sim`). */
+export interface SimServer {
+  /** Where outside programs open it (the pty path, or tcp://HOST:PORT). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** What `fiberrig sim` serves a sim:// device with. */
+export const SIM_SERVERS = {
+  /** Refuses a sim:// URL the simulator could never open (typed error with a hint). */
+  checkUrl: checkSimUrl,
+  /** Serves the device a sim:// URL names on a new pty at `path` (needs socat). */
+  async onPty(path: string, deviceUrl: string): Promise<SimServer> {
+    const server = await serveSimOnPty(path, simServeOptionsFromUrl(deviceUrl));
+    return { url: path, close: () => server.close() };
+  },
+  /** Serves it on TCP `host:port` (port 0: any free port). */
+  async onTcp(host: string, port: number, deviceUrl: string): Promise<SimServer> {
+    const server = await serveSimOnTcp(host, port, simServeOptionsFromUrl(deviceUrl));
+    return { url: server.url, close: () => server.close() };
+  },
+} as const;
+
+/** The simulated NE oscillation amplitude per scenario, relative to `sleep` (the truth `cohort --simulate` reports beside its estimate). */
+export const SIMULATED_NE_AMPLITUDE: Readonly<Record<string, number>> = { sleep: 1, zolpidem: ZOLPIDEM_NE_AMPLITUDE_SCALE };

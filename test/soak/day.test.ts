@@ -8,18 +8,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useSimPorts } from '../support/sim-ports.ts';
 import { DAY_FAULTS, type DayReport, runDay } from './day.ts';
 
 describe('soak: 24 h at max speed with faults (corrupt, 2 disconnects, reset, overrun), light TDM config', function () {
   this.timeout(600_000);
   let work: string;
   let report: DayReport;
+  const ports = useSimPorts('suite');
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'fiberrig-day-'));
     report = await runDay({
       configFile: fileURLToPath(new URL('./light-day.json', import.meta.url)), hours: 24, faults: DAY_FAULTS(24), seed: 3,
-      scenario: 'sleep', outDir: join(work, 'rec'), exports: ['guppy', 'pmat', 'nwb', 'csv'],
+      scenario: 'sleep', outDir: join(work, 'rec'), exports: ['guppy', 'pmat', 'nwb', 'csv'], ports,
     });
     const r = report;
     console.log(`      24 h in ${r.wallS.toFixed(1)} s (${((24 * 3600) / r.wallS).toFixed(0)}x real time); runs ${r.runs}; gaps host ${r.hostGaps.length} / truth ${r.truthGaps.length}; largest gap-edge error ${r.maxEdgeErrorSamples} samples`);

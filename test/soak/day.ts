@@ -18,7 +18,8 @@ import { Writable } from 'node:stream';
 import '../../host/cli/devices.ts';
 import { acquireCommand } from '../../host/cli/commands/acquire.ts';
 import { registeredWorldFactory, registerWorldFactory, type WorldFactory } from '../../firmware-sim/device/create.ts';
-import { forgetSimPort, getSimPort } from '../../firmware-sim/simulator.ts';
+import { SimBinding } from '../../firmware-sim/transport/binding.ts';
+import type { SimPorts } from '../../firmware-sim/transport/sim-ports.ts';
 import type { DetectorRenderRequest } from '../../firmware-sim/world/world.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,6 +47,8 @@ export interface DayOptions {
   exports: Array<'guppy' | 'pmat' | 'nwb' | 'csv'>;
   /** Called with progress lines (the CLI's stderr). */
   onProgress?: (line: string) => void;
+  /** Where the simulated device is created (default SimBinding.ports, the sim:// ports host opens). */
+  ports?: SimPorts;
 }
 
 export interface Range {
@@ -188,6 +191,7 @@ export async function runDay(options: DayOptions): Promise<DayReport> {
     return world;
   };
   registerWorldFactory(factory);
+  const handle = (options.ports ?? SimBinding.ports).createPort(url);
 
   const rssMb: number[] = [];
   const sampler = setInterval(() => {
@@ -219,10 +223,7 @@ export async function runDay(options: DayOptions): Promise<DayReport> {
   const wallS = (performance.now() - started) / 1000;
   const summary = JSON.parse(stdout.join('')) as Record<string, unknown>;
 
-  const handle = getSimPort(url);
-  if (!handle) throw new Error(`the simulated port ${url} is gone`);
   const truth = handle.device.truth;
-  forgetSimPort(url);
 
   const session = JSON.parse(await readFile(join(options.outDir, 'session.json'), 'utf8')) as {
     gaps: Array<{ source: string; sessionIndex: number; count: number; uncertaintySamples?: number }>;

@@ -7,20 +7,19 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { getSimPort, simPowerMeterOf } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { CalibrationAborted, CalibrationError } from '../../calibration/errors.ts';
-import type { InstrumentMeter, MeterInfo, SettleOptions } from '../../calibration/meter.ts';
+import type { SettleOptions } from '../../calibration/meter.ts';
+import { type ChosenMeter, chooseMeter, type MeterInfo, type PowerMeter } from '../../calibration/meters.ts';
 import { calibrationPlan, DEFAULT_POINTS } from '../../calibration/plan.ts';
 import { svgPlot, terminalPlot } from '../../calibration/plot.ts';
 import {
   buildCalibration, type CalibrationEvent, checkDrift, ledInfo, measureSteps, type PointSource, writeLedCalibration,
 } from '../../calibration/procedure.ts';
-import { parseScpiSpec, ScpiPowerMeter } from '../../calibration/scpi.ts';
 import { calibrationFileOf, parseLabel, saveCalibration, saveCheck } from '../../calibration/store.ts';
 import { Rig, type RigOptions } from '../../rig/rig.ts';
 import { checkDeviceUrl } from '../../transport/open.ts';
-import '../devices.ts';
+import '../devices.ts'; // registers sim:// devices and the simulator's meter (--meter sim)
 import type { CliIo, Runner } from '../main.ts';
 
 export interface CalibrateOptions {
@@ -96,39 +95,17 @@ function lineReader(input: NodeJS.ReadableStream): { next(): Promise<string | nu
   };
 }
 
-function simMeter(deviceUrl: string): InstrumentMeter {
-  const handle = getSimPort(deviceUrl.trim());
-  if (!handle) {
-    throw new CalibrationError('E_METER', '--meter sim reads the simulated device this command opened, and there is none', 'use --device sim://SCENARIO (e.g. sim://dark), or a real meter (manual, scpi:PATH)');
-  }
-  const meter = simPowerMeterOf(handle.device);
-  const info: MeterInfo = { kind: 'sim', model: meter.model, serialNumber: meter.serialNumber };
-  return {
-    info,
-    setWavelengthNm: async (nm) => {
-      meter.wavelengthNm = nm;
-      info.wavelengthNm = nm;
-    },
-    readUw: async () => meter.readUw(),
-    close: async () => undefined,
-  };
-}
-
 const pct = (v: number, digits = 2): string => `${(v * 100).toFixed(digits)} %`;
 const num = (v: number): string => Number(v.toPrecision(4)).toString();
 
 export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, internals: CalibrateInternals = {}): Promise<number> {
   const channel = intOption('--led', opts.led, 0, 0);
-  const meterSpec = opts.meter ?? 'manual';
-  if (!['manual', 'sim'].includes(meterSpec) && !/^scpi:/i.test(meterSpec)) throw usage(`--meter ${meterSpec}`, 'use manual, sim, or scpi:PATH');
+  const meterSpec = (opts.meter ?? 'manual').trim();
   const points = intOption('--points', opts.points, opts.check ? 3 : DEFAULT_POINTS, 1);
   const thresholdPct = numberOption('--threshold', opts.threshold) ?? 10;
   const maxMaOption = numberOption('--max-ma', opts.maxMa);
   // every argument is read before the device is opened
-  const scpi = /^scpi:/i.test(meterSpec) ? parseScpiSpec(meterSpec) : undefined;
-  if (meterSpec === 'sim' && !/^sim:\/\//i.test(opts.device.trim())) {
-    throw new CalibrationError('E_METER', `--meter sim reads a simulated device, and ${opts.device} is not one`, 'use --device sim://SCENARIO (e.g. sim://dark), or a real meter (manual, scpi:PATH)');
-  }
+  const chosen: ChosenMeter | undefined = meterSpec === 'manual' ? undefined : chooseMeter(meterSpec, opts.device);
   if (!internals.rig?.openTransport) checkDeviceUrl(opts.device);
   const outDir = resolve(opts.out ?? 'calibrations');
   const operator = opts.operator ?? null;
@@ -145,7 +122,7 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
   };
   process.once('SIGINT', onSignal);
   let rig: Rig | undefined;
-  let instrument: InstrumentMeter | undefined;
+  let instrument: PowerMeter | undefined;
   try {
     rig = await Rig.connect(opts.device, internals.rig ?? {});
     const info = rig.info;
@@ -157,7 +134,7 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
 
     let source: PointSource;
     let meterInfo: MeterInfo;
-    if (meterSpec === 'manual') {
+    if (!chosen) {
       const lines = lineReader(io.stdin ?? process.stdin);
       reader = lines;
       source = {
@@ -173,7 +150,7 @@ export async function calibrateCommand(io: CalibrateIo, opts: CalibrateOptions, 
       err(`Put the fiber tip on the power meter sensor, set the meter to ${led.wavelengthNm} nm and zero it with the LED off.`);
       err('At each prompt type the reading in µW once it has settled (or with a unit: 0.8 mW, 350 nW).');
     } else {
-      instrument = scpi ? await ScpiPowerMeter.open(scpi.path, { baudRate: scpi.baudRate }) : simMeter(opts.device);
+      instrument = await chosen.open();
       source = { kind: 'instrument', meter: instrument, ...(internals.settle ? { settle: internals.settle } : {}) };
       meterInfo = instrument.info;
       err(`meter: ${meterInfo.model}${meterInfo.serialNumber ? ` (${meterInfo.serialNumber})` : ''}`);

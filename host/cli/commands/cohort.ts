@@ -6,10 +6,10 @@
 // stop the others: the cohort is written with the failure listed, and the exit code is non-zero.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ZOLPIDEM_NE_AMPLITUDE_SCALE } from '../../../firmware-sim/world/scenarios/zolpidem.ts';
 import { CohortError } from '../../analysis/cohort/errors.ts';
 import { CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
 import { type CohortResult, type CohortSpec, parseGroupOption, runCohort } from '../../analysis/cohort/run.ts';
+import { SIMULATED_NE_AMPLITUDE } from '../devices.ts';
 import type { CliIo, Runner } from '../main.ts';
 
 
@@ -26,9 +26,6 @@ export interface CohortCommandOptions {
   json?: boolean;
   quiet?: boolean;
 }
-
-/** The simulator's NE oscillation amplitude per condition, relative to sleep (the headline's truth). */
-const SIMULATED_NE_AMPLITUDE = { sleep: 1, zolpidem: ZOLPIDEM_NE_AMPLITUDE_SCALE };
 
 function numberOption(name: string, text: string, check: (v: number) => boolean, what: string): number {
   const v = Number(text);

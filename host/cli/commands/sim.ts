@@ -1,9 +1,9 @@
 // `fiberrig sim`: serves a simulated device where outside programs can open
 // it: a pty path (a serial port to anything that opens it) or a TCP port.
 import type { Command } from 'commander';
-import { checkSimUrl, serveSimOnPty, serveSimOnTcp, simServeOptionsFromUrl } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { flagOrPositional } from '../arguments.ts';
+import { SIM_SERVERS } from '../devices.ts';
 import type { CliIo, Runner } from '../main.ts';
 
 export interface SimOptions {
@@ -19,23 +19,14 @@ export async function simCommand(io: CliIo, opts: SimOptions): Promise<number> {
   const tcp = opts.tcp === undefined ? undefined : /^(.*):(\d+)$/.exec(opts.tcp);
   if (tcp === null) throw new FiberrigError('E_USAGE', `cannot read --tcp ${opts.tcp}`, 'write HOST:PORT, e.g. 127.0.0.1:7000');
   if (tcp && Number(tcp[2]) > 65535) throw new FiberrigError('E_USAGE', `--tcp ${opts.tcp}: ${tcp[2]} is not a port number`, 'give 1..65535, or 0 for any free port');
-  checkSimUrl(opts.device);
-  const options = simServeOptionsFromUrl(opts.device);
-  let close: () => Promise<void>;
-  if (opts.pty) {
-    const server = await serveSimOnPty(opts.pty, options);
-    io.stderr.write(`fiberrig sim: ${opts.device} on ${opts.pty} (Ctrl-C stops)\n`);
-    close = () => server.close();
-  } else {
-    const server = await serveSimOnTcp(tcp![1]!, Number(tcp![2]), options);
-    io.stderr.write(`fiberrig sim: ${opts.device} on ${server.url} (Ctrl-C stops)\n`);
-    close = () => server.close();
-  }
+  SIM_SERVERS.checkUrl(opts.device);
+  const server = opts.pty ? await SIM_SERVERS.onPty(opts.pty, opts.device) : await SIM_SERVERS.onTcp(tcp![1]!, Number(tcp![2]), opts.device);
+  io.stderr.write(`fiberrig sim: ${opts.device} on ${server.url} (Ctrl-C stops)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await close();
+  await server.close();
   return 0;
 }
 

@@ -6,8 +6,10 @@ import { ErrorCode } from '../../../protocol/index.ts';
 import { registeredWorldFactory, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
 import { SimError } from '../../../firmware-sim/device/errors.ts';
 import { LinearWorld } from '../../../firmware-sim/device/linear-world.ts';
-import { createSimBinding, forgetSimPort, getSimPort, onSimPortOpen, SimBinding, type SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
+import { createSimBinding, SimBinding } from '../../../firmware-sim/transport/binding.ts';
+import { type SimPortHandle, SimPorts } from '../../../firmware-sim/transport/sim-ports.ts';
 import { parseSimUrl } from '../../../firmware-sim/transport/sim-url.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { CONTINUOUS, LOCK_IN } from '../device/helpers.ts';
 import { StreamClient } from './client.ts';
 
@@ -27,7 +29,7 @@ function close(port: SerialPortStream): Promise<void> {
 
 describe('firmware-sim transport: sim:// serialport binding', () => {
   const ports: SerialPortStream[] = [];
-  const paths: string[] = [];
+  const simPorts = useSimPorts();
   let child: ChildProcess | null = null;
 
   // restore whatever world factory was registered before (other suites rely on the real world)
@@ -38,7 +40,6 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
 
   afterEach(async () => {
     for (const p of ports.splice(0)) await close(p);
-    for (const path of paths.splice(0)) forgetSimPort(path);
     registerWorldFactory(savedFactory);
   });
 
@@ -48,9 +49,8 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
 
   it('opens sim://, handshakes, configures, starts, streams contiguous blocks, stops and closes', async () => {
     const path = 'sim://linear?seed=1&speed=max';
-    paths.push(path);
     const opened: SimPortHandle[] = [];
-    const off = onSimPortOpen((h) => opened.push(h));
+    const off = simPorts.onOpen((h) => opened.push(h));
     const port = await open(path);
     ports.push(port);
     off();
@@ -61,7 +61,7 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
     await c.waitFor(() => c.detectorBlocks().length >= 200, 20_000, '200 blocks'); // > 5 s of device time
     const stop = await c.request({ stop: {} });
     await c.waitFor(() => c.continuousDetectorSamples() === stop.ack!.sampleIndex, 10_000, 'every block before the Stop index');
-    const handle = getSimPort(path)!;
+    const handle = simPorts.lookup(path)!;
     assert.equal(opened[0], handle);
     assert.equal(handle.device.truth.faults.length, 0);
     assert.equal(c.decoder.counters.rejected.crc + c.decoder.counters.rejected.cobs, 0);
@@ -116,47 +116,67 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
       return new LinearWorld(board, seed);
     });
     const path = 'sim://sleep?seed=9&speed=max';
-    paths.push(path);
     const port = await open(path);
     ports.push(port);
     assert.deepEqual(seen, [['sleep', 9]]);
     const own = createSimBinding({ worldFactory: (s, seed, board) => { seen.push([`own:${s}`, seed]); return new LinearWorld(board, seed); } });
     const path2 = 'sim://nrem?seed=2';
-    paths.push(path2);
     ports.push(await open(path2, own));
     assert.deepEqual(seen.at(-1), ['own:nrem', 2]);
   });
 
   it('refuses a second open of the same path, and a reopen powers up a fresh device unless persist=1', async () => {
     const path = 'sim://linear?seed=5&speed=10';
-    paths.push(path);
     const a = await open(path);
     ports.push(a);
     await assert.rejects(open(path), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_LOCKED');
-    const first = getSimPort(path)!.device;
+    const first = simPorts.lookup(path)!.device;
     await close(a);
     ports.push(await open(path));
-    assert.notEqual(getSimPort(path)!.device, first);
+    assert.notEqual(simPorts.lookup(path)!.device, first);
 
     const persistent = 'sim://linear?seed=5&speed=10&persist=1';
-    paths.push(persistent);
     const p = await open(persistent);
     const c = new StreamClient(p);
     await c.hello();
     await c.request({ configure: { config: CONTINUOUS } });
     await c.request({ start: {} });
-    const dev = getSimPort(persistent)!.device;
+    const dev = simPorts.lookup(persistent)!.device;
     await close(p);
     const again = await open(persistent);
     ports.push(again);
-    assert.equal(getSimPort(persistent)!.device, dev);
+    assert.equal(simPorts.lookup(persistent)!.device, dev);
     assert.equal(dev.running, true, 'the device kept its run across the reopen');
+  });
+
+  it('createPort powers up the device the next open attaches to; reset forgets every device, and one still open stops when it closes', async () => {
+    const own = new SimPorts();
+    const binding = createSimBinding({ ports: own });
+    assert.equal(binding.ports, own);
+    const path = 'sim://linear?seed=7&speed=10&persist=1';
+    const created = own.createPort(path);
+    assert.equal(created.opens, 0);
+    assert.equal(created.pacer.started, false, 'a created device waits for its port');
+    const port = await open(path, binding);
+    ports.push(port);
+    assert.equal(own.lookup(path), created);
+    assert.equal(created.opens, 1);
+    assert.equal(created.pacer.started, true);
+    assert.equal(SimBinding.ports.lookup(path), undefined, 'ports belong to their binding');
+    assert.throws(() => own.createPort(path), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_LOCKED');
+    own.reset();
+    assert.equal(own.lookup(path), undefined);
+    assert.deepEqual(own.list(), []);
+    assert.equal(created.pacer.started, true, 'an open port keeps its device until its owner closes it');
+    await close(port);
+    assert.equal(created.pacer.started, false, 'a forgotten persist=1 device stops with its port');
+    ports.push(await open(path, binding));
+    assert.ok(own.lookup(path) && own.lookup(path) !== created, 'the next open powers up a new device');
   });
 
   it('a disconnect fault unplugs the port; the path reopens to the same running device after the outage', async function () {
     this.timeout(30_000);
     const path = 'sim://linear?seed=1&speed=20&faults=disconnect@1:for=2';
-    paths.push(path);
     const port = await open(path);
     const c = new StreamClient(port);
     const closed = new Promise<Error | null>((resolve) => port.once('close', (e: Error | null) => resolve(e)));
@@ -165,7 +185,7 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
     await c.request({ start: {} });
     const why = await closed;
     assert.ok(why && (why as { disconnected?: boolean }).disconnected, 'the stream closes as disconnected');
-    const handle = getSimPort(path)!;
+    const handle = simPorts.lookup(path)!;
     assert.equal(handle.device.running, true);
     await assert.rejects(open(path), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_UNPLUGGED');
     await new Promise<void>((resolve) => {
@@ -178,7 +198,7 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
     });
     const again = await open(path);
     ports.push(again);
-    assert.equal(getSimPort(path), handle);
+    assert.equal(simPorts.lookup(path), handle);
     assert.equal(handle.opens, 2);
     const c2 = new StreamClient(again);
     const hb = await c2.request({ heartbeat: {} });

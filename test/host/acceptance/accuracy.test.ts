@@ -17,6 +17,7 @@ import type { SimWorld } from '../../../firmware-sim/world/index.ts';
 import {
   acquire, db, lockinConfig, mean, type Recording, renderLogOf, sampleTimeS, sineAmplitude, tdmConfig, useTestWorlds, worldOf,
 } from './helpers.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 
 const FS = 10_000;
 const D = 100; // raw samples per lock-in output (10 kS/s -> 100 Hz)
@@ -47,6 +48,7 @@ function channelOf(rec: Recording, c: number): { k: number; d: number; led: numb
 describe('acceptance: accuracy against simulator ground truth (steps scenario)', () => {
   let restore: () => void;
   before(() => { restore = useTestWorlds(); });
+  const ports = useSimPorts();
   after(() => restore());
 
   describe('lock-in (648/1150/1749 Hz, 2 detectors, 10 kS/s -> 100 Hz), 202 s of device time', () => {
@@ -55,7 +57,7 @@ describe('acceptance: accuracy against simulator ground truth (steps scenario)',
     const groupDelayS = designLockin({ sampleRateHz: FS, carriersHz: [648, 1150, 1749], detectorCount: 2 }).groupDelayS;
 
     before(async () => {
-      rec = await acquire('sim://steps?seed=3&speed=max', lockinConfig(), { samples: FS * 202 });
+      rec = await acquire('sim://steps?seed=3&speed=max', lockinConfig(), { ports, samples: FS * 202 });
       world = worldOf(rec.handle);
     });
 
@@ -115,7 +117,7 @@ describe('acceptance: accuracy against simulator ground truth (steps scenario)',
 
   it('time division (3 LEDs + dark slot, 125-sample slots, 100-sample windows), 60 s: amplitude error <= 0.5 % per cycle, every (LED, detector)', async () => {
     const config = tdmConfig();
-    const rec = await acquire('sim://steps?seed=3&speed=max', config, { samples: FS * 60 });
+    const rec = await acquire('sim://steps?seed=3&speed=max', config, { ports, samples: FS * 60 });
     const world = worldOf(rec.handle);
     const log = renderLogOf(rec.handle);
     const td = config.timeDivision!;
@@ -150,6 +152,7 @@ describe('acceptance: accuracy against simulator ground truth (steps scenario)',
     const report: string[] = [];
     for (const lit of [0, 1, 2]) {
       const rec = await acquire('sim://steps.noiseless?seed=4&speed=max', lockinConfig(), {
+        ports,
         samples: FS * 5,
         beforeStart: (h) => worldOf(h).setFaults({ deadLeds: [0, 1, 2, 3].filter((k) => k !== lit) }),
       });
@@ -172,6 +175,7 @@ describe('acceptance: accuracy against simulator ground truth (steps scenario)',
   for (const [variant, mainsHz] of [['noiseless', 50], ['noiseless-mains60', 60]] as const) {
     it(`ambient rejection >= 60 dB of DC and of ${2 * mainsHz} Hz flicker (${mainsHz} Hz mains), all LEDs dark, 5 s`, async () => {
       const rec = await acquire(`sim://steps.${variant}?seed=4&speed=max`, lockinConfig(), {
+        ports,
         samples: FS * 5,
         beforeStart: (h) => worldOf(h).setFaults({ deadLeds: [0, 1, 2, 3] }),
       });

@@ -13,17 +13,18 @@
 // above nominal). So the expected fit is 1/(1 + 50e-6) − 1 = −49.9975 ppm.
 import assert from 'node:assert/strict';
 import { Rig } from '../../../host/rig/rig.ts';
-import { forgetSimPort, getSimPort } from '../../../firmware-sim/simulator.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { lockinConfig, useTestWorlds } from './helpers.ts';
 
 describe('acceptance: device-to-host clock mapping (Rig.clock)', () => {
   let restore: () => void;
   before(() => { restore = useTestWorlds(); });
   after(() => restore());
+  const ports = useSimPorts();
 
   it('recovers a 50 ppm fast device crystal within max(±25 ppm, ±4 stated sigma; stated sigma < 40 ppm) from 3 s of heartbeats at speed=1, and maps samples to host time', async () => {
     const url = 'sim://steps?seed=1&speed=1&drift_ppm=50';
-    forgetSimPort(url);
+    const handle = ports.createPort(url);
     const rig = await Rig.connect(url, { heartbeatIntervalMs: 20 });
     const beats: Array<{ sessionIndex: number; mid: number; running: boolean }> = [];
     try {
@@ -50,8 +51,7 @@ describe('acceptance: device-to-host clock mapping (Rig.clock)', () => {
       await rig.stop();
     } finally {
       await rig.close();
-      getSimPort(url)?.pacer.stop();
-      forgetSimPort(url);
+      handle.pacer.stop();
     }
   });
 });

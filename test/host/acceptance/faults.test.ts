@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
 import type { SimWorld } from '../../../firmware-sim/world/index.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { acquire, recordCodes, type Recording, renderLogOf, type RenderLog, useTestWorlds, worldOf } from './helpers.ts';
 
 const FS = 10_000;
@@ -15,6 +16,7 @@ describe('acceptance: faults injected, samples marked missing vs ground truth (s
   let log: RenderLog;
   let world: SimWorld;
   let stopIndex = 0;
+  const ports = useSimPorts('suite');
 
   before(async () => {
     restore = useTestWorlds();
@@ -23,6 +25,7 @@ describe('acceptance: faults injected, samples marked missing vs ground truth (s
       // the default lock-in config with aux (EEG/EMG at 1 kS/s), so aux gaps are checked too
       const config = { ...toWireConfig(DEFAULT_LOCKIN_CONFIG), heartbeatTimeoutMs: 5000 };
       rec = await acquire('sim://steps?seed=5&speed=max&faults=corrupt:rate=3e-5,overrun@2:blocks=3', config, {
+        ports,
         samples: FS * 8,
         // the last blocks before Stop are lost too (0.1 s of them, whenever Stop arrives): only
         // Stop's Ack (next sample index) can reveal them

@@ -9,8 +9,7 @@ import { type DemodOptions, SignalDemodulator, type SignalBlock } from '../../..
 import { type AcquisitionItem, type LinkHealth, Rig, type RigBlock, type RigGap, type RigOptions } from '../../../host/rig/rig.ts';
 import '../../../host/cli/devices.ts';
 import { registeredWorldFactory, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
-import { forgetSimPort, getSimPort } from '../../../firmware-sim/simulator.ts';
-import type { SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
+import type { SimPortHandle, SimPorts } from '../../../firmware-sim/transport/sim-ports.ts';
 import { createWorld, type SimWorld, type WorldBoard, type WorldOptions } from '../../../firmware-sim/world/index.ts';
 import type { DetectorRenderRequest } from '../../../firmware-sim/world/world.ts';
 
@@ -147,6 +146,8 @@ function assemble(blocks: SignalBlock[]): Signals {
 }
 
 export interface AcquireOptions {
+  /** The sim:// ports host opens (useSimPorts()): the device is created there. */
+  ports: SimPorts;
   /** Stop once this many detector samples (session timeline) have arrived. */
   samples: number;
   demod?: DemodOptions;
@@ -158,15 +159,13 @@ export interface AcquireOptions {
 }
 
 /**
- * Opens `url`, configures, starts, collects everything until `samples`
+ * Creates the device at `url` in `options.ports`, opens it, configures, starts, collects everything until `samples`
  * detector samples have arrived, stops and closes. Stop's Ack follows every
  * block of the run, so nothing is in flight when this returns.
  */
 export async function acquire(url: string, config: AcquisitionConfigInit, options: AcquireOptions): Promise<Recording> {
-  forgetSimPort(url);
+  const handle = options.ports.createPort(url);
   const rig = await Rig.connect(url, { heartbeatIntervalMs: 100, ...options.rig });
-  const handle = getSimPort(url);
-  if (!handle) throw new Error(`no simulated device behind ${url}`);
   const items: AcquisitionItem[] = [];
   const demod = new SignalDemodulator(config, rig.info, options.demod ?? {});
   const signalBlocks: SignalBlock[] = [];
@@ -200,7 +199,6 @@ export async function acquire(url: string, config: AcquisitionConfigInit, option
   } finally {
     await rig.close();
     handle.pacer.stop();
-    forgetSimPort(url);
   }
 }
 

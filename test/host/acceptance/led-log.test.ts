@@ -25,8 +25,8 @@ import { exportRecording } from '../../../host/export/index.ts';
 import { h5Ready } from '../../../host/export/nwb.ts';
 import { readSession, type SessionFile } from '../../../host/record/session.ts';
 import type { AppliedDrive } from '../../../firmware-sim/device/faults.ts';
-import { forgetSimPort, getSimPort } from '../../../firmware-sim/simulator.ts';
 import { readCsv } from './cli-io.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { useTestWorlds } from './helpers.ts';
 
 const FS = DEFAULT_LOCKIN_CONFIG.sampleRateHz;
@@ -52,6 +52,7 @@ describe(`acceptance: the LED log after a reconnect and a device reset (sleep, s
   /** Session index of sample 0 of each run (segment), from the gap records. */
   let segmentStart: number[];
   let runs: number[];
+  const ports = useSimPorts('suite');
   let cutoffIndex: number;
   /** Every truth drive the host can know of (all but the reset's), on the session timeline, in order. */
   let expected: Array<AppliedDrive & { sessionIndex: number }>;
@@ -60,14 +61,14 @@ describe(`acceptance: the LED log after a reconnect and a device reset (sleep, s
     restoreWorlds = useTestWorlds();
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-ledlog-'));
     rec = join(tmp, 'rec');
-    forgetSimPort(URL);
+    const { device } = ports.createPort(URL);
     const out = new PassThrough();
     const err = new PassThrough();
     out.resume();
     err.resume();
     const code = await acquireCommand({ stdout: out, stderr: err } as never, { device: URL, duration: `${DURATION_S}s`, out: rec, json: true, quiet: true });
     assert.equal(code, 0);
-    truth = [...getSimPort(URL)!.device.truth.drives];
+    truth = [...device.truth.drives];
     session = (await readSession(rec))!;
     const resumes = session.gaps.filter((g) => g.source === 'detector' && (g.reason === 'reconnect' || g.reason === 'device-reset'));
     assert.deepEqual(resumes.map((g) => g.reason), ['reconnect', 'device-reset'], 'one resume after the disconnect, one after the reset');
@@ -82,7 +83,6 @@ describe(`acceptance: the LED log after a reconnect and a device reset (sleep, s
 
   after(async () => {
     restoreWorlds();
-    forgetSimPort(URL);
     await rm(tmp, { recursive: true, force: true });
   });
 

@@ -16,9 +16,9 @@ import { RigError } from '../../../host/rig/errors.ts';
 import { type AcquisitionItem, Rig, type RigBlock, type RigGap, type RigOptions } from '../../../host/rig/rig.ts';
 import { openTransport } from '../../../host/transport/open.ts';
 import { issue } from '../../../firmware-sim/device/issue.ts';
-import { forgetSimPort, getSimPort } from '../../../firmware-sim/simulator.ts';
-import type { SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
+import type { SimPortHandle, SimPorts } from '../../../firmware-sim/transport/sim-ports.ts';
 import type { DetectorRenderRequest } from '../../../firmware-sim/world/world.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { lockinConfig } from './helpers.ts';
 
 const FS = 10_000;
@@ -65,10 +65,9 @@ function trueNewRunOffset(blocks: Rendered): number {
   throw new Error('the render log holds one run only');
 }
 
-async function resumeOnce(url: string, options: RigOptions = {}, patch?: (h: SimPortHandle) => void): Promise<Resumed> {
-  forgetSimPort(url);
+async function resumeOnce(ports: SimPorts, url: string, options: RigOptions = {}, patch?: (h: SimPortHandle) => void): Promise<Resumed> {
+  const handle = ports.createPort(url);
   const rig = await Rig.connect(url, { heartbeatIntervalMs: 50, ...options });
-  const handle = getSimPort(url)!;
   patch?.(handle);
   const rendered = recordRenders(handle);
   const items: AcquisitionItem[] = [];
@@ -87,7 +86,6 @@ async function resumeOnce(url: string, options: RigOptions = {}, patch?: (h: Sim
   } finally {
     await rig.close();
     handle.pacer.stop();
-    forgetSimPort(url);
   }
 }
 
@@ -97,9 +95,10 @@ function describeResult(r: Resumed): string {
 
 describe('acceptance: a resumed run placed on the session timeline vs the world clock (linear, 10 kS/s)', function () {
   this.timeout(90_000);
+  const ports = useSimPorts();
 
   it('reset@1.5 at speed=1: the first post-reset sample lands within 2 ms (20 samples) of ground truth, and within the stated uncertainty', async () => {
-    const r = await resumeOnce('sim://linear?seed=1&speed=1&faults=reset@1.5');
+    const r = await resumeOnce(ports, 'sim://linear?seed=1&speed=1&faults=reset@1.5');
     console.log(`      ${describeResult(r)}`);
     assert.equal(r.gap.reason, 'device-reset');
     assert.equal(r.gap.placement, 'reset-clock');
@@ -109,7 +108,7 @@ describe('acceptance: a resumed run placed on the session timeline vs the world 
   });
 
   it('reset@10 at speed=max (device time does not follow the host): the stated uncertainty covers the true error', async () => {
-    const r = await resumeOnce('sim://linear?seed=2&speed=max&faults=reset@10');
+    const r = await resumeOnce(ports, 'sim://linear?seed=2&speed=max&faults=reset@10');
     console.log(`      ${describeResult(r)}`);
     assert.equal(r.gap.placement, 'reset-clock');
     assert.ok(Math.abs(r.placedOffset - r.trueOffset) <= r.gap.uncertaintySamples, describeResult(r));
@@ -117,7 +116,7 @@ describe('acceptance: a resumed run placed on the session timeline vs the world 
 
   for (const speed of ['1', 'max']) {
     it(`disconnect@1:for=0.6 at speed=${speed}: device-timed, the new run lands within 1 sample of ground truth`, async () => {
-      const r = await resumeOnce(`sim://linear?seed=3&speed=${speed}&faults=disconnect@1:for=0.6`);
+      const r = await resumeOnce(ports, `sim://linear?seed=3&speed=${speed}&faults=disconnect@1:for=0.6`);
       console.log(`      ${describeResult(r)}`);
       assert.equal(r.gap.reason, 'reconnect');
       assert.equal(r.gap.placement, 'device-time');
@@ -129,11 +128,12 @@ describe('acceptance: a resumed run placed on the session timeline vs the world 
 
 describe('Rig: reconnect polling and the crash path', function () {
   this.timeout(60_000);
+  const ports = useSimPorts();
 
   it('polls for the port every <= 200 ms while it is gone (injected sleep and openTransport record the schedule)', async () => {
     const delays: number[] = [];
     let failedOpens = 0;
-    const r = await resumeOnce('sim://linear?seed=4&speed=max&faults=disconnect@0.5:for=1.5', {
+    const r = await resumeOnce(ports, 'sim://linear?seed=4&speed=max&faults=disconnect@0.5:for=1.5', {
       sleep: (ms) => { delays.push(ms); return new Promise((res) => setTimeout(res, ms)); },
       openTransport: async (url) => {
         try {
@@ -156,7 +156,7 @@ describe('Rig: reconnect polling and the crash path', function () {
     const onUnhandled = (reason: unknown): void => { unhandled.push(reason); };
     process.on('unhandledRejection', onUnhandled);
     try {
-      const r = await resumeOnce('sim://linear?seed=5&speed=max&faults=reset@1', {}, (handle) => {
+      const r = await resumeOnce(ports, 'sim://linear?seed=5&speed=max&faults=reset@1', {}, (handle) => {
         // after the reset the device refuses every Configure
         const commands = (handle.device as unknown as { commands: { onConfigure: (id: number, c: unknown) => void; sendError: (id: number, i: unknown) => void } }).commands;
         const original = commands.onConfigure.bind(commands);

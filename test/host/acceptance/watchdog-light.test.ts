@@ -22,10 +22,10 @@ import { demodRecording } from '../../../host/record/demod.ts';
 import { inspectRecording } from '../../../host/record/inspect.ts';
 import { readSession, type SessionFile } from '../../../host/record/session.ts';
 import { openTransport, type Transport } from '../../../host/transport/open.ts';
-import { forgetSimPort, getSimPort } from '../../../firmware-sim/simulator.ts';
-import type { SimPortHandle } from '../../../firmware-sim/transport/binding.ts';
+import type { SimPortHandle } from '../../../firmware-sim/transport/sim-ports.ts';
 import { decodeEnvelope, FrameDecoder } from '../../../protocol/index.ts';
 import { readCsv } from './cli-io.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { recordCodes, renderLogOf, useTestWorlds } from './helpers.ts';
 
 const FS = 10_000;
@@ -76,13 +76,14 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
   /** Device sample index when the first heartbeat after the pause was sent. */
   let resumeIndex = -1;
   let session: SessionFile;
+  const ports = useSimPorts('suite');
 
   before(async () => {
     restoreWorlds = useTestWorlds();
     recordCodes(true);
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-light-'));
     rec = join(tmp, 'rec');
-    forgetSimPort(URL);
+    handle = ports.createPort(URL);
     let pausedSinceMs: number | undefined;
     let paused = false;
     const gated = async (url: string): Promise<Transport> => {
@@ -90,14 +91,14 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
       const write = transport.stream.write.bind(transport.stream) as (chunk: Uint8Array) => boolean;
       (transport.stream as { write: (chunk: Uint8Array) => boolean }).write = (chunk: Uint8Array): boolean => {
         if (isHeartbeat(chunk)) {
-          const device = getSimPort(URL)?.device;
-          if (!paused && pausedSinceMs === undefined && device && device.sampleIndex >= PAUSE_AT) {
+          const { device } = handle;
+          if (!paused && pausedSinceMs === undefined && device.sampleIndex >= PAUSE_AT) {
             paused = true;
             pausedSinceMs = Date.now();
           }
           if (paused && Date.now() - pausedSinceMs! >= PAUSE_MS) {
             paused = false;
-            resumeIndex = device!.sampleIndex; // this heartbeat gets through
+            resumeIndex = device.sampleIndex; // this heartbeat gets through
           }
           if (paused) return true; // lost on the way: the device never hears it
         }
@@ -113,7 +114,6 @@ describe(`acceptance: host heartbeats stopped for ${PAUSE_MS / 1000} s mid-recor
     try {
       const code = await acquireCommand({ stdout, stderr: err } as never, { device: URL, duration: `${DURATION_S}s`, out: rec, json: true, quiet: true }, { openTransport: gated, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
       assert.equal(code, 0);
-      handle = getSimPort(URL)!;
       const log = renderLogOf(handle);
       truth = darkTruth(log.currents!, DEFAULT_LOCKIN_CONFIG.leds.length);
     } finally {

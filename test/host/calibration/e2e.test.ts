@@ -5,19 +5,21 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forgetSimPort, getSimPort, simPowerMeterOf } from '../../../firmware-sim/simulator.ts';
+import { simPowerMeterOf } from '../../../firmware-sim/simulator.ts';
 import { type CalibrationTable, ModulationMode } from '../../../protocol/index.ts';
 import { CalibrationError } from '../../../host/calibration/errors.ts';
 import { CommandedPowerLog, ledDrivesInForce } from '../../../host/calibration/recording.ts';
 import type { CalibrationFile } from '../../../host/calibration/store.ts';
 import { HostCalibration, sameTable } from '../../../host/calibration/table.ts';
 import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
+import type { SimPorts } from '../../../firmware-sim/transport/sim-ports.ts';
 import { createWorld, type SimWorld } from '../../../firmware-sim/world/index.ts';
 import '../../../host/cli/devices.ts';
 import { acquireCommand } from '../../../host/cli/commands/acquire.ts';
 import { calibrateCommand } from '../../../host/cli/commands/calibrate.ts';
 import { DeviceError } from '../../../host/link/errors.ts';
 import { Rig } from '../../../host/rig/rig.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { captureIo } from './helpers.ts';
 
 const URL = 'sim://dark?seed=11&speed=10&persist=1';
@@ -29,8 +31,11 @@ async function until(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** The suite's simulated ports (persist=1 devices shared by its tests, reset after it). */
+let ports: SimPorts;
+
 function simDevice(url: string) {
-  const handle = getSimPort(url);
+  const handle = ports.lookup(url);
   assert.ok(handle, `no simulated device behind ${url}`);
   return handle.device;
 }
@@ -56,15 +61,16 @@ describe('fiberrig calibrate: end to end against the simulator', function () {
   this.timeout(120_000);
   let out = '';
   let stored: CalibrationTable | undefined;
+  ports = useSimPorts('suite');
 
   before(async () => {
     registerWorldFactory(createWorld); // other suites unregister it after their tests
+    ports.createPort(URL);
+    ports.createPort(AGED);
     out = await mkdtemp(join(tmpdir(), 'fiberrig-cal-'));
   });
 
   after(async () => {
-    forgetSimPort(URL);
-    forgetSimPort(AGED);
     await rm(out, { recursive: true, force: true });
   });
 

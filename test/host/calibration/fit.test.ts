@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { fitLedCurve, type LedModel, modelPowerUw, tableFromModel } from '../../../host/calibration/fit.ts';
 import { CalibrationError } from '../../../host/calibration/errors.ts';
-import { parseManualAnswer, settledReading, type InstrumentMeter } from '../../../host/calibration/meter.ts';
+import { parseManualAnswer, settledReading } from '../../../host/calibration/meter.ts';
+import type { PowerMeter } from '../../../host/calibration/meters.ts';
 import { calibrationCurrents, calibrationPlan, checkPlan } from '../../../host/calibration/plan.ts';
 import { svgPlot, terminalPlot } from '../../../host/calibration/plot.ts';
 import { parseLabel } from '../../../host/calibration/store.ts';
@@ -111,7 +112,7 @@ describe('host calibration: meters', () => {
   });
 
   it('waits for an instrument to settle, and marks a point that never does', async () => {
-    const fake = (values: number[]): InstrumentMeter => {
+    const fake = (values: number[]): PowerMeter => {
       let i = 0;
       return { info: { kind: 'sim', model: 'fake', serialNumber: '1' }, readUw: async () => values[Math.min(i++, values.length - 1)]!, close: async () => undefined };
     };

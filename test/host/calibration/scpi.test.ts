@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forgetSimPort, getSimPort, simPowerMeterOf, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
+import { simPowerMeterOf, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
 import { CalibrationError } from '../../../host/calibration/errors.ts';
 import { parseScpiSpec, ScpiPowerMeter } from '../../../host/calibration/scpi.ts';
 import type { CalibrationFile } from '../../../host/calibration/store.ts';
@@ -13,6 +13,7 @@ import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
 import type { SimWorld } from '../../../firmware-sim/world/index.ts';
 import '../../../host/cli/devices.ts';
 import { calibrateCommand } from '../../../host/cli/commands/calibrate.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { captureIo, type PtyPair, type ScpiResponder, scpiResponder, socatPair } from './helpers.ts';
 
 const URL = 'sim://dark?seed=12&speed=10';
@@ -22,6 +23,7 @@ describe('fiberrig calibrate --meter scpi:PATH (SCPI power meter on a pty)', fun
   let dir = '';
   let pair: PtyPair | undefined;
   let responder: ScpiResponder | undefined;
+  const ports = useSimPorts();
 
   before(async () => {
     registerWorldFactory(simulatorWorldFactory); // other suites unregister it after their tests
@@ -32,7 +34,6 @@ describe('fiberrig calibrate --meter scpi:PATH (SCPI power meter on a pty)', fun
   after(async () => {
     await responder?.close();
     await pair?.close();
-    forgetSimPort(URL);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -47,7 +48,8 @@ describe('fiberrig calibrate --meter scpi:PATH (SCPI power meter on a pty)', fun
   });
 
   it('calibrates through the SCPI meter: model and serial from *IDN?, wavelength set, fit within 1 % of the truth', async () => {
-    responder = await scpiResponder(pair!.b, () => simPowerMeterOf(getSimPort(URL)!.device).readUw() * 1e-6);
+    const { device } = ports.createPort(URL);
+    responder = await scpiResponder(pair!.b, () => simPowerMeterOf(device).readUw() * 1e-6);
     const out = join(dir, 'cal');
     const c = captureIo();
     const code = await calibrateCommand(c.io, { device: URL, led: '2', meter: `scpi:${pair!.a}`, points: '6', out }, { settle: { intervalMs: 50, stableReadings: 4 } });
@@ -61,7 +63,6 @@ describe('fiberrig calibrate --meter scpi:PATH (SCPI power meter on a pty)', fun
     const file = JSON.parse(await readFile(join(unitDir, (await readdir(unitDir)).find((f) => f.endsWith('.json'))!), 'utf8')) as CalibrationFile;
     assert.deepEqual(file.meter, { kind: 'scpi', model: 'FiberrigTest PM-SIM100', serialNumber: 'SN0042', path: pair!.a, wavelengthNm: 560 });
 
-    const device = getSimPort(URL)!.device;
     const world = device.world as SimWorld;
     const host = new HostCalibration(device.nv.readCalibration());
     const { minMa, maxMa } = host.rangeMa(2)!;

@@ -1,12 +1,13 @@
 // Samples the device lost reach the page as gaps: nulls that break the
 // traces (never zero-filled, never closed up) and a GAP warning.
 import assert from 'node:assert/strict';
-import { getSimPort } from '../../../firmware-sim/transport/binding.ts';
+import { useSimPorts } from '../../support/sim-ports.ts';
 import { type LiveSession, liveSession, until } from './helpers.ts';
 
 describe('live view: gaps', function () {
   this.timeout(60_000);
   let session: LiveSession | undefined;
+  const ports = useSimPorts();
 
   after(async () => {
     await session?.close();
@@ -14,6 +15,7 @@ describe('live view: gaps', function () {
 
   it('shows blocks the device dropped as a break in every trace, and warns', async () => {
     const url = 'sim://sleep?seed=2&speed=4&faults=overrun@3:blocks=4';
+    const { device } = ports.createPort(url);
     session = await liveSession(url, 10); // one point per output sample
     const { rig, frames } = session;
     await rig.start();
@@ -37,7 +39,7 @@ describe('live view: gaps', function () {
     const lostS = missingDetectorSamples / 10_000;
     // where the device lost them, from its ground truth (session time 0 is sample 0 of the run; the
     // overrun is scheduled in world time, which runs ahead of the session by a load-dependent amount)
-    const lost = getSimPort(url)!.device.truth.lostRanges('detector');
+    const lost = device.truth.lostRanges('detector');
     assert.ok(lost.length >= 1, 'the simulator lost detector blocks');
     const lostStartS = lost[0]!.first / 10_000;
     for (const [c, values] of y.entries()) {
