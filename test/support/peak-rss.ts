@@ -5,7 +5,7 @@
 
 /** A data: module for `node --import` that reports the process's peak RSS on stderr at exit. */
 export const PEAK_RSS_IMPORT = `data:text/javascript,${encodeURIComponent(
-  'process.on("exit", () => process.stderr.write(`\\nfiberrig-peak-rss-kb ${process.resourceUsage().maxRSS}\\n`));',
+  'process.on("exit", () => process.stderr.write("\\nfiberrig-peak-rss-kb " + process.resourceUsage().maxRSS + "\\n"));',
 )}`;
 
 /** The peak RSS (KB) a child run with PEAK_RSS_IMPORT reported in its stderr. */
