@@ -29,17 +29,6 @@ interface CommandEntry {
   readonly summary: string;
   /** Module path relative to host/cli/. */
   readonly module: string;
-  /** Packages this run of the command will load that node must load itself, before tsx is registered (see `nativePreloads`). */
-  readonly native?: (args: readonly string[]) => readonly string[];
-}
-
-/** The value of `--name VALUE` or `--name=VALUE` in `args`, if given. */
-function optionValue(args: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === name) return args[i + 1];
-    if (args[i]!.startsWith(`${name}=`)) return args[i]!.slice(name.length + 1);
-  }
-  return undefined;
 }
 
 // One line per command (the order is the order of `fiberrig --help`).
@@ -48,10 +37,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'acquire', module: './commands/acquire.ts', summary: 'configure, start and record a device; progress on stderr, summary on stdout' },
   { name: 'info', module: './commands/info.ts', summary: 'what a device is: firmware, protocol version, board, LEDs, detectors, aux inputs, limits, calibration' },
   { name: 'demod', module: './commands/demod.ts', summary: 're-demodulate a recording offline from its raw log (bit-identical to the live result with equal settings)' },
-  {
-    name: 'export', module: './commands/export.ts', summary: 'export a recording for other tools: guppy, pmat, nwb, csv',
-    native: (args) => (optionValue(args, '--format') === 'nwb' ? ['h5wasm/node'] : []),
-  },
+  { name: 'export', module: './commands/export.ts', summary: 'export a recording for other tools: guppy, pmat, nwb, csv' },
   { name: 'analyze', module: './commands/analyze.ts', summary: 'analyse a recording: corrected ΔF/F, sleep scoring, NE oscillation; analysis.json, CSV tables and an HTML report' },
   { name: 'inspect', module: './commands/inspect.ts', summary: 'summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged' },
   { name: 'calibrate', module: './commands/calibrate.ts', summary: 'calibrate LED power at the fiber tip (mA -> µW) per unit and store it on the device; --check measures drift against the stored table' },
@@ -79,28 +65,15 @@ export function fiberrigVersion(): string {
 
 let typeScriptLoader: Promise<unknown> | undefined;
 
-/**
- * What `fiberrig NAME ARGS` loads natively, before tsx is registered. tsx rewrites the dynamic `import()`s of every
- * module it loads, with a source map; on h5wasm's 4 MB WebAssembly glue (one line) that costs about 600 MB of RSS,
- * which stays the export's peak whatever the recording's length (host/export/README.md, "NWB: memory"). A package
- * node has loaded once is not loaded again, so the command's own later `import()` of it gets node's copy.
- */
-export function nativePreloads(name: string, args: readonly string[]): readonly string[] {
-  return COMMANDS.find((c) => c.name === name)?.native?.(args) ?? [];
-}
-
 /** Loads a command's module; compiled (no TypeScript loader yet), it first registers tsx. */
-export async function loadCommandModule(name: string, args: readonly string[] = []): Promise<CommandModule> {
+export async function loadCommandModule(name: string): Promise<CommandModule> {
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) throw new Error(`no command ${name}`);
   const url = new URL(entry.module, CLI_DIR);
   // loaded through a require hook (tsx's, as mocha loads tests): require the module too, or it would be a second
   // instance of every module it shares with the caller (the registries of device drivers and simulated ports)
   if (typeof require === 'function') return require(fileURLToPath(url)) as CommandModule;
-  if (!import.meta.url.endsWith('.ts') && !typeScriptLoader) {
-    for (const spec of nativePreloads(name, args)) await import(spec);
-    typeScriptLoader = import('tsx/esm/api').then((tsx) => tsx.register());
-  }
+  if (!import.meta.url.endsWith('.ts')) typeScriptLoader ??= import('tsx/esm/api').then((tsx) => tsx.register());
   await typeScriptLoader;
   return (await import(url.href)) as CommandModule;
 }
@@ -126,7 +99,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     const invoked = invokedCommand(argv);
     for (const entry of COMMANDS) {
       const command = program.command(entry.name).description(entry.summary);
-      if (entry.name === invoked) (await loadCommandModule(entry.name, argv)).define(command, io, run);
+      if (entry.name === invoked) (await loadCommandModule(entry.name)).define(command, io, run);
     }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
