@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync } from
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativePreloads } from './native-preloads.js';
 
 const cliDir = dirname(fileURLToPath(import.meta.url));
 const source = join(cliDir, 'main.ts');
@@ -51,6 +52,9 @@ function compile() {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+// before any TypeScript loader: what tsx must not load (native-preloads.js says why)
+for (const spec of nativePreloads(process.argv.slice(2))) await import(spec);
 
 let main;
 if (isFresh() || compile()) {

@@ -57,7 +57,7 @@ import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
 import { type Dtype, EventSeries, GrowingSeries } from './nwb/series.ts';
 import { compensatesDelay, seriesTimeOffsetsS, signalTimeS } from '../pipeline/time.ts';
 
-// h5wasm (4 MB of WebAssembly glue) loads on first use, not when the CLI starts
+// h5wasm (4 MB of WebAssembly glue) loads on first use; the CLI loads it natively first (cli/native-preloads.js, README)
 type H5 = typeof h5wasmModule;
 type H5File = InstanceType<H5['File']>;
 type H5Group = ReturnType<H5File['create_group']>;

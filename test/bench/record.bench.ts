@@ -148,7 +148,10 @@ export async function run(emit: Emit): Promise<void> {
       emit({ name: `record.export.${format}.realtime`, value: long.seconds / l.seconds, unit: 'x real time', seconds1h: l.seconds, rawLogMBps: written.bytes / 1e6 / l.seconds, outputMB: l.outputMB, rows: l.rows });
       emit({ name: `record.export.${format}.retained_heap_1h`, value: l.retainedHeapMB, unit: 'MB', retained10minMB: s.retainedHeapMB, gcExposed: typeof globalThis.gc === 'function', note: 'heapUsed after forced GC, max over the export; equal for 10 min and 1 h = streaming' });
       emit({ name: `record.export.${format}.peak_heap_1h`, value: l.peakHeapMB, unit: 'MB', peakHeap10minMB: s.peakHeapMB, note: 'heapUsed peak, garbage included' });
-      emit({ name: `record.export.${format}.peak_rss_1h`, value: l.peakRssMB, unit: 'MB', growthMB: l.rssGrowthMB, peakRss10minMB: s.peakRssMB, growth10minMB: s.rssGrowthMB });
+      emit({
+        name: `record.export.${format}.peak_rss_1h`, value: l.peakRssMB, unit: 'MB', growthMB: l.rssGrowthMB, peakRss10minMB: s.peakRssMB, growth10minMB: s.rssGrowthMB,
+        ...(format === 'nwb' ? { note: 'in this process, under tsx: includes loading h5wasm through tsx (~600 MB); the CLI export\'s own figure is nwb.bench.ts' } : {}),
+      });
     }
   } finally {
     rmSync(root, { recursive: true, force: true });

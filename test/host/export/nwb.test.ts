@@ -9,7 +9,8 @@ import { replayRecording } from '../../../host/record/replay.ts';
 import { AUX_RATE_HZ, RATE_HZ, tempDir, writeSynthRecording } from '../record/helpers.ts';
 
 
-const SECONDS = 10;
+// long enough for the raw series (2 kHz) to cross the writer's 65 536-row batch
+const SECONDS = 35;
 
 describe('host/export: NWB file structure (read back with h5wasm)', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -157,6 +158,31 @@ describe('host/export: NWB file structure (read back with h5wasm)', () => {
     assert.equal(times[1], 1.15);
     assert.equal(attr(ds('acquisition/digital_input_0/timestamps'), 'unit'), 'seconds');
     assert.equal(f.get('intervals'), null, 'no gaps, no invalid_times');
+  });
+
+  it('streams raw photodetector and EEG codes exactly, across the writer\'s 65 536-row batches (the same values, in order, no row lost or repeated)', async () => {
+    const raw = new Map<string, number[]>();
+    await replayRecording(tmp.dir, [{
+      item: (it) => {
+        if (it.kind !== 'block') return;
+        it.channelIds.forEach((id, column) => {
+          const key = `${it.source}:${id}`;
+          const out = raw.get(key) ?? [];
+          assert.equal(out.length, it.sessionIndex, `${key}: blocks are contiguous`);
+          for (let k = 0; k < it.sampleCount; k++) out.push(it.samples[k * it.channelIds.length + column]!);
+          raw.set(key, out);
+        });
+      },
+    }], { demod: false });
+    const series: Array<[string, string]> = [['detector:0', 'acquisition/raw_photodetector_0/data'], ['detector:1', 'acquisition/raw_photodetector_1/data'], ['aux:0', 'acquisition/EEG/data']];
+    for (const [key, path] of series) {
+      const expected = raw.get(key)!;
+      const stored = ds(path).value as Float32Array;
+      assert.equal(stored.length, expected.length, path);
+      if (path.includes('photodetector')) assert.ok(stored.length > 65_536, `${path} spans more than one batch`);
+      const first = stored.findIndex((v, i) => v !== expected[i]);
+      assert.equal(first, -1, `${path}: row ${first} is ${stored[first]}, the recording's is ${expected[first]}`);
+    }
   });
 
   it('types every object with neurodata_type and namespace', async () => {
