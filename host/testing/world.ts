@@ -18,6 +18,16 @@ export interface SimControl {
   /** World time now, seconds. */
   readonly worldTimeS: number;
   /**
+   * World time of sample 0 of the current (or last) run: session time t of a run's signals is
+   * world time runStartWorldS + t (one segment, no drift). Null before the first Start.
+   */
+  readonly runStartWorldS: number | null;
+  /**
+   * The truth of `fluorophore` on the session timeline of the current run, for expectTracks:
+   * `expectTracks(signalOf(blocks, '470nm@det0'), sim.truthOf('grabNe'))`.
+   */
+  truthOf(fluorophore: Parameters<GroundTruth['signal']>[0]): (sessionS: number) => number;
+  /**
    * Applies link and device faults now (or at their `@atS`), in the sim:// `faults=` syntax or as
    * specs: e.g. `'overrun:blocks=4'`, `'disconnect:for=2'`, `'reset'`, `'drift:ppm=50'`, `'corrupt:rate=1e-4,for=1'`.
    */
@@ -51,6 +61,16 @@ export function simControl(current: () => SimDevice): SimControl {
     },
     get worldTimeS() {
       return current().worldTimeS;
+    },
+    get runStartWorldS() {
+      return current().runStartWorldS;
+    },
+    truthOf(fluorophore) {
+      const device = current();
+      const truth = simWorldOf(device).truth;
+      const t0 = device.runStartWorldS;
+      if (t0 === null) throw new TestingError('E_TARGET_NOT_SIM', 'the simulated device has not started a run yet', 'call truthOf() after rig.start()');
+      return (sessionS) => truth.signal(fluorophore, t0 + sessionS);
     },
     inject(faults) {
       const specs = typeof faults === 'string' ? parseFaults(faults) : Array.isArray(faults) ? faults : [faults as FaultSpec];
