@@ -100,8 +100,7 @@ function openSim(options: TargetOptions): Target {
   return {
     name: 'sim', url, analogUnmodelledReason: null, freshDevicePerConnection: true, sim: simControl(current),
     close: once(async () => {
-      const handle = SimBinding.ports.lookup(url);
-      if (handle && !handle.port) handle.pacer.stop();
+      SimBinding.ports.release(url); // its device stops (at once, or when a connection left open closes)
       cleanup();
     }),
   };

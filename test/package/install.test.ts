@@ -14,7 +14,7 @@ import { readmeBlock, ROOT } from '../readme/blocks.ts';
 import { writeConsumerProject } from './consumer.ts';
 
 const run = promisify(execFile);
-const TOOLS = ['mocha', 'rxjs', 'typescript', '@types/node', '@types/mocha'];
+const TOOLS = ['mocha', 'rxjs', 'tsx', 'typescript', '@types/node', '@types/mocha'];
 
 describe('the packed package, installed offline into a fresh project', function () {
   this.timeout(300_000);
