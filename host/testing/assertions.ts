@@ -95,7 +95,13 @@ export function expectTracks(signal: SignalTrace, truth: (tS: number) => number,
     throw new TestingError('E_ASSERT_TRACKS', `${signal.name}: ${message}`, hint);
   };
   if (xs.length < 3) fail(`only ${xs.length} finite samples between ${fromS} s and ${toS} s (${missing} NaN)`, 'acquire longer, or widen fromS/toS');
-  let span = Math.max(...xs) - Math.min(...xs);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const x of xs) {
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  let span = hi - lo;
   let gain = 1;
   let offset = 0;
   if (options.scale !== 'exact') {
@@ -114,7 +120,7 @@ export function expectTracks(signal: SignalTrace, truth: (tS: number) => number,
     if (!(gain > 0)) fail(`the signal moves against the truth (fitted gain ${gain})`, 'check the channel: is it the sensor\'s wavelength and detector?');
     span *= gain;
   }
-  if (span === 0) span = Math.max(...xs.map(Math.abs));
+  if (span === 0) span = Math.max(Math.abs(lo), Math.abs(hi));
   let worst = 0;
   let worstAt = 0;
   for (let i = 0; i < xs.length; i++) {

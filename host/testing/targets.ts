@@ -76,6 +76,9 @@ function simUrl(options: TargetOptions): { url: string; cleanup: () => void } {
   if (options.speed !== undefined) query.push(`speed=${options.speed}`);
   if (options.faults) query.push(`faults=${encodeURIComponent(options.faults)}`);
   const scenario = options.scenario ?? 'linear';
+  if (typeof scenario === 'string' && !/^[A-Za-z][\w.-]*$/.test(scenario)) {
+    throw new TestingError('E_TARGET_UNKNOWN', `scenario "${scenario}" is not a scenario name`, 'give a name (linear, sleep, zolpidem, steps, dark) and the options as seed/speed/faults, or a scenario document as an object');
+  }
   if (typeof scenario === 'string') return { url: `sim://${scenario}?${query.join('&')}`, cleanup: () => undefined };
   parseScenarioSpec(scenario, 'the scenario option');
   const dir = mkdtempSync(join(tmpdir(), 'fiberrig-scenario-'));

@@ -106,6 +106,10 @@ describe('fiberrig/testing', () => {
       await assert.rejects(openTarget('simm'), (e) => code(e) === 'E_TARGET_UNKNOWN' && /sim, sim-pty, native/.test((e as Error).message));
     });
 
+    it('a simulated target takes a scenario name, its options apart', async () => {
+      await assert.rejects(openTarget('sim', { scenario: 'steps?speed=max' }), (e) => code(e) === 'E_TARGET_UNKNOWN' && /not a scenario name/.test((e as Error).message));
+    });
+
     it('a firmware target that is not built is a MissingTool naming what to build', async () => {
       await assert.rejects(openTarget('native', { firmwareBuildDir: '/nonexistent-fiberrig-build' }), (e) => e instanceof MissingTool && /fiberrig-fw-host is not built/.test(e.message));
     });
@@ -129,6 +133,11 @@ describe('fiberrig/testing', () => {
       const timesS = Float64Array.from({ length: n }, (_, i) => i / 10);
       return { name: 'x', timesS, values: timesS.map(f) };
     };
+
+    it('takes hours of output (no argument-count limits)', () => {
+      const long = trace((t) => 3 + 2 * Math.sin(t / 100), 500_000);
+      assert.equal(expectTracks(long, (t) => Math.sin(t / 100), { tolerancePct: 1e-6 }).samples, 500_000);
+    });
 
     it('fits gain and offset by default, compares as is with scale exact', () => {
       const r = expectTracks(trace((t) => 1000 + 50 * Math.sin(t)), Math.sin, { tolerancePct: 0.1 });
