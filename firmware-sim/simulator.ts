@@ -37,3 +37,20 @@ export { simServeOptionsFromUrl } from './transport/serve.ts';
 export { type SimPortHandle, SimPorts } from './transport/sim-ports.ts';
 export { SimPowerMeter, simPowerMeterOf, type SimPowerMeterOptions } from './device/power-meter.ts';
 export { ZOLPIDEM_NE_AMPLITUDE_SCALE } from './world/index.ts';
+
+// The simulator's public API (the `fiberrig/sim` entry point, through host/cli/devices.ts):
+// devices made in code, the world's ground truth and faults, scenario documents.
+export { createSimDevice, type CreateSimDeviceOptions, LINEAR_SCENARIO } from './device/create.ts';
+export type { SimDevice } from './device/device.ts';
+export { SimError } from './device/errors.ts';
+export { type FaultSpec, GroundTruth as DeviceTruth, parseFaults } from './device/faults.ts';
+export { type HardwareFault, parseHardwareFaults, worldFaultsOf } from './device/hardware-faults.ts';
+export { type SimUrl, type Speed, parseSimUrl } from './transport/sim-url.ts';
+export type { SimPtyServer } from './transport/pty.ts';
+export type { SimTcpServer } from './transport/tcp.ts';
+export type { SimServeOptions } from './transport/serve.ts';
+export { parseScenarioSpec, readScenarioFile } from './world/scenario-file/parse.ts';
+export type { ScenarioSpec, ScenarioSpecInput, TimelineEvent } from './world/scenario-file/spec.ts';
+export { SCENARIO_NAMES } from './world/index.ts';
+export type { GroundTruth, SimWorld } from './world/index.ts';
+export type { WorldFaults } from './world/types.ts';

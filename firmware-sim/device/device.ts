@@ -147,6 +147,15 @@ export class SimDevice {
     return this.core.session.config;
   }
 
+  /**
+   * World time (s) of detector sample 0 of the current or last run, or null when there was none
+   * since boot: where a run's sample n sits in the world's ground truth (n / rate later, at no drift).
+   */
+  get runStartWorldS(): number | null {
+    const run = this.core.run;
+    return run.config ? this.core.clock.worldOf(run.startDevS) : null;
+  }
+
   /** Next detector sample index (0 when stopped). */
   get sampleIndex(): number {
     return sampleIndexOf(this.core);

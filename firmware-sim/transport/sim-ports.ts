@@ -4,7 +4,7 @@
 //   const ports = new SimPorts();                  // or SimBinding.ports, the one host opens
 //   const handle = ports.createPort('sim://linear?seed=1&speed=max');
 //   ... open the path (SerialPortStream, Rig.connect) ... handle.device.inject(…), handle.device.truth
-//   ports.reset();                                 // forget every device (tests: after each test)
+//   ports.release(path) / ports.reset();           // forget one device / every device (tests: after each test)
 //
 // createPort() powers up a device before anything opens its path; the next
 // open attaches to it. An open of a path with no waiting device powers up a
@@ -95,6 +95,17 @@ export class SimPorts {
   reset(): void {
     for (const h of this.ports.values()) if (!h.port) h.pacer.stop();
     this.ports.clear();
+  }
+
+  /**
+   * Forgets the device behind `path` alone, as reset() forgets every one: it stops now if its
+   * port is closed, else when its owner closes it. The next open of the path powers up a new device.
+   */
+  release(path: string): void {
+    const h = this.ports.get(path);
+    if (!h) return;
+    if (!h.port) h.pacer.stop();
+    this.ports.delete(path);
   }
 
   /** Calls `listener` on every successful open of a path; returns an unsubscribe function. */

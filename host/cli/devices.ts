@@ -11,7 +11,7 @@
 // need: `fiberrig sim` its servers (SIM_SERVERS) and `fiberrig cohort
 // --simulate` the simulated truth it compares against (SIMULATED_NE_AMPLITUDE).
 import {
-  checkSimUrl, serveSimOnPty, serveSimOnTcp, SimBinding, simPowerMeterOf, simServeOptionsFromUrl, ZOLPIDEM_NE_AMPLITUDE_SCALE,
+  checkSimUrl, serveSimOnPty, serveSimOnTcp, SimBinding, type SimDevice, simPowerMeterOf, simServeOptionsFromUrl, ZOLPIDEM_NE_AMPLITUDE_SCALE,
 } from '../../firmware-sim/simulator.ts';
 import { CalibrationError } from '../calibration/errors.ts';
 import { type MeterInfo, type PowerMeter, registerMeter } from '../calibration/meters.ts';
@@ -49,6 +49,8 @@ registerMeter({
 export interface SimServer {
   /** Where outside programs open it (the pty path, or tcp://HOST:PORT). */
   readonly url: string;
+  /** The simulated device it serves: its world's ground truth, faults to inject. */
+  readonly device: SimDevice;
   close(): Promise<void>;
 }
 
@@ -59,14 +61,24 @@ export const SIM_SERVERS = {
   /** Serves the device a sim:// URL names on a new pty at `path` (needs socat). */
   async onPty(path: string, deviceUrl: string): Promise<SimServer> {
     const server = await serveSimOnPty(path, simServeOptionsFromUrl(deviceUrl));
-    return { url: path, close: () => server.close() };
+    return { url: path, device: server.device, close: () => server.close() };
   },
   /** Serves it on TCP `host:port` (port 0: any free port). */
   async onTcp(host: string, port: number, deviceUrl: string): Promise<SimServer> {
     const server = await serveSimOnTcp(host, port, simServeOptionsFromUrl(deviceUrl));
-    return { url: server.url, close: () => server.close() };
+    return { url: server.url, device: server.device, close: () => server.close() };
   },
 } as const;
 
 /** The simulated NE oscillation amplitude per scenario, relative to `sleep` (the truth `cohort --simulate` reports beside its estimate). */
 export const SIMULATED_NE_AMPLITUDE: Readonly<Record<string, number>> = { sleep: 1, zolpidem: ZOLPIDEM_NE_AMPLITUDE_SCALE };
+
+// The simulator's public API, re-exported for the `fiberrig/sim` entry point (host/sim.ts) and
+// the test helpers (host/testing/): the one way host code reaches it.
+export {
+  createSimDevice, type CreateSimDeviceOptions, type DeviceTruth, type FaultSpec, type GroundTruth, type HardwareFault,
+  LINEAR_SCENARIO, parseFaults, parseHardwareFaults, worldFaultsOf, parseScenarioSpec, parseSimUrl, readScenarioFile, SCENARIO_NAMES,
+  type ScenarioSpec, type ScenarioSpecInput, serveSimOnPty, serveSimOnTcp, SimBinding, type SimDevice, SimError,
+  type SimPortHandle, SimPorts, type SimPtyServer, type SimServeOptions, simServeOptionsFromUrl, type SimTcpServer,
+  type SimUrl, type SimWorld, type Speed, type TimelineEvent, type WorldFaults,
+} from '../../firmware-sim/simulator.ts';

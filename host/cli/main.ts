@@ -45,7 +45,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'cohort', module: './commands/cohort.ts', summary: 'compare groups of animals (simulated or recorded): per-animal table, group means with 95 % CIs, tests and effect sizes, report' },
   { name: 'flash', module: './commands/flash.ts', summary: 'write the firmware to a board (USB DFU or ST-Link) and verify its build id through DeviceInfo' },
   { name: 'ports', module: './commands/ports.ts', summary: 'list serial ports' },
-  { name: 'sim', module: './commands/sim.ts', summary: 'serve a simulated device on a pty or a TCP port for outside programs' },
+  { name: 'sim', module: './commands/sim.ts', summary: 'serve simulated devices (one on a pty, one or --count N on TCP ports) for outside programs' },
   { name: 'view', module: './commands/view.ts', summary: 'watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health' },
   { name: 'start', module: './commands/start.ts', summary: 'the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute)' },
 ];

@@ -25,6 +25,11 @@ export const HOST_PUBLIC_API: readonly string[] = [
   'host/pipeline/demodulate.ts', // blocks -> per-wavelength signals
   'host/transport/open.ts', // device URLs, registerBinding
   SIM_REGISTRATION, // registers sim:// (and the simulator's meter)
+  // the package's entry points (package.json "exports"; README, "Using fiberrig as a package")
+  'host/index.ts', // fiberrig
+  'host/sim.ts', // fiberrig/sim (re-exports SIM_REGISTRATION's simulator API)
+  'host/testing/index.ts', // fiberrig/testing
+  'host/dsp/index.ts', // fiberrig/dsp
 ];
 
 /** Computed (non-literal) imports the rules cannot follow, allowed where they stay inside their zone. */

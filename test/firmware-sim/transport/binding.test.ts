@@ -174,6 +174,24 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
     assert.ok(own.lookup(path) && own.lookup(path) !== created, 'the next open powers up a new device');
   });
 
+  it('release forgets one path: a closed one stops now, an open one when it closes; other paths stay', async () => {
+    const own = new SimPorts();
+    const binding = createSimBinding({ ports: own });
+    const a = own.createPort('sim://linear?seed=1');
+    const b = own.createPort('sim://linear?seed=2');
+    const port = await open('sim://linear?seed=1', binding);
+    ports.push(port);
+    own.release('sim://linear?seed=1');
+    own.release('sim://linear?seed=3'); // nothing there: nothing happens
+    assert.deepEqual(own.list(), [b]);
+    assert.equal(a.pacer.started, true, 'its open port keeps it running');
+    await close(port);
+    assert.equal(a.pacer.started, false, 'and it stops with its port');
+    b.pacer.start();
+    own.release('sim://linear?seed=2');
+    assert.equal(b.pacer.started, false, 'a closed port\'s device stops at once');
+  });
+
   it('a disconnect fault unplugs the port; the path reopens to the same running device after the outage', async function () {
     this.timeout(30_000);
     const path = 'sim://linear?seed=1&speed=20&faults=disconnect@1:for=2';
