@@ -35,6 +35,7 @@ export const HOST_PUBLIC_API: readonly string[] = [
 /** Computed (non-literal) imports the rules cannot follow, allowed where they stay inside their zone. */
 export const COMPUTED_IMPORTS_ALLOWED: readonly string[] = [
   'host/cli/main.ts', // loads the command modules of its own table (host/cli/commands/)
+  'host/cli/bin.js', // preloads the npm packages native-preloads.js lists (h5wasm) before the TypeScript loader
 ];
 
 /** Browser code: there an absolute specifier is a URL the live server serves (e.g. /vendor/uPlot.esm.js), not a file. */
