@@ -1,0 +1,135 @@
+// A serialport binding (@serialport/bindings-interface) whose ports are
+// recordings: the host opens `sim://replay?rec=DIR` or `replay://DIR` through
+// the same SerialPortStream code path as a real port, and a ReplayDevice
+// answers (host/cli/devices.ts registers it). Each open reads the recording's
+// device afresh; closing the port stops the device and releases the raw log.
+import type { BindingInterface } from '../transport/open.ts';
+import { ReplayDevice } from './device.ts';
+import { ReplayError } from './errors.ts';
+import { loadRecordedDevice } from './recording.ts';
+import { parseReplayUrl } from './url.ts';
+
+type BindingPortInterface = Awaited<ReturnType<BindingInterface['open']>>;
+type OpenOptions = Parameters<BindingInterface['open']>[0];
+type PortInfo = Awaited<ReturnType<BindingInterface['list']>>[number];
+type PortStatus = Awaited<ReturnType<BindingPortInterface['get']>>;
+type SetOptions = Parameters<BindingPortInterface['set']>[0];
+type UpdateOptions = Parameters<BindingPortInterface['update']>[0];
+
+/** The error a read or write gets once the port is closed: serialport ignores canceled reads. */
+class CanceledError extends Error {
+  readonly canceled = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CanceledError';
+  }
+}
+
+const notOpen = (): ReplayError => new ReplayError('E_REPLAY_PORT_CLOSED', 'port is not open', 'open the port first');
+
+export class ReplayPortBinding implements BindingPortInterface {
+  readonly openOptions: Required<OpenOptions>;
+  isOpen = true;
+  private pendingRead: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private writing = false;
+
+  constructor(
+    readonly device: ReplayDevice,
+    openOptions: OpenOptions,
+  ) {
+    this.openOptions = {
+      dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, ...openOptions,
+    } as Required<OpenOptions>;
+    device.onReadable = () => {
+      const p = this.pendingRead;
+      this.pendingRead = null;
+      p?.resolve();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+    this.isOpen = false;
+    this.device.onReadable = null;
+    this.device.close();
+    const p = this.pendingRead;
+    this.pendingRead = null;
+    p?.reject(new CanceledError('port is closed'));
+  }
+
+  async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+    if (!this.isOpen) throw notOpen();
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || length <= 0 || buffer.length < offset + length) {
+      throw new ReplayError('E_REPLAY_READ', 'bad read arguments', 'pass a buffer with room for length bytes at offset');
+    }
+    for (;;) {
+      const n = this.device.readInto(buffer, offset, length);
+      if (n > 0) return { buffer, bytesRead: n };
+      await new Promise<void>((resolve, reject) => {
+        this.pendingRead = { resolve, reject };
+      });
+      if (!this.isOpen) throw new CanceledError('read canceled');
+    }
+  }
+
+  async write(buffer: Buffer): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+    if (this.writing) throw new ReplayError('E_REPLAY_WRITE', 'overlapping writes', 'serialport queues writes: call write once at a time');
+    this.writing = true;
+    try {
+      const copy = Uint8Array.from(buffer);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.isOpen) throw new CanceledError('write canceled');
+      this.device.receive(copy);
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  async update(options: UpdateOptions): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+    if (!(typeof options?.baudRate === 'number' && options.baudRate > 0)) throw new ReplayError('E_REPLAY_BAUD', `bad baud rate ${options?.baudRate}`, 'give a positive baud rate');
+    this.openOptions.baudRate = options.baudRate;
+  }
+
+  async set(_options: SetOptions): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+  }
+
+  async get(): Promise<PortStatus> {
+    if (!this.isOpen) throw notOpen();
+    return { cts: true, dsr: true, dcd: true };
+  }
+
+  async getBaudRate(): Promise<{ baudRate: number }> {
+    if (!this.isOpen) throw notOpen();
+    return { baudRate: this.openOptions.baudRate };
+  }
+
+  async flush(): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+  }
+
+  async drain(): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+  }
+}
+
+export interface ReplayBindingInterface extends BindingInterface {
+  open(options: OpenOptions): Promise<ReplayPortBinding>;
+}
+
+/** The binding of replay URLs (sim://replay?rec=DIR, replay://DIR). */
+export const ReplayBinding: ReplayBindingInterface = {
+  async list(): Promise<PortInfo[]> {
+    return [];
+  },
+
+  async open(options: OpenOptions): Promise<ReplayPortBinding> {
+    if (!options || typeof options !== 'object') throw new ReplayError('E_REPLAY_OPEN', 'open options missing', 'pass { path, baudRate }');
+    if (!(typeof options.baudRate === 'number' && options.baudRate > 0)) throw new ReplayError('E_REPLAY_OPEN', `bad baud rate ${options.baudRate}`, 'give a positive baudRate');
+    const url = parseReplayUrl(String(options.path));
+    const recording = await loadRecordedDevice(url.recording);
+    return new ReplayPortBinding(new ReplayDevice(recording, { speed: url.speed }), options);
+  },
+};
