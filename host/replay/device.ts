@@ -251,7 +251,7 @@ export class ReplayDevice {
     const diff = configDifference(recorded, e.configure?.config ?? {});
     if (diff) {
       this.configured = false;
-      this.sendError(id, ErrorCode.ERROR_CODE_INVALID_CONFIG, diff.field, `replay: ${diff.field.replace(/^config\./, '')} is ${diff.requested}, the recording's is ${diff.recorded}`);
+      this.sendError(id, ErrorCode.ERROR_CODE_INVALID_CONFIG, diff.field, `replay: ${diff.field.replace(/^config\./, '')} is ${diff.requested}, the recording's is ${diff.recorded} (use its config)`);
       return;
     }
     this.configured = true;
