@@ -2,7 +2,10 @@
 // recordings: the host opens `sim://replay?rec=DIR` or `replay://DIR` through
 // the same SerialPortStream code path as a real port, and a ReplayDevice
 // answers (host/cli/devices.ts registers it). Each open reads the recording's
-// device afresh; closing the port stops the device and releases the raw log.
+// device afresh; closing the port stops the device and releases the raw log —
+// except after a replayed cable pull: then the device waits (in `devices`, by
+// path) for the reopen that finds it again, as a host finds real hardware
+// after a reconnect.
 import type { BindingInterface } from '../transport/open.ts';
 import { ReplayDevice } from './device.ts';
 import { ReplayError } from './errors.ts';
@@ -32,10 +35,12 @@ export class ReplayPortBinding implements BindingPortInterface {
   isOpen = true;
   private pendingRead: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private writing = false;
+  private unpluggedError: Error | null = null;
 
   constructor(
     readonly device: ReplayDevice,
     openOptions: OpenOptions,
+    private readonly path: string,
   ) {
     this.openOptions = {
       dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, ...openOptions,
@@ -45,13 +50,27 @@ export class ReplayPortBinding implements BindingPortInterface {
       this.pendingRead = null;
       p?.resolve();
     };
+    device.onUnplug = () => {
+      // as an unplugged USB device: the pending read fails (not canceled), so SerialPortStream closes with a disconnect
+      this.unpluggedError = Object.assign(new ReplayError('E_REPLAY_DISCONNECTED', 'replayed device disconnected (as the recording\'s did)', 'reopen the port'), { disconnected: true });
+      device.onReadable = null;
+      device.onUnplug = null;
+      const p = this.pendingRead;
+      this.pendingRead = null;
+      p?.reject(this.unpluggedError);
+    };
   }
 
   async close(): Promise<void> {
     if (!this.isOpen) throw notOpen();
     this.isOpen = false;
-    this.device.onReadable = null;
-    this.device.close();
+    if (!this.unpluggedError) {
+      // a port the device was not pulled from: the device goes with it (after a pull it waits for the reopen)
+      this.device.onReadable = null;
+      this.device.onUnplug = null;
+      this.device.close();
+      if (devices.get(this.path) === this.device) devices.delete(this.path);
+    }
     const p = this.pendingRead;
     this.pendingRead = null;
     p?.reject(new CanceledError('port is closed'));
@@ -63,6 +82,7 @@ export class ReplayPortBinding implements BindingPortInterface {
       throw new ReplayError('E_REPLAY_READ', 'bad read arguments', 'pass a buffer with room for length bytes at offset');
     }
     for (;;) {
+      if (this.unpluggedError) throw this.unpluggedError;
       const n = this.device.readInto(buffer, offset, length);
       if (n > 0) return { buffer, bytesRead: n };
       await new Promise<void>((resolve, reject) => {
@@ -74,6 +94,7 @@ export class ReplayPortBinding implements BindingPortInterface {
 
   async write(buffer: Buffer): Promise<void> {
     if (!this.isOpen) throw notOpen();
+    if (this.unpluggedError) throw this.unpluggedError;
     if (this.writing) throw new ReplayError('E_REPLAY_WRITE', 'overlapping writes', 'serialport queues writes: call write once at a time');
     this.writing = true;
     try {
@@ -115,6 +136,9 @@ export class ReplayPortBinding implements BindingPortInterface {
   }
 }
 
+/** Devices with a port open on them, or waiting for a reopen after a replayed cable pull, by path. */
+const devices = new Map<string, ReplayDevice>();
+
 export interface ReplayBindingInterface extends BindingInterface {
   open(options: OpenOptions): Promise<ReplayPortBinding>;
 }
@@ -128,8 +152,19 @@ export const ReplayBinding: ReplayBindingInterface = {
   async open(options: OpenOptions): Promise<ReplayPortBinding> {
     if (!options || typeof options !== 'object') throw new ReplayError('E_REPLAY_OPEN', 'open options missing', 'pass { path, baudRate }');
     if (!(typeof options.baudRate === 'number' && options.baudRate > 0)) throw new ReplayError('E_REPLAY_OPEN', `bad baud rate ${options.baudRate}`, 'give a positive baudRate');
-    const url = parseReplayUrl(String(options.path));
+    const path = String(options.path);
+    const url = parseReplayUrl(path);
+    const waiting = devices.get(path);
+    if (waiting && !waiting.unplugged) throw new ReplayError('E_REPLAY_BUSY', `${path} is already open`, 'close the other port on it first');
+    if (waiting) {
+      const port = new ReplayPortBinding(waiting, options, path);
+      waiting.reattach();
+      return port;
+    }
     const recording = await loadRecordedDevice(url.recording);
-    return new ReplayPortBinding(new ReplayDevice(recording, { speed: url.speed }), options);
+    if (devices.has(path)) throw new ReplayError('E_REPLAY_BUSY', `${path} is already open`, 'close the other port on it first');
+    const device = new ReplayDevice(recording, { speed: url.speed });
+    devices.set(path, device);
+    return new ReplayPortBinding(device, options, path);
   },
 };

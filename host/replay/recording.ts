@@ -1,11 +1,10 @@
 // What a recording holds for the replay device, read from its raw log in one
 // streaming pass: the device's info, the calibration table it sent, the
 // configuration in force at the first Start (and the config id the device
-// gave it), and the device's stream of that first run — every SampleBlock,
-// DigitalEvent, LedEvent, Status and Log it sent between the Ack of the first
-// Start and the end of that run (the Ack of a Stop, the link closing, or a
-// new Start), as the host decoded them (a frame the original run dropped is
-// dropped here too).
+// gave it), and the device's runs — every SampleBlock, DigitalEvent,
+// LedEvent, Status and Log it sent while running, as the host decoded them
+// (a frame the original run dropped is dropped here too), with the Acks of
+// the Starts and Stops and where the link closed under a run.
 //
 // The raw log is read forward only; memory does not grow with its length.
 import {
@@ -30,18 +29,34 @@ export interface RecordedMessage {
   detectorEnd?: number;
 }
 
-/** Why the recorded run ended. */
-export type RunEnd = 'stop' | 'link-closed' | 'restart' | 'end-of-log';
+/** A recorded Ack's sample index and device uptime (Start, Stop), and the config id it named (Start). */
+export interface RecordedAck {
+  sampleIndex: number;
+  deviceTimeUs: number;
+  configId: number;
+}
+
+/**
+ * The recording's runs, in order: each Start's Ack, the device's messages,
+ * `unplugged` where the link closed while the run went on (a cable pull: what
+ * follows came after the host reopened the port), and the run's end — the Ack
+ * of the Stop that ended it (`stop`), a new Start without one (`restart`), or
+ * the end of the log.
+ */
+export type RunEvent =
+  | { kind: 'started'; ack: RecordedAck }
+  | { kind: 'message'; message: RecordedMessage }
+  | { kind: 'unplugged' }
+  | { kind: 'ended'; why: 'stop'; ack: RecordedAck }
+  | { kind: 'ended'; why: 'restart' | 'end-of-log' };
 
 type ScanEvent =
+  | RunEvent
   | { kind: 'info'; info: DeviceInfo }
   | { kind: 'calibration'; table: CalibrationTable }
-  | { kind: 'configured'; config: AcquisitionConfigInit; configId: number }
-  | { kind: 'started' }
-  | { kind: 'message'; message: RecordedMessage }
-  | { kind: 'ended'; why: RunEnd };
+  | { kind: 'configured'; config: AcquisitionConfigInit; configId: number };
 
-/** Everything in the raw log the replay device needs, in order, up to the end of the first run. */
+/** Everything in the raw log the replay device needs, in order. */
 async function* scan(rawLogPath: string): AsyncGenerator<ScanEvent> {
   const reader = await RawLogReader.open(rawLogPath);
   const pending = new Map<number, Intent>();
@@ -49,10 +64,6 @@ async function* scan(rawLogPath: string): AsyncGenerator<ScanEvent> {
   let infoSeen = false;
   let started = false;
   let running = false;
-  const end = (why: RunEnd): void => {
-    running = false;
-    out.push({ kind: 'ended', why });
-  };
   const decoder = new FrameDecoder((payload) => {
     let message: Envelope;
     try {
@@ -67,18 +78,17 @@ async function* scan(rawLogPath: string): AsyncGenerator<ScanEvent> {
       if (!intent) return;
       pending.delete(message.requestId);
       if (body === 'error') return;
+      const ack = { sampleIndex: message.ack?.sampleIndex ?? 0, deviceTimeUs: message.ack?.deviceTimeUs ?? 0, configId: message.ack?.configId ?? 0 };
       if (intent.command === 'configure' && !started) {
         out.push({ kind: 'configured', config: canonicalConfig(intent.config), configId: message.ack?.configId ?? 0 });
       } else if (intent.command === 'start') {
-        if (!started) {
-          started = true;
-          running = true;
-          out.push({ kind: 'started' });
-        } else if (running) {
-          end('restart');
-        }
+        if (running) out.push({ kind: 'ended', why: 'restart' });
+        started = true;
+        running = true;
+        out.push({ kind: 'started', ack });
       } else if (intent.command === 'stop' && running) {
-        end('stop');
+        running = false;
+        out.push({ kind: 'ended', why: 'stop', ack });
       }
       return;
     }
@@ -105,12 +115,9 @@ async function* scan(rawLogPath: string): AsyncGenerator<ScanEvent> {
     } else if (entry.type === 'link' && entry.state === 'closed') {
       decoder.reset();
       pending.clear();
-      if (running) end('link-closed');
+      if (running) out.push({ kind: 'unplugged' });
     }
-    for (const event of out) {
-      yield event;
-      if (event.kind === 'ended') return;
-    }
+    for (const event of out) yield event;
     out.length = 0;
   }
   if (running) yield { kind: 'ended', why: 'end-of-log' };
@@ -151,16 +158,11 @@ export async function loadRecordedDevice(path: string): Promise<RecordedDevice> 
   return { dir, rawLogPath: rawLog, info, calibration, config: started && configured ? configured.config : null, configId: configured?.configId ?? 0 };
 }
 
-/**
- * The device's stream of the recording's first run, in the order it was sent:
- * each message once, from the first after the Start's Ack. Returns why the run ended.
- */
-export async function* recordedRun(rawLogPath: string): AsyncGenerator<RecordedMessage, RunEnd> {
+/** The recording's runs, from the first Start's Ack to the end of the log (see RunEvent). */
+export async function* recordedRuns(rawLogPath: string): AsyncGenerator<RunEvent> {
   let started = false;
   for await (const event of scan(rawLogPath)) {
     if (event.kind === 'started') started = true;
-    else if (event.kind === 'message' && started) yield event.message;
-    else if (event.kind === 'ended') return event.why;
+    if (started && (event.kind === 'started' || event.kind === 'message' || event.kind === 'unplugged' || event.kind === 'ended')) yield event;
   }
-  return 'end-of-log';
 }
