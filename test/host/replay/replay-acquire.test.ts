@@ -36,6 +36,11 @@ const CASES: Case[] = [
     config: { ...DEFAULT_LOCKIN_CONFIG, blockSamples: 200, statusIntervalMs: 250 },
     replayUrl: (dir) => `replay://${dir.split('/').map(encodeURIComponent).join('/')}?speed=max`,
   },
+  {
+    name: 'disconnect@5:for=2 (a cable pull: the host reconnects, and the new run is placed as in the original)',
+    device: 'sim://steps?seed=2&speed=max&faults=disconnect@5:for=2',
+    replayUrl: (dir) => `sim://replay?rec=${encodeURIComponent(dir)}&speed=max`,
+  },
 ];
 
 async function acquire(device: string, out: string, config?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -82,13 +87,17 @@ describe('replay device: a recording served as a device through `fiberrig acquir
         const b = await acquire(c.replayUrl(original()), replayed(), replayConfig);
         assert.equal(b.code, 0, b.stderr);
         summaries = { original: JSON.parse(a.stdout) as Record<string, unknown>, replayed: JSON.parse(b.stdout) as Record<string, unknown> };
-        const wire = (await sessionOf(original())).config.wire as unknown as { sampleRateHz: number; aux: { rateHz: number } };
-        const cut = (s: RecordedStream): RecordedStream => beforeCutoff(s, DURATION_S, wire.sampleRateHz, wire.aux.rateHz);
+        const session = await sessionOf(original());
+        const wire = session.config.wire as unknown as { sampleRateHz: number; aux: { rateHz: number } };
+        // a run after a reconnect begins where the original's reconnect gap ends
+        const resumedS = Math.max(0, ...session.gaps.filter((g) => g.source === 'detector' && g.reason === 'reconnect').map((g) => g.startS + g.durationS));
+        const cut = (s: RecordedStream): RecordedStream => beforeCutoff(s, DURATION_S, wire.sampleRateHz, wire.aux.rateHz, resumedS);
         streams = { original: cut(await readRecordedStream(original())), replayed: cut(await readRecordedStream(replayed())) };
       });
 
       it('the replayed recording ran to its duration with the recorded device info and configuration', async () => {
         assert.equal(summaries.replayed.stoppedBy, 'duration');
+        assert.equal(summaries.replayed.reconnects, summaries.original.reconnects);
         assert.equal(summaries.replayed.gaps, summaries.original.gaps);
         assert.equal(summaries.replayed.missingSamples, summaries.original.missingSamples);
         const [o, r] = [await sessionOf(original()), await sessionOf(replayed())];
@@ -120,6 +129,18 @@ describe('replay device: a recording served as a device through `fiberrig acquir
           assert.ok(jumps(streams.original).length >= 1);
           assert.deepEqual(jumps(streams.replayed), jumps(streams.original));
           assert.ok(Number(summaries.replayed.missingSamples) > 0);
+        });
+      }
+
+      if (c.device.includes('disconnect')) {
+        it('the cable pull was replayed as one: one reconnect, the same reconnect gap (device-timed, ±1 sample) and the same LEDs-dark span', async () => {
+          assert.equal(summaries.original.reconnects, 1);
+          const [o, r] = [await sessionOf(original()), await sessionOf(replayed())];
+          const reconnect = o.gaps.filter((g) => g.reason === 'reconnect');
+          assert.ok(reconnect.length >= 1);
+          assert.deepEqual(r.gaps, o.gaps);
+          assert.deepEqual(r.quality, o.quality);
+          assert.ok(new Set(streams.original.blocks.map((b) => b.run)).size === 2, 'two runs');
         });
       }
 
@@ -159,6 +180,17 @@ describe('replay device: a recording served as a device through `fiberrig acquir
         return rest;
       };
       assert.deepEqual(strip(r.stdout), strip(o.stdout));
+    });
+
+    it('a duration past the recording\'s end: the device falls silent, then unplugs and refuses the resume; the acquisition fails saying the recording ended, and keeps what it recorded', async () => {
+      const out = join(tmp, 'too-long');
+      const r = await runNode([bin, 'acquire', '--device', CASES[0]!.replayUrl(join(tmp, 'original-0')), '--duration', `${DURATION_S + 5}s`, '--out', out, '--json', '--quiet']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /E_RESUME_FAILED/);
+      assert.match(r.stderr, /replay: the recording ends at sample \d+/);
+      await access(join(out, 'FAILED'));
+      const [o, k] = [await readFile(join(tmp, 'original-0', 'signals.csv'), 'utf8'), await readFile(join(out, 'signals.csv'), 'utf8')];
+      assert.ok(k.startsWith(o.slice(0, o.lastIndexOf('\n', o.length - 2) + 1)), 'the recording kept holds the original\'s signals');
     });
 
     it('a replay URL naming no recording is refused before anything is created', async () => {
