@@ -104,6 +104,8 @@ export class ReplayDevice {
   private run: Run | null = null;
   /** After a pulled run's recorded Stop: the next recorded run's Start (null: there is none). */
   private nextStart: RecordedAck | null | undefined;
+  /** The next run follows a recorded device reset (its Start runs on this device's rebooted clock). */
+  private nextAfterReset = false;
   /** Set once the recording ran out under a running host: why the device refuses to resume. */
   private endedBecause: string | null = null;
   private endTimer: NodeJS.Timeout | null = null;
@@ -287,6 +289,7 @@ export class ReplayDevice {
         this.configured = false;
         this.endedBecause = null;
         this.nextStart = undefined;
+        this.nextAfterReset = false;
         this.lastStop = { sampleIndex: 0, deviceTimeUs: 0 };
         this.anchorClock(0);
         return;
@@ -345,7 +348,11 @@ export class ReplayDevice {
       return;
     }
     let startUptimeUs: number;
-    if (this.nextStart && this.iterator) {
+    if (this.nextStart && this.iterator && this.nextAfterReset) {
+      // the host resumes after the recorded device reset: the recording's next run, on the rebooted clock
+      startUptimeUs = this.uptimeUs();
+      this.offsetUs = startUptimeUs - this.nextStart.deviceTimeUs;
+    } else if (this.nextStart && this.iterator) {
       // the host resumes after the recorded cable pull: the recording's next run, at its recorded uptime
       startUptimeUs = this.offsetUs + this.nextStart.deviceTimeUs;
     } else {
@@ -354,6 +361,7 @@ export class ReplayDevice {
       startUptimeUs = this.uptimeUs();
     }
     this.nextStart = undefined;
+    this.nextAfterReset = false;
     let finish = (): void => undefined;
     const run: Run = {
       startUptimeUs, startWallMs: this.now(), nextIndex: 0, pulled: false, flushing: false, recordedStop: null, wake: null,
@@ -446,7 +454,15 @@ export class ReplayDevice {
           this.nextStart = !after.done && after.value.kind === 'started' ? after.value.ack : null;
           return;
         } else {
-          this.recordingEnds(run, event.why === 'stop' ? 'its last Stop' : event.why);
+          const after = event.why === 'stop' ? await iterator.next() : undefined;
+          if (this.run !== run) return;
+          const next = after && !after.done && after.value.kind === 'started' ? after.value : undefined;
+          if (next?.resume === 'device-reset') {
+            await this.resetAsRecorded(run, next.ack);
+            return;
+          }
+          // a later run the original host started on its own cannot be asked for again: say what follows
+          this.recordingEnds(run, next ? 'a later run follows' : event.why === 'stop' ? 'its last Stop' : event.why);
           return;
         }
       }
@@ -455,6 +471,22 @@ export class ReplayDevice {
       this.sendLog(LogLevel.LOG_LEVEL_ERROR, `replay: cannot read the recording: ${(error as Error).message}`);
       this.recordingEnds(run, 'a read error');
     }
+  }
+
+  /**
+   * The recorded device reset here (its host resumed with reason device-reset): once the host has read
+   * what came before, the device is back at power-on (not running, Hello needed, uptime 0); the host's
+   * resume Start then plays the next run (on this device's clock: the host places it by its own estimate).
+   */
+  private async resetAsRecorded(run: Run, nextStart: RecordedAck): Promise<void> {
+    if (!(await this.waitFor(run, () => this.outboxBytes === 0))) return;
+    this.stopRun(0);
+    this.stopStatus();
+    this.handshaken = false;
+    this.configured = false;
+    this.lastStop = { sampleIndex: 0, deviceTimeUs: 0 };
+    this.nextStart = nextStart;
+    this.nextAfterReset = true;
   }
 
   private sendRecorded(run: Run, recorded: RecordedMessage): void {

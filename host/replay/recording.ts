@@ -13,7 +13,7 @@ import {
 import { canonicalConfig } from '../record/rawlog-format.ts';
 import { RawLogReader } from '../record/rawlog-reader.ts';
 import { resolveRecording } from '../record/session.ts';
-import type { Intent } from '../rig/assembler.ts';
+import type { GapReason, Intent } from '../rig/assembler.ts';
 import { ReplayError } from './errors.ts';
 
 /** The device-to-host messages of a run that the replay device sends again. */
@@ -44,7 +44,7 @@ export interface RecordedAck {
  * the end of the log.
  */
 export type RunEvent =
-  | { kind: 'started'; ack: RecordedAck }
+  | { kind: 'started'; ack: RecordedAck; resume?: GapReason }
   | { kind: 'message'; message: RecordedMessage }
   | { kind: 'unplugged' }
   | { kind: 'ended'; why: 'stop'; ack: RecordedAck }
@@ -85,7 +85,7 @@ async function* scan(rawLogPath: string): AsyncGenerator<ScanEvent> {
         if (running) out.push({ kind: 'ended', why: 'restart' });
         started = true;
         running = true;
-        out.push({ kind: 'started', ack });
+        out.push({ kind: 'started', ack, ...(intent.resume ? { resume: intent.resume.reason } : {}) });
       } else if (intent.command === 'stop' && running) {
         running = false;
         out.push({ kind: 'ended', why: 'stop', ack });
