@@ -36,6 +36,8 @@ export class ReplayPortBinding implements BindingPortInterface {
   private pendingRead: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private writing = false;
   private unpluggedError: Error | null = null;
+  /** An open port keeps the process alive, as a real port's handle does (the device's own timers may all be idle). */
+  private keepAlive: NodeJS.Timeout | null = setInterval(() => undefined, 60_000);
 
   constructor(
     readonly device: ReplayDevice,
@@ -55,15 +57,22 @@ export class ReplayPortBinding implements BindingPortInterface {
       this.unpluggedError = Object.assign(new ReplayError('E_REPLAY_DISCONNECTED', 'replayed device disconnected (as the recording\'s did)', 'reopen the port'), { disconnected: true });
       device.onReadable = null;
       device.onUnplug = null;
+      this.release();
       const p = this.pendingRead;
       this.pendingRead = null;
       p?.reject(this.unpluggedError);
     };
   }
 
+  private release(): void {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+  }
+
   async close(): Promise<void> {
     if (!this.isOpen) throw notOpen();
     this.isOpen = false;
+    this.release();
     if (!this.unpluggedError) {
       // a port the device was not pulled from: the device goes with it (after a pull it waits for the reopen)
       this.device.onReadable = null;

@@ -158,6 +158,45 @@ describe('replay device: a recording served as a device through `fiberrig acquir
     });
   }
 
+  describe('reset@8 (a device reset: replayed as one; the host places the next run by its own estimate, as it did live)', () => {
+    let session: { original: SessionFile; replayed: SessionFile };
+    let streams: { original: RecordedStream; replayed: RecordedStream };
+
+    before(async () => {
+      const [original, replayed] = [join(tmp, 'original-reset'), join(tmp, 'replayed-reset')];
+      const a = await acquire('sim://steps?seed=2&speed=max&faults=reset@8', original);
+      assert.equal(a.code, 0, a.stderr);
+      // the replay's host places the next run by its own estimate (at speed=max a loose one: it may land earlier than the
+      // original's did, and then the recording runs out before 20 s): a duration that ends inside the second run
+      const b = await runNode([bin, 'acquire', '--device', `sim://replay?rec=${encodeURIComponent(original)}&speed=max`, '--duration', '10s', '--out', replayed, '--json', '--quiet']);
+      assert.equal(b.code, 0, b.stderr);
+      session = { original: await sessionOf(original), replayed: await sessionOf(replayed) };
+      streams = { original: await readRecordedStream(original), replayed: await readRecordedStream(replayed) };
+    });
+
+    it('the replayed acquisition ran to its duration with one device-reset gap, placed within the original\'s stated uncertainty', () => {
+      assert.equal(session.replayed.end?.stoppedBy, 'duration');
+      const reset = (s: SessionFile) => s.gaps.filter((g) => g.source === 'detector' && g.reason === 'device-reset');
+      const [o, r] = [reset(session.original), reset(session.replayed)];
+      assert.equal(o.length, 1);
+      assert.equal(r.length, 1);
+      assert.equal(r[0]!.sessionIndex, o[0]!.sessionIndex, 'the gap starts after the same last sample');
+      const [oEnd, rEnd] = [o[0]!.sessionIndex + o[0]!.count, r[0]!.sessionIndex + r[0]!.count];
+      const [ou, ru] = [o[0]!.uncertaintySamples ?? 0, r[0]!.uncertaintySamples ?? 0];
+      assert.ok(ou > 0, 'the original states its uncertainty');
+      assert.ok(Math.abs(rEnd - oEnd) <= ou + ru, `the next run at ${rEnd}, the original's at ${oEnd} ± ${ou}`);
+    });
+
+    it('both runs\' blocks are the recorded ones: the first run whole, the second from its first block on', () => {
+      const runOf = (s: RecordedStream, run: number) => s.blocks.filter((b) => b.run === run);
+      assert.deepEqual(runOf(streams.replayed, 0), runOf(streams.original, 0));
+      const [o, r] = [runOf(streams.original, 1), runOf(streams.replayed, 1)];
+      assert.ok(r.filter((b) => b.source === 'detector').length >= 40, `${r.length} blocks of the second run`);
+      assert.ok(r.length <= o.length);
+      assert.deepEqual(r, o.slice(0, r.length));
+    });
+  });
+
   describe('refusals, and `fiberrig info` (on the recordings above)', () => {
     it('a Configure other than the recording\'s is refused with an Error naming the field and both values; nothing is recorded', async () => {
       const recorded = (await sessionOf(join(tmp, 'original-0'))).config.file as { blockSamples: number };
