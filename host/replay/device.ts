@@ -235,7 +235,9 @@ export class ReplayDevice {
       return;
     }
     // one command at a time, in order (a Stop may wait for the recorded run's end)
-    this.commands = this.commands.then(() => this.dispatch(envelope)).catch(() => undefined);
+    this.commands = this.commands.then(() => this.dispatch(envelope)).catch((error: unknown) => {
+      this.sendError(envelope.requestId ?? 0, ErrorCode.ERROR_CODE_INTERNAL, '', `replay device: ${(error as Error)?.message ?? String(error)}`);
+    });
   }
 
   private async dispatch(e: Envelope): Promise<void> {
