@@ -37,7 +37,7 @@ export interface RecordedAck {
 }
 
 /**
- * The recording's runs, in order: each Start's Ack, the device's messages,
+ * The recording's runs, in order: each Start's Ack (and a resume's reason), the device's messages,
  * `unplugged` where the link closed while the run went on (a cable pull: what
  * follows came after the host reopened the port), and the run's end — the Ack
  * of the Stop that ended it (`stop`), a new Start without one (`restart`), or
