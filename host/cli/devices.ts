@@ -26,8 +26,16 @@ const simOrReplay: BindingInterface = {
   list: async () => [...(await SimBinding.list()), ...(await ReplayBinding.list())],
   open: (options) => (isReplayUrl(String(options?.path ?? '')) ? ReplayBinding.open(options) : SimBinding.open(options)),
 };
-registerBinding('sim', simOrReplay, (url) => (isReplayUrl(url) ? checkReplayUrl(url) : checkSimUrl(url)));
-registerBinding('replay', ReplayBinding, checkReplayUrl);
+
+/**
+ * Registers sim:// (the simulator, and sim://replay?rec=DIR) and replay://DIR as the CLI opens them. Done on
+ * import; call it again to restore them after something registered another binding for the scheme (tests).
+ */
+export function registerSimBindings(): void {
+  registerBinding('sim', simOrReplay, (url) => (isReplayUrl(url) ? checkReplayUrl(url) : checkSimUrl(url)));
+  registerBinding('replay', ReplayBinding, checkReplayUrl);
+}
+registerSimBindings();
 
 const SIM_METER_HINT = 'use --device sim://SCENARIO (e.g. sim://dark), or a real meter (manual, scpi:PATH)';
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LOCKIN_CONFIG } from '../../../host/config/acquisition.ts';
 import type { DeviceInfoReport } from '../../../host/cli/commands/info.ts';
+import { registerSimBindings } from '../../../host/cli/devices.ts';
 import type { SessionFile } from '../../../host/record/session.ts';
 import { cli, runNode } from '../cli/helpers.ts';
 import { before as beforeCutoff, readRecordedStream, type RecordedStream } from './recorded-stream.ts';
@@ -198,6 +199,7 @@ describe('replay device: a recording served as a device through `fiberrig acquir
   });
 
   describe('refusals, and `fiberrig info` (on the recordings above)', () => {
+    before(() => registerSimBindings()); // `fiberrig info` runs in this process: sim:// as the CLI registers it
     it('a Configure other than the recording\'s is refused with an Error naming the field and both values; nothing is recorded', async () => {
       const recorded = (await sessionOf(join(tmp, 'original-0'))).config.file as { blockSamples: number };
       const other = join(tmp, 'other-config.json');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import '../../../host/cli/devices.ts';
+import { registerSimBindings } from '../../../host/cli/devices.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../../host/config/acquisition.ts';
 import { configDifference } from '../../../host/replay/config-diff.ts';
 import { checkReplayUrl, isReplayUrl, parseReplayUrl } from '../../../host/replay/url.ts';
@@ -18,6 +18,7 @@ describe('replay URLs', () => {
     await mkdir(join(tmp, 'rec'));
     await writeFile(join(tmp, 'rec', 'raw.fjl'), '');
     await mkdir(join(tmp, 'empty'));
+    registerSimBindings(); // as the CLI registers them (other suites in this process register the bare simulator)
   });
 
   after(async () => {
