@@ -13,6 +13,8 @@ import { ReplayDevice } from '../../../host/replay/device.ts';
 import {
   DarkReason, decodeEnvelope, encodeEnvelope, encodeFrame, type Envelope, type EnvelopeInit, ErrorCode, FrameDecoder, PROTOCOL_VERSION, pb, SampleSource,
 } from '../../../protocol/index.ts';
+import { registerSimBindings } from '../../../host/cli/devices.ts';
+import { openTransport } from '../../../host/transport/open.ts';
 import { runNode } from '../cli/helpers.ts';
 import { readRecordedStream, type RecordedStream } from './recorded-stream.ts';
 
@@ -217,5 +219,32 @@ describe('replay device: the protocol (in-process)', function () {
     const beat = await host.request({ heartbeat: { hostTimeUs: 1 } });
     assert.equal(beat.heartbeatAck!.deviceTimeUs - start, 1_000_000);
     assert.equal(beat.heartbeatAck!.sampleIndex, dueEnd);
+  });
+
+  it('through openTransport (the binding): one port per replay URL at a time; closed, it opens again as a fresh device', async () => {
+    registerSimBindings();
+    const url = `sim://replay?rec=${encodeURIComponent(recording.dir)}&speed=max`;
+    const first = await openTransport(url);
+    try {
+      await assert.rejects(openTransport(url), (e: Error & { code?: string }) => e.code === 'E_OPEN' && /is already open/.test(e.message));
+    } finally {
+      await first.close();
+    }
+    const again = await openTransport(url);
+    const frames: Envelope[] = [];
+    const decoder = new FrameDecoder((payload) => frames.push(decodeEnvelope(payload)));
+    again.stream.on('data', (chunk: Buffer) => decoder.push(chunk));
+    again.stream.write(encodeFrame(encodeEnvelope({ requestId: 7, ...hello })));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no DeviceInfo')), 10_000);
+      const check = setInterval(() => {
+        if (frames.some((m) => m.requestId === 7 && m.deviceInfo)) {
+          clearInterval(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 5);
+    });
+    await again.close();
   });
 });
