@@ -4,6 +4,8 @@
 //
 // - sim:// device URLs open a simulated device through the same serialport
 //   binding seam as real ports (host/transport/open.ts);
+// - sim://replay?rec=DIR (and replay://DIR) open a recording served as a
+//   device (host/replay/); every other sim:// URL opens the simulator;
 // - `--meter sim` reads the simulated power meter at the fiber tip of the
 //   sim:// device a calibration opened (host/calibration/meters.ts).
 //
@@ -15,9 +17,25 @@ import {
 } from '../../firmware-sim/simulator.ts';
 import { CalibrationError } from '../calibration/errors.ts';
 import { type MeterInfo, type PowerMeter, registerMeter } from '../calibration/meters.ts';
-import { registerBinding } from '../transport/open.ts';
+import { ReplayBinding } from '../replay/binding.ts';
+import { checkReplayUrl, isReplayUrl } from '../replay/url.ts';
+import { type BindingInterface, registerBinding } from '../transport/open.ts';
 
-registerBinding('sim', SimBinding, checkSimUrl);
+/** sim:// URLs: sim://replay?rec=DIR plays a recording, any other scenario is simulated. */
+const simOrReplay: BindingInterface = {
+  list: async () => [...(await SimBinding.list()), ...(await ReplayBinding.list())],
+  open: (options) => (isReplayUrl(String(options?.path ?? '')) ? ReplayBinding.open(options) : SimBinding.open(options)),
+};
+
+/**
+ * Registers sim:// (the simulator, and sim://replay?rec=DIR) and replay://DIR as the CLI opens them. Done on
+ * import; call it again to restore them after something registered another binding for the scheme (tests).
+ */
+export function registerSimBindings(): void {
+  registerBinding('sim', simOrReplay, (url) => (isReplayUrl(url) ? checkReplayUrl(url) : checkSimUrl(url)));
+  registerBinding('replay', ReplayBinding, checkReplayUrl);
+}
+registerSimBindings();
 
 const SIM_METER_HINT = 'use --device sim://SCENARIO (e.g. sim://dark), or a real meter (manual, scpi:PATH)';
 

@@ -7,9 +7,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
-import { checkSimUrl, SIM_SCENARIO_NAMES, SimBinding, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
+import { SIM_SCENARIO_NAMES, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
-import '../../../host/cli/devices.ts';
+import { registerSimBindings } from '../../../host/cli/devices.ts';
 import { type BindingInterface, openTransport, registerBinding } from '../../../host/transport/open.ts';
 import { tempDir } from '../record/helpers.ts';
 import { cli } from './helpers.ts';
@@ -32,7 +32,7 @@ describe('cli: arguments are read before the device is touched; --device and --i
     registerBinding('spy', spyBinding);
     // as the CLI registers it (host/cli/devices.ts); other suites in this process (conformance) register
     // the simulator's binding without the URL check
-    registerBinding('sim', SimBinding, checkSimUrl);
+    registerSimBindings();
     registerWorldFactory(simulatorWorldFactory); // likewise the world factory (some suites register a bare one)
   });
   after(() => tmp.cleanup());
