@@ -76,6 +76,9 @@ export function seriesTimeOffsetsS(channels: ReadonlyArray<Pick<SignalChannel, '
   return channels.map((c) => first - timeShiftS(c, options));
 }
 
+/** Highest rate whose fraction texts a time column caches (one short string per output in a second). */
+const MAX_CACHED_RATE_HZ = 100_000;
+
 /**
  * Columns of a table holding several channels per row. One `time_s` column when every
  * channel shares its shift; otherwise each channel gets its own `<name>_time_s` column
@@ -84,10 +87,44 @@ export function seriesTimeOffsetsS(channels: ReadonlyArray<Pick<SignalChannel, '
 export class ChannelTimeColumns {
   readonly shared: boolean;
   private readonly channels: readonly SignalChannel[];
+  /** Shared, unshifted times: the rate the cached texts below are for (0: none). */
+  private wholeRateHz = 0;
+  /** ".ffffff" of output k within a second (k < wholeRateHz), filled on first use. */
+  private fractionText: Array<string | undefined> = [];
+  /** The last whole second written and its text. */
+  private second = -1;
+  private secondText = '';
 
   constructor(channels: readonly SignalChannel[], private readonly options: TimeOptions) {
     this.channels = channels;
     this.shared = sharedTimeShiftS(channels, options) !== undefined;
+  }
+
+  /**
+   * formatSignalTime of a shared, unshifted time column, from cached texts: the whole second (it changes
+   * once per second) and the fraction (one of `rateHz` texts). The same text, as `wholeMicroseconds` holds.
+   */
+  private wholeTime(index: number, rateHz: number): string | undefined {
+    if (rateHz !== this.wholeRateHz) {
+      if (!(Number.isInteger(rateHz) && rateHz > 0 && rateHz <= MAX_CACHED_RATE_HZ && 1e6 % rateHz === 0)) return undefined;
+      if (this.channels.length > 0 && timeShiftS(this.channels[0]!, this.options) !== 0) return undefined;
+      this.wholeRateHz = rateHz;
+      this.fractionText = new Array<string | undefined>(rateHz).fill(undefined);
+      this.second = -1;
+    }
+    if (!(Number.isInteger(index) && index >= 0 && index * (1e6 / rateHz) < 2e15)) return undefined;
+    const second = Math.floor(index / rateHz);
+    const k = index - second * rateHz;
+    if (second !== this.second) {
+      this.second = second;
+      this.secondText = String(second);
+    }
+    let fraction = this.fractionText[k];
+    if (fraction === undefined) {
+      fraction = `.${String(k * (1e6 / rateHz)).padStart(6, '0')}`;
+      this.fractionText[k] = fraction;
+    }
+    return this.secondText + fraction;
   }
 
   /** Header cells for the channels (with their time columns). */
@@ -101,7 +138,7 @@ export class ChannelTimeColumns {
     // string concatenation, no intermediate arrays: aux.csv writes thousands of rows per second
     const channels = this.channels;
     if (this.shared) {
-      let text = channels.length > 0 ? formatSignalTime(index, rateHz, channels[0]!, this.options) : (index / rateHz).toFixed(6);
+      let text = this.wholeTime(index, rateHz) ?? (channels.length > 0 ? formatSignalTime(index, rateHz, channels[0]!, this.options) : (index / rateHz).toFixed(6));
       for (let i = 0; i < values.length; i++) text += `,${values[i]}`;
       return text;
     }
