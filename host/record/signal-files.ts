@@ -14,14 +14,14 @@ import { ChannelTimeColumns } from '../pipeline/time.ts';
 import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
-  private readonly out: TextFileWriter;
+  readonly out: TextFileWriter;
   rows = 0;
   /** Signal files: how their time columns are written. */
   times: ChannelTimeColumns | undefined;
   /** One row's formatted values (reused). */
   readonly cells: string[] = [];
   /** aux.csv: formatted volts per channel by ADC code (an aux value is an integer code times the channel's scale). */
-  volts: Array<{ scale: number; text: Array<string | undefined> }> | undefined;
+  volts: VoltsCache[] | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -44,12 +44,23 @@ class CsvFile {
 /** Codes cached per channel: a signed 16-bit ADC's range, -32768..32767. */
 const CODE_OFFSET = 32768;
 const CACHED_CODES = 65536;
+/** Most bytes of one aux value's text: toExponential(6) is at most 14 characters ("-1.234567e-100"), "NaN" 3. */
+const MAX_VOLTS_BYTES = 14;
+/** Most bytes of a time cell written as bytes (ChannelTimeColumns.writeTime: under 2e9 s, µs resolution). */
+const MAX_TIME_BYTES = 17;
+
+/** One aux channel's formatted values by code, as text and as ASCII bytes (filled on first use). */
+interface VoltsCache {
+  scale: number;
+  text: Array<string | undefined>;
+  bytes: Array<Uint8Array | undefined>;
+}
 
 /**
  * formatVolts(code * scale), cached by code: EEG/EMG rows repeat the same few thousand codes, and
  * formatting dominates writing aux.csv. Values that are not such codes are formatted directly.
  */
-function voltsOfCode(cache: { scale: number; text: Array<string | undefined> }, code: number): string {
+function voltsOfCode(cache: VoltsCache, code: number): string {
   const slot = code + CODE_OFFSET;
   if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return formatVolts(code * cache.scale);
   let text = cache.text[slot];
@@ -58,6 +69,18 @@ function voltsOfCode(cache: { scale: number; text: Array<string | undefined> }, 
     cache.text[slot] = text;
   }
   return text;
+}
+
+/** voltsOfCode as ASCII bytes. */
+function voltBytesOfCode(cache: VoltsCache, code: number): Uint8Array {
+  const slot = code + CODE_OFFSET;
+  if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return Buffer.from(formatVolts(code * cache.scale), 'latin1');
+  let bytes = cache.bytes[slot];
+  if (bytes === undefined) {
+    bytes = Buffer.from(voltsOfCode(cache, code), 'latin1');
+    cache.bytes[slot] = bytes;
+  }
+  return bytes;
 }
 
 export interface EventRow {
@@ -132,7 +155,15 @@ export class SignalFiles {
     if (aux) {
       // a cache holds one scale's strings: a channel whose scale changes starts afresh
       file.volts ??= [];
-      for (let c = 0; c < columns.length; c++) if (file.volts[c]?.scale !== scales[c]) file.volts[c] = { scale: scales[c]!, text: new Array<string | undefined>(CACHED_CODES).fill(undefined) };
+      for (let c = 0; c < columns.length; c++) {
+        if (file.volts[c]?.scale !== scales[c]) {
+          file.volts[c] = { scale: scales[c]!, text: new Array<string | undefined>(CACHED_CODES).fill(undefined), bytes: new Array<Uint8Array | undefined>(CACHED_CODES).fill(undefined) };
+        }
+      }
+      if (this.writeAuxBytes(file, block)) {
+        file.rows += block.count;
+        return;
+      }
     }
     for (let k = 0; k < block.count; k++) {
       for (let c = 0; c < columns.length; c++) {
@@ -143,6 +174,30 @@ export class SignalFiles {
     }
     file.rows += block.count;
     file.write(text);
+  }
+
+  /**
+   * aux.csv rows as ASCII bytes straight into the file's buffer (the same text as the string path,
+   * from the same caches): false, nothing written, when a row's time is not one writeTime writes.
+   */
+  private writeAuxBytes(file: CsvFile, block: SignalBlock): boolean {
+    const times = file.times!;
+    const columns = block.values;
+    const volts = file.volts!;
+    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * (MAX_VOLTS_BYTES + 1)));
+    let at = end;
+    for (let k = 0; k < block.count; k++) {
+      at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
+      if (at < 0) return false; // nothing committed: the block is written as text
+      for (let c = 0; c < columns.length; c++) {
+        buffer[at++] = 44; // ','
+        const bytes = voltBytesOfCode(volts[c]!, columns[c]![k]!);
+        for (let j = 0; j < bytes.length; j++) buffer[at++] = bytes[j]!;
+      }
+      buffer[at++] = 10; // '\n'
+    }
+    file.out.commit(at);
+    return true;
   }
 
   writeEvent(row: EventRow): void {
