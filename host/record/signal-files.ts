@@ -49,11 +49,20 @@ const MAX_VOLTS_BYTES = 14;
 /** Most bytes of a time cell written as bytes (ChannelTimeColumns.writeTime: under 2e9 s, µs resolution). */
 const MAX_TIME_BYTES = 17;
 
-/** One aux channel's formatted values by code, as text and as ASCII bytes (filled on first use). */
+/** One aux channel's formatted values by code (filled on first use): text, and ASCII bytes in one flat array. */
 interface VoltsCache {
   scale: number;
   text: Array<string | undefined>;
-  bytes: Array<Uint8Array | undefined>;
+  /** Code slot i's text bytes at [i * MAX_VOLTS_BYTES, + byteLength[i]); byteLength 0: not formatted yet. */
+  bytes: Uint8Array;
+  byteLength: Uint8Array;
+}
+
+function voltsCache(scale: number): VoltsCache {
+  return {
+    scale, text: new Array<string | undefined>(CACHED_CODES).fill(undefined),
+    bytes: new Uint8Array(CACHED_CODES * MAX_VOLTS_BYTES), byteLength: new Uint8Array(CACHED_CODES),
+  };
 }
 
 /**
@@ -71,16 +80,25 @@ function voltsOfCode(cache: VoltsCache, code: number): string {
   return text;
 }
 
-/** voltsOfCode as ASCII bytes. */
-function voltBytesOfCode(cache: VoltsCache, code: number): Uint8Array {
+/** Writes `text` (ASCII) into out from `at`; returns the end. */
+function putAscii(text: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** voltsOfCode's text as ASCII bytes into out from `at`; returns the end. */
+function putVolts(cache: VoltsCache, code: number, out: Uint8Array, at: number): number {
   const slot = code + CODE_OFFSET;
-  if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return Buffer.from(formatVolts(code * cache.scale), 'latin1');
-  let bytes = cache.bytes[slot];
-  if (bytes === undefined) {
-    bytes = Buffer.from(voltsOfCode(cache, code), 'latin1');
-    cache.bytes[slot] = bytes;
+  if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return putAscii(formatVolts(code * cache.scale), out, at);
+  let n = cache.byteLength[slot]!;
+  const bytes = cache.bytes;
+  const from = slot * MAX_VOLTS_BYTES;
+  if (n === 0) {
+    n = putAscii(formatVolts(code * cache.scale), bytes, from) - from;
+    cache.byteLength[slot] = n;
   }
-  return bytes;
+  for (let j = 0; j < n; j++) out[at++] = bytes[from + j]!;
+  return at;
 }
 
 export interface EventRow {
@@ -157,7 +175,7 @@ export class SignalFiles {
       file.volts ??= [];
       for (let c = 0; c < columns.length; c++) {
         if (file.volts[c]?.scale !== scales[c]) {
-          file.volts[c] = { scale: scales[c]!, text: new Array<string | undefined>(CACHED_CODES).fill(undefined), bytes: new Array<Uint8Array | undefined>(CACHED_CODES).fill(undefined) };
+          file.volts[c] = voltsCache(scales[c]!);
         }
       }
       if (this.writeAuxBytes(file, block)) {
@@ -191,8 +209,7 @@ export class SignalFiles {
       if (at < 0) return false; // nothing committed: the block is written as text
       for (let c = 0; c < columns.length; c++) {
         buffer[at++] = 44; // ','
-        const bytes = voltBytesOfCode(volts[c]!, columns[c]![k]!);
-        for (let j = 0; j < bytes.length; j++) buffer[at++] = bytes[j]!;
+        at = putVolts(volts[c]!, columns[c]![k]!, buffer, at);
       }
       buffer[at++] = 10; // '\n'
     }
