@@ -6,7 +6,7 @@ import { auxCodesPerUv, EegSynth } from './frontend.ts';
 import { normalsAt, Rng, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { AuxEnvelope, AuxFrontendParams, SpindleEvent, WorldFaults } from './types.ts';
-import { badRequest, fracOf, GRID_CACHE, isIntIn, noiseCounterOf } from './render-common.ts';
+import { badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
 import type { AuxRenderRequest, WorldBoard } from './world.ts';
 
 /** Envelope values per grid point: delta, theta, sigma, beta, emg. */
@@ -14,7 +14,7 @@ const AUX_Q = 5;
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const normals = normalsAt;
 const frac = fracOf;
-const noiseCounter = noiseCounterOf;
+const TICKS_PER_S = NOISE_TICKS_PER_S;
 
 export interface AuxFlags {
   noise: boolean;
@@ -127,7 +127,11 @@ export class AuxRenderer {
   /** normalAt(key, noiseCounterOf(t0S + i · dtS)) for i < count, in a scratch array (valid until the next call). */
   private normalsOf(key: number, t0S: number, dtS: number, count: number): Float64Array {
     const counters = this.scratch(6, count);
-    for (let i = 0; i < count; i++) counters[i] = noiseCounter(t0S + i * dtS);
+    for (let i = 0; i < count; i++) {
+      // noiseCounterOf, written out: a call here returns a boxed number per sample
+      const c = Math.round((t0S + i * dtS) * TICKS_PER_S);
+      counters[i] = c >= 0 ? 2 * c : -2 * c - 1;
+    }
     const z = this.scratch(7, count);
     normals(key, counters, count, z);
     return z;
@@ -202,7 +206,8 @@ export class AuxRenderer {
     const mains = disconnected ? 200 : fl.ambient ? p.mainsPickupUv : 0;
     if (mains !== 0) {
       for (let i = 0; i < count; i++) {
-        out[i] = out[i]! + mains * Math.sin(2 * Math.PI * (frac(fl.mainsHz * (t0S + i * dtS)) + this.mainsPhase));
+        const x = fl.mainsHz * (t0S + i * dtS);
+        out[i] = out[i]! + mains * Math.sin(2 * Math.PI * (x - Math.floor(x) + this.mainsPhase)); // x - floor(x): fracOf
       }
     }
     const ampNoise = noise ? (disconnected ? 20 : p.noiseUv) : 0;

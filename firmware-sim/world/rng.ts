@@ -158,7 +158,9 @@ export function normalsAt(key: number, counters: Float64Array, n: number, out: F
     z = Math.imul(z, 0x846ca68b);
     z ^= z >>> 16;
     const iz = z & 127;
-    out[i] = Math.abs(u) < ZK[iz]! ? u * ZW[iz]! : normalTail(u >>> 0, u, iz);
+    // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
+    if (Math.abs(u) < ZK[iz]!) out[i] = u * ZW[iz]!;
+    else out[i] = normalTail(u >>> 0, u, iz);
   }
 }
 
