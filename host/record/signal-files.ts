@@ -195,8 +195,9 @@ export class SignalFiles {
   }
 
   /**
-   * aux.csv rows as ASCII bytes straight into the file's buffer (the same text as the string path,
-   * from the same caches): false, nothing written, when a row's time is not one writeTime writes.
+   * aux.csv rows as ASCII bytes straight into the file's buffer (the same text as the string path:
+   * formatVolts per code, cached as bytes): false, nothing written, when a row's time is not one
+   * writeTime writes (a delayed or odd-rate time column: the string path writes those).
    */
   private writeAuxBytes(file: CsvFile, block: SignalBlock): boolean {
     const times = file.times!;
