@@ -3,18 +3,18 @@
 // mains pickup and amplifier noise, then integer codes. Per-sample noise is a counter-based
 // function of (seed, input, t) like the detectors', so a render does not depend on chunking.
 import { auxCodesPerUv, EegSynth } from './frontend.ts';
-import { normalAt, Rng, streamKey } from './rng.ts';
+import { normalsAt, Rng, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { AuxEnvelope, AuxFrontendParams, SpindleEvent, WorldFaults } from './types.ts';
-import { badRequest, fracOf, GRID_CACHE, isIntIn, noiseCounterOf } from './render-common.ts';
+import { badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
 import type { AuxRenderRequest, WorldBoard } from './world.ts';
 
 /** Envelope values per grid point: delta, theta, sigma, beta, emg. */
 const AUX_Q = 5;
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
-const normal = normalAt;
+const normals = normalsAt;
 const frac = fracOf;
-const noiseCounter = noiseCounterOf;
+const TICKS_PER_S = NOISE_TICKS_PER_S;
 
 export interface AuxFlags {
   noise: boolean;
@@ -124,6 +124,19 @@ export class AuxRenderer {
     return s;
   }
 
+  /** normalAt(key, noiseCounterOf(t0S + i · dtS)) for i < count, in a scratch array (valid until the next call). */
+  private normalsOf(key: number, t0S: number, dtS: number, count: number): Float64Array {
+    const counters = this.scratch(6, count);
+    for (let i = 0; i < count; i++) {
+      // noiseCounterOf, written out: a call here returns a boxed number per sample
+      const c = Math.round((t0S + i * dtS) * TICKS_PER_S);
+      counters[i] = c >= 0 ? 2 * c : -2 * c - 1;
+    }
+    const z = this.scratch(7, count);
+    normals(key, counters, count, z);
+    return z;
+  }
+
   /** Electrode µV of aux input a into out[0..count); amplifier noise if `noise`. */
   microvolts(a: number, t0S: number, dtS: number, count: number, out: Float64Array, noise: boolean): void {
     out.fill(0, 0, count);
@@ -160,8 +173,9 @@ export class AuxRenderer {
       if (this.kind[a] === 0) {
         this.eeg[a]!.addTo(t0S, dtS, count, delta, theta, sigma, beta, out);
         // broadband background, 3 µV rms
+        const z = this.normalsOf(key, t0S, dtS, count);
         for (let i = 0; i < count; i++) {
-          out[i] = out[i]! + 3 * normal(key, noiseCounter(t0S + i * dtS));
+          out[i] = out[i]! + 3 * z[i]!;
         }
         const sp = this.spindleScratch;
         sp.length = 0;
@@ -177,8 +191,9 @@ export class AuxRenderer {
           }
         }
       } else {
+        const z = this.normalsOf(key, t0S, dtS, count);
         for (let i = 0; i < count; i++) {
-          out[i] = out[i]! + emg[i]! * normal(key, noiseCounter(t0S + i * dtS));
+          out[i] = out[i]! + emg[i]! * z[i]!;
         }
       }
     } else if (!disconnected && sc.auxContent === 'tones') {
@@ -191,14 +206,15 @@ export class AuxRenderer {
     const mains = disconnected ? 200 : fl.ambient ? p.mainsPickupUv : 0;
     if (mains !== 0) {
       for (let i = 0; i < count; i++) {
-        out[i] = out[i]! + mains * Math.sin(2 * Math.PI * (frac(fl.mainsHz * (t0S + i * dtS)) + this.mainsPhase));
+        const x = fl.mainsHz * (t0S + i * dtS);
+        out[i] = out[i]! + mains * Math.sin(2 * Math.PI * (x - Math.floor(x) + this.mainsPhase)); // x - floor(x): fracOf
       }
     }
     const ampNoise = noise ? (disconnected ? 20 : p.noiseUv) : 0;
     if (ampNoise > 0) {
-      const key = this.ampKey[a]!;
+      const z = this.normalsOf(this.ampKey[a]!, t0S, dtS, count);
       for (let i = 0; i < count; i++) {
-        out[i] = out[i]! + ampNoise * normal(key, noiseCounter(t0S + i * dtS));
+        out[i] = out[i]! + ampNoise * z[i]!;
       }
     }
   }

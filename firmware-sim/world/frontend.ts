@@ -139,7 +139,8 @@ export class EegSynth {
         // exact phases from absolute time every 4096 samples, rotated in between
         const t = t0S + i * dtS;
         for (let j = 0; j < n; j++) {
-          const th = 2 * Math.PI * frac(this.freqHz[j]! * t + this.phase0[j]!);
+          const cycles = this.freqHz[j]! * t + this.phase0[j]!;
+          const th = 2 * Math.PI * (cycles - Math.floor(cycles)); // frac(cycles), written out: no boxed result
           s[j] = Math.sin(th);
           c[j] = Math.cos(th);
         }

@@ -4,7 +4,8 @@ import { WorldError } from './errors.ts';
 
 /** Grid points (biology on the world's time grid) kept per cache. */
 export const GRID_CACHE = 512;
-const NOISE_TICKS_PER_S = 1e7;
+/** Noise counter ticks per second of sample time (noiseCounterOf). */
+export const NOISE_TICKS_PER_S = 1e7;
 
 /** The fractional part of x (in [0, 1)). */
 export function fracOf(x: number): number {

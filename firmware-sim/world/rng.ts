@@ -123,6 +123,47 @@ export function normalFromBase(base: number, lo: number): number {
   return normalTail(u, hz, iz);
 }
 
+/**
+ * normalAt(key, counters[i]) for i < n, into out[0..n): the same values, for hot loops. The hashes are
+ * written out on 32-bit integers here (no call returns a boxed number per sample).
+ */
+export function normalsAt(key: number, counters: Float64Array, n: number, out: Float64Array): void {
+  let hiCur = -1;
+  let base = 0;
+  for (let i = 0; i < n; i++) {
+    const c = counters[i]!;
+    const hi = Math.floor(c * INV_TWO_POW_32);
+    if (hi !== hiCur) {
+      base = hash32(key, hi) | 0;
+      hiCur = hi;
+    }
+    // u = hash32(base, lo) = mix32(base ^ mix32(lo + GOLDEN)), as int32 bits
+    let x = ((c - hi * TWO_POW_32) + GOLDEN) | 0;
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x7feb352d);
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x846ca68b);
+    x ^= x >>> 16;
+    let u = base ^ x;
+    u ^= u >>> 16;
+    u = Math.imul(u, 0x7feb352d);
+    u ^= u >>> 15;
+    u = Math.imul(u, 0x846ca68b);
+    u ^= u >>> 16;
+    // iz = mix32(u ^ 0x2545f491) & 127
+    let z = u ^ 0x2545f491;
+    z ^= z >>> 16;
+    z = Math.imul(z, 0x7feb352d);
+    z ^= z >>> 15;
+    z = Math.imul(z, 0x846ca68b);
+    z ^= z >>> 16;
+    const iz = z & 127;
+    // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
+    if (Math.abs(u) < ZK[iz]!) out[i] = u * ZW[iz]!;
+    else out[i] = normalTail(u >>> 0, u, iz);
+  }
+}
+
 /** normalFromBase past its first table test: further words from a re-hash chain of `u` (no allocation). */
 function normalTail(u: number, hz: number, iz: number): number {
   let n = 0;

@@ -24,8 +24,8 @@ import {
   bleachFactor, collectionMatrix, excitationMatrix, haemoCoefficient, ledMaxExcessMa, ledPowerUw,
   ledTemperatureFactor, responseAt,
 } from './optics.ts';
-import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, noiseCounterOf } from './render-common.ts';
-import { hash32, normalFromBase, streamKey } from './rng.ts';
+import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
+import { normalsAt, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { ScenarioSpec } from './scenario-file/spec.ts';
 import { createScenario } from './scenarios/index.ts';
@@ -43,11 +43,9 @@ const AMBIENT_C = 25;
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const NF = FLUOR_COUNT;
-const normalB = normalFromBase;
-const hashB = hash32;
-const noiseCounter = noiseCounterOf;
+const normalsB = normalsAt;
+const TICKS_PER_S = NOISE_TICKS_PER_S;
 const frac = fracOf;
-const TWO_POW_32 = 4294967296;
 const TWO_PI = 2 * Math.PI;
 /** Detector samples per inner chunk; oscillator recurrences are re-anchored to absolute time at each chunk start. */
 const CHUNK = 512;
@@ -116,6 +114,8 @@ export class SimWorldImpl implements SimWorld {
   private readonly cSegO1 = new Int32Array(CHUNK);
   private readonly cCtr = new Float64Array(CHUNK);
   private readonly cAcc = new Float64Array(CHUNK);
+  /** Standard normals of one detector's samples in the chunk (its noise). */
+  private readonly cNorm = new Float64Array(CHUNK);
   /** Per LED: 1 when its drive shape is non-zero somewhere in the current chunk. */
   private readonly cLit: Uint8Array;
   private readonly cShape: Float64Array;
@@ -391,7 +391,11 @@ export class SimWorldImpl implements SimWorld {
         gCur = g;
       }
       fr[i] = x - g;
-      if (noise) ctr[i] = noiseCounter(t);
+      if (noise) {
+        // noiseCounterOf(t), written out: no boxed number per sample
+        const c = Math.round(t * TICKS_PER_S);
+        ctr[i] = c >= 0 ? 2 * c : -2 * c - 1;
+      }
     }
     segAt[runs] = n;
     // LED drive shapes (mA-equivalent)
@@ -475,26 +479,16 @@ export class SimWorldImpl implements SimWorld {
    */
   private quantize(d: number, o: Int32Array, at: number, n: number, noise: boolean, nf: number): void {
     const acc = this.cAcc;
-    const ctr = this.cCtr;
     const off = this.offC[d]!;
     const mx = this.maxC[d]!;
     const r2 = this.readC2[d]!;
     const sh = this.shotC[d]!;
-    const key = this.detNoiseKey[d]!;
-    let hiCur = -1;
-    let base = 0;
+    const z = this.cNorm;
+    if (noise) normalsB(this.detNoiseKey[d]!, this.cCtr, n, z);
     for (let i = 0; i < n; i++) {
       const light = acc[i]!;
       let v = off + light;
-      if (noise) {
-        const cnt = ctr[i]!;
-        const hi = Math.floor(cnt / TWO_POW_32);
-        if (hi !== hiCur) {
-          base = hashB(key, hi);
-          hiCur = hi;
-        }
-        v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * normalB(base, (cnt - hi * TWO_POW_32) >>> 0);
-      }
+      if (noise) v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * z[i]!;
       let c = Math.round(v);
       if (c < 0) c = 0;
       else if (c > mx) c = mx;

@@ -76,6 +76,16 @@ export function seriesTimeOffsetsS(channels: ReadonlyArray<Pick<SignalChannel, '
   return channels.map((c) => first - timeShiftS(c, options));
 }
 
+/** The bytes of an ASCII text. */
+function asciiBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** Highest rate whose fraction texts a time column caches (one short string per output in a second). */
+const MAX_CACHED_RATE_HZ = 100_000;
+
 /**
  * Columns of a table holding several channels per row. One `time_s` column when every
  * channel shares its shift; otherwise each channel gets its own `<name>_time_s` column
@@ -84,10 +94,70 @@ export function seriesTimeOffsetsS(channels: ReadonlyArray<Pick<SignalChannel, '
 export class ChannelTimeColumns {
   readonly shared: boolean;
   private readonly channels: readonly SignalChannel[];
+  /** Shared, unshifted times: the rate the cached texts below are for (0: none). */
+  private wholeRateHz = 0;
+  /** ".ffffff" of output k within a second (k < wholeRateHz), filled on first use; and as ASCII bytes. */
+  private fractionText: Array<string | undefined> = [];
+  private fractionBytes: Array<Uint8Array | undefined> = [];
+  /** The last whole second written, its text and its ASCII bytes. */
+  private second = -1;
+  private secondText = '';
+  private secondBytes: Uint8Array = new Uint8Array(0);
 
   constructor(channels: readonly SignalChannel[], private readonly options: TimeOptions) {
     this.channels = channels;
     this.shared = sharedTimeShiftS(channels, options) !== undefined;
+  }
+
+  /**
+   * For a shared, unshifted time column at a rate dividing 1 MHz, output `index`'s place within its
+   * second (`this.second` is then its second), else -1: its text is formatSignalTime's, from cached
+   * pieces (the whole second changes once per second; the fraction is one of `rateHz` texts).
+   */
+  private wholeSlot(index: number, rateHz: number): number {
+    if (rateHz !== this.wholeRateHz) {
+      if (!(this.shared && Number.isInteger(rateHz) && rateHz > 0 && rateHz <= MAX_CACHED_RATE_HZ && 1e6 % rateHz === 0)) return -1;
+      if (this.channels.length > 0 && timeShiftS(this.channels[0]!, this.options) !== 0) return -1;
+      this.wholeRateHz = rateHz;
+      this.fractionText = new Array<string | undefined>(rateHz).fill(undefined);
+      this.fractionBytes = new Array<Uint8Array | undefined>(rateHz).fill(undefined);
+      this.second = -1;
+    }
+    if (!(Number.isInteger(index) && index >= 0 && index * (1e6 / rateHz) < 2e15)) return -1;
+    const second = Math.floor(index / rateHz);
+    if (second !== this.second) {
+      this.second = second;
+      this.secondText = String(second);
+      this.secondBytes = asciiBytes(this.secondText);
+    }
+    return index - second * rateHz;
+  }
+
+  private fractionOf(k: number): string {
+    let fraction = this.fractionText[k];
+    if (fraction === undefined) {
+      fraction = `.${String(k * (1e6 / this.wholeRateHz)).padStart(6, '0')}`;
+      this.fractionText[k] = fraction;
+    }
+    return fraction;
+  }
+
+  /**
+   * The row's time cell (a shared time column: the text `row` starts with) as ASCII bytes into
+   * `out` from `at`; returns the end. -1 (nothing written) where only `row` can write it.
+   */
+  writeTime(index: number, rateHz: number, out: Uint8Array, at: number): number {
+    const k = this.wholeSlot(index, rateHz);
+    if (k < 0) return -1;
+    const second = this.secondBytes;
+    for (let i = 0; i < second.length; i++) out[at++] = second[i]!;
+    let fraction = this.fractionBytes[k];
+    if (fraction === undefined) {
+      fraction = asciiBytes(this.fractionOf(k));
+      this.fractionBytes[k] = fraction;
+    }
+    for (let i = 0; i < fraction.length; i++) out[at++] = fraction[i]!;
+    return at;
   }
 
   /** Header cells for the channels (with their time columns). */
@@ -101,7 +171,8 @@ export class ChannelTimeColumns {
     // string concatenation, no intermediate arrays: aux.csv writes thousands of rows per second
     const channels = this.channels;
     if (this.shared) {
-      let text = channels.length > 0 ? formatSignalTime(index, rateHz, channels[0]!, this.options) : (index / rateHz).toFixed(6);
+      const k = this.wholeSlot(index, rateHz);
+      let text = k >= 0 ? this.secondText + this.fractionOf(k) : channels.length > 0 ? formatSignalTime(index, rateHz, channels[0]!, this.options) : (index / rateHz).toFixed(6);
       for (let i = 0; i < values.length; i++) text += `,${values[i]}`;
       return text;
     }

@@ -100,10 +100,15 @@ export class RawLogIo {
     return Number(Atomics.load(this.written, 0));
   }
 
-  /** Hands `chunk` to the worker; its buffer is transferred when `chunk` spans all of it (the caller must not reuse it). */
-  write(chunk: Uint8Array): void {
-    const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
-    const owned = whole ? chunk : Uint8Array.prototype.slice.call(chunk);
+  /**
+   * Hands `chunk` to the worker. Its buffer is transferred (no copy) when `chunk` spans all of it, or
+   * when `giveBuffer` says the caller gives up the whole buffer behind `chunk`; the caller must not
+   * reuse a transferred buffer. Otherwise `chunk` is copied first.
+   */
+  write(chunk: Uint8Array, giveBuffer = false): void {
+    const transferable = !(chunk.buffer instanceof SharedArrayBuffer);
+    const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    const owned = transferable && (whole || giveBuffer) ? chunk : Uint8Array.prototype.slice.call(chunk);
     this.worker.postMessage({ op: 'write', chunk: owned } satisfies RawLogIoRequest, [owned.buffer as ArrayBuffer]);
   }
 

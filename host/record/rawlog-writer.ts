@@ -16,7 +16,7 @@ import { FIBERRIG_VERSION } from './version.ts';
 export interface RawLogWriterOptions {
   /** Host clock, µs since the epoch (injectable for tests). */
   nowUs?: () => number;
-  /** Buffered bytes that trigger a write. Default 64 KiB. */
+  /** Buffered bytes that trigger a write. Default 256 KiB (fewer, larger hand-overs when data comes fast, e.g. a simulated device at full speed). */
   bufferBytes?: number;
   /** Longest time a record waits in the buffer, ms. Default 100. */
   flushIntervalMs?: number;
@@ -93,7 +93,7 @@ export class RawLogWriter {
     this.io = io;
     this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
     this.onError = options.onError;
-    this.bufferBytes = options.bufferBytes ?? 64 * 1024;
+    this.bufferBytes = options.bufferBytes ?? 256 * 1024;
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.buffer = RawLogWriter.newBuffer(this.bufferBytes);
     const flushMs = options.flushIntervalMs ?? 100;
@@ -178,7 +178,7 @@ export class RawLogWriter {
     // the worker takes the buffer itself (transfer): the next records go into a new one
     this.buffer = RawLogWriter.newBuffer(this.bufferBytes);
     this.used = 0;
-    this.writeOut(chunk, oldestMs);
+    this.writeOut(chunk, oldestMs, true);
   }
 
   /** Flushes; resolves when everything logged so far is written and fsynced (or the writer failed). */
@@ -231,7 +231,8 @@ export class RawLogWriter {
     this.stats.records++;
   }
 
-  private writeOut(bytes: Uint8Array, oldestMs = performance.now()): void {
+  /** `giveBuffer`: the caller gives up the whole buffer behind `bytes` (it is transferred to the worker, not copied). */
+  private writeOut(bytes: Uint8Array, oldestMs = performance.now(), giveBuffer = false): void {
     if (this.fd === undefined || this.failed) return;
     // what waits for the disk now (the worker's shared counter: exact even in a long synchronous run of writes)
     const waiting = this.handedOverBytes - this.io.bytesWritten;
@@ -244,7 +245,7 @@ export class RawLogWriter {
     this.stats.maxQueuedBytes = Math.max(this.stats.maxQueuedBytes, waiting + bytes.byteLength);
     this.inFlight.push({ bytes: bytes.byteLength, oldestMs });
     this.dirty = true;
-    this.io.write(bytes);
+    this.io.write(bytes, giveBuffer);
   }
 
   /** The worker wrote the oldest chunk in flight. */

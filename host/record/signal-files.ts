@@ -14,14 +14,14 @@ import { ChannelTimeColumns } from '../pipeline/time.ts';
 import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
-  private readonly out: TextFileWriter;
+  readonly out: TextFileWriter;
   rows = 0;
   /** Signal files: how their time columns are written. */
   times: ChannelTimeColumns | undefined;
   /** One row's formatted values (reused). */
   readonly cells: string[] = [];
   /** aux.csv: formatted volts per channel by ADC code (an aux value is an integer code times the channel's scale). */
-  volts: Array<{ scale: number; text: Array<string | undefined> }> | undefined;
+  volts: VoltsCache[] | undefined;
 
   constructor(readonly path: string, header: string) {
     this.out = new TextFileWriter(path);
@@ -44,12 +44,32 @@ class CsvFile {
 /** Codes cached per channel: a signed 16-bit ADC's range, -32768..32767. */
 const CODE_OFFSET = 32768;
 const CACHED_CODES = 65536;
+/** Most bytes of one aux value's text: toExponential(6) is at most 14 characters ("-1.234567e-100"), "NaN" 3. */
+const MAX_VOLTS_BYTES = 14;
+/** Most bytes of a time cell written as bytes (ChannelTimeColumns.writeTime: under 2e9 s, µs resolution). */
+const MAX_TIME_BYTES = 17;
+
+/** One aux channel's formatted values by code (filled on first use): text, and ASCII bytes in one flat array. */
+interface VoltsCache {
+  scale: number;
+  text: Array<string | undefined>;
+  /** Code slot i's text bytes at [i * MAX_VOLTS_BYTES, + byteLength[i]); byteLength 0: not formatted yet. */
+  bytes: Uint8Array;
+  byteLength: Uint8Array;
+}
+
+function voltsCache(scale: number): VoltsCache {
+  return {
+    scale, text: new Array<string | undefined>(CACHED_CODES).fill(undefined),
+    bytes: new Uint8Array(CACHED_CODES * MAX_VOLTS_BYTES), byteLength: new Uint8Array(CACHED_CODES),
+  };
+}
 
 /**
  * formatVolts(code * scale), cached by code: EEG/EMG rows repeat the same few thousand codes, and
  * formatting dominates writing aux.csv. Values that are not such codes are formatted directly.
  */
-function voltsOfCode(cache: { scale: number; text: Array<string | undefined> }, code: number): string {
+function voltsOfCode(cache: VoltsCache, code: number): string {
   const slot = code + CODE_OFFSET;
   if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return formatVolts(code * cache.scale);
   let text = cache.text[slot];
@@ -58,6 +78,27 @@ function voltsOfCode(cache: { scale: number; text: Array<string | undefined> }, 
     cache.text[slot] = text;
   }
   return text;
+}
+
+/** Writes `text` (ASCII) into out from `at`; returns the end. */
+function putAscii(text: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** voltsOfCode's text as ASCII bytes into out from `at`; returns the end. */
+function putVolts(cache: VoltsCache, code: number, out: Uint8Array, at: number): number {
+  const slot = code + CODE_OFFSET;
+  if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return putAscii(formatVolts(code * cache.scale), out, at);
+  let n = cache.byteLength[slot]!;
+  const bytes = cache.bytes;
+  const from = slot * MAX_VOLTS_BYTES;
+  if (n === 0) {
+    n = putAscii(formatVolts(code * cache.scale), bytes, from) - from;
+    cache.byteLength[slot] = n;
+  }
+  for (let j = 0; j < n; j++) out[at++] = bytes[from + j]!;
+  return at;
 }
 
 export interface EventRow {
@@ -132,7 +173,15 @@ export class SignalFiles {
     if (aux) {
       // a cache holds one scale's strings: a channel whose scale changes starts afresh
       file.volts ??= [];
-      for (let c = 0; c < columns.length; c++) if (file.volts[c]?.scale !== scales[c]) file.volts[c] = { scale: scales[c]!, text: new Array<string | undefined>(CACHED_CODES).fill(undefined) };
+      for (let c = 0; c < columns.length; c++) {
+        if (file.volts[c]?.scale !== scales[c]) {
+          file.volts[c] = voltsCache(scales[c]!);
+        }
+      }
+      if (this.writeAuxBytes(file, block)) {
+        file.rows += block.count;
+        return;
+      }
     }
     for (let k = 0; k < block.count; k++) {
       for (let c = 0; c < columns.length; c++) {
@@ -143,6 +192,30 @@ export class SignalFiles {
     }
     file.rows += block.count;
     file.write(text);
+  }
+
+  /**
+   * aux.csv rows as ASCII bytes straight into the file's buffer (the same text as the string path:
+   * formatVolts per code, cached as bytes): false, nothing written, when a row's time is not one
+   * writeTime writes (a delayed or odd-rate time column: the string path writes those).
+   */
+  private writeAuxBytes(file: CsvFile, block: SignalBlock): boolean {
+    const times = file.times!;
+    const columns = block.values;
+    const volts = file.volts!;
+    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * (MAX_VOLTS_BYTES + 1)));
+    let at = end;
+    for (let k = 0; k < block.count; k++) {
+      at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
+      if (at < 0) return false; // nothing committed: the block is written as text
+      for (let c = 0; c < columns.length; c++) {
+        buffer[at++] = 44; // ','
+        at = putVolts(volts[c]!, columns[c]![k]!, buffer, at);
+      }
+      buffer[at++] = 10; // '\n'
+    }
+    file.out.commit(at);
+    return true;
   }
 
   writeEvent(row: EventRow): void {

@@ -35,6 +35,25 @@ export class TextFileWriter {
     if (this.used >= this.bufferChars) this.flush();
   }
 
+  /**
+   * For writing ASCII bytes straight into the buffer (no string per row): a buffer with room for
+   * `bytes` more from `end` on. Write there, then `commit(newEnd)`; nothing else in between.
+   */
+  room(bytes: number): { buffer: Buffer; end: number } {
+    if (this.fd === undefined) throw new RecordError('E_RECORDING_WRITE', `${this.path} is closed`, 'this is a bug in fiberrig: report it');
+    this.buffer ??= Buffer.allocUnsafe(3 * this.bufferChars);
+    if (this.used + bytes > this.buffer.length) this.flush();
+    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
+    return { buffer: this.buffer, end: this.used };
+  }
+
+  /** Ends a `room` write: the bytes up to `end` (ASCII: one character each) are written. */
+  commit(end: number): void {
+    this.chars += end - this.used;
+    this.used = end;
+    if (this.used >= this.bufferChars) this.flush();
+  }
+
   flush(): void {
     if (this.fd === undefined || this.used === 0 || !this.buffer) return;
     const used = this.used;

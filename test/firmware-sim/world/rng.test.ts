@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hash32, normalAt, normalFromBase, Rng, streamKey, uniformAt } from '../../../firmware-sim/world/index.ts';
+import { hash32, normalAt, normalFromBase, normalsAt, Rng, streamKey, uniformAt } from '../../../firmware-sim/world/index.ts';
 import { corr, mean, std } from './helpers.ts';
 
 describe('firmware-sim/world/rng', () => {
@@ -49,6 +49,28 @@ describe('firmware-sim/world/rng', () => {
   it('normalFromBase(hash32(key, hi), lo) equals normalAt(key, hi * 2^32 + lo)', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 20 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (hi, lo, key) => {
       assert.equal(normalFromBase(hash32(key, hi), lo), normalAt(key, hi * 2 ** 32 + lo));
+    }));
+  });
+
+  it('normalsAt equals normalAt counter by counter (runs across a 2^32 boundary, the Ziggurat tail, any key)', () => {
+    const counters = new Float64Array(200_000);
+    for (let i = 0; i < counters.length; i++) counters[i] = i < 100_000 ? 2 ** 32 - 50_000 + i : 7 * 2 ** 40 + 3 * i;
+    for (const key of [0, 1, 0x9e3779b9, 2 ** 32 - 1]) {
+      const out = new Float64Array(counters.length);
+      normalsAt(key, counters, counters.length, out);
+      let tail = 0;
+      for (let i = 0; i < counters.length; i++) {
+        if (out[i] !== normalAt(key, counters[i]!)) assert.fail(`key ${key} counter ${counters[i]}: ${out[i]} vs ${normalAt(key, counters[i]!)}`);
+        if (Math.abs(out[i]!) > 3.442619855899) tail++;
+      }
+      assert.ok(tail > 0, 'no draw from the Ziggurat tail');
+    }
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 53 - 1 }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (cs, key) => {
+      const out = new Float64Array(cs.length);
+      normalsAt(key, Float64Array.from(cs), cs.length, out);
+      cs.forEach((c, i) => {
+        assert.equal(out[i], normalAt(key, c));
+      });
     }));
   });
 

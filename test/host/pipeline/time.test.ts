@@ -40,6 +40,23 @@ describe('host/pipeline/time: signal times', () => {
     assert.equal(formatSignalTime(1.5, 1000, undelayed, {}), (0.0015).toFixed(6));
   });
 
+  it('a row of undelayed channels writes the same time text as toFixed(6), in order, out of order and across rate changes (its cached texts)', () => {
+    const columns = new ChannelTimeColumns([channel('EEG_V', 0), channel('EMG_V', 0)], {});
+    let seed = 777;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (const rateHz of [1000, 10_000, 1000, 3, 100, 1e6, 1000]) {
+      const indices: number[] = [];
+      for (let i = 0; i < 3000; i++) indices.push(5 * rateHz - 7 + i);
+      for (let i = 0; i < 500; i++) indices.push(Math.floor(next() * rateHz * 1e9));
+      indices.push(0, 1.5, rateHz * 2e9 + 3);
+      for (const index of indices) assert.equal(columns.row(index, rateHz, ['a', 'b']), `${(index / rateHz).toFixed(6)},a,b`, `index ${index} at ${rateHz} Hz`);
+    }
+    assert.equal(new ChannelTimeColumns([], {}).row(1234, 1000, []), '1.234000');
+  });
+
   it('one time column when the channels share their delay (lock-in), one per channel when not (TDM slots)', () => {
     assert.equal(sharedTimeShiftS(lockin, {}), lockinDelayS);
     assert.equal(sharedTimeShiftS(slots, {}), undefined);

@@ -165,7 +165,7 @@ describe('host/record: raw log', () => {
     await assert.rejects(RawLogWriter.create(path), (e: unknown) => e instanceof RecordError && e.code === 'E_RECORDING_EXISTS');
   });
 
-  it('batches small writes (64 KiB buffer) and has everything in the file after sync()', async () => {
+  it('batches small writes (the default 256 KiB buffer) and has everything in the file after sync()', async () => {
     const path = join(tmp.dir, RAW_LOG_FILE_NAME);
     const w = await RawLogWriter.create(path, { flushIntervalMs: 60_000, fsyncIntervalMs: 60_000 });
     const chunk = new Uint8Array(64);
