@@ -50,7 +50,7 @@ export type { SimPtyServer } from './transport/pty.ts';
 export type { SimTcpServer } from './transport/tcp.ts';
 export type { SimServeOptions } from './transport/serve.ts';
 export { parseScenarioSpec, readScenarioFile } from './world/scenario-file/parse.ts';
-export type { ScenarioSpec, ScenarioSpecInput, TimelineEvent } from './world/scenario-file/spec.ts';
+export type { ScenarioSpec, ScenarioSpecInput, TimelineEvent, TimelineEventInput } from './world/scenario-file/spec.ts';
 export { SCENARIO_NAMES } from './world/index.ts';
 export type { GroundTruth, SimWorld } from './world/index.ts';
 export type { WorldFaults } from './world/types.ts';

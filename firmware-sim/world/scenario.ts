@@ -2,6 +2,7 @@
 // pure functions of world time, optics/front-end defaults, aux content, events
 // and digital edges.
 import type { FluorophoreSpec } from './optics.ts';
+import type { TimelineEvent } from './scenario-file/spec.ts';
 import type { AuxEnvelope, FluorophoreId, MotionEvent, NeCycle, ScenarioEdge, SleepBout, SpindleEvent, StateAt, WorldEvent } from './types.ts';
 
 export interface ScenarioDefaults {
@@ -62,6 +63,8 @@ export interface Scenario {
   motionEvents(t0S: number, t1S: number): MotionEvent[];
   auxEnvelope(tS: number, out: AuxEnvelope): void;
   spindlesTouching(t0S: number, t1S: number, out: SpindleEvent[]): void;
+  /** Adds a timeline event during a run (scenario documents' models; built-in code scenarios may lack it). */
+  addTimelineEvent?(event: TimelineEvent): void;
   /** Edges by board line position (lineCount lines exist), t0S <= tS < t1S, time order. */
   digitalEdges(t0S: number, t1S: number, lineCount: number): ScenarioEdge[];
 }

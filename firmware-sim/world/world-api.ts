@@ -6,6 +6,7 @@ import type {
   PhysiologySample, SleepBout, StateAt, WorldEvent, WorldEventKind, WorldFaults,
 } from './types.ts';
 import type { NeOscillationInfo } from './scenario.ts';
+import type { TimelineEventInput } from './scenario-file/spec.ts';
 import type { World, WorldBoard } from './world.ts';
 
 /** A noise-free detector render: float codes before noise, quantization and saturation. */
@@ -114,4 +115,10 @@ export interface SimWorld extends World {
   temperatureC(tS: number): number;
   setFaults(faults: WorldFaults): void;
   readonly faults: Readonly<WorldFaults>;
+  /**
+   * Adds a timeline event during a run (a test steering the world: a step, ramp, drug, motion,
+   * blood-volume change or TTL), validated as in a scenario file (E_SIM_SCENARIO_FILE naming the
+   * field). Values before its atS do not change; samples already rendered at or after atS do not.
+   */
+  addEvent(event: TimelineEventInput): void;
 }

@@ -27,7 +27,8 @@ import {
 import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
 import { normalsAt, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
-import type { ScenarioSpec } from './scenario-file/spec.ts';
+import { issueLines } from './scenario-file/parse.ts';
+import { type ScenarioSpec, type TimelineEventInput, timelineEventSchema } from './scenario-file/spec.ts';
 import { createScenario } from './scenarios/index.ts';
 import { FLUOR_COUNT, FLUOROPHORES, type FluorophoreId, type WorldFaults, type WorldOptions } from './types.ts';
 import type { GroundTruth, SimWorld, WorldParams } from './world-api.ts';
@@ -232,6 +233,19 @@ export class SimWorldImpl implements SimWorld {
     }
     this.aux.setFaults(faults.aux);
     this.faultState = structuredClone(faults);
+  }
+
+  // ------------------------------------------------------------ timeline
+
+  addEvent(event: TimelineEventInput): void {
+    const r = timelineEventSchema.safeParse(event);
+    if (!r.success) {
+      throw new WorldError('E_SIM_SCENARIO_FILE', `the event is not a valid timeline event:\n  ${issueLines(r.error.issues).join('\n  ')}`, 'see the timeline table in firmware-sim/world/scenario-file/README.md');
+    }
+    if (!this.sc.addTimelineEvent) throw new WorldError('E_SIM_BAD_OPTION', `the "${this.scenario}" scenario takes no timeline events`, 'use a built-in world scenario or a scenario document');
+    this.sc.addTimelineEvent(r.data);
+    // gains on the grid are cached from first use: drop them so grid points at or after atS see the event
+    this.gKeys.fill(Number.NaN);
   }
 
   // ------------------------------------------------------------ slow parts

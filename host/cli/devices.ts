@@ -98,5 +98,5 @@ export {
   LINEAR_SCENARIO, parseFaults, parseHardwareFaults, worldFaultsOf, parseScenarioSpec, parseSimUrl, readScenarioFile, SCENARIO_NAMES,
   type ScenarioSpec, type ScenarioSpecInput, serveSimOnPty, serveSimOnTcp, SimBinding, type SimDevice, SimError,
   type SimPortHandle, SimPorts, type SimPtyServer, type SimServeOptions, simServeOptionsFromUrl, type SimTcpServer,
-  type SimUrl, type SimWorld, type Speed, type TimelineEvent, type WorldFaults,
+  type SimUrl, type SimWorld, type Speed, type TimelineEvent, type TimelineEventInput, type WorldFaults,
 } from '../../firmware-sim/simulator.ts';

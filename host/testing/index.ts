@@ -7,4 +7,4 @@ export { expectGaps, expectTracks, gapsOf, type SampleSpan, type SignalTrace, si
 export { MissingTool, TestingError, type TestingErrorCode } from './errors.ts';
 export { IN_CI, targetFromEnv, type TargetRef, useTarget } from './mocha.ts';
 export { openSimTargets, openTarget, TARGET_NAMES, type Target, type TargetOptions } from './targets.ts';
-export type { SimControl } from './world.ts';
+export type { SimControl, WorldEventInput } from './world.ts';

@@ -1,12 +1,16 @@
 // Control of a simulated target's world during a run: the device behind it, the world's
-// ground truth, faults injected now, front-end faults switched on and off. Timeline events
-// (steps, ramps, drugs, TTLs at chosen times) are declared in a scenario document
-// (TargetOptions.scenario) and land in the same ground truth.
+// ground truth, faults injected now, front-end faults switched on and off, and world events
+// added now (steps, ramps, drugs, motion, blood volume, TTLs: the timeline events of a scenario
+// document, which can also declare them ahead in TargetOptions.scenario); all land in the
+// same ground truth.
 import {
   type DeviceTruth, type FaultSpec, type GroundTruth, type HardwareFault, parseFaults, parseHardwareFaults, type SimDevice,
-  type SimWorld, type WorldFaults, worldFaultsOf,
+  type SimWorld, type TimelineEventInput, type WorldFaults, worldFaultsOf,
 } from '../cli/devices.ts';
 import { TestingError } from './errors.ts';
+
+/** A timeline event whose `atS` may be left out (then: now). */
+export type WorldEventInput = TimelineEventInput extends infer E ? (E extends { atS: number } ? Omit<E, 'atS'> & { atS?: number } : never) : never;
 
 export interface SimControl {
   /** The simulated device now behind the target (in-process: the one the last open attached to). */
@@ -37,6 +41,13 @@ export interface SimControl {
    * `'dead_led:1'`, `'noisy_det:0'`; `''` or `[]` clears them. Needs a world scenario (not `linear`).
    */
   setHardwareFaults(faults: string | readonly HardwareFault[]): void;
+  /**
+   * Adds a world event at world time `atS` (default: now, `worldTimeS`), e.g.
+   * `sim.addEvent({ kind: 'step', fluorophore: 'grabNe', level: 0.1 })` or a drug
+   * `{ kind: 'drug', neAmplitudeScale: 0.5, washInS: 60 }` (model sleep); validated like a
+   * scenario file's timeline. Samples the device already rendered do not change.
+   */
+  addEvent(event: WorldEventInput): void;
 }
 
 function simWorldOf(device: SimDevice): SimWorld {
@@ -76,6 +87,10 @@ export function simControl(current: () => SimDevice): SimControl {
       const specs = typeof faults === 'string' ? parseFaults(faults) : Array.isArray(faults) ? faults : [faults as FaultSpec];
       const device = current();
       for (const spec of specs) device.inject(spec);
+    },
+    addEvent(event) {
+      const device = current();
+      simWorldOf(device).addEvent({ ...event, atS: event.atS ?? device.worldTimeS } as TimelineEventInput);
     },
     setHardwareFaults(faults) {
       const device = current();

@@ -181,6 +181,7 @@ export type ScenarioSpec = z.infer<typeof scenarioSpecSchema>;
 /** A scenario document as written (defaults may be omitted). */
 export type ScenarioSpecInput = z.input<typeof scenarioSpecSchema>;
 export type TimelineEvent = z.infer<typeof timelineEventSchema>;
+export type TimelineEventInput = z.input<typeof timelineEventSchema>;
 export type SignalSpec = z.infer<typeof signalSchema>;
 export type SleepParamsOverride = z.infer<typeof sleepParamsSchema>;
 export type FluorophoreOverride = z.infer<typeof fluorophoreSchema>;

@@ -13,21 +13,30 @@ function byTime<T extends { atS: number }>(events: readonly T[]): T[] {
 }
 
 export class Timeline {
-  private readonly levels: Array<Array<Of<'step'> | Of<'ramp'>>>;
-  private readonly drugs: Array<Of<'drug'>>;
-  private readonly motions: Array<Of<'motion'>>;
-  private readonly volumes: Array<Of<'bloodVolume'>>;
-  private readonly ttls: Array<Of<'ttl'>>;
-  private readonly all: readonly TimelineEvent[];
+  private levels: Array<Array<Of<'step'> | Of<'ramp'>>> = [];
+  private drugs: Array<Of<'drug'>> = [];
+  private motions: Array<Of<'motion'>> = [];
+  private volumes: Array<Of<'bloodVolume'>> = [];
+  private ttls: Array<Of<'ttl'>> = [];
+  private all: readonly TimelineEvent[] = [];
   /** Per fluorophore (FLUOROPHORES order): 1 if steps or ramps change its signal. */
-  readonly hasLevel: Uint8Array;
-  readonly hasDrug: boolean;
-  readonly hasMotion: boolean;
-  readonly hasBloodVolume: boolean;
+  readonly hasLevel = new Uint8Array(FLUOROPHORES.length);
+  hasDrug = false;
+  hasMotion = false;
+  hasBloodVolume = false;
   /** Any event at all. */
-  readonly hasAny: boolean;
+  hasAny = false;
 
   constructor(events: readonly TimelineEvent[]) {
+    this.index(events);
+  }
+
+  /** Adds an event during a run (a test injecting it now); values before its atS do not change. */
+  add(event: TimelineEvent): void {
+    this.index([...this.all, event]);
+  }
+
+  private index(events: readonly TimelineEvent[]): void {
     this.all = byTime(events);
     const sorted = this.all;
     this.levels = FLUOROPHORES.map((f) => sorted.filter((e): e is Of<'step'> | Of<'ramp'> => (e.kind === 'step' || e.kind === 'ramp') && e.fluorophore === f));
@@ -35,7 +44,7 @@ export class Timeline {
     this.motions = sorted.filter((e): e is Of<'motion'> => e.kind === 'motion');
     this.volumes = sorted.filter((e): e is Of<'bloodVolume'> => e.kind === 'bloodVolume');
     this.ttls = sorted.filter((e): e is Of<'ttl'> => e.kind === 'ttl');
-    this.hasLevel = Uint8Array.from(this.levels, (l) => (l.length > 0 ? 1 : 0));
+    this.levels.forEach((l, f) => { this.hasLevel[f] = l.length > 0 ? 1 : 0; });
     this.hasDrug = this.drugs.length > 0;
     this.hasMotion = this.motions.length > 0;
     this.hasBloodVolume = this.volumes.length > 0;

@@ -4,7 +4,8 @@
 // `steps` (calibration) and `dark` (capped fiber) are documents of this model.
 import type { FluorophoreSpec } from '../optics.ts';
 import type { NeOscillationInfo, Scenario, ScenarioDefaults } from '../scenario.ts';
-import type { ScenarioSpec, SignalSpec } from '../scenario-file/spec.ts';
+import { WorldError } from '../errors.ts';
+import type { ScenarioSpec, SignalSpec, TimelineEvent } from '../scenario-file/spec.ts';
 import type { Timeline } from '../scenario-file/timeline.ts';
 import {
   type AuxEnvelope, FLUOROPHORES, type FluorophoreId, type MotionEvent, type NeCycle, type ScenarioEdge, type SleepBout,
@@ -57,6 +58,11 @@ export class SignalsScenario implements Scenario {
     this.digital = spec.digital;
     this.signals = FLUOROPHORES.map((f) => spec.signals?.[f]);
     this.params = { signals: spec.signals ?? {}, aux: spec.aux, digital: spec.digital, timeline: spec.timeline, optics: spec.optics };
+  }
+
+  addTimelineEvent(event: TimelineEvent): void {
+    if (event.kind === 'drug') throw new WorldError('E_SIM_BAD_OPTION', 'a drug scales the NE oscillation: this scenario has no animal (model "signals")', 'use a scenario with model "sleep"');
+    this.timeline.add(event);
   }
 
   signalsAt(tS: number, out: Float64Array): void {

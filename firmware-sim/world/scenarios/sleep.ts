@@ -9,7 +9,7 @@
 import type { FluorophoreSpec } from '../optics.ts';
 import { SleepPhysiology } from '../physiology.ts';
 import type { Scenario, ScenarioDefaults } from '../scenario.ts';
-import type { ScenarioSpec } from '../scenario-file/spec.ts';
+import type { ScenarioSpec, TimelineEvent } from '../scenario-file/spec.ts';
 import type { Timeline } from '../scenario-file/timeline.ts';
 import {
   type AuxEnvelope, FLUOR_FIBER_AF, FLUOR_GRAB_NE, FLUOR_RED_DYE, FLUOR_TISSUE_AF, type FluorophoreId, type MotionEvent,
@@ -41,13 +41,22 @@ export class SleepScenario implements Scenario {
     this.timeline = parts.timeline;
     this.digital = spec.digital;
     this.physiology = new SleepPhysiology(seed, parts.sleepParams);
-    if (this.timeline.hasDrug) this.physiology.setNeOscillationFactor((tS) => this.timeline.drugFactor(tS));
+    if (this.timeline.hasDrug) this.useDrugFactor();
     this.params = {
       ...parts.sleepParams,
       digital: spec.digital,
       timeline: spec.timeline,
       redChannel: 'intravascular red dye: redDye signal = bloodVolume',
     };
+  }
+
+  private useDrugFactor(): void {
+    this.physiology.setNeOscillationFactor((tS) => this.timeline.drugFactor(tS));
+  }
+
+  addTimelineEvent(event: TimelineEvent): void {
+    this.timeline.add(event);
+    if (this.timeline.hasDrug) this.useDrugFactor();
   }
 
   get neOscillation() {

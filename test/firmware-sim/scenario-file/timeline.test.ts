@@ -74,3 +74,44 @@ describe('scenario files: timeline events', () => {
     assert.deepEqual(drugged.truth.events(0, 3600).filter((e) => e.kind === 'drug'), [{ kind: 'drug', tS: 1800, name: 'drug', neAmplitudeScale: 0.5, washInS: 0 }]);
   });
 });
+
+describe('scenario files: events added during a run (SimWorld.addEvent)', () => {
+  const render = (w: ReturnType<typeof world>, t0S: number, count: number): Int32Array[] => {
+    const out = [new Int32Array(count), new Int32Array(count)];
+    const cur = Array.from({ length: board.leds.length }, (_, k) => new Float32Array(count).fill(k === 1 ? 20 : 0));
+    w.renderDetectors({ t0S, dtS: 1e-3, count, ledCurrentMa: cur, oversampling: 1, out });
+    return out;
+  };
+
+  // The world's gains live on its time grid (steps: 2 ms) and are interpolated, so a declared
+  // event shows one grid step before its atS; added during a run, it must come at least that far
+  // ahead of what was rendered (SimControl.addEvent adds it from now on).
+  it('a step added at 20 s after rendering up to 19.99 s gives the same codes as the document declaring it (0-40 s, noise on)', () => {
+    const step = { kind: 'step', atS: 20, fluorophore: 'grabNe', level: 0.17 } as const;
+    const declared = world({ ...BUILTIN_SCENARIOS['steps']!, name: 'declared', timeline: [step] });
+    const added = world({ ...BUILTIN_SCENARIOS['steps']!, name: 'declared' });
+    const a1 = render(declared, 0, 19_990);
+    const b1 = render(added, 0, 19_990);
+    added.addEvent(step);
+    const a2 = render(declared, 19.99, 20_010);
+    const b2 = render(added, 19.99, 20_010);
+    for (let d = 0; d < 2; d++) {
+      assert.deepEqual(b1[d], a1[d]);
+      assert.deepEqual(b2[d], a2[d]);
+    }
+    assert.notDeepEqual(b2[0], render(world(BUILTIN_SCENARIOS['steps']!), 19.99, 20_010)[0], 'the step changed the codes');
+    assert.deepEqual(added.truth.events(19, 21).filter((e) => e.kind === 'step' && e.level === 0.17).map((e) => e.tS), [20]);
+  });
+
+  it('a malformed event is refused naming the field; a drug needs an animal', () => {
+    const w = world(BUILTIN_SCENARIOS['steps']!);
+    assert.throws(() => w.addEvent({ kind: 'step', atS: -1, fluorophore: 'grabNe', level: 0.1 }), (e: Error & { code?: string }) => e.code === 'E_SIM_SCENARIO_FILE' && e.message.includes('atS'));
+    assert.throws(() => w.addEvent({ kind: 'drug', atS: 10, neAmplitudeScale: 0.5 }), (e: Error & { code?: string }) => e.code === 'E_SIM_BAD_OPTION');
+    const sleep = world(BUILTIN_SCENARIOS['sleep']!, 5);
+    sleep.addEvent({ kind: 'drug', atS: 1800, neAmplitudeScale: 0.5 });
+    const plain = world(BUILTIN_SCENARIOS['sleep']!, 5);
+    const after = plain.truth.neCycles(1800, 3600);
+    assert.ok(after.length > 10);
+    sleep.truth.neCycles(1800, 3600).forEach((c, i) => assert.equal(c.amplitudeScale, after[i]!.amplitudeScale * (c.peakS >= 1800 ? 0.5 : 1)));
+  });
+});
