@@ -1,3 +1,4 @@
+// One unit: the rings, cursors and per-page resolution share one bounded store the pages read from.
 // What the live view shows, kept on the server: demodulated signals and aux
 // in bounded rings (the longest window), the latest raw samples, clipping,
 // events, gaps and device health. It subscribes to the Rig like any other

@@ -1,3 +1,4 @@
+// One unit: one HTTP server and its WebSockets share the access token, page state and control lock.
 // The live view's server: one page (host/live/public, uPlot from
 // node_modules) and one WebSocket per page, on node:http + ws.
 //

@@ -1,3 +1,4 @@
+// One unit: the link, the replay after a reset or reconnect, and the session timeline change together.
 // The Rig: what developers, the CLI, the live view, calibration and the tests
 // script against. One object per device URL; it owns the link, replays the
 // acquisition after a disconnect or a device reset, and turns the device's

@@ -1,3 +1,4 @@
+// One unit: the page's one render loop owns the plots and controls built from the hello message.
 // fiberrig live view: connects to the server's WebSocket, builds the plots
 // and controls from the hello message, and applies a frame at most once per
 // animation frame. Message shapes: host/live/messages.ts.
