@@ -292,7 +292,9 @@ export class SignalDemodulator {
     const values = deinterleave(result.interleaved, stage.channels.length, skip, written, hole);
     const phaseRad = result.phase ? deinterleave(result.phase, stage.channels.length, skip, written, hole) : undefined;
     this.nextOutput.set(stage, firstIndex + written);
-    return [{ stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values, ...(phaseRad ? { phaseRad } : {}) }];
+    const block: SignalBlock = { stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values };
+    if (phaseRad) block.phaseRad = phaseRad;
+    return [block];
   }
 
   /**

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cobsDecodeInPlace, cobsDecodeInto, cobsEncodeInto, cobsMaxEncodedBytes, encodeFrame, FrameDecoder } from '../../protocol/index.ts';
+import {
+  cobsDecodeInPlace, cobsDecodeInto, cobsEncodeInto, cobsMaxEncodedBytes, encodeFrame, FrameDecoder, packSamples, SampleFormat, samplesView,
+} from '../../protocol/index.ts';
 
 describe('protocol/frame: in-place COBS and slab-carved payloads', () => {
   it('cobsDecodeInPlace decodes like cobsDecodeInto, from the range start, for any offset', () => {
@@ -42,5 +44,24 @@ describe('protocol/frame: in-place COBS and slab-carved payloads', () => {
     for (const [i, p] of kept.entries()) assert.deepEqual([...p], [...payloads[i]!], `payload ${i}`);
     assert.equal(decoder.counters.rejected.crc, payloads.length / 5);
     assert.ok(new Set(kept.map((p) => p.buffer)).size > 1, 'spans more than one slab');
+  });
+});
+
+describe('protocol/samples: misaligned sample bytes', () => {
+  it('copies them to aligned views that later copies never overwrite', () => {
+    const views: Int16Array[] = [];
+    const expected: number[][] = [];
+    for (let i = 0; i < 300; i++) {
+      const values = Array.from({ length: 250 + (i % 7) }, (_, j) => ((i * 97 + j * 13) % 65536) - 32768);
+      const bytes = packSamples(SampleFormat.SAMPLE_FORMAT_INT16_LE, values);
+      const odd = new Uint8Array(bytes.length + 1);
+      odd.set(bytes, 1);
+      const view = samplesView(SampleFormat.SAMPLE_FORMAT_INT16_LE, odd.subarray(1), 1, values.length) as Int16Array;
+      assert.equal(view.byteOffset % 2, 0);
+      views.push(view);
+      expected.push(values);
+    }
+    for (const [i, v] of views.entries()) assert.deepEqual([...v], expected[i], `block ${i}`);
+    assert.ok(new Set(views.map((v) => v.buffer)).size > 1, 'spans more than one slab');
   });
 });
