@@ -233,9 +233,14 @@ export class SignalDemodulator {
     return this.stages[1];
   }
 
+  private stageOf(source: Source): Stage | undefined {
+    for (const stage of this.stages) if (stage.source === source) return stage;
+    return undefined;
+  }
+
   /** Processes one item; returns the signal blocks it completes (zero or one). */
   push(item: AcquisitionItem): SignalBlock[] {
-    const stage = this.stages.find((s) => s.source === item.source);
+    const stage = this.stageOf(item.source);
     if (!stage) return [];
     if (item.kind === 'light') {
       // dark samples are real readings of an unlit fiber, not signal: outputs whose filter saw one are NaN,
