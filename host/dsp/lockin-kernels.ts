@@ -1,4 +1,4 @@
-// The lock-in's hot loops (lockin.ts): pure functions over typed arrays, no allocation.
+// The lock-in's hot loop (lockin.ts): a pure function over typed arrays, no allocation.
 //
 // Stage 1 of the chain mixes a detector's samples with a carrier's sin/cos and sums them
 // in a CIC2 (triangular window of 2 R1 - 1 samples), as two weighted polyphase
@@ -6,12 +6,14 @@
 // p, carried into the next). A sample's position p in its segment runs 0 .. R1 - 1; the
 // segment closes after position R1 - 1.
 //
-// The weighting x (R1 - p), x p is done once per sample (`weighCic`), not once per
-// carrier, and the mixing loops run segment by segment (no per-sample branch) with the
-// carrier's reference never wrapping inside a chunk (reference.ts). Every sum is formed
-// with the same operations in the same order as the per-sample formulation
-// (x (R1 - p) sin, ... added sample by sample), so outputs do not depend on this layout.
-// (Measured: mixing two detectors in one pass is slower — 8 accumulators spill.)
+// The loop runs segment by segment, so there is no per-sample branch: within a segment
+// the weights R1 - p and p are running counts, and the carrier's reference never wraps
+// inside a chunk (reference.ts). Every product and sum is the same operation, in the same
+// order, as in the sample-by-sample formulation (x (R1 - p) sin, ... added sample by
+// sample), so outputs are bit-identical to it.
+// Measured, and slower: applying the weights once per sample in a pass shared by all
+// carriers (the extra stores cost more than the multiplies they save), and mixing two
+// detectors in one pass (eight running sums do not fit the registers).
 
 export type SampleArray =
   | Float64Array
@@ -22,41 +24,19 @@ export type SampleArray =
   | readonly number[];
 
 /**
- * Writes x (r1 - p) to `wa` and x p to `wb` (from index `base`) for `count` samples of
- * `samples` taken from index `from` with step `stride`; p starts at `p0`.
+ * Mixes `count` samples of one detector (from index `from` of the interleaved `samples`, step
+ * `stride`) with one carrier's reference (`sinT`, `cosT` from `ref0`, no wrap) into the CIC2
+ * accumulators acc[a4 .. a4 + 3] = [aI, bI, aQ, bQ]; each closed segment's I and Q go to
+ * `outI`/`outQ` from index 0. `p0` is the position of the first sample in its segment.
+ * Returns how many segments closed.
  */
-export function weighCic(
+export function mixCic(
   samples: SampleArray,
   from: number,
   stride: number,
-  count: number,
-  p0: number,
-  r1: number,
-  wa: Float64Array,
-  wb: Float64Array,
-  base: number,
-): void {
-  let p = p0;
-  for (let i = base, j = from, end = base + count; i < end; i++, j += stride) {
-    const x = samples[j]!;
-    wa[i] = x * (r1 - p);
-    wb[i] = x * p;
-    if (++p === r1) p = 0;
-  }
-}
-
-/**
- * Mixes `count` weighted samples (`wa`, `wb` from `base`) with the reference (`sinT`,
- * `cosT` from `ref0`, no wrap) into the accumulators acc[a4 .. a4 + 3] = [aI, bI, aQ, bQ],
- * writing each closed segment's I and Q to `outI`/`outQ` from 0. Returns how many closed.
- */
-export function mixCic(
   sinT: Float64Array,
   cosT: Float64Array,
   ref0: number,
-  wa: Float64Array,
-  wb: Float64Array,
-  base: number,
   count: number,
   p0: number,
   r1: number,
@@ -71,22 +51,27 @@ export function mixCic(
   let bQ = acc[a4 + 3]!;
   let p = p0;
   let m = 0;
-  const shift = ref0 - base;
-  const end = base + count;
-  let w = base;
-  while (w < end) {
+  let j = from;
+  let t = ref0;
+  const end = ref0 + count;
+  while (t < end) {
     // the rest of this CIC segment (positions p .. r1 - 1), or of the chunk
-    const stop = Math.min(end, w + r1 - p);
-    p += stop - w;
-    for (; w < stop; w++) {
-      const s = sinT[w + shift]!;
-      const co = cosT[w + shift]!;
-      const xa = wa[w]!;
-      const xb = wb[w]!;
+    const stop = Math.min(end, t + r1 - p);
+    let wB = p;
+    let wA = r1 - p;
+    p += stop - t;
+    for (; t < stop; t++, j += stride) {
+      const x = samples[j]!;
+      const s = sinT[t]!;
+      const co = cosT[t]!;
+      const xa = x * wA;
+      const xb = x * wB;
       aI += xa * s;
       bI += xb * s;
       aQ += xa * co;
       bQ += xb * co;
+      wA--;
+      wB++;
     }
     if (p === r1) {
       outI[m] = aI;

@@ -34,7 +34,7 @@
 // detector * carrierCount + carrier.
 
 import { butterworthLowpass, type Sos, sosFilterInPlace, sosFilterPairInPlace, sosFrequencyResponse } from './biquad.ts';
-import { mixCic, type SampleArray, weighCic } from './lockin-kernels.ts';
+import { mixCic, type SampleArray } from './lockin-kernels.ts';
 import { lockinDelayS } from './delay.ts';
 import { checkSampleIndex, DspError } from './errors.ts';
 import { CarrierReference } from './reference.ts';
@@ -258,9 +258,6 @@ export class LockinDemodulator {
   private readonly stateStride: number;
   private readonly bufI: Float64Array;
   private readonly bufQ: Float64Array;
-  /** per detector (chunkSamples each): the chunk's samples times the CIC weights r1 - p and p */
-  private readonly weightedA: Float64Array;
-  private readonly weightedB: Float64Array;
   private expectedNext: number | null = null;
   private stage1SinceReset = 0;
 
@@ -290,8 +287,6 @@ export class LockinDemodulator {
     this.iirState = new Float64Array(this.channelCount * 2 * this.stateStride);
     this.bufI = new Float64Array(CHUNK_STAGE1);
     this.bufQ = new Float64Array(CHUNK_STAGE1);
-    this.weightedA = new Float64Array(dc * this.chunkSamples);
-    this.weightedB = new Float64Array(dc * this.chunkSamples);
   }
 
   /** Raw index the next block must start at, or null after construction/reset(). */
@@ -373,22 +368,18 @@ export class LockinDemodulator {
     const { bufI, bufQ } = this;
     const kc = this.carrierCount;
     const cs = this.chunkSamples;
-    const wa = this.weightedA;
-    const wb = this.weightedB;
     for (let c0 = 0; c0 < sampleCount; c0 += cs) {
       const len = Math.min(cs, sampleCount - c0);
       const n0 = firstSampleIndex + c0;
       const p0 = (n0 + r1 - 1) % r1; // position of n0 in its CIC segment
       const mFirst = Math.ceil(n0 / r1); // stage-1 index of the first segment end in the chunk
-      // the CIC weights applied once per sample, shared by every carrier: x (r1 - p) and x p, per detector
-      for (let det = 0; det < dc; det++) weighCic(samples, c0 * dc + det, dc, len, p0, r1, wa, wb, det * cs);
       let m1 = 0;
       for (let k = 0; k < kc; k++) {
         const ref = this.refs[k]!;
         const idx0 = ref.prepare(n0, len); // idx0 .. idx0 + len - 1 never wrap (reference.ts)
         for (let det = 0; det < dc; det++) {
           const c = det * kc + k;
-          m1 = mixCic(ref.sin, ref.cos, idx0, wa, wb, det * cs, len, p0, r1, acc, c * 4, bufI, bufQ);
+          m1 = mixCic(samples, c0 * dc + det, dc, ref.sin, ref.cos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
           this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
         }
       }
