@@ -33,7 +33,8 @@
 // Output: interleaved per output sample: index (j - firstOutputIndex) * channels +
 // detector * carrierCount + carrier.
 
-import { butterworthLowpass, type Sos, sosFilterInPlace, sosFrequencyResponse } from './biquad.ts';
+import { butterworthLowpass, type Sos, sosFilterInPlace, sosFilterPairInPlace, sosFrequencyResponse } from './biquad.ts';
+import { mixCic, type SampleArray } from './lockin-kernels.ts';
 import { lockinDelayS } from './delay.ts';
 import { checkSampleIndex, DspError } from './errors.ts';
 import { CarrierReference } from './reference.ts';
@@ -237,13 +238,7 @@ export interface LockinResult {
   firstSampleIndex: number;
 }
 
-export type SampleArray =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | Int16Array
-  | Uint16Array
-  | readonly number[];
+export type { SampleArray } from './lockin-kernels.ts';
 
 export class LockinDemodulator {
   readonly design: LockinDesign;
@@ -352,7 +347,7 @@ export class LockinDemodulator {
       );
     }
     checkSampleIndex(firstSampleIndex + sampleCount, 'firstSampleIndex + sampleCount');
-    const { decimation: d, stage1Decimation: r1, stage2Decimation: r2 } = this.design;
+    const { decimation: d, stage1Decimation: r1 } = this.design;
     const firstOut = Math.ceil(firstSampleIndex / d);
     const lastOut = sampleCount > 0 ? Math.floor((firstSampleIndex + sampleCount - 1) / d) : firstOut - 1;
     const count = Math.max(0, lastOut - firstOut + 1);
@@ -369,92 +364,60 @@ export class LockinDemodulator {
       throw new DspError('E_DSP_OUTPUT_TOO_SMALL', 'inPhase/quadrature are shorter than magnitude; allocate with createOutput');
     }
 
-    const scale = 2 / (r1 * r1);
-    const settle = this.blankSettling ? this.design.settlingStage1Samples : 0;
-    const sos = this.design.sos;
-    const ss = this.stateStride;
     const acc = this.acc;
-    const bufI = this.bufI;
-    const bufQ = this.bufQ;
+    const { bufI, bufQ } = this;
     const kc = this.carrierCount;
-
-    for (let c0 = 0; c0 < sampleCount; c0 += this.chunkSamples) {
-      const len = Math.min(this.chunkSamples, sampleCount - c0);
+    const cs = this.chunkSamples;
+    for (let c0 = 0; c0 < sampleCount; c0 += cs) {
+      const len = Math.min(cs, sampleCount - c0);
       const n0 = firstSampleIndex + c0;
       const p0 = (n0 + r1 - 1) % r1; // position of n0 in its CIC segment
       const mFirst = Math.ceil(n0 / r1); // stage-1 index of the first segment end in the chunk
       let m1 = 0;
       for (let k = 0; k < kc; k++) {
         const ref = this.refs[k]!;
-        const idx0 = ref.prepare(n0, len);
-        const sinT = ref.sin;
-        const cosT = ref.cos;
-        const wrap = ref.wrap;
+        const idx0 = ref.prepare(n0, len); // idx0 .. idx0 + len - 1 never wrap (reference.ts)
         for (let det = 0; det < dc; det++) {
           const c = det * kc + k;
-          const a4 = c * 4;
-          let aI = acc[a4]!;
-          let bI = acc[a4 + 1]!;
-          let aQ = acc[a4 + 2]!;
-          let bQ = acc[a4 + 3]!;
-          let idx = idx0;
-          let p = p0;
-          let m = 0;
-          let j = c0 * dc + det;
-          for (let i = 0; i < len; i++, j += dc) {
-            const x = samples[j]!;
-            const s = sinT[idx]!;
-            const co = cosT[idx]!;
-            const xa = x * (r1 - p);
-            const xb = x * p;
-            aI += xa * s;
-            bI += xb * s;
-            aQ += xa * co;
-            bQ += xb * co;
-            if (++idx === wrap) idx = 0;
-            if (p === r1 - 1) {
-              bufI[m] = aI;
-              bufQ[m] = aQ;
-              m++;
-              aI = bI;
-              aQ = bQ;
-              bI = 0;
-              bQ = 0;
-              p = 0;
-            } else p++;
-          }
-          acc[a4] = aI;
-          acc[a4 + 1] = bI;
-          acc[a4 + 2] = aQ;
-          acc[a4 + 3] = bQ;
-          m1 = m;
-          if (m === 0) continue;
-          const so = c * 2 * ss;
-          sosFilterInPlace(sos, this.iirState, so, bufI, 0, m);
-          sosFilterInPlace(sos, this.iirState, so + ss, bufQ, 0, m);
-          // pick every R2-th stage-1 sample
-          let t = (r2 - (mFirst % r2)) % r2;
-          for (; t < m; t += r2) {
-            const o = ((mFirst + t) / r2 - firstOut) * ch + c;
-            const iv = bufI[t]! * scale;
-            const qv = bufQ[t]! * scale;
-            if (this.stage1SinceReset + t + 1 <= settle) {
-              out.magnitude[o] = Number.NaN;
-              out.phaseRad[o] = Number.NaN;
-              if (inPhase) inPhase[o] = Number.NaN;
-              if (quadrature) quadrature[o] = Number.NaN;
-            } else {
-              out.magnitude[o] = Math.sqrt(iv * iv + qv * qv);
-              out.phaseRad[o] = Math.atan2(qv, iv);
-              if (inPhase) inPhase[o] = iv;
-              if (quadrature) quadrature[o] = qv;
-            }
-          }
+          m1 = mixCic(samples, c0 * dc + det, dc, ref.sin, ref.cos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
+          this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
         }
       }
       this.stage1SinceReset += m1;
     }
     this.expectedNext = firstSampleIndex + sampleCount;
     return { count, firstOutputIndex: firstOut, firstSampleIndex: firstOut * d };
+  }
+
+  /**
+   * Stage 2 and 3 of channel c for one chunk: its m stage-1 I/Q values through the IIR
+   * (in place), then every R2-th of them to the output (NaN while settling).
+   */
+  private finishChannel(c: number, bufI: Float64Array, bufQ: Float64Array, m: number, mFirst: number, firstOut: number, out: LockinOutput): void {
+    if (m === 0) return;
+    const { stage2Decimation: r2, stage1Decimation: r1 } = this.design;
+    const so = c * 2 * this.stateStride;
+    sosFilterPairInPlace(this.design.sos, this.iirState, so, so + this.stateStride, bufI, bufQ, m);
+    const scale = 2 / (r1 * r1);
+    const settle = this.blankSettling ? this.design.settlingStage1Samples : 0;
+    const ch = this.channelCount;
+    const { magnitude, phaseRad, inPhase, quadrature } = out;
+    // pick every R2-th stage-1 sample
+    for (let t = (r2 - (mFirst % r2)) % r2; t < m; t += r2) {
+      const o = ((mFirst + t) / r2 - firstOut) * ch + c;
+      const iv = bufI[t]! * scale;
+      const qv = bufQ[t]! * scale;
+      if (this.stage1SinceReset + t + 1 <= settle) {
+        magnitude[o] = Number.NaN;
+        phaseRad[o] = Number.NaN;
+        if (inPhase) inPhase[o] = Number.NaN;
+        if (quadrature) quadrature[o] = Number.NaN;
+      } else {
+        magnitude[o] = Math.sqrt(iv * iv + qv * qv);
+        phaseRad[o] = Math.atan2(qv, iv);
+        if (inPhase) inPhase[o] = iv;
+        if (quadrature) quadrature[o] = qv;
+      }
+    }
   }
 }

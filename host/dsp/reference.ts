@@ -28,8 +28,10 @@ export const MAX_TABLE_PERIOD = 1 << 17;
 
 /**
  * Reference sin/cos of one carrier. `prepare(n0, count)` returns the index into
- * `sin`/`cos` of sample n0; entries follow consecutively, wrapping at `period`
- * (table mode) or not at all (fallback mode, where the arrays hold the chunk).
+ * `sin`/`cos` of sample n0; the `count` (<= chunkSamples) entries from there are
+ * consecutive, with no wrap to handle: in table mode the arrays hold one period
+ * followed by its first `chunkSamples` entries again (entry j is the phase of
+ * j mod period), in fallback mode they hold the chunk.
  */
 export class CarrierReference {
   readonly carrierHz: number;
@@ -38,7 +40,7 @@ export class CarrierReference {
   readonly periodSamples: number | null;
   sin: Float64Array;
   cos: Float64Array;
-  /** wrap length of the arrays for the hot loop */
+  /** The period (table mode) or Number.MAX_SAFE_INTEGER (fallback); entries at j and j + wrap are equal. */
   wrap: number;
   private readonly carrier: CarrierPhase;
   private readonly cyclesPerSample: number;
@@ -58,8 +60,9 @@ export class CarrierReference {
     if (carrier.period <= BigInt(MAX_TABLE_PERIOD)) {
       const p = Number(carrier.period);
       this.periodSamples = p;
-      this.sin = new Float64Array(p);
-      this.cos = new Float64Array(p);
+      // one period, then the first chunkSamples entries again: a chunk never wraps in the hot loop
+      this.sin = new Float64Array(p + chunkSamples);
+      this.cos = new Float64Array(p + chunkSamples);
       const den = Number(carrier.den);
       let residue = 0n;
       for (let j = 0; j < p; j++) {
@@ -67,6 +70,10 @@ export class CarrierReference {
         this.sin[j] = Math.sin(phase);
         this.cos[j] = Math.cos(phase);
         residue = (residue + carrier.num) % carrier.den;
+      }
+      for (let j = p; j < p + chunkSamples; j++) {
+        this.sin[j] = this.sin[j - p]!;
+        this.cos[j] = this.cos[j - p]!;
       }
       this.wrap = p;
     } else {

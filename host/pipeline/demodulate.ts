@@ -2,7 +2,7 @@
 // configuration calls for (lock-in, time division, or plain decimation),
 // keeps it continuous across blocks, and turns gaps into NaN runs on the
 // output time base — never zero-filled, never closed up.
-import { type Observable, type OperatorFunction, concatMap, defer, from } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import { type AcquisitionConfigInit, type DeviceInfo, ModulationMode } from '../../protocol/index.ts';
 import { Decimator } from '../dsp/decimate.ts';
 import { LockinDemodulator, type LockinOutput } from '../dsp/lockin.ts';
@@ -65,7 +65,10 @@ interface Stage {
   readonly source: Source;
   readonly channels: SignalChannel[];
   readonly rateHz: number;
-  /** Feed one block; returns output samples interleaved (count x channels) with their first output index. */
+  /**
+   * Feed one block; returns output samples interleaved (count x channels, the first count rows of the
+   * arrays, which are the stage's own and are overwritten by the next call) with their first output index.
+   */
   process(samples: ArrayLike<number>, firstIndex: number, sampleCount: number): { firstIndex: number; count: number; interleaved: Float64Array; phase?: Float64Array };
   reset(): void;
   /**
@@ -116,8 +119,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
       stream: 'signals', source: 'detector', channels, rateHz: demod.design.outputRateHz,
       process(samples, firstIndex, sampleCount) {
         const r = demod.process(samples as never, firstIndex, out, sampleCount);
-        const n = r.count * channels.length;
-        return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.magnitude.slice(0, n), phase: out.phaseRad.slice(0, n) };
+        return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.magnitude, phase: out.phaseRad };
       },
       reset: () => demod.reset(),
       // the magnitude does not depend on the carriers' phase; the phase output of a later segment is
@@ -149,7 +151,7 @@ function detectorStage(config: AcquisitionConfigInit, info: DeviceInfo, options:
       stream: 'signals', source: 'detector', channels, rateHz: rateHz / demod.cycleSamples,
       process(samples, firstIndex, sampleCount) {
         const r = demod.process(samples as never, firstIndex, out, sampleCount);
-        return { firstIndex: r.firstCycleIndex, count: r.count, interleaved: out.values.slice(0, r.count * channels.length) };
+        return { firstIndex: r.firstCycleIndex, count: r.count, interleaved: out.values };
       },
       reset: () => demod.reset(),
       // the LED of a slot is a function of the device's sample index: a segment's cycles must keep it
@@ -178,7 +180,7 @@ function decimatingStage(stream: 'signals' | 'aux', source: Source, channels: Si
     stream, source, channels, rateHz: inputRateHz / factor,
     process(samples, firstIndex, sampleCount) {
       const r = decimator.process(samples as never, firstIndex, out, sampleCount);
-      return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out.slice(0, r.count * channels.length) };
+      return { firstIndex: r.firstOutputIndex, count: r.count, interleaved: out };
     },
     reset: () => decimator.reset(),
     schedulePeriodSamples: 1,
@@ -231,9 +233,14 @@ export class SignalDemodulator {
     return this.stages[1];
   }
 
+  private stageOf(source: Source): Stage | undefined {
+    for (const stage of this.stages) if (stage.source === source) return stage;
+    return undefined;
+  }
+
   /** Processes one item; returns the signal blocks it completes (zero or one). */
   push(item: AcquisitionItem): SignalBlock[] {
-    const stage = this.stages.find((s) => s.source === item.source);
+    const stage = this.stageOf(item.source);
     if (!stage) return [];
     if (item.kind === 'light') {
       // dark samples are real readings of an unlit fiber, not signal: outputs whose filter saw one are NaN,
@@ -280,23 +287,19 @@ export class SignalDemodulator {
     const expected = this.nextOutput.get(stage);
     // outputs already written (as NaN, over a dark span) are not written twice
     const skip = expected !== undefined && result.firstIndex < expected ? Math.min(result.count, expected - result.firstIndex) : 0;
-    const r = { firstIndex: result.firstIndex + skip, count: result.count - skip, interleaved: result.interleaved, phase: result.phase, skip };
-    if (r.count === 0) return [];
-    const ch = stage.channels.length;
-    const hole = expected !== undefined && r.firstIndex > expected ? r.firstIndex - expected : 0;
-    const first = r.firstIndex - hole;
-    const count = r.count + hole;
-    const values = stage.channels.map(() => new Float64Array(count).fill(Number.NaN, 0, hole));
-    const phaseRad = r.phase ? stage.channels.map(() => new Float64Array(count).fill(Number.NaN, 0, hole)) : undefined;
-    for (let k = 0; k < r.count; k++) {
-      const at = (r.skip + k) * ch;
-      for (let c = 0; c < ch; c++) {
-        values[c]![hole + k] = r.interleaved[at + c]!;
-        if (phaseRad && r.phase) phaseRad[c]![hole + k] = r.phase[at + c]!;
-      }
-    }
-    this.nextOutput.set(stage, r.firstIndex + r.count);
-    return [{ stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values, ...(phaseRad ? { phaseRad } : {}) }];
+    const firstIndex = result.firstIndex + skip;
+    const written = result.count - skip;
+    if (written === 0) return [];
+    const hole = expected !== undefined && firstIndex > expected ? firstIndex - expected : 0;
+    const first = firstIndex - hole;
+    const count = written + hole;
+    // one array per channel (the block's consumers keep them); the stage's own arrays are reused by the next block
+    const values = deinterleave(result.interleaved, stage.channels.length, skip, written, hole);
+    const phaseRad = result.phase ? deinterleave(result.phase, stage.channels.length, skip, written, hole) : undefined;
+    this.nextOutput.set(stage, firstIndex + written);
+    const block: SignalBlock = { stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values };
+    if (phaseRad) block.phaseRad = phaseRad;
+    return [block];
   }
 
   /**
@@ -324,15 +327,42 @@ export class SignalDemodulator {
   }
 }
 
+/** Rows `skip .. skip + count` of `interleaved` (`channels` per row), one array per channel, after `hole` NaNs. */
+function deinterleave(interleaved: Float64Array, channels: number, skip: number, count: number, hole: number): Float64Array[] {
+  const out: Float64Array[] = new Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const v = new Float64Array(hole + count);
+    if (hole > 0) v.fill(Number.NaN, 0, hole);
+    for (let k = 0, at = skip * channels + c; k < count; k++, at += channels) v[hole + k] = interleaved[at]!;
+    out[c] = v;
+  }
+  return out;
+}
+
 /**
  * RxJS operator: acquisition items in, signal blocks out (one emission per completed block). Every subscription
  * gets its own SignalDemodulator (built when it subscribes), so two subscribers to the same piped observable see
  * the same output; to feed several consumers from ONE demodulation, share() the result. A setting the demodulator
- * refuses surfaces as an error on subscription: build a SignalDemodulator first to check it up front.
+ * refuses surfaces as an error on subscription: build a SignalDemodulator first to check it up front. An error
+ * while demodulating (a block it cannot take) is the output's error, and unsubscribes from the items.
+ * RxJS only composes here: one synchronous call per item, no inner observable per item.
  */
 export function demodulate(config: AcquisitionConfigInit, info: DeviceInfo, options: DemodOptions = {}): OperatorFunction<AcquisitionItem, SignalBlock> {
-  return (source: Observable<AcquisitionItem>) => defer(() => {
+  return (source: Observable<AcquisitionItem>) => new Observable<SignalBlock>((subscriber) => {
     const demod = new SignalDemodulator(config, info, options);
-    return source.pipe(concatMap((item) => from(demod.push(item))));
+    return source.subscribe({
+      next: (item) => {
+        let blocks: SignalBlock[];
+        try {
+          blocks = demod.push(item);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        for (const block of blocks) subscriber.next(block);
+      },
+      error: (error) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    });
   });
 }

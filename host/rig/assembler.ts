@@ -9,7 +9,7 @@
 // received bytes) and the host's measurements carried by the Start intent —
 // so replay reproduces it exactly.
 import {
-  type AcquisitionConfigInit, type DigitalEvent, type Envelope, type LedEvent, SampleSource, samplesView, type SampleArray,
+  type AcquisitionConfigInit, type DigitalEvent, type Envelope, type LedEvent, pb, SampleSource, samplesView, type SampleArray,
 } from '../../protocol/index.ts';
 import { placeResumedRun, type PlacementMethod, type ResetEstimate } from './placement.ts';
 import { LightTracker, type RigLight } from './light.ts';
@@ -81,6 +81,15 @@ interface Cursor {
   nextDeviceIndex: number;
   offset: number;
   nextSessionIndex: number;
+}
+
+/**
+ * `message.body`, cheaply for the common case: on a decoded Envelope, `body` is a getter that lists the
+ * object's keys; a decoded one holding a SampleBlock holds nothing else in the oneof (decoding a member
+ * deletes the others), so its body is 'sampleBlock'. Plain objects (tests, replays) say their body.
+ */
+function bodyOf(message: Envelope): Envelope['body'] {
+  return message instanceof pb.Envelope && message.sampleBlock != null ? 'sampleBlock' : message.body;
 }
 
 export class AcquisitionAssembler {
@@ -249,7 +258,7 @@ export class AcquisitionAssembler {
       return;
     }
     if (!this.running) return;
-    switch (message.body) {
+    switch (bodyOf(message)) {
       case 'sampleBlock': {
         const b = message.sampleBlock!;
         if (b.configId !== this.configId) return; // from an older configuration

@@ -59,3 +59,32 @@ export function cobsDecodeInto(src: Uint8Array, start: number, end: number, dst:
   }
   return write;
 }
+
+/** Blocks up to this many data bytes are copied by a loop; longer ones by copyWithin (a native memmove). */
+const SHORT_BLOCK = 16;
+
+/**
+ * Decodes the COBS bytes `buf[start..end)` in place: the decoded bytes start at
+ * `buf[start]`. Precondition: the range holds no 0x00 (a frame as found between
+ * delimiters, e.g. by indexOf); a zero is reported as invalid only where it is a
+ * code byte. Returns the decoded length, or -1 when a code runs past the end.
+ * Copies each block natively (the loop of cobsDecodeInto checks every byte).
+ */
+export function cobsDecodeInPlace(buf: Uint8Array, start: number, end: number): number {
+  let read = start;
+  let write = start;
+  while (read < end) {
+    const code = buf[read]!;
+    const blockEnd = read + code;
+    if (code === 0 || blockEnd > end) return -1;
+    if (code <= SHORT_BLOCK) {
+      for (let i = read + 1; i < blockEnd; i++) buf[write++] = buf[i]!;
+    } else {
+      buf.copyWithin(write, read + 1, blockEnd);
+      write += code - 1;
+    }
+    read = blockEnd;
+    if (code !== 0xff && read < end) buf[write++] = 0;
+  }
+  return write - start;
+}

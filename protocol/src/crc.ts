@@ -6,3 +6,8 @@ export function crc32c(bytes: Uint8Array): number {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return nativeCrc32c(buf) >>> 0;
 }
+
+/** CRC-32C of `bytes[start..end)`, without an intermediate view. */
+export function crc32cRange(bytes: Uint8Array, start: number, end: number): number {
+  return nativeCrc32c(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start)) >>> 0;
+}

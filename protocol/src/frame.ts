@@ -1,6 +1,6 @@
 // Frames: payload || CRC-32C(payload) as uint32 LE, COBS-encoded, then 0x00.
-import { cobsDecodeInto, cobsEncodeInto } from './cobs.ts';
-import { crc32c } from './crc.ts';
+import { cobsDecodeInPlace, cobsEncodeInto } from './cobs.ts';
+import { crc32c, crc32cRange } from './crc.ts';
 import { ProtocolError } from './errors.ts';
 import { CRC_BYTES, FRAME_DELIMITER, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, cobsMaxEncodedBytes } from './limits.ts';
 
@@ -50,12 +50,26 @@ export interface FrameDecoderOptions {
   maxPayloadBytes?: number;
 }
 
+/** Decoded payloads are carved from slabs of this many bytes (or one frame's, if larger). */
+const SLAB_BYTES = 64 * 1024;
+
+/** The first 0x00 of `bytes` at or after `from`, or -1: Buffer's native search (memchr), which also takes a plain Uint8Array. */
+const bufferIndexOf = Buffer.prototype.indexOf;
+function indexOfDelimiter(bytes: Uint8Array, from: number): number {
+  return bufferIndexOf.call(bytes, FRAME_DELIMITER, from);
+}
+
 /**
  * Streaming frame decoder. Feed it arbitrary chunks; it calls `onFrame` with
- * each payload whose CRC matches (a fresh Uint8Array the caller may keep), and
- * counts every dropped frame by reason. It never throws on input and keeps at
- * most one maximum-size frame buffered: after an oversize frame it discards
- * bytes until the next delimiter.
+ * each payload whose CRC matches (a Uint8Array the caller may keep: it is never
+ * written again), and counts every dropped frame by reason. It never throws on
+ * input and keeps at most one maximum-size frame buffered: after an oversize
+ * frame it discards bytes until the next delimiter.
+ *
+ * No per-frame allocation besides the payload's view: a frame is copied into a
+ * slab (64 KiB) and COBS-decoded there in place; delivered payloads are never
+ * overwritten (a full slab is replaced, not reused), so a payload kept by the
+ * caller keeps its slab alive.
  */
 export class FrameDecoder {
   readonly counters: FrameCounters = { frames: 0, payloadBytes: 0, bytesIn: 0, rejected: { crc: 0, oversize: 0, cobs: 0 } };
@@ -63,6 +77,9 @@ export class FrameDecoder {
   private readonly pending: Uint8Array;
   private pendingLength = 0;
   private discarding = false;
+  private slab = new Uint8Array(0);
+  /** Bytes of `slab` handed out (delivered payloads); the rest is free. */
+  private slabUsed = 0;
 
   constructor(
     private readonly onFrame: (payload: Uint8Array) => void,
@@ -82,12 +99,12 @@ export class FrameDecoder {
     this.counters.bytesIn += chunk.length;
     let start = 0;
     while (start < chunk.length) {
-      const delim = chunk.indexOf(FRAME_DELIMITER, start);
+      const delim = indexOfDelimiter(chunk, start);
       const end = delim === -1 ? chunk.length : delim;
       if (this.discarding) {
         // skip to the delimiter
       } else if (this.pendingLength === 0 && delim !== -1) {
-        this.finishFrame(chunk, start, end); // whole frame inside this chunk: no copy
+        this.finishFrame(chunk, start, end); // whole frame inside this chunk: copied once, into the slab
       } else {
         const n = end - start;
         if (this.pendingLength + n > this.maxFrameBytes) {
@@ -120,6 +137,7 @@ export class FrameDecoder {
     return had;
   }
 
+  /** `src[start..end)` holds one frame's COBS bytes (no 0x00: it lies between delimiters). */
   private finishFrame(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     if (n === 0) return; // back-to-back delimiters: an idle line, not an error
@@ -127,21 +145,29 @@ export class FrameDecoder {
       this.counters.rejected.oversize++;
       return;
     }
-    const out = new Uint8Array(n);
-    const len = cobsDecodeInto(src, start, end, out);
+    if (this.slabUsed + n > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, n));
+      this.slabUsed = 0;
+    }
+    const slab = this.slab;
+    const at = this.slabUsed;
+    slab.set(src.subarray(start, end), at);
+    const len = cobsDecodeInPlace(slab, at, at + n);
     if (len < CRC_BYTES) {
       this.counters.rejected.cobs++;
-      return;
+      return; // the slab space is reused: nothing was handed out
     }
     const payloadLength = len - CRC_BYTES;
-    const payload = out.subarray(0, payloadLength);
-    const expected = (out[payloadLength]! | (out[payloadLength + 1]! << 8) | (out[payloadLength + 2]! << 16) | (out[payloadLength + 3]! << 24)) >>> 0;
-    if (crc32c(payload) !== expected) {
+    const c = at + payloadLength;
+    const expected = (slab[c]! | (slab[c + 1]! << 8) | (slab[c + 2]! << 16) | (slab[c + 3]! << 24)) >>> 0;
+    if (crc32cRange(slab, at, c) !== expected) {
       this.counters.rejected.crc++;
       return;
     }
+    // the next payload starts 8-byte aligned after this one
+    this.slabUsed = Math.min(slab.length, (c + 7) & ~7);
     this.counters.frames++;
     this.counters.payloadBytes += payloadLength;
-    this.onFrame(payload);
+    this.onFrame(slab.subarray(at, c));
   }
 }

@@ -32,10 +32,31 @@ function arrayFor(format: number, buffer: ArrayBuffer, byteOffset: number, lengt
   }
 }
 
+/** Misaligned sample bytes are copied into slabs of this size (or one block's, if larger). */
+const COPY_SLAB_BYTES = 64 * 1024;
+let copySlab = new ArrayBuffer(0);
+/** Bytes of `copySlab` handed out; a handed-out range is never written again. */
+let copySlabUsed = 0;
+
+/** An aligned copy of `bytes` as samples of `format`: carved from a shared slab, no allocation besides the view. */
+function alignedCopy(format: number, bytes: Uint8Array, length: number): SampleArray {
+  const n = bytes.byteLength;
+  if (copySlabUsed + n > copySlab.byteLength) {
+    copySlab = new ArrayBuffer(Math.max(COPY_SLAB_BYTES, n));
+    copySlabUsed = 0;
+  }
+  const at = copySlabUsed;
+  copySlabUsed = Math.min(copySlab.byteLength, (at + n + 7) & ~7);
+  const out = arrayFor(format, copySlab, at, length);
+  new Uint8Array(out.buffer, at, n).set(bytes);
+  return out;
+}
+
 /**
  * Typed view of a block's samples (interleaved). A decoded `bytes` field may
  * start at an odd offset inside the receive buffer: then the bytes are copied
- * to an aligned buffer; otherwise the view shares memory with `bytes`.
+ * to an aligned buffer (a range of a shared slab that is never written again,
+ * so the caller may keep the view); otherwise the view shares memory with `bytes`.
  */
 export function samplesView(format: number, bytes: Uint8Array, channelCount: number, sampleCount: number): SampleArray {
   const width = bytesPerSample(format);
@@ -59,8 +80,7 @@ export function samplesView(format: number, bytes: Uint8Array, channelCount: num
     return out;
   }
   if (bytes.byteOffset % width === 0) return arrayFor(format, bytes.buffer as ArrayBuffer, bytes.byteOffset, length);
-  const copy = bytes.slice();
-  return arrayFor(format, copy.buffer, 0, length);
+  return alignedCopy(format, bytes, length);
 }
 
 /** Packs interleaved samples as little-endian bytes of `format`. */

@@ -1,15 +1,21 @@
 // Host pipeline: framed bytes in -> demodulated signals out, for the default
 // lock-in config (2 detectors at 10 kS/s, 3 carriers, 250-sample blocks).
-// Measures throughput (raw samples/s and x real time), per-block latency
-// (p50/p99) and heap growth over a long max-speed run.
+// Measures throughput (raw samples/s and x real time) against the lock-in alone
+// on the same data in the same run, against an outside numpy/scipy lock-in
+// (lockin_scipy.py, a child process), per-block latency (p50/p99) and heap
+// growth over a long max-speed run.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Subject } from 'rxjs';
+import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../host/config/acquisition.ts';
+import { LockinDemodulator } from '../../host/dsp/lockin.ts';
+import { demodulate, type SignalBlock } from '../../host/pipeline/demodulate.ts';
+import { AcquisitionAssembler, type AcquisitionItem } from '../../host/rig/assembler.ts';
 import {
   decodeEnvelope, type DeviceInfo, frameEnvelope, FrameDecoder, packSamples, pb, SampleFormat, SampleSource,
 } from '../../protocol/index.ts';
-import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../host/config/acquisition.ts';
-import { Subject } from 'rxjs';
-import { demodulate } from '../../host/pipeline/demodulate.ts';
-import { AcquisitionAssembler, type AcquisitionItem } from '../../host/rig/assembler.ts';
 import type { Emit } from './run.ts';
 
 const config = toWireConfig(DEFAULT_LOCKIN_CONFIG);
@@ -17,6 +23,10 @@ const rateHz = config.sampleRateHz!;
 const blockSamples = config.blockSamples!;
 const carriers = (config.leds ?? []).map((l) => l.carrierHz!);
 const detectors = 2;
+const outputRateHz = 100;
+const cutoffHz = 10;
+/** Interleaved rounds of (pipeline, lock-in alone) over the same 10 simulated minutes. */
+const ROUNDS = 7;
 
 const info = pb.DeviceInfo.toObject(pb.DeviceInfo.fromObject({
   leds: [405, 470, 560, 630].map((wavelengthNm, id) => ({ id, wavelengthNm, maxCurrentContinuousMa: 50 })),
@@ -24,8 +34,8 @@ const info = pb.DeviceInfo.toObject(pb.DeviceInfo.fromObject({
   auxInputs: [{ id: 0, label: 'EEG', adcBits: 16, fullScaleV: 3.3 }, { id: 1, label: 'EMG', adcBits: 16, fullScaleV: 3.3 }],
 }), { defaults: true, arrays: true }) as unknown as DeviceInfo;
 
-/** One lock-in block as the device would frame it. */
-function frameBlock(first: number, scratch: Uint16Array): Uint8Array {
+/** One lock-in block of raw codes: carrier k seen by detector d with amplitude 3000 / (d + 1). */
+function synthBlock(first: number, scratch: Uint16Array): Uint16Array {
   for (let i = 0; i < blockSamples; i++) {
     const n = first + i;
     for (let d = 0; d < detectors; d++) {
@@ -34,53 +44,147 @@ function frameBlock(first: number, scratch: Uint16Array): Uint8Array {
       scratch[i * detectors + d] = v;
     }
   }
+  return scratch;
+}
+
+/** The block as the device would frame it. */
+function frameBlock(first: number, samples: Uint16Array): Uint8Array {
   return frameEnvelope({
     sampleBlock: {
       configId: 1, source: SampleSource.SAMPLE_SOURCE_DETECTOR, firstSampleIndex: first, sampleCount: blockSamples,
-      channelIds: [0, 1], format: SampleFormat.SAMPLE_FORMAT_UINT16_LE, samples: packSamples(SampleFormat.SAMPLE_FORMAT_UINT16_LE, scratch),
+      channelIds: [0, 1], format: SampleFormat.SAMPLE_FORMAT_UINT16_LE, samples: packSamples(SampleFormat.SAMPLE_FORMAT_UINT16_LE, samples),
     },
   });
 }
 
-export async function run(emit: Emit): Promise<void> {
-  const scratch = new Uint16Array(blockSamples * detectors);
-  let outputs = 0;
-  // the same composition as the Rig: assembler -> Subject -> demodulate operator
+/** A fresh pipeline composed as the Rig composes it: frames -> assembler -> Subject -> demodulate operator. */
+function pipeline(onSignals: (s: SignalBlock) => void): FrameDecoder {
   const items = new Subject<AcquisitionItem>();
-  items.pipe(demodulate({ ...config, aux: null }, info)).subscribe((s) => { outputs += s.count; });
+  items.pipe(demodulate({ ...config, aux: null }, info)).subscribe(onSignals);
   const assembler = new AcquisitionAssembler({ item: (item) => items.next(item) });
   assembler.intent({ requestId: 1, command: 'configure', config });
   assembler.intent({ requestId: 2, command: 'start' });
   const decoder = new FrameDecoder((payload) => assembler.message(decodeEnvelope(payload)));
   decoder.push(frameEnvelope({ requestId: 1, ack: { configId: 1 } }));
   decoder.push(frameEnvelope({ requestId: 2, ack: {} }));
+  return decoder;
+}
 
-  // 1) throughput and latency over 10 simulated minutes, 250-sample blocks (40 blocks/s)
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+interface ScipyResult { samplesPerS: number; medianMagnitude: number[]; numpy: string; scipy: string }
+
+/** Runs lockin_scipy.py on the same raw samples; a reason instead when python3 or scipy is missing. */
+function runScipy(raw: Uint16Array): ScipyResult | { reason: string } {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'lockin_scipy.py');
+  const probe = spawnSync('python3', ['-c', 'import numpy, scipy.signal'], { encoding: 'utf8' });
+  if (probe.error) return { reason: `python3 not runnable (${probe.error.message}); install python3 and python3-scipy` };
+  if (probe.status !== 0) return { reason: `numpy/scipy not importable (${probe.stderr.trim().split('\n').at(-1)}); install python3-scipy` };
+  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength); // little-endian hosts only (as the bench data)
+  const r = spawnSync('python3', [script, String(rateHz), String(outputRateHz), String(cutoffHz), String(detectors), ...carriers.map(String)], {
+    input: bytes, encoding: 'utf8', maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) return { reason: `lockin_scipy.py failed (status ${r.status}): ${(r.stderr ?? '').trim().split('\n').at(-1)}` };
+  return JSON.parse(r.stdout) as ScipyResult;
+}
+
+export async function run(emit: Emit): Promise<void> {
+  // the same data for every contender: 10 simulated minutes, 250-sample blocks (40 blocks/s)
   const blocks = Math.round((600 * rateHz) / blockSamples);
-  const latencyMs = new Float64Array(blocks);
-  let hostSeconds = 0;
+  const raw = new Uint16Array(blocks * blockSamples * detectors);
+  const rawBlocks: Uint16Array[] = [];
+  const frames: Uint8Array[] = [];
+  const scratch = new Uint16Array(blockSamples * detectors);
   for (let b = 0; b < blocks; b++) {
-    const frame = frameBlock(b * blockSamples, scratch);
-    const t0 = performance.now();
-    decoder.push(frame);
-    const dt = performance.now() - t0;
-    latencyMs[b] = dt;
-    hostSeconds += dt / 1000;
+    synthBlock(b * blockSamples, scratch);
+    raw.set(scratch, b * scratch.length);
+    rawBlocks.push(raw.subarray(b * scratch.length, (b + 1) * scratch.length));
+    frames.push(frameBlock(b * blockSamples, scratch));
+  }
+  const rawSamples = blocks * blockSamples * detectors;
+
+  // 1) throughput: each round runs a fresh pipeline over every frame, then a fresh lock-in
+  //    over the same samples (already decoded). Wall-clock and CPU time (this process, so
+  //    another process's load on a shared machine does not count) are both kept; the ratio
+  //    is taken per round from CPU time (both contenders saw the same conditions).
+  const wall = { pipeline: [] as number[], lockin: [] as number[] };
+  const cpu = { pipeline: [] as number[], lockin: [] as number[] };
+  const ratios: number[] = [];
+  const ratiosWall: number[] = [];
+  let outputs = 0;
+  const cpuS = (since: NodeJS.CpuUsage): number => { const u = process.cpuUsage(since); return (u.user + u.system) / 1e6; };
+  for (let round = 0; round < ROUNDS; round++) {
+    const decoder = pipeline((s) => { outputs += s.count; });
+    let c0 = process.cpuUsage();
+    let t0 = performance.now();
+    for (let b = 0; b < blocks; b++) decoder.push(frames[b]!);
+    const pipelineS = (performance.now() - t0) / 1000;
+    const pipelineCpuS = cpuS(c0);
+    const lockin = new LockinDemodulator({ sampleRateHz: rateHz, carriersHz: carriers, detectorCount: detectors, outputRateHz, cutoffHz });
+    const out = lockin.createOutput(blockSamples);
+    c0 = process.cpuUsage();
+    t0 = performance.now();
+    for (let b = 0; b < blocks; b++) outputs += lockin.process(rawBlocks[b]!, b * blockSamples, out, blockSamples).count;
+    const lockinS = (performance.now() - t0) / 1000;
+    const lockinCpuS = cpuS(c0);
+    wall.pipeline.push(rawSamples / pipelineS);
+    wall.lockin.push(rawSamples / lockinS);
+    cpu.pipeline.push(rawSamples / pipelineCpuS);
+    cpu.lockin.push(rawSamples / lockinCpuS);
+    ratios.push(pipelineCpuS / lockinCpuS);
+    ratiosWall.push(pipelineS / lockinS);
   }
   if (outputs === 0) throw new Error('the pipeline produced no output');
-  const rawSamples = blocks * blockSamples * detectors;
-  emit({ name: 'host.pipeline.throughput', value: rawSamples / hostSeconds, unit: 'samples/s', note: 'framed bytes -> CRC -> protobuf -> timeline -> RxJS -> lock-in 2 det x 3 carriers -> 100 Hz' });
-  emit({ name: 'host.pipeline.realtime', value: (blocks * blockSamples) / rateHz / hostSeconds, unit: 'x real time' });
+  const pipelineRate = median(wall.pipeline);
+  const stats = (w: number[], c: number[]) => ({ rounds: ROUNDS, statistic: 'median of rounds, wall clock', best: Math.max(...w), cpuTime: median(c), cpuTimeBest: Math.max(...c) });
+  emit({
+    name: 'host.pipeline.throughput', value: pipelineRate, unit: 'samples/s', ...stats(wall.pipeline, cpu.pipeline),
+    note: 'framed bytes -> COBS -> CRC -> protobuf -> timeline -> RxJS -> lock-in 2 det x 3 carriers -> 100 Hz',
+  });
+  emit({ name: 'host.pipeline.realtime', value: pipelineRate / (rateHz * detectors), unit: 'x real time' });
+  emit({
+    name: 'host.lockin_alone.throughput', value: median(wall.lockin), unit: 'samples/s', ...stats(wall.lockin, cpu.lockin),
+    note: 'the same samples, already decoded, straight into LockinDemodulator',
+  });
+  emit({
+    name: 'host.pipeline.over_lockin', value: median(ratios), unit: 'ratio', wallClock: median(ratiosWall),
+    note: 'lock-in-alone throughput / pipeline throughput on the same data: median of per-round CPU-time ratios (1 = framing, decoding, timeline and RxJS cost nothing)',
+  });
+
+  // 2) the outside baseline: numpy/scipy on the same raw samples
+  const scipy = runScipy(raw);
+  if ('reason' in scipy) {
+    emit({ name: 'host.scipy_lockin.throughput', value: null, unit: 'samples/s', reason: scipy.reason });
+    emit({ name: 'host.pipeline.over_scipy', value: null, unit: 'ratio', reason: scipy.reason });
+  } else {
+    emit({
+      name: 'host.scipy_lockin.throughput', value: scipy.samplesPerS, unit: 'samples/s', numpy: scipy.numpy, scipy: scipy.scipy,
+      medianMagnitude: scipy.medianMagnitude.map((m) => Number(m.toFixed(2))), truth: [0, 1].flatMap((d) => carriers.map(() => 3000 / (d + 1))),
+      note: 'lockin_scipy.py: mix with sin/cos, 4th-order Butterworth sosfilt at fs, keep every 100th, in 10-s chunks',
+    });
+    emit({ name: 'host.pipeline.over_scipy', value: pipelineRate / scipy.samplesPerS, unit: 'ratio', note: 'fiberrig pipeline (deframing and decoding included) / scipy lock-in throughput' });
+  }
+
+  // 3) per-block latency over a fresh 10-minute run
+  const latencyMs = new Float64Array(blocks);
+  const decoder = pipeline((s) => { outputs += s.count; });
+  for (let b = 0; b < blocks; b++) {
+    const t0 = performance.now();
+    decoder.push(frames[b]!);
+    latencyMs[b] = performance.now() - t0;
+  }
   const sorted = [...latencyMs].sort((a, b) => a - b);
   emit({ name: 'host.pipeline.block_latency.p50', value: sorted[Math.floor(0.5 * sorted.length)]!, unit: 'ms', blockSamples });
   emit({ name: 'host.pipeline.block_latency.p99', value: sorted[Math.floor(0.99 * sorted.length)]!, unit: 'ms', blockSamples });
 
-  // 2) heap over a further 2 simulated hours, sampled every 10 minutes (after gc when exposed)
+  // 4) heap over a further 2 simulated hours, sampled every 10 minutes (after gc when exposed)
   const heap: number[] = [];
   let next = blocks;
-  const perTenMinutes = blocks;
   for (let chunk = 0; chunk < 12; chunk++) {
-    for (let b = 0; b < perTenMinutes; b++, next++) decoder.push(frameBlock(next * blockSamples, scratch));
+    for (let b = 0; b < blocks; b++, next++) decoder.push(frameBlock(next * blockSamples, synthBlock(next * blockSamples, scratch)));
     globalThis.gc?.();
     heap.push(process.memoryUsage().heapUsed);
   }

@@ -7,7 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface BenchRecord {
   name: string;
-  value: number;
+  /** null only with a `reason` field saying why the figure could not be measured (never skipped silently). */
+  value: number | null;
   unit: string;
   [key: string]: unknown;
 }
