@@ -58,7 +58,7 @@ export async function run(emit: Emit): Promise<void> {
       const written = await synthesize(join(dir, RAW_LOG_FILE_NAME), seconds);
       const csv = exportChild(dir, 'csv');
       const nwb = exportChild(dir, 'nwb');
-      const common = { recordingS: seconds, rawLogMB: mb(written.bytes / 1e6), note: 'fiberrig export in a child process, process.resourceUsage().maxRSS' };
+      const common = { recordingS: seconds, rawLogMB: mb(written.bytes / 1e6), note: 'fiberrig export in a child process, its own peak RSS (VmHWM; test/support/peak-rss.ts)' };
       emit({ name: `export.csv.peak_rss_${label}`, value: mb(csv.peakRssMB), unit: 'MB', seconds: mb(csv.seconds), outputMB: mb(csv.outputMB), ...common, role: 'baseline for the NWB figure' });
       emit({
         name: `export.nwb.peak_rss_${label}`, value: mb(nwb.peakRssMB), unit: 'MB', limitMB: LIMIT_MB, withinLimit: nwb.peakRssMB <= LIMIT_MB,

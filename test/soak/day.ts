@@ -160,7 +160,9 @@ async function runExport(format: string, recording: string, out: string): Promis
   const script = `
     const { main } = await import(${JSON.stringify(join(repoRoot, 'host/cli/main.ts'))});
     const code = await main(['export', '--in', ${JSON.stringify(recording)}, '--format', ${JSON.stringify(format)}, '--out', ${JSON.stringify(out)}, '--quiet', '--json']);
-    process.stderr.write('\\nmaxRssKb=' + process.resourceUsage().maxRSS + '\\n');
+    // VmHWM: this process's own high-water mark (getrusage's maxRSS carries the parent's across fork + exec)
+    const hwm = /VmHWM:\\s+(\\d+) kB/.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'));
+    process.stderr.write('\\nmaxRssKb=' + (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) + '\\n');
     process.exitCode = code;`;
   const started = performance.now();
   return new Promise((resolve) => {
