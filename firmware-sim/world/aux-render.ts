@@ -69,6 +69,11 @@ export class AuxRenderer {
     for (const f of faults ?? []) this.fault[f.index] = f.kind === 'disconnected' ? 1 : 2;
   }
 
+  /** Drops the cached envelopes (the scenario's timeline changed). */
+  invalidate(): void {
+    this.aKeys.fill(Number.NaN);
+  }
+
   checkIndex(a: number): boolean {
     return isIntIn(a, 0, this.inputs - 1);
   }

@@ -246,6 +246,7 @@ export class SimWorldImpl implements SimWorld {
     this.sc.addTimelineEvent(r.data);
     // gains on the grid are cached from first use: drop them so grid points at or after atS see the event
     this.gKeys.fill(Number.NaN);
+    this.aux.invalidate();
   }
 
   // ------------------------------------------------------------ slow parts

@@ -133,6 +133,11 @@ export const timelineEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bloodVolume'), atS: timeS, durationS: pos, riseS: nonNeg.default(5), change: z.number().min(-0.5).max(0.5) }).strict(),
   /** A TTL pulse on a digital input line. */
   z.object({ kind: z.literal('ttl'), atS: timeS, line: lineIndex, widthS: pos }).strict(),
+  /**
+   * A micro-arousal (model "sleep"): awake from atS for durationS (< 15 s), EEG/EMG as the model's
+   * own micro-arousals, and an NE peak nePeakAfterS after onset (blood volume follows it).
+   */
+  z.object({ kind: z.literal('microArousal'), atS: timeS, durationS: z.number().positive().max(15), nePeakAfterS: nonNeg.default(3) }).strict(),
 ]);
 
 /** The device part: a board (overrides of the default board definition) and a fault timeline. */
@@ -173,6 +178,7 @@ export const scenarioSpecSchema = z.object({
   });
   s.timeline.forEach((e, i) => {
     if (e.kind === 'drug' && s.model !== 'sleep') ctx.addIssue({ code: 'custom', path: ['timeline', i, 'kind'], message: 'a drug scales the NE oscillation: needs model "sleep"' });
+    if (e.kind === 'microArousal' && s.model !== 'sleep') ctx.addIssue({ code: 'custom', path: ['timeline', i, 'kind'], message: 'a micro-arousal wakes the animal: needs model "sleep"' });
   });
 });
 

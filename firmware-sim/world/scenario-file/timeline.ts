@@ -18,12 +18,14 @@ export class Timeline {
   private motions: Array<Of<'motion'>> = [];
   private volumes: Array<Of<'bloodVolume'>> = [];
   private ttls: Array<Of<'ttl'>> = [];
+  private arousals: Array<Of<'microArousal'>> = [];
   private all: readonly TimelineEvent[] = [];
   /** Per fluorophore (FLUOROPHORES order): 1 if steps or ramps change its signal. */
   readonly hasLevel = new Uint8Array(FLUOROPHORES.length);
   hasDrug = false;
   hasMotion = false;
   hasBloodVolume = false;
+  hasArousal = false;
   /** Any event at all. */
   hasAny = false;
 
@@ -44,10 +46,12 @@ export class Timeline {
     this.motions = sorted.filter((e): e is Of<'motion'> => e.kind === 'motion');
     this.volumes = sorted.filter((e): e is Of<'bloodVolume'> => e.kind === 'bloodVolume');
     this.ttls = sorted.filter((e): e is Of<'ttl'> => e.kind === 'ttl');
+    this.arousals = sorted.filter((e): e is Of<'microArousal'> => e.kind === 'microArousal');
     this.levels.forEach((l, f) => { this.hasLevel[f] = l.length > 0 ? 1 : 0; });
     this.hasDrug = this.drugs.length > 0;
     this.hasMotion = this.motions.length > 0;
     this.hasBloodVolume = this.volumes.length > 0;
+    this.hasArousal = this.arousals.length > 0;
     this.hasAny = sorted.length > 0;
   }
 
@@ -106,6 +110,34 @@ export class Timeline {
     return s;
   }
 
+  /** True while an added micro-arousal holds the animal awake. */
+  aroused(tS: number): boolean {
+    return this.arousals.some((e) => tS >= e.atS && tS < e.atS + e.durationS);
+  }
+
+  /** 0..1: how far into an added micro-arousal t is, raised-cosine edges of `edgeS` (as the model's own). */
+  arousalWindow(tS: number, edgeS: number): number {
+    let w = 0;
+    for (const e of this.arousals) {
+      const s = e.atS;
+      const end = e.atS + e.durationS;
+      if (tS < s - edgeS || tS >= end + edgeS) continue;
+      const x = Math.min(Math.max((tS - (s - edgeS)) / (2 * edgeS), 0), 1, Math.max((end + edgeS - tS) / (2 * edgeS), 0));
+      w = Math.max(w, 0.5 - 0.5 * Math.cos(Math.PI * x));
+    }
+    return w;
+  }
+
+  /** Sum of unit Gaussians (sigma `sigmaS`) at the added micro-arousals' NE peaks, at t. */
+  arousalPeaks(tS: number, sigmaS: number): number {
+    let s = 0;
+    for (const e of this.arousals) {
+      const d = tS - (e.atS + e.nePeakAfterS);
+      if (Math.abs(d) < 4 * sigmaS) s += Math.exp((-0.5 * d * d) / (sigmaS * sigmaS));
+    }
+    return s;
+  }
+
   /** TTL edges on lines < lineCount in [t0S, t1S), appended to out. */
   ttlEdges(t0S: number, t1S: number, lineCount: number, out: ScenarioEdge[]): void {
     for (const e of this.ttls) {
@@ -128,6 +160,7 @@ export class Timeline {
         case 'motion': out.push({ kind: 'motion', tS: e.atS, durationS: e.durationS, depth: e.depth }); break;
         case 'bloodVolume': out.push({ kind: 'bloodVolume', tS: e.atS, durationS: e.durationS, riseS: e.riseS, change: e.change }); break;
         case 'ttl': out.push({ kind: 'ttl', tS: e.atS, line: e.line, widthS: e.widthS }); break;
+        case 'microArousal': out.push({ kind: 'microArousal', tS: e.atS, endS: e.atS + e.durationS, durationS: e.durationS, nePeakS: e.atS + e.nePeakAfterS }); break;
       }
     }
     return out;

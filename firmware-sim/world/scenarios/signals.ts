@@ -61,7 +61,7 @@ export class SignalsScenario implements Scenario {
   }
 
   addTimelineEvent(event: TimelineEvent): void {
-    if (event.kind === 'drug') throw new WorldError('E_SIM_BAD_OPTION', 'a drug scales the NE oscillation: this scenario has no animal (model "signals")', 'use a scenario with model "sleep"');
+    if (event.kind === 'drug' || event.kind === 'microArousal') throw new WorldError('E_SIM_BAD_OPTION', `a ${event.kind} needs an animal: this scenario has none (model "signals")`, 'use a scenario with model "sleep"');
     this.timeline.add(event);
   }
 

@@ -88,17 +88,27 @@ export class SleepScenario implements Scenario {
   }
 
   bloodVolume(tS: number): number {
-    const bv = this.physiology.bloodVolume(tS);
-    return this.timeline.hasBloodVolume ? bv + this.timeline.bloodVolumeChange(tS) : bv;
+    const tl = this.timeline;
+    let bv = this.physiology.bloodVolume(tS);
+    if (tl.hasBloodVolume) bv += tl.bloodVolumeChange(tS);
+    // an added micro-arousal's NE peak constricts vessels like the model's own (bvGain, bvLagS)
+    if (tl.hasArousal) bv -= this.physiology.params.bvGain * this.arousalNe(tS - this.physiology.params.bvLagS);
+    return bv;
   }
   ne(tS: number): number {
-    return this.physiology.ne(tS);
+    const ne = this.physiology.ne(tS);
+    return this.timeline.hasArousal ? ne + this.arousalNe(tS) : ne;
+  }
+  /** The NE the added micro-arousals add at t (maNeBoost of the nominal amplitude, Gaussian of maBoostSigmaS). */
+  private arousalNe(tS: number): number {
+    const p = this.physiology.params;
+    return this.physiology.neAmplitude * p.maNeBoost * this.timeline.arousalPeaks(tS, p.maBoostSigmaS);
   }
   csf(tS: number): number {
     return this.physiology.csf(tS);
   }
   stateAt(tS: number): StateAt {
-    return this.physiology.stateAt(tS);
+    return this.timeline.hasArousal && this.timeline.aroused(tS) ? 'wake' : this.physiology.stateAt(tS);
   }
   bouts(t0S: number, t1S: number): SleepBout[] {
     return this.physiology.bouts(t0S, t1S);
@@ -124,6 +134,14 @@ export class SleepScenario implements Scenario {
   }
   auxEnvelope(tS: number, out: AuxEnvelope): void {
     this.physiology.auxEnvelope(tS, out);
+    if (!this.timeline.hasArousal) return;
+    const ma = this.physiology.params.ma;
+    const w = this.timeline.arousalWindow(tS, ma.edgeS);
+    if (w === 0) return;
+    out.deltaUv *= 1 + (ma.deltaScale - 1) * w;
+    out.sigmaUv *= 1 + (ma.sigmaScale - 1) * w;
+    out.betaUv *= 1 + (ma.betaScale - 1) * w;
+    out.emgUv *= 1 + (ma.emgScale - 1) * w;
   }
   spindlesTouching(t0S: number, t1S: number, out: SpindleEvent[]): void {
     this.physiology.spindlesTouching(t0S, t1S, out);

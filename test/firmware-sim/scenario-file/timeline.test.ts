@@ -115,3 +115,32 @@ describe('scenario files: events added during a run (SimWorld.addEvent)', () => 
     for (const [i, c] of sleep.truth.neCycles(1800, 3600).entries()) assert.equal(c.amplitudeScale, after[i]!.amplitudeScale * (c.peakS >= 1800 ? 0.5 : 1));
   });
 });
+
+describe('scenario files: a micro-arousal at a chosen time (model sleep)', () => {
+  it('wakes the animal for its duration, raises EMG and lowers delta like the model\'s own, and adds an NE peak that blood volume follows', () => {
+    const plain = world(BUILTIN_SCENARIOS['sleep']!, 8);
+    // a quiet NREM stretch: 20 s of NREM with no micro-arousal of the model's own nearby
+    const own = plain.truth.events(0, 3600, ['microArousal']).map((e) => ({ tS: e.tS, durationS: 'durationS' in e ? e.durationS : 0 }));
+    let t = 600;
+    while (t < 3500 && !(Array.from({ length: 21 }, (_, i) => plain.truth.sleepStateAt(t + i)).every((s) => s === 'nrem') && own.every((e) => e.tS > t + 40 || e.tS + e.durationS < t - 20))) t += 5;
+    assert.ok(t < 3500, 'found a quiet NREM stretch');
+    const at = t + 5;
+    const doc = { ...BUILTIN_SCENARIOS['sleep']!, name: 'ma', timeline: [{ kind: 'microArousal', atS: at, durationS: 8 }] } as ScenarioSpecInput;
+    const w = world(doc, 8);
+    assert.equal(plain.truth.sleepStateAt(at + 4), 'nrem');
+    assert.equal(w.truth.sleepStateAt(at + 4), 'wake');
+    assert.equal(w.truth.sleepStateAt(at + 9), 'nrem');
+    assert.deepEqual(w.truth.events(at - 1, at + 1, ['microArousal']), [{ kind: 'microArousal', tS: at, endS: at + 8, durationS: 8, nePeakS: at + 3 }]);
+    const p = plain.truth.auxEnvelope(at + 4);
+    const q = w.truth.auxEnvelope(at + 4);
+    const ma = (w.truth.scenario.params as { ma: { emgScale: number; deltaScale: number }; maNeBoost: number; bvGain: number; bvLagS: number }).ma;
+    assert.ok(Math.abs(q.emgUv / p.emgUv - ma.emgScale) < 1e-9, `EMG x${q.emgUv / p.emgUv}`);
+    assert.ok(Math.abs(q.deltaUv / p.deltaUv - ma.deltaScale) < 1e-9, `delta x${q.deltaUv / p.deltaUv}`);
+    const params = w.truth.scenario.params as { maNeBoost: number; bvGain: number; bvLagS: number };
+    const boost = w.truth.neOscillation!.peakToPeak * params.maNeBoost;
+    assert.ok(Math.abs(w.truth.physiology(at + 3).ne - plain.truth.physiology(at + 3).ne - boost) < 1e-12, 'NE peak of maNeBoost x the amplitude at onset + 3 s');
+    const bvDrop = plain.truth.physiology(at + 3 + params.bvLagS).bloodVolume - w.truth.physiology(at + 3 + params.bvLagS).bloodVolume;
+    assert.ok(Math.abs(bvDrop - params.bvGain * boost) < 1e-12, 'blood volume follows the NE peak after bvLagS');
+    assert.equal(w.truth.physiology(at - 30).ne, plain.truth.physiology(at - 30).ne, 'nothing changes well before');
+  });
+});
