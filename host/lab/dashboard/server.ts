@@ -108,19 +108,21 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Type': 'text/plain; charset=utf-8', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (!access.hostAllowed(req)) return send(403, 'forbidden host\n');
-    if (!access.authorized(req, url)) return send(401, 'this dashboard needs its token: open the address fiberrig lab printed (…?token=…)\n', { 'WWW-Authenticate': 'Bearer' });
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
     const asset = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
-    if (!asset) return send(404, 'not found\n');
-    const headers: Record<string, string> = {
-      'Content-Type': asset.type,
-      'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
-      'Referrer-Policy': 'no-referrer',
-    };
-    const cookie = access.cookieHeader();
-    if (cookie !== undefined && url.pathname === '/') headers['Set-Cookie'] = cookie;
-    send(200, asset.body, headers);
+    if (!access.hostAllowed(req)) send(403, 'forbidden host\n');
+    else if (!access.authorized(req, url)) send(401, 'this dashboard needs its token: open the address fiberrig lab printed (…?token=…)\n', { 'WWW-Authenticate': 'Bearer' });
+    else if (req.method !== 'GET' && req.method !== 'HEAD') send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+    else if (!asset) send(404, 'not found\n');
+    else {
+      const headers: Record<string, string> = {
+        'Content-Type': asset.type,
+        'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+        'Referrer-Policy': 'no-referrer',
+      };
+      const cookie = access.cookieHeader();
+      if (cookie !== undefined && url.pathname === '/') headers['Set-Cookie'] = cookie;
+      send(200, asset.body, headers);
+    }
   }
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
