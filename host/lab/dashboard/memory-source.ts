@@ -1,7 +1,7 @@
 // An in-memory fleet for tests and demos: rigs are set, changed and removed by hand, live
 // samples pushed, and commands answered by a handler (default: a simple rig model that
 // refuses a start while recording and a stop while idle, as the agent does).
-import { concat, defer, from, type Observable, Subject } from 'rxjs';
+import { concat, defer, from, type Observable, ReplaySubject, Subject } from 'rxjs';
 import type { ArchiveProgress, CommandReply, FleetCommand, FleetEvent, FleetRigState, FleetSource, LiveSample } from './fleet-source.ts';
 import { localRefusal } from './fleet-source.ts';
 
@@ -31,7 +31,7 @@ export class MemoryFleetSource implements FleetSource {
   private readonly states = new Map<string, FleetRigState>();
   private readonly events = new Subject<FleetEvent>();
   private readonly samples = new Subject<LiveSample>();
-  private readonly archive = new Subject<ArchiveProgress>();
+  private readonly archive = new ReplaySubject<ArchiveProgress>(1);
   private sessionCounter = 0;
   readonly sent: SentCommand[] = [];
   handler: CommandHandler;

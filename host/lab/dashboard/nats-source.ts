@@ -8,7 +8,7 @@
 import { type NatsConnection, NoRespondersError, RequestError, type Subscription, TimeoutError } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type KvWatchEntry, Kvm } from '@nats-io/kv';
-import { concat, defer, from, type Observable, Subject } from 'rxjs';
+import { concat, defer, from, type Observable, ReplaySubject, Subject } from 'rxjs';
 import { FiberrigError } from '../../../protocol/index.ts';
 import { ARCHIVE_CONSUMER, checkToken, commandSubject, liveSubject, RAW_STREAM, RIGS_BUCKET } from '../layout.ts';
 import type { ArchiveProgress, CommandReply, FleetCommand, FleetEvent, FleetRigState, FleetSource, LiveSample } from './fleet-source.ts';
@@ -32,7 +32,7 @@ export class NatsFleetSource implements FleetSource {
   private readonly states = new Map<string, FleetRigState>();
   private readonly events = new Subject<FleetEvent>();
   private readonly samples = new Subject<LiveSample>();
-  private readonly archive = new Subject<ArchiveProgress>();
+  private readonly archive = new ReplaySubject<ArchiveProgress>(1);
   private readonly liveSubscription: Subscription;
   private watcher: Stoppable | undefined;
   private archiveTimer: ReturnType<typeof setInterval> | undefined;
