@@ -97,7 +97,7 @@ export class FleetTable {
 
   isOnline(rig: string, nowMs: number): boolean {
     const entry = this.entries.get(rig);
-    return entry !== undefined && entry.online && nowMs - entry.lastStateMs <= this.o.offlineAfterMs;
+    return entry?.online === true && nowMs - entry.lastStateMs <= this.o.offlineAfterMs;
   }
 
   rows(nowMs: number): RigRow[] {

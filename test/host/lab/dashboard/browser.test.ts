@@ -20,7 +20,7 @@ interface LabCounters {
   rigs: { rig: string; online: boolean; recording: boolean; session: string | null; alarms: string[] }[];
 }
 
-export const labCounters = (page: Page): Promise<LabCounters> => page.evaluate(() => (globalThis as unknown as { fiberrigLab: LabCounters }).fiberrigLab);
+const labCounters = (page: Page): Promise<LabCounters> => page.evaluate(() => (globalThis as unknown as { fiberrigLab: LabCounters }).fiberrigLab);
 
 const RIGS = ['rig-1', 'rig-2', 'rig-3', 'rig-4'];
 
