@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Browser, chromium } from 'playwright-core';
 import '../../../../host/cli/devices.ts';
+import { PassThrough } from 'node:stream';
+import { labCommand } from '../../../../host/cli/commands/lab.ts';
 import { LabAgent } from '../../../../host/lab/agent.ts';
 import { LabArchive } from '../../../../host/lab/archive.ts';
 import { connectBroker } from '../../../../host/lab/broker.ts';
@@ -20,6 +22,7 @@ import { type LabServer, startLabServer } from '../../../../host/lab/dashboard/s
 import { NatsServer, natsServerMissing } from '../../../support/nats-server.ts';
 import { requireTool } from '../../../support/required-tool.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, needChromium, until } from '../../live/helpers.ts';
+import { get } from './helpers.ts';
 
 const outputDir = fileURLToPath(new URL('../../../../test-output/', import.meta.url));
 const RIGS = ['lab-1', 'lab-2', 'lab-3', 'lab-4'];
@@ -136,5 +139,36 @@ describe('lab dashboard on nats-server with 4 agents', function () {
     const offline = await until('lab-4 offline', () => dashboard!.table.rows(Date.now()).find((r) => r.rig === 'lab-4' && !r.online), 20_000);
     assert.match(offline.alarms[0]!.message, /its agent left the fleet/);
     assert.ok(dashboard!.table.rows(Date.now()).filter((r) => r.rig !== 'lab-4').every((r) => r.online));
+  });
+
+  it('fiberrig lab: 127.0.0.1 without a token by default; another --host generates and requires one', async () => {
+    /** Runs the command until the page has been asked for without and with the query of its printed address. */
+    const run = async (args: { host?: string }): Promise<{ url: string; stderr: string; bare: number; printed: number }> => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let err = '';
+      stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      let out = '';
+      stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      const abort = new AbortController();
+      let url = '';
+      const done = labCommand({ stdout, stderr }, { nats: server!.url, port: 0, ttl: '15s', json: true, signal: abort.signal, onServing: (u) => { url = u; }, ...args });
+      await until('the dashboard served', () => url !== '');
+      const port = Number(new URL(url).port);
+      const bare = (await get(port, '/')).status;
+      const printed = (await get(port, `/${new URL(url).search}`)).status;
+      abort.abort();
+      assert.equal(await done, 0);
+      assert.deepEqual(JSON.parse(out.trim()).url, url);
+      return { url, stderr: err, bare, printed };
+    };
+    const local = await run({});
+    assert.match(local.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(local.bare, 200);
+    const open = await run({ host: '0.0.0.0' });
+    assert.match(open.url, /^http:\/\/0\.0\.0\.0:\d+\/\?token=/);
+    assert.match(open.stderr, /not a loopback address: generated an access token/);
+    assert.equal(open.bare, 401, 'without the token');
+    assert.equal(open.printed, 200, 'with the printed token');
   });
 });
