@@ -20,7 +20,8 @@ export type FleetRigState = RigState & {
 };
 
 export type FleetEvent =
-  | { type: 'state'; rig: string; state: FleetRigState }
+  /** ageMs: how long ago the broker stored it, when known (a state read at start may be old: its agent may be dead). */
+  | { type: 'state'; rig: string; state: FleetRigState; ageMs?: number }
   /** The entry was deleted (the agent left), purged, or expired. */
   | { type: 'gone'; rig: string; reason: 'deleted' | 'expired' };
 

@@ -71,15 +71,16 @@ export class FleetTable {
       return;
     }
     const total = event.state.link.missingSamples + event.state.link.droppedSamples;
+    const storedMs = nowMs - Math.max(0, event.ageMs ?? 0);
     const entry = this.entries.get(event.rig);
     if (!entry) {
-      this.entries.set(event.rig, { state: event.state, online: true, lastStateMs: nowMs, lastLiveMs: undefined, missingHistory: [{ atMs: nowMs, total }] });
+      this.entries.set(event.rig, { state: event.state, online: true, lastStateMs: storedMs, lastLiveMs: undefined, missingHistory: [{ atMs: nowMs, total }] });
       return;
     }
     entry.state = event.state;
     entry.online = true;
     delete entry.goneReason;
-    entry.lastStateMs = nowMs;
+    entry.lastStateMs = Math.max(entry.lastStateMs, storedMs);
     entry.missingHistory.push({ atMs: nowMs, total });
     // keep one point at or before the window's start, so the window's increase is known
     while (entry.missingHistory.length > 2 && entry.missingHistory[1]!.atMs <= nowMs - this.o.gapWindowMs) entry.missingHistory.shift();

@@ -92,7 +92,9 @@ export class NatsFleetSource implements FleetSource {
     }
     if (typeof state !== 'object' || state === null || state.rig !== entry.key || typeof state.link !== 'object' || typeof state.info !== 'object') return;
     this.states.set(entry.key, state);
-    this.events.next({ type: 'state', rig: entry.key, state });
+    // the entries the watch starts with may be old (an agent that died within the TTL); later ones are news
+    const ageMs = entry.isUpdate ? undefined : Date.now() - entry.created.getTime();
+    this.events.next({ type: 'state', rig: entry.key, state, ...(ageMs !== undefined ? { ageMs } : {}) });
   }
 
   private async pollArchive(): Promise<void> {

@@ -38,9 +38,13 @@ describe('lab dashboard: fleet table', () => {
     assert.match(r2.alarms[0]!.message, /no update for 16 s \(was recording S9\)/);
     table.apply({ type: 'state', rig: 'r2', state: rigState('r2') }, 17_000);
     assert.deepEqual(kinds(table, 'r2', 17_000), []);
+    // a state stored 14 s before the dashboard read it (its agent may have died since): offline 1 s later
+    table.apply({ type: 'state', rig: 'r3', state: rigState('r3'), ageMs: 14_000 }, 20_000);
+    assert.equal(table.isOnline('r3', 21_000), true);
+    assert.equal(table.isOnline('r3', 21_001), false);
     // an offline rig can be forgotten
     assert.ok(table.forget('r1'));
-    assert.deepEqual(table.rigNames, ['r2']);
+    assert.deepEqual(table.rigNames, ['r2', 'r3']);
   });
 
   it('raises the gaps alarm while missing or dropped samples rise, and clears it once they stop rising for the window', () => {
