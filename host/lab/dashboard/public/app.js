@@ -15,6 +15,8 @@ const state = {
   pending: new Map(),
   drawScheduled: false,
   retryMs: 500,
+  /** 'pct': each channel as % change from its mean over the window (channels of very different levels stay readable); 'raw': as published */
+  scale: 'pct',
 };
 
 /** Counters the end-to-end test reads. */
@@ -93,7 +95,7 @@ class LivePlot {
       scales: { x: { time: false } },
       legend: { show: this.channels.length > 0 },
       cursor: { show: false },
-      axes: [{ ...axis, label: 'session time (s)', labelSize: 14, size: 30 }, { ...axis, size: 50 }],
+      axes: [{ ...axis, label: 'session time (s)', labelSize: 14, size: 30 }, { ...axis, size: 50, label: state.scale === 'pct' ? '% of mean' : 'mV', labelSize: 14 }],
       series: [{}, ...this.channels.map((name, i) => ({ label: name, stroke: channelColor(name, i), width: 1, spanGaps: false }))],
     }, [this.x, ...this.y], this.container);
   }
@@ -134,8 +136,23 @@ class LivePlot {
     this.dirty = false;
     const width = this.container.clientWidth;
     if (width > 0 && Math.abs(width - this.plot.width) > 4) this.plot.setSize({ width, height: 150 });
-    this.plot.setData([this.x, ...this.y]);
+    this.plot.setData([this.x, ...(state.scale === 'pct' ? this.y.map(percentOfMean) : this.y)]);
   }
+}
+
+/** A channel as % change from its mean over the window (null stays null: a gap); as is when its mean is ~0. */
+function percentOfMean(ys) {
+  let sum = 0;
+  let n = 0;
+  for (const v of ys) {
+    if (v !== null) {
+      sum += v;
+      n++;
+    }
+  }
+  const mean = n > 0 ? sum / n : 0;
+  if (!(Math.abs(mean) > 1e-9)) return ys;
+  return ys.map((v) => (v === null ? null : ((v - mean) / mean) * 100));
 }
 
 // ------------------------------------------------------------ rig cards
@@ -288,6 +305,14 @@ async function stopRigs(rigs) {
   showResults(reply);
 }
 
+$('scale').addEventListener('change', () => {
+  state.scale = $('scale').value;
+  for (const card of state.cards.values()) {
+    card.plot.rebuild();
+    card.plot.dirty = true;
+  }
+  scheduleDraw();
+});
 $('select-all').addEventListener('click', () => {
   for (const [rig, card] of state.cards) {
     if (!card.online) continue;
