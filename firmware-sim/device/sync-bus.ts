@@ -33,8 +33,12 @@ import { SimError } from './errors.ts';
 /** How a rig joins a bus (see sync-tap.ts). */
 export interface SyncBusJoin {
   bus: SyncBus;
-  /** True time of this rig's world time 0, seconds. */
-  originS: number;
+  /**
+   * True time of this rig's world time 0, seconds; or how to find it, asked once with the rig's world time
+   * when the bus first needs it (its first Start or block on the bus), so that a rig made some time before
+   * its clock began to run still starts on the bus's wall-clock base.
+   */
+  originS: number | ((worldS: number) => number);
   /** The digital input line the bus is wired to (default 0). */
   inputLine?: number;
   /** A name for messages and tests (default: the bus name). */
@@ -200,8 +204,8 @@ export class SyncBusRegistry {
   }
 
   /**
-   * Joins a rig powering up now (world time 0) to the bus called `name`, paced at `speed` (simulated seconds per
-   * wall second; "max" follows the wall clock while idle): its origin is the bus's wall-clock time now × speed.
+   * Joins a rig to the bus called `name`, paced at `speed` (simulated seconds per wall second; "max" follows the
+   * wall clock while idle): its true time is the bus's wall-clock time × speed when the bus first needs it.
    * Every rig on one bus must run at one speed (else their true times would not share a base).
    */
   joinNow(name: string, speed: number | 'max', inputLine: number): SyncBusJoin {
@@ -212,7 +216,7 @@ export class SyncBusRegistry {
       throw new SimError('E_SIM_OPTIONS', `sync bus "${name}" runs at speed=${speeds}, this rig at speed=${speed}`, 'give every rig on one sync bus the same speed= (their clocks share one time base)');
     }
     this.speeds.set(bus, speed);
-    return { bus, originS: ((this.nowMs() - bus.epochMs) / 1000) * factor, inputLine, name };
+    return { bus, originS: (worldS) => ((this.nowMs() - bus.epochMs) / 1000) * factor - worldS, inputLine, name };
   }
 
   /** Forgets every bus (tests). */

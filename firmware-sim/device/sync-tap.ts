@@ -19,8 +19,8 @@ export interface CapturedEdge {
 
 export class SyncTap implements SyncBusMember {
   readonly bus: SyncBus;
-  readonly originS: number;
   readonly inputLine: number;
+  private origin: number | ((worldS: number) => number);
   readonly name: string;
   horizonTrueS: number | null = null;
   private horizonRun = -1;
@@ -28,10 +28,16 @@ export class SyncTap implements SyncBusMember {
 
   constructor(private readonly core: DeviceCore, join: SyncBusJoin) {
     this.bus = join.bus;
-    this.originS = join.originS;
+    this.origin = join.originS;
     this.inputLine = join.inputLine ?? 0;
     this.name = join.name ?? join.bus.name;
     this.bus.join(this);
+  }
+
+  /** True time of this rig's world time 0 (fixed on first use). */
+  get originS(): number {
+    if (typeof this.origin === 'function') this.origin = this.origin(this.core.clock.worldS);
+    return this.origin;
   }
 
   /** True (bus) time of detector sample n of the current or last run since boot (n may be fractional). */

@@ -121,8 +121,10 @@ describe('sim sync bus: rigs on one clock', () => {
     now += 500;
     const b = registry.joinNow('lab1', 10, 0);
     assert.equal(a.bus, b.bus);
-    assert.equal(a.originS, 0);
-    assert.equal(b.originS, 5, '0.5 s of wall clock at speed 10');
+    now += 200;
+    // asked when the bus first needs it, with the rig's world time then: true time = wall since the bus began x speed
+    assert.equal((a.originS as (w: number) => number)(7), 0);
+    assert.equal((b.originS as (w: number) => number)(1.5), 5.5, '0.7 s of wall clock at speed 10, less 1.5 s the rig ran');
     assert.throws(() => registry.joinNow('lab1', 1, 0), { code: 'E_SIM_OPTIONS' });
   });
 });
