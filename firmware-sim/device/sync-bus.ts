@@ -93,6 +93,8 @@ export class SyncBus {
   readonly truth: SyncBusTruth = { phantomEdges: 0, lateEdges: 0 };
   /** performance.now() (ms) when the bus was made: wall-clock origins are measured from it. */
   readonly epochMs: number;
+  /** The speed its rigs run at (sim-url.ts), once one joined through the registry. */
+  speed: number | 'max' | null = null;
 
   constructor(readonly name: string, epochMs = 0) {
     this.epochMs = epochMs;
@@ -102,8 +104,12 @@ export class SyncBus {
     this.members.add(member);
   }
 
+  /** The rig is discarded. When the last one leaves, the bus forgets its schedule and its speed. */
   leave(member: SyncBusMember): void {
     this.members.delete(member);
+    if (this.members.size > 0) return;
+    this.runs.length = 0;
+    this.speed = null;
   }
 
   /** A driver started a run: sample 0 at true time trueAtS. */
@@ -189,7 +195,6 @@ export function edgesOf(run: SyncRunSchedule, trueFromS: number, trueToS: number
 /** The sync buses of one process, by name (sim:// URLs that name the same bus share it). */
 export class SyncBusRegistry {
   private readonly buses = new Map<string, SyncBus>();
-  private readonly speeds = new WeakMap<SyncBus, number | 'max'>();
 
   constructor(private readonly nowMs: () => number = () => performance.now()) {}
 
@@ -211,11 +216,10 @@ export class SyncBusRegistry {
   joinNow(name: string, speed: number | 'max', inputLine: number): SyncBusJoin {
     const bus = this.bus(name);
     const factor = speed === 'max' ? 1 : speed;
-    const speeds = this.speeds.get(bus);
-    if (speeds !== undefined && speeds !== speed) {
-      throw new SimError('E_SIM_OPTIONS', `sync bus "${name}" runs at speed=${speeds}, this rig at speed=${speed}`, 'give every rig on one sync bus the same speed= (their clocks share one time base)');
+    if (bus.speed !== null && bus.speed !== speed) {
+      throw new SimError('E_SIM_OPTIONS', `sync bus "${name}" runs at speed=${bus.speed}, this rig at speed=${speed}`, 'give every rig on one sync bus the same speed= (their clocks share one time base)');
     }
-    this.speeds.set(bus, speed);
+    bus.speed = speed;
     return { bus, originS: (worldS) => ((this.nowMs() - bus.epochMs) / 1000) * factor - worldS, inputLine, name };
   }
 

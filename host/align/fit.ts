@@ -39,6 +39,11 @@ export interface AlignOptions {
   slackPeriods?: number;
   /** Knots are kept where a straight line would miss a matched edge by more than this, driver samples. Default 0.05. */
   knotToleranceSamples?: number;
+  /**
+   * How far the rate ratio of the two host clock fits may be from the one the edges give before the host times
+   * are not trusted to number the pulses, ppm. Default 10 000 (1 %: short recordings fit their host drift coarsely).
+   */
+  hostRateSlackPpm?: number;
 }
 
 export interface Alignment {
@@ -130,6 +135,15 @@ function alignReceiver(r: AlignRecording, driver: AlignRecording, options: Align
   const pulses = rel.map((k) => k + first);
   const driverTimes = pulses.map((p) => p * periodS);
   const { offset, scale } = lineFit(edgesS, driverTimes);
+  // the host clocks numbered the pulses: they must agree with the edges about the rigs' rates
+  const hostScale = (1 + r.hostClock.driftPpm * 1e-6) / (1 + driver.hostClock.driftPpm * 1e-6);
+  const rateErrorPpm = (scale / hostScale - 1) * 1e6;
+  if (!(Math.abs(rateErrorPpm) <= (options.hostRateSlackPpm ?? 10_000))) {
+    throw new AlignError(
+      'E_ALIGN_AMBIGUOUS', `${r.name}: by the host clocks its sample clock runs ${((hostScale - 1) * 1e6).toFixed(0)} ppm against the driver's, by the sync edges ${((scale - 1) * 1e6).toFixed(0)} ppm: the host times cannot number the pulses`,
+      'record every rig of the group in real time (a simulator at speed=max runs each rig at its own pace) on one host or NTP-synchronised hosts',
+    );
+  }
   // re-check the numbering with the fitted rate (a large ppm error accumulates over long gaps between edges)
   let sq = 0;
   let max = 0;

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { Edge } from '../../../protocol/index.ts';
 import { DEFAULT_BOARD } from '../../../firmware-sim/device/board.ts';
 import { SyncBus, SyncBusRegistry } from '../../../firmware-sim/device/sync-bus.ts';
+import { servedDevice, simServeOptionsFromUrl } from '../../../firmware-sim/transport/serve.ts';
+import { SimPorts } from '../../../firmware-sim/transport/sim-ports.ts';
 import { parseSimUrl } from '../../../firmware-sim/transport/sim-url.ts';
 import { CONTINUOUS, TestHost } from './helpers.ts';
 
@@ -126,5 +128,26 @@ describe('sim sync bus: rigs on one clock', () => {
     assert.equal((a.originS as (w: number) => number)(7), 0);
     assert.equal((b.originS as (w: number) => number)(1.5), 5.5, '0.7 s of wall clock at speed 10, less 1.5 s the rig ran');
     assert.throws(() => registry.joinNow('lab1', 1, 0), { code: 'E_SIM_OPTIONS' });
+  });
+
+  it('served devices (fiberrig sim) and sim:// ports of one process join the bus their URL names', () => {
+    const name = `served${process.pid}`;
+    const a = servedDevice(simServeOptionsFromUrl(`sim://linear?seed=1&speed=5&sync_bus=${name}`));
+    const b = servedDevice(simServeOptionsFromUrl(`sim://linear?seed=2&speed=5&sync_bus=${name}&sync_in=1`));
+    const other = servedDevice(simServeOptionsFromUrl(`sim://linear?seed=3&speed=5&sync_bus=${name}x`));
+    const ports = new SimPorts();
+    const c = ports.createPort(`sim://linear?seed=4&speed=5&sync_bus=${name}`);
+    assert.ok(a.device.syncBus);
+    assert.equal(b.device.syncBus, a.device.syncBus);
+    assert.equal(c.device.syncBus, a.device.syncBus);
+    assert.notEqual(other.device.syncBus, a.device.syncBus);
+    assert.equal(servedDevice(simServeOptionsFromUrl('sim://linear')).device.syncBus, null);
+    assert.throws(() => servedDevice(simServeOptionsFromUrl(`sim://linear?speed=1&sync_bus=${name}`)), { code: 'E_SIM_OPTIONS' });
+    // a discarded rig leaves the bus
+    const bus = a.device.syncBus!;
+    const members = bus.members.size;
+    ports.reset();
+    assert.equal(bus.members.size, members - 1);
+    for (const s of [a, b, other]) s.device.leaveSyncBus();
   });
 });
