@@ -60,7 +60,12 @@ describe('rigs on one clock (issue 19 acceptance 3, without NATS)', function () 
   before(() => {
     tmp = tempDir('fiberrig-align-');
   });
-  after(() => tmp.cleanup());
+  const opened: string[] = [];
+  after(() => {
+    tmp.cleanup();
+    // the devices stay in the binding's ports after their ports closed: release them (they leave the bus)
+    for (const url of opened) SimBinding.ports.release(url);
+  });
 
   it('4 rigs on one sync line, different drifts and starts: every exported row\'s group_time_s within 1 driver sample of the simulator\'s truth', async () => {
     const bus = `align${process.pid}`;
@@ -78,6 +83,7 @@ describe('rigs on one clock (issue 19 acceptance 3, without NATS)', function () 
     const stopListening = SimBinding.ports.onOpen((h) => {
       const rig = rigs.find((r) => r.url === h.path);
       if (rig) devices.set(rig.name, h.device);
+      opened.push(h.path);
     });
     try {
       const codes = await Promise.all(rigs.map(async (r) => {
