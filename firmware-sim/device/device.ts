@@ -179,6 +179,14 @@ export class SimDevice {
     return this.core.clock.worldOf(run.startDevS + n / run.config.sampleRateHz) + (this.core.syncTap?.originS ?? 0);
   }
 
+  /**
+   * Places this rig on its sync bus's time base now, if it is not placed yet: a pacer calls it when it starts moving
+   * the rig's clock with the wall clock, so that wall and true time agree from then on (else the first use places it).
+   */
+  fixSyncOrigin(): void {
+    this.core.syncTap?.fixOrigin();
+  }
+
   /** Leaves the shared sync line (the simulation is discarded): a run driving it ends its pulses now. */
   leaveSyncBus(): void {
     this.core.syncTap?.leave();

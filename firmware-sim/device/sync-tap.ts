@@ -34,10 +34,15 @@ export class SyncTap implements SyncBusMember {
     this.bus.join(this);
   }
 
-  /** True time of this rig's world time 0 (fixed on first use). */
+  /** True time of this rig's world time 0 (fixed by fixOrigin(), or on first use). */
   get originS(): number {
+    this.fixOrigin();
+    return this.origin as number;
+  }
+
+  /** Fixes the origin now, if it is still to be found (a pacer starting to move this rig's clock with the wall clock). */
+  fixOrigin(): void {
     if (typeof this.origin === 'function') this.origin = this.origin(this.core.clock.worldS);
-    return this.origin;
   }
 
   /** True (bus) time of detector sample n of the current or last run since boot (n may be fractional). */

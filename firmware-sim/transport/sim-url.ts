@@ -21,9 +21,11 @@
 //   sync_bus   a sync line shared by every simulated rig of this process whose URL
 //              names the same bus (device/sync-bus.ts): a rig whose configuration
 //              enables sync_out drives it; every rig with the bus's input line in
-//              digital_input_ids timestamps its edges on its own clock. Rigs join at
-//              the wall-clock instant they power up (times speed), so all rigs on a
-//              bus must run at one speed. NAME: 1-64 letters, digits, _ . -
+//              digital_input_ids timestamps its edges on its own clock. A rig takes
+//              its place on the bus's time base (wall clock × speed) when its clock
+//              starts to run, so all rigs on a bus must run at one speed; at
+//              speed=max each races at its own pace and their runs need not even
+//              overlap: record a group at a fixed speed. NAME: 1-64 letters, digits, _ . -
 //   sync_in    the digital input line the bus is wired to on this rig (default 0)
 //   path       with the scenario `file`: a scenario document (JSON; see
 //              firmware-sim/world/scenario-file/README.md), e.g. sim://file?path=my.json;
