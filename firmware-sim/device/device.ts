@@ -13,6 +13,7 @@
 //   uplink.ts           the control and stream queues and the paced link
 //   status.ts           Status, SelfTest and the counters behind them
 //   fault-injection.ts  scheduled faults acting on those parts
+//   sync-tap.ts         a sync line shared with other rigs (sync-bus.ts): drive it, timestamp it
 //   event-loop.ts       advance(): the next due event, and the part that acts
 // Every part works on the shared DeviceCore (core.ts).
 import { EventEmitter } from 'node:events';
