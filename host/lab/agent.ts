@@ -4,7 +4,7 @@
 // Recorder (exactly as `fiberrig acquire`: DIR/<session>/raw.fjl, session.json, derived
 // files), mirrors its raw log into the raw stream (mirror.ts) and publishes decimated live
 // signals (live-publisher.ts). Sessions a previous agent left unmirrored are back-filled at start.
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
@@ -85,6 +85,7 @@ export class LabAgent {
   /** Opens the device, registers the rig, answers commands, back-fills sessions left unmirrored. */
   static async start(options: LabAgentOptions): Promise<LabAgent> {
     checkToken('rig', options.rig);
+    await mkdir(options.dir, { recursive: true });
     await ensureRawStream(options.nc);
     const kv = await openRigsBucket(options.nc, options.ttlMs ?? 15_000);
     const rig = await Rig.connect(options.device, options.rigOptions ?? {});

@@ -17,7 +17,7 @@ import { archived, command, readArchived, expectArchivedIdentical, pick, waitFor
 
 const RIGS = ['rig-a', 'rig-b', 'rig-c'];
 
-describe('lab: rigs recording at once through one broker', function () {
+describe('lab: rigs recording at once through one broker, two archives', function () {
   this.timeout(60_000);
   const title = 'archives every session byte-identical to its local raw log';
   const missing = natsServerMissing();
@@ -29,11 +29,11 @@ describe('lab: rigs recording at once through one broker', function () {
   let tmp = '';
   const ncs: NatsConnection[] = [];
   const agents: LabAgent[] = [];
-  let archive: LabArchive | undefined;
+  const archives: LabArchive[] = [];
 
   after(async () => {
     for (const a of agents) await a.stop().catch(() => undefined);
-    await archive?.stop().catch(() => undefined);
+    for (const a of archives) await a.stop().catch(() => undefined);
     for (const nc of ncs) await nc.close().catch(() => undefined);
     await server?.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -48,8 +48,12 @@ describe('lab: rigs recording at once through one broker', function () {
       ncs.push(nc);
       return nc;
     };
-    archive = new LabArchive({ nc: await connect('archive'), dir: join(tmp, 'archive') });
-    await archive.start();
+    // two archive processes on one durable consumer and one DIR share the work
+    for (const name of ['archive-1', 'archive-2']) {
+      const archive = new LabArchive({ nc: await connect(name), dir: join(tmp, 'archive') });
+      await archive.start();
+      archives.push(archive);
+    }
     for (const [i, rig] of RIGS.entries()) {
       agents.push(await LabAgent.start({ nc: await connect(rig), rig, device: `sim://sleep?seed=${i + 1}`, dir: join(tmp, rig), ttlMs: 5000 }));
     }
@@ -105,6 +109,12 @@ describe('lab: rigs recording at once through one broker', function () {
     for (const rig of RIGS) sessions += expectArchivedIdentical(join(tmp, rig), join(tmp, 'archive'), rig);
     assert.equal(sessions, 4);
     assert.ok(live.length > 3, `live samples: ${live.length}`);
-    assert.equal(archive.stats.recordsSkipped, 0);
+    // shared without duplicates: each record written once, by one of them
+    let records = 0;
+    for (const rig of RIGS) for (const s of readdirSync(join(tmp, rig))) records += readArchived(join(tmp, 'archive'), rig, s)!.marker.records;
+    const [a1, a2] = archives.map((a) => a.stats);
+    assert.ok(a1!.recordsWritten > 0 && a2!.recordsWritten > 0, `both archives worked: ${a1!.recordsWritten}, ${a2!.recordsWritten}`);
+    assert.equal(a1!.recordsWritten + a2!.recordsWritten, records);
+    assert.equal(a1!.recordsSkipped + a2!.recordsSkipped, 0);
   });
 });
