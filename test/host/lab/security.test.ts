@@ -16,7 +16,7 @@ import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
 import { archived, command, expectArchivedIdentical, localSessions, waitFor } from './lab-helpers.ts';
 
 /** The authorization block of host/lab/README.md, with test passwords. */
-export const LAB_AUTHORIZATION = `
+const LAB_AUTHORIZATION = `
 authorization {
   AGENT = {
     publish = ["$JS.API.INFO", "$JS.API.STREAM.INFO.FIBERRIG_RAW", "$JS.API.STREAM.CREATE.FIBERRIG_RAW",
