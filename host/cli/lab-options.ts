@@ -2,7 +2,7 @@
 // the log lines of lab events on stderr, and the wait for SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { FiberrigError } from '../../protocol/index.ts';
-import type { BrokerOptions } from '../lab/broker.ts';
+import { type BrokerOptions, brokerServers } from '../lab/broker.ts';
 
 export interface LabCliOptions {
   nats: string;
@@ -20,6 +20,7 @@ export function addBrokerOptions(command: Command): Command {
 }
 
 export function brokerOptions(opts: LabCliOptions, name: string): BrokerOptions {
+  brokerServers(opts.nats);
   const password = opts.password ?? process.env['FIBERRIG_NATS_PASSWORD'];
   if (opts.creds !== undefined && opts.user !== undefined) throw new FiberrigError('E_USAGE', '--creds and --user both given', 'give one way to log in: --creds FILE, or --user NAME with --password');
   if (password !== undefined && opts.user === undefined) throw new FiberrigError('E_USAGE', 'a password is given without --user', 'add --user NAME');

@@ -79,6 +79,7 @@ export class LabAgent {
   private refresh: ReturnType<typeof setInterval> | undefined;
   private lastMirror: RawLogMirror | undefined;
   private stopping = false;
+  private brokerConnected = true;
 
   private constructor(private readonly o: LabAgentOptions, private readonly rig: Rig, private readonly kv: KV) {}
 
@@ -90,6 +91,7 @@ export class LabAgent {
     const kv = await openRigsBucket(options.nc, options.ttlMs ?? 15_000);
     const rig = await Rig.connect(options.device, options.rigOptions ?? {});
     const agent = new LabAgent(options, rig, kv);
+    void agent.watchBroker();
     await agent.register();
     agent.subscription = options.nc.subscribe(commandSubject(options.rig), { callback: (_err, msg) => { void agent.answer(msg); } });
     agent.refresh = setInterval(() => { void agent.register(); }, (options.ttlMs ?? 15_000) / 3);
@@ -118,6 +120,14 @@ export class LabAgent {
   /** The running recording's end (undefined when none runs). */
   get recording(): Promise<RecordingResult | undefined> | undefined {
     return this.current?.done;
+  }
+
+  /** Follows the connection's state (the live publisher drops samples while the broker is away). */
+  private async watchBroker(): Promise<void> {
+    for await (const s of this.o.nc.status()) {
+      if (s.type === 'disconnect') this.brokerConnected = false;
+      else if (s.type === 'reconnect') this.brokerConnected = true;
+    }
   }
 
   private async register(): Promise<void> {
@@ -187,7 +197,7 @@ export class LabAgent {
     const recorder = new Recorder({
       device: this.rig, file: command.file ?? this.o.defaultFile ?? DEFAULT_LOCKIN_CONFIG, durationS: command.durationS, outDir, subject: command.subject,
       ...(this.o.derivedOutputs ? { derivedOutputs: this.o.derivedOutputs } : {}),
-      beforeConfigure: ({ signals$ }) => { live = new LivePublisher(this.o.nc, this.o.rig, session, signals$, this.o.liveRateHz ?? 10); },
+      beforeConfigure: ({ signals$ }) => { live = new LivePublisher(this.o.nc, this.o.rig, session, signals$, () => this.brokerConnected, this.o.liveRateHz ?? 10); },
     });
     let started: () => void = () => undefined;
     const startedP = new Promise<void>((resolve) => { started = resolve; });

@@ -20,12 +20,19 @@ export interface BrokerOptions {
   name?: string;
 }
 
+/** The servers of a --nats URL (comma-separated for a cluster), checked. */
+export function brokerServers(url: string): string[] {
+  const servers = url.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (servers.length === 0) throw new LabError('E_USAGE', '--nats names no server', 'give nats://HOST:PORT (comma-separated for a cluster)');
+  for (const s of servers) {
+    if (!/^(nats|tls):\/\/[^\s/@]+$/.test(s)) throw new LabError('E_USAGE', `--nats ${s} is not a NATS server URL`, 'give nats://HOST:PORT (comma-separated for a cluster); credentials go in --user/--password or --creds');
+  }
+  return servers;
+}
+
 /** Connects, reconnecting forever (a broker restart is expected, not fatal). */
 export async function connectBroker(options: BrokerOptions): Promise<NatsConnection> {
-  const servers = options.url.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const s of servers) {
-    if (!/^(nats|tls):\/\/[^\s/]+$/.test(s)) throw new LabError('E_USAGE', `--nats ${s} is not a NATS server URL`, 'give nats://HOST:PORT (comma-separated for a cluster)');
-  }
+  const servers = brokerServers(options.url);
   const authenticator = options.credsFile ? credsAuthenticator(await readFile(options.credsFile)) : undefined;
   try {
     return await connect({

@@ -21,7 +21,11 @@ export class LivePublisher {
   published = 0;
   dropped = 0;
 
-  constructor(private readonly nc: NatsConnection, private readonly rig: string, session: string, signals$: Observable<SignalBlock>, rateHz = 10) {
+  /** `connected()`: whether the broker is reachable now (while it is not, samples are dropped, not queued in the client). */
+  constructor(
+    private readonly nc: NatsConnection, private readonly rig: string, session: string, signals$: Observable<SignalBlock>,
+    private readonly connected: () => boolean, rateHz = 10,
+  ) {
     this.subscription = signals$.subscribe((block) => {
       if (block.stream !== 'signals' || block.count === 0) return;
       const last = block.count - 1;
@@ -40,6 +44,10 @@ export class LivePublisher {
     if (!this.latest) return;
     const sample = this.latest;
     this.latest = undefined;
+    if (!this.connected()) {
+      this.dropped += 1;
+      return;
+    }
     try {
       this.nc.publish(liveSubject(this.rig), JSON.stringify(sample));
       this.published += 1;

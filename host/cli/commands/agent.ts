@@ -11,6 +11,7 @@ import { type AgentEvent, LabAgent } from '../../lab/agent.ts';
 import { connectBroker } from '../../lab/broker.ts';
 import { checkToken } from '../../lab/layout.ts';
 import { checkDeviceUrl } from '../../transport/open.ts';
+import { FiberrigError } from '../../../protocol/index.ts';
 import '../devices.ts';
 import { parseDuration } from '../duration.ts';
 import { addBrokerOptions, brokerOptions, type LabCliOptions, processSignal } from '../lab-options.ts';
@@ -42,6 +43,7 @@ export async function agentCommand(io: CliIo, opts: AgentOptions): Promise<numbe
   const rigName = checkToken('rig', opts.rig);
   checkDeviceUrl(opts.device);
   const ttlMs = parseDuration(opts.ttl) * 1000;
+  if (ttlMs < 1000) throw new FiberrigError('E_USAGE', `--ttl ${opts.ttl} is shorter than 1 s`, 'give at least 1s (the entry is refreshed every third of it)');
   const broker = brokerOptions(opts, `fiberrig-agent-${rigName}`);
   const file: AcquisitionFile | undefined = opts.config ? await loadAcquisitionConfig(opts.config) : undefined;
   const dir = resolve(opts.dir ?? resolve('recordings', rigName));
