@@ -173,7 +173,7 @@ export class LabAgent {
       case 'mark': {
         const current = this.requireRecording('mark');
         const mark = { label: command.label, hostTimeUs: Date.now() * 1000 };
-        current.mirror.mark(mark);
+        await current.mirror.mark(mark);
         return { session: current.session, mark };
       }
     }
