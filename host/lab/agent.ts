@@ -218,8 +218,7 @@ export class LabAgent {
       this.o.onEvent?.({ type: 'recording-finished', session, result });
       this.track(mirror);
     }, () => {
-      // nothing recorded (the recorder removed what it created): nothing to mirror
-      void mirror.abandon();
+      // nothing recorded (the recorder removed what it created, the mirror never started): nothing to mirror
     });
     const first = await Promise.race([startedP.then(() => 'started' as const), run.then((r) => r, (e: unknown) => e)]);
     if (first !== 'started') {

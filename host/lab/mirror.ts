@@ -119,7 +119,7 @@ export class RawLogMirror {
   async abandon(): Promise<void> {
     this.stopped = true;
     await this.running?.catch(() => undefined);
-    await this.saveCheckpoint(true);
+    await this.saveCheckpoint(true).catch(() => undefined);
   }
 
   private endMarker: SessionEndMarker | undefined;
