@@ -284,6 +284,8 @@ export class BlockProducer {
         if (fall >= first && fall < first + count) events.push({ line: wire.toLine, rising: false, n: fall, ticks: dt });
       }
     }
+    const tap = this.core.syncTap;
+    if (tap) for (const e of tap.blockEdges(first, count)) events.push(e);
     if (events.length === 0) return;
     events.sort((a, b) => a.n - b.n || a.ticks - b.ticks);
     const configId = this.core.session.configId;

@@ -76,6 +76,8 @@ export class Pacer {
   start(): void {
     if (this.timer) return;
     this.last = this.now();
+    // a rig on a sync bus takes its place on the bus's wall-clock time base as its clock starts to follow the wall
+    this.device.fixSyncOrigin();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     if (!this.keepAliveValue) this.timer.unref();
   }

@@ -38,6 +38,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'info', module: './commands/info.ts', summary: 'what a device is: firmware, protocol version, board, LEDs, detectors, aux inputs, limits, calibration' },
   { name: 'demod', module: './commands/demod.ts', summary: 're-demodulate a recording offline from its raw log (bit-identical to the live result with equal settings)' },
   { name: 'export', module: './commands/export.ts', summary: 'export a recording for other tools: guppy, pmat, nwb, csv' },
+  { name: 'align', module: './commands/align.ts', summary: 'put a group of recordings on one time axis by their shared sync line (one rig\'s sync output wired to the others\' digital inputs); writes alignment.json' },
   { name: 'analyze', module: './commands/analyze.ts', summary: 'analyse a recording: corrected ΔF/F, sleep scoring, NE oscillation; analysis.json, CSV tables and an HTML report' },
   { name: 'inspect', module: './commands/inspect.ts', summary: 'summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged' },
   { name: 'calibrate', module: './commands/calibrate.ts', summary: 'calibrate LED power at the fiber tip (mA -> µW) per unit and store it on the device; --check measures drift against the stored table' },

@@ -29,7 +29,7 @@ export interface LabAgentOptions {
   rigOptions?: RigOptions;
   /** Local recordings: DIR/<session>/. */
   dir: string;
-  /** Fleet entry lifetime without refresh, ms (default 15000); refreshed every third of it. */
+  /** Fleet entry lifetime without refresh, ms (default 15000), when this agent creates the bucket; refreshed every third of it or of the bucket's own TTL, whichever is shorter. */
   ttlMs?: number;
   /** The acquisition file of a start command without `config` (default: the 3-wavelength lock-in). */
   defaultFile?: AcquisitionFile;
@@ -94,7 +94,10 @@ export class LabAgent {
     void agent.watchBroker();
     await agent.register();
     agent.subscription = options.nc.subscribe(commandSubject(options.rig), { callback: (_err, msg) => { void agent.answer(msg); } });
-    agent.refresh = setInterval(() => { void agent.register(); }, (options.ttlMs ?? 15_000) / 3);
+    // the bucket keeps the TTL it was made with (another agent's --ttl may differ): refresh within both
+    const bucketTtlMs = (await kv.status()).ttl;
+    const ttlMs = Math.min(options.ttlMs ?? 15_000, bucketTtlMs > 0 ? bucketTtlMs : Number.POSITIVE_INFINITY);
+    agent.refresh = setInterval(() => { void agent.register(); }, ttlMs / 3);
     await agent.backfill();
     return agent;
   }
@@ -173,7 +176,7 @@ export class LabAgent {
       case 'mark': {
         const current = this.requireRecording('mark');
         const mark = { label: command.label, hostTimeUs: Date.now() * 1000 };
-        current.mirror.mark(mark);
+        await current.mirror.mark(mark);
         return { session: current.session, mark };
       }
     }
@@ -218,8 +221,7 @@ export class LabAgent {
       this.o.onEvent?.({ type: 'recording-finished', session, result });
       this.track(mirror);
     }, () => {
-      // nothing recorded (the recorder removed what it created): nothing to mirror
-      void mirror.abandon();
+      // nothing recorded (the recorder removed what it created, the mirror never started): nothing to mirror
     });
     const first = await Promise.race([startedP.then(() => 'started' as const), run.then((r) => r, (e: unknown) => e)]);
     if (first !== 'started') {

@@ -2,6 +2,7 @@
 // broker has acknowledged, so a restarted agent resumes (re-sending what was in flight: the
 // stream's duplicate window stores it once) and knows which sessions still need their end marker.
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { SessionMark } from './end-marker.ts';
 
 export const MIRROR_CHECKPOINT_FILE = 'mirror.json';
 
@@ -14,6 +15,8 @@ export interface MirrorCheckpoint {
   ackedRecords: number;
   /** The session-end marker was acknowledged: nothing is left to mirror. */
   ended: boolean;
+  /** Events marked through the agent's `mark` command (kept here so a killed agent's successor still sends them). */
+  marks: SessionMark[];
 }
 
 export async function readMirrorCheckpoint(path: string): Promise<MirrorCheckpoint | undefined> {

@@ -70,7 +70,6 @@ export class RawLogMirror {
   private failures = 0;
   private writerClosed = false;
   private stopped = false;
-  private marks: SessionMark[] = [];
   private lastCheckpointMs = 0;
   private running: Promise<void> | undefined;
   private readonly o: Required<Omit<RawLogMirrorOptions, 'onEvent'>> & Pick<RawLogMirrorOptions, 'onEvent'>;
@@ -86,7 +85,7 @@ export class RawLogMirror {
   static async create(options: RawLogMirrorOptions): Promise<RawLogMirror> {
     const saved = await readMirrorCheckpoint(options.checkpointPath);
     const checkpoint = saved && saved.rig === options.rig && saved.session === options.session
-      ? saved : { rig: options.rig, session: options.session, ackedBytes: 0, ackedRecords: 0, ended: false };
+      ? { ...saved, marks: saved.marks ?? [] } : { rig: options.rig, session: options.session, ackedBytes: 0, ackedRecords: 0, ended: false, marks: [] };
     return new RawLogMirror(options, checkpoint);
   }
 
@@ -94,9 +93,10 @@ export class RawLogMirror {
     return { ackedBytes: this.checkpoint.ackedBytes, ackedRecords: this.checkpoint.ackedRecords, fileBytes: this.fileBytes, failures: this.failures, ended: this.checkpoint.ended };
   }
 
-  /** An event marked during the session (carried by the end marker). */
-  mark(mark: SessionMark): void {
-    this.marks.push(mark);
+  /** An event marked during the session (kept in mirror.json at once, carried by the end marker). */
+  async mark(mark: SessionMark): Promise<void> {
+    this.checkpoint.marks.push(mark);
+    await this.saveCheckpoint(true);
   }
 
   /** Starts tailing the file. */
@@ -119,7 +119,7 @@ export class RawLogMirror {
   async abandon(): Promise<void> {
     this.stopped = true;
     await this.running?.catch(() => undefined);
-    await this.saveCheckpoint(true);
+    await this.saveCheckpoint(true).catch(() => undefined);
   }
 
   private endMarker: SessionEndMarker | undefined;
@@ -252,7 +252,7 @@ export class RawLogMirror {
     this.endMarker ??= {
       format: 'fiberrig-session-end', rig: this.o.rig, session: this.o.session,
       records: this.checkpoint.ackedRecords, bytes, sha256: await sha256OfPrefix(this.o.rawLogPath, bytes),
-      unmirroredBytes: this.fileBytes - bytes, marks: this.marks,
+      unmirroredBytes: this.fileBytes - bytes, marks: this.checkpoint.marks,
     };
     const h = headers();
     h.set(HEADER_KIND, 'end');
@@ -275,6 +275,12 @@ export class RawLogMirror {
     const now = Date.now();
     if (!force && now - this.lastCheckpointMs < CHECKPOINT_EVERY_MS) return;
     this.lastCheckpointMs = now;
-    await writeMirrorCheckpoint(this.o.checkpointPath, this.checkpoint);
+    // one write at a time (a mark and the acks both save): each write goes through one temporary file
+    const snapshot = structuredClone(this.checkpoint);
+    const write = this.saving.then(() => writeMirrorCheckpoint(this.o.checkpointPath, snapshot));
+    this.saving = write.catch(() => undefined);
+    await write;
   }
+
+  private saving: Promise<void> = Promise.resolve();
 }

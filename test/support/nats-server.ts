@@ -47,6 +47,11 @@ export class NatsServer {
 
   private constructor(readonly port: number, readonly storeDir: string, private readonly configPath: string) {}
 
+  /** The running server's process id (for its CPU time in benchmarks). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }

@@ -109,6 +109,7 @@ describe('lab: faults', function () {
     const started = await command(operator, 'rig-3', { cmd: 'start', durationS: 60 });
     assert.equal(started.ok, true);
     const session = started.session as string;
+    assert.equal((await command(operator, 'rig-3', { cmd: 'mark', label: 'before the kill' })).ok, true);
     await sleep(2000);
     assert.ok(await kv.get('rig-3'), 'registered while alive');
     await agent.signal('SIGKILL');
@@ -142,6 +143,7 @@ describe('lab: faults', function () {
     assert.equal(whole.length, marker.bytes);
     assert.ok(whole.equals(local.subarray(0, marker.bytes)));
     assert.equal(marker.unmirroredBytes, local.length - marker.bytes);
+    assert.deepEqual(marker.marks.map((m) => m.label), ['before the kill'], 'the mark survived the kill (mirror.json)');
     assert.equal(await storedMessages(operator), marker.records + 1);
     assert.equal(await again.signal('SIGTERM'), 0, again.stderr);
   });

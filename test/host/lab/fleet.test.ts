@@ -78,6 +78,14 @@ describe('lab: rigs recording at once through one broker, two archives', functio
     for (const r of started) assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal((await command(operator, 'rig-a', { cmd: 'start', durationS: 2 })).error.code, 'E_LAB_BUSY');
     assert.equal((await command(operator, 'rig-a', { cmd: 'mark', label: 'lights off' })).ok, true);
+    // LED commands: a drive the device applies, and one it cannot have (refused with the device's own error code)
+    const led = await command(operator, 'rig-b', { cmd: 'led', led: 0, currentMa: 5 });
+    assert.equal(led.ok, true, JSON.stringify(led));
+    const badLed = await command(operator, 'rig-b', { cmd: 'led', led: 200, currentMa: 5 });
+    assert.equal(badLed.ok, false);
+    assert.match(badLed.error.code, /^E_/);
+    const status = await command(operator, 'rig-b', { cmd: 'status' });
+    assert.deepEqual(pick(status.state, ['rig', 'recording', 'session']), { rig: 'rig-b', recording: true, session: started[1]!.session });
     const recordingEntry = JSON.parse((await kv.get('rig-c'))!.string());
     assert.deepEqual(pick(recordingEntry, ['recording', 'status']), { recording: true, status: 'recording' });
     await Promise.all(agents.map((a) => a.recording));

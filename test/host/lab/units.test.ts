@@ -21,7 +21,7 @@ describe('lab: record cutter, commands, names', () => {
       assert.equal(records.length, whole.length, `end ${end}`);
       assert.equal(consumed, whole.reduce((n, r) => n + r.length, 0));
       assert.equal(stop, 'incomplete');
-      records.forEach((r, i) => assert.ok(Buffer.from(r.bytes).equals(whole[i]!)));
+      records.forEach((r, i) => { assert.ok(Buffer.from(r.bytes).equals(whole[i]!)); });
       if (records.length > 1) assert.equal(records[1]!.offset, 1000 + a.length);
     }
   });
