@@ -15,8 +15,8 @@ export interface LabOptions extends LabCliOptions {
   port?: string | number;
   host?: string;
   token?: string;
-  /** The agents' fleet entry lifetime: a rig not heard of for this long is offline. */
-  ttl: string;
+  /** A rig not heard of for this long is offline (default: the fleet bucket's TTL). */
+  ttl?: string;
   /** Print the dashboard's address as a JSON line on stdout (for scripts). */
   json?: boolean;
   /** Stops the command (tests); otherwise SIGINT/SIGTERM. */
@@ -27,12 +27,12 @@ export interface LabOptions extends LabCliOptions {
 
 export async function labCommand(io: CliIo, opts: LabOptions): Promise<number> {
   const port = parsePort(opts.port, 8090);
-  const offlineAfterMs = parseDuration(opts.ttl) * 1000;
+  const offlineAfterMs = opts.ttl === undefined ? undefined : parseDuration(opts.ttl) * 1000;
   const nc = await connectBroker(brokerOptions(opts, 'fiberrig-lab'));
   const source = new NatsFleetSource({ nc });
   try {
     const server = await startLabServer({
-      source, port, table: { offlineAfterMs },
+      source, port, ...(offlineAfterMs !== undefined ? { table: { offlineAfterMs } } : {}),
       ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.token !== undefined ? { token: opts.token } : {}),
     });
     if (server.token !== undefined && opts.token === undefined) io.stderr.write(`fiberrig lab: ${server.host} is not a loopback address: generated an access token\n`);
@@ -64,7 +64,7 @@ export function define(command: Command, io: CliIo, run: Runner): void {
     .option('--port <n>', 'HTTP port (0: any free port)', '8090')
     .option('--host <address>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
     .option('--token <token>', 'access token (generated when --host is not loopback)')
-    .option('--ttl <time>', 'the agents\' --ttl: a rig not heard of for this long is shown offline', '15s')
+    .option('--ttl <time>', 'a rig not heard of for this long is shown offline (default: the fleet bucket\'s TTL, the first agent\'s --ttl)')
     .option('--json', 'print the dashboard\'s address as a JSON line on stdout ({"url", "host", "port"})')
     .action((opts: LabOptions) => run(() => labCommand(io, opts))());
 }

@@ -51,6 +51,8 @@ export interface FleetSource {
   readonly rigs$: Observable<FleetEvent>;
   /** Live samples of every rig (lossy). */
   readonly live$: Observable<LiveSample>;
+  /** The fleet entries' lifetime without refresh, ms, when the source knows it (the bucket's TTL): a rig silent for longer is offline. */
+  readonly fleetTtlMs$?: Observable<number>;
   /** The archive's backlog as it changes; absent when the source cannot know it. */
   readonly archive$?: Observable<ArchiveProgress>;
   /** Sends one command to one rig; resolves with its reply, or a refusal when no agent answers (never rejects). */

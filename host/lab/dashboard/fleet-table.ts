@@ -50,11 +50,20 @@ const MB = 1024 * 1024;
 
 export class FleetTable {
   private readonly entries = new Map<string, Entry>();
-  private readonly o: Required<FleetTableOptions>;
+  private o: Required<FleetTableOptions>;
   archive: ArchiveProgress | undefined;
 
   constructor(options: FleetTableOptions = {}) {
     this.o = { offlineAfterMs: 15_000, gapWindowMs: 60_000, liveStalledAfterMs: 5_000, diskFreeWarnFraction: 0.1, mirrorLagWarnBytes: 16 * MB, ...options };
+  }
+
+  /** The entries' lifetime changed (the bucket's TTL became known). */
+  setOfflineAfterMs(ms: number): void {
+    this.o = { ...this.o, offlineAfterMs: ms };
+  }
+
+  get offlineAfterMs(): number {
+    return this.o.offlineAfterMs;
   }
 
   get rigNames(): string[] {

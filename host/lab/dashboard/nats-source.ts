@@ -33,6 +33,7 @@ export class NatsFleetSource implements FleetSource {
   private readonly events = new Subject<FleetEvent>();
   private readonly samples = new Subject<LiveSample>();
   private readonly archive = new ReplaySubject<ArchiveProgress>(1);
+  private readonly ttl = new ReplaySubject<number>(1);
   private readonly liveSubscription: Subscription;
   private watcher: Stoppable | undefined;
   private archiveTimer: ReturnType<typeof setInterval> | undefined;
@@ -45,6 +46,7 @@ export class NatsFleetSource implements FleetSource {
   ));
   readonly live$: Observable<LiveSample> = this.samples.asObservable();
   readonly archive$: Observable<ArchiveProgress> = this.archive.asObservable();
+  readonly fleetTtlMs$: Observable<number> = this.ttl.asObservable();
 
   constructor(private readonly o: NatsFleetSourceOptions) {
     this.liveSubscription = o.nc.subscribe(liveSubject('>'), {
@@ -67,7 +69,8 @@ export class NatsFleetSource implements FleetSource {
     while (!this.closed) {
       try {
         const kv = await new Kvm(this.o.nc).open(RIGS_BUCKET);
-        await kv.status(); // fails while the bucket does not exist
+        const status = await kv.status(); // fails while the bucket does not exist
+        if (status.ttl > 0) this.ttl.next(status.ttl);
         const entries = await kv.watch();
         this.watcher = entries;
         if (this.closed) entries.stop();
@@ -141,6 +144,7 @@ export class NatsFleetSource implements FleetSource {
     this.events.complete();
     this.samples.complete();
     this.archive.complete();
+    this.ttl.complete();
   }
 }
 

@@ -38,6 +38,7 @@ export interface LabServerOptions {
   liveRateHz?: number;
   /** A page with more than this queued on its socket gets no frame (default 1 MiB). */
   maxBufferedBytes?: number;
+  /** offlineAfterMs: default the source's fleet TTL when it knows it, else 15 s. */
   table?: FleetTableOptions;
 }
 
@@ -97,6 +98,8 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       live.push(sample);
     }),
   ];
+  // the bucket's TTL decides when a silent rig is offline, unless the caller fixed it
+  if (source.fleetTtlMs$ && options.table?.offlineAfterMs === undefined) subscriptions.push(source.fleetTtlMs$.subscribe((ms) => table.setOfflineAfterMs(ms)));
   if (source.archive$) subscriptions.push(source.archive$.subscribe((progress) => { table.archive = progress; }));
 
   const http = createServer((req, res) => handleHttp(req, res));
@@ -167,7 +170,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       void handle(client, message);
     });
     sendJson(client, {
-      type: 'hello', frameIntervalMs, liveWindowS, offlineAfterS: (options.table?.offlineAfterMs ?? 15_000) / 1000, groupStart: 'simultaneous', maxDurationS: MAX_DURATION_S,
+      type: 'hello', frameIntervalMs, liveWindowS, offlineAfterS: table.offlineAfterMs / 1000, groupStart: 'simultaneous', maxDurationS: MAX_DURATION_S,
     });
     sendFrame(client, Date.now());
   }

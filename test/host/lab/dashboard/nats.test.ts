@@ -59,7 +59,7 @@ describe('lab dashboard on nats-server with 4 agents', function () {
       agents.set(rig, await LabAgent.start({ nc: await connect(rig), rig, device: `sim://sleep?seed=${i + 1}`, dir: join(tmp, rig), ttlMs: 6000 }));
     }
     source = new NatsFleetSource({ nc: await connect('dashboard'), archivePollMs: 500, bucketRetryMs: 200 });
-    dashboard = await startLabServer({ source, port: 0, table: { offlineAfterMs: 6000 } });
+    dashboard = await startLabServer({ source, port: 0 });
   });
 
   after(async () => {
@@ -78,6 +78,8 @@ describe('lab dashboard on nats-server with 4 agents', function () {
     const sub = source!.rigs$.subscribe((e) => states.set(e.rig, e));
     try {
       await until('4 rigs in the fleet', () => RIGS.every((r) => states.get(r)?.type === 'state'));
+      // the dashboard's offline limit is the bucket's TTL (the agents' ttlMs)
+      await until('the bucket\'s TTL', () => dashboard!.table.offlineAfterMs === 6000);
       const e = states.get('lab-2')!;
       assert.ok(e.type === 'state' && e.state.status === 'idle' && e.state.link.connected && e.state.info.leds > 0);
       const refused = await source!.send('lab-2', { cmd: 'stop' });
@@ -152,7 +154,7 @@ describe('lab dashboard on nats-server with 4 agents', function () {
       stdout.on('data', (d: Buffer) => { out += d.toString(); });
       const abort = new AbortController();
       let url = '';
-      const done = labCommand({ stdout, stderr }, { nats: server!.url, port: 0, ttl: '15s', json: true, signal: abort.signal, onServing: (u) => { url = u; }, ...args });
+      const done = labCommand({ stdout, stderr }, { nats: server!.url, port: 0, json: true, signal: abort.signal, onServing: (u) => { url = u; }, ...args });
       await until('the dashboard served', () => url !== '');
       const port = Number(new URL(url).port);
       const bare = (await get(port, '/')).status;
