@@ -134,6 +134,19 @@ describe('lab dashboard on nats-server with 4 agents', function () {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('the broker restarted: the dashboard follows the fleet again (rigs back online, commands answered)', async () => {
+    await server!.restart();
+    // entries refreshed after the restart reach the table
+    const restartedMs = Date.now();
+    await until('fresh states after the restart', () => {
+      const rows = dashboard!.table.rows(Date.now());
+      // heard of since the restart
+      return rows.length === 4 && rows.every((r) => r.online && r.lastHeardS * 1000 < Date.now() - restartedMs) ? rows : undefined;
+    }, 30_000);
+    const status = await until('a command answered', async () => { const r = await source!.send('lab-1', { cmd: 'status' }); return r.ok && r; }, 20_000);
+    assert.ok(status.ok);
+  });
+
   it('an agent that leaves shows offline on the dashboard', async () => {
     const agent = agents.get('lab-4')!;
     agents.delete('lab-4');

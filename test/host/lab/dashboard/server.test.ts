@@ -81,6 +81,28 @@ describe('lab dashboard server', function () {
     }
   });
 
+  it('forgets an offline rig on request, never an online one', async () => {
+    const source = new MemoryFleetSource();
+    source.setRig(rigState('up'));
+    source.setRig(rigState('down'));
+    const server = await serve(source);
+    const { ws, messages } = await pageSocket(server.port);
+    try {
+      source.removeRig('down', 'deleted');
+      await until('down offline', () => !server.table.isOnline('down', Date.now()));
+      ws.send(JSON.stringify({ type: 'forget', id: 1, rig: 'up' }));
+      ws.send(JSON.stringify({ type: 'forget', id: 2, rig: 'down' }));
+      await until('both answered', () => messages.some((m) => m.type === 'reply' && m.id === 2));
+      assert.deepEqual(server.table.rigNames, ['up']);
+      await until('a frame without it', () => {
+        const f = messages.filter((m): m is FleetFrame => m.type === 'fleet').at(-1)!;
+        return f.rigs.length === 1 && f.rigs[0]!.rig === 'up';
+      });
+    } finally {
+      ws.terminate();
+    }
+  });
+
   describe('access', () => {
     it('off loopback: a token is generated and required for the page, its files and its socket', async () => {
       const server = await serve(new MemoryFleetSource(), { host: '0.0.0.0' });
