@@ -50,6 +50,8 @@ export interface LabServer {
   readonly clients: number;
   /** The fleet as the pages see it (tests). */
   readonly table: FleetTable;
+  /** Frames sent to pages, and frames not sent to a page whose socket was backed up. */
+  readonly totals: { framesSent: number; framesDropped: number };
   close(): Promise<void>;
 }
 
@@ -146,6 +148,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     alive: boolean;
   }
   const clients = new Set<Client>();
+  const totals = { framesSent: 0, framesDropped: 0 };
   let seq = 0;
 
   const sendJson = (client: Client, message: HelloMessage | FleetFrame | ReplyMessage): void => {
@@ -209,8 +212,13 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     seq++;
     const nowMs = Date.now();
     for (const client of clients) {
-      if (client.ws.readyState !== WebSocket.OPEN || client.ws.bufferedAmount > maxBufferedBytes) continue;
+      if (client.ws.readyState !== WebSocket.OPEN) continue;
+      if (client.ws.bufferedAmount > maxBufferedBytes) {
+        totals.framesDropped++;
+        continue;
+      }
       sendFrame(client, nowMs);
+      totals.framesSent++;
     }
   }, frameIntervalMs);
   ticker.unref();
@@ -251,6 +259,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
   return {
     url, host, port, token, table,
     get clients() { return clients.size; },
+    get totals() { return { ...totals }; },
     close: () => {
       closing ??= (async () => {
         stopTimers();

@@ -1,11 +1,15 @@
 // The dashboard's server on the in-memory fleet: what a page receives (the table, live points,
 // alarms), what its commands send, and who may connect (the live view's access rules).
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
 import { MemoryFleetSource, rigState } from '../../../../host/lab/dashboard/memory-source.ts';
 import type { FleetFrame, ReplyMessage } from '../../../../host/lab/dashboard/messages.ts';
 import { labTokenCookieName, type LabServer, startLabServer } from '../../../../host/lab/dashboard/server.ts';
 import { until } from '../../live/helpers.ts';
 import { get, pageSocket, tryWs } from './helpers.ts';
+
+const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
 
 describe('lab dashboard server', function () {
   this.timeout(30_000);
@@ -100,6 +104,44 @@ describe('lab dashboard server', function () {
       });
     } finally {
       ws.terminate();
+    }
+  });
+
+  it('a page that stops reading gets no frames (the others still do) and, reading again, gets the live points it missed that are still held', async () => {
+    const source = new MemoryFleetSource();
+    const rigs = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    for (const r of rigs) source.setRig(rigState(r, { recording: true, status: 'recording', session: 'S' }));
+    const server = await startLabServer({ source, port: 0, frameIntervalMs: 20, maxBufferedBytes: 16 * 1024, liveWindowS: 600 });
+    servers.push(server);
+    const stalled = await pageSocket(server.port);
+    const reading = await pageSocket(server.port);
+    let n = 0;
+    const push = (): void => {
+      n++;
+      for (const rig of rigs) source.pushLive({ rig, session: 'S', timeS: n / 10, values: { a: n } });
+    };
+    try {
+      socketOf(stalled.ws).pause();
+      // until the kernel's socket buffers are full and the server's queue passes maxBufferedBytes (bounded: a broken test ends)
+      for (let i = 0; i < 1500 && server.totals.framesDropped === 0; i++) {
+        push();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(server.totals.framesDropped > 0, 'frames withheld from the stalled page');
+      const before = reading.messages.length;
+      for (let i = 0; i < 10; i++) {
+        push();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await until('the reading page keeps getting frames', () => reading.messages.length > before + 5);
+      // the stalled page reads again: every point pushed reaches it, each once, in order
+      socketOf(stalled.ws).resume();
+      const points = (): number[] => stalled.messages.filter((m): m is FleetFrame => m.type === 'fleet').flatMap((f) => (f.live['r7'] ?? []).map((p) => p.values['a']!));
+      await until('all points on the resumed page', () => points().length === n);
+      assert.deepEqual(points(), Array.from({ length: n }, (_, i) => i + 1));
+    } finally {
+      stalled.ws.terminate();
+      reading.ws.terminate();
     }
   });
 
