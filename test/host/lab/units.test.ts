@@ -46,12 +46,14 @@ describe('lab: record cutter, commands, names', () => {
       assert.equal(await files.put('r', 's', a.length + b.length, c), true); // the last first: a hole before it
       assert.equal(await files.put('r', 's', 0, a), true);
       assert.equal(await files.put('r', 's', 0, a), false); // redelivered
+      await files.closeIdle(-1); // closed while idle: reopens on the next record
+      assert.equal(await files.put('r', 's', 0, a), false);
       assert.equal(await files.put('r', 's', a.length, b), true);
       assert.equal(await files.put('r', 's', a.length + b.length, c), false);
       await files.sync();
       await files.closeAll();
       assert.ok(readFileSync(files.rawLogPath('r', 's')).equals(log));
-      assert.deepEqual({ written: files.recordsWritten, skipped: files.recordsSkipped }, { written: 3, skipped: 2 });
+      assert.deepEqual({ written: files.recordsWritten, skipped: files.recordsSkipped }, { written: 3, skipped: 3 });
     } finally {
       tmp.cleanup();
     }
