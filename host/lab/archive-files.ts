@@ -21,6 +21,7 @@ export interface ArchivedSession {
 export class ArchiveFiles {
   private readonly open = new Map<string, FileHandle>();
   private readonly dirty = new Set<string>();
+  private readonly lastUsedMs = new Map<string, number>();
   recordsWritten = 0;
   recordsSkipped = 0;
 
@@ -37,6 +38,7 @@ export class ArchiveFiles {
   private async handle(rig: string, session: string): Promise<FileHandle> {
     const path = this.rawLogPath(rig, session);
     let fh = this.open.get(path);
+    this.lastUsedMs.set(path, Date.now());
     if (!fh) {
       await mkdir(this.sessionDir(rig, session), { recursive: true });
       // not O_APPEND: records go to their own offsets
@@ -71,17 +73,31 @@ export class ArchiveFiles {
 
   /** Closes a session's file (after it verified). */
   async closeSession(rig: string, session: string): Promise<void> {
-    const path = this.rawLogPath(rig, session);
+    await this.closePath(this.rawLogPath(rig, session));
+  }
+
+  private async closePath(path: string): Promise<void> {
     const fh = this.open.get(path);
     this.open.delete(path);
+    this.lastUsedMs.delete(path);
     if (this.dirty.delete(path)) await fh?.sync();
     await fh?.close();
+  }
+
+  /**
+   * Closes files not written for `idleMs` (a session another archive process finished, or one whose
+   * agent is away): they reopen on the next record. Keeps the open files bounded.
+   */
+  async closeIdle(idleMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [path, used] of [...this.lastUsedMs]) if (now - used > idleMs) await this.closePath(path);
   }
 
   async closeAll(): Promise<void> {
     await this.sync();
     for (const fh of this.open.values()) await fh.close().catch(() => undefined);
     this.open.clear();
+    this.lastUsedMs.clear();
   }
 
   async readArchived(rig: string, session: string): Promise<ArchivedSession | undefined> {

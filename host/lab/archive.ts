@@ -19,6 +19,9 @@ import { parseEndMarker, type SessionEndMarker, sha256OfPrefix } from './end-mar
 import { ARCHIVE_CONSUMER, HEADER_KIND, HEADER_OFFSET, parseRawSubject, RAW_STREAM } from './layout.ts';
 import { recordLengthAt } from './record-cutter.ts';
 
+/** A session file not written for this long is closed (reopened on its next record). */
+const IDLE_FILE_MS = 30_000;
+
 export interface LabArchiveOptions {
   nc: NatsConnection;
   dir: string;
@@ -140,6 +143,7 @@ export class LabArchive {
       if (batch.length === 0) return;
       await this.files.sync();
       for (const m of batch) m.ack();
+      await this.files.closeIdle(IDLE_FILE_MS);
     });
     return this.flushing;
   }

@@ -14,6 +14,7 @@ import { type SessionEndMarker, type SessionMark, sha256OfPrefix } from './end-m
 import { LabError } from './errors.ts';
 import { endMsgId, HEADER_KIND, HEADER_OFFSET, HEADER_SEQ, rawSubject, recordMsgId } from './layout.ts';
 import { cutRecords } from './record-cutter.ts';
+import { RECORD_HEADER_BYTES, RECORD_OVERHEAD_BYTES } from '../record/rawlog-format.ts';
 
 export interface RawLogMirrorOptions {
   js: JetStreamClient;
@@ -162,12 +163,14 @@ export class RawLogMirror {
       const want = Math.min(READ_CHUNK_BYTES, size - this.nextOffset);
       const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fh.read(buf, 0, want, this.nextOffset);
-      let { records, consumed } = cutRecords(buf.subarray(0, bytesRead), this.nextOffset);
-      if (records.length === 0 && consumed === 0 && want === READ_CHUNK_BYTES) {
-        // a record larger than the chunk: read it whole
-        const big = Buffer.allocUnsafe(size - this.nextOffset);
-        const r = await fh.read(big, 0, big.length, this.nextOffset);
-        ({ records, consumed } = cutRecords(big.subarray(0, r.bytesRead), this.nextOffset));
+      let { records, consumed, stop } = cutRecords(buf.subarray(0, bytesRead), this.nextOffset);
+      const needed = records.length === 0 && stop === 'incomplete' && bytesRead >= RECORD_HEADER_BYTES
+        ? buf.readUInt32LE(4) + RECORD_OVERHEAD_BYTES : 0;
+      if (needed > bytesRead && this.nextOffset + needed <= size) {
+        // one record larger than the chunk (the cutter checked its length is allowed): read just it
+        const big = Buffer.allocUnsafe(needed);
+        const r = await fh.read(big, 0, needed, this.nextOffset);
+        ({ records, consumed, stop } = cutRecords(big.subarray(0, r.bytesRead), this.nextOffset));
       }
       if (records.length === 0) break;
       for (const record of records) {

@@ -7,8 +7,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-/** The nats-server binary, if installed (Debian puts it in /usr/sbin). */
+/** The nats-server binary: $FIBERRIG_NATS_SERVER when set, else the one installed (Debian puts it in /usr/sbin). */
 export function natsServerPath(): string | undefined {
+  const given = process.env['FIBERRIG_NATS_SERVER'];
+  if (given !== undefined) {
+    try {
+      accessSync(given, constants.X_OK);
+      return given;
+    } catch {
+      return undefined;
+    }
+  }
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
   for (const d of dirs) {
     const p = join(d, 'nats-server');
@@ -22,7 +31,8 @@ export function natsServerPath(): string | undefined {
 
 /** Why the lab tests cannot run, or undefined. */
 export function natsServerMissing(): string | undefined {
-  return natsServerPath() ? undefined : 'nats-server is not installed';
+  if (natsServerPath()) return undefined;
+  return process.env['FIBERRIG_NATS_SERVER'] !== undefined ? `FIBERRIG_NATS_SERVER=${process.env['FIBERRIG_NATS_SERVER']} is not an executable` : 'nats-server is not installed';
 }
 
 export async function freePort(): Promise<number> {

@@ -9,17 +9,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { LabArchive } from '../../../host/lab/archive.ts';
 import { connectBroker, openRigsBucket } from '../../../host/lab/broker.ts';
 import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
+import { requireTool } from '../../support/required-tool.ts';
 import { CliProcess } from './cli-process.ts';
 import { archived, command, expectArchivedIdentical, sleep, waitFor } from './lab-helpers.ts';
 
 describe('lab: fiberrig agent on SIGTERM', function () {
   this.timeout(60_000);
   const title = 'stops the recording, delivers it whole, leaves the fleet, exits 0';
-  const missing = natsServerMissing();
-  if (missing && process.env['CI'] !== 'true') {
-    it(`${title} — pending: ${missing}`);
-    return;
-  }
   let server: NatsServer | undefined;
   let tmp = '';
   let nc: NatsConnection | undefined;
@@ -34,8 +30,8 @@ describe('lab: fiberrig agent on SIGTERM', function () {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it(title, async () => {
-    if (missing) throw new Error(`${missing}: CI must install it (add "nats-server" to the Debian packages in .ci/run)`);
+  it(title, async function () {
+    requireTool(this, natsServerMissing(), 'add "nats-server" to DEB_PACKAGES in .ci/run');
     server = await NatsServer.start();
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-lab-'));
     nc = await connectBroker({ url: server.url });

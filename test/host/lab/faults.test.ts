@@ -18,41 +18,41 @@ import { type MirrorCheckpoint } from '../../../host/lab/checkpoint-file.ts';
 import { RAW_STREAM } from '../../../host/lab/layout.ts';
 import { RawLogReader } from '../../../host/record/rawlog-reader.ts';
 import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
+import { requireTool } from '../../support/required-tool.ts';
 import { CliProcess } from './cli-process.ts';
 import { archived, command, expectArchivedIdentical, localSessions, readArchived, sleep, waitFor } from './lab-helpers.ts';
 
 describe('lab: faults', function () {
   this.timeout(60_000);
-  const missing = natsServerMissing();
   const cases = ['broker killed mid-recording and restarted', 'archive SIGKILLed and restarted', 'agent SIGKILLed'];
-  if (missing && process.env['CI'] !== 'true') {
-    for (const c of cases) it(`${c} — pending: ${missing}`);
-    return;
-  }
-  let server: NatsServer;
+  let server: NatsServer | undefined;
   let tmp = '';
   const cleanups: Array<() => Promise<unknown>> = [];
   const connect = async (name: string): Promise<NatsConnection> => {
-    const nc = await connectBroker({ url: server.url, name });
+    const nc = await connectBroker({ url: server!.url, name });
     cleanups.push(() => nc.close());
     return nc;
   };
   const storedMessages = async (nc: NatsConnection): Promise<number> => (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
 
-  beforeEach(async () => {
-    if (missing) throw new Error(`${missing}: CI must install it (add "nats-server" to the Debian packages in .ci/run)`);
+  const setUp = async (ctx: Mocha.Context): Promise<void> => {
+    requireTool(ctx, natsServerMissing(), 'add "nats-server" to DEB_PACKAGES in .ci/run');
     server = await NatsServer.start();
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-lab-'));
-  });
+  };
 
   afterEach(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     cleanups.length = 0;
     await server?.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
+    server = undefined;
+    tmp = '';
   });
 
-  it(cases[0]!, async () => {
+  it(cases[0]!, async function () {
+    await setUp(this);
+    const srv = server!;
     const archive = new LabArchive({ nc: await connect('archive'), dir: join(tmp, 'archive') });
     await archive.start();
     cleanups.push(() => archive.stop());
@@ -61,9 +61,9 @@ describe('lab: faults', function () {
     const operator = await connect('operator');
     assert.equal((await command(operator, 'rig-1', { cmd: 'start', durationS: 5 })).ok, true);
     await sleep(1500);
-    await server.kill();
+    await srv.kill();
     await sleep(2500); // recording goes on with the broker gone
-    await server.restart();
+    await srv.restart();
     await agent.recording;
     await waitFor('the session archived', () => localSessions(join(tmp, 'rig-1')).every((s) => archived(join(tmp, 'archive'), 'rig-1', s)));
     expectArchivedIdentical(join(tmp, 'rig-1'), join(tmp, 'archive'), 'rig-1');
@@ -78,8 +78,10 @@ describe('lab: faults', function () {
     assert.equal(marker.unmirroredBytes, 0);
   });
 
-  it(cases[1]!, async () => {
-    const args = ['archive', '--nats', server.url, '--dir', join(tmp, 'archive'), '--no-demod'];
+  it(cases[1]!, async function () {
+    await setUp(this);
+    const srv = server!;
+    const args = ['archive', '--nats', srv.url, '--dir', join(tmp, 'archive'), '--no-demod'];
     let archive = await CliProcess.start(args, 'consuming into');
     cleanups.push(() => archive.signal('SIGKILL'));
     const agent = await LabAgent.start({ nc: await connect('rig-2'), rig: 'rig-2', device: 'sim://sleep?seed=5', dir: join(tmp, 'rig-2'), ttlMs: 5000 });
@@ -96,12 +98,14 @@ describe('lab: faults', function () {
     assert.equal(await archive.signal('SIGTERM'), 0, archive.stderr);
   });
 
-  it(cases[2]!, async () => {
+  it(cases[2]!, async function () {
+    await setUp(this);
+    const srv = server!;
     const archive = new LabArchive({ nc: await connect('archive'), dir: join(tmp, 'archive'), demod: false });
     await archive.start();
     cleanups.push(() => archive.stop());
     const ttlMs = 2000;
-    const agentArgs = ['agent', '--nats', server.url, '--rig', 'rig-3', '--device', 'sim://sleep?seed=6', '--dir', join(tmp, 'rig-3'), '--ttl', `${ttlMs}ms`];
+    const agentArgs = ['agent', '--nats', srv.url, '--rig', 'rig-3', '--device', 'sim://sleep?seed=6', '--dir', join(tmp, 'rig-3'), '--ttl', `${ttlMs}ms`];
     const agent = await CliProcess.start(agentArgs, 'ready on');
     cleanups.push(() => agent.signal('SIGKILL'));
     const operator = await connect('operator');

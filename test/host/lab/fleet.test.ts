@@ -13,6 +13,7 @@ import { LabArchive } from '../../../host/lab/archive.ts';
 import { connectBroker, openRigsBucket } from '../../../host/lab/broker.ts';
 import { liveSubject } from '../../../host/lab/layout.ts';
 import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
+import { requireTool } from '../../support/required-tool.ts';
 import { archived, command, readArchived, expectArchivedIdentical, pick, waitFor } from './lab-helpers.ts';
 
 const RIGS = ['rig-a', 'rig-b', 'rig-c'];
@@ -20,11 +21,6 @@ const RIGS = ['rig-a', 'rig-b', 'rig-c'];
 describe('lab: rigs recording at once through one broker, two archives', function () {
   this.timeout(60_000);
   const title = 'archives every session byte-identical to its local raw log';
-  const missing = natsServerMissing();
-  if (missing && process.env['CI'] !== 'true') {
-    it(`${title} — pending: ${missing}`);
-    return;
-  }
   let server: NatsServer | undefined;
   let tmp = '';
   const ncs: NatsConnection[] = [];
@@ -39,8 +35,8 @@ describe('lab: rigs recording at once through one broker, two archives', functio
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it(title, async () => {
-    if (missing) throw new Error(`${missing}: CI must install it (add "nats-server" to the Debian packages in .ci/run)`);
+  it(title, async function () {
+    requireTool(this, natsServerMissing(), 'add "nats-server" to DEB_PACKAGES in .ci/run');
     server = await NatsServer.start();
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-lab-'));
     const connect = async (name: string): Promise<NatsConnection> => {

@@ -13,6 +13,7 @@ import { LabArchive } from '../../../host/lab/archive.ts';
 import { connectBroker } from '../../../host/lab/broker.ts';
 import { LabError } from '../../../host/lab/errors.ts';
 import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
+import { requireTool } from '../../support/required-tool.ts';
 import { archived, command, expectArchivedIdentical, localSessions, waitFor } from './lab-helpers.ts';
 
 /** The authorization block of host/lab/README.md, with test passwords. */
@@ -51,11 +52,6 @@ authorization {
 describe('lab: security through the broker\'s permissions', function () {
   this.timeout(60_000);
   const title = 'no valid credentials, or no permission, cannot start a recording; the operator can';
-  const missing = natsServerMissing();
-  if (missing && process.env['CI'] !== 'true') {
-    it(`${title} — pending: ${missing}`);
-    return;
-  }
   let server: NatsServer | undefined;
   let tmp = '';
   const ncs: NatsConnection[] = [];
@@ -70,8 +66,8 @@ describe('lab: security through the broker\'s permissions', function () {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it(title, async () => {
-    if (missing) throw new Error(`${missing}: CI must install it (add "nats-server" to the Debian packages in .ci/run)`);
+  it(title, async function () {
+    requireTool(this, natsServerMissing(), 'add "nats-server" to DEB_PACKAGES in .ci/run');
     server = await NatsServer.start({ config: LAB_AUTHORIZATION });
     tmp = await mkdtemp(join(tmpdir(), 'fiberrig-lab-'));
     const connect = async (user: string, password: string): Promise<NatsConnection> => {

@@ -1,6 +1,9 @@
 // The lab's pure parts, no broker: cutting whole records out of a raw log being written,
 // the command checks, subject names.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ArchiveFiles } from '../../../host/lab/archive-files.ts';
+import { tempDir } from '../record/helpers.ts';
 import { commandSubject, checkToken, newSessionId, parseRawSubject, rawSubject, recordMsgId } from '../../../host/lab/layout.ts';
 import { parseCommand } from '../../../host/lab/commands.ts';
 import { cutRecords, recordLengthAt } from '../../../host/lab/record-cutter.ts';
@@ -34,6 +37,26 @@ describe('lab: record cutter, commands, names', () => {
     assert.equal(consumed, a.length);
     assert.equal(stop, 'invalid');
     assert.equal(recordLengthAt(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0), 'invalid');
+  });
+
+  it('archive files: records land at their offsets in any order; a redelivered one is skipped, not appended', async () => {
+    const tmp = tempDir('fiberrig-lab-files-');
+    try {
+      const files = new ArchiveFiles(tmp.dir);
+      assert.equal(await files.put('r', 's', a.length + b.length, c), true); // the last first: a hole before it
+      assert.equal(await files.put('r', 's', 0, a), true);
+      assert.equal(await files.put('r', 's', 0, a), false); // redelivered
+      await files.closeIdle(-1); // closed while idle: reopens on the next record
+      assert.equal(await files.put('r', 's', 0, a), false);
+      assert.equal(await files.put('r', 's', a.length, b), true);
+      assert.equal(await files.put('r', 's', a.length + b.length, c), false);
+      await files.sync();
+      await files.closeAll();
+      assert.ok(readFileSync(files.rawLogPath('r', 's')).equals(log));
+      assert.deepEqual({ written: files.recordsWritten, skipped: files.recordsSkipped }, { written: 3, skipped: 3 });
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('commands: valid ones parsed, invalid ones refused with E_LAB_COMMAND or E_CONFIG', () => {
