@@ -48,6 +48,8 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'ports', module: './commands/ports.ts', summary: 'list serial ports' },
   { name: 'sim', module: './commands/sim.ts', summary: 'serve simulated devices (one on a pty, one or --count N on TCP ports) for outside programs' },
   { name: 'view', module: './commands/view.ts', summary: 'watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health' },
+  { name: 'agent', module: './commands/agent.ts', summary: 'put a rig on the lab\'s NATS broker: fleet entry, commands, local recording mirrored into JetStream, live signals' },
+  { name: 'archive', module: './commands/archive.ts', summary: 'the lab\'s central archive: every mirrored session byte-identical in DIR, then demodulated' },
   { name: 'start', module: './commands/start.ts', summary: 'the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute)' },
 ];
 
