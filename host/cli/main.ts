@@ -50,6 +50,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'view', module: './commands/view.ts', summary: 'watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health' },
   { name: 'agent', module: './commands/agent.ts', summary: 'put a rig on the lab\'s NATS broker: fleet entry, commands, local recording mirrored into JetStream, live signals' },
   { name: 'archive', module: './commands/archive.ts', summary: 'the lab\'s central archive: every mirrored session byte-identical in DIR, then demodulated' },
+  { name: 'lab', module: './commands/lab.ts', summary: 'the lab\'s browser dashboard: every rig\'s state and live trace, alarms, archive backlog; start/stop one rig or a selected group' },
   { name: 'start', module: './commands/start.ts', summary: 'the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute)' },
 ];
 
