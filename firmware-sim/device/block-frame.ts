@@ -25,6 +25,10 @@ export interface BlockFields {
 }
 
 const SLAB_BYTES = 64 * 1024;
+/** Runs up to this long are copied by a loop; longer ones natively. */
+const SHORT_RUN = 24;
+/** The first 0x00 at or after an index: Buffer's native search, which also takes a plain Uint8Array. */
+const bufferIndexOf = Buffer.prototype.indexOf;
 /** Envelope.sample_block: field 60, wire type 2 (varint 482). */
 const ENVELOPE_SAMPLE_BLOCK_TAG = [0xe2, 0x03] as const;
 
@@ -124,25 +128,27 @@ export class BlockFramer {
     let codeAt = start;
     let i = 0;
     let end: number;
+    // zeros are found natively (memchr) and long runs copied natively: ~2x the per-byte loop
+    let nextZero = -1;
     for (;;) {
       // one block: up to 254 non-zero bytes, ended by a zero, the input's end, or its length
       const limit = i + 254 < n ? i + 254 : n;
-      let o = codeAt + 1;
-      let j = i;
-      while (j < limit) {
-        const byte = src[j]!;
-        if (byte === 0) break;
-        dst[o++] = byte;
-        j++;
+      if (nextZero < i) {
+        nextZero = bufferIndexOf.call(src, 0, i);
+        if (nextZero < 0 || nextZero > n) nextZero = n;
       }
+      const j = nextZero < limit ? nextZero : limit;
       const len = j - i;
+      const o = codeAt + 1;
+      if (len > SHORT_RUN) dst.set(src.subarray(i, j), o);
+      else for (let k = 0; k < len; k++) dst[o + k] = src[i + k]!;
       dst[codeAt] = len + 1;
       if (j === n) {
         // canonical form: a final full block needs no trailing empty block
-        end = o;
+        end = o + len;
         break;
       }
-      codeAt = o;
+      codeAt = o + len;
       i = len === 254 ? j : j + 1;
     }
     dst[end] = FRAME_DELIMITER;
