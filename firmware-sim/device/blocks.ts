@@ -37,6 +37,22 @@ export interface LoopbackWire {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Channel `ch` of an interleaved block of `nc` channels: src[0, count) clamped to [min, max] into dst[ch], dst[ch + nc], ... */
+function packU16(src: Int32Array, dst: Uint16Array, count: number, ch: number, nc: number, min: number, max: number): void {
+  for (let i = 0, j = ch; i < count; i++, j += nc) {
+    const v = src[i]!;
+    dst[j] = v < min ? min : v > max ? max : v;
+  }
+}
+
+/** As packU16, for signed codes. */
+function packI16(src: Int32Array, dst: Int16Array, count: number, ch: number, nc: number, min: number, max: number): void {
+  for (let i = 0, j = ch; i < count; i++, j += nc) {
+    const v = src[i]!;
+    dst[j] = v < min ? min : v > max ? max : v;
+  }
+}
+
 export class BlockProducer {
   private readonly ledBufs: Float32Array[];
   private cfgLedViews: Float32Array[] = [];
@@ -233,11 +249,9 @@ export class BlockProducer {
 
   private pack(src: Int32Array, count: number, ch: number, nc: number, min: number, max: number, unsigned: boolean): void {
     if (LITTLE_ENDIAN) {
-      const dst = unsigned ? this.packU16 : this.packI16;
-      for (let i = 0, j = ch; i < count; i++, j += nc) {
-        const v = src[i]!;
-        dst[j] = Math.min(max, Math.max(min, v));
-      }
+      // one loop per array type: each element store stays monomorphic
+      if (unsigned) packU16(src, this.packU16, count, ch, nc, min, max);
+      else packI16(src, this.packI16, count, ch, nc, min, max);
       return;
     }
     const view = this.packView;
