@@ -90,8 +90,8 @@ describe('firmware-sim: the one-pass sample-block framer', () => {
     const block = pb.Envelope.decode(payloads[0]!).sampleBlock!;
     assert.equal(block.configId, 9);
     assert.equal(Number(block.firstSampleIndex), 123_456);
-    assert.deepEqual([...block.channelIds], [0, 1]);
-    assert.deepEqual(new Uint8Array(block.samples), samples);
+    assert.deepEqual([...(block.channelIds ?? [])], [0, 1]);
+    assert.deepEqual(new Uint8Array(block.samples ?? []), samples);
   });
 
   it('refuses a block larger than the frame limit as encodeFrame does', () => {
