@@ -45,7 +45,8 @@ export const acquisitionConfigSchema = z.object({
     windowSamples: samples(1),
     darkSlot: z.boolean().default(true),
   }).strict().optional(),
-  aux: z.object({ inputs: z.array(id).min(1), rateHz: int(R.sampleRateHz, 'Hz') }).strict().optional(),
+  // blockSamples: aux samples per aux block (protocol 1.2); absent = the detectors' blockSamples, as before
+  aux: z.object({ inputs: z.array(id).min(1), rateHz: int(R.sampleRateHz, 'Hz'), blockSamples: int(R.blockSamples, 'samples').optional() }).strict().optional(),
   digitalInputs: z.array(id).default([]),
   // a sync period has no physical bound short of the wire's uint32 (days of samples)
   syncOut: z.object({ line: id, periodSamples: int({ min: 2, max: UINT32_MAX }, 'samples'), pulseSamples: int({ min: 1, max: UINT32_MAX }, 'samples') }).strict().optional(),
@@ -141,7 +142,7 @@ export function toWireConfig(c: AcquisitionFile): AcquisitionConfigInit {
     detectorIds: c.detectors,
     oversampling: c.oversampling,
     ...(c.timeDivision ? { timeDivision: { ...c.timeDivision } } : {}),
-    ...(c.aux ? { aux: { inputIds: c.aux.inputs, rateHz: c.aux.rateHz } } : {}),
+    ...(c.aux ? { aux: { inputIds: c.aux.inputs, rateHz: c.aux.rateHz, ...(c.aux.blockSamples !== undefined ? { blockSamples: c.aux.blockSamples } : {}) } } : {}),
     digitalInputIds: c.digitalInputs,
     ...(c.syncOut ? { syncOut: { enabled: true, ...c.syncOut } } : {}),
     blockSamples: c.blockSamples,
