@@ -1,5 +1,5 @@
 // Host pipeline: framed bytes in -> demodulated signals out, for the default
-// lock-in config (2 detectors at 10 kS/s, 3 carriers, 250-sample blocks).
+// lock-in config (2 detectors at 10 kS/s, 3 carriers, its block size: 1000 samples).
 // Measures throughput (raw samples/s and x real time) against the lock-in alone
 // on the same data in the same run, against an outside numpy/scipy lock-in
 // (lockin_scipy.py, a child process), per-block latency (p50/p99) and heap

@@ -45,7 +45,10 @@ function syntheticBlockOverhead(): { frameBytes: number; rawBytes: number } {
 export async function run(emit: Emit): Promise<void> {
   const seconds = Number(process.env.FIBERRIG_BENCH_WIRE_S ?? 300);
   const command = `fiberrig acquire --device '${URL}' --duration ${seconds}s --out DIR --json --quiet`;
-  const config = { blockSamples: DEFAULT_LOCKIN_CONFIG.blockSamples, statusIntervalMs: DEFAULT_LOCKIN_CONFIG.statusIntervalMs };
+  const config = {
+    blockSamples: DEFAULT_LOCKIN_CONFIG.blockSamples, auxBlockSamples: DEFAULT_LOCKIN_CONFIG.aux?.blockSamples ?? DEFAULT_LOCKIN_CONFIG.blockSamples,
+    statusIntervalMs: DEFAULT_LOCKIN_CONFIG.statusIntervalMs,
+  };
 
   const synthetic = syntheticBlockOverhead();
   emit({
