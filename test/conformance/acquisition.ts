@@ -60,7 +60,7 @@ export function acquisitionTests(): void {
         if (i < auxBlocks.length - 1) assert.equal(b.sampleCount, 7, 'aux blocks hold aux.block_samples (only the last may be short)');
       });
       const detBlocks = c.blocks(SampleSource.SAMPLE_SOURCE_DETECTOR, mark);
-      detBlocks.slice(0, -1).forEach((b) => assert.equal(b.sampleCount, B));
+      for (const b of detBlocks.slice(0, -1)) assert.equal(b.sampleCount, B);
     });
 
     it('HeartbeatAck.reply_queued_us (1.2): never longer than the round trip the host measured, idle or while blocks flow', async () => {
