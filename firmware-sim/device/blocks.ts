@@ -6,8 +6,8 @@
 // Samples are raw ADC codes, clamped to the ADC's range: detector blocks are
 // UINT16_LE (unipolar photodetector codes, 0 V = 0), aux blocks INT16_LE
 // (bipolar EEG/EMG, 0 uV = 0), as the board definition says; channel_ids are
-// the configured ids in configuration order. Aux blocks also hold
-// block_samples samples per channel.
+// the configured ids in configuration order. Aux blocks hold aux.block_samples
+// samples per channel (block_samples when that is 0).
 //
 // Blocks wait in the ring buffer (board.bufferBlocks); when it is full a new
 // block is dropped and counted (Status.blocks_dropped / samples_dropped) while

@@ -247,9 +247,7 @@ export class CommandHandler {
   private onHeartbeat(id: number, hb: Body<'heartbeat'>): void {
     const core = this.core;
     heartbeatSeen(core);
-    reply(core, id, {
-      heartbeatAck: { hostTimeUs: hb.hostTimeUs ?? 0, sampleIndex: sampleIndexOf(core), deviceTimeUs: core.clock.deviceTimeUs, running: core.run.running },
-    });
+    core.uplink.sendHeartbeatAck(id, { hostTimeUs: hb.hostTimeUs ?? 0, sampleIndex: sampleIndexOf(core), deviceTimeUs: core.clock.deviceTimeUs, running: core.run.running });
   }
 
   private onReadCalibration(id: number): void {

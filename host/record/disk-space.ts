@@ -50,7 +50,7 @@ export function estimateRecordingBytes(file: AcquisitionFile): DiskSpaceEstimate
   let auxPerS = 0;
   let auxCsvPerS = 0;
   if (file.aux) {
-    const auxBlock = Math.max(1, Math.round((blockSamples * file.aux.rateHz) / file.sampleRateHz));
+    const auxBlock = file.aux.blockSamples ?? Math.max(1, Math.round((blockSamples * file.aux.rateHz) / file.sampleRateHz));
     auxPerS = (file.aux.rateHz / auxBlock) * frameBytes(auxBlock * file.aux.inputs.length * WIRE_BYTES_PER_SAMPLE);
     auxCsvPerS = (file.auxOutputRateHz ?? file.aux.rateHz) * (CSV_ROW_BYTES + file.aux.inputs.length * AUX_CSV_VALUE_BYTES);
   }
