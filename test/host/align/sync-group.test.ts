@@ -23,6 +23,8 @@ import { tempDir } from '../record/helpers.ts';
 import { h5Ready } from '../../../host/export/nwb.ts';
 import { readMeta, readTable, type Table } from '../export/csv-helpers.ts';
 import { validateNwb } from '../export/nwb-validate.ts';
+import { analyzeRecording } from '../../../host/analysis/analyze/analyze.ts';
+import { analysisJson } from '../../../host/analysis/analyze/summary.ts';
 
 const RATE_HZ = 1000;
 const PERIOD_SAMPLES = 500;
@@ -199,7 +201,7 @@ describe('rigs on one clock (issue 19 acceptance 3, without NATS)', function () 
     });
   });
 
-  it('the aligned group exported as guppy, pmat, nwb and csv aux: every signal time within 1 driver sample of the truth, each sync edge at one time on every rig (within 1 sample)', async () => {
+  it('the aligned group exported as guppy, pmat, nwb and csv aux, and analysed: every signal time within 1 driver sample of the truth, each sync edge at one time on every rig (within 1 sample)', async () => {
     const driver = devices.get('drv')!;
     const receivers = group.filter((r) => !r.driver);
     const edges = { guppy: new Map<string, number[]>(), pmat: new Map<string, number[]>(), nwb: new Map<string, number[]>() };
@@ -284,5 +286,11 @@ describe('rigs on one clock (issue 19 acceptance 3, without NATS)', function () 
     }
     assert.equal(receivers.length, 3);
     for (const [format, byRig] of Object.entries(edges)) edgesAgree(format, byRig);
+
+    // analysis.json of an aligned recording: its times also on the group axis (the trace start here: 6 s hold no bout)
+    const r1 = devices.get('r1')!;
+    const a = analysisJson(await analyzeRecording(join(tmp.dir, 'r1')), []) as { groupTime?: { driver: string }; traces: { t0S: number; groupT0S: number } };
+    assert.equal(a.groupTime?.driver, 'drv');
+    assert.ok(worstSamples(driver, r1, [{ deviceS: a.traces.t0S, groupS: a.traces.groupT0S }]) < 1, 'analysis.json traces.groupT0S');
   });
 });
