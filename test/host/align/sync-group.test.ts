@@ -193,6 +193,15 @@ describe('rigs on one clock (issue 19 acceptance 3, without NATS)', function () 
     // receiver's own time_s must be far from the truth, or the test would not notice a missing alignment
     assert.ok(Math.max(...unaligned) > 50, `the receivers' own time_s are at most ${Math.max(...unaligned).toFixed(1)} samples off`);
 
+    // fiberrig cohort: a --group whose recordings are partly aligned is refused with --mixed-alignment refuse, before any work
+    const err = new PassThrough();
+    const errText: Buffer[] = [];
+    err.on('data', (c: Buffer) => errText.push(c));
+    const code = await main(['cohort', '--group', `aligned=${join(tmp.dir, 'r1')},${join(tmp.dir, 'r2')}`, '--group', `mixed=${join(tmp.dir, 'r3')},${join(tmp.dir, 'off-bus')}`,
+      '--mixed-alignment', 'refuse', '--out', join(tmp.dir, 'cohort'), '--quiet'], { stdout: sink(), stderr: err });
+    assert.notEqual(code, 0);
+    assert.match(Buffer.concat(errText).toString('utf8'), /E_ALIGN_MIXED: --group mixed: off-bus is not aligned/);
+
     // a rig on another bus saw no pulse: alignment refuses it, naming it
     await assert.rejects(alignRecordings([join(tmp.dir, 'drv'), join(tmp.dir, 'off-bus')], { write: false }), (e: Error & { code: string }) => {
       assert.equal(e.code, 'E_ALIGN_NO_EDGES');
