@@ -71,7 +71,6 @@ type H5Reference = ReturnType<H5Group['create_reference']>;
 
 export const NWB_VERSION = '2.9.0';
 const NS_CORE = 'core';
-const NS_HDMF = 'hdmf-common';
 const NS_FP = 'ndx-fiber-photometry';
 const NS_DEVICES = 'ndx-ophys-devices';
 

@@ -106,20 +106,19 @@ function worstSamples(driver: SimDevice, device: SimDevice, pairs: Array<{ devic
 describe('rigs on one clock (issue 19 acceptance 3, without NATS)', function () {
   this.timeout(120_000);
   let tmp: { dir: string; cleanup: () => void };
-  before(() => {
-    tmp = tempDir('fiberrig-align-');
-  });
   const opened: string[] = [];
   after(() => {
-    tmp.cleanup();
+    tmp?.cleanup();
     // the devices stay in the binding's ports after their ports closed: release them (they leave the bus)
     for (const url of opened) SimBinding.ports.release(url);
   });
 
   const devices = new Map<string, SimDevice>();
   let group: Rig[] = [];
+  // the group is recorded and aligned once; the tests export and analyse it
   before(async function () {
     this.timeout(120_000);
+    tmp = tempDir('fiberrig-align-');
     const bus = `align${process.pid}`;
     const rigs: Rig[] = [
       { name: 'r1', url: `sim://linear?seed=11&drift_ppm=150&sync_bus=${bus}`, driver: false, delayMs: 0, duration: '6s' },
