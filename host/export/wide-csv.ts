@@ -17,6 +17,7 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, TextFileWriter } from '../record/text-file.ts';
 import type { GapPolicy } from './common.ts';
 import { ChannelTimeColumns } from '../pipeline/time.ts';
+import { GroupAxis } from './group-axis.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, explainOmitted, type ExportOutput, exportMetadata, QualityFile, requireSignals, rowTimeS,
   Segmenter, writeMetadata,
@@ -62,6 +63,7 @@ export class WideCsvSink implements ReplaySink {
     for (const l of this.lines) this.level.set(l, 0);
     this.alignment = readAlignmentFile(ctx.dir);
     this.groupTime = this.alignment ? new DriverTimeMap(this.alignment) : null;
+    this.qualityFile.onAxis(GroupAxis.of(ctx.dir));
     this.out = new TextFileWriter(this.path);
     this.times = new ChannelTimeColumns(ctx.signalChannels, this.options);
     this.out.write(`${[...this.times.header(), ...this.lines.map((l) => `DI${l}`), ...(this.groupTime ? ['group_time_s'] : [])].join(',')}\n`);
