@@ -25,7 +25,7 @@ import {
   ledTemperatureFactor, responseAt,
 } from './optics.ts';
 import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
-import { normalsAt, streamKey } from './rng.ts';
+import { hash32, normalTailOf, streamKey, ZIG_K, ZIG_W } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import { issueLines } from './scenario-file/parse.ts';
 import { type ScenarioSpec, type TimelineEventInput, timelineEventSchema } from './scenario-file/spec.ts';
@@ -44,7 +44,12 @@ const AMBIENT_C = 25;
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const NF = FLUOR_COUNT;
-const normalsB = normalsAt;
+const ZK_ = ZIG_K;
+const ZW_ = ZIG_W;
+const TWO_P32 = 4294967296;
+const INV_2P32 = 1 / TWO_P32;
+/** Odd multiplier spreading a noise counter's low word (rng.ts normalFastAt). */
+const WEYL = 0x9e3779b1 | 0;
 const TICKS_PER_S = NOISE_TICKS_PER_S;
 const frac = fracOf;
 const TWO_PI = 2 * Math.PI;
@@ -113,14 +118,20 @@ export class SimWorldImpl implements SimWorld {
   private readonly cSegAt = new Int32Array(CHUNK + 1);
   private readonly cSegO0 = new Int32Array(CHUNK);
   private readonly cSegO1 = new Int32Array(CHUNK);
-  private readonly cCtr = new Float64Array(CHUNK);
+  /** Per sample: the noise counter's low word times WEYL (the hash input shared by the detectors). */
+  private readonly cWord = new Int32Array(CHUNK);
+  /** Extras per sample (flicker harmonics past the second, lit LEDs past the fourth). */
   private readonly cAcc = new Float64Array(CHUNK);
-  /** Standard normals of one detector's samples in the chunk (its noise). */
-  private readonly cNorm = new Float64Array(CHUNK);
-  /** Per LED: 1 when its drive shape is non-zero somewhere in the current chunk. */
+  /** Zeros: what an unused LED or flicker slot of the detector pass reads. */
+  private readonly cZero = new Float64Array(CHUNK);
+  /** The Ziggurat tail's value (a store and a load: no boxed number in the pass). */
+  private readonly zTail = new Float64Array(1);
+  /** The LEDs lit somewhere in the current chunk (drive shape non-zero), in board order. */
   private readonly cLit: Uint8Array;
-  private readonly cShape: Float64Array;
-  private readonly cFlick: Float64Array;
+  /** Per LED: drive shapes of the chunk's samples. */
+  private readonly cShapes: Float64Array[];
+  /** Per flicker harmonic: its unit sine at the chunk's samples. */
+  private readonly cFlicks: Float64Array[];
   private readonly flCd: Float64Array;
   private readonly flSd: Float64Array;
   private flDt = Number.NaN;
@@ -197,9 +208,9 @@ export class SimWorldImpl implements SimWorld {
     this.invH = 1 / params.gridS;
     this.gKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.gVals = new Float64Array(GRID_CACHE * nL * nD);
-    this.cShape = new Float64Array(nL * CHUNK);
+    this.cShapes = Array.from({ length: nL }, () => new Float64Array(CHUNK));
     this.cLit = new Uint8Array(nL);
-    this.cFlick = new Float64Array(nH * CHUNK);
+    this.cFlicks = Array.from({ length: nH }, () => new Float64Array(CHUNK));
     this.flCd = new Float64Array(nH);
     this.flSd = new Float64Array(nH);
     this.tmpG = new Float64Array(nL * nD);
@@ -367,15 +378,21 @@ export class SimWorldImpl implements SimWorld {
     // Column-wise over chunks (fixed scratch, tight loops). A chunk's grid
     // slots stay cached until it is done: it spans fewer than GRID_CACHE - 4 grid points.
     const chunk = Math.max(1, Math.min(CHUNK, Math.floor(((GRID_CACHE - 4) * this.h) / dtS)));
-    for (let at = 0; at < count; at += chunk) {
-      this.renderChunk(t0S, dtS, at, Math.min(chunk, count - at), ledCurrentMa, oversampling, outInt, outFloat);
+    for (let at = 0; at < count;) {
+      at += this.renderChunk(t0S, dtS, at, Math.min(chunk, count - at), ledCurrentMa, oversampling, outInt, outFloat);
     }
   }
 
+  /**
+   * Renders samples [at, at + n) of a request, or fewer (a noise counter's high word changes inside): returns
+   * how many. Per sample: the light is offset-free ambient (dc + two flicker harmonics) + extras (further
+   * harmonics, LEDs past the fourth lit one; usually none) + up to four lit LEDs' shape x interpolated gain,
+   * summed in that order in one pass per detector; then noise, rounding and clipping in the same pass.
+   */
   private renderChunk(
     t0S: number, dtS: number, at: number, n: number, ledCurrentMa: ReadonlyArray<ArrayLike<number>>, oversampling: number,
     outInt: ReadonlyArray<Int32Array> | null, outFloat: ReadonlyArray<Float64Array> | null,
-  ): void {
+  ): number {
     const nL = this.nL;
     const nD = this.nD;
     const nH = this.nH;
@@ -383,19 +400,32 @@ export class SimWorldImpl implements SimWorld {
     const segAt = this.cSegAt;
     const segO0 = this.cSegO0;
     const segO1 = this.cSegO1;
-    const shp = this.cShape;
-    const flk = this.cFlick;
-    const acc = this.cAcc;
-    const ctr = this.cCtr;
-    const gv = this.gVals;
+    const cw = this.cWord;
     const invH = this.invH;
     const noise = outInt !== null && this.params.flags.noise;
 
-    // time grid: interpolation fraction and slot offsets (grid points computed on first use)
+    // time grid: interpolation fraction and slot offsets (grid points computed on first use); the noise
+    // counter's low word, spread (the chunk ends early where its high word changes)
     let gCur = Number.NaN;
     let runs = 0;
+    let cLo = 0;
+    if (noise) {
+      const c0 = Math.round((t0S + at * dtS) * TICKS_PER_S);
+      cLo = Math.floor((c0 >= 0 ? 2 * c0 : -2 * c0 - 1) * INV_2P32) * TWO_P32;
+    }
+    const cHi = cLo + TWO_P32;
     for (let i = 0; i < n; i++) {
       const t = t0S + (at + i) * dtS;
+      if (noise) {
+        // noiseCounterOf(t), written out: no boxed number per sample
+        const c = Math.round(t * TICKS_PER_S);
+        const ctr = c >= 0 ? 2 * c : -2 * c - 1;
+        if (ctr < cLo || ctr >= cHi) {
+          n = i;
+          break;
+        }
+        cw[i] = Math.imul((ctr - cLo) | 0, WEYL);
+      }
       const x = t * invH;
       const g = Math.floor(x);
       if (g !== gCur) {
@@ -406,31 +436,28 @@ export class SimWorldImpl implements SimWorld {
         gCur = g;
       }
       fr[i] = x - g;
-      if (noise) {
-        // noiseCounterOf(t), written out: no boxed number per sample
-        const c = Math.round(t * TICKS_PER_S);
-        ctr[i] = c >= 0 ? 2 * c : -2 * c - 1;
-      }
     }
     segAt[runs] = n;
-    // LED drive shapes (mA-equivalent)
+    // LED drive shapes (mA-equivalent); the lit LEDs in board order
+    let nLit = 0;
     for (let k = 0; k < nL; k++) {
       const cur = ledCurrentMa[k]!;
       const th = this.ledTh[k]!;
       const xm = this.ledXMax[k]!;
       const dr = this.ledDroop[k]!;
       const on = this.ledOn[k]!;
-      const base = k * CHUNK;
+      const shp = this.cShapes[k]!;
       let lit = 0;
       for (let i = 0; i < n; i++) {
         let e = cur[at + i]! - th;
         if (!(e > 0)) e = 0;
         else if (e > xm) e = xm;
         const shape = e * (1 - dr * e) * on;
-        shp[base + i] = shape;
+        shp[i] = shape;
         if (shape !== 0) lit = 1;
       }
-      this.cLit[k] = lit;
+      // an LED dark for the whole chunk adds exactly 0 (finite gains): left out
+      if (lit) this.cLit[nLit++] = k;
     }
     // ambient flicker: exact phase at the chunk start, rotated per sample
     for (let j = 0; j < nH; j++) {
@@ -439,9 +466,9 @@ export class SimWorldImpl implements SimWorld {
       let cj = Math.cos(th);
       const cd = this.flCd[j]!;
       const sd = this.flSd[j]!;
-      const base = j * CHUNK;
+      const flk = this.cFlicks[j]!;
       for (let i = 0; i < n; i++) {
-        flk[base + i] = sj;
+        flk[i] = sj;
         const s2 = sj * cd + cj * sd;
         cj = cj * cd - sj * sd;
         sj = s2;
@@ -449,65 +476,129 @@ export class SimWorldImpl implements SimWorld {
     }
     const invSqrtN = 1 / Math.sqrt(oversampling);
     for (let d = 0; d < nD; d++) {
-      const dc = this.dcC[d]!;
-      for (let i = 0; i < n; i++) acc[i] = dc;
-      for (let j = 0; j < nH; j++) {
-        const amp = this.flickC[d * nH + j]!;
-        if (amp === 0) continue;
-        const base = j * CHUNK;
-        for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[base + i]!;
-      }
-      for (let k = 0; k < nL; k++) {
-        // an LED dark for the whole chunk adds exactly 0 (finite gains): skipped
-        if (this.cLit[k] === 0) continue;
-        const off = k * nD + d;
-        const base = k * CHUNK;
-        // per run of samples between two grid points: the same two gains throughout
-        for (let r = 0; r < runs; r++) {
-          const a = gv[segO0[r]! + off]!;
-          const slope = gv[segO1[r]! + off]! - a;
-          const end = segAt[r + 1]!;
-          for (let i = segAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[base + i]! * (a + slope * fr[i]!);
+      let fault = FAULT_NONE;
+      if (outInt) {
+        fault = this.detFault[d]!;
+        if (fault === FAULT_SATURATED || fault === FAULT_STUCK) {
+          outInt[d]!.fill(fault === FAULT_SATURATED ? this.maxC[d]! : this.detStuck[d]!, at, at + n);
+          continue;
         }
       }
-      const off = this.offC[d]!;
-      if (outFloat) {
-        const o = outFloat[d]!;
-        for (let i = 0; i < n; i++) o[at + i] = off + acc[i]!;
-        continue;
-      }
-      const o = outInt![d]!;
-      const fault = this.detFault[d]!;
-      const mx = this.maxC[d]!;
-      if (fault === FAULT_SATURATED || fault === FAULT_STUCK) {
-        o.fill(fault === FAULT_SATURATED ? mx : this.detStuck[d]!, at, at + n);
-        continue;
-      }
-      if (fault === FAULT_DEAD) acc.fill(0, 0, n);
-      this.quantize(d, o, at, n, noise, this.detNoiseFactor[d]! * invSqrtN);
+      // a dead detector's light is 0: no ambient, no LEDs (the noise stays)
+      const dead = fault === FAULT_DEAD;
+      const extra = dead ? 0 : this.extrasOf(d, n, nLit);
+      this.detectorPass(d, at, n, runs, dead ? 0 : nLit, dead, extra, outInt ? outInt[d]! : null, outFloat ? outFloat[d]! : null, noise, this.detNoiseFactor[d]! * invSqrtN, cLo);
     }
+    return n;
+  }
+
+  /** Flicker harmonics past the second and lit LEDs past the fourth of detector d into cAcc[0..n); 0 if none (cAcc unused). */
+  private extrasOf(d: number, n: number, nLit: number): number {
+    const nH = this.nH;
+    const nD = this.nD;
+    if (nH <= 2 && nLit <= 4) return 0;
+    const acc = this.cAcc;
+    acc.fill(0, 0, n);
+    for (let j = 2; j < nH; j++) {
+      const amp = this.flickC[d * nH + j]!;
+      const flk = this.cFlicks[j]!;
+      for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[i]!;
+    }
+    for (let l = 4; l < nLit; l++) {
+      const off = this.cLit[l]! * nD + d;
+      const shp = this.cShapes[this.cLit[l]!]!;
+      for (let r = 0; this.cSegAt[r]! < n; r++) {
+        const a = this.gVals[this.cSegO0[r]! + off]!;
+        const slope = this.gVals[this.cSegO1[r]! + off]! - a;
+        const end = this.cSegAt[r + 1]!;
+        for (let i = this.cSegAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[i]! * (a + slope * this.cFr[i]!);
+      }
+    }
+    return 1;
   }
 
   /**
-   * Detector d's light in cAcc[0..n) to integer codes at o[at..at+n): offset, noise (counters in
-   * cCtr), rounding, clipping. Its own (small) function: the optimizer inlines the normal draw here.
+   * Detector d over the chunk, one pass per run of samples between two grid points: light (dc, two flicker
+   * harmonics, extras, four LED slots; unused slots read zeros), then either float codes (noise-free) or
+   * noise (one-hash Ziggurat normal, sigma from read and shot noise), rounding and clipping to integer codes.
    */
-  private quantize(d: number, o: Int32Array, at: number, n: number, noise: boolean, nf: number): void {
-    const acc = this.cAcc;
+  private detectorPass(
+    d: number, at: number, n: number, runs: number, nLit: number, dead: boolean, extra: number,
+    oInt: Int32Array | null, oFloat: Float64Array | null, noise: boolean, nf: number, cLo: number,
+  ): void {
+    const nD = this.nD;
+    const nH = this.nH;
+    const gv = this.gVals;
+    const fr = this.cFr;
+    const shp = this.cShapes;
+    const segAt = this.cSegAt;
+    const zero = this.cZero;
+    const dc = dead ? 0 : this.dcC[d]!;
+    const f0 = dead || nH < 1 ? 0 : this.flickC[d * nH]!;
+    const f1 = dead || nH < 2 ? 0 : this.flickC[d * nH + 1]!;
+    const F0 = nH < 1 ? zero : this.cFlicks[0]!;
+    const F1 = nH < 2 ? zero : this.cFlicks[1]!;
+    const X = extra ? this.cAcc : zero;
+    const lit = this.cLit;
+    const k0 = nLit > 0 ? lit[0]! : -1;
+    const k1 = nLit > 1 ? lit[1]! : -1;
+    const k2 = nLit > 2 ? lit[2]! : -1;
+    const k3 = nLit > 3 ? lit[3]! : -1;
+    const S0 = k0 < 0 ? zero : shp[k0]!;
+    const S1 = k1 < 0 ? zero : shp[k1]!;
+    const S2 = k2 < 0 ? zero : shp[k2]!;
+    const S3 = k3 < 0 ? zero : shp[k3]!;
     const off = this.offC[d]!;
     const mx = this.maxC[d]!;
     const r2 = this.readC2[d]!;
     const sh = this.shotC[d]!;
-    const z = this.cNorm;
-    if (noise) normalsB(this.detNoiseKey[d]!, this.cCtr, n, z);
-    for (let i = 0; i < n; i++) {
-      const light = acc[i]!;
-      let v = off + light;
-      if (noise) v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * z[i]!;
-      let c = Math.round(v);
-      if (c < 0) c = 0;
-      else if (c > mx) c = mx;
-      o[at + i] = c;
+    const cw = this.cWord;
+    const tail = this.zTail;
+    const base = noise ? hash32(this.detNoiseKey[d]!, cLo * INV_2P32) | 0 : 0;
+    for (let r = 0; r < runs; r++) {
+      const o0 = this.cSegO0[r]! + d;
+      const o1 = this.cSegO1[r]! + d;
+      const a0 = k0 < 0 ? 0 : gv[o0 + k0 * nD]!;
+      const s0 = k0 < 0 ? 0 : gv[o1 + k0 * nD]! - a0;
+      const a1 = k1 < 0 ? 0 : gv[o0 + k1 * nD]!;
+      const s1 = k1 < 0 ? 0 : gv[o1 + k1 * nD]! - a1;
+      const a2 = k2 < 0 ? 0 : gv[o0 + k2 * nD]!;
+      const s2 = k2 < 0 ? 0 : gv[o1 + k2 * nD]! - a2;
+      const a3 = k3 < 0 ? 0 : gv[o0 + k3 * nD]!;
+      const s3 = k3 < 0 ? 0 : gv[o1 + k3 * nD]! - a3;
+      const end = segAt[r + 1]!;
+      for (let i = segAt[r]!; i < end; i++) {
+        const f = fr[i]!;
+        const light = dc + f0 * F0[i]! + f1 * F1[i]! + X[i]!
+          + S0[i]! * (a0 + s0 * f) + S1[i]! * (a1 + s1 * f) + S2[i]! * (a2 + s2 * f) + S3[i]! * (a3 + s3 * f);
+        if (oFloat !== null) {
+          oFloat[at + i] = off + light;
+          continue;
+        }
+        let v = off + light;
+        if (noise) {
+          // normalFastFromBase(base, lo), written out (one hash; the rare tail through a scratch cell)
+          let u = base ^ cw[i]!;
+          u ^= u >>> 16;
+          u = Math.imul(u, 0x7feb352d);
+          u ^= u >>> 15;
+          u = Math.imul(u, 0x846ca68b);
+          u ^= u >>> 16;
+          const iz = u & 127;
+          const hz = u & -128;
+          let z: number;
+          if (Math.abs(hz) < ZK_[iz]!) z = hz * ZW_[iz]!;
+          else {
+            tail[0] = normalTailOf(u >>> 0, hz, iz);
+            z = tail[0]!;
+          }
+          v += Math.sqrt(r2 + sh * (light > 0 ? light : 0)) * nf * z;
+        }
+        // clip, then round half up (v >= 0 here: truncation is floor)
+        if (v < 0) v = 0;
+        else if (v > mx) v = mx;
+        oInt![at + i] = (v + 0.5) | 0;
+      }
     }
   }
 
