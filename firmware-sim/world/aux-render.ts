@@ -3,7 +3,7 @@
 // mains pickup and amplifier noise, then integer codes. Per-sample noise is a counter-based
 // function of (seed, input, t) like the detectors', so a render does not depend on chunking.
 import { auxCodesPerUv, EegSynth } from './frontend.ts';
-import { normalsFastAt, Rng, streamKey } from './rng.ts';
+import { hash32, noiseWordOf, normalsFastAt, normalsFromWords, Rng, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { AuxEnvelope, AuxFrontendParams, SpindleEvent, WorldFaults } from './types.ts';
 import { badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
@@ -13,6 +13,9 @@ import type { AuxRenderRequest, WorldBoard } from './world.ts';
 const AUX_Q = 5;
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const normals = normalsFastAt;
+const normalsWords = normalsFromWords;
+const TWO_P32 = 4294967296;
+const INV_2P32 = 1 / TWO_P32;
 const frac = fracOf;
 const TICKS_PER_S = NOISE_TICKS_PER_S;
 
@@ -43,6 +46,10 @@ export class AuxRenderer {
   private ctrT0 = Number.NaN;
   private ctrDt = Number.NaN;
   private ctrCount = 0;
+  /** The counters' common high word, or -1 if they span two. */
+  private ctrHi = -1;
+  /** noiseWordOf of each counter's low word. */
+  private words = new Int32Array(0);
   private readonly spindleScratch: SpindleEvent[] = [];
 
   constructor(
@@ -141,22 +148,32 @@ export class AuxRenderer {
 
   /**
    * normalFastAt(key, noiseCounterOf(t0S + i · dtS)) for i < count, in a scratch array (valid until the next
-   * call). The counters are kept for further keys at the same sample times.
+   * call). The counters' hash inputs are kept for further keys at the same sample times.
    */
   private normalsOf(key: number, t0S: number, dtS: number, count: number): Float64Array {
     const counters = this.scratch(6, count);
     if (t0S !== this.ctrT0 || dtS !== this.ctrDt || count > this.ctrCount) {
+      if (this.words.length < counters.length) this.words = new Int32Array(counters.length);
+      let hi = -1;
       for (let i = 0; i < count; i++) {
         // noiseCounterOf, written out: a call here returns a boxed number per sample
         const c = Math.round((t0S + i * dtS) * TICKS_PER_S);
-        counters[i] = c >= 0 ? 2 * c : -2 * c - 1;
+        const ctr = c >= 0 ? 2 * c : -2 * c - 1;
+        counters[i] = ctr;
+        const h = Math.floor(ctr * INV_2P32);
+        if (i === 0) hi = h;
+        else if (h !== hi) hi = -1;
+        this.words[i] = noiseWordOf((ctr - h * TWO_P32) | 0);
       }
+      this.ctrHi = hi;
       this.ctrT0 = t0S;
       this.ctrDt = dtS;
       this.ctrCount = count;
     }
     const z = this.scratch(7, count);
-    normals(key, counters, count, z);
+    // one high word for all (the rule): one hash per value; else the general path
+    if (this.ctrHi >= 0) normalsWords(hash32(key, this.ctrHi) | 0, this.words, count, z);
+    else normals(key, counters, count, z);
     return z;
   }
 

@@ -81,6 +81,7 @@ export const EEG_BANDS_HZ: ReadonlyArray<readonly [number, number]> = [
   [9, 14],
   [16, 29],
 ];
+/** Sines per EEG band (a multiple of 4: EegSynth runs them four at a time). */
 const COMPONENTS_PER_BAND = 12;
 
 /** Samples between exact re-anchorings of an EEG oscillator's recurrence (its rounding error stays < 1e-10 of its amplitude). */
@@ -139,17 +140,39 @@ export class EegSynth {
     for (let b = 0; b < EEG_BANDS_HZ.length; b++) {
       const acc = this.bands[b]!;
       acc.fill(0, 0, count);
-      for (let j = b * m; j < b * m + m; j++) {
-        const k = this.k2[j]!;
+      // four components per pass: four independent recurrences keep the multiplier busy (one alone
+      // waits on its own latency every sample)
+      for (let j = b * m; j < b * m + m; j += 4) {
+        const ka = this.k2[j]!;
+        const kb = this.k2[j + 1]!;
+        const kc = this.k2[j + 2]!;
+        const kd = this.k2[j + 3]!;
         for (let i0 = 0; i0 < count; i0 += EEG_ANCHOR) {
           const end = Math.min(count, i0 + EEG_ANCHOR);
-          let s0 = this.sineAt(j, t0S + i0 * dtS);
-          let s1 = this.sineAt(j, t0S + (i0 + 1) * dtS);
+          const tA = t0S + i0 * dtS;
+          const tB = t0S + (i0 + 1) * dtS;
+          let a0 = this.sineAt(j, tA);
+          let a1 = this.sineAt(j, tB);
+          let b0 = this.sineAt(j + 1, tA);
+          let b1 = this.sineAt(j + 1, tB);
+          let c0 = this.sineAt(j + 2, tA);
+          let c1 = this.sineAt(j + 2, tB);
+          let d0 = this.sineAt(j + 3, tA);
+          let d1 = this.sineAt(j + 3, tB);
           for (let i = i0; i < end; i++) {
-            acc[i] = acc[i]! + s0;
-            const s2 = k * s1 - s0;
-            s0 = s1;
-            s1 = s2;
+            acc[i] = acc[i]! + ((a0 + b0) + (c0 + d0));
+            const a2 = ka * a1 - a0;
+            const b2 = kb * b1 - b0;
+            const c2 = kc * c1 - c0;
+            const d2 = kd * d1 - d0;
+            a0 = a1;
+            a1 = a2;
+            b0 = b1;
+            b1 = b2;
+            c0 = c1;
+            c1 = c2;
+            d0 = d1;
+            d1 = d2;
           }
         }
       }

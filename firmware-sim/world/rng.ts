@@ -223,6 +223,30 @@ export function normalsFastAt(key: number, counters: Float64Array, n: number, ou
   }
 }
 
+/**
+ * normalFastFromBase(base, lo_i) for i < n into out[0..n), given words[i] = Math.imul(lo_i, WEYL) (as
+ * `noiseWordOf` makes them): for several keys at the same counters, the counters' part done once.
+ */
+export function normalsFromWords(base: number, words: Int32Array, n: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let u = base ^ words[i]!;
+    u ^= u >>> 16;
+    u = Math.imul(u, 0x7feb352d);
+    u ^= u >>> 15;
+    u = Math.imul(u, 0x846ca68b);
+    u ^= u >>> 16;
+    const iz = u & 127;
+    const hz = u & -128;
+    if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
+    else out[i] = normalTailOf(u >>> 0, hz, iz);
+  }
+}
+
+/** The hash input of a counter's low word lo (an integer 0 .. 2^32 - 1) in normalFastAt. */
+export function noiseWordOf(lo: number): number {
+  return Math.imul(lo | 0, WEYL);
+}
+
 /** normalFromBase past its first table test: further words from a re-hash chain of `u` (no allocation). */
 export function normalTailOf(u: number, hz: number, iz: number): number {
   let n = 0;

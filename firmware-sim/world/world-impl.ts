@@ -18,6 +18,7 @@
 // round(t * 1e7)). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
 import { AuxRenderer } from './aux-render.ts';
+import { CHUNK, DetectorChunk, detectorPass, DetectorPassParams, WEYL } from './detector-pass.ts';
 import { WorldError } from './errors.ts';
 import { codesPerVolt, maxCode } from './frontend.ts';
 import {
@@ -25,7 +26,7 @@ import {
   ledTemperatureFactor, responseAt,
 } from './optics.ts';
 import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
-import { hash32, normalTailOf, streamKey, ZIG_K, ZIG_W } from './rng.ts';
+import { streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import { issueLines } from './scenario-file/parse.ts';
 import { type ScenarioSpec, type TimelineEventInput, timelineEventSchema } from './scenario-file/spec.ts';
@@ -44,17 +45,14 @@ const AMBIENT_C = 25;
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const NF = FLUOR_COUNT;
-const ZK_ = ZIG_K;
-const ZW_ = ZIG_W;
 const TWO_P32 = 4294967296;
 const INV_2P32 = 1 / TWO_P32;
-/** Odd multiplier spreading a noise counter's low word (rng.ts normalFastAt). */
-const WEYL = 0x9e3779b1 | 0;
+const WEYL_ = WEYL;
+const CHUNK_ = CHUNK;
+const passOf = detectorPass;
 const TICKS_PER_S = NOISE_TICKS_PER_S;
 const frac = fracOf;
 const TWO_PI = 2 * Math.PI;
-/** Detector samples per inner chunk; oscillator recurrences are re-anchored to absolute time at each chunk start. */
-const CHUNK = 512;
 
 const FAULT_NONE = 0;
 const FAULT_DEAD = 1;
@@ -113,25 +111,10 @@ export class SimWorldImpl implements SimWorld {
   // scratch
   private readonly sig = new Float64Array(FLUOR_COUNT);
   private readonly amp = new Float64Array(FLUOR_COUNT);
-  private readonly cFr = new Float64Array(CHUNK);
-  /** Runs of samples between grid points: run r starts at cSegAt[r] (cSegAt[runs] = n) and interpolates slots cSegO0[r]..cSegO1[r]. */
-  private readonly cSegAt = new Int32Array(CHUNK + 1);
-  private readonly cSegO0 = new Int32Array(CHUNK);
-  private readonly cSegO1 = new Int32Array(CHUNK);
-  /** Per sample: the noise counter's low word times WEYL (the hash input shared by the detectors). */
-  private readonly cWord = new Int32Array(CHUNK);
-  /** Extras per sample (flicker harmonics past the second, lit LEDs past the fourth). */
-  private readonly cAcc = new Float64Array(CHUNK);
-  /** Zeros: what an unused LED or flicker slot of the detector pass reads. */
-  private readonly cZero = new Float64Array(CHUNK);
-  /** The Ziggurat tail's value (a store and a load: no boxed number in the pass). */
-  private readonly zTail = new Float64Array(1);
-  /** The LEDs lit somewhere in the current chunk (drive shape non-zero), in board order. */
-  private readonly cLit: Uint8Array;
-  /** Per LED: drive shapes of the chunk's samples. */
-  private readonly cShapes: Float64Array[];
-  /** Per flicker harmonic: its unit sine at the chunk's samples. */
-  private readonly cFlicks: Float64Array[];
+  /** The chunk the render loop lays out for detectorPass. */
+  private readonly chunk: DetectorChunk;
+  /** Per detector: its constants for detectorPass. */
+  private readonly pass: DetectorPassParams[];
   private readonly flCd: Float64Array;
   private readonly flSd: Float64Array;
   private flDt = Number.NaN;
@@ -208,9 +191,19 @@ export class SimWorldImpl implements SimWorld {
     this.invH = 1 / params.gridS;
     this.gKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.gVals = new Float64Array(GRID_CACHE * nL * nD);
-    this.cShapes = Array.from({ length: nL }, () => new Float64Array(CHUNK));
-    this.cLit = new Uint8Array(nL);
-    this.cFlicks = Array.from({ length: nH }, () => new Float64Array(CHUNK));
+    this.chunk = new DetectorChunk(nL, nH);
+    this.pass = Array.from({ length: nD }, (_, d) => {
+      const p = new DetectorPassParams();
+      p.d = d;
+      p.nD = nD;
+      p.dc = this.dcC[d]!;
+      p.flicker = this.flickC.slice(d * nH, d * nH + nH);
+      p.offset = this.offC[d]!;
+      p.maxCode = this.maxC[d]!;
+      p.read2 = this.readC2[d]!;
+      p.shot = this.shotC[d]!;
+      return p;
+    });
     this.flCd = new Float64Array(nH);
     this.flSd = new Float64Array(nH);
     this.tmpG = new Float64Array(nL * nD);
@@ -377,7 +370,7 @@ export class SimWorldImpl implements SimWorld {
     }
     // Column-wise over chunks (fixed scratch, tight loops). A chunk's grid
     // slots stay cached until it is done: it spans fewer than GRID_CACHE - 4 grid points.
-    const chunk = Math.max(1, Math.min(CHUNK, Math.floor(((GRID_CACHE - 4) * this.h) / dtS)));
+    const chunk = Math.max(1, Math.min(CHUNK_, Math.floor(((GRID_CACHE - 4) * this.h) / dtS)));
     for (let at = 0; at < count;) {
       at += this.renderChunk(t0S, dtS, at, Math.min(chunk, count - at), ledCurrentMa, oversampling, outInt, outFloat);
     }
@@ -385,9 +378,8 @@ export class SimWorldImpl implements SimWorld {
 
   /**
    * Renders samples [at, at + n) of a request, or fewer (a noise counter's high word changes inside): returns
-   * how many. Per sample: the light is offset-free ambient (dc + two flicker harmonics) + extras (further
-   * harmonics, LEDs past the fourth lit one; usually none) + up to four lit LEDs' shape x interpolated gain,
-   * summed in that order in one pass per detector; then noise, rounding and clipping in the same pass.
+   * how many. Lays the chunk out (grid runs and fractions, noise words, LED shapes, flicker sines), then one
+   * detectorPass per detector.
    */
   private renderChunk(
     t0S: number, dtS: number, at: number, n: number, ledCurrentMa: ReadonlyArray<ArrayLike<number>>, oversampling: number,
@@ -396,11 +388,12 @@ export class SimWorldImpl implements SimWorld {
     const nL = this.nL;
     const nD = this.nD;
     const nH = this.nH;
-    const fr = this.cFr;
-    const segAt = this.cSegAt;
-    const segO0 = this.cSegO0;
-    const segO1 = this.cSegO1;
-    const cw = this.cWord;
+    const c = this.chunk;
+    const fr = c.fr;
+    const segAt = c.segAt;
+    const segO0 = c.segO0;
+    const segO1 = c.segO1;
+    const cw = c.word;
     const invH = this.invH;
     const noise = outInt !== null && this.params.flags.noise;
 
@@ -418,13 +411,13 @@ export class SimWorldImpl implements SimWorld {
       const t = t0S + (at + i) * dtS;
       if (noise) {
         // noiseCounterOf(t), written out: no boxed number per sample
-        const c = Math.round(t * TICKS_PER_S);
-        const ctr = c >= 0 ? 2 * c : -2 * c - 1;
+        const k = Math.round(t * TICKS_PER_S);
+        const ctr = k >= 0 ? 2 * k : -2 * k - 1;
         if (ctr < cLo || ctr >= cHi) {
           n = i;
           break;
         }
-        cw[i] = Math.imul((ctr - cLo) | 0, WEYL);
+        cw[i] = Math.imul((ctr - cLo) | 0, WEYL_);
       }
       const x = t * invH;
       const g = Math.floor(x);
@@ -438,168 +431,79 @@ export class SimWorldImpl implements SimWorld {
       fr[i] = x - g;
     }
     segAt[runs] = n;
+    c.n = n;
+    c.runs = runs;
+    c.noiseHi = cLo * INV_2P32;
     // LED drive shapes (mA-equivalent); the lit LEDs in board order
     let nLit = 0;
     for (let k = 0; k < nL; k++) {
       const cur = ledCurrentMa[k]!;
       const th = this.ledTh[k]!;
+      const on = this.ledOn[k]!;
+      // an LED dark for the whole chunk (never above threshold, or dead) adds exactly 0 (finite gains): left out
+      let first = 0;
+      while (first < n && !(cur[at + first]! > th)) first++;
+      if (first === n || on === 0) continue;
       const xm = this.ledXMax[k]!;
       const dr = this.ledDroop[k]!;
-      const on = this.ledOn[k]!;
-      const shp = this.cShapes[k]!;
-      let lit = 0;
+      const shp = c.shapes[k]!;
       for (let i = 0; i < n; i++) {
         let e = cur[at + i]! - th;
         if (!(e > 0)) e = 0;
         else if (e > xm) e = xm;
-        const shape = e * (1 - dr * e) * on;
-        shp[i] = shape;
-        if (shape !== 0) lit = 1;
+        shp[i] = e * (1 - dr * e) * on;
       }
-      // an LED dark for the whole chunk adds exactly 0 (finite gains): left out
-      if (lit) this.cLit[nLit++] = k;
+      c.lit[nLit++] = k;
     }
-    // ambient flicker: exact phase at the chunk start, rotated per sample
-    for (let j = 0; j < nH; j++) {
-      const th = TWO_PI * (frac(this.flickHz[j]! * (t0S + at * dtS)) + this.flickPh[j]!);
-      let sj = Math.sin(th);
-      let cj = Math.cos(th);
-      const cd = this.flCd[j]!;
-      const sd = this.flSd[j]!;
-      const flk = this.cFlicks[j]!;
+    c.nLit = nLit;
+    // ambient flicker: exact phase at the chunk start, rotated per sample (two harmonics per loop: two
+    // independent rotations, not one waiting on its own latency)
+    for (let j = 0; j < nH; j += 2) {
+      const j2 = j + 1 < nH ? j + 1 : j;
+      const thA = TWO_PI * (frac(this.flickHz[j]! * (t0S + at * dtS)) + this.flickPh[j]!);
+      const thB = TWO_PI * (frac(this.flickHz[j2]! * (t0S + at * dtS)) + this.flickPh[j2]!);
+      let sa = Math.sin(thA);
+      let ca = Math.cos(thA);
+      let sb = Math.sin(thB);
+      let cb = Math.cos(thB);
+      const cda = this.flCd[j]!;
+      const sda = this.flSd[j]!;
+      const cdb = this.flCd[j2]!;
+      const sdb = this.flSd[j2]!;
+      const fa = c.flicks[j]!;
+      const fb = c.flicks[j2]!;
       for (let i = 0; i < n; i++) {
-        flk[i] = sj;
-        const s2 = sj * cd + cj * sd;
-        cj = cj * cd - sj * sd;
-        sj = s2;
+        fa[i] = sa;
+        fb[i] = sb;
+        const sa2 = sa * cda + ca * sda;
+        ca = ca * cda - sa * sda;
+        sa = sa2;
+        const sb2 = sb * cdb + cb * sdb;
+        cb = cb * cdb - sb * sdb;
+        sb = sb2;
       }
     }
     const invSqrtN = 1 / Math.sqrt(oversampling);
     for (let d = 0; d < nD; d++) {
-      let fault = FAULT_NONE;
-      if (outInt) {
-        fault = this.detFault[d]!;
-        if (fault === FAULT_SATURATED || fault === FAULT_STUCK) {
-          outInt[d]!.fill(fault === FAULT_SATURATED ? this.maxC[d]! : this.detStuck[d]!, at, at + n);
-          continue;
-        }
+      const p = this.pass[d]!;
+      if (outFloat) {
+        p.dead = false;
+        passOf(c, this.gVals, p, null, outFloat[d]!, at);
+        continue;
+      }
+      const o = outInt![d]!;
+      const fault = this.detFault[d]!;
+      if (fault === FAULT_SATURATED || fault === FAULT_STUCK) {
+        o.fill(fault === FAULT_SATURATED ? this.maxC[d]! : this.detStuck[d]!, at, at + n);
+        continue;
       }
       // a dead detector's light is 0: no ambient, no LEDs (the noise stays)
-      const dead = fault === FAULT_DEAD;
-      const extra = dead ? 0 : this.extrasOf(d, n, nLit);
-      this.detectorPass(d, at, n, runs, dead ? 0 : nLit, dead, extra, outInt ? outInt[d]! : null, outFloat ? outFloat[d]! : null, noise, this.detNoiseFactor[d]! * invSqrtN, cLo);
+      p.dead = fault === FAULT_DEAD;
+      p.noiseFactor = this.detNoiseFactor[d]! * invSqrtN;
+      p.noiseKey = noise ? this.detNoiseKey[d]! : -1;
+      passOf(c, this.gVals, p, o, null, at);
     }
     return n;
-  }
-
-  /** Flicker harmonics past the second and lit LEDs past the fourth of detector d into cAcc[0..n); 0 if none (cAcc unused). */
-  private extrasOf(d: number, n: number, nLit: number): number {
-    const nH = this.nH;
-    const nD = this.nD;
-    if (nH <= 2 && nLit <= 4) return 0;
-    const acc = this.cAcc;
-    acc.fill(0, 0, n);
-    for (let j = 2; j < nH; j++) {
-      const amp = this.flickC[d * nH + j]!;
-      const flk = this.cFlicks[j]!;
-      for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[i]!;
-    }
-    for (let l = 4; l < nLit; l++) {
-      const off = this.cLit[l]! * nD + d;
-      const shp = this.cShapes[this.cLit[l]!]!;
-      for (let r = 0; this.cSegAt[r]! < n; r++) {
-        const a = this.gVals[this.cSegO0[r]! + off]!;
-        const slope = this.gVals[this.cSegO1[r]! + off]! - a;
-        const end = this.cSegAt[r + 1]!;
-        for (let i = this.cSegAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[i]! * (a + slope * this.cFr[i]!);
-      }
-    }
-    return 1;
-  }
-
-  /**
-   * Detector d over the chunk, one pass per run of samples between two grid points: light (dc, two flicker
-   * harmonics, extras, four LED slots; unused slots read zeros), then either float codes (noise-free) or
-   * noise (one-hash Ziggurat normal, sigma from read and shot noise), rounding and clipping to integer codes.
-   */
-  private detectorPass(
-    d: number, at: number, n: number, runs: number, nLit: number, dead: boolean, extra: number,
-    oInt: Int32Array | null, oFloat: Float64Array | null, noise: boolean, nf: number, cLo: number,
-  ): void {
-    const nD = this.nD;
-    const nH = this.nH;
-    const gv = this.gVals;
-    const fr = this.cFr;
-    const shp = this.cShapes;
-    const segAt = this.cSegAt;
-    const zero = this.cZero;
-    const dc = dead ? 0 : this.dcC[d]!;
-    const f0 = dead || nH < 1 ? 0 : this.flickC[d * nH]!;
-    const f1 = dead || nH < 2 ? 0 : this.flickC[d * nH + 1]!;
-    const F0 = nH < 1 ? zero : this.cFlicks[0]!;
-    const F1 = nH < 2 ? zero : this.cFlicks[1]!;
-    const X = extra ? this.cAcc : zero;
-    const lit = this.cLit;
-    const k0 = nLit > 0 ? lit[0]! : -1;
-    const k1 = nLit > 1 ? lit[1]! : -1;
-    const k2 = nLit > 2 ? lit[2]! : -1;
-    const k3 = nLit > 3 ? lit[3]! : -1;
-    const S0 = k0 < 0 ? zero : shp[k0]!;
-    const S1 = k1 < 0 ? zero : shp[k1]!;
-    const S2 = k2 < 0 ? zero : shp[k2]!;
-    const S3 = k3 < 0 ? zero : shp[k3]!;
-    const off = this.offC[d]!;
-    const mx = this.maxC[d]!;
-    const r2 = this.readC2[d]!;
-    const sh = this.shotC[d]!;
-    const cw = this.cWord;
-    const tail = this.zTail;
-    const base = noise ? hash32(this.detNoiseKey[d]!, cLo * INV_2P32) | 0 : 0;
-    for (let r = 0; r < runs; r++) {
-      const o0 = this.cSegO0[r]! + d;
-      const o1 = this.cSegO1[r]! + d;
-      const a0 = k0 < 0 ? 0 : gv[o0 + k0 * nD]!;
-      const s0 = k0 < 0 ? 0 : gv[o1 + k0 * nD]! - a0;
-      const a1 = k1 < 0 ? 0 : gv[o0 + k1 * nD]!;
-      const s1 = k1 < 0 ? 0 : gv[o1 + k1 * nD]! - a1;
-      const a2 = k2 < 0 ? 0 : gv[o0 + k2 * nD]!;
-      const s2 = k2 < 0 ? 0 : gv[o1 + k2 * nD]! - a2;
-      const a3 = k3 < 0 ? 0 : gv[o0 + k3 * nD]!;
-      const s3 = k3 < 0 ? 0 : gv[o1 + k3 * nD]! - a3;
-      const end = segAt[r + 1]!;
-      for (let i = segAt[r]!; i < end; i++) {
-        const f = fr[i]!;
-        const light = dc + f0 * F0[i]! + f1 * F1[i]! + X[i]!
-          + S0[i]! * (a0 + s0 * f) + S1[i]! * (a1 + s1 * f) + S2[i]! * (a2 + s2 * f) + S3[i]! * (a3 + s3 * f);
-        if (oFloat !== null) {
-          oFloat[at + i] = off + light;
-          continue;
-        }
-        let v = off + light;
-        if (noise) {
-          // normalFastFromBase(base, lo), written out (one hash; the rare tail through a scratch cell)
-          let u = base ^ cw[i]!;
-          u ^= u >>> 16;
-          u = Math.imul(u, 0x7feb352d);
-          u ^= u >>> 15;
-          u = Math.imul(u, 0x846ca68b);
-          u ^= u >>> 16;
-          const iz = u & 127;
-          const hz = u & -128;
-          let z: number;
-          if (Math.abs(hz) < ZK_[iz]!) z = hz * ZW_[iz]!;
-          else {
-            tail[0] = normalTailOf(u >>> 0, hz, iz);
-            z = tail[0]!;
-          }
-          v += Math.sqrt(r2 + sh * (light > 0 ? light : 0)) * nf * z;
-        }
-        // clip, then round half up (v >= 0 here: truncation is floor)
-        if (v < 0) v = 0;
-        else if (v > mx) v = mx;
-        oInt![at + i] = (v + 0.5) | 0;
-      }
-    }
   }
 
   renderAux(request: AuxRenderRequest): void {
