@@ -408,9 +408,28 @@ export class SimWorldImpl implements SimWorld {
       cLo = Math.floor((c0 >= 0 ? 2 * c0 : -2 * c0 - 1) * INV_2P32) * TWO_P32;
     }
     const cHi = cLo + TWO_P32;
+    // on the tick lattice (t0 and dt whole ticks, t >= 0: the device's case) the counters step by a constant,
+    // and so do their words (mod 2^32): checked at both ends of the chunk, where rounding stays far from
+    // a half tick, which holds in between (t is linear in i); else each sample's counter from its t
+    let wStep = 0;
+    let word = 0;
+    if (noise && n > 1) {
+      const m = Math.round(dtS * TICKS_PER_S);
+      const xa = (t0S + at * dtS) * TICKS_PER_S;
+      const xb = (t0S + (at + n - 1) * dtS) * TICKS_PER_S;
+      const ka = Math.round(xa);
+      const kb = Math.round(xb);
+      if (m > 0 && ka >= 0 && Math.abs(xa - ka) < 0.25 && Math.abs(xb - kb) < 0.25 && kb === ka + (n - 1) * m && 2 * kb < cHi) {
+        wStep = Math.imul(2 * m, WEYL_);
+        word = Math.imul((2 * ka - cLo) | 0, WEYL_);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const t = t0S + (at + i) * dtS;
-      if (noise) {
+      if (wStep !== 0) {
+        cw[i] = word;
+        word = (word + wStep) | 0;
+      } else if (noise) {
         // noiseCounterOf(t), written out: no boxed number per sample
         const k = Math.round(t * TICKS_PER_S);
         const ctr = k >= 0 ? 2 * k : -2 * k - 1;
