@@ -9,13 +9,13 @@
 // and temperature factor, optics (excitation x collection x brightness x
 // bleaching x (1 + response x signal) x motion x blood absorption), photodetector
 // gain and ADC scale. G is evaluated on an absolute time grid (every gridS,
-// default 10 ms: the biology is < 50 Hz) and linearly interpolated; the
+// 20 ms in the sleep worlds: the biology is slow) and linearly interpolated; the
 // interpolated G *is* the world's definition, so truth.detectorCodes matches a
 // noise-free render to rounding.
 //
 // Determinism: physiology and events come from named random streams, generated
 // in order; per-sample noise is a counter-based function of (seed, channel,
-// round(t * 1e7)). A sample's value therefore depends on (scenario, seed, t,
+// round(t * 1e7)) (rng.ts normalFastAt: one hash per draw). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
 import { AuxRenderer } from './aux-render.ts';
 import { CHUNK, DetectorChunk, detectorPairPass, detectorPass, DetectorPassParams, WEYL } from './detector-pass.ts';
