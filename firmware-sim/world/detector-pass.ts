@@ -70,6 +70,45 @@ export class DetectorPassParams {
   dead = false;
 }
 
+/**
+ * The chunk's flicker sines: harmonic j at sample i is sin(2 pi (frac(hz_j tStart) + phaseCycles_j)) rotated
+ * i steps by (cosStep_j, sinStep_j) (exact phase at the chunk start). Two harmonics per loop: two independent
+ * rotations, not one waiting on its own latency.
+ */
+export function flickerSines(
+  c: DetectorChunk, tStartS: number, hz: Float64Array, phaseCycles: Float64Array, cosStep: Float64Array, sinStep: Float64Array,
+): void {
+  const nH = hz.length;
+  const n = c.n;
+  for (let j = 0; j < nH; j += 2) {
+    const j2 = j + 1 < nH ? j + 1 : j;
+    const xa = hz[j]! * tStartS;
+    const xb = hz[j2]! * tStartS;
+    const thA = 2 * Math.PI * (xa - Math.floor(xa) + phaseCycles[j]!);
+    const thB = 2 * Math.PI * (xb - Math.floor(xb) + phaseCycles[j2]!);
+    let sa = Math.sin(thA);
+    let ca = Math.cos(thA);
+    let sb = Math.sin(thB);
+    let cb = Math.cos(thB);
+    const cda = cosStep[j]!;
+    const sda = sinStep[j]!;
+    const cdb = cosStep[j2]!;
+    const sdb = sinStep[j2]!;
+    const fa = c.flicks[j]!;
+    const fb = c.flicks[j2]!;
+    for (let i = 0; i < n; i++) {
+      fa[i] = sa;
+      fb[i] = sb;
+      const sa2 = sa * cda + ca * sda;
+      ca = ca * cda - sa * sda;
+      sa = sa2;
+      const sb2 = sb * cdb + cb * sdb;
+      cb = cb * cdb - sb * sdb;
+      sb = sb2;
+    }
+  }
+}
+
 /** Flicker harmonics past the second and lit LEDs past the fourth into c.extra; false if there are none (extra unused). */
 function extrasOf(c: DetectorChunk, gv: Float64Array, p: DetectorPassParams): boolean {
   const nH = p.flicker.length;

@@ -18,7 +18,7 @@
 // round(t * 1e7)) (rng.ts normalFastAt: one hash per draw). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
 import { AuxRenderer } from './aux-render.ts';
-import { CHUNK, DetectorChunk, detectorPairPass, detectorPass, DetectorPassParams, WEYL } from './detector-pass.ts';
+import { CHUNK, DetectorChunk, detectorPairPass, detectorPass, DetectorPassParams, flickerSines, WEYL } from './detector-pass.ts';
 import { WorldError } from './errors.ts';
 import { codesPerVolt, maxCode } from './frontend.ts';
 import {
@@ -51,6 +51,7 @@ const WEYL_ = WEYL;
 const CHUNK_ = CHUNK;
 const passOf = detectorPass;
 const pairOf = detectorPairPass;
+const flickerOf = flickerSines;
 const TICKS_PER_S = NOISE_TICKS_PER_S;
 const frac = fracOf;
 const TWO_PI = 2 * Math.PI;
@@ -476,33 +477,7 @@ export class SimWorldImpl implements SimWorld {
       c.lit[nLit++] = k;
     }
     c.nLit = nLit;
-    // ambient flicker: exact phase at the chunk start, rotated per sample (two harmonics per loop: two
-    // independent rotations, not one waiting on its own latency)
-    for (let j = 0; j < nH; j += 2) {
-      const j2 = j + 1 < nH ? j + 1 : j;
-      const thA = TWO_PI * (frac(this.flickHz[j]! * (t0S + at * dtS)) + this.flickPh[j]!);
-      const thB = TWO_PI * (frac(this.flickHz[j2]! * (t0S + at * dtS)) + this.flickPh[j2]!);
-      let sa = Math.sin(thA);
-      let ca = Math.cos(thA);
-      let sb = Math.sin(thB);
-      let cb = Math.cos(thB);
-      const cda = this.flCd[j]!;
-      const sda = this.flSd[j]!;
-      const cdb = this.flCd[j2]!;
-      const sdb = this.flSd[j2]!;
-      const fa = c.flicks[j]!;
-      const fb = c.flicks[j2]!;
-      for (let i = 0; i < n; i++) {
-        fa[i] = sa;
-        fb[i] = sb;
-        const sa2 = sa * cda + ca * sda;
-        ca = ca * cda - sa * sda;
-        sa = sa2;
-        const sb2 = sb * cdb + cb * sdb;
-        cb = cb * cdb - sb * sdb;
-        sb = sb2;
-      }
-    }
+    flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);
     const invSqrtN = 1 / Math.sqrt(oversampling);
     // detectors 0 and 1 in one pass when both are plain (the default board: all its detectors)
     let d0 = 0;
