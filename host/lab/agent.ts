@@ -37,6 +37,8 @@ export interface LabAgentOptions {
   liveRateHz?: number;
   /** Other derived outputs of each recording (as `fiberrig acquire` passes the analysis input). */
   derivedOutputs?: RecorderOptions['derivedOutputs'];
+  /** Replicas of the raw stream and the fleet bucket when this agent creates them (default 1; 3 on a 3-node cluster). */
+  replicas?: number;
   /** How long stop() waits for the mirror to deliver what is left before leaving it to the next agent, ms (default 10000). */
   flushTimeoutMs?: number;
   onEvent?: (event: AgentEvent) => void;
@@ -87,8 +89,8 @@ export class LabAgent {
   static async start(options: LabAgentOptions): Promise<LabAgent> {
     checkToken('rig', options.rig);
     await mkdir(options.dir, { recursive: true });
-    await ensureRawStream(options.nc);
-    const kv = await openRigsBucket(options.nc, options.ttlMs ?? 15_000);
+    await ensureRawStream(options.nc, options.replicas ?? 1);
+    const kv = await openRigsBucket(options.nc, options.ttlMs ?? 15_000, options.replicas ?? 1);
     const rig = await Rig.connect(options.device, options.rigOptions ?? {});
     const agent = new LabAgent(options, rig, kv);
     void agent.watchBroker();

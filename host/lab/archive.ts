@@ -21,6 +21,8 @@ import { recordLengthAt } from './record-cutter.ts';
 
 /** A session file not written for this long is closed (reopened on its next record). */
 const IDLE_FILE_MS = 30_000;
+/** A pull request's lifetime (its idle heartbeat is half of it). */
+const PULL_EXPIRES_MS = 5_000;
 
 export interface LabArchiveOptions {
   nc: NatsConnection;
@@ -30,6 +32,8 @@ export interface LabArchiveOptions {
   /** Acknowledge after at most this many written messages or this long, ms (defaults 512, 20). */
   batchMessages?: number;
   batchMs?: number;
+  /** Replicas of the raw stream when this archive creates it (default 1; 3 on a 3-node cluster); its consumer has as many. */
+  replicas?: number;
   /** Redelivery delay of an end marker that came before its session's records, ms (default 500). */
   incompleteRetryMs?: number;
   onEvent?: (event: ArchiveEvent) => void;
@@ -60,7 +64,7 @@ export class LabArchive {
   private readonly o: Required<Omit<LabArchiveOptions, 'onEvent'>> & Pick<LabArchiveOptions, 'onEvent'>;
 
   constructor(options: LabArchiveOptions) {
-    this.o = { demod: true, batchMessages: 512, batchMs: 20, incompleteRetryMs: 500, ...options };
+    this.o = { demod: true, batchMessages: 512, batchMs: 20, incompleteRetryMs: 500, replicas: 1, ...options };
     this.files = new ArchiveFiles(options.dir);
   }
 
@@ -70,10 +74,12 @@ export class LabArchive {
 
   /** Creates the stream and consumer when missing and starts consuming. */
   async start(): Promise<void> {
-    await ensureRawStream(this.o.nc);
+    await ensureRawStream(this.o.nc, this.o.replicas);
     await ensureArchiveConsumer(this.o.nc);
     const consumer = await jetstream(this.o.nc).consumers.get(RAW_STREAM, ARCHIVE_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: 1024 });
+    // pulls expire every 5 s (heartbeats every 2.5 s): when the consumer's leader moves (a cluster node
+    // lost) the pull it held is gone, and two missed heartbeats re-pull within ~5 s rather than ~30 s
+    this.messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
     this.loop = this.consume(this.messages);
   }
 
