@@ -49,5 +49,5 @@ export function processSignal(): Promise<NodeJS.Signals> {
 
 /** --replicas, checked (1 to 5). */
 export function replicasOption(opts: LabCliOptions): number {
-  return checkReplicas(Number(opts.replicas));
+  return checkReplicas(Number(opts.replicas), opts.replicas);
 }

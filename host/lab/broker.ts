@@ -51,9 +51,9 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
 }
 
 /** Stream replicas: 1 on a single server; 3 on a 3-node JetStream cluster (survives the loss of one node). */
-export function checkReplicas(replicas: number): number {
+export function checkReplicas(replicas: number, given = String(replicas)): number {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
-    throw new LabError('E_USAGE', `--replicas ${replicas} is not 1 to 5`, 'give 1 for a single server, 3 for a 3-node JetStream cluster (at most the number of nodes)');
+    throw new LabError('E_USAGE', `--replicas ${given} is not 1 to 5`, 'give 1 for a single server, 3 for a 3-node JetStream cluster (at most the number of nodes)');
   }
   return replicas;
 }
