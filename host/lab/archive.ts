@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream';
 import { demodRecording } from '../record/demod.ts';
-import { ArchiveFiles } from './archive-files.ts';
+import { type ArchiveRecord, ArchiveFiles } from './archive-files.ts';
 import { ensureArchiveConsumer, ensureRawStream } from './broker.ts';
 import { parseEndMarker, type SessionEndMarker, sha256OfPrefix } from './end-marker.ts';
 import { ARCHIVE_CONSUMER, HEADER_KIND, HEADER_OFFSET, parseRawSubject, RAW_STREAM } from './layout.ts';
@@ -54,7 +54,8 @@ export interface ArchiveStats {
 
 export class LabArchive {
   private readonly files: ArchiveFiles;
-  private pending: JsMsg[] = [];
+  /** Messages taken and not yet written: written, fsynced and acknowledged together. */
+  private pending: Array<{ m: JsMsg; record: ArchiveRecord }> = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private messages: ConsumerMessages | undefined;
@@ -128,8 +129,7 @@ export class LabArchive {
       this.refuse(m, `record at offset ${offset} of ${rig}/${session} fails its CRC or is not one whole record`);
       return;
     }
-    await this.files.put(rig, session, offset, m.data);
-    this.pending.push(m);
+    this.pending.push({ m, record: { rig, session, offset, bytes: m.data } });
     if (this.pending.length >= this.o.batchMessages) await this.flush();
     else this.flushTimer ??= setTimeout(() => { void this.flush(); }, this.o.batchMs);
   }
@@ -139,7 +139,7 @@ export class LabArchive {
     this.o.onEvent?.({ type: 'message-refused', subject: m.subject, reason });
   }
 
-  /** fsync, then acknowledge everything written so far. */
+  /** Writes the batch (contiguous records in one write per file), fsyncs once per file, then acknowledges it all. */
   private flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
@@ -147,8 +147,16 @@ export class LabArchive {
     this.pending = [];
     this.flushing = this.flushing.then(async () => {
       if (batch.length === 0) return;
-      await this.files.sync();
-      for (const m of batch) m.ack();
+      try {
+        await this.files.putBatch(batch.map((p) => p.record));
+        await this.files.sync();
+      } catch (error) {
+        // a local write failure: hand the batch back for a later try
+        for (const { m } of batch) m.nak(1000);
+        this.o.onEvent?.({ type: 'message-refused', subject: batch[0]!.m.subject, reason: `${batch.length} messages not written: ${(error as Error).message}` });
+        return;
+      }
+      for (const { m } of batch) m.ack();
       await this.files.closeIdle(IDLE_FILE_MS);
     });
     return this.flushing;
