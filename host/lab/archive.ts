@@ -29,7 +29,7 @@ export interface LabArchiveOptions {
   dir: string;
   /** Run demod on each completed session (default true). */
   demod?: boolean;
-  /** Acknowledge after at most this many written messages or this long, ms (defaults 512, 20). */
+  /** Write, fsync and acknowledge after at most this many messages or this long, ms (defaults 2048, 20); longer while a flush runs (group commit). */
   batchMessages?: number;
   batchMs?: number;
   /** Replicas of the raw stream when this archive creates it (default 1; 3 on a 3-node cluster); its consumer has as many. */
@@ -65,7 +65,7 @@ export class LabArchive {
   private readonly o: Required<Omit<LabArchiveOptions, 'onEvent'>> & Pick<LabArchiveOptions, 'onEvent'>;
 
   constructor(options: LabArchiveOptions) {
-    this.o = { demod: true, batchMessages: 512, batchMs: 20, incompleteRetryMs: 500, replicas: 1, ...options };
+    this.o = { demod: true, batchMessages: 2048, batchMs: 20, incompleteRetryMs: 500, replicas: 1, ...options };
     this.files = new ArchiveFiles(options.dir);
   }
 
@@ -139,13 +139,18 @@ export class LabArchive {
     this.o.onEvent?.({ type: 'message-refused', subject: m.subject, reason });
   }
 
-  /** Writes the batch (contiguous records in one write per file), fsyncs once per file, then acknowledges it all. */
+  /**
+   * Writes the batch (contiguous records in one write per file), fsyncs once per file, then
+   * acknowledges it all. Group commit: the batch is taken when the previous flush is done, not
+   * when this one is asked for, so while fsyncs are slow (many sessions at once: one fsync per
+   * file) batches grow instead of queueing up — fsyncs per second stay bounded, not one per record.
+   */
   private flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const batch = this.pending;
-    this.pending = [];
     this.flushing = this.flushing.then(async () => {
+      const batch = this.pending;
+      this.pending = [];
       if (batch.length === 0) return;
       try {
         await this.files.putBatch(batch.map((p) => p.record));

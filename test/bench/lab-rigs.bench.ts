@@ -4,20 +4,23 @@
 // default lock-in rig writes at real time) mirrored by the agent's RawLogMirror over its own
 // connection, all rigs in this process; the archive is a `fiberrig archive --no-demod` child
 // process; one local nats-server. Lag = time from a record's write to the local raw log until
-// the archive's copy holds it (files polled every 50 ms; the archive fsyncs that batch and then
-// acknowledges it). Loss = a session not archived byte-identical within 30 s of its end.
+// the archive acknowledged it (it acknowledges after the fsync): the consumer's ack floor, polled
+// every 100 ms, against each record's stream sequence from its PubAck (so up to 100 ms late).
+// Loss = a session not archived byte-identical within 30 s of its end.
 // CPU per rig: this process (writers + mirrors: the agents), the archive's and the broker's
 // /proc CPU, each over the step's wall time, per rig. Expect ±20 % on the shared 2-core machine.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { connectBroker, ensureRawStream } from '../../host/lab/broker.ts';
+import { jetstreamManager, type PubAck } from '@nats-io/jetstream';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { connectBroker, ensureArchiveConsumer, ensureRawStream } from '../../host/lab/broker.ts';
+import { ARCHIVE_CONSUMER, RAW_STREAM } from '../../host/lab/layout.ts';
 import { RawLogMirror } from '../../host/lab/mirror.ts';
-import { WindowPublisher } from '../../host/lab/window-publisher.ts';
+import { type RecordPublisher, WindowPublisher } from '../../host/lab/window-publisher.ts';
 import { encodeRecordBytes, RecordType } from '../../host/record/rawlog-format.ts';
 import { NatsServer, natsServerMissing } from '../support/nats-server.ts';
 import type { Emit } from './run.ts';
@@ -25,7 +28,7 @@ import type { Emit } from './run.ts';
 const RECORDS_PER_S = 49;
 const RECORD_PAYLOAD_BYTES = 959 - 20; // + the record's framing ≈ 959 bytes per record
 const STEP_S = 10;
-const RIG_STEPS = [4, 8, 16, 32, 64, 128];
+const RIG_STEPS = [4, 8, 16, 32, 64, 96, 128];
 const LAG_LIMIT_MS = 1000;
 
 const cpuS = (): number => {
@@ -51,7 +54,6 @@ interface SimRig {
   /** End offset and write time of each record, in order. */
   ends: number[];
   times: number[];
-  archivedUpTo: number;
   nc: NatsConnection;
   publisher: WindowPublisher;
   mirror: RawLogMirror;
@@ -67,7 +69,25 @@ interface StepResult {
   brokerCpuPerRig: number;
 }
 
-async function step(server: NatsServer, archiveDir: string, archivePid: number | undefined, tmp: string, rigs: number, session: string): Promise<StepResult> {
+/** Write time of each stored message, by stream sequence (learnt from the PubAcks). */
+const writtenAtBySeq = new Map<number, number>();
+
+/** Notes each record's stream sequence against its write time. */
+function tracking(inner: RecordPublisher, times: number[]): RecordPublisher {
+  return {
+    publish: (subject: string, data: Uint8Array | string, options: { msgID: string; headers: MsgHdrs; timeout: number }): Promise<PubAck> => {
+      const p = inner.publish(subject, data, options);
+      const index = Number(options.msgID.slice(options.msgID.lastIndexOf('.') + 1));
+      void p.then((ack) => {
+        if (!ack.duplicate && Number.isInteger(index)) writtenAtBySeq.set(ack.seq, times[index]!);
+      }, () => undefined);
+      return p;
+    },
+  };
+}
+
+async function step(server: NatsServer, nc: NatsConnection, archiveDir: string, archivePid: number | undefined, tmp: string, rigs: number, session: string): Promise<StepResult> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const sims: SimRig[] = [];
   for (let i = 0; i < rigs; i++) {
     const name = `rig-${i}`;
@@ -76,17 +96,26 @@ async function step(server: NatsServer, archiveDir: string, archivePid: number |
     const path = join(dir, 'raw.fjl');
     const nc = await connectBroker({ url: server.url, name });
     const publisher = new WindowPublisher(nc);
-    const mirror = await RawLogMirror.create({ js: publisher, rig: name, session, rawLogPath: path, checkpointPath: join(dir, 'mirror.json') });
-    sims.push({ name, path, fd: openSync(path, 'w'), written: 0, ends: [], times: [], archivedUpTo: 0, nc, publisher, mirror });
+    const times: number[] = [];
+    const mirror = await RawLogMirror.create({ js: tracking(publisher, times), rig: name, session, rawLogPath: path, checkpointPath: join(dir, 'mirror.json') });
+    sims.push({ name, path, fd: openSync(path, 'w'), written: 0, ends: [], times, nc, publisher, mirror });
   }
   const payload = new Uint8Array(RECORD_PAYLOAD_BYTES).fill(7);
   const lags: number[] = [];
-  const poll = (): void => {
-    const now = performance.now();
-    for (const s of sims) {
-      const copy = join(archiveDir, s.name, session, 'raw.fjl');
-      const size = existsSync(copy) ? statSync(copy).size : 0;
-      while (s.archivedUpTo < s.ends.length && s.ends[s.archivedUpTo]! <= size) lags.push(now - s.times[s.archivedUpTo++]!);
+  let polling = false;
+  const poll = async (): Promise<void> => {
+    if (polling) return;
+    polling = true;
+    try {
+      const floor = (await jsm.consumers.info(RAW_STREAM, ARCHIVE_CONSUMER)).ack_floor.stream_seq;
+      const now = performance.now();
+      for (const [seq, at] of writtenAtBySeq) {
+        if (seq > floor) continue;
+        lags.push(now - at);
+        writtenAtBySeq.delete(seq);
+      }
+    } finally {
+      polling = false;
     }
   };
   const c0 = cpuS();
@@ -109,7 +138,7 @@ async function step(server: NatsServer, archiveDir: string, archivePid: number |
       }
     }
   }, 20);
-  const poller = setInterval(poll, 50);
+  const poller = setInterval(() => { void poll(); }, 100);
   await sleep(STEP_S * 1000);
   clearInterval(writer);
   const wallS = (performance.now() - t0) / 1000;
@@ -125,7 +154,12 @@ async function step(server: NatsServer, archiveDir: string, archivePid: number |
     await sleep(100);
   }
   clearInterval(poller);
-  poll();
+  const records = sims.reduce((n, s) => n + s.ends.length, 0);
+  // the last acks may still be on their way to the server
+  for (const last = Date.now() + 5000; lags.length < records && Date.now() < last; await sleep(100)) {
+    while (polling) await sleep(10);
+    await poll();
+  }
   let lost = 0;
   for (const s of sims) {
     const copy = join(archiveDir, s.name, session, 'raw.fjl');
@@ -134,8 +168,7 @@ async function step(server: NatsServer, archiveDir: string, archivePid: number |
     await s.nc.close();
   }
   lags.sort((x, y) => x - y);
-  const records = sims.reduce((n, s) => n + s.ends.length, 0);
-  if (lags.length < records) lost = Math.max(lost, 1);
+  if (lags.length < records) lost = Math.max(lost, 1); // a record never acknowledged by the archive
   return {
     rigs, lost,
     lagP99Ms: lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))] ?? Number.NaN,
@@ -157,7 +190,7 @@ export async function run(emit: Emit): Promise<void> {
   const archiveDir = join(tmp, 'archive');
   const nc = await connectBroker({ url: server.url });
   await ensureRawStream(nc);
-  await nc.close();
+  await ensureArchiveConsumer(nc);
   const archive = spawn(process.execPath, [resolve('host/cli/bin.js'), 'archive', '--nats', server.url, '--dir', archiveDir, '--no-demod'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let archiveLog = '';
   archive.stderr!.on('data', (d: Buffer) => { archiveLog += d.toString(); });
@@ -170,7 +203,7 @@ export async function run(emit: Emit): Promise<void> {
     let carried = 0;
     let allPassed = true;
     for (const [i, rigs] of RIG_STEPS.entries()) {
-      const r = await step(server, archiveDir, archive.pid, tmp, rigs, `s${i}`);
+      const r = await step(server, nc, archiveDir, archive.pid, tmp, rigs, `s${i}`);
       const ok = r.lost === 0 && r.lagP99Ms <= LAG_LIMIT_MS;
       emit({ name: `lab ${rigs} rigs: archive lag p99`, value: r.lagP99Ms, unit: 'ms', maxMs: r.lagMaxMs, lostSessions: r.lost, ok, note });
       emit({ name: `lab ${rigs} rigs: agent (mirror) CPU per rig`, value: r.agentCpuPerRig * 100, unit: '% of a core', note: 'writers + mirrors in one process, divided by the rigs' });
@@ -187,6 +220,7 @@ export async function run(emit: Emit): Promise<void> {
   } finally {
     archive.kill('SIGTERM');
     await new Promise((r) => archive.once('exit', r));
+    await nc.close();
     await server.dispose();
     await rm(tmp, { recursive: true, force: true });
   }
