@@ -28,7 +28,7 @@ import type { Emit } from './run.ts';
 const RECORDS_PER_S = 49;
 const RECORD_PAYLOAD_BYTES = 959 - 20; // + the record's framing ≈ 959 bytes per record
 const STEP_S = 10;
-const RIG_STEPS = [4, 8, 16, 32, 64, 96, 128];
+const RIG_STEPS = [4, 16, 64, 128, 192, 256, 320];
 const LAG_LIMIT_MS = 1000;
 
 const cpuS = (): number => {
@@ -62,6 +62,10 @@ interface SimRig {
 interface StepResult {
   rigs: number;
   lost: number;
+  /** The stream's growth over the step and what the rigs' raw logs hold (records + end markers). */
+  streamBytes: number;
+  streamMessages: number;
+  rawBytes: number;
   lagP99Ms: number;
   lagMaxMs: number;
   agentCpuPerRig: number;
@@ -118,6 +122,7 @@ async function step(server: NatsServer, nc: NatsConnection, archiveDir: string, 
       polling = false;
     }
   };
+  const before = (await jsm.streams.info(RAW_STREAM)).state;
   const c0 = cpuS();
   const a0 = pidCpuS(archivePid);
   const b0 = pidCpuS(server.pid);
@@ -168,9 +173,11 @@ async function step(server: NatsServer, nc: NatsConnection, archiveDir: string, 
     await s.nc.close();
   }
   lags.sort((x, y) => x - y);
+  const after = (await jsm.streams.info(RAW_STREAM)).state;
   if (lags.length < records) lost = Math.max(lost, 1); // a record never acknowledged by the archive
   return {
     rigs, lost,
+    streamBytes: after.bytes - before.bytes, streamMessages: after.messages - before.messages, rawBytes: sims.reduce((n, s) => n + s.written, 0),
     lagP99Ms: lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))] ?? Number.NaN,
     lagMaxMs: lags[lags.length - 1] ?? Number.NaN,
     agentCpuPerRig: agentCpu / wallS / rigs,
@@ -205,6 +212,11 @@ export async function run(emit: Emit): Promise<void> {
     for (const [i, rigs] of RIG_STEPS.entries()) {
       const r = await step(server, nc, archiveDir, archive.pid, tmp, rigs, `s${i}`);
       const ok = r.lost === 0 && r.lagP99Ms <= LAG_LIMIT_MS;
+      if (i === 0) {
+        // storage: what JetStream adds to each record (subject, headers with the message id, its own framing)
+        emit({ name: 'lab stream bytes per raw-log byte', value: r.streamBytes / r.rawBytes, unit: 'ratio', streamBytes: r.streamBytes, rawBytes: r.rawBytes, messages: r.streamMessages, note });
+        emit({ name: 'lab stream overhead per message', value: (r.streamBytes - r.rawBytes) / r.streamMessages, unit: 'bytes', note: 'end markers (one per session) counted as overhead' });
+      }
       emit({ name: `lab ${rigs} rigs: archive lag p99`, value: r.lagP99Ms, unit: 'ms', maxMs: r.lagMaxMs, lostSessions: r.lost, ok, note });
       emit({ name: `lab ${rigs} rigs: agent (mirror) CPU per rig`, value: r.agentCpuPerRig * 100, unit: '% of a core', note: 'writers + mirrors in one process, divided by the rigs' });
       emit({ name: `lab ${rigs} rigs: archive CPU per rig`, value: r.archiveCpuPerRig * 100, unit: '% of a core' });
