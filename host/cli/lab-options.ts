@@ -9,7 +9,8 @@ export interface LabCliOptions {
   user?: string;
   password?: string;
   creds?: string;
-  replicas: string;
+  /** --replicas (commander's default '1'; absent when called as a function) */
+  replicas?: string;
 }
 
 export function addBrokerOptions(command: Command): Command {
@@ -49,5 +50,5 @@ export function processSignal(): Promise<NodeJS.Signals> {
 
 /** --replicas, checked (1 to 5). */
 export function replicasOption(opts: LabCliOptions): number {
-  return checkReplicas(Number(opts.replicas), opts.replicas);
+  return checkReplicas(Number(opts.replicas ?? '1'), opts.replicas ?? '1');
 }

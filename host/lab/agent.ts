@@ -18,6 +18,7 @@ import { type AgentCommand, parseCommand } from './commands.ts';
 import { errorReply, LabError } from './errors.ts';
 import { checkToken, commandSubject, newSessionId } from './layout.ts';
 import { LivePublisher } from './live-publisher.ts';
+import { type DiskHealth, diskHealth, type LedHealth, LedWatch } from './rig-health.ts';
 import { type MirrorEvent, RawLogMirror } from './mirror.ts';
 import { WindowPublisher } from './window-publisher.ts';
 
@@ -62,6 +63,10 @@ export interface RigState {
   subject: string | null;
   link: { connected: boolean; reconnects: number; missingSamples: number; droppedSamples: number; heartbeatRoundTripMs: number | null };
   mirror: { ackedBytes: number; fileBytes: number; failures: number } | null;
+  /** LEDs darkened by the device itself (watchdog or fault), from its Status messages. */
+  leds: LedHealth;
+  /** The file system of the agent's --dir (null when it cannot be read). */
+  disk: DiskHealth | null;
   updatedIso: string;
 }
 
@@ -85,8 +90,12 @@ export class LabAgent {
   /** Every mirror of this agent publishes through it (one reply subscription for all PubAcks). */
   private readonly publisher: WindowPublisher;
 
+  private readonly leds: LedWatch;
+  private disk: DiskHealth | null = null;
+
   private constructor(private readonly o: LabAgentOptions, private readonly rig: Rig, private readonly kv: KV) {
     this.publisher = new WindowPublisher(o.nc);
+    this.leds = new LedWatch(rig.status$);
   }
 
   /** Opens the device, registers the rig, answers commands, back-fills sessions left unmirrored. */
@@ -122,6 +131,8 @@ export class LabAgent {
         droppedSamples: h.deviceReportedDroppedSamples, heartbeatRoundTripMs: h.lastHeartbeatRoundTripMs ?? null,
       },
       mirror: mirror ? { ackedBytes: mirror.ackedBytes, fileBytes: mirror.fileBytes, failures: mirror.failures } : null,
+      leds: this.leds.state,
+      disk: this.disk,
       updatedIso: new Date().toISOString(),
     };
   }
@@ -142,6 +153,7 @@ export class LabAgent {
   private async register(): Promise<void> {
     if (this.stopping) return;
     try {
+      this.disk = await diskHealth(this.o.dir);
       await this.kv.put(this.o.rig, JSON.stringify(this.state));
     } catch (error) {
       this.o.onEvent?.({ type: 'registry-failed', message: (error as Error).message });
@@ -264,6 +276,7 @@ export class LabAgent {
     this.stopping = true;
     clearInterval(this.refresh);
     this.subscription?.unsubscribe();
+    this.leds.close();
     const current = this.current;
     if (current) {
       current.recorder.stop('signal');

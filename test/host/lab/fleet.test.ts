@@ -59,7 +59,11 @@ describe('lab: 8 rigs recording at once through one broker, two archives', funct
     // the fleet
     const kv = await openRigsBucket(operator, 5000);
     const entry = await kv.get('rig-b');
-    assert.deepEqual(pick(JSON.parse(entry!.string()), ['rig', 'status', 'recording']), { rig: 'rig-b', status: 'idle', recording: false });
+    const idleEntry = JSON.parse(entry!.string());
+    assert.deepEqual(pick(idleEntry, ['rig', 'status', 'recording']), { rig: 'rig-b', status: 'idle', recording: false });
+    // the health the dashboard's alarms read: LEDs not darkened by the device, the recordings disk
+    assert.deepEqual(idleEntry.leds, { dark: false, reason: null, sinceIso: null });
+    assert.ok(idleEntry.disk.totalBytes > 0 && idleEntry.disk.freeBytes <= idleEntry.disk.totalBytes, JSON.stringify(idleEntry.disk));
 
     // refused: unknown command, bad duration, bad config, mark while idle
     assert.equal((await command(operator, 'rig-a', { cmd: 'explode' })).error.code, 'E_LAB_COMMAND');
