@@ -15,9 +15,7 @@
 // gets none (it catches up from the history, within its window, when it
 // drains). Nothing here awaits a socket, so acquisition and recording run at
 // the device's pace whatever the browsers do.
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +23,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { type AcquisitionFile, toWireConfig } from '../config/acquisition.ts';
 import type { AcquisitionConfigInit } from '../../protocol/index.ts';
 import type { DemodOptions } from '../pipeline/demodulate.ts';
+import { loadPageAssets, type PageAsset, servePage, upgradeToSocket } from './page-http.ts';
 import { createAccess, isLoopbackHost } from './access.ts';
 import { LiveError } from './errors.ts';
 import { type ClientView, type FeedOptions, LiveFeed, type LiveRig } from './feed.ts';
@@ -97,30 +96,10 @@ export const tokenCookieName = (port: number): string => `fiberrig_live_token_${
 const PING_INTERVAL_MS = 15_000;
 
 const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
-const require = createRequire(import.meta.url);
 
-interface Asset {
-  body: Buffer;
-  type: string;
-}
-
-function loadAssets(): Map<string, Asset> {
-  const file = (path: string, type: string): Asset => {
-    try {
-      return { body: readFileSync(path), type };
-    } catch (cause) {
-      throw new LiveError('E_LIVE_ASSET', `cannot read ${path}`, 'reinstall fiberrig (npm ci): the live view files are missing', { cause });
-    }
-  };
-  const js = 'text/javascript; charset=utf-8';
-  return new Map([
-    ['/', file(`${publicDir}index.html`, 'text/html; charset=utf-8')],
-    ['/app.js', file(`${publicDir}app.js`, js)],
-    ['/plots.js', file(`${publicDir}plots.js`, js)],
-    ['/style.css', file(`${publicDir}style.css`, 'text/css; charset=utf-8')],
-    ['/vendor/uPlot.esm.js', file(require.resolve('uplot/dist/uPlot.esm.js'), js)],
-    ['/vendor/uPlot.min.css', file(require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8')],
-  ]);
+function loadAssets(): Map<string, PageAsset> {
+  return loadPageAssets(publicDir, ['index.html', 'app.js', 'plots.js', 'style.css'],
+    (path, cause) => new LiveError('E_LIVE_ASSET', `cannot read ${path}`, 'reinstall fiberrig (npm ci): the live view files are missing', { cause }));
 }
 
 export { isLoopbackHost };
@@ -149,56 +128,15 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   });
   const recording = options.recording;
 
-  // the token, DNS rebinding and cross-origin checks (access.ts, shared with the lab dashboard)
-  const { authorized, hostAllowed } = access;
-
+  // the token, DNS rebinding and cross-origin checks: access.ts and page-http.ts, shared with the lab dashboard
   const http = createServer((req, res) => handleHttp(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
 
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, body: string | Buffer, headers: Record<string, string> = {}): void => {
-      res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    };
-    if (!hostAllowed(req)) {
-      send(403, 'forbidden host\n');
-      return;
-    }
-    if (!authorized(req, url)) {
-      send(401, 'this live view needs its token: open the address fiberrig printed (…?token=…)\n', { 'WWW-Authenticate': 'Bearer' });
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
-      return;
-    }
-    const asset = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
-    if (!asset) {
-      send(404, 'not found\n');
-      return;
-    }
-    const headers: Record<string, string> = {
-      'Content-Type': asset.type,
-      'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
-      'Referrer-Policy': 'no-referrer',
-    };
-    const cookie = access.cookieHeader();
-    if (cookie !== undefined && url.pathname === '/') headers['Set-Cookie'] = cookie;
-    send(200, asset.body, headers);
+    servePage(req, res, access, assets, 'this live view needs its token: open the address fiberrig printed (…?token=…)');
   }
 
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const refuse = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!hostAllowed(req)) return refuse(403, 'Forbidden');
-    if (!access.originAllowed(req)) return refuse(403, 'Forbidden');
-    if (!authorized(req, url)) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
-  });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgradeToSocket(req, socket, head, access, wss, onConnection));
 
   // ------------------------------------------------------------ pages
 

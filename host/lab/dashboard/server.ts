@@ -6,15 +6,14 @@
 // Lossy and never waiting, as the live view: every frame interval each page gets the fleet
 // table and the live points it has not had; a page with more than maxBufferedBytes queued gets
 // no frame (its live cursor stays, so it catches up from the buffer when it drains).
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createAccess } from '../../live/access.ts';
+import { loadPageAssets, type PageAsset, servePage, upgradeToSocket } from '../../live/page-http.ts';
 import { MAX_DURATION_S } from '../commands.ts';
 import { LabError } from '../errors.ts';
 import type { FleetCommand, FleetSource } from './fleet-source.ts';
@@ -58,24 +57,10 @@ export interface LabServer {
 export const labTokenCookieName = (port: number): string => `fiberrig_lab_token_${port}`;
 const PING_INTERVAL_MS = 15_000;
 const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
-const require = createRequire(import.meta.url);
 
-function loadAssets(): Map<string, { body: Buffer; type: string }> {
-  const file = (path: string, type: string): { body: Buffer; type: string } => {
-    try {
-      return { body: readFileSync(path), type };
-    } catch (cause) {
-      throw new LabError('E_LAB_ASSET', `cannot read ${path}`, 'reinstall fiberrig (npm ci): the dashboard files are missing', { cause });
-    }
-  };
-  const js = 'text/javascript; charset=utf-8';
-  return new Map([
-    ['/', file(`${publicDir}index.html`, 'text/html; charset=utf-8')],
-    ['/app.js', file(`${publicDir}app.js`, js)],
-    ['/style.css', file(`${publicDir}style.css`, 'text/css; charset=utf-8')],
-    ['/vendor/uPlot.esm.js', file(require.resolve('uplot/dist/uPlot.esm.js'), js)],
-    ['/vendor/uPlot.min.css', file(require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8')],
-  ]);
+function loadAssets(): Map<string, PageAsset> {
+  return loadPageAssets(publicDir, ['index.html', 'app.js', 'style.css'],
+    (path, cause) => new LabError('E_LAB_ASSET', `cannot read ${path}`, 'reinstall fiberrig (npm ci): the dashboard files are missing', { cause }));
 }
 
 export async function startLabServer(options: LabServerOptions): Promise<LabServer> {
@@ -108,38 +93,10 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
 
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, body: string | Buffer, headers: Record<string, string> = {}): void => {
-      res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    };
-    const asset = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
-    if (!access.hostAllowed(req)) send(403, 'forbidden host\n');
-    else if (!access.authorized(req, url)) send(401, 'this dashboard needs its token: open the address fiberrig lab printed (…?token=…)\n', { 'WWW-Authenticate': 'Bearer' });
-    else if (req.method !== 'GET' && req.method !== 'HEAD') send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
-    else if (!asset) send(404, 'not found\n');
-    else {
-      const headers: Record<string, string> = {
-        'Content-Type': asset.type,
-        'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
-        'Referrer-Policy': 'no-referrer',
-      };
-      const cookie = access.cookieHeader();
-      if (cookie !== undefined && url.pathname === '/') headers['Set-Cookie'] = cookie;
-      send(200, asset.body, headers);
-    }
+    servePage(req, res, access, assets, 'this dashboard needs its token: open the address fiberrig lab printed (…?token=…)');
   }
 
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const refuse = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!access.hostAllowed(req) || !access.originAllowed(req)) return refuse(403, 'Forbidden');
-    if (!access.authorized(req, url)) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
-  });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgradeToSocket(req, socket, head, access, wss, onConnection));
 
   interface Client {
     ws: WebSocket;

@@ -18,7 +18,7 @@ import '../../../host/cli/devices.ts';
 import { LabAgent } from '../../../host/lab/agent.ts';
 import { LabArchive } from '../../../host/lab/archive.ts';
 import { connectBroker, openRigsBucket } from '../../../host/lab/broker.ts';
-import { type MirrorCheckpoint } from '../../../host/lab/checkpoint-file.ts';
+import type { MirrorCheckpoint } from '../../../host/lab/checkpoint-file.ts';
 import { RAW_STREAM } from '../../../host/lab/layout.ts';
 import { RawLogReader } from '../../../host/record/rawlog-reader.ts';
 import { NatsCluster, NatsServer, natsServerMissing } from '../../support/nats-server.ts';
