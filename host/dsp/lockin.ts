@@ -379,7 +379,7 @@ export class LockinDemodulator {
         const idx0 = ref.prepare(n0, len); // idx0 .. idx0 + len - 1 never wrap (reference.ts)
         for (let det = 0; det < dc; det++) {
           const c = det * kc + k;
-          m1 = mixCic(samples, c0 * dc + det, dc, ref.sin, ref.cos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
+          m1 = mixCic(samples, c0 * dc + det, dc, ref.sinCos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
           this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
         }
       }
