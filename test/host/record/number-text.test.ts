@@ -38,7 +38,7 @@ describe('record/number-text: CSV numbers as bytes, without toPrecision/toFixed 
   it('putPrecision9 writes Number.prototype.toPrecision(9) (NaN as "NaN"): random doubles, ties, near-ties, edges', () => {
     const expected = builtin('p');
     const edges = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, 1, 1 - 2 ** -53, 9.999999995, 99999999.95, 999999999.4, 999999999.5,
-      1e9, 1e-7, 5e-324, Number.MAX_VALUE, 123456789.5, 0.5, 2.5, 3000.000005, 1e21, 12345.678949999999, 100000000, 10];
+      1e9, 1e-7, 5e-324, Number.MAX_VALUE, 123456789.5, 0.5, 2.5, 3000.000005, 1e21, 12345.67895, 100000000, 10];
     for (const v of [...edges, ...edges.map((x) => -x)]) assert.equal(precision9(v), expected(v), String(v));
     for (const v of hardValues((a) => 8 - Math.floor(Math.log10(a)), 300_000, 7)) assert.equal(precision9(v), expected(v), String(v));
     fc.assert(fc.property(fc.double(), (v) => precision9(v) === expected(v)), { numRuns: 20_000 });
