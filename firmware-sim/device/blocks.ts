@@ -6,8 +6,8 @@
 // Samples are raw ADC codes, clamped to the ADC's range: detector blocks are
 // UINT16_LE (unipolar photodetector codes, 0 V = 0), aux blocks INT16_LE
 // (bipolar EEG/EMG, 0 uV = 0), as the board definition says; channel_ids are
-// the configured ids in configuration order. Aux blocks also hold
-// block_samples samples per channel.
+// the configured ids in configuration order. Aux blocks hold aux.block_samples
+// samples per channel (block_samples when that is 0).
 //
 // Blocks wait in the ring buffer (board.bufferBlocks); when it is full a new
 // block is dropped and counted (Status.blocks_dropped / samples_dropped) while
@@ -16,9 +16,11 @@
 // Ground truth: every drive applied while rendering is recorded in
 // truth.drives (noteDrives / noteDark), from the samples, not from the
 // LedEvents sent. Buffers are preallocated: producing a block allocates only
-// its frame.
-import { Edge, encodeFrame, LogLevel, pb, SampleFormat, SampleSource } from '../../protocol/index.ts';
+// its frame (carved from a slab by block-frame.ts, which encodes the Envelope,
+// CRC and COBS in one pass).
+import { Edge, LogLevel, SampleFormat, SampleSource } from '../../protocol/index.ts';
 import type { AuxRenderRequest, DetectorRenderRequest } from '../world/world.ts';
+import { BlockFramer } from './block-frame.ts';
 import { type BoardDefinition, codeRange } from './board.ts';
 import { type DeviceCore, log } from './core.ts';
 import type { AppliedDrive, LostRange } from './faults.ts';
@@ -35,6 +37,22 @@ export interface LoopbackWire {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Channel `ch` of an interleaved block of `nc` channels: src[0, count) clamped to [min, max] into dst[ch], dst[ch + nc], ... */
+function packU16(src: Int32Array, dst: Uint16Array, count: number, ch: number, nc: number, min: number, max: number): void {
+  for (let i = 0, j = ch; i < count; i++, j += nc) {
+    const v = src[i]!;
+    dst[j] = v < min ? min : v > max ? max : v;
+  }
+}
+
+/** As packU16, for signed codes. */
+function packI16(src: Int32Array, dst: Int16Array, count: number, ch: number, nc: number, min: number, max: number): void {
+  for (let i = 0, j = ch; i < count; i++, j += nc) {
+    const v = src[i]!;
+    dst[j] = v < min ? min : v > max ? max : v;
+  }
+}
+
 export class BlockProducer {
   private readonly ledBufs: Float32Array[];
   private cfgLedViews: Float32Array[] = [];
@@ -44,8 +62,13 @@ export class BlockProducer {
   private readonly packU16: Uint16Array;
   private readonly packI16: Int16Array;
   private readonly packView: DataView;
+  private readonly packBytes: Uint8Array;
   private readonly detRequest: DetectorRenderRequest;
   private readonly auxRequest: AuxRenderRequest;
+  /** Clamp range of each board detector / aux input's codes, by board index. */
+  private readonly detRange: Array<{ min: number; max: number }>;
+  private readonly auxRange: Array<{ min: number; max: number }>;
+  private readonly framer: BlockFramer;
 
   constructor(
     private readonly core: DeviceCore,
@@ -60,8 +83,12 @@ export class BlockProducer {
     this.packU16 = new Uint16Array(this.packBuffer);
     this.packI16 = new Int16Array(this.packBuffer);
     this.packView = new DataView(this.packBuffer);
+    this.packBytes = new Uint8Array(this.packBuffer);
     this.detRequest = { t0S: 0, dtS: 0, count: 0, ledCurrentMa: this.ledBufs, oversampling: 1, out: this.detOut };
     this.auxRequest = { t0S: 0, dtS: 0, count: 0, out: this.auxOut };
+    this.detRange = board.detectors.map((d) => codeRange(board.detectorFormat, d.adcBits));
+    this.auxRange = board.auxInputs.map((a) => codeRange(board.auxFormat, a.adcBits));
+    this.framer = new BlockFramer(board.maxMessageBytes);
   }
 
   /** A new configuration: its LEDs' buffers and oversampling. */
@@ -173,7 +200,7 @@ export class BlockProducer {
     const format = board.detectorFormat;
     for (let ch = 0; ch < nc; ch++) {
       const bi = c.detectorBoardIndex[ch]!;
-      const { min, max } = codeRange(format, board.detectors[bi]!.adcBits);
+      const { min, max } = this.detRange[bi]!;
       this.pack(this.detOut[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
     }
     this.queueBlock(SampleSource.SAMPLE_SOURCE_DETECTOR, 'detector', first, count, c.detectorIds, format, count * nc * 2);
@@ -214,7 +241,7 @@ export class BlockProducer {
     const format = board.auxFormat;
     for (let ch = 0; ch < nc; ch++) {
       const bi = aux.boardIndex[ch]!;
-      const { min, max } = codeRange(format, board.auxInputs[bi]!.adcBits);
+      const { min, max } = this.auxRange[bi]!;
       this.pack(outs[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
     }
     this.queueBlock(SampleSource.SAMPLE_SOURCE_AUX, 'aux', first, count, aux.inputIds, format, count * nc * 2);
@@ -222,11 +249,9 @@ export class BlockProducer {
 
   private pack(src: Int32Array, count: number, ch: number, nc: number, min: number, max: number, unsigned: boolean): void {
     if (LITTLE_ENDIAN) {
-      const dst = unsigned ? this.packU16 : this.packI16;
-      for (let i = 0, j = ch; i < count; i++, j += nc) {
-        const v = src[i]!;
-        dst[j] = Math.min(max, Math.max(min, v));
-      }
+      // one loop per array type: each element store stays monomorphic
+      if (unsigned) packU16(src, this.packU16, count, ch, nc, min, max);
+      else packI16(src, this.packI16, count, ch, nc, min, max);
       return;
     }
     const view = this.packView;
@@ -240,13 +265,9 @@ export class BlockProducer {
 
   private queueBlock(source: number, name: 'detector' | 'aux', first: number, count: number, channelIds: number[], format: number, bytes: number): void {
     const configId = this.core.session.configId;
-    const payload = pb.Envelope.encode({
-      requestId: 0,
-      sampleBlock: {
-        configId, source, firstSampleIndex: first, sampleCount: count, channelIds, format, samples: new Uint8Array(this.packBuffer, 0, bytes),
-      },
-    }).finish();
-    const frame = encodeFrame(payload, this.core.board.maxMessageBytes);
+    const frame = this.framer.frame({
+      configId, source, firstSampleIndex: first, sampleCount: count, channelIds, format, samples: this.packBytes, samplesBytes: bytes,
+    });
     this.core.uplink.pushBlock(frame, { kind: 'sampleBlock', requestId: 0, source: name, run: this.core.run.number, configId, firstSampleIndex: first, sampleCount: count });
   }
 
@@ -284,6 +305,8 @@ export class BlockProducer {
         if (fall >= first && fall < first + count) events.push({ line: wire.toLine, rising: false, n: fall, ticks: dt });
       }
     }
+    const tap = this.core.syncTap;
+    if (tap) for (const e of tap.blockEdges(first, count)) events.push(e);
     if (events.length === 0) return;
     events.sort((a, b) => a.n - b.n || a.ticks - b.ticks);
     const configId = this.core.session.configId;

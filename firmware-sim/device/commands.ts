@@ -178,6 +178,7 @@ export class CommandHandler {
     const run = new RunState(core.runCount, session.config, clock.devS, session.commandedMa.slice());
     core.run = run;
     heartbeatSeen(core);
+    core.syncTap?.started();
     reply(core, id, { ack: { configId: session.configId, sampleIndex: 0, deviceTimeUs: uptimeUsAt(run.startDevS) } });
     // the drive applied from sample 0 is part of the record: one LedEvent per configured LED
     for (let k = 0; k < run.peaks.length; k++) emitLedEvent(core, k, run.peaks[k]!, 0);
@@ -203,6 +204,7 @@ export class CommandHandler {
       run.nextAux = auxNext;
     }
     run.running = false;
+    core.syncTap?.ended(next);
     run.changes = [];
     run.tripped = false;
     core.blocks.noteDark(next, 'stop');
@@ -245,9 +247,7 @@ export class CommandHandler {
   private onHeartbeat(id: number, hb: Body<'heartbeat'>): void {
     const core = this.core;
     heartbeatSeen(core);
-    reply(core, id, {
-      heartbeatAck: { hostTimeUs: hb.hostTimeUs ?? 0, sampleIndex: sampleIndexOf(core), deviceTimeUs: core.clock.deviceTimeUs, running: core.run.running },
-    });
+    core.uplink.sendHeartbeatAck(id, { hostTimeUs: hb.hostTimeUs ?? 0, sampleIndex: sampleIndexOf(core), deviceTimeUs: core.clock.deviceTimeUs, running: core.run.running });
   }
 
   private onReadCalibration(id: number): void {

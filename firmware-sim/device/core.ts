@@ -15,6 +15,7 @@ import type { Issue } from './issue.ts';
 import type { NonVolatileStore } from './nv.ts';
 import type { RunState } from './run-state.ts';
 import type { Session } from './session.ts';
+import type { SyncTap } from './sync-tap.ts';
 import type { Queued, Uplink } from './uplink.ts';
 
 export interface DeviceCore {
@@ -26,6 +27,8 @@ export interface DeviceCore {
   readonly clock: DeviceClock;
   readonly uplink: Uplink;
   readonly blocks: BlockProducer;
+  /** The rig's connection to a shared sync line (sync-tap.ts), or null. */
+  readonly syncTap: SyncTap | null;
   /** What the firmware holds in RAM since its last boot. */
   session: Session;
   /** The current run (running) or the last one since boot (stopped), or an idle one. */

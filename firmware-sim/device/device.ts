@@ -13,6 +13,7 @@
 //   uplink.ts           the control and stream queues and the paced link
 //   status.ts           Status, SelfTest and the counters behind them
 //   fault-injection.ts  scheduled faults acting on those parts
+//   sync-tap.ts         a sync line shared with other rigs (sync-bus.ts): drive it, timestamp it
 //   event-loop.ts       advance(): the next due event, and the part that acts
 // Every part works on the shared DeviceCore (core.ts).
 import { EventEmitter } from 'node:events';
@@ -33,11 +34,14 @@ import { RunState } from './run-state.ts';
 import { newSession, reboot } from './session.ts';
 import { darkReasonOf, type FrameRejections, frameRejectionsOf, ledCurrentsNowOf, sampleIndexOf, statusOf } from './status.ts';
 import { Uplink } from './uplink.ts';
+import type { SyncBus } from './sync-bus.ts';
+import { type SyncBusJoin, SyncTap } from './sync-tap.ts';
 import type { NormalizedConfig } from './validate.ts';
 import { checkHostClockWatchdog } from './watchdog.ts';
 
 export type { LoopbackWire } from './blocks.ts';
 export type { FrameRejections } from './status.ts';
+export type { SyncBusJoin } from './sync-tap.ts';
 
 export interface SimDeviceOptions {
   /** The world the device measures. */
@@ -57,6 +61,8 @@ export interface SimDeviceOptions {
   loopbackWire?: LoopbackWire | null;
   /** Faults to inject (each at its atS, or at once). */
   faults?: readonly FaultSpec[];
+  /** A sync line shared with other simulated rigs (sync-bus.ts): its bus, this rig's time origin on it, its input line. */
+  syncBus?: SyncBusJoin | null;
 }
 
 export type SimDeviceEvent = 'disconnect' | 'reconnect' | 'reset' | 'bootloader';
@@ -90,6 +96,7 @@ export class SimDevice {
       board: this.board, world: this.world, nv: this.nv, truth: this.truth, events: this.events, clock,
       uplink: new Uplink(clock, this.truth, this.outbox, faultStage, this.linkBytesPerSecond, this.board.maxMessageBytes),
       blocks: null as unknown as BlockProducer, // set below: the producer needs the core it belongs to
+      syncTap: null, // set below, as blocks
       session: newSession({ board: this.board, nv: this.nv }, onFrame),
       run: RunState.idle(0),
       runCount: 0,
@@ -98,6 +105,7 @@ export class SimDevice {
       reboot: (logMessage, lastWords) => reboot(core, logMessage, lastWords, onFrame),
     };
     (core as { blocks: BlockProducer }).blocks = new BlockProducer(core, this.board, options.loopbackWire ?? null);
+    if (options.syncBus) (core as { syncTap: SyncTap | null }).syncTap = new SyncTap(core, options.syncBus);
     this.core = core;
     this.commands = new CommandHandler(core);
     for (const f of options.faults ?? []) this.inject(f);
@@ -154,6 +162,35 @@ export class SimDevice {
   get runStartWorldS(): number | null {
     const run = this.core.run;
     return run.config ? this.core.clock.worldOf(run.startDevS) : null;
+  }
+
+  /** The shared sync line this rig is on, or null. */
+  get syncBus(): SyncBus | null {
+    return this.core.syncTap?.bus ?? null;
+  }
+
+  /**
+   * Ground truth of the shared sync line: the common (bus) time, seconds, of detector sample `n` (may be
+   * fractional) of the current or last run since boot — world time + the rig's origin on the bus (origin 0
+   * when on no bus). Null when there was no run since boot.
+   */
+  commonTimeOfSample(n: number): number | null {
+    const run = this.core.run;
+    if (!run.config) return null;
+    return this.core.clock.worldOf(run.startDevS + n / run.config.sampleRateHz) + (this.core.syncTap?.originS ?? 0);
+  }
+
+  /**
+   * Places this rig on its sync bus's time base now, if it is not placed yet: a pacer calls it when it starts moving
+   * the rig's clock with the wall clock, so that wall and true time agree from then on (else the first use places it).
+   */
+  fixSyncOrigin(): void {
+    this.core.syncTap?.fixOrigin();
+  }
+
+  /** Leaves the shared sync line (the simulation is discarded): a run driving it ends its pulses now. */
+  leaveSyncBus(): void {
+    this.core.syncTap?.leave();
   }
 
   /** Next detector sample index (0 when stopped). */

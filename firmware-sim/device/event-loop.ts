@@ -68,8 +68,8 @@ function processDue(core: DeviceCore): void {
     run.nextDet += run.config!.blockSamples;
   }
   if (run.running && run.auxBlockDueDevS() <= now) {
-    core.blocks.produceAuxBlock(run.nextAux, run.config!.blockSamples);
-    run.nextAux += run.config!.blockSamples;
+    core.blocks.produceAuxBlock(run.nextAux, run.config!.aux!.blockSamples);
+    run.nextAux += run.config!.aux!.blockSamples;
   }
   if (session.nextStatusDevS <= now) {
     session.nextStatusDevS += statusIntervalS(core);

@@ -56,6 +56,7 @@ export function applyFault(core: DeviceCore, spec: FaultSpec): void {
       }
       const detail = `${clock.ppm} -> ${spec.ppm} ppm${atSample === null ? '' : ` from detector sample ${atSample} of run ${core.runCount}`}`;
       clock.setDrift(atDev, spec.ppm);
+      if (atSample !== null) core.syncTap?.retimed(atSample);
       truth.record({ ...base, type: 'drift', detail });
       break;
     }

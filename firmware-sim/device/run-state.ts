@@ -7,7 +7,7 @@
 //
 // Sample n is "taken" at the end of its period: a block [first, first + B) is
 // complete at device time start + (first + B) / fs. Aux sample k is taken with
-// detector sample k * divider.
+// detector sample k * divider; an aux block holds aux.blockSamples of them.
 import type { FaultRecord } from './faults.ts';
 import type { NormalizedConfig } from './validate.ts';
 
@@ -76,7 +76,7 @@ export class RunState {
   auxBlockDueDevS(): number {
     const c = this.config!;
     if (!c.aux) return Number.POSITIVE_INFINITY;
-    return this.startDevS + ((this.nextAux + c.blockSamples - 1) * c.aux.divider + 1) / c.sampleRateHz;
+    return this.startDevS + ((this.nextAux + c.aux.blockSamples - 1) * c.aux.divider + 1) / c.sampleRateHz;
   }
 
   /** The first detector block boundary whose block is not yet being taken at `devS`: where a change can still apply. */

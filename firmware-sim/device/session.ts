@@ -67,6 +67,7 @@ export function reboot(core: DeviceCore, logMessage: string | null, lastWords: Q
     const c = run.config!;
     const taken = run.samplesTaken(clock.devS);
     core.blocks.noteDark(taken, 'reset');
+    core.syncTap?.ended(taken);
     if (taken > run.nextDet) lost.push({ source: 'detector', run: run.number, configId: core.session.configId, first: run.nextDet, count: taken - run.nextDet });
     if (c.aux) {
       const auxTaken = Math.ceil(taken / c.aux.divider);

@@ -19,7 +19,11 @@ export interface Queued {
   meta: FrameMeta;
   readyDevS: number;
   isBlock: boolean;
+  /** A HeartbeatAck encoded when its transmission starts (bytes empty until then): reply_queued_us says how long it waited. */
+  heartbeatAck?: HeartbeatAckInit;
 }
+
+type HeartbeatAckInit = NonNullable<EnvelopeInit['heartbeatAck']>;
 
 const CONTROL_QUEUE_MAX = 256;
 const EVENT_QUEUE_MAX = 4096;
@@ -97,6 +101,24 @@ export class Uplink {
     }
   }
 
+  /**
+   * Queues a HeartbeatAck on the control queue, encoded when the link starts
+   * sending it: its reply_queued_us is the device time it waited from now (the
+   * heartbeat's arrival) for the link, behind the frame being sent or while the
+   * host's receive buffer is full.
+   */
+  sendHeartbeatAck(requestId: number, ack: HeartbeatAckInit): void {
+    this.control.push({ bytes: new Uint8Array(0), meta: { kind: 'heartbeatAck', requestId }, readyDevS: this.clock.devS, isBlock: false, heartbeatAck: ack });
+  }
+
+  /** Encodes a HeartbeatAck whose transmission starts at device time `startDevS`. */
+  private finishHeartbeatAck(q: Queued, startDevS: number): void {
+    if (!q.heartbeatAck) return;
+    const replyQueuedUs = Math.min(0xffff_ffff, Math.max(0, Math.round((startDevS - q.readyDevS) * 1e6)));
+    q.bytes = encodeFrame(pb.Envelope.encode({ requestId: q.meta.requestId, heartbeatAck: { ...q.heartbeatAck, replyQueuedUs } }).finish(), this.maxMessageBytes);
+    q.heartbeatAck = undefined;
+  }
+
   /** Queues an encoded sample block frame into the ring buffer. */
   pushBlock(frame: Uint8Array, meta: FrameMeta): void {
     this.stream.push({ bytes: frame, readyDevS: this.clock.devS, isBlock: true, meta });
@@ -128,6 +150,7 @@ export class Uplink {
       }
       const start = Math.max(this.linkFreeAtDevS, q.readyDevS);
       if (start > untilDevS + EPS) return;
+      this.finishHeartbeatAck(q, start);
       if (q === this.control[0]) this.control.shift();
       else {
         this.stream.shift();
@@ -149,6 +172,7 @@ export class Uplink {
    */
   restart(keepControl: boolean): { lost: FrameMeta[]; kept: Queued[] } {
     const kept = keepControl ? this.control.splice(0) : [];
+    for (const q of kept) this.finishHeartbeatAck(q, this.clock.devS); // waited until the reboot
     const lost = [...this.control, ...this.stream].map((q) => q.meta);
     this.control = [];
     this.stream = [];

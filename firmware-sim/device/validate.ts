@@ -83,7 +83,8 @@ export interface NormalizedConfig {
   detectorBoardIndex: number[];
   oversampling: number;
   timeDivision: NormalizedTiming | null;
-  aux: { inputIds: number[]; boardIndex: number[]; rateHz: number; divider: number } | null;
+  /** blockSamples: aux samples per channel per aux block (AuxConfig.block_samples, or block_samples when 0). */
+  aux: { inputIds: number[]; boardIndex: number[]; rateHz: number; divider: number; blockSamples: number } | null;
   digitalInputIds: number[];
   syncOut: { line: number; periodSamples: number; pulseSamples: number } | null;
   blockSamples: number;
@@ -348,6 +349,7 @@ export function validateConfig(config: AcquisitionConfigInit | null | undefined,
   const auxIn = config.aux;
   const auxIds = [...(auxIn?.inputIds ?? [])];
   const auxRate = auxIn?.rateHz ?? 0;
+  const auxBlockIn = auxIn?.blockSamples ?? 0;
   if (auxIds.length > 0) {
     const auxIdIssue = checkIds(auxIds, board.auxInputs.map((a) => a.id), 'config.aux.input_ids', 'aux input');
     if (auxIdIssue) return fail(auxIdIssue);
@@ -356,11 +358,19 @@ export function validateConfig(config: AcquisitionConfigInit | null | undefined,
     const auxMax = Math.min(...boardIndex.map((i) => board.auxInputs[i]!.maxRateHz));
     if (auxRate > auxMax) return fail(issue(E.ERROR_CODE_UNSUPPORTED, 'config.aux.rate_hz', `aux rate ${auxRate} Hz exceeds ${auxMax} Hz`));
     if (fs % auxRate !== 0) return fail(issue(E.ERROR_CODE_INVALID_CONFIG, 'config.aux.rate_hz', `aux rate ${auxRate} Hz does not divide ${fs} Hz`));
-    const auxBlockIssue = checkBlockSize(board, blockSamples, auxIds, 'config.block_samples', 'aux');
+    // aux block size: its own (1.2) or, when 0, the detectors' block_samples as before
+    const auxBlockField = auxBlockIn > 0 ? 'config.aux.block_samples' : 'config.block_samples';
+    const auxBlock = auxBlockIn > 0 ? auxBlockIn : blockSamples;
+    if (auxBlock > board.maxBlockSamples) {
+      return fail(issue(E.ERROR_CODE_UNSUPPORTED, auxBlockField, `aux block_samples ${auxBlock} exceeds ${board.maxBlockSamples}`));
+    }
+    const auxBlockIssue = checkBlockSize(board, auxBlock, auxIds, auxBlockField, 'aux');
     if (auxBlockIssue) return fail(auxBlockIssue);
-    aux = { inputIds: auxIds, boardIndex, rateHz: auxRate, divider: fs / auxRate };
+    aux = { inputIds: auxIds, boardIndex, rateHz: auxRate, divider: fs / auxRate, blockSamples: auxBlock };
   } else if (auxRate !== 0) {
     return fail(issue(E.ERROR_CODE_INVALID_CONFIG, 'config.aux.input_ids', 'aux rate given but no aux inputs'));
+  } else if (auxBlockIn !== 0) {
+    return fail(issue(E.ERROR_CODE_INVALID_CONFIG, 'config.aux.input_ids', 'aux block_samples given but no aux inputs'));
   }
 
   // digital inputs

@@ -41,6 +41,8 @@ export class Pacer {
   private keepAliveValue = true;
   /** Errors thrown by the device while advancing (should not happen; kept for tests). */
   lastError: unknown = null;
+  /** pump() as a callback made once (not a closure per burst). */
+  private readonly pumpLater = (): void => this.pump();
 
   constructor(
     readonly device: SimDevice,
@@ -76,6 +78,8 @@ export class Pacer {
   start(): void {
     if (this.timer) return;
     this.last = this.now();
+    // a rig on a sync bus takes its place on the bus's wall-clock time base as its clock starts to follow the wall
+    this.device.fixSyncOrigin();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     if (!this.keepAliveValue) this.timer.unref();
   }
@@ -100,7 +104,7 @@ export class Pacer {
   /** The consumer wants data: at speed=max, generate some now. */
   demand(): void {
     if (this.speed !== 'max' || !this.timer || this.immediate) return;
-    this.immediate = setImmediate(() => this.pump());
+    this.immediate = setImmediate(this.pumpLater);
   }
 
   private tick(): void {
@@ -125,15 +129,18 @@ export class Pacer {
     this.immediate = null;
     if (!this.timer) return;
     const start = this.now();
-    // only while someone can read: during a cable pull (linkDown) time follows the wall clock (tick)
-    const more = (): boolean => this.device.running && !this.device.linkDown && this.wants();
     try {
-      while (more() && this.now() - start < this.burstMs) this.device.advance(this.maxStepS);
+      while (this.more() && this.now() - start < this.burstMs) this.device.advance(this.maxStepS);
     } catch (error) {
       this.lastError = error;
       this.stop();
       return;
     }
-    if (more()) this.immediate = setImmediate(() => this.pump());
+    if (this.more()) this.immediate = setImmediate(this.pumpLater);
+  }
+
+  /** speed=max: whether to generate more now; only while someone can read (during a cable pull time follows the wall clock: tick). */
+  private more(): boolean {
+    return this.device.running && !this.device.linkDown && this.wants();
   }
 }

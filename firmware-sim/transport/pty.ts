@@ -120,6 +120,7 @@ export async function serveSimOnPty(path: string, options: SimPtyOptions = {}): 
     close(): Promise<void> {
       closed ??= (async () => {
         pacer.stop();
+        device.leaveSyncBus();
         await unplug();
         process.off('exit', killOnExit);
       })();

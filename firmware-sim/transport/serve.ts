@@ -1,5 +1,6 @@
 // Shared by the pty and TCP servers: the device and pacer behind a server.
 import { createSimDevice, type CreateSimDeviceOptions } from '../device/create.ts';
+import { SYNC_BUSES } from '../device/sync-bus.ts';
 import type { SimDevice } from '../device/device.ts';
 import { Pacer } from './pacer.ts';
 import { parseSimUrl, type Speed } from './sim-url.ts';
@@ -9,6 +10,8 @@ export interface SimServeOptions extends CreateSimDeviceOptions {
   speed?: Speed;
   /** Serve this device instead of creating one. */
   device?: SimDevice;
+  /** Join the process's sync bus of this name when the device is made (sim-url.ts sync_bus=, sync_in=). */
+  syncBusName?: { name: string; inputLine: number };
 }
 
 export interface SimServer {
@@ -19,8 +22,9 @@ export interface SimServer {
 }
 
 export function servedDevice(options: SimServeOptions): { device: SimDevice; pacer: Pacer } {
-  const { speed, device: given, ...rest } = options;
-  const device = given ?? createSimDevice(rest);
+  const { speed, device: given, syncBusName, ...rest } = options;
+  const syncBus = syncBusName ? SYNC_BUSES.joinNow(syncBusName.name, speed ?? 1, syncBusName.inputLine) : rest.syncBus;
+  const device = given ?? createSimDevice({ ...rest, ...(syncBus ? { syncBus } : {}) });
   const pacer = new Pacer(device, { speed: speed ?? 1 });
   return { device, pacer };
 }
@@ -42,6 +46,7 @@ export function simServeOptionsFromUrl(url: string): SimServeOptions {
     ...(u.loopbackLine !== undefined ? { loopbackWire: { toLine: u.loopbackLine } } : {}),
     ...(u.ledAging ? { ledAging: u.ledAging } : {}),
     ...(u.hardwareFaults ? { hardwareFaults: u.hardwareFaults } : {}),
+    ...(u.syncBus ? { syncBusName: u.syncBus } : {}),
     ...(u.scenarioFile ? { scenarioSpec: u.scenarioFile.spec, ...(u.scenarioFile.board ? { board: u.scenarioFile.board } : {}) } : {}),
   };
 }

@@ -16,6 +16,7 @@ import type { BoardDefinition } from '../device/board.ts';
 import { createSimDevice, type WorldFactory } from '../device/create.ts';
 import type { SimDevice } from '../device/device.ts';
 import { SimError } from '../device/errors.ts';
+import { SYNC_BUSES } from '../device/sync-bus.ts';
 import type { SimPortBinding } from './binding.ts';
 import { Pacer } from './pacer.ts';
 import { parseSimUrl, type SimUrl } from './sim-url.ts';
@@ -55,6 +56,7 @@ export class SimPorts {
     const old = this.ports.get(path);
     if (old?.port) throw new SimError('E_SIM_LOCKED', `${path} is open: cannot create a new device there`, 'close the port first');
     old?.pacer.stop();
+    old?.device.leaveSyncBus();
     const device = createSimDevice({
       scenario: parsed.scenario, seed: parsed.seed, driftPpm: parsed.driftPpm, faults: parsed.faults,
       ...(parsed.scenarioFile?.board ? { board: parsed.scenarioFile.board } : this.defaults.board ? { board: this.defaults.board } : {}),
@@ -64,6 +66,7 @@ export class SimPorts {
       ...(parsed.loopbackLine !== undefined ? { loopbackWire: { toLine: parsed.loopbackLine } } : {}),
       ...(parsed.ledAging ? { ledAging: parsed.ledAging } : {}),
       ...(parsed.hardwareFaults ? { hardwareFaults: parsed.hardwareFaults } : {}),
+      ...(parsed.syncBus ? { syncBus: SYNC_BUSES.joinNow(parsed.syncBus.name, parsed.speed, parsed.syncBus.inputLine) } : {}),
     });
     const pacer = new Pacer(device, { speed: parsed.speed });
     const handle: SimPortHandle = { path, options: parsed, device, pacer, port: null, opens: 0 };
@@ -93,7 +96,10 @@ export class SimPorts {
    * until its owner closes it.
    */
   reset(): void {
-    for (const h of this.ports.values()) if (!h.port) h.pacer.stop();
+    for (const h of this.ports.values()) {
+      if (!h.port) h.pacer.stop();
+      h.device.leaveSyncBus();
+    }
     this.ports.clear();
   }
 
@@ -105,6 +111,7 @@ export class SimPorts {
     const h = this.ports.get(path);
     if (!h) return;
     if (!h.port) h.pacer.stop();
+    h.device.leaveSyncBus();
     this.ports.delete(path);
   }
 

@@ -2,6 +2,7 @@
 //
 //   sim://SCENARIO[?seed=N][&speed=X|max][&drift_ppm=P][&faults=LIST]
 //                 [&link_bps=B][&loopback=LINE][&persist=1][&led_aging=CH:F,...]
+//                 [&sync_bus=NAME[&sync_in=LINE]]
 //
 //   seed       world and fault seed, integer 0..2^32-1 (default 1; the generators
 //              take 32 bits, so a larger seed would alias a smaller one)
@@ -17,6 +18,15 @@
 //              less light than its seeded curve); needs a world scenario
 //   hw         hardware faults of the front end, e.g. dead_led:1,noisy_det:0
 //              (see device/hardware-faults.ts); needs a world scenario
+//   sync_bus   a sync line shared by every simulated rig of this process whose URL
+//              names the same bus (device/sync-bus.ts): a rig whose configuration
+//              enables sync_out drives it; every rig with the bus's input line in
+//              digital_input_ids timestamps its edges on its own clock. A rig takes
+//              its place on the bus's time base (wall clock × speed) when its clock
+//              starts to run, so all rigs on a bus must run at one speed; at
+//              speed=max each races at its own pace and their runs need not even
+//              overlap: record a group at a fixed speed. NAME: 1-64 letters, digits, _ . -
+//   sync_in    the digital input line the bus is wired to on this rig (default 0)
 //   path       with the scenario `file`: a scenario document (JSON; see
 //              firmware-sim/world/scenario-file/README.md), e.g. sim://file?path=my.json;
 //              read and checked here, its faults run before the URL's
@@ -38,6 +48,8 @@ export interface SimUrl {
   linkBytesPerSecond: number | undefined;
   loopbackLine: number | undefined;
   persist: boolean;
+  /** Present only with sync_bus=: the shared sync line's name and this rig's input line on it. */
+  syncBus?: { name: string; inputLine: number };
   /** Present only when the URL ages an LED. */
   ledAging?: LedAging[];
   /** Present only when the URL names hardware faults (`hw=` or the scenario file's). */
@@ -49,7 +61,7 @@ export interface SimUrl {
 /** The scenario name of sim://file?path=FILE. */
 export const FILE_SCENARIO = 'file';
 
-const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw', 'path']);
+const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw', 'path', 'sync_bus', 'sync_in']);
 const HINT = 'write sim://SCENARIO?seed=1&speed=10, e.g. sim://linear or sim://sleep?speed=max';
 
 /** Bounds of the URL's numbers: outside them a run never progresses, never ends, or aliases another. */
@@ -121,6 +133,12 @@ export function parseSimUrl(url: string): SimUrl {
     throw new SimError('E_SIM_URL', scenario === FILE_SCENARIO ? `${url}: sim://file needs path=FILE` : `${url}: path= is only for sim://file`, 'write sim://file?path=my-scenario.json[&seed=N&speed=…]');
   }
   const scenarioFile = path === null ? undefined : loadScenarioFile(path);
+  const syncBusName = params.get('sync_bus');
+  if (syncBusName === null && params.get('sync_in') !== null) throw new SimError('E_SIM_URL', `${url}: sync_in= needs sync_bus=NAME`, 'write e.g. sim://sleep?sync_bus=lab1&sync_in=0');
+  if (syncBusName !== null && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(syncBusName)) {
+    throw new SimError('E_SIM_URL', `sync_bus "${syncBusName}" is not 1-64 letters, digits, _ . -`, 'name the bus e.g. sync_bus=lab1');
+  }
+  const syncBus = syncBusName === null ? undefined : { name: syncBusName, inputLine: int('sync_in', 0, SIM_URL_RANGES.id) };
   const hardwareFaults = [...(scenarioFile?.hardwareFaults ?? []), ...parseHardwareFaults(params.get('hw') ?? '')];
   return {
     url,
@@ -132,6 +150,7 @@ export function parseSimUrl(url: string): SimUrl {
     linkBytesPerSecond,
     loopbackLine: loopbackText === null ? undefined : int('loopback', 0, SIM_URL_RANGES.id),
     persist: persistText === '1',
+    ...(syncBus ? { syncBus } : {}),
     ...(ledAging.length > 0 ? { ledAging } : {}),
     ...(hardwareFaults.length > 0 ? { hardwareFaults } : {}),
     ...(scenarioFile ? { scenarioFile } : {}),

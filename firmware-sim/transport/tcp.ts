@@ -80,6 +80,7 @@ export async function serveSimOnTcp(host: string, port: number, options: SimServ
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         pacer.stop();
+        device.leaveSyncBus();
         device.events.off('disconnect', dropClient);
         dropClient();
         for (const s of sockets) s.destroy();

@@ -38,6 +38,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'info', module: './commands/info.ts', summary: 'what a device is: firmware, protocol version, board, LEDs, detectors, aux inputs, limits, calibration' },
   { name: 'demod', module: './commands/demod.ts', summary: 're-demodulate a recording offline from its raw log (bit-identical to the live result with equal settings)' },
   { name: 'export', module: './commands/export.ts', summary: 'export a recording for other tools: guppy, pmat, nwb, csv' },
+  { name: 'align', module: './commands/align.ts', summary: 'put a group of recordings on one time axis by their shared sync line (one rig\'s sync output wired to the others\' digital inputs); writes alignment.json' },
   { name: 'analyze', module: './commands/analyze.ts', summary: 'analyse a recording: corrected ΔF/F, sleep scoring, NE oscillation; analysis.json, CSV tables and an HTML report' },
   { name: 'inspect', module: './commands/inspect.ts', summary: 'summarise a recording: duration, channels, rates, gaps, counters, device, configuration; exit code 3 when the raw log is damaged' },
   { name: 'calibrate', module: './commands/calibrate.ts', summary: 'calibrate LED power at the fiber tip (mA -> µW) per unit and store it on the device; --check measures drift against the stored table' },
@@ -47,6 +48,9 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'ports', module: './commands/ports.ts', summary: 'list serial ports' },
   { name: 'sim', module: './commands/sim.ts', summary: 'serve simulated devices (one on a pty, one or --count N on TCP ports) for outside programs' },
   { name: 'view', module: './commands/view.ts', summary: 'watch a device live in the browser (no recording): signals, raw, aux, events, LED controls, device health' },
+  { name: 'agent', module: './commands/agent.ts', summary: 'put a rig on the lab\'s NATS broker: fleet entry, commands, local recording mirrored into JetStream, live signals' },
+  { name: 'archive', module: './commands/archive.ts', summary: 'the lab\'s central archive: every mirrored session byte-identical in DIR, then demodulated' },
+  { name: 'lab', module: './commands/lab.ts', summary: 'the lab\'s browser dashboard: every rig\'s state and live trace, alarms, archive backlog; start/stop one rig or a selected group' },
   { name: 'start', module: './commands/start.ts', summary: 'the main job on the built-in simulator (npm start): ten minutes of the sleep scenario at 10x speed (about a minute)' },
 ];
 

@@ -139,6 +139,12 @@ export function wireRangeIssues(config: AcquisitionConfigInit, info?: DeviceInfo
     ids('aux.inputIds', aux.inputIds, 'aux input', info?.auxInputs.map((a) => a.id));
     const hasInputs = (aux.inputIds ?? []).length > 0;
     if (present(aux.rateHz)) check('aux.rateHz', intRangeProblem(aux.rateHz, { min: hasInputs ? 1 : 0, max: rateHz }, 'Hz (at most sampleRateHz, which it divides)'));
+    // 0 = the detectors' blockSamples (as before protocol 1.2)
+    if (present(aux.blockSamples) && aux.blockSamples !== 0
+      && check('aux.blockSamples', intRangeProblem(aux.blockSamples, R.blockSamples, 'samples (or 0: blockSamples)'))
+      && info?.maxBlockSamples && aux.blockSamples > info.maxBlockSamples) {
+      issues.push({ field: 'aux.blockSamples', message: `${aux.blockSamples} is above this device's ${info.maxBlockSamples} maximum` });
+    }
   }
   const lines = info?.digitalLines.map((d) => d.id);
   ids('digitalInputIds', config.digitalInputIds, 'digital line', lines);

@@ -4,6 +4,12 @@
 // with its sample counter (or uptime) deviceTicks, and the host received the
 // HeartbeatAck at hostRecvUs. The device event happened somewhere in [send, recv];
 // we use the midpoint, with an uncertainty sigma = rtt / 2 + jitterFloorUs.
+// When the device says its reply waited deviceQueuedUs before it started out
+// (HeartbeatAck.reply_queued_us, e.g. behind a 4 KB sample block on the link),
+// that wait is no part of either trip: the one-way delay is (rtt - queued) / 2,
+// the event at send + (rtt - queued) / 2 = (send + recv - queued) / 2, with
+// sigma = (rtt - queued) / 2 + jitterFloorUs. Without it a reply held back by
+// a block would read as a later event (biased by half the wait).
 //
 // Model: hostUs = offsetUs + ticks * usPerTick * (1 + driftPpm * 1e-6), with usPerTick
 // = 1e6 / deviceTicksHz (the nominal rate). driftPpm > 0 means the device clock runs
@@ -30,6 +36,19 @@ export interface ClockObservation {
   hostSendUs: number;
   /** host wall clock when the ack was received, microseconds */
   hostRecvUs: number;
+  /** device µs the reply waited before its transmission started (HeartbeatAck.reply_queued_us); 0 or absent: unknown */
+  deviceQueuedUs?: number;
+}
+
+/**
+ * The device event of a round trip on the host clock and its half-width uncertainty (before the jitter
+ * floor): the midpoint of [send, recv - queued]. A wait beyond the round trip (impossible unless the
+ * clocks disagree wildly) is clamped to it.
+ */
+export function roundTripEventUs(o: ClockObservation): { midUs: number; halfWidthUs: number } {
+  const rtt = o.hostRecvUs - o.hostSendUs;
+  const queued = Math.min(rtt, Math.max(0, o.deviceQueuedUs ?? 0));
+  return { midUs: (o.hostSendUs + o.hostRecvUs - queued) / 2, halfWidthUs: (rtt - queued) / 2 };
 }
 
 export interface ClockFitConfig {
@@ -68,7 +87,8 @@ function checkObservation(o: ClockObservation): void {
     !Number.isFinite(o.deviceTicks) ||
     !Number.isFinite(o.hostSendUs) ||
     !Number.isFinite(o.hostRecvUs) ||
-    o.hostRecvUs < o.hostSendUs
+    o.hostRecvUs < o.hostSendUs ||
+    (o.deviceQueuedUs !== undefined && !Number.isFinite(o.deviceQueuedUs))
   ) {
     throw new DspError(
       'E_DSP_BAD_INPUT',
@@ -215,8 +235,8 @@ export class ClockFit {
   add(o: ClockObservation): void {
     checkObservation(o);
     this.total++;
-    const sigma = (o.hostRecvUs - o.hostSendUs) / 2 + this.jitterFloorUs;
-    const cand = { ticks: o.deviceTicks, mid: (o.hostSendUs + o.hostRecvUs) / 2, sigma };
+    const event = roundTripEventUs(o);
+    const cand = { ticks: o.deviceTicks, mid: event.midUs, sigma: event.halfWidthUs + this.jitterFloorUs };
     if (this.best === null || cand.sigma < this.best.sigma) this.best = cand;
     if (++this.groupSeen < this.stride) return;
     const b = this.best;

@@ -11,14 +11,17 @@
 // csv    `<name>.aux.csv` beside the wide CSV (aux runs at its own rate): `time_s`, then one column per
 //        aux input named with its unit (`EEG_V`, or `EEG_V_at_ADC_input`); gaps as the export's policy.
 // pmat   pMAT reads `Time,Signal,Control` only: it carries no aux, and none is written.
+// A recording aligned with its group (alignment.json): guppy's timestamps and sampling_rate are on the
+// group's axis like its channel files; csv adds a last column `group_time_s` like the wide CSV.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import type { ReplayContext, ReplaySink } from '../record/replay.ts';
 import { formatVolts, TextFileWriter } from '../record/text-file.ts';
 import { fileSafeName, type GapPolicy, type TimeOptions } from './common.ts';
-import { formatSignalTime } from '../pipeline/time.ts';
+import { formatSignalTime, signalTimeS } from '../pipeline/time.ts';
 import type { ExportOutput } from './csv-formats.ts';
+import { GroupAxis } from './group-axis.ts';
 
 export interface AuxCsvOptions extends TimeOptions {
   gaps?: GapPolicy;
@@ -35,6 +38,7 @@ export class AuxCsvSink implements ReplaySink {
   readonly warnings: string[] = [];
   private files: TextFileWriter[] = [];
   private channels: readonly SignalChannel[] = [];
+  private axis: GroupAxis | null = null;
 
   /**
    * `target`: the GuPPy directory, or the wide CSV's path (the aux file goes beside it). Layout 'none' (pmat,
@@ -46,6 +50,7 @@ export class AuxCsvSink implements ReplaySink {
     this.channels = ctx.auxChannels;
     for (const c of this.channels) if (c.scaleWarning) this.warnings.push(c.scaleWarning);
     if (this.channels.length === 0 || this.layout === 'none') return;
+    this.axis = GroupAxis.of(ctx.dir);
     if (this.layout === 'guppy') {
       const dir = join(this.target, 'aux');
       mkdirSync(dir, { recursive: true });
@@ -53,7 +58,7 @@ export class AuxCsvSink implements ReplaySink {
       // JSON, not CSV: GuPPy takes every .csv in its folder for a channel or an event file
       const units = this.channels.map((c) => ({
         file: `${fileSafeName(c)}.csv`, channel: c.name, unit: voltsAtLabel(c), voltsAt: c.voltsAt ?? 'electrode', voltsPerCode: c.voltsPerCode,
-        samplingRateHz: ctx.auxOutputRateHz, ...(c.scaleWarning ? { warning: c.scaleWarning } : {}),
+        samplingRateHz: this.axis ? this.axis.rateHz(ctx.auxOutputRateHz) : ctx.auxOutputRateHz, ...(this.axis ? { timestamps: 'on the group\'s axis (alignment.json), sampling_rate the rate on it' } : {}), ...(c.scaleWarning ? { warning: c.scaleWarning } : {}),
       }));
       const path = join(dir, 'aux_units.json');
       writeFileSync(path, `${JSON.stringify({ description: 'EEG/EMG files of this export: data = volts at voltsAt (electrode, or adc-input when the device did not report its amplifier gain)', channels: units }, null, 2)}\n`);
@@ -61,7 +66,7 @@ export class AuxCsvSink implements ReplaySink {
     } else {
       mkdirSync(dirname(this.target), { recursive: true });
       const path = this.target.replace(/(\.csv)?$/i, '.aux.csv');
-      this.files = [this.open(path, ['time_s', ...this.channels.map((c) => `${fileSafeName(c)}_${voltsAtLabel(c)}`)].join(','))];
+      this.files = [this.open(path, ['time_s', ...this.channels.map((c) => `${fileSafeName(c)}_${voltsAtLabel(c)}`), ...(this.axis ? ['group_time_s'] : [])].join(','))];
     }
   }
 
@@ -69,14 +74,17 @@ export class AuxCsvSink implements ReplaySink {
     if (block.stream !== 'aux' || this.files.length === 0) return;
     // aux channels share one stage, so one shift (the decimator's delay when compensating; none without decimation)
     const time = (k: number): string => formatSignalTime(block.firstIndex + k, block.rateHz, this.channels[0]!, this.options);
+    const groupTime = (k: number): string => this.axis!.text(signalTimeS(block.firstIndex + k, block.rateHz, this.channels[0]!, this.options));
     if (this.layout === 'guppy') {
+      const stamp = this.axis ? groupTime : time;
+      const rate = this.axis ? this.axis.rateHz(block.rateHz) : block.rateHz;
       block.values.forEach((values, c) => {
         const scale = this.channels[c]!.voltsPerCode;
         let text = '';
         for (let k = 0; k < block.count; k++) {
           const v = values[k]!;
           if (Number.isNaN(v)) continue; // no NaN cells in GuPPy's files
-          text += `${time(k)},${formatVolts(v * scale)},${block.rateHz}\n`;
+          text += `${stamp(k)},${formatVolts(v * scale)},${rate}\n`;
         }
         this.files[c]!.write(text);
       });
@@ -89,6 +97,7 @@ export class AuxCsvSink implements ReplaySink {
         block.values.forEach((values, c) => {
           text += `,${formatVolts(values[k]! * this.channels[c]!.voltsPerCode)}`;
         });
+        if (this.axis) text += `,${groupTime(k)}`;
         text += '\n';
       }
       this.files[0]!.write(text);

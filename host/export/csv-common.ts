@@ -12,6 +12,7 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { TextFileWriter } from '../record/text-file.ts';
 import { FIBERRIG_VERSION } from '../record/version.ts';
 import { ExportError, type GapPolicy, type TimeOptions } from './common.ts';
+import type { GroupAxis } from './group-axis.ts';
 import { compensatesDelay, signalTimeS, timeShiftS } from '../pipeline/time.ts';
 
 export interface CsvExportOptions extends TimeOptions {
@@ -49,20 +50,31 @@ export function requireSignals(ctx: ReplayContext): void {
   if (ctx.signalChannels.length === 0) throw new ExportError('E_EXPORT_NO_SIGNALS', 'the recording has no demodulated channels', 'check the recording configuration (fiberrig inspect)');
 }
 
-/** Writes flagged spans to a `start_s,stop_s,flag,label` CSV, opened at the first span. */
+/**
+ * Writes flagged spans to a `start_s,stop_s,flag,label` CSV, opened at the first span; a recording
+ * aligned with its group adds `group_start_s,group_stop_s` (the span on the group's axis).
+ */
 export class QualityFile {
   private out: TextFileWriter | undefined;
+  private axis: GroupAxis | null = null;
 
   constructor(private readonly path: string, private readonly output: ExportOutput) {}
+
+  /** The recording's group axis (from begin(), before any span). */
+  onAxis(axis: GroupAxis | null): void {
+    this.axis = axis;
+  }
 
   write(span: SessionQualitySpan): void {
     if (!this.out) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.out = new TextFileWriter(this.path);
-      this.out.write('start_s,stop_s,flag,label\n');
+      this.out.write(`start_s,stop_s,flag,label${this.axis ? ',group_start_s,group_stop_s' : ''}\n`);
       this.output.files.push(this.path);
     }
-    this.out.write(`${span.startS.toFixed(6)},${(span.startS + span.durationS).toFixed(6)},${span.flag},${span.label}\n`);
+    const stopS = span.startS + span.durationS;
+    const group = this.axis ? `,${this.axis.text(span.startS)},${this.axis.text(stopS)}` : '';
+    this.out.write(`${span.startS.toFixed(6)},${stopS.toFixed(6)},${span.flag},${span.label}${group}\n`);
   }
 
   close(): void {

@@ -8,6 +8,9 @@
 //   <out>/segment_001/det0_470nm.csv       timestamps,data,sampling_rate (rate on every row)
 //   <out>/segment_001/DI0.csv              timestamps of rising edges within the segment
 //
+// A recording aligned with its group (alignment.json): every timestamps column is on the group's
+// axis and sampling_rate is the rate on that axis (group-axis.ts); export.json says so (groupTime).
+//
 // Every channel file of a segment has the same rows (same timestamps), so a
 // control/signal pair lines up whichever channel GuPPy times it by.
 import { join } from 'node:path';
@@ -18,8 +21,9 @@ import { digitalEventTimeS, type Timebase } from '../record/derived.ts';
 import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.ts';
 import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, type TextFileWriter } from '../record/text-file.ts';
-import { formatSignalTime } from '../pipeline/time.ts';
+import { formatSignalTime, signalTimeS } from '../pipeline/time.ts';
 import { fileSafeName, type GapPolicy } from './common.ts';
+import { GroupAxis } from './group-axis.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, QualityFile,
   requireSignals, segmentAt, SegmentFolders, writeMetadata,
@@ -45,6 +49,7 @@ export class GuppySink implements ReplaySink {
   private readonly edges: RisingEdge[] = [];
   private readonly qualityFile: QualityFile;
   private readonly policy: GapPolicy;
+  private axis: GroupAxis | null = null;
 
   constructor(private readonly out: string, private readonly options: CsvExportOptions = {}) {
     this.policy = csvGapPolicy('guppy', options.gaps);
@@ -55,7 +60,9 @@ export class GuppySink implements ReplaySink {
   begin(ctx: ReplayContext): void {
     requireSignals(ctx);
     this.tb = ctx.timebase;
-    this.rate = String(ctx.signalRateHz);
+    this.axis = GroupAxis.of(ctx.dir);
+    this.qualityFile.onAxis(this.axis);
+    this.rate = String(this.axis ? this.axis.rateHz(ctx.signalRateHz) : ctx.signalRateHz);
     this.names = ctx.signalChannels.map((c) => `${fileSafeName(c)}.csv`);
     this.folders = new SegmentFolders(this.out, this.policy, minSegmentRows(this.options, ctx.signalRateHz), this.output, this.options, (dir) => {
       this.writers = this.names.map((n) => dir.open(n, 'timestamps,data,sampling_rate'));
@@ -69,10 +76,17 @@ export class GuppySink implements ReplaySink {
     for (let k = 0; k < block.count; k++) {
       if (!seg.keep(block, k)) continue;
       // each channel file has its own times: under time division each LED was measured at its own place in the cycle
-      for (let c = 0; c < this.pending.length; c++) this.pending[c] += `${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[c]!, this.options)},${formatValue(block.values[c]![k]!)},${this.rate}\n`;
+      for (let c = 0; c < this.pending.length; c++) this.pending[c] += `${this.time(block, k, c)},${formatValue(block.values[c]![k]!)},${this.rate}\n`;
       this.output.rows++;
     }
     this.flush();
+  }
+
+  /** Channel `c`'s time of row `k`: its own (time division), on the group axis when aligned. */
+  private time(block: SignalBlock, k: number, c: number): string {
+    const channel = block.channels[c]!;
+    const index = block.firstIndex + k;
+    return this.axis ? this.axis.text(signalTimeS(index, block.rateHz, channel, this.options)) : formatSignalTime(index, block.rateHz, channel, this.options);
   }
 
   /** Writes the rows buffered for the open segment. */
@@ -107,7 +121,7 @@ export class GuppySink implements ReplaySink {
       const dir = this.folders.dirs.get(s.name)!;
       const name = `DI${e.line}.csv`;
       const f = dir.files.get(name) ?? dir.open(name, 'timestamps');
-      f.write(`${e.t.toFixed(9)}\n`);
+      f.write(`${this.axis ? this.axis.text(e.t) : e.t.toFixed(9)}\n`);
     }
     for (const dir of this.folders.dirs.values()) dir.close();
     const minSegmentS = this.options.minSegmentS ?? DEFAULT_MIN_SEGMENT_S;
@@ -119,7 +133,8 @@ export class GuppySink implements ReplaySink {
       extra: {
         layout: 'one GuPPy session folder per segment; in each: <channel>.csv (timestamps,data,sampling_rate; the same rows in every channel file, timestamps per channel: when its light was measured) and DI<line>.csv (timestamps of rising edges within the segment)' +
           (this.alsoWritten?.files.length ? '; aux/<label>.csv: EEG/EMG (timestamps,data,sampling_rate, not split into segments), units and scale in aux/aux_units.json' : ''),
-        risingEdgesOutsideSegments: outside.map((e) => ({ line: e.line, timeS: e.t })),
+        risingEdgesOutsideSegments: outside.map((e) => ({ line: e.line, timeS: e.t, ...(this.axis ? { groupTimeS: this.axis.time(e.t) } : {}) })),
+        ...(this.axis ? { groupTime: this.axis.metadata('every timestamps column (channel, DI and aux files); sampling_rate is the rate on the group axis') } : {}),
       },
     });
     writeMetadata(join(this.out, 'export.json'), doc, this.output);

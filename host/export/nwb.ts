@@ -36,6 +36,9 @@
 //                                       "LEDs dark: watchdog")
 //   /specifications                     the namespaces used, cached as pynwb does (nwb/cache.ts; `.specloc` on /)
 //
+// A recording aligned with its group (alignment.json, ../align): every time is on the group's axis
+// (group-axis.ts): regular series' starting_time and rate (the fitted line), timestamps and intervals
+// through the knots; timestamps_reference_time is the driver's sample 0; data_collection's time.groupTime.
 // Regular series use starting_time + rate on the device clock; samples that
 // never arrived are NaN (never zero-filled, never closed up).
 import { randomUUID } from 'node:crypto';
@@ -55,6 +58,8 @@ import type { ExportOutput } from './csv-formats.ts';
 import { TARGET_VERSIONS, writeSpecifications } from './nwb/cache.ts';
 import { type SeriesMetadata, exportMetadata } from './nwb/metadata.ts';
 import { type Dtype, EventSeries, GrowingSeries } from './nwb/series.ts';
+import { GroupAxis } from './group-axis.ts';
+import { attrF64, dataAttributes, elementIds, startingTime, tableRegion, timeSeriesGroup, typed, vectorData } from './nwb/h5-objects.ts';
 import { compensatesDelay, seriesTimeOffsetsS, signalTimeS } from '../pipeline/time.ts';
 
 // h5wasm (4 MB of WebAssembly glue) loads on first use; the CLI loads it natively first (cli/native-preloads.js, README)
@@ -66,7 +71,6 @@ type H5Reference = ReturnType<H5Group['create_reference']>;
 
 export const NWB_VERSION = '2.9.0';
 const NS_CORE = 'core';
-const NS_HDMF = 'hdmf-common';
 const NS_FP = 'ndx-fiber-photometry';
 const NS_DEVICES = 'ndx-ophys-devices';
 
@@ -78,61 +82,6 @@ export function h5Ready(): Promise<H5> {
     return m.default;
   });
   return loading;
-}
-
-function typed(obj: H5Group | H5Dataset, neurodataType: string, namespace: string): void {
-  obj.create_attribute('neurodata_type', neurodataType);
-  obj.create_attribute('namespace', namespace);
-  obj.create_attribute('object_id', randomUUID());
-}
-
-function attrF64(obj: H5Group | H5Dataset, name: string, value: number): void {
-  obj.create_attribute(name, value, null, '<d');
-}
-
-function attrF32(obj: H5Group | H5Dataset, name: string, value: number): void {
-  obj.create_attribute(name, value, null, '<f');
-}
-
-function timeSeriesGroup(parent: H5Group, name: string, type: string, namespace: string, description: string, comments: string): H5Group {
-  const g = parent.create_group(name);
-  typed(g, type, namespace);
-  g.create_attribute('description', description);
-  g.create_attribute('comments', comments);
-  return g;
-}
-
-function dataAttributes(ds: H5Dataset, unit: string, conversion: number, continuity: 'continuous' | 'instantaneous' | 'step'): void {
-  ds.create_attribute('unit', unit);
-  attrF32(ds, 'conversion', conversion);
-  attrF32(ds, 'offset', 0);
-  attrF32(ds, 'resolution', -1);
-  ds.create_attribute('continuity', continuity);
-}
-
-function startingTime(g: H5Group, startS: number, rateHz: number): void {
-  const st = g.create_dataset({ name: 'starting_time', data: startS, dtype: '<d' });
-  attrF32(st, 'rate', rateHz);
-  st.create_attribute('unit', 'seconds');
-}
-
-function vectorData(table: H5Group, name: string, data: Parameters<H5Group['create_dataset']>[0]['data'], description: string, dtype?: string): H5Dataset {
-  const ds = table.create_dataset({ name, data, ...(dtype ? { dtype } : {}) });
-  typed(ds, 'VectorData', NS_HDMF);
-  ds.create_attribute('description', description);
-  return ds;
-}
-
-function elementIds(table: H5Group, n: number): void {
-  const ids = table.create_dataset({ name: 'id', data: Int32Array.from({ length: n }, (_, i) => i) });
-  typed(ids, 'ElementIdentifiers', NS_HDMF);
-}
-
-function tableRegion(series: H5Group, rows: number[], table: H5Reference, description: string, name = 'fiber_photometry_table_region'): void {
-  const ds = series.create_dataset({ name, data: Int32Array.from(rows) });
-  typed(ds, 'DynamicTableRegion', NS_HDMF);
-  ds.create_attribute('description', description);
-  ds.create_attribute('table', table, []);
 }
 
 /** LED currents are stored in mA, as the device reports them; the file's unit is amperes. */
@@ -167,6 +116,8 @@ export class NwbSink implements ReplaySink {
   private readonly gapKeys = new Set<string>();
   /** path -> what the file's metadata says about that series */
   private readonly seriesMeta: Record<string, SeriesMetadata> = {};
+  /** The group's axis when the recording was aligned (every time written goes through t() and rate()). */
+  private axis: GroupAxis | null = null;
 
   constructor(private readonly path: string, private readonly options: NwbExportOptions = {}) {}
 
@@ -174,6 +125,7 @@ export class NwbSink implements ReplaySink {
     const h5 = await h5Ready();
     this.ctx = ctx;
     this.tb = ctx.timebase;
+    this.axis = GroupAxis.of(ctx.dir);
     mkdirSync(dirname(this.path), { recursive: true });
     rmSync(this.path, { force: true });
     let file: H5File;
@@ -214,11 +166,11 @@ export class NwbSink implements ReplaySink {
       dataAttributes(this.demod.ds, unit, conversion, 'continuous');
       // when the light of output 0 was measured (its group delay compensated unless asked not to); with time division
       // the LEDs' windows differ: this is the first channel's; the others' offsets (host/pipeline/time.ts seriesTimeOffsetsS) go in the metadata
-      const startS = ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0;
-      startingTime(g, startS, ctx.signalRateHz);
+      const startS = this.t(ctx.signalChannels.length > 0 ? signalTimeS(0, ctx.signalRateHz, ctx.signalChannels[0]!, this.options) : 0);
+      startingTime(g, startS, this.rate(ctx.signalRateHz));
       const offsets = seriesTimeOffsetsS(ctx.signalChannels, this.options);
       this.seriesMeta['/processing/ophys/demodulated'] = {
-        neurodataType: 'FiberPhotometryResponseSeries', unit, conversion: Math.fround(conversion), offset: 0, rateHz: ctx.signalRateHz, startingTimeS: startS, continuity: 'continuous',
+        neurodataType: 'FiberPhotometryResponseSeries', unit, conversion: Math.fround(conversion), offset: 0, rateHz: this.rate(ctx.signalRateHz), startingTimeS: startS, continuity: 'continuous',
         columns: ctx.signalChannels.map((c, i) => ({ name: c.name, groupDelayS: c.groupDelayS, timeOffsetS: offsets[i] ?? 0, wavelengthNm: c.wavelengthNm ?? null, detector: c.source === 'detector' ? c.inputId : null })),
       };
       const rows = ctx.signalChannels.map((c) => {
@@ -272,13 +224,13 @@ export class NwbSink implements ReplaySink {
   digital(e: TimedDigitalEvent): void {
     let s = this.digitalSeries.get(e.line);
     if (!s) {
-      const g = timeSeriesGroup(this.acquisition, `digital_input_${e.line}`, 'TimeSeries', NS_CORE, `edges on digital input line ${e.line}: 1 = rising (line went high), 0 = falling`, 'times on the device clock, sub-sample resolution');
+      const g = timeSeriesGroup(this.acquisition, `digital_input_${e.line}`, 'TimeSeries', NS_CORE, `edges on digital input line ${e.line}: 1 = rising (line went high), 0 = falling`, `times on ${this.clock()}, sub-sample resolution`);
       s = new EventSeries(g, '<f');
       dataAttributes(s.data.ds, 'n/a', 1, 'instantaneous');
       this.seriesMeta[g.path] = { neurodataType: 'TimeSeries', unit: 'n/a', conversion: 1, offset: 0, rateHz: null, startingTimeS: null, continuity: 'instantaneous' };
       this.digitalSeries.set(e.line, s);
     }
-    s.add(digitalEventTimeS(e, this.tb!), e.edge === Edge.EDGE_RISING ? 1 : 0);
+    s.add(this.t(digitalEventTimeS(e, this.tb!)), e.edge === Edge.EDGE_RISING ? 1 : 0);
   }
 
   led(e: TimedLedEvent): void {
@@ -295,7 +247,7 @@ export class NwbSink implements ReplaySink {
       };
       this.ledSeries.set(e.channel, s);
     }
-    s.add(e.sessionIndex / this.tb!.rateHz, e.currentMa);
+    s.add(this.t(e.sessionIndex / this.tb!.rateHz), e.currentMa);
   }
 
   end(summary: ReplaySummary): void {
@@ -319,6 +271,20 @@ export class NwbSink implements ReplaySink {
   }
 
   // ------------------------------------------------------------ internals
+
+  /** A device time (s) as written: on the group's axis when aligned. */
+  private t(deviceS: number): number {
+    return this.axis ? this.axis.time(deviceS) : deviceS;
+  }
+
+  /** A device rate as written: per group-axis second when aligned. */
+  private rate(deviceRateHz: number): number {
+    return this.axis ? this.axis.rateHz(deviceRateHz) : deviceRateHz;
+  }
+
+  private clock(): string {
+    return this.axis ? `the group's time axis (${this.axis.alignment.group.driver}'s clock; /general/data_collection time.groupTime)` : 'the device clock';
+  }
 
   private rawBlock(block: RigBlock): void {
     const targets = block.source === 'aux' ? this.aux : this.raw;
@@ -344,8 +310,8 @@ export class NwbSink implements ReplaySink {
       `volts at the ADC input = code × conversion; ${this.tb!.rateHz} Hz; NaN where samples never arrived (see /intervals/invalid_times)`);
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
     dataAttributes(series.ds, 'volts', vpc, 'continuous');
-    startingTime(g, 0, this.tb!.rateHz);
-    this.seriesMeta[g.path] = { neurodataType: 'FiberPhotometryResponseSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.rateHz, startingTimeS: 0, continuity: 'continuous' };
+    startingTime(g, this.t(0), this.rate(this.tb!.rateHz));
+    this.seriesMeta[g.path] = { neurodataType: 'FiberPhotometryResponseSeries', unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.rate(this.tb!.rateHz), startingTimeS: this.t(0), continuity: 'continuous' };
     tableRegion(g, this.rowsByDetector.get(id) ?? [], this.tableRef, `the FiberPhotometryTable rows of photodetector ${id}`);
     return series;
   }
@@ -365,10 +331,10 @@ export class NwbSink implements ReplaySink {
     const series = new GrowingSeries(g, 'data', 1, this.dtypeFor(block));
     const vpc = scale.voltsPerCode;
     dataAttributes(series.ds, 'volts', vpc, 'continuous');
-    startingTime(g, 0, this.tb!.auxRateHz);
+    startingTime(g, this.t(0), this.rate(this.tb!.auxRateHz));
     if (row !== undefined && this.electrodesRef) tableRegion(g, [row], this.electrodesRef, `the electrode of aux input ${id}`, 'electrodes');
     this.seriesMeta[g.path] = {
-      neurodataType: type, unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.tb!.auxRateHz, startingTimeS: 0, continuity: 'continuous',
+      neurodataType: type, unit: 'volts', conversion: Math.fround(vpc), offset: 0, rateHz: this.rate(this.tb!.auxRateHz), startingTimeS: this.t(0), continuity: 'continuous',
       voltsAt: scale.voltsAt, ...(scale.warning ? { note: scale.warning } : {}),
     };
     return series;
@@ -527,6 +493,11 @@ export class NwbSink implements ReplaySink {
       data: exportMetadata({
         targets: TARGET_VERSIONS, delayCompensation: compensatesDelay(this.options), series: this.seriesMeta,
         gaps: this.gaps.length, qualitySpans: this.qualitySpans.length,
+        ...(this.axis ? { groupTime: {
+          ...this.axis.metadata('every series and interval: regular series as starting_time + rate on the group axis (the fitted line), timestamps and intervals through the knots'),
+          lineDeviationS: this.axis.lineDeviationS(), timestampsReference: 'timestamps_reference_time is the driver\'s sample 0 (estimated from this recording\'s host clock fit)',
+          rateNote: 'the rate attribute is float32 (as NWB defines it); series\' rateHz here is the exact rate on the group axis',
+        } } : {}),
         recordedWith: `fiberrig ${ctx.header.fiberrigVersion}`, exportedWith: `fiberrig ${FIBERRIG_VERSION}`,
         config: ctx.session?.config ?? ctx.config, processing: ctx.demodOptions ?? null, device: ctx.session?.device?.url ?? ctx.meta.device ?? null,
       }),
@@ -539,22 +510,22 @@ export class NwbSink implements ReplaySink {
     if (this.qualitySpans.length > 0) {
       const q = intervals.create_group('quality');
       typed(q, 'TimeIntervals', NS_CORE);
-      q.create_attribute('description', 'spans whose samples arrived but whose demodulated signals are NaN (every configured LED dark), on the device clock');
+      q.create_attribute('description', `spans whose samples arrived but whose demodulated signals are NaN (every configured LED dark), on ${this.clock()}`);
       q.create_attribute('colnames', ['start_time', 'stop_time', 'flag', 'label']);
       elementIds(q, this.qualitySpans.length);
-      vectorData(q, 'start_time', Float64Array.from(this.qualitySpans.map((g) => g.startS)), 'span start (s)', '<d');
-      vectorData(q, 'stop_time', Float64Array.from(this.qualitySpans.map((g) => g.startS + g.durationS)), 'span end (s)', '<d');
+      vectorData(q, 'start_time', Float64Array.from(this.qualitySpans.map((g) => this.t(g.startS))), 'span start (s)', '<d');
+      vectorData(q, 'stop_time', Float64Array.from(this.qualitySpans.map((g) => this.t(g.startS + g.durationS))), 'span end (s)', '<d');
       vectorData(q, 'flag', this.qualitySpans.map((g) => g.flag), 'machine-readable flag (leds-dark)');
       vectorData(q, 'label', this.qualitySpans.map((g) => g.label), 'what happened, e.g. "LEDs dark: watchdog"');
     }
     if (this.gaps.length === 0) return;
     const t = intervals.create_group('invalid_times');
     typed(t, 'TimeIntervals', NS_CORE);
-    t.create_attribute('description', 'samples that never arrived (gaps), on the device clock');
+    t.create_attribute('description', `samples that never arrived (gaps), on ${this.clock()}`);
     t.create_attribute('colnames', ['start_time', 'stop_time', 'source', 'reason', 'uncertainty_s']);
     elementIds(t, this.gaps.length);
-    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => g.start)), 'gap start (s): the first missing sample', '<d');
-    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => g.stop)), 'gap end (s): the first sample after the gap', '<d');
+    vectorData(t, 'start_time', Float64Array.from(this.gaps.map((g) => this.t(g.start))), 'gap start (s): the first missing sample', '<d');
+    vectorData(t, 'stop_time', Float64Array.from(this.gaps.map((g) => this.t(g.stop))), 'gap end (s): the first sample after the gap', '<d');
     vectorData(t, 'source', this.gaps.map((g) => g.sources.join('+')), 'which inputs lost samples: detector, aux or detector+aux');
     vectorData(t, 'reason', this.gaps.map((g) => g.reason), 'why the samples are missing (e.g. missing-blocks, reconnect)');
     vectorData(t, 'uncertainty_s', Float64Array.from(this.gaps.map((g) => g.uncertaintyS)), 'half-width (s) of the interval holding the true gap length; 0 when the device counted it', '<d');
@@ -568,7 +539,9 @@ export class NwbSink implements ReplaySink {
     root.create_dataset({ name: 'identifier', data: randomUUID() });
     root.create_dataset({ name: 'session_description', data: this.options.sessionDescription ?? `fiberrig recording${ctx.session?.subject ? ` of ${ctx.session.subject}` : ''} (${ctx.detectorIds.length} photodetectors, ${this.tableRows} channels)` });
     root.create_dataset({ name: 'session_start_time', data: iso });
-    root.create_dataset({ name: 'timestamps_reference_time', data: iso });
+    // aligned: times count from the driver's sample 0, which came g0 = t(0) driver seconds before this recording's
+    const referenceIso = this.axis ? new Date((startUs - this.t(0) * 1e6) / 1000).toISOString() : iso;
+    root.create_dataset({ name: 'timestamps_reference_time', data: referenceIso });
     root.create_dataset({ name: 'file_create_date', data: [new Date().toISOString()] });
   }
 }

@@ -12,6 +12,10 @@
 //   <out>/segment_001/det0_470nm_405nm.csv       Time,Signal,Control
 //   <out>/segment_001/det0_560nm_405nm.csv
 //   <out>/segment_001/events.csv                 Event,Onset,Offset of pulses starting within the segment
+//
+// A recording aligned with its group (alignment.json): Time, ControlTime, Onset and Offset are on the
+// group's axis (group-axis.ts), so pMAT's 1 / mean(diff(Time)) is the rate on that axis; export.json
+// says so (groupTime).
 import { join } from 'node:path';
 import { Edge } from '../../protocol/index.ts';
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
@@ -21,7 +25,8 @@ import type { ReplayContext, ReplaySink, ReplaySummary } from '../record/replay.
 import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, type TextFileWriter } from '../record/text-file.ts';
 import { ExportError, type GapPolicy, isControlWavelength } from './common.ts';
-import { formatSignalTime, timeShiftS } from '../pipeline/time.ts';
+import { formatSignalTime, signalTimeS, timeShiftS } from '../pipeline/time.ts';
+import { GroupAxis } from './group-axis.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, DEFAULT_MIN_SEGMENT_S, explainOmitted, minSegmentRows, type ExportOutput, exportMetadata, QualityFile,
   requireSignals, segmentAt, SegmentFolders, writeMetadata,
@@ -89,6 +94,7 @@ export class PmatSink implements ReplaySink {
   private readonly darkSpans: SessionQualitySpan[] = [];
   private readonly qualityFile: QualityFile;
   private readonly policy: GapPolicy;
+  private axis: GroupAxis | null = null;
 
   constructor(private readonly out: string, private readonly options: CsvExportOptions = {}) {
     this.policy = csvGapPolicy('pmat', options.gaps);
@@ -106,6 +112,8 @@ export class PmatSink implements ReplaySink {
       );
     }
     this.tb = ctx.timebase;
+    this.axis = GroupAxis.of(ctx.dir);
+    this.qualityFile.onAxis(this.axis);
     // Time is the signal's; a control measured at another time (time division) gets its own exact column
     this.controlTime = this.plan.pairs.map((p) => timeShiftS(ctx.signalChannels[p.signal]!, this.options) !== timeShiftS(ctx.signalChannels[p.control]!, this.options));
     this.folders = new SegmentFolders(this.out, this.policy, minSegmentRows(this.options, ctx.signalRateHz), this.output, this.options, (dir) => {
@@ -122,12 +130,19 @@ export class PmatSink implements ReplaySink {
       if (!seg.keep(block, k)) continue;
       for (let p = 0; p < pairs.length; p++) {
         const { signal, control } = pairs[p]!;
-        this.pending[p] += `${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[signal]!, this.options)},${formatValue(block.values[signal]![k]!)},${formatValue(block.values[control]![k]!)}`;
-        this.pending[p] += this.controlTime[p] ? `,${formatSignalTime(block.firstIndex + k, block.rateHz, block.channels[control]!, this.options)}\n` : '\n';
+        this.pending[p] += `${this.time(block, k, signal)},${formatValue(block.values[signal]![k]!)},${formatValue(block.values[control]![k]!)}`;
+        this.pending[p] += this.controlTime[p] ? `,${this.time(block, k, control)}\n` : '\n';
       }
       this.output.rows++;
     }
     this.flush();
+  }
+
+  /** Channel `c`'s time of row `k`, on the group axis when aligned. */
+  private time(block: SignalBlock, k: number, c: number): string {
+    const channel = block.channels[c]!;
+    const index = block.firstIndex + k;
+    return this.axis ? this.axis.text(signalTimeS(index, block.rateHz, channel, this.options)) : formatSignalTime(index, block.rateHz, channel, this.options);
   }
 
   private flush(): void {
@@ -160,10 +175,11 @@ export class PmatSink implements ReplaySink {
     const seg = this.folders.segmenter;
     seg.finish();
     for (const [line, onset] of [...this.onsets.entries()].sort((a, b) => a[1] - b[1])) this.pulses.push({ line, onset, offset: Number.POSITIVE_INFINITY });
+    const at = (t: number): string => (!Number.isFinite(t) ? 'Inf' : this.axis ? this.axis.text(t) : t.toFixed(9));
     const rows: Array<{ onset: number; text: string }> = [
-      ...this.pulses.map((p) => ({ onset: p.onset, text: `DI${p.line},${p.onset.toFixed(9)},${Number.isFinite(p.offset) ? p.offset.toFixed(9) : 'Inf'}\n` })),
+      ...this.pulses.map((p) => ({ onset: p.onset, text: `DI${p.line},${at(p.onset)},${at(p.offset)}\n` })),
       // a dark span lies inside a file only with --gaps omit (its rows left out): it is marked there as an event
-      ...this.darkSpans.map((q) => ({ onset: q.startS, text: `${q.label},${q.startS.toFixed(9)},${(q.startS + q.durationS).toFixed(9)}\n` })),
+      ...this.darkSpans.map((q) => ({ onset: q.startS, text: `${q.label},${at(q.startS)},${at(q.startS + q.durationS)}\n` })),
     ];
     const outside: Array<{ event: string; onsetS: number }> = [];
     const texts = new Map<string, string>();
@@ -192,7 +208,8 @@ export class PmatSink implements ReplaySink {
         pairs: this.plan.pairs.map((p) => ({ file: p.file, detector: p.detector, signal: channels[p.signal]!.name, control: channels[p.control]!.name })),
         unpaired: this.plan.unpaired,
         pmatRateHz: 'pMAT computes the rate as 1 / mean(diff(Time)) over a whole file: with segments that is the output rate',
-        eventsOutsideSegments: outside,
+        eventsOutsideSegments: this.axis ? outside.map((o) => ({ ...o, groupOnsetS: this.axis!.time(o.onsetS) })) : outside,
+        ...(this.axis ? { groupTime: this.axis.metadata('Time, ControlTime and the events\' Onset and Offset (pMAT\'s rate, 1 / mean(diff(Time)), is then the rate on the group axis)') } : {}),
       },
     });
     writeMetadata(join(this.out, 'export.json'), doc, this.output);

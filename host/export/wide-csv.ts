@@ -2,8 +2,11 @@
 // level of every configured digital input line (0/1, assumed low before its
 // first edge). Gaps are NaN rows (default) or left out (`--gaps omit`, times
 // stay true device times). Beside it: `<name>.meta.json` (README: "Metadata")
-// and `<name>.quality.csv` when a span was flagged LEDs-dark.
+// and `<name>.quality.csv` when a span was flagged LEDs-dark. A recording aligned
+// with its group (`fiberrig align`: alignment.json) gets a last column,
+// `group_time_s`: the row's time on the group's shared axis (the driver's).
 import { mkdirSync } from 'node:fs';
+import { type AlignmentFile, DriverTimeMap, readAlignmentFile } from '../align/index.ts';
 import { basename, dirname } from 'node:path';
 import { Edge } from '../../protocol/index.ts';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
@@ -14,6 +17,7 @@ import type { SessionQualitySpan } from '../record/session.ts';
 import { formatValue, TextFileWriter } from '../record/text-file.ts';
 import type { GapPolicy } from './common.ts';
 import { ChannelTimeColumns } from '../pipeline/time.ts';
+import { GroupAxis } from './group-axis.ts';
 import {
   channelUnits, type CsvExportOptions, csvGapPolicy, explainOmitted, type ExportOutput, exportMetadata, QualityFile, requireSignals, rowTimeS,
   Segmenter, writeMetadata,
@@ -38,6 +42,8 @@ export class WideCsvSink implements ReplaySink {
   private readonly qualityFile: QualityFile;
   private times: ChannelTimeColumns | undefined;
   private readonly policy: GapPolicy;
+  private alignment: AlignmentFile | null = null;
+  private groupTime: DriverTimeMap | null = null;
 
   constructor(private readonly path: string, private readonly options: CsvExportOptions = {}) {
     this.policy = csvGapPolicy('csv', options.gaps);
@@ -55,9 +61,12 @@ export class WideCsvSink implements ReplaySink {
     this.tb = ctx.timebase;
     this.lines = [...(ctx.config.digitalInputIds ?? [])];
     for (const l of this.lines) this.level.set(l, 0);
+    this.alignment = readAlignmentFile(ctx.dir);
+    this.groupTime = this.alignment ? new DriverTimeMap(this.alignment) : null;
+    this.qualityFile.onAxis(GroupAxis.of(ctx.dir));
     this.out = new TextFileWriter(this.path);
     this.times = new ChannelTimeColumns(ctx.signalChannels, this.options);
-    this.out.write(`${[...this.times.header(), ...this.lines.map((l) => `DI${l}`)].join(',')}\n`);
+    this.out.write(`${[...this.times.header(), ...this.lines.map((l) => `DI${l}`), ...(this.groupTime ? ['group_time_s'] : [])].join(',')}\n`);
     this.output.files.push(this.path);
     this.segmenter = new Segmenter(this.policy, 1, { open: () => basename(this.path), close: () => undefined }, this.options);
   }
@@ -88,6 +97,7 @@ export class WideCsvSink implements ReplaySink {
       extra: {
         layout: this.times?.shared === false ? 'one CSV: per demodulated channel <name>_time_s then <name> (the channels were measured at different times), then DI<line> per configured digital input' : 'one CSV: time_s, one column per demodulated channel, then DI<line> per configured digital input',
         digitalColumns: this.lines.map((l) => ({ column: `DI${l}`, line: l, unit: 'level (0 low, 1 high)', note: 'the line level at the row time (edges on the device clock); low assumed before the first edge' })),
+        ...(this.alignment ? { groupTime: groupTimeMetadata(this.alignment, this.times?.shared !== false) } : {}),
       },
     });
     writeMetadata(wideCsvMetadataPath(this.path), doc, this.output);
@@ -106,9 +116,21 @@ export class WideCsvSink implements ReplaySink {
       if (!seg.keep(block, k)) continue;
       text += this.times!.row(block.firstIndex + k, block.rateHz, block.values.map((values) => formatValue(values[k]!)));
       for (const l of this.lines) text += `,${this.level.get(l)}`;
+      if (this.groupTime) text += `,${this.groupTime.map(t).toFixed(9)}`;
       text += '\n';
       this.output.rows++;
     }
     this.out!.write(text);
   }
+}
+
+/** The meta.json entry that says what group_time_s is. */
+function groupTimeMetadata(a: AlignmentFile, shared: boolean): Record<string, unknown> {
+  return {
+    column: 'group_time_s', unit: 's', role: a.role, driver: a.group.driver, recordings: a.group.recordings,
+    meaning: `the row's time on the group's shared axis: ${a.timeAxis}`,
+    of: shared ? 'time_s' : 'the first channel\'s <name>_time_s',
+    fit: { offsetS: a.offsetS, scale: a.scale, residualRmsSamples: a.residualRmsSamples, residualMaxSamples: a.residualMaxSamples, edges: a.edges },
+    alignedAt: a.alignedAt,
+  };
 }

@@ -47,6 +47,8 @@ export interface HeartbeatSample {
   deviceSampleIndex: number;
   deviceTimeUs: number;
   running: boolean;
+  /** Device µs the ack waited before it started out (HeartbeatAck.reply_queued_us; 0 or absent: not reported). */
+  replyQueuedUs?: number;
 }
 
 export interface LinkCounters {
@@ -191,7 +193,10 @@ export class Link {
         .then((reply) => {
           const ack = reply.heartbeatAck;
           if (!ack) return;
-          this.heartbeats$.next({ hostSendUs, hostReceiveUs: this.nowUs(), deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running });
+          this.heartbeats$.next({
+            hostSendUs, hostReceiveUs: this.nowUs(), deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running,
+            replyQueuedUs: ack.replyQueuedUs ?? 0,
+          });
         })
         .catch(() => undefined); // a missed heartbeat shows up as link health, not as an exception
     };

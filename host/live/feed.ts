@@ -205,7 +205,7 @@ export class LiveFeed {
       rig.ledEvents$.subscribe((e) => this.guard(() => this.onLed(e))),
       rig.status$.subscribe((status) => { this.lastStatus = { ms: Date.now(), status }; }),
       rig.heartbeats$.subscribe((h) => this.guard(() => {
-        if (h.running) this.clock.add({ deviceTicks: h.sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+        if (h.running) this.clock.add({ deviceTicks: h.sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs, deviceQueuedUs: h.replyQueuedUs });
       })),
     );
     // after acquisition$: an item restarts the timeline (restart()) before its signals arrive

@@ -2,7 +2,7 @@
 // The live view's server: one page (host/live/public, uPlot from
 // node_modules) and one WebSocket per page, on node:http + ws.
 //
-// Access: on a loopback address no token is needed (unless one is given);
+// Access (access.ts, shared with the lab dashboard): on a loopback address no token is needed (unless one is given);
 // on any other address a token is required (generated when not given). The
 // page takes it as ?token=… and gets it back as an HttpOnly cookie, so its
 // scripts, styles and WebSocket carry it; requests without it get 401. The
@@ -15,7 +15,6 @@
 // gets none (it catches up from the history, within its window, when it
 // drains). Nothing here awaits a socket, so acquisition and recording run at
 // the device's pace whatever the browsers do.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -26,6 +25,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { type AcquisitionFile, toWireConfig } from '../config/acquisition.ts';
 import type { AcquisitionConfigInit } from '../../protocol/index.ts';
 import type { DemodOptions } from '../pipeline/demodulate.ts';
+import { createAccess, isLoopbackHost } from './access.ts';
 import { LiveError } from './errors.ts';
 import { type ClientView, type FeedOptions, LiveFeed, type LiveRig } from './feed.ts';
 import {
@@ -123,23 +123,7 @@ function loadAssets(): Map<string, Asset> {
   ]);
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-function tokenOf(req: IncomingMessage, url: URL, cookieName: string): string | undefined {
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === cookieName) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
-}
+export { isLoopbackHost };
 
 /** Starts the live view server for `rig`; it closes itself when the Rig closes. */
 export async function startLiveServer(options: LiveServerOptions): Promise<LiveServer> {
@@ -148,10 +132,8 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535) {
     throw new LiveError('E_LIVE_PORT', `live view port ${options.port} is not a port number`, 'give --port 1..65535, or 0 for any free port');
   }
-  const loopback = isLoopbackHost(host);
-  const token = options.token ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
-  if (token !== undefined && token.length < 8) throw new LiveError('E_LIVE_TOKEN', 'the token is shorter than 8 characters', 'give a longer --token, or none to have one generated');
-  const tokenDigest = token === undefined ? undefined : digest(token);
+  const access = createAccess({ host, cookieName: tokenCookieName, ...(options.token !== undefined ? { token: options.token } : {}) });
+  const token = access.token;
   const frameIntervalMs = options.frameIntervalMs ?? 100;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const rig = options.rig;
@@ -167,18 +149,8 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   });
   const recording = options.recording;
 
-  let boundPort = listenPort;
-  const authorized = (req: IncomingMessage, url: URL): boolean => {
-    if (tokenDigest === undefined) return true;
-    const given = tokenOf(req, url, tokenCookieName(boundPort));
-    return given !== undefined && timingSafeEqual(digest(given), tokenDigest);
-  };
-  // DNS rebinding: a loopback server without a token answers only to loopback host names
-  const hostAllowed = (req: IncomingMessage): boolean => {
-    if (tokenDigest !== undefined) return true;
-    const name = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    return isLoopbackHost(name);
-  };
+  // the token, DNS rebinding and cross-origin checks (access.ts, shared with the lab dashboard)
+  const { authorized, hostAllowed } = access;
 
   const http = createServer((req, res) => handleHttp(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
@@ -211,7 +183,8 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
       'Referrer-Policy': 'no-referrer',
     };
-    if (token !== undefined && url.pathname === '/') headers['Set-Cookie'] = `${tokenCookieName(boundPort)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+    const cookie = access.cookieHeader();
+    if (cookie !== undefined && url.pathname === '/') headers['Set-Cookie'] = cookie;
     send(200, asset.body, headers);
   }
 
@@ -222,8 +195,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     };
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
     if (!hostAllowed(req)) return refuse(403, 'Forbidden');
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) return refuse(403, 'Forbidden');
+    if (!access.originAllowed(req)) return refuse(403, 'Forbidden');
     if (!authorized(req, url)) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
   });
@@ -430,7 +402,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     });
   });
   const port = (http.address() as AddressInfo).port;
-  boundPort = port;
+  access.setPort(port);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}/${token !== undefined ? `?token=${encodeURIComponent(token)}` : ''}`;
 

@@ -207,7 +207,7 @@ function auxStage(config: AcquisitionConfigInit, info: DeviceInfo, options: Demo
     throw new PipelineError('E_PIPELINE_CONFIG', `aux output rate ${outRate} Hz does not divide the aux rate ${rateHz} Hz`, 'choose an aux output rate that divides the aux rate');
   }
   const auxBlock = Math.max(1, Math.ceil((config.blockSamples ?? 256) * rateHz / (config.sampleRateHz || rateHz)));
-  return decimatingStage('aux', 'aux', channels, rateHz, factor, Math.max(auxBlock, config.blockSamples ?? 256));
+  return decimatingStage('aux', 'aux', channels, rateHz, factor, Math.max(auxBlock, config.aux?.blockSamples ?? 0, config.blockSamples ?? 256));
 }
 
 /** A stateful demodulator for one acquisition: feed it blocks and gaps in order. */

@@ -1,8 +1,9 @@
 // Disk space for a recording: what an acquisition config writes per hour (the
 // raw log, from the wire traffic it logs; the derived CSV files, from their
-// rows), checked against the free space of the output directory before the
-// device is touched, and a small reserve that guarantees the end-of-recording
-// files (session.json, summary.json) can still be written once the disk fills.
+// rows; the analysis input, from its series), checked against the free space
+// of the output directory before the device is touched, and a small reserve
+// that guarantees the end-of-recording files (session.json, summary.json) can
+// still be written once the disk fills.
 import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AcquisitionFile } from '../config/acquisition.ts';
@@ -20,13 +21,21 @@ const CSV_VALUE_BYTES = 11;
 const CSV_ROW_BYTES = 13;
 /** Per aux value in aux.csv: volts in 7-digit exponent form and a separator (",-6.188507e-5": 12 or 13). */
 const AUX_CSV_VALUE_BYTES = 13;
+/**
+ * analysis-input.bin (host/analysis/input-file.ts): float64 series of every signal column at the
+ * analysis rate (10 Hz by default), and with EEG/EMG the sleep features (EMG envelope at 10 Hz, four
+ * band powers at 1 Hz, per-epoch features): 125 B/s measured on the default config, 128 allowed.
+ */
+const ANALYSIS_RATE_HZ = 10;
+const ANALYSIS_VALUE_BYTES = 8;
+const ANALYSIS_SLEEP_BYTES_PER_S = 128;
 /** Heartbeat traffic logged per second (a request record and the reply's bytes, 4 per timeout). */
 const HEARTBEAT_BYTES_PER_S = 4 * 2 * (RECORD_OVERHEAD_BYTES + 48);
 
 export interface DiskSpaceEstimate {
   /** Raw log bytes per hour of recording. */
   rawLogBytesPerHour: number;
-  /** Derived files (signals.csv, aux.csv) bytes per hour. */
+  /** Derived files (signals.csv, aux.csv, analysis-input.bin) bytes per hour. */
   derivedBytesPerHour: number;
   bytesPerHour: number;
 }
@@ -41,15 +50,16 @@ export function estimateRecordingBytes(file: AcquisitionFile): DiskSpaceEstimate
   let auxPerS = 0;
   let auxCsvPerS = 0;
   if (file.aux) {
-    const auxBlock = Math.max(1, Math.round((blockSamples * file.aux.rateHz) / file.sampleRateHz));
+    const auxBlock = file.aux.blockSamples ?? Math.max(1, Math.round((blockSamples * file.aux.rateHz) / file.sampleRateHz));
     auxPerS = (file.aux.rateHz / auxBlock) * frameBytes(auxBlock * file.aux.inputs.length * WIRE_BYTES_PER_SAMPLE);
     auxCsvPerS = (file.auxOutputRateHz ?? file.aux.rateHz) * (CSV_ROW_BYTES + file.aux.inputs.length * AUX_CSV_VALUE_BYTES);
   }
   const rawPerS = detectorPerS + auxPerS + HEARTBEAT_BYTES_PER_S;
   const signalColumns = file.detectors.length * Math.max(1, file.leds.length);
   const signalsPerS = (file.outputRateHz ?? 100) * (CSV_ROW_BYTES + signalColumns * CSV_VALUE_BYTES);
+  const analysisPerS = signalColumns * ANALYSIS_RATE_HZ * ANALYSIS_VALUE_BYTES + (file.aux ? ANALYSIS_SLEEP_BYTES_PER_S : 0);
   const rawLogBytesPerHour = Math.ceil(rawPerS * 3600);
-  const derivedBytesPerHour = Math.ceil((signalsPerS + auxCsvPerS) * 3600);
+  const derivedBytesPerHour = Math.ceil((signalsPerS + auxCsvPerS + analysisPerS) * 3600);
   return { rawLogBytesPerHour, derivedBytesPerHour, bytesPerHour: rawLogBytesPerHour + derivedBytesPerHour };
 }
 

@@ -110,12 +110,15 @@ export function encodeEntry(entry: JournalEntry): { type: number; payload: Uint8
     case 'rx':
       return { type: RecordType.rx, payload: entry.bytes };
     case 'heartbeat': {
-      const b = Buffer.allocUnsafe(33);
+      // bytes 33..36, when known: reply_queued_us (protocol 1.2; a reader before it stops at 33)
+      const queued = entry.sample.replyQueuedUs;
+      const b = Buffer.allocUnsafe(queued === undefined ? 33 : 37);
       b.writeDoubleLE(entry.sample.hostSendUs, 0);
       b.writeDoubleLE(entry.sample.hostReceiveUs, 8);
       b.writeDoubleLE(entry.sample.deviceSampleIndex, 16);
       b.writeDoubleLE(entry.sample.deviceTimeUs, 24);
       b[32] = entry.sample.running ? 1 : 0;
+      if (queued !== undefined) b.writeUInt32LE(Math.min(0xffff_ffff, Math.max(0, Math.round(queued))), 33);
       return { type: RecordType.heartbeat, payload: b };
     }
     case 'intent':
@@ -169,7 +172,10 @@ export function decodeRecord(type: number, hostTimeUs: number, payload: Uint8Arr
         kind: 'entry',
         entry: {
           type: 'heartbeat', hostTimeUs,
-          sample: { hostSendUs: buf.readDoubleLE(0), hostReceiveUs: buf.readDoubleLE(8), deviceSampleIndex: buf.readDoubleLE(16), deviceTimeUs: buf.readDoubleLE(24), running: buf[32] === 1 },
+          sample: {
+            hostSendUs: buf.readDoubleLE(0), hostReceiveUs: buf.readDoubleLE(8), deviceSampleIndex: buf.readDoubleLE(16), deviceTimeUs: buf.readDoubleLE(24), running: buf[32] === 1,
+            ...(buf.length >= 37 ? { replyQueuedUs: buf.readUInt32LE(33) } : {}),
+          },
         },
       };
     case RecordType.intent:

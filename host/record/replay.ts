@@ -297,7 +297,7 @@ export async function replayRecording(path: string, sinks: ReplaySink[], options
           const seg = replayer.segment;
           let fit = segmentClocks.get(seg);
           if (!fit) segmentClocks.set(seg, (fit = seg === 0 && clock ? clock : new ClockFit({ deviceTicksHz: rateHz })));
-          fit.add({ deviceTicks: entry.sample.deviceSampleIndex, hostSendUs: entry.sample.hostSendUs, hostRecvUs: entry.sample.hostReceiveUs });
+          fit.add({ deviceTicks: entry.sample.deviceSampleIndex, hostSendUs: entry.sample.hostSendUs, hostRecvUs: entry.sample.hostReceiveUs, deviceQueuedUs: entry.sample.replyQueuedUs });
         }
       }
     }

@@ -13,7 +13,8 @@
 //
 // 2. Across a device reset (uptime restarted at 0). The host heard the device
 //    after the reset: a heartbeat round trip [send, recv] stamped with the new
-//    uptime u. The reset happened at host time t_r = mid − u × k, where k is
+//    uptime u (mid: its midpoint, less half the wait the device reports for its
+//    reply). The reset happened at host time t_r = mid − u × k, where k is
 //    host µs per device µs from the old segment's clock fit (the fit's slope ×
 //    fs / 1e6; 1 + drift on real hardware). The old run's session index at
 //    t_r is the old fit evaluated there; sample 0 of the new run follows
@@ -31,7 +32,7 @@
 // 3. Neither (old raw logs, firmware without Ack.device_time_us, no clock
 //    fit yet): the host's estimate (time since the last block × rate), with
 //    an uncertainty as large as the estimate itself.
-import { clockToDeviceTicks, type ClockModel } from '../dsp/clock.ts';
+import { clockToDeviceTicks, type ClockModel, roundTripEventUs } from '../dsp/clock.ts';
 
 /** The old segment's reset instant, measured on the host when the Start is sent (journaled in the Start intent). */
 export interface ResetEstimate {
@@ -47,6 +48,8 @@ export interface UptimeProbe {
   hostRecvUs: number;
   /** Device uptime when it answered, µs since its (re)boot. */
   deviceTimeUs: number;
+  /** Device µs the reply waited before it started out (HeartbeatAck.reply_queued_us; 0 or absent: unknown). */
+  deviceQueuedUs?: number;
 }
 
 /** Jitter floor added to half the round trip (as the clock fit does), µs. */
@@ -63,10 +66,10 @@ export const MAX_PHYSICAL_DRIFT_PPM = 1000;
 export function estimateResetInstant(fit: ClockModel | null | undefined, probe: UptimeProbe, rateHz: number, lowerBoundSessionIndex: number): ResetEstimate | undefined {
   if (!fit || !(rateHz > 0) || !(fit.usPerTick > 0)) return undefined;
   const hostPerDeviceUs = (fit.usPerTick * rateHz) / 1e6;
-  const midUs = (probe.hostSendUs + probe.hostRecvUs) / 2;
+  const { midUs, halfWidthUs } = roundTripEventUs({ deviceTicks: 0, hostSendUs: probe.hostSendUs, hostRecvUs: probe.hostRecvUs, deviceQueuedUs: probe.deviceQueuedUs });
   const resetHostUs = midUs - probe.deviceTimeUs * hostPerDeviceUs;
   const index = clockToDeviceTicks(fit, resetHostUs);
-  const uncertaintyUs = (probe.hostRecvUs - probe.hostSendUs) / 2 + JITTER_FLOOR_US + 3 * fit.rmsResidualUs
+  const uncertaintyUs = halfWidthUs + JITTER_FLOOR_US + 3 * fit.rmsResidualUs
     + Math.abs(probe.deviceTimeUs * (hostPerDeviceUs - 1));
   const unknownPace = Math.abs(fit.driftPpm) > MAX_PHYSICAL_DRIFT_PPM ? Math.max(0, index - lowerBoundSessionIndex) : 0;
   return { resetSessionIndex: Math.max(index, lowerBoundSessionIndex), uncertaintySamples: uncertaintyUs / fit.usPerTick + unknownPace };

@@ -338,11 +338,11 @@ export class Rig {
     this.journalSubject.next({ type: 'heartbeat', hostTimeUs: h.hostReceiveUs, sample: h });
     const sessionIndex = this.assembler.sessionIndexOf(h.deviceSampleIndex);
     if (h.running && this.wantRunning && !this.reconnecting) {
-      this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs });
+      this.clockFit?.add({ deviceTicks: sessionIndex, hostSendUs: h.hostSendUs, hostRecvUs: h.hostReceiveUs, deviceQueuedUs: h.replyQueuedUs });
       this.lastRunningSessionIndex = Math.max(this.lastRunningSessionIndex, sessionIndex);
     }
     if (h.running && this.wantRunning && !this.reconnecting) this.lightKeeper.heartbeatAnswered();
-    this.heartbeatSubject.next({ hostSendUs: h.hostSendUs, hostReceiveUs: h.hostReceiveUs, deviceSampleIndex: h.deviceSampleIndex, deviceTimeUs: h.deviceTimeUs, running: h.running, sessionIndex });
+    this.heartbeatSubject.next({ ...h, sessionIndex });
     if (this.wantRunning && !h.running && !this.reconnecting) {
       // The device stopped on its own: it was reset (power glitch, watchdog, Reset from elsewhere).
       traceRig('%s: device stopped on its own (reset?): resuming', this.url);
@@ -424,9 +424,10 @@ export class Rig {
     const hostRecvUs = nowUs();
     const ack = reply.heartbeatAck;
     if (!ack) throw new RigError('E_HANDSHAKE', `device answered Heartbeat with ${reply.body}`, 'is this a fiberrig device? check the URL');
-    const sample = { hostSendUs, hostReceiveUs: hostRecvUs, deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running };
+    const replyQueuedUs = ack.replyQueuedUs ?? 0;
+    const sample = { hostSendUs, hostReceiveUs: hostRecvUs, deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running, replyQueuedUs };
     this.journalSubject.next({ type: 'heartbeat', hostTimeUs: hostRecvUs, sample });
-    return { hostSendUs, hostRecvUs, deviceTimeUs: ack.deviceTimeUs, running: ack.running };
+    return { hostSendUs, hostRecvUs, deviceTimeUs: ack.deviceTimeUs, deviceQueuedUs: replyQueuedUs, running: ack.running };
   }
 
   /** Re-applies the configuration and restarts; the missing span becomes a gap placed by placement.ts. */

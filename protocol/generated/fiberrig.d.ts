@@ -490,6 +490,7 @@ export namespace fiberrig {
             $unknowns?: Uint8Array[];
             inputIds: number[];
             rateHz: number;
+            blockSamples: number;
             static create(properties: fiberrig.v1.AuxConfig.$Shape): fiberrig.v1.AuxConfig & fiberrig.v1.AuxConfig.$Shape;
             static create(properties?: fiberrig.v1.AuxConfig.$Properties): fiberrig.v1.AuxConfig;
             static encode(m: fiberrig.v1.AuxConfig.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -505,6 +506,7 @@ export namespace fiberrig {
             interface $Properties {
                 inputIds?: (number[]|null);
                 rateHz?: (number|null);
+                blockSamples?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = fiberrig.v1.AuxConfig.$Properties;
@@ -955,6 +957,7 @@ export namespace fiberrig {
             sampleIndex: number;
             deviceTimeUs: number;
             running: boolean;
+            replyQueuedUs: number;
             static create(properties: fiberrig.v1.HeartbeatAck.$Shape): fiberrig.v1.HeartbeatAck & fiberrig.v1.HeartbeatAck.$Shape;
             static create(properties?: fiberrig.v1.HeartbeatAck.$Properties): fiberrig.v1.HeartbeatAck;
             static encode(m: fiberrig.v1.HeartbeatAck.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -972,6 +975,7 @@ export namespace fiberrig {
                 sampleIndex?: (number|null);
                 deviceTimeUs?: (number|null);
                 running?: (boolean|null);
+                replyQueuedUs?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = fiberrig.v1.HeartbeatAck.$Properties;

@@ -5297,6 +5297,7 @@ export const fiberrig = $root.fiberrig = (() => {
              * @typedef {Object} fiberrig.v1.AuxConfig.$Properties
              * @property {Array.<number>|null} [inputIds] AuxConfig inputIds
              * @property {number|null} [rateHz] AuxConfig rateHz
+             * @property {number|null} [blockSamples] AuxConfig blockSamples
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -5346,6 +5347,14 @@ export const fiberrig = $root.fiberrig = (() => {
             AuxConfig.prototype.rateHz = 0;
 
             /**
+             * AuxConfig blockSamples.
+             * @member {number} blockSamples
+             * @memberof fiberrig.v1.AuxConfig
+             * @instance
+             */
+            AuxConfig.prototype.blockSamples = 0;
+
+            /**
              * Creates a new AuxConfig instance using the specified properties.
              * @function create
              * @memberof fiberrig.v1.AuxConfig
@@ -5382,6 +5391,8 @@ export const fiberrig = $root.fiberrig = (() => {
                 }
                 if (m.rateHz != null && $Object.hasOwnProperty.call(m, "rateHz") && m.rateHz !== 0)
                     w.uint32(/* id 2, wireType 0 =*/16).uint32(m.rateHz);
+                if (m.blockSamples != null && $Object.hasOwnProperty.call(m, "blockSamples") && m.blockSamples !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.blockSamples);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -5449,6 +5460,15 @@ export const fiberrig = $root.fiberrig = (() => {
                                 delete m.rateHz;
                             continue;
                         }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.blockSamples = v;
+                            else
+                                delete m.blockSamples;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -5493,6 +5513,10 @@ export const fiberrig = $root.fiberrig = (() => {
                     if (!$util.isInteger(m.rateHz))
                         return "rateHz: integer expected";
                 }
+                if (m.blockSamples != null && $Object.hasOwnProperty.call(m, "blockSamples")) {
+                    if (!$util.isInteger(m.blockSamples))
+                        return "blockSamples: integer expected";
+                }
                 return null;
             };
 
@@ -5527,6 +5551,11 @@ export const fiberrig = $root.fiberrig = (() => {
                         m.rateHz = d.rateHz >>> 0;
                     }
                 }
+                if (d.blockSamples != null) {
+                    if ($Number(d.blockSamples) !== 0) {
+                        m.blockSamples = d.blockSamples >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -5552,6 +5581,7 @@ export const fiberrig = $root.fiberrig = (() => {
                 }
                 if (o.defaults) {
                     d.rateHz = 0;
+                    d.blockSamples = 0;
                 }
                 if (m.inputIds && m.inputIds.length) {
                     d.inputIds = $Array(m.inputIds.length);
@@ -5561,6 +5591,9 @@ export const fiberrig = $root.fiberrig = (() => {
                 }
                 if (m.rateHz != null && $Object.hasOwnProperty.call(m, "rateHz")) {
                     d.rateHz = m.rateHz;
+                }
+                if (m.blockSamples != null && $Object.hasOwnProperty.call(m, "blockSamples")) {
+                    d.blockSamples = m.blockSamples;
                 }
                 return d;
             };
@@ -9753,6 +9786,7 @@ export const fiberrig = $root.fiberrig = (() => {
              * @property {number|null} [sampleIndex] HeartbeatAck sampleIndex
              * @property {number|null} [deviceTimeUs] HeartbeatAck deviceTimeUs
              * @property {boolean|null} [running] HeartbeatAck running
+             * @property {number|null} [replyQueuedUs] HeartbeatAck replyQueuedUs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9817,6 +9851,14 @@ export const fiberrig = $root.fiberrig = (() => {
             HeartbeatAck.prototype.running = false;
 
             /**
+             * HeartbeatAck replyQueuedUs.
+             * @member {number} replyQueuedUs
+             * @memberof fiberrig.v1.HeartbeatAck
+             * @instance
+             */
+            HeartbeatAck.prototype.replyQueuedUs = 0;
+
+            /**
              * Creates a new HeartbeatAck instance using the specified properties.
              * @function create
              * @memberof fiberrig.v1.HeartbeatAck
@@ -9856,6 +9898,8 @@ export const fiberrig = $root.fiberrig = (() => {
                     w.uint32(/* id 3, wireType 0 =*/24).uint64(m.deviceTimeUs);
                 if (m.running != null && $Object.hasOwnProperty.call(m, "running") && m.running !== false)
                     w.uint32(/* id 4, wireType 0 =*/32).bool(m.running);
+                if (m.replyQueuedUs != null && $Object.hasOwnProperty.call(m, "replyQueuedUs") && m.replyQueuedUs !== 0)
+                    w.uint32(/* id 5, wireType 0 =*/40).uint32(m.replyQueuedUs);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -9936,6 +9980,15 @@ export const fiberrig = $root.fiberrig = (() => {
                                 delete m.running;
                             continue;
                         }
+                    case 5: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.replyQueuedUs = v;
+                            else
+                                delete m.replyQueuedUs;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -9983,6 +10036,10 @@ export const fiberrig = $root.fiberrig = (() => {
                 if (m.running != null && $Object.hasOwnProperty.call(m, "running")) {
                     if (typeof m.running !== "boolean")
                         return "running: boolean expected";
+                }
+                if (m.replyQueuedUs != null && $Object.hasOwnProperty.call(m, "replyQueuedUs")) {
+                    if (!$util.isInteger(m.replyQueuedUs))
+                        return "replyQueuedUs: integer expected";
                 }
                 return null;
             };
@@ -10046,6 +10103,11 @@ export const fiberrig = $root.fiberrig = (() => {
                         m.running = $Boolean(d.running);
                     }
                 }
+                if (d.replyQueuedUs != null) {
+                    if ($Number(d.replyQueuedUs) !== 0) {
+                        m.replyQueuedUs = d.replyQueuedUs >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -10083,6 +10145,7 @@ export const fiberrig = $root.fiberrig = (() => {
                     } else
                         d.deviceTimeUs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
                     d.running = false;
+                    d.replyQueuedUs = 0;
                 }
                 if (m.hostTimeUs != null && $Object.hasOwnProperty.call(m, "hostTimeUs")) {
                     if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
@@ -10110,6 +10173,9 @@ export const fiberrig = $root.fiberrig = (() => {
                 }
                 if (m.running != null && $Object.hasOwnProperty.call(m, "running")) {
                     d.running = m.running;
+                }
+                if (m.replyQueuedUs != null && $Object.hasOwnProperty.call(m, "replyQueuedUs")) {
+                    d.replyQueuedUs = m.replyQueuedUs;
                 }
                 return d;
             };

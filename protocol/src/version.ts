@@ -7,7 +7,7 @@ export interface ProtocolVersionLike {
 }
 
 /** The version this code speaks. Bump minor for additive changes, major for breaking ones. */
-export const PROTOCOL_VERSION: Readonly<ProtocolVersionLike> = Object.freeze({ major: 1, minor: 1 });
+export const PROTOCOL_VERSION: Readonly<ProtocolVersionLike> = Object.freeze({ major: 1, minor: 2 });
 
 export function formatVersion(v: ProtocolVersionLike): string {
   return `${v.major}.${v.minor}`;

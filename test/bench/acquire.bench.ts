@@ -194,5 +194,5 @@ export async function run(emit: Emit): Promise<void> {
   for (const [part, ms] of Object.entries(profiled.parts)) {
     emit({ name: `acquire.sim.split.${part}`, value: (100 * ms) / total, unit: '% of main-thread profile', ms: Math.round(ms), simulatedS: baseS, perSimulatedHourS: (ms / 1000) * (3600 / baseS) });
   }
-  emit({ name: 'acquire.sim.split.other_threads', value: (100 * profiled.run.otherCpuS) / profiled.run.cpuS, unit: '% of process CPU', cpuS: profiled.run.otherCpuS, note: 'raw-log I/O worker (write + fsync), libuv threads: not in the main-thread profile' });
+  emit({ name: 'acquire.sim.split.other_threads', value: (100 * profiled.run.otherCpuS) / profiled.run.cpuS, unit: '% of process CPU', cpuS: profiled.run.otherCpuS, note: 'V8 platform threads (concurrent TurboFan compiles, mostly at start-up; GC helpers), the raw log\'s I/O worker (write + fsync), libuv: not in the main-thread profile; mostly a fixed cost per recording, see `npm run bench -- cpu-threads` for fixed vs per simulated hour' });
 }

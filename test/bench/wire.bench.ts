@@ -12,11 +12,13 @@
 // run: `wire.overhead.all_realtime` replaces the logged heartbeat round trips by
 // as many as a real-time run of the same length sends (same frame sizes).
 //
-// Baseline in the same run: the synthetic figure protocol.bench.ts reports (one
-// 256-sample x 4-channel int16 block, framed), as a share of the frame.
+// Baselines in the same run: the synthetic figure protocol.bench.ts reports (one
+// 256-sample x 4-channel int16 block, framed), as a share of the frame; and the
+// same acquisition with 250-sample detector and aux blocks (the default before
+// protocol 1.2), `wire.overhead.all_realtime.baseline_250`.
 //
 // `FIBERRIG_BENCH_WIRE_S` overrides the simulated seconds (default 300).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -42,10 +44,32 @@ function syntheticBlockOverhead(): { frameBytes: number; rawBytes: number } {
   return { frameBytes: frame.length, rawBytes: samples.length * 2 };
 }
 
+const HEARTBEAT_INTERVAL_MS = Math.max(50, Math.floor(DEFAULT_LOCKIN_CONFIG.heartbeatTimeoutMs / 4));
+
+/** Heartbeat round trips a real-time run of `seconds` makes: one per heartbeat interval. */
+function realtimeRoundTrips(seconds: number): number {
+  return Math.floor((seconds * 1000) / HEARTBEAT_INTERVAL_MS);
+}
+
+/** All bytes on the wire with the logged heartbeat round trips replaced by a real-time run's (same frame sizes). */
+function realtimeWireBytes(w: Awaited<ReturnType<typeof measureWireOverhead>>, seconds: number): number {
+  const roundTrips = realtimeRoundTrips(seconds);
+  let realtimeWire = w.wireBytes;
+  for (const kind of ['heartbeat (host)', 'heartbeatAck']) {
+    const t = w.byKind.get(kind);
+    if (!t || t.frames === 0) throw new Error(`no ${kind} frame in the raw log`);
+    realtimeWire += (roundTrips - t.frames) * (t.wireBytes / t.frames);
+  }
+  return realtimeWire;
+}
+
 export async function run(emit: Emit): Promise<void> {
   const seconds = Number(process.env.FIBERRIG_BENCH_WIRE_S ?? 300);
   const command = `fiberrig acquire --device '${URL}' --duration ${seconds}s --out DIR --json --quiet`;
-  const config = { blockSamples: DEFAULT_LOCKIN_CONFIG.blockSamples, statusIntervalMs: DEFAULT_LOCKIN_CONFIG.statusIntervalMs };
+  const config = {
+    blockSamples: DEFAULT_LOCKIN_CONFIG.blockSamples, auxBlockSamples: DEFAULT_LOCKIN_CONFIG.aux?.blockSamples ?? DEFAULT_LOCKIN_CONFIG.blockSamples,
+    statusIntervalMs: DEFAULT_LOCKIN_CONFIG.statusIntervalMs,
+  };
 
   const synthetic = syntheticBlockOverhead();
   emit({
@@ -64,18 +88,23 @@ export async function run(emit: Emit): Promise<void> {
       name: 'wire.overhead.all', value: w.overheadPct, unit: '% of all bytes on the wire', wireBytes: w.wireBytes, sampleBytes: w.sampleBytes,
       simulatedS: seconds, ...config, note: command,
     });
-    // real time: one heartbeat round trip per heartbeat interval of device time
-    const intervalMs = Math.max(50, Math.floor(DEFAULT_LOCKIN_CONFIG.heartbeatTimeoutMs / 4));
-    const roundTrips = Math.floor((seconds * 1000) / intervalMs);
-    let realtimeWire = w.wireBytes;
-    for (const kind of ['heartbeat (host)', 'heartbeatAck']) {
-      const t = w.byKind.get(kind);
-      if (!t || t.frames === 0) throw new Error(`no ${kind} frame in the raw log`);
-      realtimeWire += (roundTrips - t.frames) * (t.wireBytes / t.frames);
-    }
+    const realtimeWire = realtimeWireBytes(w, seconds);
     emit({
       name: 'wire.overhead.all_realtime', value: (100 * (realtimeWire - w.sampleBytes)) / realtimeWire, unit: '% of all bytes on the wire',
-      heartbeatRoundTrips: roundTrips, heartbeatIntervalMs: intervalMs, note: 'as wire.overhead.all, with the heartbeats of a real-time run',
+      heartbeatRoundTrips: realtimeRoundTrips(seconds), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, note: 'as wire.overhead.all, with the heartbeats of a real-time run',
+    });
+    // baseline in the same run: the same acquisition with the block sizes before protocol 1.2 (250 samples, aux alike)
+    const { aux, ...rest } = DEFAULT_LOCKIN_CONFIG;
+    const baselineFile = join(dir, 'baseline-250.json');
+    await writeFile(baselineFile, JSON.stringify({ ...rest, blockSamples: 250, ...(aux ? { aux: { inputs: aux.inputs, rateHz: aux.rateHz } } : {}) }));
+    const baseCode = await main(['acquire', '--device', URL, '--duration', `${seconds}s`, '--config', baselineFile, '--out', join(dir, 'base'), '--json', '--quiet'], { stdout: sink, stderr: sink });
+    if (baseCode !== 0) throw new Error(`baseline acquire exited with ${baseCode}`);
+    const b = await measureWireOverhead(join(dir, 'base', RAW_LOG_FILE_NAME));
+    const baseRealtime = realtimeWireBytes(b, seconds);
+    const basePct = (100 * (baseRealtime - b.sampleBytes)) / baseRealtime;
+    emit({
+      name: 'wire.overhead.all_realtime.baseline_250', value: basePct, unit: '% of all bytes on the wire', blockSamples: 250, auxBlockSamples: 250,
+      ratio: (100 * (realtimeWire - w.sampleBytes)) / realtimeWire / basePct, note: 'the same run with 250-sample detector and aux blocks (the default before protocol 1.2); ratio = default / this',
     });
     for (const [kind, t] of [...w.byKind].sort((a, b) => b[1].wireBytes - a[1].wireBytes)) {
       const overheadBytes = t.wireBytes - t.sampleBytes;

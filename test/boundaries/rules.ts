@@ -39,7 +39,7 @@ export const COMPUTED_IMPORTS_ALLOWED: readonly string[] = [
 ];
 
 /** Browser code: there an absolute specifier is a URL the live server serves (e.g. /vendor/uPlot.esm.js), not a file. */
-export const BROWSER_FOLDERS: readonly string[] = ['host/live/public/'];
+export const BROWSER_FOLDERS: readonly string[] = ['host/live/public/', 'host/lab/dashboard/public/'];
 
 export interface Violation {
   /** The importing file, repository-relative. */

@@ -46,6 +46,39 @@ export function acquisitionTests(): void {
       await stop(mark2);
     });
 
+    it('AuxConfig.block_samples (1.2): aux blocks of their own size, contiguous, while detector blocks keep block_samples', async function () {
+      if (info.auxInputs.length === 0) this.skip(); // a board without aux inputs
+      const aux = { inputIds: [info.auxInputs[0]!.id], rateHz: FS / 4, blockSamples: 7 };
+      const { mark } = await run(continuous({ aux }));
+      await c.waitFor(() => c.contiguousSamples(mark) >= 4 * B, 10_000, `${4 * B} samples`);
+      const n = await stop(mark);
+      const auxN = Math.ceil(n / 4);
+      await c.waitFor(() => c.contiguousSamples(mark, SampleSource.SAMPLE_SOURCE_AUX) === auxN, 5000, `${auxN} aux samples`);
+      const auxBlocks = c.blocks(SampleSource.SAMPLE_SOURCE_AUX, mark);
+      assert.ok(auxBlocks.length >= 2);
+      auxBlocks.forEach((b, i) => {
+        if (i < auxBlocks.length - 1) assert.equal(b.sampleCount, 7, 'aux blocks hold aux.block_samples (only the last may be short)');
+      });
+      const detBlocks = c.blocks(SampleSource.SAMPLE_SOURCE_DETECTOR, mark);
+      for (const b of detBlocks.slice(0, -1)) assert.equal(b.sampleCount, B);
+    });
+
+    it('HeartbeatAck.reply_queued_us (1.2): never longer than the round trip the host measured, idle or while blocks flow', async () => {
+      const check = async (what: string): Promise<void> => {
+        const t0 = performance.now();
+        const hb = (await c.request({ heartbeat: { hostTimeUs: 7 } })).heartbeatAck!;
+        const rttUs = (performance.now() - t0) * 1000;
+        assert.ok(hb.replyQueuedUs <= rttUs * 1.01 + 100, `${what}: the reply waited ${hb.replyQueuedUs} µs in a ${rttUs.toFixed(0)} µs round trip`);
+      };
+      await check('idle');
+      const { mark } = await run(continuous());
+      for (let i = 0; i < 5; i++) {
+        await sleep(37);
+        await check('running');
+      }
+      await stop(mark);
+    });
+
     it('Start and Stop Acks name the device uptime of their sample index (±2 sample periods of the heartbeats; Stop − Start = N / fs ±1 µs)', async () => {
       const before = (await c.request({ heartbeat: { hostTimeUs: 1 } })).heartbeatAck!;
       const configId = (await c.ack({ configure: { config: continuous() } })).configId;

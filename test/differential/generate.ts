@@ -107,7 +107,11 @@ function validConfig(rng: Rng, pair: Pair): AcquisitionConfigInit {
   });
   if (board.auxInputs.length > 0 && rng.chance(0.3)) {
     const rates = [1, 2, 4, 5, 10].map((d) => fs / d).filter((r) => Number.isInteger(r) && r <= Math.min(...board.auxInputs.map((a) => a.maxRateHz)));
-    if (rates.length > 0) config.aux = { inputIds: rng.some(board.auxInputs.map((a) => a.id), rng.int(1, board.auxInputs.length)), rateHz: rng.pick(rates) };
+    if (rates.length > 0) {
+      config.aux = { inputIds: rng.some(board.auxInputs.map((a) => a.id), rng.int(1, board.auxInputs.length)), rateHz: rng.pick(rates) };
+      // AuxConfig.block_samples (1.2): aux blocks of their own size, or 0 (the detectors' block_samples)
+      if (rng.chance(0.5)) config.aux.blockSamples = rng.pick([1, 3, 10, 32]);
+    }
   }
   const inputs = board.digitalLines.filter((d) => d.direction === 'input').map((d) => d.id);
   if (rng.chance(0.2)) config.digitalInputIds = rng.some(inputs, rng.int(1, inputs.length));

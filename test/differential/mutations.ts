@@ -92,6 +92,17 @@ export const MUTATIONS: readonly Mutation[] = [
     if (bad === 4) c.aux = { inputIds: [], rateHz: 100 };
   },
   (c, b, r) => {
+    // AuxConfig.block_samples (1.2): at or past the block limits (samples, then sample bytes), or given without aux inputs
+    const ids = b.auxInputs.map((a) => a.id);
+    const fs = c.sampleRateHz ?? 0;
+    const auxMax = Math.min(...b.auxInputs.map((a) => a.maxRateHz));
+    const rate = [1, 2, 4, 5, 10, 20, 40, 50, 100].map((d) => fs / d).find((x) => Number.isInteger(x) && x <= auxMax);
+    const bad = ids.length === 0 || rate === undefined ? 2 : r.int(0, 2);
+    if (bad === 0) c.aux = { inputIds: ids, rateHz: rate!, blockSamples: b.maxBlockSamples + r.pick([0, 1]) };
+    if (bad === 1) c.aux = { inputIds: ids, rateHz: rate!, blockSamples: Math.floor(b.maxSampleBytes / (2 * ids.length)) + r.pick([0, 1]) };
+    if (bad === 2) c.aux = { inputIds: [], rateHz: 0, blockSamples: 10 };
+  },
+  (c, b, r) => {
     const out = b.digitalLines.find((d) => d.direction === 'output')?.id ?? 2;
     c.digitalInputIds = r.pick([[99], [out], [0, 0]]);
   },

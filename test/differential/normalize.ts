@@ -24,6 +24,11 @@
 //   a millisecond and may queue two small blocks at once where the simulator
 //   sends each as it completes), not on behaviour; blocks_dropped and
 //   samples_dropped, which say what was lost, are compared.
+// - HeartbeatAck.reply_queued_us: how long the reply waited for the link,
+//   which depends on the link's pace and the main loop's cadence like
+//   buffer_fill (the simulator's link here is infinitely fast; the firmware's
+//   lockstep link takes every byte at once unless stalled); the host-side
+//   effect of the field is tested in test/host/dsp and test/firmware-sim.
 // - SampleBlock samples are compared as codes within +-1 (compare.ts): in
 //   LOCK_IN the C core plays its carrier from a 1024-point sine table, the
 //   simulator computes the sine (hardware/README.md); both round the same
@@ -60,6 +65,7 @@ export function normalize(t: Transcript): Normalized {
       }
     }
     if (body === 'status' && inner) delete inner['bufferFill'];
+    if (body === 'heartbeatAck' && inner) delete inner['replyQueuedUs'];
     if (body === 'sampleBlock' && inner && m.sampleBlock) {
       const b = m.sampleBlock;
       delete inner['samples'];

@@ -105,12 +105,12 @@ static void on_set_led(uint32_t id, const fiberrig_v1_SetLed *set_led) {
 static void on_heartbeat(uint32_t id, const fiberrig_v1_Heartbeat *hb) {
   uint64_t t = fr_now_ns();
   fr_session.last_hb_ns = t;
-  fiberrig_v1_Envelope *m = fr_link_begin(id, fiberrig_v1_Envelope_heartbeat_ack_tag);
-  m->body.heartbeat_ack.host_time_us = hb->host_time_us;
-  m->body.heartbeat_ack.sample_index = fr_run_samples_taken(t);
-  m->body.heartbeat_ack.device_time_us = t / 1000u;
-  m->body.heartbeat_ack.running = fr_run.running;
-  fr_link_send();
+  fiberrig_v1_HeartbeatAck ack = fiberrig_v1_HeartbeatAck_init_zero;
+  ack.host_time_us = hb->host_time_us;
+  ack.sample_index = fr_run_samples_taken(t);
+  ack.device_time_us = t / 1000u;
+  ack.running = fr_run.running;
+  fr_link_heartbeat_ack(id, &ack, t);
 }
 
 static void on_read_calibration(uint32_t id) {

@@ -26,6 +26,8 @@
 #define FR_RX_BYTES_PER_POLL 1024u
 /* room the control queue must have before a command is read: the largest reply */
 #define FR_CTRL_RESERVE (FR_COBS_MAX(fiberrig_v1_CalibrationTable_size + 16u + FR_CRC_BYTES) + 1u)
+/* the largest HeartbeatAck frame (Envelope tag, length, request id; delimiter included) */
+#define FR_HB_FRAME_MAX (FR_COBS_MAX(fiberrig_v1_HeartbeatAck_size + 16u + FR_CRC_BYTES) + 1u)
 
 typedef enum { TX_NONE = 0, TX_CTRL, TX_STREAM } tx_source;
 
@@ -53,6 +55,16 @@ static struct {
   uint32_t tx_len, tx_sent;
   tx_source tx;
   bool tx_block; /* the stream frame in tx_frame is a sample block */
+
+  /* A HeartbeatAck held back by the stream frame being written when its
+   * Heartbeat arrived: encoded once that frame has left, so that it can say
+   * how long it waited (reply_queued_us), and put into the control queue
+   * where it would have been (hb_offset: the bytes queued before it). */
+  bool hb_pending;
+  uint32_t hb_request_id;
+  uint32_t hb_offset;
+  uint64_t hb_arrival_ns;
+  fiberrig_v1_HeartbeatAck hb_ack;
 } l;
 
 /* (named `ring`: the pyboard's linker script places it in CCM by its section name) */
@@ -68,7 +80,8 @@ void fr_link_init(uint32_t max_message_bytes) {
 
 /* ---------------------------------------------------------- control queue */
 
-static uint32_t ctrl_free(void) { return FR_CTRL_BYTES - l.ctrl_len; }
+/* room left, less what a held-back HeartbeatAck will take */
+static uint32_t ctrl_free(void) { return FR_CTRL_BYTES - l.ctrl_len - (l.hb_pending ? FR_HB_FRAME_MAX : 0u); }
 
 /* Encodes tx_msg; returns its payload length or 0 when it does not encode. */
 static size_t encode_payload(void) {
@@ -124,6 +137,38 @@ void fr_link_ack_at(uint32_t request_id, uint64_t sample_index, uint64_t device_
 }
 
 void fr_link_ack(uint32_t request_id, uint64_t sample_index) { fr_link_ack_at(request_id, sample_index, 0); }
+
+/* Encodes the held-back HeartbeatAck, waited until now, into the control queue at its place. */
+static void release_heartbeat_ack(void) {
+  if (!l.hb_pending) return;
+  l.hb_pending = false;
+  fiberrig_v1_Envelope *m = fr_link_begin(l.hb_request_id, fiberrig_v1_Envelope_heartbeat_ack_tag);
+  m->body.heartbeat_ack = l.hb_ack;
+  uint64_t waited_us = (fr_now_ns() - l.hb_arrival_ns) / 1000u;
+  m->body.heartbeat_ack.reply_queued_us = waited_us > UINT32_MAX ? UINT32_MAX : (uint32_t)waited_us;
+  size_t len = encode_payload();
+  static uint8_t frame[FR_HB_FRAME_MAX];
+  if (len == 0 || FR_COBS_MAX(len + FR_CRC_BYTES) + 1u > sizeof frame) { /* cannot happen: bounded fields */
+    l.messages_dropped++;
+    return;
+  }
+  size_t n = fr_frame_encode(payload, len, frame);
+  uint32_t at = l.hb_offset < l.ctrl_len ? l.hb_offset : l.ctrl_len;
+  memmove(l.ctrl + at + n, l.ctrl + at, l.ctrl_len - at);
+  memcpy(l.ctrl + at, frame, n);
+  l.ctrl_len += (uint32_t)n;
+}
+
+void fr_link_heartbeat_ack(uint32_t request_id, const fiberrig_v1_HeartbeatAck *ack, uint64_t arrival_ns) {
+  release_heartbeat_ack(); /* an earlier one still held back goes first */
+  l.hb_request_id = request_id;
+  l.hb_ack = *ack;
+  l.hb_arrival_ns = arrival_ns;
+  l.hb_offset = l.ctrl_len;
+  l.hb_pending = true;
+  /* only a stream frame on its way holds a reply back: else it is queued now */
+  if (!(l.tx == TX_STREAM && l.tx_sent < l.tx_len)) release_heartbeat_ack();
+}
 
 void fr_link_log(fiberrig_v1_LogLevel level, const char *text) {
   fr_link_begin(0, fiberrig_v1_Envelope_log_tag);
@@ -232,6 +277,7 @@ static bool next_stream_frame(void) {
 void fr_link_pump(bool allow_stream) {
   for (int guard = 0; guard < 64; guard++) {
     if (l.tx == TX_NONE) {
+      release_heartbeat_ack(); /* the stream frame that held it back has left */
       if (l.ctrl_len > l.ctrl_sent) {
         l.tx = TX_CTRL;
       } else if (allow_stream && next_stream_frame()) {
@@ -302,10 +348,10 @@ void fr_link_read(void) {
   }
 }
 
-bool fr_link_flushed(void) { return l.tx == TX_NONE && l.ctrl_len == 0; }
+bool fr_link_flushed(void) { return l.tx == TX_NONE && l.ctrl_len == 0 && !l.hb_pending; }
 
 bool fr_link_busy(void) {
-  return l.tx != TX_NONE || l.ctrl_len > 0 || l.rx_pos < l.rx_len || l.ring_count > 0 || l.ev_count > 0;
+  return l.tx != TX_NONE || l.ctrl_len > 0 || l.hb_pending || l.rx_pos < l.rx_len || l.ring_count > 0 || l.ev_count > 0;
 }
 
 fr_link_rejects fr_link_rejected(void) {

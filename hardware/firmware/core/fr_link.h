@@ -55,6 +55,14 @@ void fr_link_issue(uint32_t request_id, uint32_t code, const char *field, const 
 void fr_link_ack_at(uint32_t request_id, uint64_t sample_index, uint64_t device_time_us);
 void fr_link_ack(uint32_t request_id, uint64_t sample_index);
 void fr_link_log(fiberrig_v1_LogLevel level, const char *text);
+/* A HeartbeatAck for a Heartbeat that arrived at uptime arrival_ns. Its
+ * reply_queued_us is filled when it is queued: at once, unless a stream frame
+ * is being written to the link, which it then waits for (it keeps its place
+ * among the control replies). So on every target reply_queued_us is the time
+ * the stream frame on its way held the reply back, up to when the HAL took
+ * that frame's last byte; what the transport buffers after the HAL (a USB or
+ * pty buffer, QEMU's serial backend) is not seen (protocol/README.md). */
+void fr_link_heartbeat_ack(uint32_t request_id, const fiberrig_v1_HeartbeatAck *ack, uint64_t arrival_ns);
 
 /* The stream. An event goes out once the blocks admitted before it have;
  * false (counted in messages_dropped) when the event ring is full. */

@@ -144,7 +144,7 @@ static void take_sample(void) {
     }
     a->count++;
     r->next_aux++;
-    aux_done = a->count == c->block_samples;
+    aux_done = a->count == c->aux_block_samples;
   }
   r->next_sample++;
   if (d->count > 0 && r->next_sample % c->block_samples == 0) { /* blocks end on multiples of block_samples */

@@ -17,7 +17,7 @@
 #include "fr_validate.h"
 
 #define FR_PROTOCOL_MAJOR 1u
-#define FR_PROTOCOL_MINOR 1u
+#define FR_PROTOCOL_MINOR 2u
 
 typedef struct {
   const fr_board *board;

@@ -80,16 +80,16 @@ static uint32_t sample_block_envelope_bytes(uint32_t samples, const uint32_t *id
 }
 
 static bool check_block_size(const fr_board *board, uint32_t samples, const uint32_t *ids, uint32_t n_ids,
-                             const char *what, fr_issue *issue) {
+                             const char *field, const char *what, fr_issue *issue) {
   uint64_t bytes = (uint64_t)samples * n_ids * 2u;
   if (bytes > board->max_sample_bytes) {
-    fr_issue_set(issue, E_UNSUPPORTED, "config.block_samples", "%s block of %lu sample bytes exceeds %lu", what,
+    fr_issue_set(issue, E_UNSUPPORTED, field, "%s block of %lu sample bytes exceeds %lu", what,
                  (unsigned long)bytes, (unsigned long)board->max_sample_bytes);
     return false;
   }
   uint32_t envelope = sample_block_envelope_bytes(samples, ids, n_ids, (uint32_t)bytes);
   if (envelope > board->max_message_bytes) {
-    fr_issue_set(issue, E_UNSUPPORTED, "config.block_samples", "%s block message of %lu B exceeds %lu B", what,
+    fr_issue_set(issue, E_UNSUPPORTED, field, "%s block message of %lu B exceeds %lu B", what,
                  (unsigned long)envelope, (unsigned long)board->max_message_bytes);
     return false;
   }
@@ -257,11 +257,12 @@ bool fr_validate_config(const fiberrig_v1_Configure *configure, const fr_board *
                  (unsigned long)board->max_block_samples);
     return false;
   }
-  if (!check_block_size(board, block, out->detector_ids, out->n_detectors, "detector", issue)) return false;
+  if (!check_block_size(board, block, out->detector_ids, out->n_detectors, "config.block_samples", "detector", issue)) return false;
 
   /* aux inputs */
   uint32_t aux_n = c->has_aux ? c->aux.input_ids_count : 0;
   uint32_t aux_rate = c->has_aux ? c->aux.rate_hz : 0;
+  uint32_t aux_block_in = c->has_aux ? c->aux.block_samples : 0;
   if (aux_n > 0) {
     if (!check_ids(c->aux.input_ids, aux_n, board, known_aux, "config.aux.input_ids", "", "aux input", issue)) return false;
     uint32_t aux_max = UINT32_MAX;
@@ -288,12 +289,24 @@ bool fr_validate_config(const fiberrig_v1_Configure *configure, const fr_board *
                    (unsigned long)fs);
       return false;
     }
-    if (!check_block_size(board, block, out->aux_ids, aux_n, "aux", issue)) return false;
+    /* aux block size: its own (1.2) or, when 0, the detectors' block_samples as before */
+    const char *aux_block_field = aux_block_in > 0 ? "config.aux.block_samples" : "config.block_samples";
+    uint32_t aux_block = aux_block_in > 0 ? aux_block_in : block;
+    if (aux_block > board->max_block_samples) {
+      fr_issue_set(issue, E_UNSUPPORTED, aux_block_field, "aux block_samples %lu exceeds %lu", (unsigned long)aux_block,
+                   (unsigned long)board->max_block_samples);
+      return false;
+    }
+    if (!check_block_size(board, aux_block, out->aux_ids, aux_n, aux_block_field, "aux", issue)) return false;
     out->n_aux = aux_n;
     out->aux_rate_hz = aux_rate;
     out->aux_divider = fs / aux_rate;
+    out->aux_block_samples = aux_block;
   } else if (aux_rate != 0) {
     fr_issue_set(issue, E_INVALID, "config.aux.input_ids", "aux rate given but no aux inputs");
+    return false;
+  } else if (aux_block_in != 0) {
+    fr_issue_set(issue, E_INVALID, "config.aux.input_ids", "aux block_samples given but no aux inputs");
     return false;
   }
 

@@ -46,6 +46,7 @@ typedef struct {
   uint32_t aux_ids[FR_MAX_AUX];
   uint32_t aux_board_index[FR_MAX_AUX];
   uint32_t aux_rate_hz, aux_divider;
+  uint32_t aux_block_samples; /* aux samples per aux block (AuxConfig.block_samples, or block_samples when 0) */
   uint32_t n_digital_inputs;
   uint32_t digital_input_ids[FR_MAX_DIGITAL];
   bool sync_out;

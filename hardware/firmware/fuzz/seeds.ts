@@ -19,6 +19,8 @@ const configs = [
   { ...base, mode: M.MODULATION_MODE_TIME_DIVISION, leds: [{ channel: 0, currentMa: 60 }, { channel: 1, currentMa: 30 }], timeDivision: { slotSamples: 4, onSamples: 3, settleSamples: 1, windowSamples: 2, darkSlot: true } },
   { ...base, mode: M.MODULATION_MODE_LOCK_IN, leds: [{ channel: 0, currentMa: 20, carrierHz: 137.5 }, { channel: 1, currentMa: 10, carrierHz: 227.5 }] },
   { ...base, mode: M.MODULATION_MODE_CONTINUOUS, leds: [{ channel: 2, powerUw: 50 }] },
+  // aux blocks of their own size (AuxConfig.block_samples, protocol 1.2)
+  { ...base, mode: M.MODULATION_MODE_CONTINUOUS, leds: [{ channel: 0, currentMa: 10 }], aux: { inputIds: [0], rateHz: 500, blockSamples: 5 } },
 ];
 const calibration = { leds: [{ channel: 2, points: [{ currentMa: 0, powerUw: 0 }, { currentMa: 40, powerUw: 100 }], label: 'seed' }] };
 

@@ -221,6 +221,13 @@ typedef struct _fiberrig_v1_AuxConfig {
     pb_size_t input_ids_count;
     uint32_t input_ids[4];
     uint32_t rate_hz; /* must divide AcquisitionConfig.sample_rate_hz */
+    /* Aux samples per channel per aux SampleBlock (1.2); 0 = AcquisitionConfig.
+ block_samples, as before 1.2. Lets detector blocks grow (less framing per
+ byte) while aux blocks keep their cadence: e.g. 1000-sample detector
+ blocks at 10 kS/s (0.1 s) with 250-sample aux blocks at 1 kS/s (0.25 s).
+ Bounded like block_samples (DeviceInfo.max_block_samples, and one block
+ within max_message_bytes). A device before 1.2 ignores it. */
+    uint32_t block_samples;
 } fiberrig_v1_AuxConfig;
 
 typedef struct _fiberrig_v1_SyncOutConfig {
@@ -328,6 +335,13 @@ typedef struct _fiberrig_v1_HeartbeatAck {
     uint64_t sample_index; /* device sample counter when the heartbeat arrived (0 if stopped) */
     uint64_t device_time_us; /* device uptime clock */
     bool running;
+    /* (1.2) Device µs this reply waited between the heartbeat's arrival (the
+ instant sample_index and device_time_us describe) and the start of its
+ own transmission: e.g. behind a sample block frame already on the link.
+ The host takes the one-way delay as (round trip - reply_queued_us) / 2.
+ What "start of transmission" is on each target: protocol/README.md
+ ("Heartbeat timing"). 0 from devices before 1.2 (unknown: as before). */
+    uint32_t reply_queued_us;
 } fiberrig_v1_HeartbeatAck;
 
 typedef struct _fiberrig_v1_SelfTestItem {
@@ -584,7 +598,7 @@ extern "C" {
 #define fiberrig_v1_DeviceInfo_init_default      {false, fiberrig_v1_ProtocolVersion_init_default, "", "", "", "", "", 0, {fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default, fiberrig_v1_LedChannelInfo_init_default}, 0, {fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default, fiberrig_v1_DetectorInfo_init_default}, 0, {fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default, fiberrig_v1_AuxInputInfo_init_default}, 0, {fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default, fiberrig_v1_DigitalLineInfo_init_default}, 0, {_fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN}, 0, 0, 0, 0, 0, 0, 0}
 #define fiberrig_v1_TimeDivisionTiming_init_default {0, 0, 0, 0, 0}
 #define fiberrig_v1_LedDrive_init_default        {0, 0, {0}, 0}
-#define fiberrig_v1_AuxConfig_init_default       {0, {0, 0, 0, 0}, 0}
+#define fiberrig_v1_AuxConfig_init_default       {0, {0, 0, 0, 0}, 0, 0}
 #define fiberrig_v1_SyncOutConfig_init_default   {0, 0, 0, 0}
 #define fiberrig_v1_AcquisitionConfig_init_default {_fiberrig_v1_ModulationMode_MIN, 0, 0, {fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default, fiberrig_v1_LedDrive_init_default}, 0, {0, 0, 0, 0}, 0, false, fiberrig_v1_TimeDivisionTiming_init_default, false, fiberrig_v1_AuxConfig_init_default, 0, {0, 0, 0, 0, 0, 0, 0, 0}, false, fiberrig_v1_SyncOutConfig_init_default, 0, 0, 0}
 #define fiberrig_v1_Configure_init_default       {false, fiberrig_v1_AcquisitionConfig_init_default}
@@ -599,7 +613,7 @@ extern "C" {
 #define fiberrig_v1_EnterBootloader_init_default {0}
 #define fiberrig_v1_Ack_init_default             {0, 0, 0}
 #define fiberrig_v1_Error_init_default           {_fiberrig_v1_ErrorCode_MIN, "", ""}
-#define fiberrig_v1_HeartbeatAck_init_default    {0, 0, 0, 0}
+#define fiberrig_v1_HeartbeatAck_init_default    {0, 0, 0, 0, 0}
 #define fiberrig_v1_SelfTestItem_init_default    {"", _fiberrig_v1_SelfTestOutcome_MIN, "", 0, ""}
 #define fiberrig_v1_SelfTestReport_init_default  {0, {fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default, fiberrig_v1_SelfTestItem_init_default}}
 #define fiberrig_v1_CalibrationPoint_init_default {0, 0}
@@ -623,7 +637,7 @@ extern "C" {
 #define fiberrig_v1_DeviceInfo_init_zero         {false, fiberrig_v1_ProtocolVersion_init_zero, "", "", "", "", "", 0, {fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero, fiberrig_v1_LedChannelInfo_init_zero}, 0, {fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero, fiberrig_v1_DetectorInfo_init_zero}, 0, {fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero, fiberrig_v1_AuxInputInfo_init_zero}, 0, {fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero, fiberrig_v1_DigitalLineInfo_init_zero}, 0, {_fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN, _fiberrig_v1_ModulationMode_MIN}, 0, 0, 0, 0, 0, 0, 0}
 #define fiberrig_v1_TimeDivisionTiming_init_zero {0, 0, 0, 0, 0}
 #define fiberrig_v1_LedDrive_init_zero           {0, 0, {0}, 0}
-#define fiberrig_v1_AuxConfig_init_zero          {0, {0, 0, 0, 0}, 0}
+#define fiberrig_v1_AuxConfig_init_zero          {0, {0, 0, 0, 0}, 0, 0}
 #define fiberrig_v1_SyncOutConfig_init_zero      {0, 0, 0, 0}
 #define fiberrig_v1_AcquisitionConfig_init_zero  {_fiberrig_v1_ModulationMode_MIN, 0, 0, {fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero, fiberrig_v1_LedDrive_init_zero}, 0, {0, 0, 0, 0}, 0, false, fiberrig_v1_TimeDivisionTiming_init_zero, false, fiberrig_v1_AuxConfig_init_zero, 0, {0, 0, 0, 0, 0, 0, 0, 0}, false, fiberrig_v1_SyncOutConfig_init_zero, 0, 0, 0}
 #define fiberrig_v1_Configure_init_zero          {false, fiberrig_v1_AcquisitionConfig_init_zero}
@@ -638,7 +652,7 @@ extern "C" {
 #define fiberrig_v1_EnterBootloader_init_zero    {0}
 #define fiberrig_v1_Ack_init_zero                {0, 0, 0}
 #define fiberrig_v1_Error_init_zero              {_fiberrig_v1_ErrorCode_MIN, "", ""}
-#define fiberrig_v1_HeartbeatAck_init_zero       {0, 0, 0, 0}
+#define fiberrig_v1_HeartbeatAck_init_zero       {0, 0, 0, 0, 0}
 #define fiberrig_v1_SelfTestItem_init_zero       {"", _fiberrig_v1_SelfTestOutcome_MIN, "", 0, ""}
 #define fiberrig_v1_SelfTestReport_init_zero     {0, {fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero, fiberrig_v1_SelfTestItem_init_zero}}
 #define fiberrig_v1_CalibrationPoint_init_zero   {0, 0}
@@ -707,6 +721,7 @@ extern "C" {
 #define fiberrig_v1_LedDrive_carrier_hz_tag      4
 #define fiberrig_v1_AuxConfig_input_ids_tag      1
 #define fiberrig_v1_AuxConfig_rate_hz_tag        2
+#define fiberrig_v1_AuxConfig_block_samples_tag  3
 #define fiberrig_v1_SyncOutConfig_enabled_tag    1
 #define fiberrig_v1_SyncOutConfig_line_tag       2
 #define fiberrig_v1_SyncOutConfig_period_samples_tag 3
@@ -738,6 +753,7 @@ extern "C" {
 #define fiberrig_v1_HeartbeatAck_sample_index_tag 2
 #define fiberrig_v1_HeartbeatAck_device_time_us_tag 3
 #define fiberrig_v1_HeartbeatAck_running_tag     4
+#define fiberrig_v1_HeartbeatAck_reply_queued_us_tag 5
 #define fiberrig_v1_SelfTestItem_name_tag        1
 #define fiberrig_v1_SelfTestItem_outcome_tag     2
 #define fiberrig_v1_SelfTestItem_detail_tag      3
@@ -971,7 +987,8 @@ X(a, STATIC,   SINGULAR, FLOAT,    carrier_hz,        4)
 
 #define fiberrig_v1_AuxConfig_FIELDLIST(X, a) \
 X(a, STATIC,   REPEATED, UINT32,   input_ids,         1) \
-X(a, STATIC,   SINGULAR, UINT32,   rate_hz,           2)
+X(a, STATIC,   SINGULAR, UINT32,   rate_hz,           2) \
+X(a, STATIC,   SINGULAR, UINT32,   block_samples,     3)
 #define fiberrig_v1_AuxConfig_CALLBACK NULL
 #define fiberrig_v1_AuxConfig_DEFAULT NULL
 
@@ -1075,7 +1092,8 @@ X(a, STATIC,   SINGULAR, STRING,   field,             3)
 X(a, STATIC,   SINGULAR, UINT64,   host_time_us,      1) \
 X(a, STATIC,   SINGULAR, UINT64,   sample_index,      2) \
 X(a, STATIC,   SINGULAR, UINT64,   device_time_us,    3) \
-X(a, STATIC,   SINGULAR, BOOL,     running,           4)
+X(a, STATIC,   SINGULAR, BOOL,     running,           4) \
+X(a, STATIC,   SINGULAR, UINT32,   reply_queued_us,   5)
 #define fiberrig_v1_HeartbeatAck_CALLBACK NULL
 #define fiberrig_v1_HeartbeatAck_DEFAULT NULL
 
@@ -1269,12 +1287,12 @@ extern const pb_msgdesc_t fiberrig_v1_Log_msg;
 
 /* Maximum encoded size of messages (where known) */
 #define fiberrig_v1_Ack_size                     28
-#define fiberrig_v1_AcquisitionConfig_size       330
-#define fiberrig_v1_AuxConfig_size               30
+#define fiberrig_v1_AcquisitionConfig_size       336
+#define fiberrig_v1_AuxConfig_size               36
 #define fiberrig_v1_AuxInputInfo_size            49
 #define fiberrig_v1_CalibrationPoint_size        10
 #define fiberrig_v1_CalibrationTable_size        2776
-#define fiberrig_v1_Configure_size               333
+#define fiberrig_v1_Configure_size               339
 #define fiberrig_v1_DetectorInfo_size            40
 #define fiberrig_v1_DeviceInfo_size              1096
 #define fiberrig_v1_DigitalEvent_size            31
@@ -1284,7 +1302,7 @@ extern const pb_msgdesc_t fiberrig_v1_Log_msg;
 #define fiberrig_v1_Error_size                   148
 #define fiberrig_v1_FrameCounters_size           24
 #define fiberrig_v1_GetInfo_size                 0
-#define fiberrig_v1_HeartbeatAck_size            35
+#define fiberrig_v1_HeartbeatAck_size            41
 #define fiberrig_v1_Heartbeat_size               11
 #define fiberrig_v1_Hello_size                   63
 #define fiberrig_v1_LedCalibration_size          344

@@ -15,6 +15,7 @@ import { type MicroArousal, scoreSleepFeatures, type SleepState } from '../sleep
 import { FIBERRIG_VERSION } from '../../record/version.ts';
 import { BLOOD_VOLUME_BAND_NM, CONTROL_BAND_NM, inBand, SENSOR_BAND_NM } from '../../pipeline/wavelength-roles.ts';
 import type { AnalyzeOptions, AnalyzeSettings, RecordingAnalysis, Unavailable } from './types.ts';
+import { recordingAlignment } from './group-time.ts';
 
 export type { AnalyzeOptions, AnalyzeSettings, RecordingAnalysis, Unavailable } from './types.ts';
 
@@ -29,7 +30,7 @@ export async function analyzeRecording(path: string, options: AnalyzeOptions = {
     ...(options.sleep?.envelopeWindowS !== undefined && options.envelopeWindowS === undefined ? { envelopeWindowS: options.sleep.envelopeWindowS } : {}),
     ...(options.sleep?.envelopeStepS !== undefined && options.envelopeStepS === undefined ? { envelopeStepS: options.sleep.envelopeStepS } : {}),
   });
-  return analyzeInput(input, options);
+  return { ...analyzeInput(input, options), groupTime: recordingAlignment(path) };
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

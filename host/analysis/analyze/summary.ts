@@ -3,6 +3,7 @@
 // NaN (not computable) is written as null.
 import { SLEEP_STATES, type SleepState } from '../sleep/score.ts';
 import type { RecordingAnalysis } from './types.ts';
+import { groupClock, groupSpan, groupTimeEntry } from './group-time.ts';
 
 export const ANALYSIS_FORMAT = 'fiberrig-analysis';
 export const ANALYSIS_FORMAT_VERSION = 1;
@@ -43,6 +44,7 @@ export function sleepSummary(a: RecordingAnalysis): SleepSummary | null {
 /** The object written as analysis.json. */
 export function analysisJson(a: RecordingAnalysis, files: readonly string[], analyzedAt = new Date()): Record<string, unknown> {
   const o = a.oscillation;
+  const g = groupClock(a.groupTime);
   return {
     format: ANALYSIS_FORMAT,
     formatVersion: ANALYSIS_FORMAT_VERSION,
@@ -53,15 +55,16 @@ export function analysisJson(a: RecordingAnalysis, files: readonly string[], ana
     settings: a.settings,
     durationS: a.durationS,
     analysisRateHz: a.analysisRateHz,
-    traces: { t0S: a.traces.t0S, rateHz: a.traces.rateHz, sensors: Object.keys(a.traces.dffPct), bloodVolume: a.traces.bloodVolumePct !== null },
+    ...(a.groupTime ? { groupTime: groupTimeEntry(a.groupTime) } : {}),
+    traces: { t0S: a.traces.t0S, ...(g ? { groupT0S: g(a.traces.t0S) } : {}), rateHz: a.traces.rateHz, sensors: Object.keys(a.traces.dffPct), bloodVolume: a.traces.bloodVolumePct !== null },
     correction: a.correction,
-    sleep: sleepSummary(a),
-    microArousals: (a.sleep?.microArousals ?? []).map((m) => ({ startS: m.startS, endS: m.endS, durationS: m.durationS, emgRatio: m.emgRatio })),
+    sleep: a.sleep && g ? { ...sleepSummary(a), groupStartS: g(a.sleep.startS) } : sleepSummary(a),
+    microArousals: (a.sleep?.microArousals ?? []).map((m) => ({ startS: m.startS, endS: m.endS, ...groupSpan(g, m), durationS: m.durationS, emgRatio: m.emgRatio })),
     oscillation: o
       ? {
           settings: o.settings,
           summary: o.summary,
-          bouts: o.bouts,
+          bouts: g ? o.bouts.map((b) => ({ ...b, ...groupSpan(g, b) })) : o.bouts,
           psd: {
             nePeakFrequencyHz: psdPeakHz(o.nePsd),
             neAnalysedS: o.nePsd?.durationS ?? null,

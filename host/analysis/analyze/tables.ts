@@ -3,6 +3,7 @@
 // as "NaN"; a table with no rows still has its header.
 import type { Psd } from '../oscillation/types.ts';
 import type { RecordingAnalysis } from './types.ts';
+import { groupClock } from './group-time.ts';
 
 const num = (v: number, digits = 6): string => (Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : 'NaN');
 const time = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : 'NaN');
@@ -40,10 +41,13 @@ export function boutsCsv(a: RecordingAnalysis): string {
 
 /** events.csv: micro-arousals and NE peaks/troughs, by time. */
 export function eventsCsv(a: RecordingAnalysis): string {
-  const header = ['kind', 'start_s', 'end_s', 'duration_s', 'value_pct'];
+  // aligned with its group (alignment.json): the same start and end on the group's axis, last
+  const g = groupClock(a.groupTime);
+  const header = ['kind', 'start_s', 'end_s', 'duration_s', 'value_pct', ...(g ? ['group_start_s', 'group_end_s'] : [])];
   const rows: Array<{ t: number; r: string[] }> = [];
-  for (const m of a.sleep?.microArousals ?? []) rows.push({ t: m.startS, r: ['micro-arousal', time(m.startS), time(m.endS), time(m.durationS), 'NaN'] });
-  for (const x of a.oscillation?.extrema ?? []) rows.push({ t: x.tS, r: [`ne-${x.kind}`, time(x.tS), time(x.tS), '0.000', num(x.valuePct)] });
+  const group = (startS: number, endS: number): string[] => (g ? [g(startS).toFixed(6), g(endS).toFixed(6)] : []);
+  for (const m of a.sleep?.microArousals ?? []) rows.push({ t: m.startS, r: ['micro-arousal', time(m.startS), time(m.endS), time(m.durationS), 'NaN', ...group(m.startS, m.endS)] });
+  for (const x of a.oscillation?.extrema ?? []) rows.push({ t: x.tS, r: [`ne-${x.kind}`, time(x.tS), time(x.tS), '0.000', num(x.valuePct), ...group(x.tS, x.tS)] });
   rows.sort((p, q) => p.t - q.t);
   return csv(header, rows.map((x) => x.r));
 }

@@ -4,6 +4,7 @@ import type { AbsorptionTable, CorrectionMethod, HaemoCoefficients } from '../co
 import type { OscillationOptions, OscillationResult } from '../oscillation/types.ts';
 import type { EpochFeatures, MicroArousal, SleepScoringOptions, SleepState } from '../sleep/score.ts';
 import type { AnalysisInputOptions } from '../input.ts';
+import type { AlignmentFile } from '../../align/index.ts';
 
 export interface AnalyzeOptions extends AnalysisInputOptions {
   method?: CorrectionMethod;
@@ -75,4 +76,6 @@ export interface RecordingAnalysis {
   } | null;
   oscillation: OscillationResult | null;
   unavailable: Unavailable[];
+  /** the recording's place on its group's time axis (`fiberrig align`), or null: analysis.json then gains group times */
+  groupTime?: AlignmentFile | null;
 }

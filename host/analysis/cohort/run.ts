@@ -12,6 +12,7 @@ import type { AnalyzeOptions } from '../analyze/types.ts';
 import { type AnimalFailure, type AnimalResult, type CohortComparison, compareGroups, type Pairing } from './compare.ts';
 import { CohortError } from './errors.ts';
 import { writeCohortFiles } from './report.ts';
+import { checkMixedAlignment, type MixedAlignmentPolicy, type SharedAxis, sharedAxisOf } from '../../align/shared-axis.ts';
 
 /** The simulated conditions a cohort can record: the sleep scenarios (EEG/EMG, NE oscillation). */
 export const COHORT_SCENARIOS = ['sleep', 'zolpidem'] as const;
@@ -62,6 +63,12 @@ export interface CohortOptions {
   onProgress?: (p: CohortProgress) => void;
   /** aborting stops the workers and removes what was written (CohortError E_COHORT_ABORTED) */
   signal?: AbortSignal;
+  /**
+   * --group whose recordings are partly aligned (`fiberrig align`: some with alignment.json, others not, or
+   * several alignments): `warn` (default: in `warnings`), `refuse` (AlignError E_ALIGN_MIXED before anything
+   * runs) or `ignore`.
+   */
+  mixedAlignment?: MixedAlignmentPolicy;
 }
 
 export interface CohortResult {
@@ -75,6 +82,10 @@ export interface CohortResult {
   animals: AnimalResult[];
   failures: AnimalFailure[];
   comparison: CohortComparison;
+  /** per --group: whether its recordings share one time axis (their alignment.json); empty for simulated cohorts */
+  timeAxes: Array<{ group: string } & SharedAxis>;
+  /** what a reader must know (e.g. a group whose recordings are partly aligned) */
+  warnings: string[];
   /** the headline: the NE cycle amplitude ratio of the second group to the first */
   headline: {
     metric: 'neCycleAmplitudePct';
@@ -226,6 +237,8 @@ export async function runCohort(spec: CohortSpec, options: CohortOptions): Promi
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   // recordings named by --group are checked before anything is created
   const jobs = await jobsOf(spec, tmp, options.analyze);
+  const timeAxes = spec.kind === 'groups' ? spec.groups.map((g) => ({ group: g.name, ...sharedAxisOf(jobs.filter((j) => j.group === g.name).map((j) => j.recording)) })) : [];
+  const warnings = timeAxes.map((t) => checkMixedAlignment(`--group ${t.group}`, t, options.mixedAlignment ?? 'warn')).filter((w): w is string => w !== null);
   const started = performance.now();
   await mkdir(tmp, { recursive: true });
   try {
@@ -248,7 +261,7 @@ export async function runCohort(spec: CohortSpec, options: CohortOptions): Promi
     const result: CohortResult = {
       format: 'fiberrig-cohort', formatVersion: 1, created: new Date().toISOString(), spec, workers,
       wallS: (performance.now() - started) / 1000,
-      animals, failures, comparison,
+      animals, failures, comparison, timeAxes, warnings,
       headline: first && amp ? {
         metric: 'neCycleAmplitudePct', reference: first.reference, group: first.group, design: first.design,
         ratio: amp.ratio.ratio, ciLow: amp.ratio.ciLow, ciHigh: amp.ratio.ciHigh, method: amp.ratio.method,

@@ -10,6 +10,7 @@ import { CohortError } from '../../analysis/cohort/errors.ts';
 import { CORRECTION_METHODS, type CorrectionMethod } from '../../analysis/correct.ts';
 import { type CohortResult, type CohortSpec, parseGroupOption, runCohort } from '../../analysis/cohort/run.ts';
 import { SIMULATED_NE_AMPLITUDE } from '../devices.ts';
+import { MIXED_ALIGNMENT_POLICIES, type MixedAlignmentPolicy } from '../../align/shared-axis.ts';
 import type { CliIo, Runner } from '../main.ts';
 
 
@@ -25,6 +26,7 @@ export interface CohortCommandOptions {
   method?: string;
   json?: boolean;
   quiet?: boolean;
+  mixedAlignment?: string;
 }
 
 function numberOption(name: string, text: string, check: (v: number) => boolean, what: string): number {
@@ -60,6 +62,7 @@ function summaryText(result: CohortResult, out: string): string {
     const m = g.metrics.neCycleAmplitudePct;
     lines.push(`  ${g.name}: n=${m.n} NE cycle amplitude ${fmt(m.mean)} % [${fmt(m.ciLow)}, ${fmt(m.ciHigh)}]`);
   }
+  for (const t of result.timeAxes) if (t.aligned.length > 0) lines.push(`  ${t.group}: ${t.text}`);
   for (const c of result.comparison.comparisons) {
     lines.push(`  ${c.group} vs ${c.reference} (${c.design}: ${c.pairing})`);
     for (const m of c.metrics) {
@@ -79,6 +82,10 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
   if (method !== undefined && !(CORRECTION_METHODS as readonly string[]).includes(method)) {
     throw new CohortError('E_COHORT_BAD_OPTION', `--method ${method}: not a correction method`, `use one of ${CORRECTION_METHODS.join(', ')}`);
   }
+  const mixed = opts.mixedAlignment ?? 'warn';
+  if (!(MIXED_ALIGNMENT_POLICIES as readonly string[]).includes(mixed)) {
+    throw new CohortError('E_COHORT_BAD_OPTION', `--mixed-alignment ${mixed}: not a policy`, `use one of ${MIXED_ALIGNMENT_POLICIES.join(', ')}`);
+  }
   const out = resolve(opts.out ?? `cohorts/${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const log = (line: string): void => { if (!opts.quiet) io.stderr.write(`${line}\n`); };
   if (spec.kind === 'simulate') log(`cohort: ${spec.animals} animal(s) × ${spec.conditions.join(', ')}, ${fmt(spec.durationS / 3600)} h each, seeds ${spec.seed}..${spec.seed + spec.animals - 1}`);
@@ -94,6 +101,7 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
     ...(opts.unpaired ? { pairing: 'unpaired' as const } : {}),
     ...(method !== undefined ? { analyze: { method: method as CorrectionMethod } } : {}),
     simulatedNeAmplitude: SIMULATED_NE_AMPLITUDE,
+    mixedAlignment: mixed as MixedAlignmentPolicy,
     onProgress: (p) => {
       const at = `[${p.elapsedS.toFixed(0)} s ${p.finished}/${p.total}]`;
       if (p.kind === 'stage') log(`${at} ${p.id}: ${p.stage}`);
@@ -104,9 +112,10 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   });
+  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({
-      out, animals: result.animals.length, failures: result.failures, wallS: result.wallS, workers: result.workers,
+      out, animals: result.animals.length, timeAxes: result.timeAxes.map((t) => ({ group: t.group, shared: t.shared, driver: t.driver, text: t.text })), warnings: result.warnings, failures: result.failures, wallS: result.wallS, workers: result.workers,
       headline: result.headline, groups: result.comparison.groups, comparisons: result.comparison.comparisons,
     }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
   } else io.stdout.write(summaryText(result, out));
@@ -127,6 +136,7 @@ export function define(command: Command, io: CliIo, run: Runner): void {
     .option('--out <dir>', 'cohort directory, must not exist (default cohorts/<timestamp>)')
     .option('--workers <k>', 'worker threads (default: available cores)')
     .option('--method <method>', `photometry correction for every animal: ${CORRECTION_METHODS.join(' | ')} (default: fiberrig analyze's choice)`)
+    .option('--mixed-alignment <policy>', `a --group whose recordings are partly aligned by fiberrig align (some not, or by different runs): ${MIXED_ALIGNMENT_POLICIES.join(' | ')} (default warn)`)
     .option('--unpaired', 'compare groups as independent even when the animals pair by seed')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FiberrigError } from '../../../protocol/index.ts';
+import { isReplayUrl } from '../../replay/url.ts';
 import { flagOrPositional } from '../arguments.ts';
 import { SIM_SERVERS, type SimServer } from '../devices.ts';
 import type { CliIo, Runner } from '../main.ts';
@@ -68,6 +69,9 @@ export async function startSimServers(opts: SimOptions): Promise<Array<{ device:
     throw new FiberrigError('E_USAGE', `--tcp ${opts.tcp} --count ${count}: the ports run past 65535`, 'start lower');
   }
   const base = opts.scenario !== undefined ? scenarioDeviceUrl(opts.scenario, opts.device) : (opts.device ?? 'sim://sleep');
+  if (isReplayUrl(base)) {
+    throw new FiberrigError('E_USAGE', `fiberrig sim serves simulated devices, and ${base} is a recording`, 'open the recording directly where it is read: fiberrig acquire|view --device replay://DIR (or sim://replay?rec=DIR); serve a simulation with --device sim://SCENARIO');
+  }
   const devices = Array.from({ length: count }, (_, i) => withSeedOffset(base, i));
   for (const d of devices) SIM_SERVERS.checkUrl(d);
   const started: Array<{ device: string; server: SimServer }> = [];

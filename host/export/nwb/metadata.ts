@@ -32,6 +32,8 @@ export interface ExportMetadataInput {
   series: Record<string, SeriesMetadata>;
   gaps: number;
   qualitySpans: number;
+  /** The recording was aligned with its group: what the group axis is (host/export/group-axis.ts). */
+  groupTime?: Record<string, unknown>;
   recordedWith: string;
   exportedWith: string;
   config: unknown;
@@ -52,6 +54,7 @@ export function exportMetadata(m: ExportMetadataInput): string {
       delayNote: m.delayCompensation
         ? 'demodulated times are when the light was measured: the filter output time minus the column\'s groupDelayS (plus the column\'s timeOffsetS when columns differ)'
         : 'demodulated times are raw filter-output times: subtract the column\'s groupDelayS to get when the light was measured',
+      ...(m.groupTime ? { groupTime: m.groupTime } : {}),
     },
     gapPolicy: {
       policy: 'nan',

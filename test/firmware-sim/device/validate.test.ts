@@ -73,6 +73,8 @@ const REJECTIONS: Array<[string, AcquisitionConfigInit, Patch, number, string]> 
   ['unknown aux input', LOCK_IN, (c) => { c.aux = { inputIds: [0, 5], rateHz: 1000 }; }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.aux.input_ids[1]'],
   ['duplicate aux input', LOCK_IN, (c) => { c.aux = { inputIds: [1, 1], rateHz: 1000 }; }, E.ERROR_CODE_INVALID_CONFIG, 'config.aux.input_ids[1]'],
   ['aux rate without inputs', LOCK_IN, (c) => { c.aux = { inputIds: [], rateHz: 1000 }; }, E.ERROR_CODE_INVALID_CONFIG, 'config.aux.input_ids'],
+  ['aux block_samples above max_block_samples', LOCK_IN, (c) => { c.aux = { inputIds: [0], rateHz: 1000, blockSamples: 1025 }; }, E.ERROR_CODE_UNSUPPORTED, 'config.aux.block_samples'],
+  ['aux block_samples without inputs', LOCK_IN, (c) => { c.aux = { inputIds: [], rateHz: 0, blockSamples: 250 }; }, E.ERROR_CODE_INVALID_CONFIG, 'config.aux.input_ids'],
   ['unknown digital input', LOCK_IN, (c) => { c.digitalInputIds = [0, 4]; }, E.ERROR_CODE_UNKNOWN_CHANNEL, 'config.digital_input_ids[1]'],
   ['digital input that is an output', LOCK_IN, (c) => { c.digitalInputIds = [2]; }, E.ERROR_CODE_INVALID_CONFIG, 'config.digital_input_ids[0]'],
   ['sync out on an input line', LOCK_IN, (c) => { c.syncOut = { enabled: true, line: 0, periodSamples: 100, pulseSamples: 10 }; }, E.ERROR_CODE_INVALID_CONFIG, 'config.sync_out.line'],
@@ -131,6 +133,25 @@ describe('firmware-sim validate', () => {
     assert.equal(r.config.statusIntervalMs, 500);
     assert.equal(r.config.leds[0]!.peakMa, 30); // 100 uW between (10 mA, 50 uW) and (50 mA, 150 uW)
     assert.equal(r.config.leds[0]!.powerUw, 100);
+  });
+
+  it('aux block size: AuxConfig.block_samples when given, else block_samples (as before 1.2), each bounded on its own field', () => {
+    const own = validateConfig({ ...clone(LOCK_IN), blockSamples: 1000, aux: { inputIds: [0, 1], rateHz: 1000, blockSamples: 250 } }, DEFAULT_BOARD, noCal);
+    assert.ok(own.ok, JSON.stringify(!own.ok && own.issue));
+    assert.equal(own.config.blockSamples, 1000);
+    assert.equal(own.config.aux?.blockSamples, 250);
+    const inherited = validateConfig({ ...clone(LOCK_IN), blockSamples: 300, aux: { inputIds: [0, 1], rateHz: 1000 } }, DEFAULT_BOARD, noCal);
+    assert.ok(inherited.ok);
+    assert.equal(inherited.config.aux?.blockSamples, 300);
+    // 4 aux inputs x 1000 samples x 2 B = 8000 B: the detectors' size, inherited, is refused on block_samples ...
+    const board = defineBoard({ auxInputs: [0, 1, 2, 3].map((id) => ({ id, label: `A${id}`, adcBits: 16, fullScaleV: 3.3, maxRateHz: 2000, gainVPerV: 1000 })) });
+    const big = validateConfig({ ...clone(LOCK_IN), blockSamples: 1000, aux: { inputIds: [0, 1, 2, 3], rateHz: 1000 } }, board, noCal);
+    assert.ok(!big.ok && big.issue.field === 'config.block_samples' && big.issue.code === E.ERROR_CODE_UNSUPPORTED, JSON.stringify(big));
+    // ... and a smaller aux block of its own makes the same detector blocks possible
+    const small = validateConfig({ ...clone(LOCK_IN), blockSamples: 1000, aux: { inputIds: [0, 1, 2, 3], rateHz: 1000, blockSamples: 250 } }, board, noCal);
+    assert.ok(small.ok, JSON.stringify(!small.ok && small.issue));
+    const ownBig = validateConfig({ ...clone(LOCK_IN), blockSamples: 100, aux: { inputIds: [0, 1, 2, 3], rateHz: 1000, blockSamples: 600 } }, board, noCal);
+    assert.ok(!ownBig.ok && ownBig.issue.field === 'config.aux.block_samples' && /aux block of 4800 sample bytes exceeds 4096/.test(ownBig.issue.message), JSON.stringify(ownBig));
   });
 
   it('accepts TDM pulses above the continuous limit when the average stays below it', () => {

@@ -1,6 +1,7 @@
 // Acceptance 2 (issue 15), and pMAT's part of 6: a `sleep` recording through
-// `fiberrig acquire` with a cable pull (disconnect@10:for=2, during which the
-// device watchdog also darkens the LEDs) and a ring-buffer overrun
+// `fiberrig acquire` with a cable pull (disconnect@10:for=4, during which the
+// device watchdog also darkens the LEDs, and long enough to overflow the ring
+// buffer: 32 blocks of 0.1 s detector and 0.25 s aux blocks hold ~2.3 s) and a ring-buffer overrun
 // (overrun@20:blocks=4), exported for GuPPy and pMAT with their defaults.
 // Every CSV has no NaN cell and rows as long as its header; in every GuPPy
 // segment all channel files hold the same timestamps, one output period apart;
@@ -24,14 +25,14 @@ import { checkNoNanCells, column, type ExportMeta, firstSettledOutput, pmatRateH
 import { cliAcquire } from './cli-io.ts';
 
 const DURATION_S = 30;
-const URL = 'sim://sleep?seed=3&speed=max&faults=disconnect@10:for=2,overrun@20:blocks=4';
+const URL = 'sim://sleep?seed=3&speed=max&faults=disconnect@10:for=4,overrun@20:blocks=4';
 const FS = DEFAULT_LOCKIN_CONFIG.sampleRateHz!;
 const OUTPUT_HZ = 100;
 const DESIGN = designLockin({ sampleRateHz: FS, carriersHz: DEFAULT_LOCKIN_CONFIG.leds.map((l) => l.carrierHz!), detectorCount: 2, outputRateHz: OUTPUT_HZ });
 const RAW_TIMES = { delayCompensation: false } as const;
 const CHANNEL_FILES = ['det0_405nm', 'det0_470nm', 'det0_560nm', 'det1_405nm', 'det1_470nm', 'det1_560nm'];
 
-describe(`acceptance: GuPPy and pMAT exports of a recording with gaps (sleep, ${DURATION_S} s, disconnect@10:for=2 + overrun@20:blocks=4; first sample after each gap exact, pMAT rate 100 Hz ± 1e-6)`, function () {
+describe(`acceptance: GuPPy and pMAT exports of a recording with gaps (sleep, ${DURATION_S} s, disconnect@10:for=4 + overrun@20:blocks=4; first sample after each gap exact, pMAT rate 100 Hz ± 1e-6)`, function () {
   this.timeout(120_000);
   let tmp: string;
   let rec: string;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { replugRun } from '../../support/pty-replug.ts';
+import { requireTool } from '../../support/required-tool.ts';
 
 function hasSocat(): boolean {
   try {
@@ -18,11 +19,7 @@ describe('acceptance: pty replug while recording (speed=1)', function () {
   this.timeout(90_000);
 
   it('reconnects after each of 2 replugs, polling every <= 200 ms while the port is gone; each new run is device-timed (±1 sample)', async function () {
-    if (!hasSocat()) {
-      if (process.env.CI === 'true') assert.fail('socat is required (apt-get install socat)');
-      this.test!.title += ' (pending: socat not installed)';
-      this.skip();
-    }
+    requireTool(this, hasSocat() ? undefined : 'socat is not installed', 'add "socat" to the Debian packages in .ci/run');
     const delays: number[] = [];
     const r = await replugRun({
       replugs: 2, awayMs: 700, seed: 11,

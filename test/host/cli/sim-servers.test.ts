@@ -93,6 +93,8 @@ describe('fiberrig sim: several devices, scenario documents', () => {
       [['sim', '--tcp', '65535', '--count', '2'], /E_USAGE: --tcp 65535 --count 2: the ports run past 65535/],
       [['sim', '--tcp', '0', '--scenario', DOC, '--device', 'sim://sleep'], /E_USAGE: --scenario .* names the device, and --device sim:\/\/sleep names another/],
       [['sim', '--tcp', '0', '--scenario', '/nonexistent/scenario.json'], /E_SIM_SCENARIO_FILE|cannot read/],
+      [['sim', '--tcp', '0', '--device', 'replay:///tmp/rec1'], /E_USAGE: fiberrig sim serves simulated devices, and replay:\/\/\/tmp\/rec1 is a recording.*acquire\|view --device replay:\/\/DIR/],
+      [['sim', '--pty', '/tmp/fiberrig-never', '--device', 'sim://replay?rec=/tmp/rec1'], /E_USAGE: .* is a recording/],
     ] as const) {
       const r = await cli([...args]);
       assert.notEqual(r.code, 0, args.join(' '));

@@ -12,7 +12,17 @@ describe('host/config: acquisition config files', () => {
     assert.equal(wire.mode, ModulationMode.MODULATION_MODE_LOCK_IN);
     assert.deepEqual(wire.leds?.map((l) => l.carrierHz), [648, 1150, 1749]);
     assert.deepEqual(wire.detectorIds, [0, 1]);
-    assert.deepEqual(wire.aux, { inputIds: [0, 1], rateHz: 1000 });
+    // 0.1 s detector blocks (framing ~1 % of a block), EEG/EMG in 0.25 s aux blocks as before
+    assert.equal(wire.blockSamples, 1000);
+    assert.deepEqual(wire.aux, { inputIds: [0, 1], rateHz: 1000, blockSamples: 250 });
+  });
+
+  it('aux.blockSamples: sent as AuxConfig.block_samples when given, absent (0: the detectors\' blockSamples) when not; range-checked', () => {
+    const { aux: _aux, ...base } = DEFAULT_LOCKIN_CONFIG;
+    assert.deepEqual(toWireConfig(parseAcquisitionConfig({ ...base, aux: { inputs: [0], rateHz: 500 } })).aux, { inputIds: [0], rateHz: 500 });
+    assert.deepEqual(toWireConfig(parseAcquisitionConfig({ ...base, aux: { inputs: [0], rateHz: 500, blockSamples: 100 } })).aux, { inputIds: [0], rateHz: 500, blockSamples: 100 });
+    assert.throws(() => parseAcquisitionConfig({ ...base, aux: { inputs: [0], rateHz: 500, blockSamples: 0 } }), /aux\.blockSamples: 0 must be a whole number in 1\.\.2176 samples/);
+    assert.throws(() => parseAcquisitionConfig({ ...base, aux: { inputs: [0], rateHz: 500, blockSamples: 2.5 } }), /aux\.blockSamples/);
   });
 
   it('names every offending field', () => {

@@ -29,7 +29,7 @@ const FULL_FILE = {
   oversampling: 1,
   blockSamples: 250,
   timeDivision: { slotSamples: 10, onSamples: 8, settleSamples: 2, windowSamples: 4, darkSlot: true },
-  aux: { inputs: [0], rateHz: 1000 },
+  aux: { inputs: [0], rateHz: 1000, blockSamples: 250 },
   digitalInputs: [0],
   syncOut: { line: 2, periodSamples: 100, pulseSamples: 10 },
   heartbeatTimeoutMs: 2000,
@@ -88,7 +88,7 @@ describe('config ranges fuzz: every numeric field at 2^31, 2^32, 2^32+1, 2^53, -
     assert.deepEqual(filePaths.map(fieldName), [
       'sampleRateHz', 'detectors[0]', 'leds[0].channel', 'leds[0].currentMa', 'leds[0].carrierHz', 'leds[1].channel', 'leds[1].powerUw',
       'oversampling', 'blockSamples', 'timeDivision.slotSamples', 'timeDivision.onSamples', 'timeDivision.settleSamples',
-      'timeDivision.windowSamples', 'aux.inputs[0]', 'aux.rateHz', 'digitalInputs[0]', 'syncOut.line', 'syncOut.periodSamples',
+      'timeDivision.windowSamples', 'aux.inputs[0]', 'aux.rateHz', 'aux.blockSamples', 'digitalInputs[0]', 'syncOut.line', 'syncOut.periodSamples',
       'syncOut.pulseSamples', 'heartbeatTimeoutMs', 'statusIntervalMs', 'outputRateHz', 'lowpassHz', 'auxOutputRateHz',
     ]);
   });
@@ -168,7 +168,7 @@ describe('config ranges fuzz: every numeric field at 2^31, 2^32, 2^32+1, 2^53, -
 
     it('refuses every fuzzed value with the field named, and sends the device nothing', async () => {
       const wirePaths = numericPaths(base()).filter((p) => p[0] !== 'mode');
-      assert.equal(wirePaths.length, 21, 'every uint32 and float field of AcquisitionConfig and its nested messages'); // the file's 24 minus 3 host-only rates
+      assert.equal(wirePaths.length, 22, 'every uint32 and float field of AcquisitionConfig and its nested messages'); // the file's 25 minus 3 host-only rates
       const paths: Path[] = [['mode'], ...wirePaths];
       const sentBefore = sent.length;
       let cases = 0;
@@ -201,6 +201,7 @@ describe('config ranges fuzz: every numeric field at 2^31, 2^32, 2^32+1, 2^53, -
       await refusedField({ ...lockIn, leds: [...lockIn.leds!.slice(0, 1), { ...lockIn.leds![1]!, channel: 7 }] }, 'leds[1].channel', /LED 7 does not exist on this device \(it has 0, 1, 2, 3\)/);
       await refusedField({ ...lockIn, detectorIds: [0, 5] }, 'detectorIds[1]', /detector 5 does not exist/);
       await refusedField({ ...lockIn, aux: { inputIds: [0, 9], rateHz: 1000 } }, 'aux.inputIds[1]', /aux input 9 does not exist/);
+      await refusedField({ ...lockIn, aux: { inputIds: [0, 1], rateHz: 1000, blockSamples: rig.info.maxBlockSamples + 1 } }, 'aux.blockSamples', /above this device's 1024 maximum/);
       await refusedField({ ...lockIn, digitalInputIds: [3] }, 'digitalInputIds[0]', /digital line 3 does not exist/);
       await refusedField({ ...lockIn, mode: ModulationMode.MODULATION_MODE_CONTINUOUS, sampleRateHz: rig.info.maxSampleRateHz + 1 }, 'sampleRateHz', /above this device's 20000 Hz maximum/);
       await assert.rejects(rig.setLed(2 ** 32, { currentMa: 1 }), (e: unknown) => e instanceof ConfigRangeError && e.issues[0]?.field === 'channel');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ClockFit, type ClockObservation, DspError } from '../../../host/dsp/index.ts';
+import { roundTripEventUs } from '../../../host/dsp/clock.ts';
 import { rng } from './synth.ts';
 
 const rateHz = 10000;
@@ -45,6 +46,38 @@ describe('dsp/clock', () => {
     assert.ok((fit.fit?.used ?? 0) <= 64);
     assert.ok(Math.abs(fit.driftPpm - driftPpm) < 0.1, `drift ${fit.driftPpm}`);
     assert.ok(Math.abs(fit.toHostTimeUs(36e7) - hostOf(36e7)) < 200);
+  });
+
+  it('a reply held back behind a large frame (HeartbeatAck.reply_queued_us) no longer biases the estimate', () => {
+    // a 1.5 s segment of heartbeats every 50 ms over a symmetric link (150..250 µs each way); every ack waits
+    // 0..4 ms on the device behind a 4 KB sample block on a 1 MB/s link, and says so
+    const r = rng(11);
+    const obs: ClockObservation[] = [];
+    for (let k = 0; k < 30; k++) {
+      const sampleIndex = k * 500 + Math.floor(r.uniform() * 100);
+      const eventUs = hostOf(sampleIndex);
+      const oneWayUs = 150 + 100 * r.uniform();
+      const queuedUs = Math.round(4000 * r.uniform());
+      obs.push({ deviceTicks: sampleIndex, hostSendUs: eventUs - oneWayUs, hostRecvUs: eventUs + queuedUs + oneWayUs, deviceQueuedUs: queuedUs });
+    }
+    const told = new ClockFit({ deviceTicksHz: rateHz });
+    const untold = new ClockFit({ deviceTicksHz: rateHz });
+    for (const o of obs) {
+      told.add(o);
+      untold.add({ deviceTicks: o.deviceTicks, hostSendUs: o.hostSendUs, hostRecvUs: o.hostRecvUs });
+    }
+    const errorUs = (fit: ClockFit): number => fit.toHostTimeUs(7000) - hostOf(7000);
+    assert.ok(Math.abs(errorUs(told)) < 60, `with the wait told: ${errorUs(told)} µs`);
+    assert.ok(errorUs(untold) > 500, `without it the acks read as late events by ~half the wait: ${errorUs(untold)} µs`);
+    // the stated uncertainty shrinks with it: half of (round trip - wait)
+    assert.ok((told.fit?.rmsResidualUs ?? Infinity) < 60, `rms ${told.fit?.rmsResidualUs}`);
+  });
+
+  it('a reported wait longer than the round trip is clamped to it (never an event before the heartbeat was sent)', () => {
+    const e = roundTripEventUs({ deviceTicks: 0, hostSendUs: 1000, hostRecvUs: 1400, deviceQueuedUs: 9000 });
+    assert.deepEqual(e, { midUs: 1000, halfWidthUs: 0 });
+    assert.deepEqual(roundTripEventUs({ deviceTicks: 0, hostSendUs: 1000, hostRecvUs: 1400 }), { midUs: 1200, halfWidthUs: 200 });
+    assert.throws(() => new ClockFit({ deviceTicksHz: rateHz }).add({ deviceTicks: 0, hostSendUs: 0, hostRecvUs: 1, deviceQueuedUs: Number.NaN }), DspError);
   });
 
   it('is robust: the Huber fit beats a plain midpoint regression when acks are delayed (error < 1/3)', () => {

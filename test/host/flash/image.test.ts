@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { readImageIdentity } from '../../../host/flash/image.ts';
+import { requireTool } from '../../support/required-tool.ts';
 
 const BUILD = join('hardware', 'firmware', 'build', 'pyboard');
 const PACKER = join('hardware', 'firmware', 'scripts', 'pyboard-image.mjs');
@@ -44,10 +45,7 @@ describe('pyboard image', () => {
 
   it('make pyboard: the .elf, .bin and .dfu carry the build id and model flash verifies', function () {
     const dfu = join(BUILD, 'fiberrig-fw-pyboard.dfu');
-    if (!existsSync(dfu)) {
-      if (process.env['CI'] === 'true') assert.fail(`${dfu} is missing: .ci/run builds it (npm run firmware:pyboard) before npm test`);
-      this.skip();
-    }
+    requireTool(this, existsSync(dfu) ? undefined : `${dfu} is not built`, '.ci/run builds it with npm run firmware:pyboard before npm test');
     const ids = ['elf', 'bin', 'dfu'].map((ext) => readImageIdentity(join(BUILD, `fiberrig-fw-pyboard.${ext}`)));
     for (const id of ids) {
       assert.equal(id.boardModel, 'pyboard-v1.1-pyphotometry');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { startLiveServer, type LiveServer } from '../../../host/live/server.ts';
 import type { Rig } from '../../../host/rig/rig.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, firstMatch, LIVE_TEST_CONFIG, simRig, until } from './helpers.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, needChromium, firstMatch, LIVE_TEST_CONFIG, simRig, until } from './helpers.ts';
 
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 
@@ -49,15 +49,8 @@ describe('live view in Chromium', function () {
   });
 
   const title = 'shows advancing traces, drives an LED, stops and starts, and writes a screenshot';
-  const missing = chromiumMissing();
-  // without Chromium: pending (with the reason in its title) locally, a failure in CI
-  if (missing && process.env['CI'] !== 'true') {
-    it(`${title} — pending: ${missing}`);
-    return;
-  }
-
-  it(title, async () => {
-    if (missing) throw new Error(`${missing}: CI must install it (add "chromium" to the Debian packages in .ci/run)`);
+  it(title, async function () {
+    needChromium(this);
     const sim = await simRig('sim://sleep?seed=3&speed=4&loopback=1', LIVE_TEST_CONFIG);
     rig = sim.rig;
     server = await startLiveServer({ rig, config: LIVE_TEST_CONFIG, wire: sim.wire, port: 0 });
@@ -125,7 +118,7 @@ describe('live view in Chromium', function () {
 
   it('shows the corrected ΔF/F trace and the running sleep-state strip with data on a sim://sleep run (short warm-ups: ΔF/F after 20 s, sleep scored from 30 epochs), and writes a screenshot', async function () {
     this.timeout(240_000);
-    if (missing) throw new Error(`${missing}: CI must install it (add "chromium" to the Debian packages in .ci/run)`);
+    needChromium(this);
     const sim = await simRig('sim://sleep?seed=7&speed=4', LIVE_TEST_CONFIG);
     const ownRig = sim.rig;
     const ownServer = await startLiveServer({

@@ -8,6 +8,7 @@ import type { AcquisitionConfigInit } from '../../../protocol/index.ts';
 import { WebSocket } from 'ws';
 import type { FrameMessage, ServerMessage } from '../../../host/live/messages.ts';
 import { type LiveServer, startLiveServer } from '../../../host/live/server.ts';
+import { requireTool } from '../../support/required-tool.ts';
 
 export const CHROMIUM_PATH = process.env['FIBERRIG_CHROMIUM'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -46,9 +47,10 @@ export function firstMatch<T>(source: Observable<T>, predicate: (v: T) => boolea
   return firstValueFrom(source.pipe(filter(predicate)));
 }
 
-/** Why a browser test cannot run here, or undefined when it can. */
-export function chromiumMissing(): string | undefined {
-  return existsSync(CHROMIUM_PATH) ? undefined : `Chromium not found at ${CHROMIUM_PATH} (Debian package "chromium"; FIBERRIG_CHROMIUM overrides the path)`;
+/** In a mocha test: pending with the reason when Debian's Chromium is missing, a failure under CI=true. */
+export function needChromium(ctx: Mocha.Context): void {
+  const missing = existsSync(CHROMIUM_PATH) ? undefined : `Chromium not found at ${CHROMIUM_PATH} (Debian package "chromium"; FIBERRIG_CHROMIUM overrides the path)`;
+  requireTool(ctx, missing, 'add "chromium" to the Debian packages in .ci/run');
 }
 
 /** A simulated rig (configured, not started) with the live server on it and a WebSocket collecting every frame. */

@@ -14,7 +14,7 @@ import { type LiveServer, startLiveServer } from '../../../host/live/server.ts';
 import type { RecordingResult } from '../../../host/record/recorder.ts';
 import type { Rig } from '../../../host/rig/rig.ts';
 import { tempDir } from '../record/helpers.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, LIVE_TEST_CONFIG, simRig, until } from './helpers.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, needChromium, LIVE_TEST_CONFIG, simRig, until } from './helpers.ts';
 
 interface PageCounters { signalPoints: number }
 const counters = (page: Page): Promise<PageCounters> => page.evaluate(() => (globalThis as unknown as { fiberrigLive: PageCounters }).fiberrigLive);
@@ -34,15 +34,8 @@ describe('live view in Chromium: the Record button', function () {
   });
 
   const title = 'records through the Recorder on the view\'s rig: RECORDING on the page, device controls held, a complete recording after Stop recording, viewing goes on';
-  const missing = chromiumMissing();
-  // without Chromium: pending (with the reason in its title) locally, a failure in CI
-  if (missing && process.env['CI'] !== 'true') {
-    it(`${title} — pending: ${missing}`);
-    return;
-  }
-
-  it(title, async () => {
-    if (missing) throw new Error(`${missing}: CI must install it (add "chromium" to the Debian packages in .ci/run)`);
+  it(title, async function () {
+    needChromium(this);
     const sim = await simRig('sim://sleep?seed=5&speed=4', LIVE_TEST_CONFIG);
     rig = sim.rig;
     const finished: RecordingResult[] = [];

@@ -14,6 +14,7 @@ import { readSession } from '../../../host/record/session.ts';
 import { Rig } from '../../../host/rig/rig.ts';
 import { tempDir } from './helpers.ts';
 import { BIN, startSimTcp, stopChild } from './sim-process.ts';
+import { requireTool } from '../../support/required-tool.ts';
 
 const run = promisify(execFile);
 
@@ -44,11 +45,8 @@ function unmount(dir: string): void {
   try { execFileSync('umount', [dir], { stdio: 'pipe' }); } catch { /* not mounted */ }
 }
 
-/** Pending with the reason, but a loud failure under CI. */
 function needMount(ctx: Mocha.Context, reason: string | undefined): void {
-  if (!reason) return;
-  if (process.env.CI === 'true') throw new Error(`${reason}: CI must run this test (run as root, or give the container CAP_SYS_ADMIN)`);
-  ctx.skip();
+  requireTool(ctx, reason, 'run as root, or give the container CAP_SYS_ADMIN');
 }
 
 describe('host/record: acquire on a full or read-only disk', function () {

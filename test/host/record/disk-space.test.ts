@@ -26,7 +26,7 @@ describe('host/record: disk space estimate', function () {
     assert.deepEqual({ raw: summary.diskSpace.rawLogBytesPerHour, derived: summary.diskSpace.derivedBytesPerHour }, { raw: estimate.rawLogBytesPerHour, derived: estimate.derivedBytesPerHour });
     const hours = summary.durationS / 3600;
     const raw = statSync(join(rec, 'raw.fjl')).size;
-    const derived = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv'].reduce((n, f) => n + statSync(join(rec, f)).size, 0);
+    const derived = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'analysis-input.bin'].reduce((n, f) => n + statSync(join(rec, f)).size, 0);
     const rawRatio = (estimate.rawLogBytesPerHour * hours) / raw;
     const derivedRatio = (estimate.derivedBytesPerHour * hours) / derived;
     assert.ok(rawRatio >= 1 && rawRatio <= 1.3, `raw log: estimate/actual ${rawRatio.toFixed(3)}`);

@@ -87,6 +87,10 @@ describe('host/rig: placement of a resumed run', () => {
     const e = estimateResetInstant(fit.fit, { hostSendUs: t0 + 2_800_000 - 1000, hostRecvUs: t0 + 2_800_000 + 1000, deviceTimeUs: 300_000 }, FS, 1900)!;
     assert.ok(Math.abs(e.resetSessionIndex - 2500) < 1e-6, `${e.resetSessionIndex}`);
     assert.ok(Math.abs(e.uncertaintySamples - (1000 + 20 + 3 * fit.fit!.rmsResidualUs) / 1000) < 1e-6, `${e.uncertaintySamples}`);
+    // the probe's ack waited 1.2 ms on the device (told): the event is at the midpoint of [send, recv - 1.2 ms]
+    const held = estimateResetInstant(fit.fit, { hostSendUs: t0 + 2_800_000 - 1000, hostRecvUs: t0 + 2_800_000 + 1000 + 1200, deviceTimeUs: 300_000, deviceQueuedUs: 1200 }, FS, 1900)!;
+    assert.ok(Math.abs(held.resetSessionIndex - 2500) < 1e-6, `${held.resetSessionIndex}`);
+    assert.ok(Math.abs(held.uncertaintySamples - e.uncertaintySamples) < 1e-6);
     // a lower bound wins over an earlier estimate; no fit, no estimate
     assert.equal(estimateResetInstant(fit.fit, { hostSendUs: t0, hostRecvUs: t0, deviceTimeUs: 0 }, FS, 2600)!.resetSessionIndex, 2600);
     assert.equal(estimateResetInstant(null, { hostSendUs: t0, hostRecvUs: t0, deviceTimeUs: 0 }, FS, 0), undefined);

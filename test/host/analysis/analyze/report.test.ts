@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { REPORT_PLOTS } from '../../../../host/analysis/analyze/index.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing } from '../../live/helpers.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, needChromium } from '../../live/helpers.ts';
 import { cli, noAuxRecording, scratch, SLEEP_SEED, sleepRecording } from './fixture.ts';
 
 const outputDir = fileURLToPath(new URL('../../../../test-output/', import.meta.url));
@@ -22,16 +22,7 @@ describe('fiberrig analyze: report.html in Chromium', function () {
 
   const title = `sim://sleep seed ${SLEEP_SEED}: every plot (${REPORT_PLOTS.join(', ')}) drawn with data, the headline table filled, no console error or network request; screenshot in test-output/`;
   const titleNoAux = 'a recording without EEG/EMG or 560 nm: the page renders, the trace is drawn, the other plots and the table say why they are not available';
-  const missing = chromiumMissing();
-  // without Chromium: pending (with the reason in its title) locally, a failure in CI
-  if (missing && process.env['CI'] !== 'true') {
-    it(`${title} — pending: ${missing}`);
-    it(`${titleNoAux} — pending: ${missing}`);
-    return;
-  }
-
   async function open(reportPath: string, screenshot: string) {
-    if (missing) throw new Error(`${missing}: CI must install it (add "chromium" to the Debian packages in .ci/run)`);
     browser ??= await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     const errors: string[] = [];
@@ -45,7 +36,8 @@ describe('fiberrig analyze: report.html in Chromium', function () {
     return { page, errors, requests };
   }
 
-  it(title, async () => {
+  it(title, async function () {
+    needChromium(this);
     const rec = await sleepRecording();
     const out = join(scratch(), 'report-sleep');
     const run = await cli(['analyze', rec, '--out', out, '--quiet', '--no-traces']);
@@ -79,7 +71,8 @@ describe('fiberrig analyze: report.html in Chromium', function () {
     assert.deepEqual(requests, [], 'self-contained: no request beyond the file');
   });
 
-  it(titleNoAux, async () => {
+  it(titleNoAux, async function () {
+    needChromium(this);
     const rec = await noAuxRecording();
     const out = join(scratch(), 'report-no-aux');
     const run = await cli(['analyze', rec, '--out', out, '--quiet']);

@@ -1,0 +1,192 @@
+// `fiberrig archive`: the lab's central archive. A durable pull consumer on the raw stream
+// writes every mirrored record at its offset of DIR/<rig>/<session>/raw.fjl (archive-files.ts),
+// fsyncs, and only then acknowledges (group commit: one fsync per batch of messages). A
+// session's end marker is acknowledged once the copy's size and SHA-256 equal the marker's
+// (archived.json is written); then `demod` runs on it. Restarts resume from the consumer's
+// unacknowledged messages; a redelivered record that is already there is skipped.
+//
+// Two archive processes on the same durable consumer (and the same DIR) share the messages
+// without duplicates: a record lands at its own offset whichever process gets it, and an end
+// marker that arrives before the other process has written the session's last records is
+// handed back (nak with a delay) until the copy is whole.
+import { stat } from 'node:fs/promises';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream';
+import { demodRecording } from '../record/demod.ts';
+import { ArchiveFiles } from './archive-files.ts';
+import { ensureArchiveConsumer, ensureRawStream } from './broker.ts';
+import { parseEndMarker, type SessionEndMarker, sha256OfPrefix } from './end-marker.ts';
+import { ARCHIVE_CONSUMER, HEADER_KIND, HEADER_OFFSET, parseRawSubject, RAW_STREAM } from './layout.ts';
+import { recordLengthAt } from './record-cutter.ts';
+
+/** A session file not written for this long is closed (reopened on its next record). */
+const IDLE_FILE_MS = 30_000;
+
+export interface LabArchiveOptions {
+  nc: NatsConnection;
+  dir: string;
+  /** Run demod on each completed session (default true). */
+  demod?: boolean;
+  /** Acknowledge after at most this many written messages or this long, ms (defaults 512, 20). */
+  batchMessages?: number;
+  batchMs?: number;
+  /** Redelivery delay of an end marker that came before its session's records, ms (default 500). */
+  incompleteRetryMs?: number;
+  onEvent?: (event: ArchiveEvent) => void;
+}
+
+export type ArchiveEvent =
+  | { type: 'session-archived'; rig: string; session: string; marker: SessionEndMarker }
+  | { type: 'session-incomplete'; rig: string; session: string; haveBytes: number; wantBytes: number }
+  | { type: 'demod-done'; rig: string; session: string; signalRows: number }
+  | { type: 'demod-failed'; rig: string; session: string; message: string }
+  | { type: 'message-refused'; subject: string; reason: string };
+
+export interface ArchiveStats {
+  recordsWritten: number;
+  recordsSkipped: number;
+  sessionsArchived: number;
+}
+
+export class LabArchive {
+  private readonly files: ArchiveFiles;
+  private pending: JsMsg[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private demodQueue: Promise<void> = Promise.resolve();
+  private sessionsArchived = 0;
+  private readonly o: Required<Omit<LabArchiveOptions, 'onEvent'>> & Pick<LabArchiveOptions, 'onEvent'>;
+
+  constructor(options: LabArchiveOptions) {
+    this.o = { demod: true, batchMessages: 512, batchMs: 20, incompleteRetryMs: 500, ...options };
+    this.files = new ArchiveFiles(options.dir);
+  }
+
+  get stats(): ArchiveStats {
+    return { recordsWritten: this.files.recordsWritten, recordsSkipped: this.files.recordsSkipped, sessionsArchived: this.sessionsArchived };
+  }
+
+  /** Creates the stream and consumer when missing and starts consuming. */
+  async start(): Promise<void> {
+    await ensureRawStream(this.o.nc);
+    await ensureArchiveConsumer(this.o.nc);
+    const consumer = await jetstream(this.o.nc).consumers.get(RAW_STREAM, ARCHIVE_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: 1024 });
+    this.loop = this.consume(this.messages);
+  }
+
+  /** Stops consuming, writes and acknowledges what it holds, waits for a running demod. */
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.loop;
+    await this.flush();
+    await this.demodQueue;
+    await this.files.closeAll();
+  }
+
+  private async consume(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      try {
+        await this.handle(m);
+      } catch (error) {
+        // a local write failure: hand it back for a later try
+        m.nak(1000);
+        this.o.onEvent?.({ type: 'message-refused', subject: m.subject, reason: (error as Error).message });
+      }
+    }
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    let rig: string;
+    let session: string;
+    try {
+      ({ rig, session } = parseRawSubject(m.subject));
+    } catch (error) {
+      this.refuse(m, (error as Error).message);
+      return;
+    }
+    const kind = m.headers?.get(HEADER_KIND);
+    if (kind === 'end') {
+      await this.endOfSession(m, rig, session);
+      return;
+    }
+    const offset = Number(m.headers?.get(HEADER_OFFSET));
+    if (kind !== 'record' || !Number.isSafeInteger(offset) || offset < 0) {
+      this.refuse(m, 'no record offset header');
+      return;
+    }
+    // checksum per record: the record's own CRC-32C
+    if (recordLengthAt(m.data, 0) !== m.data.length) {
+      this.refuse(m, `record at offset ${offset} of ${rig}/${session} fails its CRC or is not one whole record`);
+      return;
+    }
+    await this.files.put(rig, session, offset, m.data);
+    this.pending.push(m);
+    if (this.pending.length >= this.o.batchMessages) await this.flush();
+    else this.flushTimer ??= setTimeout(() => { void this.flush(); }, this.o.batchMs);
+  }
+
+  private refuse(m: JsMsg, reason: string): void {
+    m.term(reason);
+    this.o.onEvent?.({ type: 'message-refused', subject: m.subject, reason });
+  }
+
+  /** fsync, then acknowledge everything written so far. */
+  private flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      await this.files.sync();
+      for (const m of batch) m.ack();
+      await this.files.closeIdle(IDLE_FILE_MS);
+    });
+    return this.flushing;
+  }
+
+  private async endOfSession(m: JsMsg, rig: string, session: string): Promise<void> {
+    const marker = parseEndMarker(m.data);
+    if (!marker || marker.rig !== rig || marker.session !== session) {
+      this.refuse(m, `end marker of ${rig}/${session} is not readable`);
+      return;
+    }
+    if (await this.files.readArchived(rig, session)) {
+      m.ack(); // archived before (a redelivery)
+      return;
+    }
+    await this.flush();
+    const path = this.files.rawLogPath(rig, session);
+    const haveBytes = await stat(path).then((s) => s.size, () => 0);
+    const whole = haveBytes === marker.bytes && (await sha256OfPrefix(path, marker.bytes)) === marker.sha256;
+    if (!whole) {
+      // records still on their way (another archive process holds some, or redeliveries pending)
+      this.o.onEvent?.({ type: 'session-incomplete', rig, session, haveBytes, wantBytes: marker.bytes });
+      m.nak(this.o.incompleteRetryMs);
+      return;
+    }
+    await this.files.closeSession(rig, session);
+    await this.files.writeArchived(rig, session, { marker, verifiedIso: new Date().toISOString() });
+    m.ack();
+    this.sessionsArchived += 1;
+    this.o.onEvent?.({ type: 'session-archived', rig, session, marker });
+    if (this.o.demod) this.demodQueue = this.demodQueue.then(() => this.demodSession(rig, session, marker));
+  }
+
+  private async demodSession(rig: string, session: string, marker: SessionEndMarker): Promise<void> {
+    const dir = this.files.sessionDir(rig, session);
+    let result: { signalRows: number; files: string[] } | { error: string };
+    try {
+      const r = await demodRecording(this.files.rawLogPath(rig, session), dir);
+      result = { signalRows: r.signalRows, files: r.files };
+      this.o.onEvent?.({ type: 'demod-done', rig, session, signalRows: r.signalRows });
+    } catch (error) {
+      result = { error: (error as Error).message };
+      this.o.onEvent?.({ type: 'demod-failed', rig, session, message: (error as Error).message });
+    }
+    await this.files.writeArchived(rig, session, { marker, verifiedIso: new Date().toISOString(), demod: result }).catch(() => undefined);
+  }
+}
