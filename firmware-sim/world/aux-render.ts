@@ -3,7 +3,7 @@
 // mains pickup and amplifier noise, then integer codes. Per-sample noise is a counter-based
 // function of (seed, input, t) like the detectors', so a render does not depend on chunking.
 import { auxCodesPerUv, EegSynth } from './frontend.ts';
-import { normalsAt, Rng, streamKey } from './rng.ts';
+import { hash32, noiseWordOf, normalsFastAt, normalsFromWords, Rng, streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { AuxEnvelope, AuxFrontendParams, SpindleEvent, WorldFaults } from './types.ts';
 import { badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
@@ -12,7 +12,10 @@ import type { AuxRenderRequest, WorldBoard } from './world.ts';
 /** Envelope values per grid point: delta, theta, sigma, beta, emg. */
 const AUX_Q = 5;
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
-const normals = normalsAt;
+const normals = normalsFastAt;
+const normalsWords = normalsFromWords;
+const TWO_P32 = 4294967296;
+const INV_2P32 = 1 / TWO_P32;
 const frac = fracOf;
 const TICKS_PER_S = NOISE_TICKS_PER_S;
 
@@ -39,6 +42,14 @@ export class AuxRenderer {
   private readonly aVals = new Float64Array(GRID_CACHE * AUX_Q);
   private readonly env: AuxEnvelope = { deltaUv: 0, thetaUv: 0, sigmaUv: 0, betaUv: 0, emgUv: 0 };
   private scratchArrays: Float64Array[] = [];
+  /** The sample times whose noise counters scratch 6 holds (normalsOf). */
+  private ctrT0 = Number.NaN;
+  private ctrDt = Number.NaN;
+  private ctrCount = 0;
+  /** The counters' common high word, or -1 if they span two. */
+  private ctrHi = -1;
+  /** noiseWordOf of each counter's low word. */
+  private words = new Int32Array(0);
   private readonly spindleScratch: SpindleEvent[] = [];
 
   constructor(
@@ -105,17 +116,22 @@ export class AuxRenderer {
     for (let a = 0; a < this.inputs; a++) {
       const o = out[a]!;
       if (o.length < count) badRequest(`out[${a}] is shorter (${o.length}) than count ${count}`);
-      const uv = this.scratch(0, count);
-      this.microvolts(a, t0S, dtS, count, uv, this.flags.noise);
-      const fault = this.fault[a]!;
       const cpu = this.codesPerUv[a]!;
       const mn = this.minCode[a]!;
       const mx = this.maxCode[a]!;
+      // railed: reads the top code whatever the input
+      if (this.fault[a] === 2) {
+        o.fill(mx, 0, count);
+        continue;
+      }
+      const uv = this.scratch(0, count);
+      this.microvolts(a, t0S, dtS, count, uv, this.flags.noise);
       for (let i = 0; i < count; i++) {
-        let c = Math.round(uv[i]! * cpu);
-        if (c < mn) c = mn;
-        else if (c > mx) c = mx;
-        o[i] = fault === 2 ? mx : c;
+        // clip, then round half up: offset to non-negative, where truncation is floor
+        let x = uv[i]! * cpu;
+        if (x < mn) x = mn;
+        else if (x > mx) x = mx;
+        o[i] = ((x - mn + 0.5) | 0) + mn;
       }
     }
   }
@@ -125,20 +141,39 @@ export class AuxRenderer {
     if (!s || s.length < count) {
       s = new Float64Array(Math.max(count, 256));
       this.scratchArrays[i] = s;
+      if (i === 6) this.ctrCount = 0;
     }
     return s;
   }
 
-  /** normalAt(key, noiseCounterOf(t0S + i · dtS)) for i < count, in a scratch array (valid until the next call). */
+  /**
+   * normalFastAt(key, noiseCounterOf(t0S + i · dtS)) for i < count, in a scratch array (valid until the next
+   * call). The counters' hash inputs are kept for further keys at the same sample times.
+   */
   private normalsOf(key: number, t0S: number, dtS: number, count: number): Float64Array {
     const counters = this.scratch(6, count);
-    for (let i = 0; i < count; i++) {
-      // noiseCounterOf, written out: a call here returns a boxed number per sample
-      const c = Math.round((t0S + i * dtS) * TICKS_PER_S);
-      counters[i] = c >= 0 ? 2 * c : -2 * c - 1;
+    if (t0S !== this.ctrT0 || dtS !== this.ctrDt || count > this.ctrCount) {
+      if (this.words.length < counters.length) this.words = new Int32Array(counters.length);
+      let hi = -1;
+      for (let i = 0; i < count; i++) {
+        // noiseCounterOf, written out: a call here returns a boxed number per sample
+        const c = Math.round((t0S + i * dtS) * TICKS_PER_S);
+        const ctr = c >= 0 ? 2 * c : -2 * c - 1;
+        counters[i] = ctr;
+        const h = Math.floor(ctr * INV_2P32);
+        if (i === 0) hi = h;
+        else if (h !== hi) hi = -1;
+        this.words[i] = noiseWordOf((ctr - h * TWO_P32) | 0);
+      }
+      this.ctrHi = hi;
+      this.ctrT0 = t0S;
+      this.ctrDt = dtS;
+      this.ctrCount = count;
     }
     const z = this.scratch(7, count);
-    normals(key, counters, count, z);
+    // one high word for all (the rule): one hash per value; else the general path
+    if (this.ctrHi >= 0) normalsWords(hash32(key, this.ctrHi) | 0, this.words, count, z);
+    else normals(key, counters, count, z);
     return z;
   }
 
@@ -155,6 +190,7 @@ export class AuxRenderer {
       const sigma = this.scratch(3, count);
       const beta = this.scratch(4, count);
       const emg = this.scratch(5, count);
+      const isEeg = this.kind[a] === 0;
       let gCur = Number.NaN;
       let o0 = 0;
       let o1 = 0;
@@ -168,14 +204,17 @@ export class AuxRenderer {
           o1 = this.slotOf(g + 1);
           gCur = g;
         }
-        delta[i] = av[o0]! + (av[o1]! - av[o0]!) * fr;
-        theta[i] = av[o0 + 1]! + (av[o1 + 1]! - av[o0 + 1]!) * fr;
-        sigma[i] = av[o0 + 2]! + (av[o1 + 2]! - av[o0 + 2]!) * fr;
-        beta[i] = av[o0 + 3]! + (av[o1 + 3]! - av[o0 + 3]!) * fr;
-        emg[i] = av[o0 + 4]! + (av[o1 + 4]! - av[o0 + 4]!) * fr;
+        if (isEeg) {
+          delta[i] = av[o0]! + (av[o1]! - av[o0]!) * fr;
+          theta[i] = av[o0 + 1]! + (av[o1 + 1]! - av[o0 + 1]!) * fr;
+          sigma[i] = av[o0 + 2]! + (av[o1 + 2]! - av[o0 + 2]!) * fr;
+          beta[i] = av[o0 + 3]! + (av[o1 + 3]! - av[o0 + 3]!) * fr;
+        } else {
+          emg[i] = av[o0 + 4]! + (av[o1 + 4]! - av[o0 + 4]!) * fr;
+        }
       }
       const key = this.bioKey[a]!;
-      if (this.kind[a] === 0) {
+      if (isEeg) {
         this.eeg[a]!.addTo(t0S, dtS, count, delta, theta, sigma, beta, out);
         // broadband background, 3 µV rms
         const z = this.normalsOf(key, t0S, dtS, count);
@@ -210,9 +249,19 @@ export class AuxRenderer {
     }
     const mains = disconnected ? 200 : fl.ambient ? p.mainsPickupUv : 0;
     if (mains !== 0) {
+      // exact phase at the call's first sample, rotated per sample
+      const c0 = fl.mainsHz * t0S;
+      const th = 2 * Math.PI * (c0 - Math.floor(c0) + this.mainsPhase);
+      const w = 2 * Math.PI * fl.mainsHz * dtS;
+      const cd = Math.cos(w);
+      const sd = Math.sin(w);
+      let sn = Math.sin(th);
+      let cs = Math.cos(th);
       for (let i = 0; i < count; i++) {
-        const x = fl.mainsHz * (t0S + i * dtS);
-        out[i] = out[i]! + mains * Math.sin(2 * Math.PI * (x - Math.floor(x) + this.mainsPhase)); // x - floor(x): fracOf
+        out[i] = out[i]! + mains * sn;
+        const s2 = sn * cd + cs * sd;
+        cs = cs * cd - sn * sd;
+        sn = s2;
       }
     }
     const ampNoise = noise ? (disconnected ? 20 : p.noiseUv) : 0;

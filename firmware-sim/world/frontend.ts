@@ -81,22 +81,27 @@ export const EEG_BANDS_HZ: ReadonlyArray<readonly [number, number]> = [
   [9, 14],
   [16, 29],
 ];
+/** Sines per EEG band (a multiple of 4: EegSynth runs them four at a time). */
 const COMPONENTS_PER_BAND = 12;
+
+/** Samples between exact re-anchorings of an EEG oscillator's recurrence (its rounding error stays < 1e-10 of its amplitude). */
+const EEG_ANCHOR = 4096;
 
 /**
  * EEG as a sum of sines per band (random frequencies and phases drawn from the
- * seed), each band scaled by its time-varying rms amplitude. Phases are
- * computed from absolute time at each block start and rotated within the block.
+ * seed), each band scaled by its time-varying rms amplitude. Each sine runs the
+ * recurrence s[i+1] = 2 cos(w) s[i] - s[i-1] (one multiply per sample), started
+ * from two exact values from absolute time at each call and every EEG_ANCHOR samples.
  */
 export class EegSynth {
   private readonly freqHz: Float64Array;
   private readonly phase0: Float64Array;
-  private readonly s: Float64Array;
-  private readonly c: Float64Array;
-  private readonly cd: Float64Array;
-  private readonly sd: Float64Array;
+  /** 2 cos(2 pi f dt) per component, for lastDt. */
+  private readonly k2: Float64Array;
   private lastDt = Number.NaN;
   private readonly norm = Math.sqrt(2 / COMPONENTS_PER_BAND);
+  /** Per band: the sum of its unit sines at the call's samples. */
+  private bands: Float64Array[] = [];
 
   constructor(rng: Rng) {
     const n = EEG_BANDS_HZ.length * COMPONENTS_PER_BAND;
@@ -109,10 +114,13 @@ export class EegSynth {
         this.phase0[b * COMPONENTS_PER_BAND + j] = rng.next();
       }
     }
-    this.s = new Float64Array(n);
-    this.c = new Float64Array(n);
-    this.cd = new Float64Array(n);
-    this.sd = new Float64Array(n);
+    this.k2 = new Float64Array(n);
+  }
+
+  /** sin(2 pi (f_j t + phase_j)) from absolute time (the recurrence's anchors). */
+  private sineAt(j: number, tS: number): number {
+    const cycles = this.freqHz[j]! * tS + this.phase0[j]!;
+    return Math.sin(2 * Math.PI * (cycles - Math.floor(cycles)));
   }
 
   /** Adds EEG (µV) to out[0..count) given per-sample band rms amplitudes (µV). */
@@ -122,44 +130,60 @@ export class EegSynth {
   ): void {
     const n = this.freqHz.length;
     if (dtS !== this.lastDt) {
-      for (let j = 0; j < n; j++) {
-        const w = 2 * Math.PI * this.freqHz[j]! * dtS;
-        this.cd[j] = Math.cos(w);
-        this.sd[j] = Math.sin(w);
-      }
+      for (let j = 0; j < n; j++) this.k2[j] = 2 * Math.cos(2 * Math.PI * this.freqHz[j]! * dtS);
       this.lastDt = dtS;
     }
+    if (this.bands.length === 0 || this.bands[0]!.length < count) {
+      this.bands = EEG_BANDS_HZ.map(() => new Float64Array(Math.max(count, 256)));
+    }
     const m = COMPONENTS_PER_BAND;
-    const s = this.s;
-    const c = this.c;
-    const cd = this.cd;
-    const sd = this.sd;
+    for (let b = 0; b < EEG_BANDS_HZ.length; b++) {
+      const acc = this.bands[b]!;
+      acc.fill(0, 0, count);
+      // four components per pass: four independent recurrences keep the multiplier busy (one alone
+      // waits on its own latency every sample)
+      for (let j = b * m; j < b * m + m; j += 4) {
+        const ka = this.k2[j]!;
+        const kb = this.k2[j + 1]!;
+        const kc = this.k2[j + 2]!;
+        const kd = this.k2[j + 3]!;
+        for (let i0 = 0; i0 < count; i0 += EEG_ANCHOR) {
+          const end = Math.min(count, i0 + EEG_ANCHOR);
+          const tA = t0S + i0 * dtS;
+          const tB = t0S + (i0 + 1) * dtS;
+          let a0 = this.sineAt(j, tA);
+          let a1 = this.sineAt(j, tB);
+          let b0 = this.sineAt(j + 1, tA);
+          let b1 = this.sineAt(j + 1, tB);
+          let c0 = this.sineAt(j + 2, tA);
+          let c1 = this.sineAt(j + 2, tB);
+          let d0 = this.sineAt(j + 3, tA);
+          let d1 = this.sineAt(j + 3, tB);
+          for (let i = i0; i < end; i++) {
+            acc[i] = acc[i]! + ((a0 + b0) + (c0 + d0));
+            const a2 = ka * a1 - a0;
+            const b2 = kb * b1 - b0;
+            const c2 = kc * c1 - c0;
+            const d2 = kd * d1 - d0;
+            a0 = a1;
+            a1 = a2;
+            b0 = b1;
+            b1 = b2;
+            c0 = c1;
+            c1 = c2;
+            d0 = d1;
+            d1 = d2;
+          }
+        }
+      }
+    }
+    const b0 = this.bands[0]!;
+    const b1 = this.bands[1]!;
+    const b2 = this.bands[2]!;
+    const b3 = this.bands[3]!;
+    const norm = this.norm;
     for (let i = 0; i < count; i++) {
-      if ((i & 4095) === 0) {
-        // exact phases from absolute time every 4096 samples, rotated in between
-        const t = t0S + i * dtS;
-        for (let j = 0; j < n; j++) {
-          const cycles = this.freqHz[j]! * t + this.phase0[j]!;
-          const th = 2 * Math.PI * (cycles - Math.floor(cycles)); // frac(cycles), written out: no boxed result
-          s[j] = Math.sin(th);
-          c[j] = Math.cos(th);
-        }
-      }
-      let acc = 0;
-      for (let b = 0; b < 4; b++) {
-        let bandSum = 0;
-        const base = b * m;
-        for (let j = base; j < base + m; j++) {
-          const sj = s[j]!;
-          const cj = c[j]!;
-          bandSum += sj;
-          s[j] = sj * cd[j]! + cj * sd[j]!;
-          c[j] = cj * cd[j]! - sj * sd[j]!;
-        }
-        const w = b === 0 ? delta[i]! : b === 1 ? theta[i]! : b === 2 ? sigma[i]! : beta[i]!;
-        acc += w * bandSum;
-      }
-      out[i] = out[i]! + acc * this.norm;
+      out[i] = out[i]! + (delta[i]! * b0[i]! + theta[i]! * b1[i]! + sigma[i]! * b2[i]! + beta[i]! * b3[i]!) * norm;
     }
   }
 }

@@ -15,5 +15,8 @@ export {
   linearLedParams, nominalLedParams, type FluorophoreSpec, type HaemoTissue,
 } from './optics.ts';
 export { EEG_BANDS_HZ, auxCodesPerUv, codesPerVolt, maxCode } from './frontend.ts';
-export { Rng, hash32, mix32, normalAt, normalFromBase, normalsAt, normalPairAt, streamKey, uniformAt } from './rng.ts';
+export {
+  Rng, hash32, mix32, noiseWordOf, normalAt, normalFastAt, normalFastFromBase, normalFromBase, normalsAt, normalsFastAt, normalsFromWords,
+  normalPairAt, streamKey, uniformAt,
+} from './rng.ts';
 export * from './types.ts';

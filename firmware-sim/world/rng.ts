@@ -79,6 +79,8 @@ const ZIG_V = 9.91256303526217e-3;
 const ZIG_M1 = 2147483648.0;
 const ZK = new Float64Array(128);
 const ZW = new Float64Array(128);
+/** The Ziggurat's layer bounds and widths, for render loops that write the fast path out (read only). */
+export { ZK as ZIG_K, ZW as ZIG_W };
 const ZF = new Float64Array(128);
 {
   let dn = ZIG_R;
@@ -115,12 +117,12 @@ export function normalAt(key: number, counter: number): number {
  */
 export function normalFromBase(base: number, lo: number): number {
   // the fast path is small enough for the optimizer to inline into hot loops (no boxed
-  // arguments or results per call); the rare rest is normalTail
+  // arguments or results per call); the rare rest is normalTailOf
   const u = hash32(base, lo);
   const hz = u | 0;
   const iz = mix32((u ^ 0x2545f491) >>> 0) & 127;
   if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
-  return normalTail(u, hz, iz);
+  return normalTailOf(u, hz, iz);
 }
 
 /**
@@ -160,12 +162,93 @@ export function normalsAt(key: number, counters: Float64Array, n: number, out: F
     const iz = z & 127;
     // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
     if (Math.abs(u) < ZK[iz]!) out[i] = u * ZW[iz]!;
-    else out[i] = normalTail(u >>> 0, u, iz);
+    else out[i] = normalTailOf(u >>> 0, u, iz);
   }
 }
 
+/** Odd multiplier (2^32 / golden ratio) that spreads a counter's low word before the one hash of `normalFastAt`. */
+const WEYL = 0x9e3779b1 | 0;
+
+/**
+ * Counter-based standard normal from ONE hash (the fast noise of the render loops): a pure function of
+ * (key, counter), counter a non-negative integer up to 2^53. The word u = mix32(hash32(key, hi) ^ lo · WEYL)
+ * (hi, lo: the counter's high and low 32 bits) feeds a 128-layer Ziggurat: layer from u's low 7 bits, the
+ * value from the other 25 (so layer and value share no bits); about 1.2 % of draws continue in the tail
+ * by re-hashing. Not the values of `normalAt` (3 hashes): the same N(0, 1) (tested in rng.test.ts).
+ */
+export function normalFastAt(key: number, counter: number): number {
+  const hi = Math.floor(counter * INV_TWO_POW_32);
+  return normalFastFromBase(hash32(key, hi) | 0, (counter - hi * TWO_POW_32) | 0);
+}
+
+/** normalFastAt(key, c) === normalFastFromBase(hash32(key, hi) | 0, lo | 0), hi = floor(c / 2^32), lo = c mod 2^32. */
+export function normalFastFromBase(base: number, lo: number): number {
+  let u = base ^ Math.imul(lo, WEYL);
+  u ^= u >>> 16;
+  u = Math.imul(u, 0x7feb352d);
+  u ^= u >>> 15;
+  u = Math.imul(u, 0x846ca68b);
+  u ^= u >>> 16;
+  const iz = u & 127;
+  const hz = u & -128;
+  if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
+  return normalTailOf(u >>> 0, hz, iz);
+}
+
+/**
+ * normalFastAt(key, counters[i]) for i < n, into out[0..n): the same values, for hot loops (one hash per
+ * value written out on 32-bit integers; the base re-hashed only when a counter's high word changes).
+ */
+export function normalsFastAt(key: number, counters: Float64Array, n: number, out: Float64Array): void {
+  let hiCur = -1;
+  let base = 0;
+  for (let i = 0; i < n; i++) {
+    const c = counters[i]!;
+    const hi = Math.floor(c * INV_TWO_POW_32);
+    if (hi !== hiCur) {
+      base = hash32(key, hi) | 0;
+      hiCur = hi;
+    }
+    let u = base ^ Math.imul((c - hi * TWO_POW_32) | 0, WEYL);
+    u ^= u >>> 16;
+    u = Math.imul(u, 0x7feb352d);
+    u ^= u >>> 15;
+    u = Math.imul(u, 0x846ca68b);
+    u ^= u >>> 16;
+    const iz = u & 127;
+    const hz = u & -128;
+    // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
+    if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
+    else out[i] = normalTailOf(u >>> 0, hz, iz);
+  }
+}
+
+/**
+ * normalFastFromBase(base, lo_i) for i < n into out[0..n), given words[i] = Math.imul(lo_i, WEYL) (as
+ * `noiseWordOf` makes them): for several keys at the same counters, the counters' part done once.
+ */
+export function normalsFromWords(base: number, words: Int32Array, n: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let u = base ^ words[i]!;
+    u ^= u >>> 16;
+    u = Math.imul(u, 0x7feb352d);
+    u ^= u >>> 15;
+    u = Math.imul(u, 0x846ca68b);
+    u ^= u >>> 16;
+    const iz = u & 127;
+    const hz = u & -128;
+    if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
+    else out[i] = normalTailOf(u >>> 0, hz, iz);
+  }
+}
+
+/** The hash input of a counter's low word lo (an integer 0 .. 2^32 - 1) in normalFastAt. */
+export function noiseWordOf(lo: number): number {
+  return Math.imul(lo | 0, WEYL);
+}
+
 /** normalFromBase past its first table test: further words from a re-hash chain of `u` (no allocation). */
-function normalTail(u: number, hz: number, iz: number): number {
+export function normalTailOf(u: number, hz: number, iz: number): number {
   let n = 0;
   for (;;) {
     const x = hz * ZW[iz]!;

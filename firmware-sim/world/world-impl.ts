@@ -9,15 +9,16 @@
 // and temperature factor, optics (excitation x collection x brightness x
 // bleaching x (1 + response x signal) x motion x blood absorption), photodetector
 // gain and ADC scale. G is evaluated on an absolute time grid (every gridS,
-// default 10 ms: the biology is < 50 Hz) and linearly interpolated; the
+// 20 ms in the sleep worlds: the biology is slow) and linearly interpolated; the
 // interpolated G *is* the world's definition, so truth.detectorCodes matches a
 // noise-free render to rounding.
 //
 // Determinism: physiology and events come from named random streams, generated
 // in order; per-sample noise is a counter-based function of (seed, channel,
-// round(t * 1e7)). A sample's value therefore depends on (scenario, seed, t,
+// round(t * 1e7)) (rng.ts normalFastAt: one hash per draw). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
 import { AuxRenderer } from './aux-render.ts';
+import { CHUNK, DetectorChunk, detectorPairPass, detectorPass, DetectorPassParams, flickerSines, WEYL } from './detector-pass.ts';
 import { WorldError } from './errors.ts';
 import { codesPerVolt, maxCode } from './frontend.ts';
 import {
@@ -25,7 +26,7 @@ import {
   ledTemperatureFactor, responseAt,
 } from './optics.ts';
 import { badOption, badRequest, fracOf, GRID_CACHE, isIntIn, NOISE_TICKS_PER_S } from './render-common.ts';
-import { normalsAt, streamKey } from './rng.ts';
+import { streamKey } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import { issueLines } from './scenario-file/parse.ts';
 import { type ScenarioSpec, type TimelineEventInput, timelineEventSchema } from './scenario-file/spec.ts';
@@ -44,12 +45,16 @@ const AMBIENT_C = 25;
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const NF = FLUOR_COUNT;
-const normalsB = normalsAt;
+const TWO_P32 = 4294967296;
+const INV_2P32 = 1 / TWO_P32;
+const WEYL_ = WEYL;
+const CHUNK_ = CHUNK;
+const passOf = detectorPass;
+const pairOf = detectorPairPass;
+const flickerOf = flickerSines;
 const TICKS_PER_S = NOISE_TICKS_PER_S;
 const frac = fracOf;
 const TWO_PI = 2 * Math.PI;
-/** Detector samples per inner chunk; oscillator recurrences are re-anchored to absolute time at each chunk start. */
-const CHUNK = 512;
 
 const FAULT_NONE = 0;
 const FAULT_DEAD = 1;
@@ -108,19 +113,10 @@ export class SimWorldImpl implements SimWorld {
   // scratch
   private readonly sig = new Float64Array(FLUOR_COUNT);
   private readonly amp = new Float64Array(FLUOR_COUNT);
-  private readonly cFr = new Float64Array(CHUNK);
-  /** Runs of samples between grid points: run r starts at cSegAt[r] (cSegAt[runs] = n) and interpolates slots cSegO0[r]..cSegO1[r]. */
-  private readonly cSegAt = new Int32Array(CHUNK + 1);
-  private readonly cSegO0 = new Int32Array(CHUNK);
-  private readonly cSegO1 = new Int32Array(CHUNK);
-  private readonly cCtr = new Float64Array(CHUNK);
-  private readonly cAcc = new Float64Array(CHUNK);
-  /** Standard normals of one detector's samples in the chunk (its noise). */
-  private readonly cNorm = new Float64Array(CHUNK);
-  /** Per LED: 1 when its drive shape is non-zero somewhere in the current chunk. */
-  private readonly cLit: Uint8Array;
-  private readonly cShape: Float64Array;
-  private readonly cFlick: Float64Array;
+  /** The chunk the render loop lays out for detectorPass. */
+  private readonly chunk: DetectorChunk;
+  /** Per detector: its constants for detectorPass. */
+  private readonly pass: DetectorPassParams[];
   private readonly flCd: Float64Array;
   private readonly flSd: Float64Array;
   private flDt = Number.NaN;
@@ -197,9 +193,19 @@ export class SimWorldImpl implements SimWorld {
     this.invH = 1 / params.gridS;
     this.gKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.gVals = new Float64Array(GRID_CACHE * nL * nD);
-    this.cShape = new Float64Array(nL * CHUNK);
-    this.cLit = new Uint8Array(nL);
-    this.cFlick = new Float64Array(nH * CHUNK);
+    this.chunk = new DetectorChunk(nL, nH);
+    this.pass = Array.from({ length: nD }, (_, d) => {
+      const p = new DetectorPassParams();
+      p.d = d;
+      p.nD = nD;
+      p.dc = this.dcC[d]!;
+      p.flicker = this.flickC.slice(d * nH, d * nH + nH);
+      p.offset = this.offC[d]!;
+      p.maxCode = this.maxC[d]!;
+      p.read2 = this.readC2[d]!;
+      p.shot = this.shotC[d]!;
+      return p;
+    });
     this.flCd = new Float64Array(nH);
     this.flSd = new Float64Array(nH);
     this.tmpG = new Float64Array(nL * nD);
@@ -366,36 +372,74 @@ export class SimWorldImpl implements SimWorld {
     }
     // Column-wise over chunks (fixed scratch, tight loops). A chunk's grid
     // slots stay cached until it is done: it spans fewer than GRID_CACHE - 4 grid points.
-    const chunk = Math.max(1, Math.min(CHUNK, Math.floor(((GRID_CACHE - 4) * this.h) / dtS)));
-    for (let at = 0; at < count; at += chunk) {
-      this.renderChunk(t0S, dtS, at, Math.min(chunk, count - at), ledCurrentMa, oversampling, outInt, outFloat);
+    const chunk = Math.max(1, Math.min(CHUNK_, Math.floor(((GRID_CACHE - 4) * this.h) / dtS)));
+    for (let at = 0; at < count;) {
+      at += this.renderChunk(t0S, dtS, at, Math.min(chunk, count - at), ledCurrentMa, oversampling, outInt, outFloat);
     }
   }
 
+  /**
+   * Renders samples [at, at + n) of a request, or fewer (a noise counter's high word changes inside): returns
+   * how many. Lays the chunk out (grid runs and fractions, noise words, LED shapes, flicker sines), then one
+   * detectorPass per detector.
+   */
   private renderChunk(
     t0S: number, dtS: number, at: number, n: number, ledCurrentMa: ReadonlyArray<ArrayLike<number>>, oversampling: number,
     outInt: ReadonlyArray<Int32Array> | null, outFloat: ReadonlyArray<Float64Array> | null,
-  ): void {
+  ): number {
     const nL = this.nL;
     const nD = this.nD;
     const nH = this.nH;
-    const fr = this.cFr;
-    const segAt = this.cSegAt;
-    const segO0 = this.cSegO0;
-    const segO1 = this.cSegO1;
-    const shp = this.cShape;
-    const flk = this.cFlick;
-    const acc = this.cAcc;
-    const ctr = this.cCtr;
-    const gv = this.gVals;
+    const c = this.chunk;
+    const fr = c.fr;
+    const segAt = c.segAt;
+    const segO0 = c.segO0;
+    const segO1 = c.segO1;
+    const cw = c.word;
     const invH = this.invH;
     const noise = outInt !== null && this.params.flags.noise;
 
-    // time grid: interpolation fraction and slot offsets (grid points computed on first use)
+    // time grid: interpolation fraction and slot offsets (grid points computed on first use); the noise
+    // counter's low word, spread (the chunk ends early where its high word changes)
     let gCur = Number.NaN;
     let runs = 0;
+    let cLo = 0;
+    if (noise) {
+      const c0 = Math.round((t0S + at * dtS) * TICKS_PER_S);
+      cLo = Math.floor((c0 >= 0 ? 2 * c0 : -2 * c0 - 1) * INV_2P32) * TWO_P32;
+    }
+    const cHi = cLo + TWO_P32;
+    // on the tick lattice (t0 and dt whole ticks, t >= 0: the device's case) the counters step by a constant,
+    // and so do their words (mod 2^32): checked at both ends of the chunk, where rounding stays far from
+    // a half tick, which holds in between (t is linear in i); else each sample's counter from its t
+    let wStep = 0;
+    let word = 0;
+    if (noise && n > 1) {
+      const m = Math.round(dtS * TICKS_PER_S);
+      const xa = (t0S + at * dtS) * TICKS_PER_S;
+      const xb = (t0S + (at + n - 1) * dtS) * TICKS_PER_S;
+      const ka = Math.round(xa);
+      const kb = Math.round(xb);
+      if (m > 0 && ka >= 0 && Math.abs(xa - ka) < 0.25 && Math.abs(xb - kb) < 0.25 && kb === ka + (n - 1) * m && 2 * kb < cHi) {
+        wStep = Math.imul(2 * m, WEYL_);
+        word = Math.imul((2 * ka - cLo) | 0, WEYL_);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const t = t0S + (at + i) * dtS;
+      if (wStep !== 0) {
+        cw[i] = word;
+        word = (word + wStep) | 0;
+      } else if (noise) {
+        // noiseCounterOf(t), written out: no boxed number per sample
+        const k = Math.round(t * TICKS_PER_S);
+        const ctr = k >= 0 ? 2 * k : -2 * k - 1;
+        if (ctr < cLo || ctr >= cHi) {
+          n = i;
+          break;
+        }
+        cw[i] = Math.imul((ctr - cLo) | 0, WEYL_);
+      }
       const x = t * invH;
       const g = Math.floor(x);
       if (g !== gCur) {
@@ -406,109 +450,73 @@ export class SimWorldImpl implements SimWorld {
         gCur = g;
       }
       fr[i] = x - g;
-      if (noise) {
-        // noiseCounterOf(t), written out: no boxed number per sample
-        const c = Math.round(t * TICKS_PER_S);
-        ctr[i] = c >= 0 ? 2 * c : -2 * c - 1;
-      }
     }
     segAt[runs] = n;
-    // LED drive shapes (mA-equivalent)
+    c.n = n;
+    c.runs = runs;
+    c.noiseHi = cLo * INV_2P32;
+    // LED drive shapes (mA-equivalent); the lit LEDs in board order
+    let nLit = 0;
     for (let k = 0; k < nL; k++) {
       const cur = ledCurrentMa[k]!;
       const th = this.ledTh[k]!;
+      const on = this.ledOn[k]!;
+      // an LED dark for the whole chunk (never above threshold, or dead) adds exactly 0 (finite gains): left out
+      let first = 0;
+      while (first < n && !(cur[at + first]! > th)) first++;
+      if (first === n || on === 0) continue;
       const xm = this.ledXMax[k]!;
       const dr = this.ledDroop[k]!;
-      const on = this.ledOn[k]!;
-      const base = k * CHUNK;
-      let lit = 0;
+      const shp = c.shapes[k]!;
       for (let i = 0; i < n; i++) {
         let e = cur[at + i]! - th;
         if (!(e > 0)) e = 0;
         else if (e > xm) e = xm;
-        const shape = e * (1 - dr * e) * on;
-        shp[base + i] = shape;
-        if (shape !== 0) lit = 1;
+        shp[i] = e * (1 - dr * e) * on;
       }
-      this.cLit[k] = lit;
+      c.lit[nLit++] = k;
     }
-    // ambient flicker: exact phase at the chunk start, rotated per sample
-    for (let j = 0; j < nH; j++) {
-      const th = TWO_PI * (frac(this.flickHz[j]! * (t0S + at * dtS)) + this.flickPh[j]!);
-      let sj = Math.sin(th);
-      let cj = Math.cos(th);
-      const cd = this.flCd[j]!;
-      const sd = this.flSd[j]!;
-      const base = j * CHUNK;
-      for (let i = 0; i < n; i++) {
-        flk[base + i] = sj;
-        const s2 = sj * cd + cj * sd;
-        cj = cj * cd - sj * sd;
-        sj = s2;
-      }
-    }
+    c.nLit = nLit;
+    flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);
     const invSqrtN = 1 / Math.sqrt(oversampling);
-    for (let d = 0; d < nD; d++) {
-      const dc = this.dcC[d]!;
-      for (let i = 0; i < n; i++) acc[i] = dc;
-      for (let j = 0; j < nH; j++) {
-        const amp = this.flickC[d * nH + j]!;
-        if (amp === 0) continue;
-        const base = j * CHUNK;
-        for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[base + i]!;
-      }
-      for (let k = 0; k < nL; k++) {
-        // an LED dark for the whole chunk adds exactly 0 (finite gains): skipped
-        if (this.cLit[k] === 0) continue;
-        const off = k * nD + d;
-        const base = k * CHUNK;
-        // per run of samples between two grid points: the same two gains throughout
-        for (let r = 0; r < runs; r++) {
-          const a = gv[segO0[r]! + off]!;
-          const slope = gv[segO1[r]! + off]! - a;
-          const end = segAt[r + 1]!;
-          for (let i = segAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[base + i]! * (a + slope * fr[i]!);
-        }
-      }
-      const off = this.offC[d]!;
+    // detectors 0 and 1 in one pass when both are plain (the default board: all its detectors)
+    let d0 = 0;
+    if (outInt && noise && nD >= 2 && nH <= 2 && nLit <= 4 && this.pairable(0) && this.pairable(1)) {
+      const p = this.pass[0]!;
+      const q = this.pass[1]!;
+      p.noiseFactor = this.detNoiseFactor[0]! * invSqrtN;
+      q.noiseFactor = this.detNoiseFactor[1]! * invSqrtN;
+      p.noiseKey = this.detNoiseKey[0]!;
+      q.noiseKey = this.detNoiseKey[1]!;
+      pairOf(c, this.gVals, p, q, outInt[0]!, outInt[1]!, at);
+      d0 = 2;
+    }
+    for (let d = d0; d < nD; d++) {
+      const p = this.pass[d]!;
       if (outFloat) {
-        const o = outFloat[d]!;
-        for (let i = 0; i < n; i++) o[at + i] = off + acc[i]!;
+        p.dead = false;
+        passOf(c, this.gVals, p, null, outFloat[d]!, at);
         continue;
       }
       const o = outInt![d]!;
       const fault = this.detFault[d]!;
-      const mx = this.maxC[d]!;
       if (fault === FAULT_SATURATED || fault === FAULT_STUCK) {
-        o.fill(fault === FAULT_SATURATED ? mx : this.detStuck[d]!, at, at + n);
+        o.fill(fault === FAULT_SATURATED ? this.maxC[d]! : this.detStuck[d]!, at, at + n);
         continue;
       }
-      if (fault === FAULT_DEAD) acc.fill(0, 0, n);
-      this.quantize(d, o, at, n, noise, this.detNoiseFactor[d]! * invSqrtN);
+      // a dead detector's light is 0: no ambient, no LEDs (the noise stays)
+      p.dead = fault === FAULT_DEAD;
+      p.noiseFactor = this.detNoiseFactor[d]! * invSqrtN;
+      p.noiseKey = noise ? this.detNoiseKey[d]! : -1;
+      passOf(c, this.gVals, p, o, null, at);
     }
+    return n;
   }
 
-  /**
-   * Detector d's light in cAcc[0..n) to integer codes at o[at..at+n): offset, noise (counters in
-   * cCtr), rounding, clipping. Its own (small) function: the optimizer inlines the normal draw here.
-   */
-  private quantize(d: number, o: Int32Array, at: number, n: number, noise: boolean, nf: number): void {
-    const acc = this.cAcc;
-    const off = this.offC[d]!;
-    const mx = this.maxC[d]!;
-    const r2 = this.readC2[d]!;
-    const sh = this.shotC[d]!;
-    const z = this.cNorm;
-    if (noise) normalsB(this.detNoiseKey[d]!, this.cCtr, n, z);
-    for (let i = 0; i < n; i++) {
-      const light = acc[i]!;
-      let v = off + light;
-      if (noise) v += Math.sqrt(r2 + sh * Math.max(light, 0)) * nf * z[i]!;
-      let c = Math.round(v);
-      if (c < 0) c = 0;
-      else if (c > mx) c = mx;
-      o[at + i] = c;
-    }
+  /** Detector d renders with no fault but noisy (detectorPairPass applies). */
+  private pairable(d: number): boolean {
+    const f = this.detFault[d]!;
+    return f === FAULT_NONE || f === FAULT_NOISY;
   }
 
   renderAux(request: AuxRenderRequest): void {

@@ -2,13 +2,15 @@
 // the log lines of lab events on stderr, and the wait for SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { FiberrigError } from '../../protocol/index.ts';
-import { type BrokerOptions, brokerServers } from '../lab/broker.ts';
+import { type BrokerOptions, brokerServers, checkReplicas } from '../lab/broker.ts';
 
 export interface LabCliOptions {
   nats: string;
   user?: string;
   password?: string;
   creds?: string;
+  /** --replicas (commander's default '1'; absent when called as a function) */
+  replicas?: string;
 }
 
 export function addBrokerOptions(command: Command): Command {
@@ -16,7 +18,8 @@ export function addBrokerOptions(command: Command): Command {
     .requiredOption('--nats <url>', 'NATS server with JetStream: nats://HOST:PORT (comma-separated for a cluster)')
     .option('--user <name>', 'NATS user (the server\'s authorization; see host/lab/README.md)')
     .option('--password <password>', 'NATS password (default: $FIBERRIG_NATS_PASSWORD; the command line is visible to other users)')
-    .option('--creds <file>', 'NATS credentials file (JWT + nkey seed) for an operator-mode server');
+    .option('--creds <file>', 'NATS credentials file (JWT + nkey seed) for an operator-mode server')
+    .option('--replicas <n>', 'replicas of the stream (and fleet bucket) when this process creates them: 1, or 3 on a 3-node JetStream cluster', '1');
 }
 
 export function brokerOptions(opts: LabCliOptions, name: string): BrokerOptions {
@@ -43,4 +46,9 @@ export function processSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
+}
+
+/** --replicas, checked (1 to 5). */
+export function replicasOption(opts: LabCliOptions): number {
+  return checkReplicas(Number(opts.replicas ?? '1'), opts.replicas ?? '1');
 }

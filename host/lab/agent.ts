@@ -7,7 +7,6 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { type AcquisitionFile, DEFAULT_LOCKIN_CONFIG } from '../config/acquisition.ts';
 import { RAW_LOG_FILE_NAME } from '../record/rawlog-format.ts';
@@ -19,7 +18,9 @@ import { type AgentCommand, parseCommand } from './commands.ts';
 import { errorReply, LabError } from './errors.ts';
 import { checkToken, commandSubject, newSessionId } from './layout.ts';
 import { LivePublisher } from './live-publisher.ts';
+import { type DiskHealth, diskHealth, type LedHealth, LedWatch } from './rig-health.ts';
 import { type MirrorEvent, RawLogMirror } from './mirror.ts';
+import { WindowPublisher } from './window-publisher.ts';
 
 export interface LabAgentOptions {
   nc: NatsConnection;
@@ -37,6 +38,8 @@ export interface LabAgentOptions {
   liveRateHz?: number;
   /** Other derived outputs of each recording (as `fiberrig acquire` passes the analysis input). */
   derivedOutputs?: RecorderOptions['derivedOutputs'];
+  /** Replicas of the raw stream and the fleet bucket when this agent creates them (default 1; 3 on a 3-node cluster). */
+  replicas?: number;
   /** How long stop() waits for the mirror to deliver what is left before leaving it to the next agent, ms (default 10000). */
   flushTimeoutMs?: number;
   onEvent?: (event: AgentEvent) => void;
@@ -60,6 +63,10 @@ export interface RigState {
   subject: string | null;
   link: { connected: boolean; reconnects: number; missingSamples: number; droppedSamples: number; heartbeatRoundTripMs: number | null };
   mirror: { ackedBytes: number; fileBytes: number; failures: number } | null;
+  /** LEDs darkened by the device itself (watchdog or fault), from its Status messages. */
+  leds: LedHealth;
+  /** The file system of the agent's --dir (null when it cannot be read). */
+  disk: DiskHealth | null;
   updatedIso: string;
 }
 
@@ -80,15 +87,23 @@ export class LabAgent {
   private lastMirror: RawLogMirror | undefined;
   private stopping = false;
   private brokerConnected = true;
+  /** Every mirror of this agent publishes through it (one reply subscription for all PubAcks). */
+  private readonly publisher: WindowPublisher;
 
-  private constructor(private readonly o: LabAgentOptions, private readonly rig: Rig, private readonly kv: KV) {}
+  private readonly leds: LedWatch;
+  private disk: DiskHealth | null = null;
+
+  private constructor(private readonly o: LabAgentOptions, private readonly rig: Rig, private readonly kv: KV) {
+    this.publisher = new WindowPublisher(o.nc);
+    this.leds = new LedWatch(rig.status$);
+  }
 
   /** Opens the device, registers the rig, answers commands, back-fills sessions left unmirrored. */
   static async start(options: LabAgentOptions): Promise<LabAgent> {
     checkToken('rig', options.rig);
     await mkdir(options.dir, { recursive: true });
-    await ensureRawStream(options.nc);
-    const kv = await openRigsBucket(options.nc, options.ttlMs ?? 15_000);
+    await ensureRawStream(options.nc, options.replicas ?? 1);
+    const kv = await openRigsBucket(options.nc, options.ttlMs ?? 15_000, options.replicas ?? 1);
     const rig = await Rig.connect(options.device, options.rigOptions ?? {});
     const agent = new LabAgent(options, rig, kv);
     void agent.watchBroker();
@@ -116,6 +131,8 @@ export class LabAgent {
         droppedSamples: h.deviceReportedDroppedSamples, heartbeatRoundTripMs: h.lastHeartbeatRoundTripMs ?? null,
       },
       mirror: mirror ? { ackedBytes: mirror.ackedBytes, fileBytes: mirror.fileBytes, failures: mirror.failures } : null,
+      leds: this.leds.state,
+      disk: this.disk,
       updatedIso: new Date().toISOString(),
     };
   }
@@ -136,6 +153,7 @@ export class LabAgent {
   private async register(): Promise<void> {
     if (this.stopping) return;
     try {
+      this.disk = await diskHealth(this.o.dir);
       await this.kv.put(this.o.rig, JSON.stringify(this.state));
     } catch (error) {
       this.o.onEvent?.({ type: 'registry-failed', message: (error as Error).message });
@@ -193,7 +211,7 @@ export class LabAgent {
     const session = newSessionId();
     const outDir = join(this.o.dir, session);
     const mirror = await RawLogMirror.create({
-      js: jetstream(this.o.nc), rig: this.o.rig, session, rawLogPath: join(outDir, RAW_LOG_FILE_NAME), checkpointPath: join(outDir, MIRROR_CHECKPOINT_FILE),
+      js: this.publisher, rig: this.o.rig, session, rawLogPath: join(outDir, RAW_LOG_FILE_NAME), checkpointPath: join(outDir, MIRROR_CHECKPOINT_FILE),
       onEvent: (event) => this.o.onEvent?.({ type: 'mirror', session, event }),
     });
     let live: LivePublisher | undefined;
@@ -245,7 +263,7 @@ export class LabAgent {
       const rawLogPath = join(outDir, RAW_LOG_FILE_NAME);
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(name) || !(await stat(rawLogPath).then((s) => s.isFile(), () => false))) continue;
       const mirror = await RawLogMirror.create({
-        js: jetstream(this.o.nc), rig: this.o.rig, session: name, rawLogPath, checkpointPath: join(outDir, MIRROR_CHECKPOINT_FILE),
+        js: this.publisher, rig: this.o.rig, session: name, rawLogPath, checkpointPath: join(outDir, MIRROR_CHECKPOINT_FILE),
         onEvent: (event) => this.o.onEvent?.({ type: 'mirror', session: name, event }),
       });
       if (mirror.stats.ended) continue;
@@ -258,6 +276,7 @@ export class LabAgent {
     this.stopping = true;
     clearInterval(this.refresh);
     this.subscription?.unsubscribe();
+    this.leds.close();
     const current = this.current;
     if (current) {
       current.recorder.stop('signal');
@@ -269,6 +288,7 @@ export class LabAgent {
     clearTimeout(timer);
     // the broker is away: what is not acknowledged stays in mirror.json for the next agent's back-fill
     await Promise.all([...this.mirrors.keys()].map((m) => m.abandon()));
+    this.publisher.close();
     await this.kv.delete(this.o.rig).catch(() => undefined);
     await this.rig.close();
   }

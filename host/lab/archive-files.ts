@@ -1,8 +1,9 @@
 // The archive's session files: each mirrored record is written at its own byte offset of
 // DIR/<rig>/<session>/raw.fjl, so the order in which records arrive — across redeliveries and
 // across archive processes sharing DIR — does not matter, and a record already there (equal
-// bytes at its offset) is skipped rather than appended twice. `sync()` makes what was written
-// durable before the messages are acknowledged.
+// bytes at its offset) is skipped rather than appended twice. `putBatch()` writes a batch's
+// records file by file, contiguous ones in one write, reading back only where the file may
+// already hold them. `sync()` makes what was written durable before the messages are acknowledged.
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,8 +19,18 @@ export interface ArchivedSession {
   demod?: { signalRows: number; files: string[] } | { error: string };
 }
 
+/** One record to place: its session and byte offset. */
+export interface ArchiveRecord {
+  rig: string;
+  session: string;
+  offset: number;
+  bytes: Uint8Array;
+}
+
 export class ArchiveFiles {
   private readonly open = new Map<string, FileHandle>();
+  /** Bytes each open file holds at least (its size at open, then what this process wrote): a record past it is new. */
+  private readonly knownBytes = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly lastUsedMs = new Map<string, number>();
   recordsWritten = 0;
@@ -44,8 +55,52 @@ export class ArchiveFiles {
       // not O_APPEND: records go to their own offsets
       fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
       this.open.set(path, fh);
+      this.knownBytes.set(path, (await fh.stat()).size);
     }
     return fh;
+  }
+
+  /**
+   * Writes a batch: per file, in offset order, each run of contiguous records past what the file
+   * is known to hold in one write (no read-back); a record where the file may hold it already
+   * (a redelivery, a hole filled later, another archive process's work) goes through `put`.
+   */
+  async putBatch(records: readonly ArchiveRecord[]): Promise<void> {
+    const byFile = new Map<string, ArchiveRecord[]>();
+    for (const r of records) {
+      const key = `${r.rig}/${r.session}`;
+      let list = byFile.get(key);
+      if (!list) byFile.set(key, (list = []));
+      list.push(r);
+    }
+    for (const list of byFile.values()) {
+      list.sort((x, y) => x.offset - y.offset);
+      const { rig, session } = list[0]!;
+      const fh = await this.handle(rig, session);
+      const path = this.rawLogPath(rig, session);
+      for (let i = 0; i < list.length;) {
+        const first = list[i]!;
+        if (first.offset < (this.knownBytes.get(path) ?? 0)) {
+          await this.put(rig, session, first.offset, first.bytes);
+          i += 1;
+          continue;
+        }
+        let j = i + 1;
+        let end = first.offset + first.bytes.length;
+        while (j < list.length && list[j]!.offset === end) end += list[j++]!.bytes.length;
+        const run = Buffer.concat(list.slice(i, j).map((r) => r.bytes));
+        let at = 0;
+        while (at < run.length) at += (await fh.write(run, at, run.length - at, first.offset + at)).bytesWritten;
+        this.grow(path, end);
+        this.dirty.add(path);
+        this.recordsWritten += j - i;
+        i = j;
+      }
+    }
+  }
+
+  private grow(path: string, end: number): void {
+    if (end > (this.knownBytes.get(path) ?? 0)) this.knownBytes.set(path, end);
   }
 
   /** Writes `bytes` at `offset` unless equal bytes are there already; true when written. */
@@ -59,6 +114,7 @@ export class ArchiveFiles {
     }
     let at = 0;
     while (at < bytes.length) at += (await fh.write(bytes, at, bytes.length - at, offset + at)).bytesWritten;
+    this.grow(this.rawLogPath(rig, session), offset + bytes.length);
     this.dirty.add(this.rawLogPath(rig, session));
     this.recordsWritten += 1;
     return true;
@@ -79,6 +135,7 @@ export class ArchiveFiles {
   private async closePath(path: string): Promise<void> {
     const fh = this.open.get(path);
     this.open.delete(path);
+    this.knownBytes.delete(path);
     this.lastUsedMs.delete(path);
     if (this.dirty.delete(path)) await fh?.sync();
     await fh?.close();
@@ -97,6 +154,7 @@ export class ArchiveFiles {
     await this.sync();
     for (const fh of this.open.values()) await fh.close().catch(() => undefined);
     this.open.clear();
+    this.knownBytes.clear();
     this.lastUsedMs.clear();
   }
 

@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream';
 import { demodRecording } from '../record/demod.ts';
-import { ArchiveFiles } from './archive-files.ts';
+import { type ArchiveRecord, ArchiveFiles } from './archive-files.ts';
 import { ensureArchiveConsumer, ensureRawStream } from './broker.ts';
 import { parseEndMarker, type SessionEndMarker, sha256OfPrefix } from './end-marker.ts';
 import { ARCHIVE_CONSUMER, HEADER_KIND, HEADER_OFFSET, parseRawSubject, RAW_STREAM } from './layout.ts';
@@ -21,15 +21,19 @@ import { recordLengthAt } from './record-cutter.ts';
 
 /** A session file not written for this long is closed (reopened on its next record). */
 const IDLE_FILE_MS = 30_000;
+/** A pull request's lifetime (its idle heartbeat is half of it). */
+const PULL_EXPIRES_MS = 5_000;
 
 export interface LabArchiveOptions {
   nc: NatsConnection;
   dir: string;
   /** Run demod on each completed session (default true). */
   demod?: boolean;
-  /** Acknowledge after at most this many written messages or this long, ms (defaults 512, 20). */
+  /** Write, fsync and acknowledge after at most this many messages or this long, ms (defaults 2048, 20); longer while a flush runs (group commit). */
   batchMessages?: number;
   batchMs?: number;
+  /** Replicas of the raw stream when this archive creates it (default 1; 3 on a 3-node cluster); its consumer has as many. */
+  replicas?: number;
   /** Redelivery delay of an end marker that came before its session's records, ms (default 500). */
   incompleteRetryMs?: number;
   onEvent?: (event: ArchiveEvent) => void;
@@ -50,7 +54,8 @@ export interface ArchiveStats {
 
 export class LabArchive {
   private readonly files: ArchiveFiles;
-  private pending: JsMsg[] = [];
+  /** Messages taken and not yet written: written, fsynced and acknowledged together. */
+  private pending: Array<{ m: JsMsg; record: ArchiveRecord }> = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private messages: ConsumerMessages | undefined;
@@ -60,7 +65,7 @@ export class LabArchive {
   private readonly o: Required<Omit<LabArchiveOptions, 'onEvent'>> & Pick<LabArchiveOptions, 'onEvent'>;
 
   constructor(options: LabArchiveOptions) {
-    this.o = { demod: true, batchMessages: 512, batchMs: 20, incompleteRetryMs: 500, ...options };
+    this.o = { demod: true, batchMessages: 2048, batchMs: 20, incompleteRetryMs: 500, replicas: 1, ...options };
     this.files = new ArchiveFiles(options.dir);
   }
 
@@ -70,10 +75,12 @@ export class LabArchive {
 
   /** Creates the stream and consumer when missing and starts consuming. */
   async start(): Promise<void> {
-    await ensureRawStream(this.o.nc);
+    await ensureRawStream(this.o.nc, this.o.replicas);
     await ensureArchiveConsumer(this.o.nc);
     const consumer = await jetstream(this.o.nc).consumers.get(RAW_STREAM, ARCHIVE_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: 1024 });
+    // pulls expire every 5 s (heartbeats every 2.5 s): when the consumer's leader moves (a cluster node
+    // lost) the pull it held is gone, and two missed heartbeats re-pull within ~5 s rather than ~30 s
+    this.messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
     this.loop = this.consume(this.messages);
   }
 
@@ -122,8 +129,7 @@ export class LabArchive {
       this.refuse(m, `record at offset ${offset} of ${rig}/${session} fails its CRC or is not one whole record`);
       return;
     }
-    await this.files.put(rig, session, offset, m.data);
-    this.pending.push(m);
+    this.pending.push({ m, record: { rig, session, offset, bytes: m.data } });
     if (this.pending.length >= this.o.batchMessages) await this.flush();
     else this.flushTimer ??= setTimeout(() => { void this.flush(); }, this.o.batchMs);
   }
@@ -133,16 +139,29 @@ export class LabArchive {
     this.o.onEvent?.({ type: 'message-refused', subject: m.subject, reason });
   }
 
-  /** fsync, then acknowledge everything written so far. */
+  /**
+   * Writes the batch (contiguous records in one write per file), fsyncs once per file, then
+   * acknowledges it all. Group commit: the batch is taken when the previous flush is done, not
+   * when this one is asked for, so while fsyncs are slow (many sessions at once: one fsync per
+   * file) batches grow instead of queueing up — fsyncs per second stay bounded, not one per record.
+   */
   private flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const batch = this.pending;
-    this.pending = [];
     this.flushing = this.flushing.then(async () => {
+      const batch = this.pending;
+      this.pending = [];
       if (batch.length === 0) return;
-      await this.files.sync();
-      for (const m of batch) m.ack();
+      try {
+        await this.files.putBatch(batch.map((p) => p.record));
+        await this.files.sync();
+      } catch (error) {
+        // a local write failure: hand the batch back for a later try
+        for (const { m } of batch) m.nak(1000);
+        this.o.onEvent?.({ type: 'message-refused', subject: batch[0]!.m.subject, reason: `${batch.length} messages not written: ${(error as Error).message}` });
+        return;
+      }
+      for (const { m } of batch) m.ack();
       await this.files.closeIdle(IDLE_FILE_MS);
     });
     return this.flushing;

@@ -50,7 +50,18 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
   }
 }
 
-/** The raw stream (created when missing): file storage, duplicate window for idempotent retries. */
+/** Stream replicas: 1 on a single server; 3 on a 3-node JetStream cluster (survives the loss of one node). */
+export function checkReplicas(replicas: number, given = String(replicas)): number {
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new LabError('E_USAGE', `--replicas ${given} is not 1 to 5`, 'give 1 for a single server, 3 for a 3-node JetStream cluster (at most the number of nodes)');
+  }
+  return replicas;
+}
+
+/**
+ * The raw stream (created when missing): file storage, duplicate window for idempotent retries,
+ * `replicas` copies (a stream that exists keeps the replicas it was made with).
+ */
 export async function ensureRawStream(nc: NatsConnection, replicas = 1): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
@@ -73,7 +84,7 @@ export async function ensureArchiveConsumer(nc: NatsConnection, ackWaitMs = 30_0
   }
 }
 
-/** The fleet bucket; entries expire `ttlMs` after their last refresh. */
-export async function openRigsBucket(nc: NatsConnection, ttlMs: number): Promise<KV> {
-  return new Kvm(nc).create(RIGS_BUCKET, { ttl: ttlMs, history: 1 });
+/** The fleet bucket; entries expire `ttlMs` after their last refresh (`replicas` when this call creates it). */
+export async function openRigsBucket(nc: NatsConnection, ttlMs: number, replicas = 1): Promise<KV> {
+  return new Kvm(nc).create(RIGS_BUCKET, { ttl: ttlMs, history: 1, replicas });
 }

@@ -8,16 +8,18 @@
 // message ids, so JetStream stores each record once.
 import { type FileHandle, open } from 'node:fs/promises';
 import { headers } from '@nats-io/transport-node';
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { PubAck } from '@nats-io/jetstream';
 import { type MirrorCheckpoint, readMirrorCheckpoint, writeMirrorCheckpoint } from './checkpoint-file.ts';
 import { type SessionEndMarker, type SessionMark, sha256OfPrefix } from './end-marker.ts';
 import { LabError } from './errors.ts';
 import { endMsgId, HEADER_KIND, HEADER_OFFSET, HEADER_SEQ, rawSubject, recordMsgId } from './layout.ts';
 import { cutRecords } from './record-cutter.ts';
+import type { RecordPublisher } from './window-publisher.ts';
 import { RECORD_HEADER_BYTES, RECORD_OVERHEAD_BYTES } from '../record/rawlog-format.ts';
 
 export interface RawLogMirrorOptions {
-  js: JetStreamClient;
+  /** A WindowPublisher (one reply subscription for the whole window), or a JetStream client's publish. */
+  js: RecordPublisher;
   rig: string;
   session: string;
   /** The raw log being written. */

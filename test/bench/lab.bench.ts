@@ -9,10 +9,12 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { LabArchive } from '../../host/lab/archive.ts';
 import { connectBroker, ensureRawStream } from '../../host/lab/broker.ts';
+import { RAW_STREAM, rawSubject } from '../../host/lab/layout.ts';
 import { RawLogMirror } from '../../host/lab/mirror.ts';
+import { WindowPublisher } from '../../host/lab/window-publisher.ts';
 import { cutRecords } from '../../host/lab/record-cutter.ts';
 import { NatsServer, natsServerMissing } from '../support/nats-server.ts';
 import { synthesize } from './record.bench.ts';
@@ -70,9 +72,18 @@ export async function run(emit: Emit): Promise<void> {
     const cutCpu = cpuS() - c0;
     emit({ name: 'lab baseline: read + cut records CPU per rig-hour', value: cutCpu * perRigHour, unit: 's', records, note });
 
-    // the agent's mirror: everything published and acknowledged, then the end marker
+    // before (same run): the mirror publishing through the client's js.publish (a request per record); then purged
     await ensureRawStream(nc);
-    const mirror = await RawLogMirror.create({ js: jetstream(nc), rig: 'bench', session: 's1', rawLogPath, checkpointPath: join(tmp, 'mirror.json') });
+    const viaClient = await RawLogMirror.create({ js: jetstream(nc), rig: 'bench', session: 's0', rawLogPath, checkpointPath: join(tmp, 'mirror-s0.json') });
+    c0 = cpuS();
+    await viaClient.finish();
+    const clientCpu = cpuS() - c0;
+    emit({ name: 'lab mirror (agent) CPU per record, js.publish per record (before)', value: (clientCpu / records) * 1e6, unit: 'µs', note });
+    await (await jetstreamManager(nc)).streams.purge(RAW_STREAM, { filter: rawSubject('bench', 's0') });
+
+    // the agent's mirror: everything published and acknowledged, then the end marker
+    const publisher = new WindowPublisher(nc);
+    const mirror = await RawLogMirror.create({ js: publisher, rig: 'bench', session: 's1', rawLogPath, checkpointPath: join(tmp, 'mirror.json') });
     c0 = cpuS();
     let s0 = pidCpuS(server.pid);
     let t0 = performance.now();
@@ -83,7 +94,8 @@ export async function run(emit: Emit): Promise<void> {
     emit({ name: 'lab mirror (agent) CPU per rig-hour', value: mirrorCpu * perRigHour, unit: 's', ratioToBaseline: mirrorCpu / cutCpu, records, note });
     // per record: a rig's cost is its record rate times this (the synthesized log has ~11.5 records/s; a real-time
     // simulated rig's raw log ~49/s, its serial reads being smaller)
-    emit({ name: 'lab mirror (agent) CPU per record', value: (mirrorCpu / records) * 1e6, unit: 'µs', note });
+    emit({ name: 'lab mirror (agent) CPU per record', value: (mirrorCpu / records) * 1e6, unit: 'µs', ratioToJsPublish: mirrorCpu / clientCpu, note });
+    publisher.close();
     emit({ name: 'lab mirror throughput', value: LOG_S / mirrorWallS, unit: 'x real time', recordsPerS: records / mirrorWallS, note });
     emit({ name: 'lab broker CPU per rig-hour (mirror publishing)', value: mirrorServerCpu * perRigHour, unit: 's', note });
 

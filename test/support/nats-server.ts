@@ -1,5 +1,6 @@
 // Real nats-server processes for the lab tests: JetStream on 127.0.0.1, a free port, a
-// temporary store; stop (SIGTERM), kill (SIGKILL) and restart on the same port and store.
+// temporary store; stop (SIGTERM), kill (SIGKILL) and restart on the same port and store;
+// a JetStream cluster of N such servers (server_name per node, cluster routes between them).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -49,6 +50,8 @@ export async function freePort(): Promise<number> {
 export interface NatsServerOptions {
   /** Extra config (nats-server config syntax), e.g. an authorization block. */
   config?: string;
+  /** Client port (default: a free one). */
+  port?: number;
 }
 
 export class NatsServer {
@@ -56,6 +59,9 @@ export class NatsServer {
   private log = '';
 
   private constructor(readonly port: number, readonly storeDir: string, private readonly configPath: string) {}
+
+  /** This node's name in a cluster (undefined for a lone server). */
+  serverName: string | undefined;
 
   /** The running server's process id (for its CPU time in benchmarks). */
   get pid(): number | undefined {
@@ -68,7 +74,7 @@ export class NatsServer {
 
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
     const storeDir = await mkdtemp(join(tmpdir(), 'fiberrig-nats-'));
-    const port = await freePort();
+    const port = options.port ?? await freePort();
     const configPath = join(storeDir, 'server.conf');
     await writeFile(configPath, `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${join(storeDir, 'js')}" }\n${options.config ?? ''}\n`);
     const server = new NatsServer(port, storeDir, configPath);
@@ -123,5 +129,45 @@ export class NatsServer {
   async dispose(): Promise<void> {
     await this.end('SIGKILL');
     await rm(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A JetStream cluster of `nodes` servers on 127.0.0.1 (server_name n1…nN, one cluster "fiberrig"
+ * with routes to every node), started at once; resolves when every node accepts clients (the
+ * JetStream meta leader may still be being elected: see `url` and wait for JetStream with a client).
+ */
+export class NatsCluster {
+  private constructor(readonly servers: NatsServer[]) {}
+
+  /** Every node's URL, comma-separated (the `--nats` form of a cluster). */
+  get url(): string {
+    return this.servers.map((s) => s.url).join(',');
+  }
+
+  static async start(nodes = 3): Promise<NatsCluster> {
+    const ports: number[] = [];
+    const routePorts: number[] = [];
+    // distinct free ports (a port freed by one probe can be handed out again by the next)
+    while (ports.length < nodes || routePorts.length < nodes) {
+      const p = await freePort();
+      if (ports.includes(p) || routePorts.includes(p)) continue;
+      (ports.length < nodes ? ports : routePorts).push(p);
+    }
+    const routes = routePorts.map((p) => `"nats-route://127.0.0.1:${p}"`).join(', ');
+    const servers = await Promise.all(ports.map(async (port, i) => {
+      const name = `n${i + 1}`;
+      const server = await NatsServer.start({
+        port,
+        config: `server_name: ${name}\ncluster { name: fiberrig, listen: "127.0.0.1:${routePorts[i]}", routes: [${routes}] }`,
+      });
+      server.serverName = name;
+      return server;
+    }));
+    return new NatsCluster(servers);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.dispose()));
   }
 }

@@ -16,7 +16,7 @@ const HEAD = { $schema: './scenario.schema.json', format: SCENARIO_FORMAT, versi
 const SLEEP_OPTICS: ScenarioSpecInput['optics'] = {
   ledModel: 'unit', bleaching: true, motion: true, haemodynamics: true, temperatureDrift: true,
   brightness: { grabNe: 3e-3, redDye: 2e-3, tissueAf: 6e-4, fiberAf: 3e-4 },
-  ambientScale: 1, noiseScale: 1, gridS: 0.01,
+  ambientScale: 1, noiseScale: 1, gridS: 0.02,
 };
 
 const SLEEP_DIGITAL: ScenarioSpecInput['digital'] = [

@@ -14,7 +14,7 @@ import { checkDeviceUrl } from '../../transport/open.ts';
 import { FiberrigError } from '../../../protocol/index.ts';
 import '../devices.ts';
 import { parseDuration } from '../duration.ts';
-import { addBrokerOptions, brokerOptions, type LabCliOptions, processSignal } from '../lab-options.ts';
+import { addBrokerOptions, brokerOptions, type LabCliOptions, processSignal, replicasOption } from '../lab-options.ts';
 import type { CliIo, Runner } from '../main.ts';
 
 export interface AgentOptions extends LabCliOptions {
@@ -45,6 +45,7 @@ export async function agentCommand(io: CliIo, opts: AgentOptions): Promise<numbe
   const ttlMs = parseDuration(opts.ttl) * 1000;
   if (ttlMs < 1000) throw new FiberrigError('E_USAGE', `--ttl ${opts.ttl} is shorter than 1 s`, 'give at least 1s (the entry is refreshed every third of it)');
   const broker = brokerOptions(opts, `fiberrig-agent-${rigName}`);
+  const replicas = replicasOption(opts);
   const file: AcquisitionFile | undefined = opts.config ? await loadAcquisitionConfig(opts.config) : undefined;
   const dir = resolve(opts.dir ?? resolve('recordings', rigName));
   await mkdir(dir, { recursive: true });
@@ -53,7 +54,7 @@ export async function agentCommand(io: CliIo, opts: AgentOptions): Promise<numbe
   let agent: LabAgent;
   try {
     agent = await LabAgent.start({
-      nc, rig: rigName, device: opts.device, dir, ttlMs, derivedOutputs: analysisInputOutputs,
+      nc, rig: rigName, device: opts.device, dir, ttlMs, replicas, derivedOutputs: analysisInputOutputs,
       ...(file ? { defaultFile: file } : {}),
       onEvent: (e) => {
         const line = describe(e);

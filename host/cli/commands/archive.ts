@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type ArchiveEvent, LabArchive } from '../../lab/archive.ts';
 import { connectBroker } from '../../lab/broker.ts';
-import { addBrokerOptions, brokerOptions, type LabCliOptions, processSignal } from '../lab-options.ts';
+import { addBrokerOptions, brokerOptions, type LabCliOptions, processSignal, replicasOption } from '../lab-options.ts';
 import type { CliIo, Runner } from '../main.ts';
 
 export interface ArchiveOptions extends LabCliOptions {
@@ -28,12 +28,13 @@ function describe(e: ArchiveEvent): string {
 
 export async function archiveCommand(io: CliIo, opts: ArchiveOptions): Promise<number> {
   const broker = brokerOptions(opts, 'fiberrig-archive');
+  const replicas = replicasOption(opts);
   const dir = resolve(opts.dir);
   await mkdir(dir, { recursive: true });
   const nc = await connectBroker(broker);
   const log = (line: string): void => { io.stderr.write(`fiberrig archive: ${line}\n`); };
   const archive = new LabArchive({
-    nc, dir, demod: opts.demod,
+    nc, dir, demod: opts.demod, replicas,
     onEvent: (e) => {
       log(describe(e));
       if (opts.json && e.type === 'session-archived') io.stdout.write(`${JSON.stringify({ ...e.marker, marks: undefined })}\n`);

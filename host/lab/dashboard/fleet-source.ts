@@ -11,12 +11,12 @@ import type { LiveSample } from '../live-publisher.ts';
 export type { LiveSample };
 
 /**
- * A rig's fleet entry (the agent's RigState) plus what an agent may add later and the dashboard
- * already shows when present: LEDs dark by the device watchdog, the recordings disk.
+ * A rig's fleet entry: the agent's RigState, where the LED and disk health may be missing (an
+ * entry written by an agent from before they were reported).
  */
-export type FleetRigState = RigState & {
-  leds?: { dark: boolean; sinceIso?: string | null };
-  disk?: { freeBytes: number; totalBytes: number };
+export type FleetRigState = Omit<RigState, 'leds' | 'disk'> & {
+  leds?: { dark: boolean; reason?: 'watchdog' | 'fault' | null; sinceIso?: string | null };
+  disk?: { freeBytes: number; totalBytes: number } | null;
 };
 
 export type FleetEvent =

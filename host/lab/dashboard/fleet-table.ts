@@ -134,7 +134,7 @@ export class FleetTable {
       const liveAgeMs = nowMs - (e.lastLiveMs ?? e.lastStateMs);
       if (liveAgeMs > this.o.liveStalledAfterMs) alarms.push({ kind: 'live-stalled', severity: 'warn', message: `no live samples for ${Math.round(liveAgeMs / 1000)} s while recording` });
     }
-    if (s.leds?.dark) alarms.push({ kind: 'leds-dark', severity: 'error', message: `LEDs dark (device watchdog)${s.leds.sinceIso ? ` since ${s.leds.sinceIso}` : ''}` });
+    if (s.leds?.dark) alarms.push({ kind: 'leds-dark', severity: 'error', message: `LEDs dark (${s.leds.reason === 'fault' ? 'device fault' : 'device watchdog'})${s.leds.sinceIso ? ` since ${s.leds.sinceIso}` : ''}` });
     if (s.disk && s.disk.totalBytes > 0) {
       const free = s.disk.freeBytes / s.disk.totalBytes;
       if (free < this.o.diskFreeWarnFraction) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hash32, normalAt, normalFromBase, normalsAt, Rng, streamKey, uniformAt } from '../../../firmware-sim/world/index.ts';
+import { hash32, noiseWordOf, normalAt, normalFastAt, normalFastFromBase, normalFromBase, normalsAt, normalsFastAt, normalsFromWords, Rng, streamKey, uniformAt } from '../../../firmware-sim/world/index.ts';
 import { corr, mean, std } from './helpers.ts';
 
 describe('firmware-sim/world/rng', () => {
@@ -71,6 +71,50 @@ describe('firmware-sim/world/rng', () => {
       cs.forEach((c, i) => {
         assert.equal(out[i], normalAt(key, c));
       });
+    }));
+  });
+
+  it('normalFastAt (one hash) is N(0, 1) at the detector counters (step 2000): mean 0 ± 0.01, sd 1 ± 0.01, P(|z|>3) 0.0027 ± 0.001, kurtosis 3 ± 0.1, lag-1..3 |r| < 0.01, two keys |r| < 0.01 (2e5 counters)', () => {
+    const key = streamKey(3, 'detector-noise', 0);
+    const other = streamKey(3, 'detector-noise', 1);
+    const n = 200_000;
+    const x = Float64Array.from({ length: n }, (_, i) => normalFastAt(key, 2 ** 40 + i * 2000));
+    const y = Float64Array.from({ length: n }, (_, i) => normalFastAt(other, 2 ** 40 + i * 2000));
+    const m = mean(x);
+    const s = std(x);
+    assert.ok(Math.abs(m) < 0.01, `mean ${m}`);
+    assert.ok(Math.abs(s - 1) < 0.01, `sd ${s}`);
+    const tail = x.filter((v) => Math.abs(v) > 3).length / n;
+    assert.ok(Math.abs(tail - 0.0027) < 0.001, `tail ${tail}`);
+    let k4 = 0;
+    for (const v of x) k4 += ((v - m) / s) ** 4;
+    assert.ok(Math.abs(k4 / n - 3) < 0.1, `kurtosis ${k4 / n}`);
+    for (let k = 1; k <= 3; k++) assert.ok(Math.abs(corr(x.subarray(k), x.subarray(0, n - k))) < 0.01, `lag ${k}`);
+    assert.ok(Math.abs(corr(x, y)) < 0.01, `two keys ${corr(x, y)}`);
+  });
+
+  it('normalsFastAt and normalsFromWords equal normalFastAt counter by counter (runs across a 2^32 boundary, the Ziggurat tail, any key)', () => {
+    const counters = new Float64Array(200_000);
+    for (let i = 0; i < counters.length; i++) counters[i] = i < 100_000 ? 2 ** 32 - 50_000 + i : 7 * 2 ** 40 + 3 * i;
+    for (const key of [0, 1, 0x9e3779b9, 2 ** 32 - 1]) {
+      const out = new Float64Array(counters.length);
+      normalsFastAt(key, counters, counters.length, out);
+      let tail = 0;
+      for (let i = 0; i < counters.length; i++) {
+        if (out[i] !== normalFastAt(key, counters[i]!)) assert.fail(`key ${key} counter ${counters[i]}: ${out[i]} vs ${normalFastAt(key, counters[i]!)}`);
+        if (Math.abs(out[i]!) > 3.442619855899) tail++;
+      }
+      assert.ok(tail > 0, 'no draw from the Ziggurat tail');
+      // the second half shares one high word: words + one base per key
+      const hi = 7 * 2 ** 8;
+      const words = Int32Array.from(counters.subarray(100_000), (c) => noiseWordOf(c - hi * 2 ** 32));
+      const w = new Float64Array(words.length);
+      normalsFromWords(hash32(key, hi) | 0, words, words.length, w);
+      assert.deepEqual(w, out.subarray(100_000));
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 20 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (hi, lo, key) => {
+      assert.equal(normalFastFromBase(hash32(key, hi) | 0, lo | 0), normalFastAt(key, hi * 2 ** 32 + lo));
+      assert.ok(Number.isFinite(normalFastAt(key, hi * 2 ** 32 + lo)));
     }));
   });
 

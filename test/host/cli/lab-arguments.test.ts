@@ -26,6 +26,8 @@ describe('cli: fiberrig agent / archive arguments', function () {
       [[...agent, '--nats', 'nats://127.0.0.1:1', '--password', 'x'], /E_USAGE: a password is given without --user/],
       [[...agent, '--nats', 'nats://127.0.0.1:1', '--user', 'a', '--creds', 'f.creds'], /E_USAGE: --creds and --user both given/],
       [['archive', '--nats', 'nats:/127.0.0.1', '--dir', dir], /E_USAGE: --nats nats:\/127\.0\.0\.1 is not a NATS server URL/],
+      [[...agent, '--nats', 'nats://127.0.0.1:1', '--replicas', '0'], /E_USAGE: --replicas 0 is not 1 to 5.*3 for a 3-node JetStream cluster/],
+      [['archive', '--nats', 'nats://127.0.0.1:1', '--dir', dir, '--replicas', 'three'], /E_USAGE: --replicas three is not 1 to 5/],
     ];
     for (const [args, pattern] of cases) {
       const r = await cli(args);

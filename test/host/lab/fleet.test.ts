@@ -1,5 +1,5 @@
-// Several simulated rigs (real-time pacing) recording at once through one broker: every
-// archived session is byte-identical to its local raw log; the fleet bucket lists the rigs;
+// Eight simulated rigs (real-time pacing) recording at once through one broker (issue 19,
+// acceptance 1): every archived session is byte-identical to its local raw log; the fleet bucket lists the rigs;
 // invalid commands are refused with typed errors; live signals arrive on the plain subject.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -16,9 +16,10 @@ import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
 import { requireTool } from '../../support/required-tool.ts';
 import { archived, command, readArchived, expectArchivedIdentical, pick, waitFor } from './lab-helpers.ts';
 
-const RIGS = ['rig-a', 'rig-b', 'rig-c'];
+/** Eight rigs, all recording at once. */
+const RIGS = ['rig-a', 'rig-b', 'rig-c', 'rig-d', 'rig-e', 'rig-f', 'rig-g', 'rig-h'];
 
-describe('lab: rigs recording at once through one broker, two archives', function () {
+describe('lab: 8 rigs recording at once through one broker, two archives', function () {
   this.timeout(60_000);
   const title = 'archives every session byte-identical to its local raw log';
   let server: NatsServer | undefined;
@@ -58,7 +59,11 @@ describe('lab: rigs recording at once through one broker, two archives', functio
     // the fleet
     const kv = await openRigsBucket(operator, 5000);
     const entry = await kv.get('rig-b');
-    assert.deepEqual(pick(JSON.parse(entry!.string()), ['rig', 'status', 'recording']), { rig: 'rig-b', status: 'idle', recording: false });
+    const idleEntry = JSON.parse(entry!.string());
+    assert.deepEqual(pick(idleEntry, ['rig', 'status', 'recording']), { rig: 'rig-b', status: 'idle', recording: false });
+    // the health the dashboard's alarms read: LEDs not darkened by the device, the recordings disk
+    assert.deepEqual(idleEntry.leds, { dark: false, reason: null, sinceIso: null });
+    assert.ok(idleEntry.disk.totalBytes > 0 && idleEntry.disk.freeBytes <= idleEntry.disk.totalBytes, JSON.stringify(idleEntry.disk));
 
     // refused: unknown command, bad duration, bad config, mark while idle
     assert.equal((await command(operator, 'rig-a', { cmd: 'explode' })).error.code, 'E_LAB_COMMAND');
@@ -69,7 +74,7 @@ describe('lab: rigs recording at once through one broker, two archives', functio
     const live: unknown[] = [];
     const liveSub = operator.subscribe(liveSubject('rig-a'), { callback: (_e, m) => { live.push(m.json()); } });
 
-    // all three at once: two sessions on rig-a (the second stopped early), one on each other rig
+    // all eight at once: two sessions on rig-a (the second stopped early), one on each other rig
     const started = await Promise.all(RIGS.map((rig) => command(operator, rig, { cmd: 'start', subject: `mouse-${rig}`, durationS: 2.5 })));
     for (const r of started) assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal((await command(operator, 'rig-a', { cmd: 'start', durationS: 2 })).error.code, 'E_LAB_BUSY');
@@ -111,7 +116,7 @@ describe('lab: rigs recording at once through one broker, two archives', functio
     liveSub.unsubscribe();
     let sessions = 0;
     for (const rig of RIGS) sessions += expectArchivedIdentical(join(tmp, rig), join(tmp, 'archive'), rig);
-    assert.equal(sessions, 4);
+    assert.equal(sessions, RIGS.length + 1);
     assert.ok(live.length > 3, `live samples: ${live.length}`);
     // shared without duplicates: each record written once, by one of them
     let records = 0;

@@ -59,6 +59,28 @@ describe('lab: record cutter, commands, names', () => {
     }
   });
 
+  it('archive files in batches: out of order, across batches, contiguous runs merged; a redelivered record skipped; a hole filled', async () => {
+    const tmp = tempDir('fiberrig-lab-batch-');
+    try {
+      const files = new ArchiveFiles(tmp.dir);
+      const at = { a: 0, b: a.length, c: a.length + b.length };
+      await files.putBatch([{ rig: 'r', session: 's', offset: at.c, bytes: c }, { rig: 'r', session: 't', offset: 0, bytes: a }, { rig: 'r', session: 's', offset: at.a, bytes: a }]);
+      // b fills the hole between a and c; a arrives again (redelivered)
+      await files.putBatch([{ rig: 'r', session: 's', offset: at.b, bytes: b }, { rig: 'r', session: 's', offset: at.a, bytes: a }, { rig: 'r', session: 't', offset: at.b, bytes: b }, { rig: 'r', session: 't', offset: at.c, bytes: c }]);
+      await files.closeAll();
+      // a new process (nothing known of the files): a whole redelivered batch is skipped
+      const again = new ArchiveFiles(tmp.dir);
+      await again.putBatch([{ rig: 'r', session: 't', offset: at.a, bytes: a }, { rig: 'r', session: 't', offset: at.b, bytes: b }]);
+      await again.closeAll();
+      assert.ok(readFileSync(files.rawLogPath('r', 's')).equals(log));
+      assert.ok(readFileSync(files.rawLogPath('r', 't')).equals(log));
+      assert.deepEqual({ written: files.recordsWritten, skipped: files.recordsSkipped }, { written: 6, skipped: 1 });
+      assert.deepEqual({ written: again.recordsWritten, skipped: again.recordsSkipped }, { written: 0, skipped: 2 });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('commands: valid ones parsed, invalid ones refused with E_LAB_COMMAND or E_CONFIG', () => {
     assert.deepEqual(parseCommand(json({ cmd: 'start', subject: 'm1', durationS: 60 })), { cmd: 'start', subject: 'm1', durationS: 60, file: undefined });
     assert.deepEqual(parseCommand(json({ cmd: 'led', led: 1, currentMa: 12.5 })), { cmd: 'led', led: 1, currentMa: 12.5 });

@@ -1,0 +1,327 @@
+// The detector render's inner pass: a chunk of samples laid out by the world's render loop (grid runs,
+// interpolation fractions, LED drive shapes, flicker sines, noise words) and, per detector, one pass
+// that sums its light and turns it into codes (noise, rounding, clipping) or noise-free float codes.
+import { hash32, normalTailOf, ZIG_K, ZIG_W } from './rng.ts';
+
+/** Detector samples per chunk (the render loop's unit; a chunk's grid slots stay cached while it is done). */
+export const CHUNK = 512;
+/** Odd multiplier spreading a noise counter's low word (rng.ts normalFastAt). */
+export const WEYL = 0x9e3779b1 | 0;
+
+// Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
+const ZK = ZIG_K;
+const ZW = ZIG_W;
+const tailOf = normalTailOf;
+const hashOf = hash32;
+
+/** One chunk of detector samples, filled by the world's render loop and read by detectorPass. */
+export class DetectorChunk {
+  /** Samples in the chunk. */
+  n = 0;
+  /** Runs of samples between grid points: run r starts at segAt[r] (segAt[runs] = n) and interpolates grid slots segO0[r]..segO1[r]. */
+  runs = 0;
+  readonly segAt = new Int32Array(CHUNK + 1);
+  readonly segO0 = new Int32Array(CHUNK);
+  readonly segO1 = new Int32Array(CHUNK);
+  /** Per sample: the fraction between its two grid points. */
+  readonly fr = new Float64Array(CHUNK);
+  /** The high word of every sample's noise counter (a chunk never spans two). */
+  noiseHi = 0;
+  /** Per sample: its noise counter's low word times WEYL (the hash input shared by the detectors). */
+  readonly word = new Int32Array(CHUNK);
+  /** The lit LEDs (drive shape non-zero somewhere in the chunk), in board order. */
+  nLit = 0;
+  readonly lit: Uint8Array;
+  /** Per LED: drive shapes (mA-equivalent) of the chunk's samples. */
+  readonly shapes: Float64Array[];
+  /** Per flicker harmonic: its unit sine at the chunk's samples. */
+  readonly flicks: Float64Array[];
+  /** Extras per sample (flicker harmonics past the second, lit LEDs past the fourth). */
+  readonly extra = new Float64Array(CHUNK);
+  /** Zeros: what an unused LED or flicker slot of the pass reads. */
+  readonly zero = new Float64Array(CHUNK);
+  /** The Ziggurat tail's value (a store and a load: no boxed number in the pass). */
+  readonly tail = new Float64Array(1);
+
+  constructor(leds: number, harmonics: number) {
+    this.lit = new Uint8Array(leds);
+    this.shapes = Array.from({ length: leds }, () => new Float64Array(CHUNK));
+    this.flicks = Array.from({ length: harmonics }, () => new Float64Array(CHUNK));
+  }
+}
+
+/** A detector's constants in codes, as one pass uses them (set by the world per detector and request). */
+export class DetectorPassParams {
+  /** Board position and detector count (gain slots hold [led][detector]). */
+  d = 0;
+  nD = 1;
+  /** Ambient DC and per-harmonic flicker amplitudes (flicker[0..nH)). */
+  dc = 0;
+  flicker = new Float64Array(0);
+  offset = 0;
+  maxCode = 0;
+  read2 = 0;
+  shot = 0;
+  /** Noise multiplier: fault factor / sqrt(oversampling). */
+  noiseFactor = 1;
+  /** The detector's noise key (noise on) or -1 (noise off). */
+  noiseKey = -1;
+  /** No light reaches the ADC (the dead fault): offset and noise only. */
+  dead = false;
+}
+
+/**
+ * The chunk's flicker sines: harmonic j at sample i is sin(2 pi (frac(hz_j tStart) + phaseCycles_j)) rotated
+ * i steps by (cosStep_j, sinStep_j) (exact phase at the chunk start). Two harmonics per loop: two independent
+ * rotations, not one waiting on its own latency.
+ */
+export function flickerSines(
+  c: DetectorChunk, tStartS: number, hz: Float64Array, phaseCycles: Float64Array, cosStep: Float64Array, sinStep: Float64Array,
+): void {
+  const nH = hz.length;
+  const n = c.n;
+  for (let j = 0; j < nH; j += 2) {
+    const j2 = j + 1 < nH ? j + 1 : j;
+    const xa = hz[j]! * tStartS;
+    const xb = hz[j2]! * tStartS;
+    const thA = 2 * Math.PI * (xa - Math.floor(xa) + phaseCycles[j]!);
+    const thB = 2 * Math.PI * (xb - Math.floor(xb) + phaseCycles[j2]!);
+    let sa = Math.sin(thA);
+    let ca = Math.cos(thA);
+    let sb = Math.sin(thB);
+    let cb = Math.cos(thB);
+    const cda = cosStep[j]!;
+    const sda = sinStep[j]!;
+    const cdb = cosStep[j2]!;
+    const sdb = sinStep[j2]!;
+    const fa = c.flicks[j]!;
+    const fb = c.flicks[j2]!;
+    for (let i = 0; i < n; i++) {
+      fa[i] = sa;
+      fb[i] = sb;
+      const sa2 = sa * cda + ca * sda;
+      ca = ca * cda - sa * sda;
+      sa = sa2;
+      const sb2 = sb * cdb + cb * sdb;
+      cb = cb * cdb - sb * sdb;
+      sb = sb2;
+    }
+  }
+}
+
+/** Flicker harmonics past the second and lit LEDs past the fourth into c.extra; false if there are none (extra unused). */
+function extrasOf(c: DetectorChunk, gv: Float64Array, p: DetectorPassParams): boolean {
+  const nH = p.flicker.length;
+  if (p.dead || (nH <= 2 && c.nLit <= 4)) return false;
+  const n = c.n;
+  const acc = c.extra;
+  acc.fill(0, 0, n);
+  for (let j = 2; j < nH; j++) {
+    const amp = p.flicker[j]!;
+    const flk = c.flicks[j]!;
+    for (let i = 0; i < n; i++) acc[i] = acc[i]! + amp * flk[i]!;
+  }
+  for (let l = 4; l < c.nLit; l++) {
+    const off = c.lit[l]! * p.nD + p.d;
+    const shp = c.shapes[c.lit[l]!]!;
+    for (let r = 0; r < c.runs; r++) {
+      const a = gv[c.segO0[r]! + off]!;
+      const slope = gv[c.segO1[r]! + off]! - a;
+      const end = c.segAt[r + 1]!;
+      for (let i = c.segAt[r]!; i < end; i++) acc[i] = acc[i]! + shp[i]! * (a + slope * c.fr[i]!);
+    }
+  }
+  return true;
+}
+
+/**
+ * Detector p.d over chunk c, one loop per run of samples between two grid points. Light = dc + two flicker
+ * harmonics + extras + four LED slots (shape x gain interpolated between the run's two grid slots in gv;
+ * unused slots read zeros), in that order. Then either float codes offset + light into oFloat[at..] or, into
+ * oInt[at..], offset + light + noise (a one-hash Ziggurat normal x sqrt(read² + shot x light) x noiseFactor),
+ * clipped to 0..maxCode and rounded half up.
+ */
+export function detectorPass(
+  c: DetectorChunk, gv: Float64Array, p: DetectorPassParams, oInt: Int32Array | null, oFloat: Float64Array | null, at: number,
+): void {
+  const nD = p.nD;
+  const d = p.d;
+  const nH = p.flicker.length;
+  const fr = c.fr;
+  const segAt = c.segAt;
+  const zero = c.zero;
+  const dead = p.dead;
+  const dc = dead ? 0 : p.dc;
+  const f0 = dead || nH < 1 ? 0 : p.flicker[0]!;
+  const f1 = dead || nH < 2 ? 0 : p.flicker[1]!;
+  const F0 = nH < 1 ? zero : c.flicks[0]!;
+  const F1 = nH < 2 ? zero : c.flicks[1]!;
+  const X = extrasOf(c, gv, p) ? c.extra : zero;
+  const nLit = dead ? 0 : c.nLit;
+  const k0 = nLit > 0 ? c.lit[0]! : -1;
+  const k1 = nLit > 1 ? c.lit[1]! : -1;
+  const k2 = nLit > 2 ? c.lit[2]! : -1;
+  const k3 = nLit > 3 ? c.lit[3]! : -1;
+  const S0 = k0 < 0 ? zero : c.shapes[k0]!;
+  const S1 = k1 < 0 ? zero : c.shapes[k1]!;
+  const S2 = k2 < 0 ? zero : c.shapes[k2]!;
+  const S3 = k3 < 0 ? zero : c.shapes[k3]!;
+  const off = p.offset;
+  const mx = p.maxCode;
+  const r2 = p.read2;
+  const sh = p.shot;
+  const nf = p.noiseFactor;
+  const noise = oInt !== null && p.noiseKey >= 0;
+  const cw = c.word;
+  const tail = c.tail;
+  const base = noise ? hashOf(p.noiseKey, c.noiseHi) | 0 : 0;
+  for (let r = 0; r < c.runs; r++) {
+    const o0 = c.segO0[r]! + d;
+    const o1 = c.segO1[r]! + d;
+    const a0 = k0 < 0 ? 0 : gv[o0 + k0 * nD]!;
+    const s0 = k0 < 0 ? 0 : gv[o1 + k0 * nD]! - a0;
+    const a1 = k1 < 0 ? 0 : gv[o0 + k1 * nD]!;
+    const s1 = k1 < 0 ? 0 : gv[o1 + k1 * nD]! - a1;
+    const a2 = k2 < 0 ? 0 : gv[o0 + k2 * nD]!;
+    const s2 = k2 < 0 ? 0 : gv[o1 + k2 * nD]! - a2;
+    const a3 = k3 < 0 ? 0 : gv[o0 + k3 * nD]!;
+    const s3 = k3 < 0 ? 0 : gv[o1 + k3 * nD]! - a3;
+    const end = segAt[r + 1]!;
+    for (let i = segAt[r]!; i < end; i++) {
+      const f = fr[i]!;
+      const light = dc + f0 * F0[i]! + f1 * F1[i]! + X[i]!
+        + S0[i]! * (a0 + s0 * f) + S1[i]! * (a1 + s1 * f) + S2[i]! * (a2 + s2 * f) + S3[i]! * (a3 + s3 * f);
+      if (oFloat !== null) {
+        oFloat[at + i] = off + light;
+        continue;
+      }
+      let v = off + light;
+      if (noise) {
+        // normalFastFromBase(base, lo), written out (one hash; the rare tail through a scratch cell)
+        let u = base ^ cw[i]!;
+        u ^= u >>> 16;
+        u = Math.imul(u, 0x7feb352d);
+        u ^= u >>> 15;
+        u = Math.imul(u, 0x846ca68b);
+        u ^= u >>> 16;
+        const iz = u & 127;
+        const hz = u & -128;
+        let z: number;
+        if (Math.abs(hz) < ZK[iz]!) z = hz * ZW[iz]!;
+        else {
+          tail[0] = tailOf(u >>> 0, hz, iz);
+          z = tail[0]!;
+        }
+        v += Math.sqrt(r2 + sh * (light > 0 ? light : 0)) * nf * z;
+      }
+      // clip, then round half up (v >= 0 here: truncation is floor; maxCode < 2^30)
+      if (v < 0) v = 0;
+      else if (v > mx) v = mx;
+      oInt![at + i] = (v + 0.5) | 0;
+    }
+  }
+}
+
+/** The normal of one noise word (normalFastFromBase written out; the rare tail through c.tail). */
+function normalOfWord(u: number, tail: Float64Array): number {
+  u ^= u >>> 16;
+  u = Math.imul(u, 0x7feb352d);
+  u ^= u >>> 15;
+  u = Math.imul(u, 0x846ca68b);
+  u ^= u >>> 16;
+  const iz = u & 127;
+  const hz = u & -128;
+  if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
+  tail[0] = tailOf(u >>> 0, hz, iz);
+  return tail[0]!;
+}
+
+/**
+ * detectorPass for two detectors at once, integer codes with noise: the same arithmetic per detector, the
+ * chunk's per-sample inputs read once for both. Only for detectors with no extras, not dead, noise on
+ * (pairable); otherwise detectorPass.
+ */
+export function detectorPairPass(
+  c: DetectorChunk, gv: Float64Array, p: DetectorPassParams, q: DetectorPassParams, oP: Int32Array, oQ: Int32Array, at: number,
+): void {
+  const nD = p.nD;
+  const fr = c.fr;
+  const segAt = c.segAt;
+  const zero = c.zero;
+  const nH = p.flicker.length;
+  const F0 = nH < 1 ? zero : c.flicks[0]!;
+  const F1 = nH < 2 ? zero : c.flicks[1]!;
+  const pdc = p.dc;
+  const pf0 = nH < 1 ? 0 : p.flicker[0]!;
+  const pf1 = nH < 2 ? 0 : p.flicker[1]!;
+  const qdc = q.dc;
+  const qf0 = nH < 1 ? 0 : q.flicker[0]!;
+  const qf1 = nH < 2 ? 0 : q.flicker[1]!;
+  const nLit = c.nLit;
+  const k0 = nLit > 0 ? c.lit[0]! : -1;
+  const k1 = nLit > 1 ? c.lit[1]! : -1;
+  const k2 = nLit > 2 ? c.lit[2]! : -1;
+  const k3 = nLit > 3 ? c.lit[3]! : -1;
+  const S0 = k0 < 0 ? zero : c.shapes[k0]!;
+  const S1 = k1 < 0 ? zero : c.shapes[k1]!;
+  const S2 = k2 < 0 ? zero : c.shapes[k2]!;
+  const S3 = k3 < 0 ? zero : c.shapes[k3]!;
+  const pOff = p.offset;
+  const pMx = p.maxCode;
+  const pR2 = p.read2;
+  const pSh = p.shot;
+  const pNf = p.noiseFactor;
+  const qOff = q.offset;
+  const qMx = q.maxCode;
+  const qR2 = q.read2;
+  const qSh = q.shot;
+  const qNf = q.noiseFactor;
+  const cw = c.word;
+  const tail = c.tail;
+  const pBase = hashOf(p.noiseKey, c.noiseHi) | 0;
+  const qBase = hashOf(q.noiseKey, c.noiseHi) | 0;
+  const pd = p.d;
+  const qd = q.d;
+  for (let r = 0; r < c.runs; r++) {
+    const o0 = c.segO0[r]!;
+    const o1 = c.segO1[r]!;
+    const pa0 = k0 < 0 ? 0 : gv[o0 + k0 * nD + pd]!;
+    const ps0 = k0 < 0 ? 0 : gv[o1 + k0 * nD + pd]! - pa0;
+    const pa1 = k1 < 0 ? 0 : gv[o0 + k1 * nD + pd]!;
+    const ps1 = k1 < 0 ? 0 : gv[o1 + k1 * nD + pd]! - pa1;
+    const pa2 = k2 < 0 ? 0 : gv[o0 + k2 * nD + pd]!;
+    const ps2 = k2 < 0 ? 0 : gv[o1 + k2 * nD + pd]! - pa2;
+    const pa3 = k3 < 0 ? 0 : gv[o0 + k3 * nD + pd]!;
+    const ps3 = k3 < 0 ? 0 : gv[o1 + k3 * nD + pd]! - pa3;
+    const qa0 = k0 < 0 ? 0 : gv[o0 + k0 * nD + qd]!;
+    const qs0 = k0 < 0 ? 0 : gv[o1 + k0 * nD + qd]! - qa0;
+    const qa1 = k1 < 0 ? 0 : gv[o0 + k1 * nD + qd]!;
+    const qs1 = k1 < 0 ? 0 : gv[o1 + k1 * nD + qd]! - qa1;
+    const qa2 = k2 < 0 ? 0 : gv[o0 + k2 * nD + qd]!;
+    const qs2 = k2 < 0 ? 0 : gv[o1 + k2 * nD + qd]! - qa2;
+    const qa3 = k3 < 0 ? 0 : gv[o0 + k3 * nD + qd]!;
+    const qs3 = k3 < 0 ? 0 : gv[o1 + k3 * nD + qd]! - qa3;
+    const end = segAt[r + 1]!;
+    for (let i = segAt[r]!; i < end; i++) {
+      const f = fr[i]!;
+      const fl0 = F0[i]!;
+      const fl1 = F1[i]!;
+      const s0 = S0[i]!;
+      const s1 = S1[i]!;
+      const s2 = S2[i]!;
+      const s3 = S3[i]!;
+      const w = cw[i]!;
+      // the same sums as detectorPass (extras are 0 here: + 0 changes nothing)
+      const lp = pdc + pf0 * fl0 + pf1 * fl1 + 0 + s0 * (pa0 + ps0 * f) + s1 * (pa1 + ps1 * f) + s2 * (pa2 + ps2 * f) + s3 * (pa3 + ps3 * f);
+      const lq = qdc + qf0 * fl0 + qf1 * fl1 + 0 + s0 * (qa0 + qs0 * f) + s1 * (qa1 + qs1 * f) + s2 * (qa2 + qs2 * f) + s3 * (qa3 + qs3 * f);
+      let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * normalOfWord(pBase ^ w, tail);
+      let vq = qOff + lq + Math.sqrt(qR2 + qSh * (lq > 0 ? lq : 0)) * qNf * normalOfWord(qBase ^ w, tail);
+      if (vp < 0) vp = 0;
+      else if (vp > pMx) vp = pMx;
+      oP[at + i] = (vp + 0.5) | 0;
+      if (vq < 0) vq = 0;
+      else if (vq > qMx) vq = qMx;
+      oQ[at + i] = (vq + 0.5) | 0;
+    }
+  }
+}
