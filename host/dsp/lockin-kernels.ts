@@ -13,7 +13,9 @@
 // sample), so outputs are bit-identical to it.
 // Measured, and slower: applying the weights once per sample in a pass shared by all
 // carriers (the extra stores cost more than the multiplies they save), and mixing two
-// detectors in one pass (eight running sums do not fit the registers).
+// detectors in one pass (eight running sums do not fit the registers), or two carriers of one
+// detector (likewise). Faster (~13 %): sin and cos interleaved in one table (one load stream, one
+// bounds check), with the weights kept as doubles.
 
 export type SampleArray =
   | Float64Array
@@ -25,7 +27,8 @@ export type SampleArray =
 
 /**
  * Mixes `count` samples of one detector (from index `from` of the interleaved `samples`, step
- * `stride`) with one carrier's reference (`sinT`, `cosT` from `ref0`, no wrap) into the CIC2
+ * `stride`) with one carrier's reference (`sinCos`: sin and cos interleaved, entries from `ref0`,
+ * no wrap) into the CIC2
  * accumulators acc[a4 .. a4 + 3] = [aI, bI, aQ, bQ]; each closed segment's I and Q go to
  * `outI`/`outQ` from index 0. `p0` is the position of the first sample in its segment.
  * Returns how many segments closed.
@@ -34,8 +37,7 @@ export function mixCic(
   samples: SampleArray,
   from: number,
   stride: number,
-  sinT: Float64Array,
-  cosT: Float64Array,
+  sinCos: Float64Array,
   ref0: number,
   count: number,
   p0: number,
@@ -52,26 +54,29 @@ export function mixCic(
   let p = p0;
   let m = 0;
   let j = from;
-  let t = ref0;
-  const end = ref0 + count;
+  // t walks the interleaved table: entry e's sin at 2e, its cos at 2e + 1
+  let t = 2 * ref0;
+  const end = 2 * (ref0 + count);
   while (t < end) {
     // the rest of this CIC segment (positions p .. r1 - 1), or of the chunk
-    const stop = Math.min(end, t + r1 - p);
-    let wB = p;
-    let wA = r1 - p;
-    p += stop - t;
-    for (; t < stop; t++, j += stride) {
+    const stop = Math.min(end, t + 2 * (r1 - p));
+    // the weights as doubles from the start (+ 0.5 - 0.5 is exact): measured faster than small-integer
+    // counters converted at every multiply; the values, and so every product, are the same
+    let wB = p + 0.5 - 0.5;
+    let wA = r1 - wB;
+    p += (stop - t) >> 1;
+    for (; t < stop; t += 2, j += stride) {
       const x = samples[j]!;
-      const s = sinT[t]!;
-      const co = cosT[t]!;
+      const s = sinCos[t]!;
+      const co = sinCos[t + 1]!;
       const xa = x * wA;
       const xb = x * wB;
       aI += xa * s;
       bI += xb * s;
       aQ += xa * co;
       bQ += xb * co;
-      wA--;
-      wB++;
+      wA -= 1;
+      wB += 1;
     }
     if (p === r1) {
       outI[m] = aI;

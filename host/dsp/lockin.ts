@@ -182,11 +182,25 @@ export function designLockin(config: LockinConfig): LockinDesign {
   };
 }
 
+/** computeSettling's results by design (a few ms each; every demodulator of a recording asks the same). */
+const settlingCache = new Map<string, number>();
+
 /**
  * Worst case over the reset phase within a CIC segment: stage-1 samples after reset
  * until the response to a unit step applied at reset stays within the tolerance.
  */
 function computeSettling(sos: Sos, r1: number, fi: number, cutoffHz: number): number {
+  const key = `${r1} ${fi} ${cutoffHz} ${sos.join(' ')}`;
+  let settling = settlingCache.get(key);
+  if (settling === undefined) {
+    settling = computeSettlingUncached(sos, r1, fi, cutoffHz);
+    if (settlingCache.size >= 64) settlingCache.clear();
+    settlingCache.set(key, settling);
+  }
+  return settling;
+}
+
+function computeSettlingUncached(sos: Sos, r1: number, fi: number, cutoffHz: number): number {
   const horizon = Math.ceil((200 * fi) / cutoffHz) + 8; // ~200 cutoff periods
   const buf = new Float64Array(horizon);
   const state = new Float64Array((sos.length / 6) * 2);
@@ -379,7 +393,7 @@ export class LockinDemodulator {
         const idx0 = ref.prepare(n0, len); // idx0 .. idx0 + len - 1 never wrap (reference.ts)
         for (let det = 0; det < dc; det++) {
           const c = det * kc + k;
-          m1 = mixCic(samples, c0 * dc + det, dc, ref.sin, ref.cos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
+          m1 = mixCic(samples, c0 * dc + det, dc, ref.sinCos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
           this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
         }
       }

@@ -23,12 +23,12 @@ import { DspError } from './errors.ts';
 
 export { carrierPhaseCycles } from '../../protocol/index.ts';
 
-/** Longest exact period (samples) tabulated; 2^17 -> 2 MB of tables per carrier. */
+/** Longest exact period (samples) tabulated; 2^17 -> 4 MB of tables per carrier (sin, cos and both interleaved). */
 export const MAX_TABLE_PERIOD = 1 << 17;
 
 /**
  * Reference sin/cos of one carrier. `prepare(n0, count)` returns the index into
- * `sin`/`cos` of sample n0; the `count` (<= chunkSamples) entries from there are
+ * `sin`/`cos` (and entry index into `sinCos`) of sample n0; the `count` (<= chunkSamples) entries from there are
  * consecutive, with no wrap to handle: in table mode the arrays hold one period
  * followed by its first `chunkSamples` entries again (entry j is the phase of
  * j mod period), in fallback mode they hold the chunk.
@@ -40,6 +40,8 @@ export class CarrierReference {
   readonly periodSamples: number | null;
   sin: Float64Array;
   cos: Float64Array;
+  /** The same entries interleaved (sin of entry j at 2j, its cos at 2j + 1): the lock-in's hot loop reads this. */
+  sinCos: Float64Array;
   /** The period (table mode) or Number.MAX_SAFE_INTEGER (fallback); entries at j and j + wrap are equal. */
   wrap: number;
   private readonly carrier: CarrierPhase;
@@ -82,6 +84,17 @@ export class CarrierReference {
       this.cos = new Float64Array(chunkSamples);
       this.wrap = Number.MAX_SAFE_INTEGER;
     }
+    this.sinCos = new Float64Array(2 * this.sin.length);
+    this.interleave(this.sin.length);
+  }
+
+  /** Copies the first `count` entries of `sin` and `cos` into `sinCos`. */
+  private interleave(count: number): void {
+    const { sin, cos, sinCos } = this;
+    for (let j = 0; j < count; j++) {
+      sinCos[2 * j] = sin[j]!;
+      sinCos[2 * j + 1] = cos[j]!;
+    }
   }
 
   /** Positions the reference at sample n0 for `count` (<= chunkSamples) samples. */
@@ -99,6 +112,7 @@ export class CarrierReference {
       s[i] = Math.sin(phase);
       c[i] = Math.cos(phase);
     }
+    this.interleave(count);
     return 0;
   }
 }

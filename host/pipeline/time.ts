@@ -5,6 +5,7 @@
 // (the default) every exported signal time is the time its light was measured:
 // output time − groupDelayS. Without it, times are the raw output times and the
 // delay belongs in the file's metadata. Raw (unfiltered) series keep their times.
+import { putFixed6 } from '../record/number-text.ts';
 import type { SignalChannel } from './demodulate.ts';
 
 /** How signal times relate to the demodulator's output (exports, signals.csv). */
@@ -144,11 +145,11 @@ export class ChannelTimeColumns {
 
   /**
    * The row's time cell (a shared time column: the text `row` starts with) as ASCII bytes into
-   * `out` from `at`; returns the end. -1 (nothing written) where only `row` can write it.
+   * `out` from `at` (at most 18 bytes); returns the end. -1 (nothing written) where only `row` can write it.
    */
   writeTime(index: number, rateHz: number, out: Uint8Array, at: number): number {
     const k = this.wholeSlot(index, rateHz);
-    if (k < 0) return -1;
+    if (k < 0) return this.writeShiftedTime(index, rateHz, out, at);
     const second = this.secondBytes;
     for (let i = 0; i < second.length; i++) out[at++] = second[i]!;
     let fraction = this.fractionBytes[k];
@@ -158,6 +159,17 @@ export class ChannelTimeColumns {
     }
     for (let i = 0; i < fraction.length; i++) out[at++] = fraction[i]!;
     return at;
+  }
+
+  /**
+   * A shared time column shifted by the channels' delay (signals.csv by default): formatSignalTime's
+   * text, toFixed(6) of the shifted time, as bytes (putFixed6); -1 where only `row` writes it.
+   */
+  private writeShiftedTime(index: number, rateHz: number, out: Uint8Array, at: number): number {
+    const channel = this.channels[0];
+    if (!this.shared || channel === undefined || timeShiftS(channel, this.options) === 0) return -1;
+    const t = signalTimeS(index, rateHz, channel, this.options);
+    return Math.abs(t) < 1e9 ? putFixed6(t, out, at) : -1;
   }
 
   /** Header cells for the channels (with their time columns). */

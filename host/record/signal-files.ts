@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { TimeOptions } from '../pipeline/time.ts';
 import { ChannelTimeColumns } from '../pipeline/time.ts';
+import { putAscii, putPrecision9 } from './number-text.ts';
 import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
@@ -46,8 +47,10 @@ const CODE_OFFSET = 32768;
 const CACHED_CODES = 65536;
 /** Most bytes of one aux value's text: toExponential(6) is at most 14 characters ("-1.234567e-100"), "NaN" 3. */
 const MAX_VOLTS_BYTES = 14;
-/** Most bytes of a time cell written as bytes (ChannelTimeColumns.writeTime: under 2e9 s, µs resolution). */
-const MAX_TIME_BYTES = 17;
+/** Most bytes of a time cell written as bytes (ChannelTimeColumns.writeTime: under 1e9 s, µs resolution, signed). */
+const MAX_TIME_BYTES = 18;
+/** Most bytes of a signal value's text: toPrecision(9) is at most 17 characters ("-1.23456789e+100", "-0.00000123456789"). */
+const MAX_VALUE_BYTES = 17;
 
 /** One aux channel's formatted values by code (filled on first use): text, and ASCII bytes in one flat array. */
 interface VoltsCache {
@@ -78,12 +81,6 @@ function voltsOfCode(cache: VoltsCache, code: number): string {
     cache.text[slot] = text;
   }
   return text;
-}
-
-/** Writes `text` (ASCII) into out from `at`; returns the end. */
-function putAscii(text: string, out: Uint8Array, at: number): number {
-  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
-  return at;
 }
 
 /** voltsOfCode's text as ASCII bytes into out from `at`; returns the end. */
@@ -182,6 +179,9 @@ export class SignalFiles {
         file.rows += block.count;
         return;
       }
+    } else if (this.writeSignalBytes(file, block)) {
+      file.rows += block.count;
+      return;
     }
     for (let k = 0; k < block.count; k++) {
       for (let c = 0; c < columns.length; c++) {
@@ -211,6 +211,29 @@ export class SignalFiles {
       for (let c = 0; c < columns.length; c++) {
         buffer[at++] = 44; // ','
         at = putVolts(volts[c]!, columns[c]![k]!, buffer, at);
+      }
+      buffer[at++] = 10; // '\n'
+    }
+    file.out.commit(at);
+    return true;
+  }
+
+  /**
+   * signals.csv rows as ASCII bytes straight into the file's buffer: the string path's text
+   * (formatSignalTime, formatValue = toPrecision(9)) written by number-text.ts. False, nothing
+   * written, when a row's time is not one writeTime writes (time division's per-channel times).
+   */
+  private writeSignalBytes(file: CsvFile, block: SignalBlock): boolean {
+    const times = file.times!;
+    const columns = block.values;
+    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * (MAX_VALUE_BYTES + 1)));
+    let at = end;
+    for (let k = 0; k < block.count; k++) {
+      at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
+      if (at < 0) return false; // nothing committed: the block is written as text
+      for (let c = 0; c < columns.length; c++) {
+        buffer[at++] = 44; // ','
+        at = putPrecision9(columns[c]![k]!, buffer, at);
       }
       buffer[at++] = 10; // '\n'
     }

@@ -3,6 +3,7 @@
 import './protobuf-runtime.ts';
 import { fiberrig } from '../generated/fiberrig.js';
 import { ProtocolError } from './errors.ts';
+import { decodeSampleBlockEnvelope } from './sample-block-decode.ts';
 
 export const pb = fiberrig.v1;
 
@@ -63,8 +64,14 @@ export function encodeEnvelope(message: EnvelopeInit): Uint8Array {
   return pb.Envelope.encode(message).finish();
 }
 
-/** Decodes one Envelope; throws ProtocolError E_DECODE for bytes that are not one. */
+/**
+ * Decodes one Envelope; throws ProtocolError E_DECODE for bytes that are not one. A SampleBlock
+ * (the hot path) is read by a hand decoder that builds the same objects (sample-block-decode.ts);
+ * everything else, and any encoding it does not handle, by protobufjs.
+ */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  const fast = decodeSampleBlockEnvelope(bytes);
+  if (fast !== undefined) return fast as unknown as Envelope;
   try {
     return pb.Envelope.decode(bytes) as unknown as Envelope;
   } catch (cause) {
