@@ -51,7 +51,9 @@ export type ArchiveEvent =
   | { type: 'session-incomplete'; rig: string; session: string; haveBytes: number; wantBytes: number }
   | { type: 'demod-done'; rig: string; session: string; signalRows: number }
   | { type: 'demod-failed'; rig: string; session: string; message: string }
-  | { type: 'message-refused'; subject: string; reason: string };
+  | { type: 'message-refused'; subject: string; reason: string }
+  /** The progress bucket could not be opened or made (e.g. the user's permissions): no per-session progress on the dashboard. */
+  | { type: 'progress-unavailable'; reason: string };
 
 export interface ArchiveStats {
   recordsWritten: number;
@@ -85,7 +87,12 @@ export class LabArchive {
   async start(): Promise<void> {
     await ensureRawStream(this.o.nc, this.o.replicas);
     await ensureArchiveConsumer(this.o.nc);
-    this.progress = new ArchiveProgressPublisher(await openArchiveBucket(this.o.nc, this.o.replicas), this.o.progressIntervalMs);
+    try {
+      this.progress = new ArchiveProgressPublisher(await openArchiveBucket(this.o.nc, this.o.replicas), this.o.progressIntervalMs);
+    } catch (error) {
+      // the dashboard's view only: archiving goes on without it
+      this.o.onEvent?.({ type: 'progress-unavailable', reason: (error as Error).message });
+    }
     const consumer = await jetstream(this.o.nc).consumers.get(RAW_STREAM, ARCHIVE_CONSUMER);
     // pulls expire every 5 s (heartbeats every 2.5 s): when the consumer's leader moves (a cluster node
     // lost) the pull it held is gone, and two missed heartbeats re-pull within ~5 s rather than ~30 s
