@@ -3,10 +3,10 @@
 // at the session's end marker, then the demod's outcome.
 //
 // Throttled: what a flush wrote is added to a pending count per session, and the counts go out
-// at most once per interval (default 500 ms: ≤ 2 puts per second per session and process).
-// Two archive processes on one durable consumer each write part of a session, so each adds its
-// own counts to the entry with a compare-and-set (update at the revision it read; on a conflict
-// it reads again next time). Counts a killed process had not published yet are missing until the
+// at most once per interval (the archive's default 1000 ms: ≤ 1 put per second per session and
+// process). Two archive processes on one durable consumer each write part of a session, so each
+// adds its own counts to the entry with a compare-and-set (update at the revision it last wrote
+// or read; on a conflict it reads the entry again next time, so one archive alone puts without reading). Counts a killed process had not published yet are missing until the
 // end marker, whose figures replace them. Publishing never holds up writing or acknowledging:
 // a failed put keeps its counts for the next try.
 import type { KV } from '@nats-io/kv';
@@ -47,12 +47,14 @@ interface Pending {
 
 export class ArchiveProgressPublisher {
   private readonly pending = new Map<string, Pending>();
+  /** The entry as this process last wrote it, per session key: updated at its revision without reading it first. */
+  private readonly last = new Map<string, { revision: number; value: SessionArchiveProgress }>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private publishing: Promise<void> = Promise.resolve();
   /** Puts and updates that failed (kept for the next try). */
   failures = 0;
 
-  constructor(private readonly kv: KV, private readonly intervalMs = 500) {}
+  constructor(private readonly kv: KV, private readonly intervalMs = 1000) {}
 
   /** A flush wrote and fsynced these records of a session. */
   add(rig: string, session: string, records: number, bytes: number): void {
@@ -94,18 +96,23 @@ export class ArchiveProgressPublisher {
   private async merge(p: Pending): Promise<boolean> {
     const key = archiveProgressKey(p.rig, p.session);
     try {
-      const entry = await this.kv.get(key);
-      const current = entry && entry.operation === 'PUT' ? parseSessionArchiveProgress(entry.json()) : undefined;
-      if (current?.complete) return true; // the end marker's figures are final
+      let base = this.last.get(key);
+      if (!base) {
+        const entry = await this.kv.get(key);
+        const value = entry && entry.operation === 'PUT' ? parseSessionArchiveProgress(entry.json()) : undefined;
+        if (entry && value) base = { revision: entry.revision, value };
+      }
+      if (base?.value.complete) return true; // the end marker's figures are final
       const next: SessionArchiveProgress = {
-        rig: p.rig, session: p.session, records: (current?.records ?? 0) + p.records, bytes: (current?.bytes ?? 0) + p.bytes,
+        rig: p.rig, session: p.session, records: (base?.value.records ?? 0) + p.records, bytes: (base?.value.bytes ?? 0) + p.bytes,
         complete: false, sha256Ok: false, demod: 'pending', updatedIso: new Date().toISOString(),
       };
-      if (entry && entry.operation === 'PUT') await this.kv.update(key, JSON.stringify(next), entry.revision);
-      else await this.kv.create(key, JSON.stringify(next));
+      const revision = base ? await this.kv.update(key, JSON.stringify(next), base.revision) : await this.kv.create(key, JSON.stringify(next));
+      this.last.set(key, { revision, value: next });
       return true;
     } catch {
-      return false; // another archive updated it first, or the broker is away: next time
+      this.last.delete(key); // another archive updated it first, or the broker is away: read it next time
+      return false;
     }
   }
 
@@ -113,6 +120,7 @@ export class ArchiveProgressPublisher {
   complete(rig: string, session: string, records: number, bytes: number, demod: SessionArchiveProgress['demod']): Promise<void> {
     const key = archiveProgressKey(rig, session);
     this.pending.delete(key);
+    this.last.delete(key);
     const value: SessionArchiveProgress = { rig, session, records, bytes, complete: true, sha256Ok: true, demod, updatedIso: new Date().toISOString() };
     // in line with the counts' puts, so a later state is never overtaken by an earlier one
     this.publishing = this.publishing.then(async () => {

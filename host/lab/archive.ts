@@ -41,7 +41,7 @@ export interface LabArchiveOptions {
   replicas?: number;
   /** Redelivery delay of an end marker that came before its session's records, ms (default 500). */
   incompleteRetryMs?: number;
-  /** Per-session progress puts to the fiberrig_archive bucket at most this often, ms (default 500). */
+  /** Per-session progress puts to the fiberrig_archive bucket at most this often, ms (default 1000). */
   progressIntervalMs?: number;
   onEvent?: (event: ArchiveEvent) => void;
 }
@@ -75,7 +75,7 @@ export class LabArchive {
   private readonly o: Required<Omit<LabArchiveOptions, 'onEvent'>> & Pick<LabArchiveOptions, 'onEvent'>;
 
   constructor(options: LabArchiveOptions) {
-    this.o = { demod: true, batchMessages: 2048, batchMs: 20, incompleteRetryMs: 500, replicas: 1, progressIntervalMs: 500, ...options };
+    this.o = { demod: true, batchMessages: 2048, batchMs: 20, incompleteRetryMs: 500, replicas: 1, progressIntervalMs: 1000, ...options };
     this.files = new ArchiveFiles(options.dir);
   }
 
