@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream';
 import { demodRecording } from '../record/demod.ts';
-import { type ArchiveRecord, ArchiveFiles } from './archive-files.ts';
+import { type ArchiveRecord, ArchiveFiles, type WrittenCounts } from './archive-files.ts';
 import { ArchiveProgressPublisher } from './archive-progress.ts';
 import { ensureArchiveConsumer, ensureRawStream, openArchiveBucket } from './broker.ts';
 import { parseEndMarker, type SessionEndMarker, sha256OfPrefix } from './end-marker.ts';
@@ -169,7 +169,7 @@ export class LabArchive {
       const batch = this.pending;
       this.pending = [];
       if (batch.length === 0) return;
-      let written;
+      let written: WrittenCounts[];
       try {
         written = await this.files.putBatch(batch.map((p) => p.record));
         await this.files.sync();
