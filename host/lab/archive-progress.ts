@@ -63,10 +63,16 @@ export class ArchiveProgressPublisher {
     p.records += records;
     p.bytes += bytes;
     this.pending.set(key, p);
-    this.timer ??= setTimeout(() => {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    // unref: never what keeps a process alive (stop() sends what is pending)
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.publish();
-    }, this.intervalMs);
+    }, this.intervalMs).unref();
   }
 
   /** Sends the pending counts now (each session's, added to its entry). */
@@ -86,10 +92,7 @@ export class ArchiveProgressPublisher {
     const key = archiveProgressKey(p.rig, p.session);
     const later = this.pending.get(key);
     this.pending.set(key, later ? { ...p, records: p.records + later.records, bytes: p.bytes + later.bytes } : p);
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.publish();
-    }, this.intervalMs);
+    this.schedule();
   }
 
   /** Adds a session's counts to its entry (compare-and-set); true when done (or no longer needed). */
