@@ -222,7 +222,8 @@ function archiveLine(a) {
   const of = a.fileBytes != null && !a.complete ? ` of ${mb(a.fileBytes)} (${(a.fileBytes > 0 ? (100 * a.bytes) / a.fileBytes : 100).toFixed(0)} %)` : '';
   const stateText = a.complete ? `complete · ${a.sha256Ok ? 'verified' : 'NOT verified'} · demod ${a.demod}` : 'archiving';
   const cls = !a.complete ? 'busy' : !a.sha256Ok || a.demod === 'failed' ? 'bad' : 'ok';
-  return el('div', { class: `archive-session ${cls}`, 'data-archive-session': a.session, text: `archive ${a.session}: ${mb(a.bytes)}${of} · ${a.records} records · ${stateText}` });
+  const text = `archive ${a.session}: ${mb(a.bytes)}${of} · ${a.records} records · ${stateText}`;
+  return el('div', { class: `archive-session ${cls}`, 'data-archive-session': a.session, text, title: text });
 }
 
 function applyFrame(frame) {
