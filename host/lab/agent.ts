@@ -62,7 +62,8 @@ export interface RigState {
   session: string | null;
   subject: string | null;
   link: { connected: boolean; reconnects: number; missingSamples: number; droppedSamples: number; heartbeatRoundTripMs: number | null };
-  mirror: { ackedBytes: number; fileBytes: number; failures: number } | null;
+  /** The running (else the last) session's mirror: bytes the broker acknowledged of those read from its raw log. */
+  mirror: { session: string; ackedBytes: number; fileBytes: number; failures: number } | null;
   /** LEDs darkened by the device itself (watchdog or fault), from its Status messages. */
   leds: LedHealth;
   /** The file system of the agent's --dir (null when it cannot be read). */
@@ -120,7 +121,8 @@ export class LabAgent {
   get state(): RigState {
     const info = this.rig.info;
     const h = this.rig.linkHealth();
-    const mirror = (this.current?.mirror ?? this.lastMirror)?.stats;
+    const mirrorOf = this.current?.mirror ?? this.lastMirror;
+    const mirror = mirrorOf?.stats;
     return {
       rig: this.o.rig, device: this.o.device,
       info: { firmware: `${info.firmwareName} ${info.firmwareVersion}`, board: info.boardModel, serialNumber: info.serialNumber, leds: info.leds.length, detectors: info.detectors.length },
@@ -130,7 +132,7 @@ export class LabAgent {
         connected: h.connected, reconnects: h.reconnects, missingSamples: h.hostDetectedMissingSamples,
         droppedSamples: h.deviceReportedDroppedSamples, heartbeatRoundTripMs: h.lastHeartbeatRoundTripMs ?? null,
       },
-      mirror: mirror ? { ackedBytes: mirror.ackedBytes, fileBytes: mirror.fileBytes, failures: mirror.failures } : null,
+      mirror: mirror ? { session: mirrorOf!.session, ackedBytes: mirror.ackedBytes, fileBytes: mirror.fileBytes, failures: mirror.failures } : null,
       leds: this.leds.state,
       disk: this.disk,
       updatedIso: new Date().toISOString(),

@@ -27,6 +27,14 @@ export interface ArchiveRecord {
   bytes: Uint8Array;
 }
 
+/** What a batch wrote (not skipped) in one session. */
+export interface WrittenCounts {
+  rig: string;
+  session: string;
+  records: number;
+  bytes: number;
+}
+
 export class ArchiveFiles {
   private readonly open = new Map<string, FileHandle>();
   /** Bytes each open file holds at least (its size at open, then what this process wrote): a record past it is new. */
@@ -65,7 +73,8 @@ export class ArchiveFiles {
    * is known to hold in one write (no read-back); a record where the file may hold it already
    * (a redelivery, a hole filled later, another archive process's work) goes through `put`.
    */
-  async putBatch(records: readonly ArchiveRecord[]): Promise<void> {
+  async putBatch(records: readonly ArchiveRecord[]): Promise<WrittenCounts[]> {
+    const written: WrittenCounts[] = [];
     const byFile = new Map<string, ArchiveRecord[]>();
     for (const r of records) {
       const key = `${r.rig}/${r.session}`;
@@ -78,10 +87,14 @@ export class ArchiveFiles {
       const { rig, session } = list[0]!;
       const fh = await this.handle(rig, session);
       const path = this.rawLogPath(rig, session);
+      const counts: WrittenCounts = { rig, session, records: 0, bytes: 0 };
       for (let i = 0; i < list.length;) {
         const first = list[i]!;
         if (first.offset < (this.knownBytes.get(path) ?? 0)) {
-          await this.put(rig, session, first.offset, first.bytes);
+          if (await this.put(rig, session, first.offset, first.bytes)) {
+            counts.records += 1;
+            counts.bytes += first.bytes.length;
+          }
           i += 1;
           continue;
         }
@@ -94,9 +107,13 @@ export class ArchiveFiles {
         this.grow(path, end);
         this.dirty.add(path);
         this.recordsWritten += j - i;
+        counts.records += j - i;
+        counts.bytes += run.length;
         i = j;
       }
+      if (counts.records > 0) written.push(counts);
     }
+    return written;
   }
 
   private grow(path: string, end: number): void {

@@ -9,12 +9,17 @@
 // without duplicates: a record lands at its own offset whichever process gets it, and an end
 // marker that arrives before the other process has written the session's last records is
 // handed back (nak with a delay) until the copy is whole.
+//
+// Progress per session goes to the KV bucket fiberrig_archive (archive-progress.ts) for the
+// dashboard: counts after each fsynced batch (throttled), complete/verified at the end marker,
+// then the demod's outcome.
 import { stat } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream';
 import { demodRecording } from '../record/demod.ts';
-import { type ArchiveRecord, ArchiveFiles } from './archive-files.ts';
-import { ensureArchiveConsumer, ensureRawStream } from './broker.ts';
+import { type ArchiveRecord, ArchiveFiles, type WrittenCounts } from './archive-files.ts';
+import { ArchiveProgressPublisher } from './archive-progress.ts';
+import { ensureArchiveConsumer, ensureRawStream, openArchiveBucket } from './broker.ts';
 import { parseEndMarker, type SessionEndMarker, sha256OfPrefix } from './end-marker.ts';
 import { ARCHIVE_CONSUMER, HEADER_KIND, HEADER_OFFSET, parseRawSubject, RAW_STREAM } from './layout.ts';
 import { recordLengthAt } from './record-cutter.ts';
@@ -36,6 +41,8 @@ export interface LabArchiveOptions {
   replicas?: number;
   /** Redelivery delay of an end marker that came before its session's records, ms (default 500). */
   incompleteRetryMs?: number;
+  /** Per-session progress puts to the fiberrig_archive bucket at most this often, ms (default 1000). */
+  progressIntervalMs?: number;
   onEvent?: (event: ArchiveEvent) => void;
 }
 
@@ -44,7 +51,9 @@ export type ArchiveEvent =
   | { type: 'session-incomplete'; rig: string; session: string; haveBytes: number; wantBytes: number }
   | { type: 'demod-done'; rig: string; session: string; signalRows: number }
   | { type: 'demod-failed'; rig: string; session: string; message: string }
-  | { type: 'message-refused'; subject: string; reason: string };
+  | { type: 'message-refused'; subject: string; reason: string }
+  /** The progress bucket could not be opened or made (e.g. the user's permissions): no per-session progress on the dashboard. */
+  | { type: 'progress-unavailable'; reason: string };
 
 export interface ArchiveStats {
   recordsWritten: number;
@@ -62,10 +71,11 @@ export class LabArchive {
   private loop: Promise<void> | undefined;
   private demodQueue: Promise<void> = Promise.resolve();
   private sessionsArchived = 0;
+  private progress: ArchiveProgressPublisher | undefined;
   private readonly o: Required<Omit<LabArchiveOptions, 'onEvent'>> & Pick<LabArchiveOptions, 'onEvent'>;
 
   constructor(options: LabArchiveOptions) {
-    this.o = { demod: true, batchMessages: 2048, batchMs: 20, incompleteRetryMs: 500, replicas: 1, ...options };
+    this.o = { demod: true, batchMessages: 2048, batchMs: 20, incompleteRetryMs: 500, replicas: 1, progressIntervalMs: 1000, ...options };
     this.files = new ArchiveFiles(options.dir);
   }
 
@@ -77,6 +87,12 @@ export class LabArchive {
   async start(): Promise<void> {
     await ensureRawStream(this.o.nc, this.o.replicas);
     await ensureArchiveConsumer(this.o.nc);
+    try {
+      this.progress = new ArchiveProgressPublisher(await openArchiveBucket(this.o.nc, this.o.replicas), this.o.progressIntervalMs);
+    } catch (error) {
+      // the dashboard's view only: archiving goes on without it
+      this.o.onEvent?.({ type: 'progress-unavailable', reason: (error as Error).message });
+    }
     const consumer = await jetstream(this.o.nc).consumers.get(RAW_STREAM, ARCHIVE_CONSUMER);
     // pulls expire every 5 s (heartbeats every 2.5 s): when the consumer's leader moves (a cluster node
     // lost) the pull it held is gone, and two missed heartbeats re-pull within ~5 s rather than ~30 s
@@ -90,6 +106,7 @@ export class LabArchive {
     await this.loop;
     await this.flush();
     await this.demodQueue;
+    await this.progress?.close();
     await this.files.closeAll();
   }
 
@@ -152,8 +169,9 @@ export class LabArchive {
       const batch = this.pending;
       this.pending = [];
       if (batch.length === 0) return;
+      let written: WrittenCounts[];
       try {
-        await this.files.putBatch(batch.map((p) => p.record));
+        written = await this.files.putBatch(batch.map((p) => p.record));
         await this.files.sync();
       } catch (error) {
         // a local write failure: hand the batch back for a later try
@@ -162,6 +180,7 @@ export class LabArchive {
         return;
       }
       for (const { m } of batch) m.ack();
+      for (const w of written) this.progress?.add(w.rig, w.session, w.records, w.bytes);
       await this.files.closeIdle(IDLE_FILE_MS);
     });
     return this.flushing;
@@ -192,6 +211,8 @@ export class LabArchive {
     m.ack();
     this.sessionsArchived += 1;
     this.o.onEvent?.({ type: 'session-archived', rig, session, marker });
+    // not awaited: the bucket never holds up the consumer
+    void this.progress?.complete(rig, session, marker.records, marker.bytes, this.o.demod ? 'pending' : 'off');
     if (this.o.demod) this.demodQueue = this.demodQueue.then(() => this.demodSession(rig, session, marker));
   }
 
@@ -207,5 +228,6 @@ export class LabArchive {
       this.o.onEvent?.({ type: 'demod-failed', rig, session, message: (error as Error).message });
     }
     await this.files.writeArchived(rig, session, { marker, verifiedIso: new Date().toISOString(), demod: result }).catch(() => undefined);
+    await this.progress?.complete(rig, session, marker.records, marker.bytes, 'error' in result ? 'failed' : 'done');
   }
 }

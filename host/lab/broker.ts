@@ -7,7 +7,7 @@ import { connect, credsAuthenticator, type NatsConnection, nanos } from '@nats-i
 import { AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { LabError } from './errors.ts';
-import { ARCHIVE_CONSUMER, DUPLICATE_WINDOW_MS, RAW_STREAM, RAW_SUBJECTS, RIGS_BUCKET } from './layout.ts';
+import { ARCHIVE_BUCKET, ARCHIVE_BUCKET_TTL_MS, ARCHIVE_CONSUMER, DUPLICATE_WINDOW_MS, RAW_STREAM, RAW_SUBJECTS, RIGS_BUCKET } from './layout.ts';
 
 export interface BrokerOptions {
   /** nats://HOST:PORT (comma-separated for a cluster). */
@@ -87,4 +87,12 @@ export async function ensureArchiveConsumer(nc: NatsConnection, ackWaitMs = 30_0
 /** The fleet bucket; entries expire `ttlMs` after their last refresh (`replicas` when this call creates it). */
 export async function openRigsBucket(nc: NatsConnection, ttlMs: number, replicas = 1): Promise<KV> {
   return new Kvm(nc).create(RIGS_BUCKET, { ttl: ttlMs, history: 1, replicas });
+}
+
+/**
+ * The archive's progress bucket (created when missing, with `replicas`): one entry per session,
+ * history 1, each kept ARCHIVE_BUCKET_TTL_MS after its last put (layout.ts).
+ */
+export async function openArchiveBucket(nc: NatsConnection, replicas = 1): Promise<KV> {
+  return new Kvm(nc).create(ARCHIVE_BUCKET, { ttl: ARCHIVE_BUCKET_TTL_MS, history: 1, replicas });
 }

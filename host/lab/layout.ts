@@ -10,6 +10,13 @@ export const RAW_SUBJECTS = 'fiberrig.raw.>';
 export const ARCHIVE_CONSUMER = 'fiberrig-archive';
 /** The KV bucket of the fleet: one key per rig, expiring when its agent stops refreshing it. */
 export const RIGS_BUCKET = 'fiberrig_rigs';
+/**
+ * The KV bucket of the archive's progress per session: key `<rig>.<session>`, history 1. An entry
+ * lives ARCHIVE_BUCKET_TTL_MS after its last put (a session in progress is put at least every few
+ * seconds while records arrive; a finished one is last put at its demod), then the broker drops it.
+ */
+export const ARCHIVE_BUCKET = 'fiberrig_archive';
+export const ARCHIVE_BUCKET_TTL_MS = 7 * 24 * 3600_000;
 /** JetStream's duplicate window of the raw stream: a retry within it is stored once. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
@@ -33,6 +40,8 @@ export const liveSubject = (rig: string): string => `fiberrig.live.${rig}`;
 export const rawSubject = (rig: string, session: string): string => `fiberrig.raw.${rig}.${session}`;
 /** The message id of record `seq` of a session: a retry carries the same id, so JetStream stores it once. */
 export const recordMsgId = (rig: string, session: string, seq: number): string => `${rig}.${session}.${seq}`;
+/** The archive progress bucket's key of a session. */
+export const archiveProgressKey = (rig: string, session: string): string => `${rig}.${session}`;
 export const endMsgId = (rig: string, session: string): string => `${rig}.${session}.end`;
 
 /** rig and session of a raw subject. */

@@ -92,6 +92,11 @@ export class RawLogMirror {
     return new RawLogMirror(options, checkpoint);
   }
 
+  /** The session this mirror sends. */
+  get session(): string {
+    return this.checkpoint.session;
+  }
+
   get stats(): MirrorStats {
     return { ackedBytes: this.checkpoint.ackedBytes, ackedRecords: this.checkpoint.ackedRecords, fileBytes: this.fileBytes, failures: this.failures, ended: this.checkpoint.ended };
   }

@@ -23,6 +23,7 @@ function describe(e: ArchiveEvent): string {
     case 'demod-done': return `${e.rig}/${e.session}: demod wrote ${e.signalRows} signal rows`;
     case 'demod-failed': return `${e.rig}/${e.session}: demod failed: ${e.message}`;
     case 'message-refused': return `refused a message on ${e.subject}: ${e.reason}`;
+    case 'progress-unavailable': return `per-session progress not published (${e.reason}): give this user the fiberrig_archive bucket's permissions (host/lab/README.md)`;
   }
 }
 

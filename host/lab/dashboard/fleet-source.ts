@@ -1,20 +1,22 @@
 // The dashboard's seam to the fleet (as serialport's bindings are the Rig's seam to a port):
 // rigs' states as they change (and a rig leaving), live samples per rig, a command to one rig
-// with its typed reply, and the archive's progress when known. nats-source.ts is the lab's
+// with its typed reply, and the archive's progress (backlog, and per session) when known. nats-source.ts is the lab's
 // broker; memory-source.ts stands in for it in tests.
 import type { Observable } from 'rxjs';
 import type { RigState } from '../agent.ts';
 import type { AgentCommand } from '../commands.ts';
 import type { LabErrorReply } from '../errors.ts';
+import type { SessionArchiveProgress } from '../archive-progress.ts';
 import type { LiveSample } from '../live-publisher.ts';
 
-export type { LiveSample };
+export type { LiveSample, SessionArchiveProgress };
 
 /**
- * A rig's fleet entry: the agent's RigState, where the LED and disk health may be missing (an
- * entry written by an agent from before they were reported).
+ * A rig's fleet entry: the agent's RigState, where the LED and disk health and the mirror's
+ * session may be missing (an entry written by an agent from before they were reported).
  */
-export type FleetRigState = Omit<RigState, 'leds' | 'disk'> & {
+export type FleetRigState = Omit<RigState, 'leds' | 'disk' | 'mirror'> & {
+  mirror: (Omit<NonNullable<RigState['mirror']>, 'session'> & { session?: string }) | null;
   leds?: { dark: boolean; reason?: 'watchdog' | 'fault' | null; sinceIso?: string | null };
   disk?: { freeBytes: number; totalBytes: number } | null;
 };
@@ -32,7 +34,7 @@ export type FleetCommand =
 
 export type CommandReply = ({ ok: true } & Record<string, unknown>) | LabErrorReply;
 
-/** The archive consumer's backlog (fleet-wide; JetStream keeps no per-session count). */
+/** The archive consumer's backlog (fleet-wide; per session: SessionArchiveProgress). */
 export interface ArchiveProgress {
   /** Messages not yet delivered to any archive process. */
   pendingMessages: number;
@@ -55,6 +57,8 @@ export interface FleetSource {
   readonly fleetTtlMs$?: Observable<number>;
   /** The archive's backlog as it changes; absent when the source cannot know it. */
   readonly archive$?: Observable<ArchiveProgress>;
+  /** Each session's archive progress (the archive's fiberrig_archive bucket): every entry first, then each change; absent when unknown. */
+  readonly archiveSessions$?: Observable<SessionArchiveProgress>;
   /** Sends one command to one rig; resolves with its reply, or a refusal when no agent answers (never rejects). */
   send(rig: string, command: FleetCommand): Promise<CommandReply>;
   close(): Promise<void>;

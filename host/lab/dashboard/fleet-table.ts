@@ -1,7 +1,8 @@
 // What the dashboard knows of the fleet, kept on the server: each rig's last state, when it
 // was last heard of (by this process's clock: agents' clocks may differ), its live samples,
-// and the alarms that follow from them. Pure: time comes in as an argument.
-import type { ArchiveProgress, FleetEvent, FleetRigState, LiveSample } from './fleet-source.ts';
+// its latest sessions' archive progress, and the alarms that follow from them. Pure: time comes
+// in as an argument.
+import type { ArchiveProgress, FleetEvent, FleetRigState, LiveSample, SessionArchiveProgress } from './fleet-source.ts';
 
 export type AlarmKind = 'offline' | 'link-down' | 'gaps' | 'live-stalled' | 'leds-dark' | 'disk' | 'mirror';
 
@@ -9,6 +10,12 @@ export interface Alarm {
   kind: AlarmKind;
   severity: 'error' | 'warn';
   message: string;
+}
+
+/** A session's archive progress as a card shows it. */
+export interface SessionArchiveRow extends SessionArchiveProgress {
+  /** Bytes of the agent's raw log read so far (its mirror's, while that is this session's); null when unknown. */
+  fileBytes: number | null;
 }
 
 export interface RigRow {
@@ -21,6 +28,8 @@ export interface RigRow {
   /** Missing + dropped samples added within the gap window. */
   newMissingSamples: number;
   alarms: Alarm[];
+  /** Its latest sessions' archive progress, newest first. */
+  archive: SessionArchiveRow[];
 }
 
 export interface FleetTableOptions {
@@ -34,6 +43,8 @@ export interface FleetTableOptions {
   diskFreeWarnFraction?: number;
   /** Mirror alarm when this many bytes of the raw log are not yet acknowledged by the broker (default 16 MiB). */
   mirrorLagWarnBytes?: number;
+  /** Sessions per rig whose archive progress is kept and shown (default 5, the latest). */
+  archiveSessionsPerRig?: number;
 }
 
 interface Entry {
@@ -50,11 +61,13 @@ const MB = 1024 * 1024;
 
 export class FleetTable {
   private readonly entries = new Map<string, Entry>();
+  /** Archive progress per rig, by session id (ids sort in time order). */
+  private readonly sessions = new Map<string, Map<string, SessionArchiveProgress>>();
   private o: Required<FleetTableOptions>;
   archive: ArchiveProgress | undefined;
 
   constructor(options: FleetTableOptions = {}) {
-    this.o = { offlineAfterMs: 15_000, gapWindowMs: 60_000, liveStalledAfterMs: 5_000, diskFreeWarnFraction: 0.1, mirrorLagWarnBytes: 16 * MB, ...options };
+    this.o = { offlineAfterMs: 15_000, gapWindowMs: 60_000, liveStalledAfterMs: 5_000, diskFreeWarnFraction: 0.1, mirrorLagWarnBytes: 16 * MB, archiveSessionsPerRig: 5, ...options };
   }
 
   /** The entries' lifetime changed (the bucket's TTL became known). */
@@ -100,8 +113,20 @@ export class FleetTable {
     if (entry) entry.lastLiveMs = nowMs;
   }
 
+  /** A session's archive progress (kept for the rig's latest sessions only). */
+  applySession(progress: SessionArchiveProgress): void {
+    let byId = this.sessions.get(progress.rig);
+    if (!byId) this.sessions.set(progress.rig, (byId = new Map()));
+    byId.set(progress.session, progress);
+    if (byId.size > this.o.archiveSessionsPerRig) {
+      const ids = [...byId.keys()].sort();
+      for (const id of ids.slice(0, ids.length - this.o.archiveSessionsPerRig)) byId.delete(id);
+    }
+  }
+
   /** Forgets a rig (the page's "forget" of an offline rig). */
   forget(rig: string): boolean {
+    this.sessions.delete(rig);
     return this.entries.delete(rig);
   }
 
@@ -147,6 +172,13 @@ export class FleetTable {
       else if (lag > this.o.mirrorLagWarnBytes) alarms.push({ kind: 'mirror', severity: 'warn', message: `mirror behind: ${(lag / MB).toFixed(1)} MB not yet on the broker` });
     }
     const lastHeardMs = Math.max(e.lastStateMs, e.lastLiveMs ?? 0);
-    return { rig, state: s, online, lastHeardS: Math.max(0, (nowMs - lastHeardMs) / 1000), newMissingSamples: newMissing, alarms };
+    return { rig, state: s, online, lastHeardS: Math.max(0, (nowMs - lastHeardMs) / 1000), newMissingSamples: newMissing, alarms, archive: this.archiveRows(rig, s) };
+  }
+
+  private archiveRows(rig: string, s: FleetRigState): SessionArchiveRow[] {
+    const byId = this.sessions.get(rig);
+    if (!byId) return [];
+    return [...byId.values()].sort((a, b) => (a.session < b.session ? 1 : a.session > b.session ? -1 : 0))
+      .map((p) => ({ ...p, fileBytes: s.mirror?.session === p.session ? s.mirror.fileBytes : null }));
   }
 }

@@ -2,7 +2,7 @@
 // samples pushed, and commands answered by a handler (default: a simple rig model that
 // refuses a start while recording and a stop while idle, as the agent does).
 import { concat, defer, from, type Observable, ReplaySubject, Subject } from 'rxjs';
-import type { ArchiveProgress, CommandReply, FleetCommand, FleetEvent, FleetRigState, FleetSource, LiveSample } from './fleet-source.ts';
+import type { ArchiveProgress, CommandReply, FleetCommand, FleetEvent, FleetRigState, FleetSource, LiveSample, SessionArchiveProgress } from './fleet-source.ts';
 import { localRefusal } from './fleet-source.ts';
 
 export type CommandHandler = (rig: string, command: FleetCommand, state: FleetRigState | undefined) => CommandReply | Promise<CommandReply>;
@@ -32,6 +32,8 @@ export class MemoryFleetSource implements FleetSource {
   private readonly events = new Subject<FleetEvent>();
   private readonly samples = new Subject<LiveSample>();
   private readonly archive = new ReplaySubject<ArchiveProgress>(1);
+  private readonly sessionProgress = new Map<string, SessionArchiveProgress>();
+  private readonly sessionEvents = new Subject<SessionArchiveProgress>();
   private sessionCounter = 0;
   readonly sent: SentCommand[] = [];
   handler: CommandHandler;
@@ -42,6 +44,7 @@ export class MemoryFleetSource implements FleetSource {
   ));
   readonly live$: Observable<LiveSample> = this.samples.asObservable();
   readonly archive$: Observable<ArchiveProgress> = this.archive.asObservable();
+  readonly archiveSessions$: Observable<SessionArchiveProgress> = defer(() => concat(from([...this.sessionProgress.values()]), this.sessionEvents));
 
   constructor(handler?: CommandHandler) {
     this.handler = handler ?? ((rig, command, state) => this.model(rig, command, state));
@@ -78,6 +81,12 @@ export class MemoryFleetSource implements FleetSource {
     this.archive.next(progress);
   }
 
+  /** Sets a session's archive progress (a put to the archive's bucket). */
+  setSessionProgress(progress: SessionArchiveProgress): void {
+    this.sessionProgress.set(`${progress.rig}.${progress.session}`, progress);
+    this.sessionEvents.next(progress);
+  }
+
   async send(rig: string, command: FleetCommand): Promise<CommandReply> {
     const entry: SentCommand = { rig, command, atMs: Date.now() };
     this.sent.push(entry);
@@ -96,7 +105,7 @@ export class MemoryFleetSource implements FleetSource {
       case 'start': {
         if (state.recording) return localRefusal('E_LAB_BUSY', `rig ${rig} is recording session ${state.session}`, 'send stop first, or wait for its duration');
         const session = `S${String(++this.sessionCounter).padStart(4, '0')}`;
-        this.patchRig(rig, { status: 'recording', recording: true, session, subject: command.subject, mirror: { ackedBytes: 0, fileBytes: 0, failures: 0 } });
+        this.patchRig(rig, { status: 'recording', recording: true, session, subject: command.subject, mirror: { session, ackedBytes: 0, fileBytes: 0, failures: 0 } });
         return { ok: true, session };
       }
       case 'stop': {
@@ -116,5 +125,6 @@ export class MemoryFleetSource implements FleetSource {
     this.events.complete();
     this.samples.complete();
     this.archive.complete();
+    this.sessionEvents.complete();
   }
 }

@@ -1,17 +1,19 @@
 // The fleet on the lab's NATS broker (host/lab/layout.ts names everything): rigs from a watch
 // on the fleet bucket, live samples from fiberrig.live.>, commands as requests on each rig's
-// command subject, the archive's backlog from its durable consumer's info (polled).
+// command subject, the archive's backlog from its durable consumer's info (polled), each
+// session's archive progress from a watch on the archive's bucket.
 //
 // JetStream KV (nats-server 2.9) does not tell a watcher when an entry expires: a rig whose
 // agent died simply stops being refreshed, and the fleet table marks it offline once it has not
 // been heard of for the bucket's TTL. A deleted entry (an agent that stopped) is a 'gone' event.
 import { type NatsConnection, NoRespondersError, RequestError, type Subscription, TimeoutError } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { type KvWatchEntry, Kvm } from '@nats-io/kv';
+import { type KvStatus, type KvWatchEntry, Kvm } from '@nats-io/kv';
 import { concat, defer, from, type Observable, ReplaySubject, Subject } from 'rxjs';
 import { FiberrigError } from '../../../protocol/index.ts';
-import { ARCHIVE_CONSUMER, checkToken, commandSubject, liveSubject, RAW_STREAM, RIGS_BUCKET } from '../layout.ts';
-import type { ArchiveProgress, CommandReply, FleetCommand, FleetEvent, FleetRigState, FleetSource, LiveSample } from './fleet-source.ts';
+import { parseSessionArchiveProgress } from '../archive-progress.ts';
+import { ARCHIVE_BUCKET, ARCHIVE_CONSUMER, archiveProgressKey, checkToken, commandSubject, liveSubject, RAW_STREAM, RIGS_BUCKET } from '../layout.ts';
+import type { ArchiveProgress, CommandReply, FleetCommand, FleetEvent, FleetRigState, FleetSource, LiveSample, SessionArchiveProgress } from './fleet-source.ts';
 import { localRefusal } from './fleet-source.ts';
 
 export interface NatsFleetSourceOptions {
@@ -20,7 +22,7 @@ export interface NatsFleetSourceOptions {
   requestTimeoutMs?: number;
   /** Archive backlog poll interval, ms (default 2000; 0: none). */
   archivePollMs?: number;
-  /** Retry interval while the fleet bucket does not exist yet (no agent has run), ms (default 2000). */
+  /** Retry interval while the fleet (or archive) bucket does not exist yet (no agent or archive has run), ms (default 2000). */
   bucketRetryMs?: number;
 }
 
@@ -35,10 +37,12 @@ export class NatsFleetSource implements FleetSource {
   private readonly archive = new ReplaySubject<ArchiveProgress>(1);
   private readonly ttl = new ReplaySubject<number>(1);
   private readonly liveSubscription: Subscription;
-  private watcher: Stoppable | undefined;
+  private readonly watchers = new Set<Stoppable>();
+  private readonly sessions = new Map<string, SessionArchiveProgress>();
+  private readonly sessionEvents = new Subject<SessionArchiveProgress>();
   private archiveTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
-  private readonly watching: Promise<void>;
+  private readonly watching: Promise<unknown>;
 
   readonly rigs$: Observable<FleetEvent> = defer(() => concat(
     from([...this.states.values()].map((state): FleetEvent => ({ type: 'state', rig: state.rig, state }))),
@@ -47,6 +51,7 @@ export class NatsFleetSource implements FleetSource {
   readonly live$: Observable<LiveSample> = this.samples.asObservable();
   readonly archive$: Observable<ArchiveProgress> = this.archive.asObservable();
   readonly fleetTtlMs$: Observable<number> = this.ttl.asObservable();
+  readonly archiveSessions$: Observable<SessionArchiveProgress> = defer(() => concat(from([...this.sessions.values()]), this.sessionEvents));
 
   constructor(private readonly o: NatsFleetSourceOptions) {
     this.liveSubscription = o.nc.subscribe(liveSubject('>'), {
@@ -56,7 +61,10 @@ export class NatsFleetSource implements FleetSource {
         if (sample) this.samples.next(sample);
       },
     });
-    this.watching = this.watchRigs();
+    this.watching = Promise.all([
+      this.watchBucket(RIGS_BUCKET, (entry) => this.onEntry(entry), (status) => { if (status.ttl > 0) this.ttl.next(status.ttl); }),
+      this.watchBucket(ARCHIVE_BUCKET, (entry) => this.onSessionEntry(entry)),
+    ]);
     const pollMs = o.archivePollMs ?? 2000;
     if (pollMs > 0) {
       this.archiveTimer = setInterval(() => { void this.pollArchive(); }, pollMs);
@@ -65,21 +73,38 @@ export class NatsFleetSource implements FleetSource {
     }
   }
 
-  private async watchRigs(): Promise<void> {
+  private async watchBucket(bucket: string, onEntry: (entry: KvWatchEntry) => void, onStatus?: (status: KvStatus) => void): Promise<void> {
     while (!this.closed) {
       try {
-        const kv = await new Kvm(this.o.nc).open(RIGS_BUCKET);
+        const kv = await new Kvm(this.o.nc).open(bucket);
         const status = await kv.status(); // fails while the bucket does not exist
-        if (status.ttl > 0) this.ttl.next(status.ttl);
+        onStatus?.(status);
         const entries = await kv.watch();
-        this.watcher = entries;
+        this.watchers.add(entries);
         if (this.closed) entries.stop();
-        for await (const entry of entries) this.onEntry(entry);
+        try {
+          for await (const entry of entries) onEntry(entry);
+        } finally {
+          this.watchers.delete(entries);
+        }
       } catch {
-        // no bucket yet (no agent has started), or the broker is away: try again
+        // no bucket yet (no agent or archive has started), or the broker is away: try again
       }
       if (!this.closed) await new Promise((r) => setTimeout(r, this.o.bucketRetryMs ?? 2000));
     }
+  }
+
+  private onSessionEntry(entry: KvWatchEntry): void {
+    if (entry.operation !== 'PUT') return; // purged: nothing to show (the page keeps what it had)
+    let progress: SessionArchiveProgress | undefined;
+    try {
+      progress = parseSessionArchiveProgress(entry.json());
+    } catch {
+      return;
+    }
+    if (!progress || archiveProgressKey(progress.rig, progress.session) !== entry.key) return;
+    this.sessions.set(entry.key, progress);
+    this.sessionEvents.next(progress);
   }
 
   private onEntry(entry: KvWatchEntry): void {
@@ -139,12 +164,13 @@ export class NatsFleetSource implements FleetSource {
     this.closed = true;
     clearInterval(this.archiveTimer);
     this.liveSubscription.unsubscribe();
-    this.watcher?.stop();
+    for (const w of this.watchers) w.stop();
     await Promise.race([this.watching, new Promise((r) => setTimeout(r, 1000))]);
     this.events.complete();
     this.samples.complete();
     this.archive.complete();
     this.ttl.complete();
+    this.sessionEvents.complete();
   }
 }
 

@@ -88,6 +88,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
   // the bucket's TTL decides when a silent rig is offline, unless the caller fixed it
   if (source.fleetTtlMs$ && options.table?.offlineAfterMs === undefined) subscriptions.push(source.fleetTtlMs$.subscribe((ms) => table.setOfflineAfterMs(ms)));
   if (source.archive$) subscriptions.push(source.archive$.subscribe((progress) => { table.archive = progress; }));
+  if (source.archiveSessions$) subscriptions.push(source.archiveSessions$.subscribe((progress) => table.applySession(progress)));
 
   const http = createServer((req, res) => handleHttp(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });

@@ -1,8 +1,10 @@
 // Eight simulated rigs (real-time pacing) recording at once through one broker (issue 19,
 // acceptance 1): every archived session is byte-identical to its local raw log; the fleet bucket lists the rigs;
-// invalid commands are refused with typed errors; live signals arrive on the plain subject.
+// invalid commands are refused with typed errors; live signals arrive on the plain subject; the
+// archive's bucket holds each session's progress (complete, verified, its byte count) and the
+// dashboard's NATS source reports it.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +12,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import '../../../host/cli/devices.ts';
 import { LabAgent } from '../../../host/lab/agent.ts';
 import { LabArchive } from '../../../host/lab/archive.ts';
-import { connectBroker, openRigsBucket } from '../../../host/lab/broker.ts';
-import { liveSubject } from '../../../host/lab/layout.ts';
+import type { SessionArchiveProgress } from '../../../host/lab/archive-progress.ts';
+import { connectBroker, openArchiveBucket, openRigsBucket } from '../../../host/lab/broker.ts';
+import { NatsFleetSource } from '../../../host/lab/dashboard/nats-source.ts';
+import { archiveProgressKey, liveSubject } from '../../../host/lab/layout.ts';
 import { NatsServer, natsServerMissing } from '../../support/nats-server.ts';
 import { requireTool } from '../../support/required-tool.ts';
 import { archived, command, readArchived, expectArchivedIdentical, pick, waitFor } from './lab-helpers.ts';
@@ -27,8 +31,10 @@ describe('lab: 8 rigs recording at once through one broker, two archives', funct
   const ncs: NatsConnection[] = [];
   const agents: LabAgent[] = [];
   const archives: LabArchive[] = [];
+  let source: NatsFleetSource | undefined;
 
   after(async () => {
+    await source?.close().catch(() => undefined);
     for (const a of agents) await a.stop().catch(() => undefined);
     for (const a of archives) await a.stop().catch(() => undefined);
     for (const nc of ncs) await nc.close().catch(() => undefined);
@@ -55,6 +61,10 @@ describe('lab: 8 rigs recording at once through one broker, two archives', funct
       agents.push(await LabAgent.start({ nc: await connect(rig), rig, device: `sim://sleep?seed=${i + 1}`, dir: join(tmp, rig), ttlMs: 5000 }));
     }
     const operator = await connect('operator');
+    // the dashboard's view of the archive, per session: every put it saw
+    source = new NatsFleetSource({ nc: await connect('dashboard'), archivePollMs: 0, bucketRetryMs: 200 });
+    const seen: SessionArchiveProgress[] = [];
+    source.archiveSessions$.subscribe((p) => seen.push(p));
 
     // the fleet
     const kv = await openRigsBucket(operator, 5000);
@@ -110,6 +120,22 @@ describe('lab: 8 rigs recording at once through one broker, two archives', funct
         assert.ok('signalRows' in a.demod! && a.demod.signalRows > 0, `${rig}/${s} demod: ${JSON.stringify(a.demod)}`);
       }
     }
+    // per-session progress: the bucket holds each session complete and verified with its local raw log's byte count
+    const latest = (rig: string, s: string): SessionArchiveProgress | undefined => seen.filter((p) => p.rig === rig && p.session === s).at(-1);
+    await waitFor('the NATS source reports every session archived and demodulated', () => RIGS.every((rig) => readdirSync(join(tmp, rig)).every((s) => latest(rig, s)?.demod === 'done')));
+    const bucket = await openArchiveBucket(operator);
+    for (const rig of RIGS) {
+      for (const s of readdirSync(join(tmp, rig))) {
+        const want = { rig, session: s, records: readArchived(join(tmp, 'archive'), rig, s)!.marker.records, bytes: statSync(join(tmp, rig, s, 'raw.fjl')).size, complete: true, sha256Ok: true, demod: 'done' };
+        const entry = (await bucket.get(archiveProgressKey(rig, s)))!.json<SessionArchiveProgress>();
+        assert.deepEqual(pick(entry as unknown as Record<string, unknown>, Object.keys(want)), want, `${rig}/${s} in the bucket`);
+        assert.deepEqual(pick(latest(rig, s) as unknown as Record<string, unknown>, Object.keys(want)), want, `${rig}/${s} from the NATS source`);
+        // counts in progress never exceed the final ones (the two archives' counts are added, not overwritten or doubled)
+        for (const p of seen.filter((q) => q.rig === rig && q.session === s && !q.complete)) assert.ok(p.records <= want.records && p.bytes <= want.bytes, `${rig}/${s}: ${JSON.stringify(p)}`);
+      }
+    }
+    // progress came while the sessions were being archived, not only at their end (both archives' counts add up)
+    assert.ok(seen.some((p) => !p.complete && p.bytes > 0), 'an entry in progress');
     // the mark travelled with the first session's end marker
     const first = readArchived(join(tmp, 'archive'), 'rig-a', readdirSync(join(tmp, 'rig-a')).sort()[0]!)!;
     assert.deepEqual(first.marker.marks.map((m) => m.label), ['lights off']);

@@ -29,7 +29,9 @@ authorization {
     publish = ["$JS.API.INFO", "$JS.API.STREAM.INFO.FIBERRIG_RAW", "$JS.API.STREAM.CREATE.FIBERRIG_RAW",
                "$JS.API.CONSUMER.INFO.FIBERRIG_RAW.fiberrig-archive", "$JS.API.CONSUMER.CREATE.FIBERRIG_RAW.>",
                "$JS.API.CONSUMER.DURABLE.CREATE.FIBERRIG_RAW.fiberrig-archive",
-               "$JS.API.CONSUMER.MSG.NEXT.FIBERRIG_RAW.fiberrig-archive", "$JS.ACK.FIBERRIG_RAW.fiberrig-archive.>"]
+               "$JS.API.CONSUMER.MSG.NEXT.FIBERRIG_RAW.fiberrig-archive", "$JS.ACK.FIBERRIG_RAW.fiberrig-archive.>",
+               "$JS.API.STREAM.INFO.KV_fiberrig_archive", "$JS.API.STREAM.CREATE.KV_fiberrig_archive",
+               "$JS.API.DIRECT.GET.KV_fiberrig_archive.>", "$KV.fiberrig_archive.>"]
     subscribe = ["_INBOX.>"]
   }
   OPERATOR = {

@@ -1,5 +1,5 @@
-// fiberrig lab dashboard: one card per rig (state, link health, mirror progress, alarms, a
-// live trace), selection, and start/stop of one rig or the selected group. Message shapes:
+// fiberrig lab dashboard: one card per rig (state, link health, mirror progress, its sessions'
+// archive progress, alarms, a live trace), selection, and start/stop of one rig or the selected group. Message shapes:
 // host/lab/dashboard/messages.ts. Plain ES module, no build step; uPlot from node_modules.
 import uPlot from '/vendor/uPlot.esm.js';
 
@@ -174,11 +174,12 @@ function makeCard(rig) {
   const plotBox = el('div', { class: 'plot' });
   const result = el('div', { class: 'result', 'data-result': rig });
   const alarms = el('div', { class: 'rig-alarms' });
+  const archive = el('div', { class: 'archive-sessions', 'data-archive': rig });
   const root = el('section', { class: 'rig', 'data-rig': rig },
     el('div', { class: 'rig-head' }, select, el('span', { class: 'rig-name', text: rig }), status),
-    fields, el('div', { class: 'bar', title: 'raw log acknowledged by the broker' }, bar), alarms, plotBox,
+    fields, el('div', { class: 'bar', title: 'raw log acknowledged by the broker' }, bar), archive, alarms, plotBox,
     el('div', { class: 'controls' }, subject, start, stop, forget), result);
-  const card = { root, select, subject, start, stop, forget, status, fields, bar, result, alarms, plot: undefined, plotBox, online: true };
+  const card = { root, select, subject, start, stop, forget, status, fields, bar, result, alarms, archive, plot: undefined, plotBox, online: true };
   $('rigs').append(root);
   card.plot = new LivePlot(plotBox, state.hello?.liveWindowS ?? 60);
   return card;
@@ -209,10 +210,20 @@ function updateCard(card, row) {
   }
   if (s.disk) field(card.fields, 'disk', `${(s.disk.freeBytes / 1e9).toFixed(1)} GB free of ${(s.disk.totalBytes / 1e9).toFixed(1)} GB`);
   field(card.fields, 'heard', `${row.lastHeardS.toFixed(1)} s ago`);
+  card.archive.replaceChildren(...row.archive.map(archiveLine));
   card.alarms.replaceChildren(...row.alarms.map((a) => el('div', { class: `alarm ${a.severity}`, 'data-alarm': a.kind, text: a.message })));
   card.start.disabled = !row.online || s.recording;
   card.stop.disabled = !row.online || !s.recording;
   card.forget.hidden = row.online;
+}
+
+/** One session's archive progress: archived bytes (of the raw log's, while the agent mirrors it), complete, verified, demod. */
+function archiveLine(a) {
+  const of = a.fileBytes != null && !a.complete ? ` of ${mb(a.fileBytes)} (${(a.fileBytes > 0 ? (100 * a.bytes) / a.fileBytes : 100).toFixed(0)} %)` : '';
+  const stateText = a.complete ? `complete · ${a.sha256Ok ? 'verified' : 'NOT verified'} · demod ${a.demod}` : 'archiving';
+  const cls = !a.complete ? 'busy' : !a.sha256Ok || a.demod === 'failed' ? 'bad' : 'ok';
+  const text = `archive ${a.session}: ${mb(a.bytes)}${of} · ${a.records} records · ${stateText}`;
+  return el('div', { class: `archive-session ${cls}`, 'data-archive-session': a.session, text, title: text });
 }
 
 function applyFrame(frame) {
@@ -237,7 +248,7 @@ function applyFrame(frame) {
     const added = card.plot.append(points);
     window.fiberrigLab.points[rig] = (window.fiberrigLab.points[rig] ?? 0) + added;
   }
-  window.fiberrigLab.rigs = frame.rigs.map((r) => ({ rig: r.rig, online: r.online, recording: r.state.recording, session: r.state.session, alarms: r.alarms.map((a) => a.kind) }));
+  window.fiberrigLab.rigs = frame.rigs.map((r) => ({ rig: r.rig, online: r.online, recording: r.state.recording, session: r.state.session, alarms: r.alarms.map((a) => a.kind), archive: r.archive.map((a) => ({ session: a.session, bytes: a.bytes, complete: a.complete, sha256Ok: a.sha256Ok, demod: a.demod })) }));
   // the fleet's alarms at the top, with the rig's name
   const all = frame.rigs.flatMap((r) => r.alarms.map((a) => ({ ...a, rig: r.rig })));
   $('alarms').replaceChildren(...all.filter((a) => a.severity === 'error').concat(all.filter((a) => a.severity !== 'error'))

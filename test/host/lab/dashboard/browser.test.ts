@@ -39,7 +39,11 @@ describe('lab dashboard in Chromium', function () {
   it('4 rigs: every trace advances, a group start starts the selected rigs (a refusal shown), a stop stops one; screenshot', async function () {
     needChromium(this);
     const source = new MemoryFleetSource();
-    for (const r of RIGS) source.setRig(rigState(r, { mirror: { ackedBytes: 3 << 20, fileBytes: 4 << 20, failures: 0 } }));
+    for (const r of RIGS) source.setRig(rigState(r, { mirror: { session: 'S-NOW', ackedBytes: 3 << 20, fileBytes: 4 << 20, failures: 0 } }));
+    // rig-1's sessions in the archive: one complete and verified, the mirrored one half archived
+    const at = { updatedIso: new Date().toISOString(), sha256Ok: false, demod: 'pending' as const };
+    source.setSessionProgress({ rig: 'rig-1', session: 'S-EARLIER', records: 90, bytes: 5 << 20, complete: true, ...at, sha256Ok: true, demod: 'done' });
+    source.setSessionProgress({ rig: 'rig-1', session: 'S-NOW', records: 40, bytes: 2 << 20, complete: false, ...at });
     source.pushArchive({ consumer: true, pendingMessages: 12, ackPendingMessages: 3, ackFloorSeq: 4000, streamLastSeq: 4015 });
     stopLive = advanceLive(source, RIGS, 100);
     server = await startLabServer({ source, port: 0 });
@@ -55,6 +59,12 @@ describe('lab dashboard in Chromium', function () {
     await page.locator('section.rig .uplot').nth(3).waitFor();
     assert.equal(await page.locator('section.rig').count(), 4);
     assert.match(String(await page.locator('#archive').textContent()), /4000 of 4015 records · 15 behind/);
+    // per session on the card, newest first: archived bytes of the raw log's, then complete · verified · demod
+    assert.deepEqual(await page.locator('[data-archive="rig-1"] .archive-session').allTextContents(), [
+      'archive S-NOW: 2.0 MB of 4.0 MB (50 %) · 40 records · archiving',
+      'archive S-EARLIER: 5.0 MB · 90 records · complete · verified · demod done',
+    ]);
+    assert.equal(await page.locator('[data-archive="rig-2"] .archive-session').count(), 0);
 
     // every trace advances
     const first = await until('points on every plot', async () => { const c = await labCounters(page); return RIGS.every((r) => (c.points[r] ?? 0) > 0) && c; });

@@ -1,5 +1,6 @@
 // The dashboard's fleet table and alarms, group commands and the live buffer, on the in-memory source.
 import assert from 'node:assert/strict';
+import { parseSessionArchiveProgress, type SessionArchiveProgress } from '../../../../host/lab/archive-progress.ts';
 import { FleetTable } from '../../../../host/lab/dashboard/fleet-table.ts';
 import { sendGroup } from '../../../../host/lab/dashboard/group-command.ts';
 import { LiveBuffer } from '../../../../host/lab/dashboard/live-buffer.ts';
@@ -90,6 +91,44 @@ describe('lab dashboard: fleet table', () => {
     table.apply({ type: 'state', rig: 'mirror', state: rigState('mirror', { mirror: { ackedBytes: 10 * MB, fileBytes: 11 * MB, failures: 2 } }) }, 0);
     assert.deepEqual(kinds(table, 'mirror', 0), ['mirror']);
     assert.match(table.rows(0).find((r) => r.rig === 'mirror')!.alarms[0]!.message, /1\.0 MB waiting/);
+  });
+});
+
+describe('lab dashboard: archive progress per session', () => {
+  const progress = (rig: string, session: string, patch: Partial<SessionArchiveProgress> = {}): SessionArchiveProgress => ({
+    rig, session, records: 10, bytes: 1000, complete: false, sha256Ok: false, demod: 'pending', updatedIso: '2026-12-06T00:00:00.000Z', ...patch,
+  });
+
+  it('shows each rig its latest sessions newest first, archived bytes against the mirror\'s file bytes of the same session; complete, verified, demod', () => {
+    const source = new MemoryFleetSource();
+    source.setRig(rigState('rig-a', { recording: true, status: 'recording', session: 'S0003', mirror: { session: 'S0003', ackedBytes: 3000, fileBytes: 4000, failures: 0 } }));
+    source.setRig(rigState('rig-b'));
+    // set before the table subscribes: the source replays what it holds
+    source.setSessionProgress(progress('rig-a', 'S0001', { complete: true, sha256Ok: true, demod: 'done', records: 50, bytes: 5000 }));
+    const table = new FleetTable({ archiveSessionsPerRig: 2 });
+    source.rigs$.subscribe((e) => table.apply(e, 0));
+    source.archiveSessions$.subscribe((p) => table.applySession(p));
+    source.setSessionProgress(progress('rig-a', 'S0002', { complete: true, sha256Ok: true, demod: 'failed', records: 20, bytes: 2000 }));
+    source.setSessionProgress(progress('rig-a', 'S0003', { records: 25, bytes: 2500 }));
+    source.setSessionProgress(progress('rig-a', 'S0003', { records: 30, bytes: 3000 }));
+    const [a, b] = table.rows(0);
+    // two kept (the option), newest first; the running session's file bytes from the agent's mirror
+    assert.deepEqual(a!.archive.map((s) => [s.session, s.records, s.bytes, s.fileBytes, s.complete, s.sha256Ok, s.demod]), [
+      ['S0003', 30, 3000, 4000, false, false, 'pending'],
+      ['S0002', 20, 2000, null, true, true, 'failed'],
+    ]);
+    assert.deepEqual(b!.archive, []);
+    // forgetting a rig forgets its sessions
+    table.forget('rig-a');
+    table.apply({ type: 'state', rig: 'rig-a', state: rigState('rig-a') }, 0);
+    assert.deepEqual(table.rows(0)[0]!.archive, []);
+  });
+
+  it('validates a bucket value before it is shown', () => {
+    assert.ok(parseSessionArchiveProgress(progress('r', 's')));
+    assert.equal(parseSessionArchiveProgress({ ...progress('r', 's'), demod: 'maybe' }), undefined);
+    assert.equal(parseSessionArchiveProgress({ rig: 'r', session: 's' }), undefined);
+    assert.equal(parseSessionArchiveProgress(null), undefined);
   });
 });
 
