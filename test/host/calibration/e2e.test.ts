@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simPowerMeterOf } from '../../../firmware-sim/simulator.ts';
+import { simPowerMeterOf, simulatorWorldFactory } from '../../../firmware-sim/simulator.ts';
 import { type CalibrationTable, ModulationMode } from '../../../protocol/index.ts';
 import { CalibrationError } from '../../../host/calibration/errors.ts';
 import { CommandedPowerLog, ledDrivesInForce } from '../../../host/calibration/recording.ts';
 import type { CalibrationFile } from '../../../host/calibration/store.ts';
 import { HostCalibration, sameTable } from '../../../host/calibration/table.ts';
-import { registerWorldFactory } from '../../../firmware-sim/device/create.ts';
+import { registeredWorldFactory, registerWorldFactory } from '../../../firmware-sim/device/create.ts';
 import type { SimPorts } from '../../../firmware-sim/transport/sim-ports.ts';
-import { createWorld, type SimWorld } from '../../../firmware-sim/world/index.ts';
+import type { SimWorld } from '../../../firmware-sim/world/index.ts';
 import '../../../host/cli/devices.ts';
 import { acquireCommand } from '../../../host/cli/commands/acquire.ts';
 import { calibrateCommand } from '../../../host/cli/commands/calibrate.ts';
@@ -62,15 +62,20 @@ describe('fiberrig calibrate: end to end against the simulator', function () {
   let out = '';
   let stored: CalibrationTable | undefined;
   ports = useSimPorts('suite');
+  let previousFactory: ReturnType<typeof registeredWorldFactory> = null;
 
   before(async () => {
-    registerWorldFactory(createWorld); // other suites unregister it after their tests
+    // the simulator's own factory (sim://file documents included), as host/cli/devices.ts registers it;
+    // other suites unregister it after their tests, and this one gives back what it found
+    previousFactory = registeredWorldFactory();
+    registerWorldFactory(simulatorWorldFactory);
     ports.createPort(URL);
     ports.createPort(AGED);
     out = await mkdtemp(join(tmpdir(), 'fiberrig-cal-'));
   });
 
   after(async () => {
+    registerWorldFactory(previousFactory);
     await rm(out, { recursive: true, force: true });
   });
 
