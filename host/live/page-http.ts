@@ -1,8 +1,10 @@
 // The HTTP side of a page fiberrig serves to a browser (the live view, the lab dashboard): its
 // files, read once, with strict headers behind the access checks (access.ts), and the WebSocket
-// upgrade at /ws, refused for a foreign Host or Origin or without the token.
+// upgrade at /ws, refused for a foreign Host or Origin or without the token; and the server's life:
+// listening, pinging the sockets, closing.
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -74,4 +76,58 @@ export function upgradeToSocket(req: IncomingMessage, socket: Duplex, head: Buff
   else if (!access.hostAllowed(req) || !access.originAllowed(req)) refuse(403, 'Forbidden');
   else if (!access.authorized(req, url)) refuse(401, 'Unauthorized');
   else wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+}
+
+/** A page's open socket: `alive` is cleared at each ping and set again by its pong. */
+export interface PageClient {
+  ws: WebSocket;
+  alive: boolean;
+}
+
+const PING_INTERVAL_MS = 15_000;
+
+/** Pings every page's socket every 15 s and drops one that did not answer the previous ping (unref'd). */
+export function startPinger(clients: Iterable<PageClient>): ReturnType<typeof setInterval> {
+  const pinger = setInterval(() => {
+    for (const client of clients) {
+      if (!client.alive) {
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.ws.ping();
+    }
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+  return pinger;
+}
+
+/**
+ * Listens on `host:port` (0: any free port), tells `access` the port, and returns the address the page is
+ * opened at (with its token). A listen error becomes `listenError(error)` (the caller's typed error).
+ */
+export async function listenPage(http: Server, host: string, port: number, access: Access, listenError: (error: NodeJS.ErrnoException) => Error): Promise<{ port: number; url: string }> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => reject(listenError(error));
+    http.once('error', onError);
+    http.listen(port, host, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+  const bound = (http.address() as AddressInfo).port;
+  access.setPort(bound);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { port: bound, url: `http://${urlHost}:${bound}/${access.token !== undefined ? `?token=${encodeURIComponent(access.token)}` : ''}` };
+}
+
+/** Ends every page's socket, the WebSocket server and the HTTP server (open connections included). */
+export async function closePage(http: Server, wss: WebSocketServer, clients: Set<PageClient>): Promise<void> {
+  for (const client of clients) client.ws.terminate();
+  clients.clear();
+  wss.close();
+  await new Promise<void>((r) => {
+    http.close(() => r());
+    http.closeAllConnections();
+  });
 }

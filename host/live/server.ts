@@ -16,14 +16,13 @@
 // drains). Nothing here awaits a socket, so acquisition and recording run at
 // the device's pace whatever the browsers do.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type AcquisitionFile, toWireConfig } from '../config/acquisition.ts';
 import type { AcquisitionConfigInit } from '../../protocol/index.ts';
 import type { DemodOptions } from '../pipeline/demodulate.ts';
-import { loadPageAssets, type PageAsset, servePage, upgradeToSocket } from './page-http.ts';
+import { closePage, listenPage, loadPageAssets, type PageAsset, servePage, startPinger, upgradeToSocket } from './page-http.ts';
 import { createAccess, isLoopbackHost } from './access.ts';
 import { LiveError } from './errors.ts';
 import { type ClientView, type FeedOptions, LiveFeed, type LiveRig } from './feed.ts';
@@ -93,7 +92,6 @@ export interface LiveServer {
 
 /** Cookies are shared by every port of a host: the name carries the port. */
 export const tokenCookieName = (port: number): string => `fiberrig_live_token_${port}`;
-const PING_INTERVAL_MS = 15_000;
 
 const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -314,35 +312,18 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   };
   const ticker = setInterval(tick, frameIntervalMs);
   ticker.unref();
-  const pinger = setInterval(() => {
-    for (const client of clients) {
-      if (!client.alive) {
-        client.ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      client.ws.ping();
-    }
-  }, PING_INTERVAL_MS);
-  pinger.unref();
+  const pinger = startPinger(clients);
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      feed.close();
-      clearInterval(ticker);
-      clearInterval(pinger);
-      reject(new LiveError('E_LIVE_LISTEN', `cannot listen on ${host}:${listenPort}: ${error.message}`, error.code === 'EADDRINUSE' ? 'choose another --port' : 'check --host'));
-    };
-    http.once('error', onError);
-    http.listen(listenPort, host, () => {
-      http.off('error', onError);
-      resolve();
-    });
-  });
-  const port = (http.address() as AddressInfo).port;
-  access.setPort(port);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${urlHost}:${port}/${token !== undefined ? `?token=${encodeURIComponent(token)}` : ''}`;
+  let port: number;
+  let url: string;
+  try {
+    ({ port, url } = await listenPage(http, host, listenPort, access, (error) => new LiveError('E_LIVE_LISTEN', `cannot listen on ${host}:${listenPort}: ${error.message}`, error.code === 'EADDRINUSE' ? 'choose another --port' : 'check --host')));
+  } catch (error) {
+    feed.close();
+    clearInterval(ticker);
+    clearInterval(pinger);
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;
@@ -352,13 +333,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       clearInterval(ticker);
       clearInterval(pinger);
       feed.close();
-      for (const client of clients) client.ws.terminate();
-      clients.clear();
-      wss.close();
-      await new Promise<void>((r) => {
-        http.close(() => r());
-        http.closeAllConnections();
-      });
+      await closePage(http, wss, clients);
       resolveClosed();
     })();
     return closing;

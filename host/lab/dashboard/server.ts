@@ -7,13 +7,12 @@
 // table and the live points it has not had; a page with more than maxBufferedBytes queued gets
 // no frame (its live cursor stays, so it catches up from the buffer when it drains).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createAccess } from '../../live/access.ts';
-import { loadPageAssets, type PageAsset, servePage, upgradeToSocket } from '../../live/page-http.ts';
+import { closePage, listenPage, loadPageAssets, type PageAsset, servePage, startPinger, upgradeToSocket } from '../../live/page-http.ts';
 import { MAX_DURATION_S } from '../commands.ts';
 import { LabError } from '../errors.ts';
 import type { FleetCommand, FleetSource } from './fleet-source.ts';
@@ -55,7 +54,6 @@ export interface LabServer {
 }
 
 export const labTokenCookieName = (port: number): string => `fiberrig_lab_token_${port}`;
-const PING_INTERVAL_MS = 15_000;
 const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
 
 function loadAssets(): Map<string, PageAsset> {
@@ -180,38 +178,21 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     }
   }, frameIntervalMs);
   ticker.unref();
-  const pinger = setInterval(() => {
-    for (const client of clients) {
-      if (!client.alive) {
-        client.ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      client.ws.ping();
-    }
-  }, PING_INTERVAL_MS);
-  pinger.unref();
+  const pinger = startPinger(clients);
 
   const stopTimers = (): void => {
     clearInterval(ticker);
     clearInterval(pinger);
     for (const s of subscriptions) s.unsubscribe();
   };
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      stopTimers();
-      reject(new LabError('E_LAB_LISTEN', `cannot listen on ${host}:${listenPort}: ${error.message}`, error.code === 'EADDRINUSE' ? 'choose another --port' : 'check --host'));
-    };
-    http.once('error', onError);
-    http.listen(listenPort, host, () => {
-      http.off('error', onError);
-      resolve();
-    });
-  });
-  const port = (http.address() as AddressInfo).port;
-  access.setPort(port);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${urlHost}:${port}/${token !== undefined ? `?token=${encodeURIComponent(token)}` : ''}`;
+  let port: number;
+  let url: string;
+  try {
+    ({ port, url } = await listenPage(http, host, listenPort, access, (error) => new LabError('E_LAB_LISTEN', `cannot listen on ${host}:${listenPort}: ${error.message}`, error.code === 'EADDRINUSE' ? 'choose another --port' : 'check --host')));
+  } catch (error) {
+    stopTimers();
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -221,13 +202,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     close: () => {
       closing ??= (async () => {
         stopTimers();
-        for (const client of clients) client.ws.terminate();
-        clients.clear();
-        wss.close();
-        await new Promise<void>((r) => {
-          http.close(() => r());
-          http.closeAllConnections();
-        });
+        await closePage(http, wss, clients);
       })();
       return closing;
     },
