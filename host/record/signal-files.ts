@@ -175,11 +175,8 @@ export class SignalFiles {
           file.volts[c] = voltsCache(scales[c]!);
         }
       }
-      if (this.writeAuxBytes(file, block)) {
-        file.rows += block.count;
-        return;
-      }
-    } else if (this.writeSignalBytes(file, block)) {
+    }
+    if (this.writeRowBytes(file, block, aux)) {
       file.rows += block.count;
       return;
     }
@@ -195,45 +192,23 @@ export class SignalFiles {
   }
 
   /**
-   * aux.csv rows as ASCII bytes straight into the file's buffer (the same text as the string path:
-   * formatVolts per code, cached as bytes): false, nothing written, when a row's time is not one
-   * writeTime writes (a delayed or odd-rate time column: the string path writes those).
+   * Rows as ASCII bytes straight into the file's buffer, the same text as the string path: signals.csv
+   * values by putPrecision9 (formatValue = toPrecision(9)), aux.csv volts per code by putVolts (formatVolts,
+   * cached as bytes). False, nothing written, when a row's time is not one writeTime writes (a delayed or
+   * odd-rate time column, time division's per-channel times): the string path writes those.
    */
-  private writeAuxBytes(file: CsvFile, block: SignalBlock): boolean {
+  private writeRowBytes(file: CsvFile, block: SignalBlock, aux: boolean): boolean {
     const times = file.times!;
     const columns = block.values;
-    const volts = file.volts!;
-    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * (MAX_VOLTS_BYTES + 1)));
+    const volts = file.volts;
+    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * ((aux ? MAX_VOLTS_BYTES : MAX_VALUE_BYTES) + 1)));
     let at = end;
     for (let k = 0; k < block.count; k++) {
       at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
       if (at < 0) return false; // nothing committed: the block is written as text
       for (let c = 0; c < columns.length; c++) {
         buffer[at++] = 44; // ','
-        at = putVolts(volts[c]!, columns[c]![k]!, buffer, at);
-      }
-      buffer[at++] = 10; // '\n'
-    }
-    file.out.commit(at);
-    return true;
-  }
-
-  /**
-   * signals.csv rows as ASCII bytes straight into the file's buffer: the string path's text
-   * (formatSignalTime, formatValue = toPrecision(9)) written by number-text.ts. False, nothing
-   * written, when a row's time is not one writeTime writes (time division's per-channel times).
-   */
-  private writeSignalBytes(file: CsvFile, block: SignalBlock): boolean {
-    const times = file.times!;
-    const columns = block.values;
-    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * (MAX_VALUE_BYTES + 1)));
-    let at = end;
-    for (let k = 0; k < block.count; k++) {
-      at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
-      if (at < 0) return false; // nothing committed: the block is written as text
-      for (let c = 0; c < columns.length; c++) {
-        buffer[at++] = 44; // ','
-        at = putPrecision9(columns[c]![k]!, buffer, at);
+        at = aux ? putVolts(volts![c]!, columns[c]![k]!, buffer, at) : putPrecision9(columns[c]![k]!, buffer, at);
       }
       buffer[at++] = 10; // '\n'
     }
