@@ -4,8 +4,8 @@
 // band-power series) computed while the EEG/EMG pass. Nothing here grows with the raw length.
 import type { SignalBlock, SignalChannel } from '../pipeline/demodulate.ts';
 import type { SleepFeatureInput } from './input.ts';
-import { EEG_BANDS_HZ, envelopeCentre, envelopeHalfWindow, epochFeatureRow, type EpochFeatures, rmsAboutMean } from './sleep/score.ts';
-import { Welch } from './sleep/spectrum.ts';
+import { EegBandPowers, type SegmentBandSums } from './sleep/bands.ts';
+import { envelopeCentre, envelopeHalfWindow, epochFeatureRow, type EpochFeatures, rmsAboutMean } from './sleep/score.ts';
 
 /** A Float64Array that grows by doubling; unwritten entries are NaN. */
 export class GrowingArray {
@@ -200,14 +200,15 @@ export interface FeatureSettings {
 /**
  * Sleep features computed while the aux stream passes: per epoch the band powers and EMG RMS of
  * epochFeatures (the same arithmetic on the same samples), the EMG envelope of emgEnvelope, and a
- * band-power series (one Welch segment per value). Sample 0 is the first aux sample.
+ * band-power series (one Welch segment per value). Sample 0 is the first aux sample. Each EEG
+ * segment is transformed once: its band sums serve every band value and epoch that holds it.
  */
 export class SleepFeatureStream {
   private readonly epochN: number;
-  private readonly eegEpoch: Float64Array;
   private readonly emgEpoch: Float64Array;
   private epochFill = 0;
-  private readonly welch: Welch;
+  /** next epoch to close */
+  private epochNext = 0;
   private readonly row: EpochFeatures = { deltaV2: new Float64Array(1), thetaV2: new Float64Array(1), sigmaV2: new Float64Array(1), betaV2: new Float64Array(1), emgRmsV: new Float64Array(1) };
   private readonly epochs = { delta: new GrowingArray(), theta: new GrowingArray(), sigma: new GrowingArray(), beta: new GrowingArray(), emg: new GrowingArray() };
   // envelope
@@ -217,11 +218,14 @@ export class SleepFeatureStream {
   private envNext = 0;
   private readonly envelope = new GrowingArray();
   private readonly emgHistory = new History();
-  // band-power series
+  // EEG segments (band sums by first sample index) and the band-power series
+  private readonly bands: EegBandPowers;
+  private readonly segments = new Map<number, Float64Array>();
+  private readonly segmentAt: SegmentBandSums;
+  private readonly bandValue = new Float64Array(4);
   private readonly segmentN: number;
   private readonly bandHopN: number;
   private bandNext = 0;
-  private readonly bandWelch: Welch;
   private readonly eegHistory = new History();
   private readonly band = { delta: new GrowingArray(), theta: new GrowingArray(), sigma: new GrowingArray(), beta: new GrowingArray() };
   /** samples seen */
@@ -230,11 +234,10 @@ export class SleepFeatureStream {
   constructor(readonly settings: FeatureSettings) {
     const { rateHz } = settings;
     this.epochN = Math.round(settings.epochS * rateHz);
-    this.eegEpoch = new Float64Array(this.epochN);
     this.emgEpoch = new Float64Array(this.epochN);
     this.segmentN = Math.round(settings.welchSegmentS * rateHz);
-    this.welch = new Welch(rateHz, this.segmentN);
-    this.bandWelch = new Welch(rateHz, this.segmentN);
+    this.bands = new EegBandPowers(rateHz, this.segmentN);
+    this.segmentAt = (s) => this.segment(s);
     this.half = envelopeHalfWindow(settings.envelopeWindowS, rateHz);
     this.envStepS = settings.envelopeStepS;
     this.envStepN = settings.envelopeStepS * rateHz;
@@ -243,10 +246,10 @@ export class SleepFeatureStream {
 
   /** Appends `count` samples of EEG and EMG (volts, NaN where missing). */
   add(eegV: Float64Array, emgV: Float64Array, count: number): void {
-    // per-epoch features
+    this.eegHistory.append(eegV.subarray(0, count));
+    // per-epoch EMG (the EEG is read from its history through the shared segments)
     for (let j = 0; j < count;) {
       const n = Math.min(count - j, this.epochN - this.epochFill);
-      this.eegEpoch.set(eegV.subarray(j, j + n), this.epochFill);
       this.emgEpoch.set(emgV.subarray(j, j + n), this.epochFill);
       this.epochFill += n;
       j += n;
@@ -256,16 +259,29 @@ export class SleepFeatureStream {
       }
     }
     this.emgHistory.append(emgV.subarray(0, count));
-    this.eegHistory.append(eegV.subarray(0, count));
     this.n += count;
     this.envelopeUpTo(this.n, false);
     this.bandsUpTo(this.n);
+    this.forgetEeg();
+  }
+
+  /** Band sums of the EEG segment from sample s (seen whole), transformed on first use. */
+  private segment(s: number): Float64Array {
+    let v = this.segments.get(s);
+    if (!v) {
+      const { data, offset } = this.eegHistory.view(s);
+      v = this.bands.segment(data, offset, new Float64Array(4));
+      this.segments.set(s, v);
+    }
+    return v;
   }
 
   private closeEpoch(): void {
     const e = this.epochs;
     const row = this.row;
-    epochFeatureRow(this.welch, this.eegEpoch, this.emgEpoch, 0, this.epochN, row, 0);
+    const first = this.epochNext * this.epochN;
+    epochFeatureRow(this.bands, (s) => this.segment(first + s), this.emgEpoch, 0, this.epochN, row, 0);
+    this.epochNext++;
     e.delta.push(row.deltaV2[0]!);
     e.theta.push(row.thetaV2[0]!);
     e.sigma.push(row.sigmaV2[0]!);
@@ -289,16 +305,21 @@ export class SleepFeatureStream {
 
   private bandsUpTo(n: number): void {
     const m = this.segmentN;
+    const p = this.bandValue;
     for (; this.bandNext * this.bandHopN + m <= n; this.bandNext++) {
-      const { data, offset } = this.eegHistory.view(this.bandNext * this.bandHopN);
-      const w = this.bandWelch;
-      w.compute(data, offset, m);
-      this.band.delta.push(w.bandPower(...EEG_BANDS_HZ.delta));
-      this.band.theta.push(w.bandPower(...EEG_BANDS_HZ.theta));
-      this.band.sigma.push(w.bandPower(...EEG_BANDS_HZ.sigma));
-      this.band.beta.push(w.bandPower(...EEG_BANDS_HZ.beta));
+      this.bands.window(this.segmentAt, this.bandNext * this.bandHopN, m, p);
+      this.band.delta.push(p[0]!);
+      this.band.theta.push(p[1]!);
+      this.band.sigma.push(p[2]!);
+      this.band.beta.push(p[3]!);
     }
-    this.eegHistory.dropBefore(this.bandNext * this.bandHopN);
+  }
+
+  /** Drops the EEG samples and segments that no band value or epoch still needs. */
+  private forgetEeg(): void {
+    const keep = Math.min(this.bandNext * this.bandHopN, this.epochNext * this.epochN);
+    for (const s of this.segments.keys()) if (s < keep) this.segments.delete(s);
+    this.eegHistory.dropBefore(keep);
   }
 
   /** Everything computed, once the stream has ended; `startS` is the time of the first sample. */

@@ -3,18 +3,10 @@
 // micro-arousal detection. See README.md for the method and its options.
 import { SleepError } from './errors.ts';
 import { fitGaussianMixture, type GaussianMixture, mixturePosterior } from './gmm.ts';
-import { Welch } from './spectrum.ts';
+import { EegBandPowers, type SegmentBandSums } from './bands.ts';
 
 export type SleepState = 'wake' | 'nrem' | 'rem';
 export const SLEEP_STATES: readonly SleepState[] = ['wake', 'nrem', 'rem'];
-
-/** EEG bands, Hz, [lo, hi). */
-export const EEG_BANDS_HZ = {
-  delta: [1, 4],
-  theta: [4, 8],
-  sigma: [8, 15],
-  beta: [15, 30],
-} as const;
 
 export interface SleepScoringInput {
   /** EEG, volts (any consistent unit works: only ratios and logs are used). */
@@ -139,25 +131,30 @@ export function epochFeatures(input: SleepScoringInput, epochS = DEFAULTS.epochS
   const { eegV, emgV, rateHz } = input;
   const epochN = Math.round(epochS * rateHz);
   const count = Math.floor(eegV.length / epochN);
-  const welch = new Welch(rateHz, Math.round(welchSegmentS * rateHz));
+  const bands = new EegBandPowers(rateHz, Math.round(welchSegmentS * rateHz));
+  const eegSegment: SegmentBandSums = (s) => bands.segment(eegV, s);
   const f: EpochFeatures = {
     deltaV2: new Float64Array(count), thetaV2: new Float64Array(count), sigmaV2: new Float64Array(count),
     betaV2: new Float64Array(count), emgRmsV: new Float64Array(count),
   };
-  for (let e = 0; e < count; e++) epochFeatureRow(welch, eegV, emgV, e * epochN, epochN, f, e);
+  for (let e = 0; e < count; e++) epochFeatureRow(bands, eegSegment, emgV, e * epochN, epochN, f, e);
   return f;
 }
 
+const epochBands = new Float64Array(4);
+
 /**
- * Features of one epoch, eegV/emgV[start, start + epochN), into row `e` of `out`: Welch band powers
- * and the EMG RMS with the epoch mean removed. The one definition (streaming readers call it too).
+ * Features of one epoch [start, start + epochN) into row `e` of `out`: the Welch band powers of
+ * the EEG (its segments' band sums from `eegSegment`, on the same sample indices) and the EMG RMS
+ * with the epoch mean removed. The one definition (streaming readers call it too, with segments
+ * they share with the band-power series).
  */
-export function epochFeatureRow(welch: Welch, eegV: ArrayLike<number>, emgV: ArrayLike<number>, start: number, epochN: number, out: EpochFeatures, e: number): void {
-  welch.compute(eegV, start, epochN);
-  out.deltaV2[e] = welch.bandPower(...EEG_BANDS_HZ.delta);
-  out.thetaV2[e] = welch.bandPower(...EEG_BANDS_HZ.theta);
-  out.sigmaV2[e] = welch.bandPower(...EEG_BANDS_HZ.sigma);
-  out.betaV2[e] = welch.bandPower(...EEG_BANDS_HZ.beta);
+export function epochFeatureRow(bands: EegBandPowers, eegSegment: SegmentBandSums, emgV: ArrayLike<number>, start: number, epochN: number, out: EpochFeatures, e: number): void {
+  const p = bands.window(eegSegment, start, epochN, epochBands);
+  out.deltaV2[e] = p[0]!;
+  out.thetaV2[e] = p[1]!;
+  out.sigmaV2[e] = p[2]!;
+  out.betaV2[e] = p[3]!;
   out.emgRmsV[e] = rmsAboutMean(emgV, start, start + epochN);
 }
 

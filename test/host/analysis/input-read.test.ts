@@ -199,6 +199,33 @@ describe('streaming analysis input (readAnalysisInput) against whole-array reads
     assert.ok(out.features.emgRmsV.some(Number.isNaN) && out.features.emgRmsV.some(Number.isFinite));
   });
 
+  it('SleepFeatureStream with a band step off the segment grid (0.7 s) and 5 s epochs: epochs equal epochFeatures, every band value a Welch segment at k·step (1e-12 relative)', () => {
+    const rateHz = 200;
+    const n = 120 * rateHz + 31;
+    const eeg = signal(n, 3, rateHz);
+    const emg = signal(n, 4, rateHz);
+    const s = new SleepFeatureStream({ rateHz, epochS: 5, welchSegmentS: 2, envelopeWindowS: 0.5, envelopeStepS: 0.1, bandPowerStepS: 0.7 });
+    for (let i = 0, q = 0; i < n; q++) {
+      const c = Math.min(n - i, [333, 7, 1200][q % 3]!);
+      s.add(eeg.slice(i, i + c), emg.slice(i, i + c), c);
+      i += c;
+    }
+    const out = s.finish(0);
+    const f = epochFeatures({ eegV: eeg, emgV: emg, rateHz }, 5, 2);
+    for (const k of ['deltaV2', 'thetaV2', 'sigmaV2', 'betaV2', 'emgRmsV'] as const) assertClose(out.features[k], f[k], 1e-12, k);
+    const hop = 0.7 * rateHz;
+    const w = new Welch(rateHz, 2 * rateHz);
+    assert.equal(out.bandPower.deltaV2.length, Math.floor((n - 2 * rateHz) / hop) + 1);
+    for (let k = 0; k < out.bandPower.deltaV2.length; k++) {
+      w.compute(eeg, k * hop, 2 * rateHz);
+      for (const [key, band] of [['deltaV2', 'delta'], ['thetaV2', 'theta'], ['sigmaV2', 'sigma'], ['betaV2', 'beta']] as const) {
+        const [lo, hi] = EEG_BANDS_HZ[band];
+        const want = w.bandPower(lo, hi);
+        assert.ok(Math.abs(out.bandPower[key][k]! - want) <= 1e-12 * want, `${key}[${k}] = ${out.bandPower[key][k]}, expected ${want}`);
+      }
+    }
+  });
+
   it('a recording without aux, 405 or 560 nm channels: missing says in words no sleep scoring, no isosbestic correction, no haemodynamic correction; photometry still read', async () => {
     const r = await readAnalysisInput(plainRec);
     assert.equal(r.sleep, null);
