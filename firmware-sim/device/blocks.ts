@@ -53,6 +53,18 @@ function packI16(src: Int32Array, dst: Int16Array, count: number, ch: number, nc
   }
 }
 
+/**
+ * Two channels interleaved at once, each sample pair as one 32-bit store (little-endian: channel a in the low half):
+ * a and b clamped to [minA, maxA] and [minB, maxB] into dst[0, count). The same bytes as packU16 / packI16 per channel.
+ */
+function packPair(a: Int32Array, b: Int32Array, dst: Int32Array, count: number, minA: number, maxA: number, minB: number, maxB: number): void {
+  for (let i = 0; i < count; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    dst[i] = ((x < minA ? minA : x > maxA ? maxA : x) & 0xffff) | ((y < minB ? minB : y > maxB ? maxB : y) << 16);
+  }
+}
+
 export class BlockProducer {
   private readonly ledBufs: Float32Array[];
   private cfgLedViews: Float32Array[] = [];
@@ -61,6 +73,7 @@ export class BlockProducer {
   private readonly packBuffer: ArrayBuffer;
   private readonly packU16: Uint16Array;
   private readonly packI16: Int16Array;
+  private readonly packPairs: Int32Array;
   private readonly packView: DataView;
   private readonly packBytes: Uint8Array;
   private readonly detRequest: DetectorRenderRequest;
@@ -82,6 +95,7 @@ export class BlockProducer {
     this.packBuffer = new ArrayBuffer(Math.max(2, max * Math.max(board.detectors.length, board.auxInputs.length) * 2));
     this.packU16 = new Uint16Array(this.packBuffer);
     this.packI16 = new Int16Array(this.packBuffer);
+    this.packPairs = new Int32Array(this.packBuffer, 0, this.packBuffer.byteLength >> 2);
     this.packView = new DataView(this.packBuffer);
     this.packBytes = new Uint8Array(this.packBuffer);
     this.detRequest = { t0S: 0, dtS: 0, count: 0, ledCurrentMa: this.ledBufs, oversampling: 1, out: this.detOut };
@@ -198,11 +212,7 @@ export class BlockProducer {
 
     const nc = c.detectorIds.length;
     const format = board.detectorFormat;
-    for (let ch = 0; ch < nc; ch++) {
-      const bi = c.detectorBoardIndex[ch]!;
-      const { min, max } = this.detRange[bi]!;
-      this.pack(this.detOut[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
-    }
+    this.packChannels(this.detOut, c.detectorBoardIndex, this.detRange, count, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
     this.queueBlock(SampleSource.SAMPLE_SOURCE_DETECTOR, 'detector', first, count, c.detectorIds, format, count * nc * 2);
   }
 
@@ -239,12 +249,24 @@ export class BlockProducer {
     if (!this.admitBlock('aux', first, count)) return;
     const nc = aux.inputIds.length;
     const format = board.auxFormat;
-    for (let ch = 0; ch < nc; ch++) {
-      const bi = aux.boardIndex[ch]!;
-      const { min, max } = this.auxRange[bi]!;
-      this.pack(outs[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
-    }
+    this.packChannels(outs, aux.boardIndex, this.auxRange, count, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
     this.queueBlock(SampleSource.SAMPLE_SOURCE_AUX, 'aux', first, count, aux.inputIds, format, count * nc * 2);
+  }
+
+  /** Packs the configured channels (board indices `boardIndex`, in configuration order) of `outs`, interleaved, into the pack buffer. */
+  private packChannels(outs: Int32Array[], boardIndex: readonly number[], ranges: ReadonlyArray<{ min: number; max: number }>, count: number, unsigned: boolean): void {
+    const nc = boardIndex.length;
+    if (LITTLE_ENDIAN && nc === 2) {
+      const a = ranges[boardIndex[0]!]!;
+      const b = ranges[boardIndex[1]!]!;
+      packPair(outs[boardIndex[0]!]!, outs[boardIndex[1]!]!, this.packPairs, count, a.min, a.max, b.min, b.max);
+      return;
+    }
+    for (let ch = 0; ch < nc; ch++) {
+      const bi = boardIndex[ch]!;
+      const { min, max } = ranges[bi]!;
+      this.pack(outs[bi]!, count, ch, nc, min, max, unsigned);
+    }
   }
 
   private pack(src: Int32Array, count: number, ch: number, nc: number, min: number, max: number, unsigned: boolean): void {
