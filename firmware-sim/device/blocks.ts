@@ -65,6 +65,20 @@ function packPair(a: Int32Array, b: Int32Array, dst: Int32Array, count: number, 
   }
 }
 
+/** Clamp bounds of each board input's codes, by board index. */
+interface ClampRanges {
+  min: Int32Array;
+  max: Int32Array;
+}
+
+/**
+ * The ranges as int32 arrays: 2 ** bits - 1 is held as a double in an object field, and doubles as the clamp bounds
+ * make the packing loops compare and select in floating point.
+ */
+function clampRanges(ranges: ReadonlyArray<{ min: number; max: number }>): ClampRanges {
+  return { min: Int32Array.from(ranges, (r) => r.min), max: Int32Array.from(ranges, (r) => r.max) };
+}
+
 export class BlockProducer {
   private readonly ledBufs: Float32Array[];
   private cfgLedViews: Float32Array[] = [];
@@ -79,8 +93,8 @@ export class BlockProducer {
   private readonly detRequest: DetectorRenderRequest;
   private readonly auxRequest: AuxRenderRequest;
   /** Clamp range of each board detector / aux input's codes, by board index. */
-  private readonly detRange: Array<{ min: number; max: number }>;
-  private readonly auxRange: Array<{ min: number; max: number }>;
+  private readonly detRange: ClampRanges;
+  private readonly auxRange: ClampRanges;
   private readonly framer: BlockFramer;
 
   constructor(
@@ -100,8 +114,8 @@ export class BlockProducer {
     this.packBytes = new Uint8Array(this.packBuffer);
     this.detRequest = { t0S: 0, dtS: 0, count: 0, ledCurrentMa: this.ledBufs, oversampling: 1, out: this.detOut };
     this.auxRequest = { t0S: 0, dtS: 0, count: 0, out: this.auxOut };
-    this.detRange = board.detectors.map((d) => codeRange(board.detectorFormat, d.adcBits));
-    this.auxRange = board.auxInputs.map((a) => codeRange(board.auxFormat, a.adcBits));
+    this.detRange = clampRanges(board.detectors.map((d) => codeRange(board.detectorFormat, d.adcBits)));
+    this.auxRange = clampRanges(board.auxInputs.map((a) => codeRange(board.auxFormat, a.adcBits)));
     this.framer = new BlockFramer(board.maxMessageBytes);
   }
 
@@ -254,18 +268,18 @@ export class BlockProducer {
   }
 
   /** Packs the configured channels (board indices `boardIndex`, in configuration order) of `outs`, interleaved, into the pack buffer. */
-  private packChannels(outs: Int32Array[], boardIndex: readonly number[], ranges: ReadonlyArray<{ min: number; max: number }>, count: number, unsigned: boolean): void {
+  private packChannels(outs: Int32Array[], boardIndex: readonly number[], ranges: ClampRanges, count: number, unsigned: boolean): void {
     const nc = boardIndex.length;
+    const { min, max } = ranges;
     if (LITTLE_ENDIAN && nc === 2) {
-      const a = ranges[boardIndex[0]!]!;
-      const b = ranges[boardIndex[1]!]!;
-      packPair(outs[boardIndex[0]!]!, outs[boardIndex[1]!]!, this.packPairs, count, a.min, a.max, b.min, b.max);
+      const a = boardIndex[0]!;
+      const b = boardIndex[1]!;
+      packPair(outs[a]!, outs[b]!, this.packPairs, count, min[a]!, max[a]!, min[b]!, max[b]!);
       return;
     }
     for (let ch = 0; ch < nc; ch++) {
       const bi = boardIndex[ch]!;
-      const { min, max } = ranges[bi]!;
-      this.pack(outs[bi]!, count, ch, nc, min, max, unsigned);
+      this.pack(outs[bi]!, count, ch, nc, min[bi]!, max[bi]!, unsigned);
     }
   }
 
