@@ -56,12 +56,17 @@ function packI16(src: Int32Array, dst: Int16Array, count: number, ch: number, nc
 /**
  * Two channels interleaved at once, each sample pair as one 32-bit store (little-endian: channel a in the low half):
  * a and b clamped to [minA, maxA] and [minB, maxB] into dst[0, count). The same bytes as packU16 / packI16 per channel.
+ * A code is in range when (code - min) >>> 0 <= max - min: one compare on the usual path instead of two.
  */
 function packPair(a: Int32Array, b: Int32Array, dst: Int32Array, count: number, minA: number, maxA: number, minB: number, maxB: number): void {
+  const spanA = (maxA - minA) >>> 0;
+  const spanB = (maxB - minB) >>> 0;
   for (let i = 0; i < count; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dst[i] = ((x < minA ? minA : x > maxA ? maxA : x) & 0xffff) | ((y < minB ? minB : y > maxB ? maxB : y) << 16);
+    let x = a[i]!;
+    let y = b[i]!;
+    if ((x - minA) >>> 0 > spanA) x = x < minA ? minA : maxA;
+    if ((y - minB) >>> 0 > spanB) y = y < minB ? minB : maxB;
+    dst[i] = (x & 0xffff) | (y << 16);
   }
 }
 

@@ -5,8 +5,8 @@ import { AUX, codes, DET, TestHost } from './helpers.ts';
 // Detector codes are clamped to the ADC's unsigned range, aux codes to its signed one, channel by channel, whatever
 // the number of channels (two channels take a packing path of their own).
 describe('firmware-sim sample blocks: packing', () => {
-  // 70000 codes with every LED dark; detector 0 does not see LED 1, detector 1 sees it at -10000 codes/mA
-  const worldOptions = { offsetCode: 70_000, gainCodesPerMa: [[0, 0, 0, 0], [0, -10_000, 0, 0]], auxAmplitudeCode: 40_000 };
+  // 70000 codes with every LED dark; detector 0 does not see LED 1, detector 1 sees it at -20000 codes/mA
+  const worldOptions = { offsetCode: 70_000, gainCodesPerMa: [[0, 0, 0, 0], [0, -20_000, 0, 0]], auxAmplitudeCode: 40_000 };
   const config = (detectorIds: number[], auxInputs: number[]) => ({
     mode: ModulationMode.MODULATION_MODE_CONTINUOUS, sampleRateHz: 1000, detectorIds, oversampling: 1, blockSamples: 100,
     leds: [{ channel: 1, currentMa: 5 }], aux: { inputIds: auxInputs, rateHz: 1000 }, heartbeatTimeoutMs: 60_000,
@@ -19,8 +19,8 @@ describe('firmware-sim sample blocks: packing', () => {
       host.device.advance(0.5);
       const det = host.blocks(DET);
       assert.ok(det.length >= 3);
-      // 70000 -> 65535 (detector 0); 70000 - 10000 * 5 = 20000 (detector 1, in range)
-      const expected = detectorIds.map((d) => (d === 0 ? 65_535 : 20_000));
+      // 70000 -> 65535 (detector 0); 70000 - 20000 * 5 = -30000 -> 0 (detector 1)
+      const expected = detectorIds.map((d) => (d === 0 ? 65_535 : 0));
       for (const b of det) {
         assert.deepEqual(b.channelIds, [...detectorIds]);
         const v = codes(b);
