@@ -10,7 +10,11 @@
 // number order, each left out when 0 / empty as proto3 does, channel_ids
 // packed. Frames are carved from 64 KiB slabs: a frame handed out is never
 // written again (a full slab is replaced, not reused), so a caller may keep it.
-import { CRC_BYTES, cobsMaxEncodedBytes, crc32c, FRAME_DELIMITER, ProtocolError } from '../../protocol/index.ts';
+// The Envelope and CRC are written into the slab just past the room the COBS
+// overhead needs, and encoded in place towards the frame's start: the
+// encoding never overtakes its input, and a run is one memmove (copyWithin),
+// with no view made per run.
+import { CRC_BYTES, cobsMaxEncodedBytes, crc32cRange, FRAME_DELIMITER, ProtocolError } from '../../protocol/index.ts';
 
 /** A SampleBlock's fields: `samples` holds the packed little-endian codes in its first `samplesBytes` bytes. */
 export interface BlockFields {
@@ -25,8 +29,8 @@ export interface BlockFields {
 }
 
 const SLAB_BYTES = 64 * 1024;
-/** Runs up to this long are copied by a loop; longer ones natively. */
-const SHORT_RUN = 24;
+/** Runs up to this long are scanned and copied by a loop; longer ones natively. */
+const SHORT_RUN = 8;
 /** The first 0x00 at or after an index: Buffer's native search, which also takes a plain Uint8Array. */
 const bufferIndexOf = Buffer.prototype.indexOf;
 /** Envelope.sample_block: field 60, wire type 2 (varint 482). */
@@ -57,17 +61,10 @@ function putVarint(dst: Uint8Array, at: number, v: number): number {
 }
 
 export class BlockFramer {
-  /** Envelope + CRC, before COBS. */
-  private readonly raw: Uint8Array;
-  /** The same memory as a Buffer, for the native CRC (no view made per frame). */
-  private readonly rawBuffer: Buffer;
   private slab = new Uint8Array(SLAB_BYTES);
   private slabUsed = 0;
 
-  constructor(private readonly maxMessageBytes: number) {
-    this.raw = new Uint8Array(maxMessageBytes + CRC_BYTES);
-    this.rawBuffer = Buffer.from(this.raw.buffer, this.raw.byteOffset, this.raw.byteLength);
-  }
+  constructor(private readonly maxMessageBytes: number) {}
 
   /** The complete frame (delimiter included) of the Envelope { sample_block: b }. */
   frame(b: BlockFields): Uint8Array {
@@ -87,10 +84,19 @@ export class BlockFramer {
       // as encodeFrame refuses it (the configuration's validation keeps blocks within the limit)
       throw new ProtocolError('E_FRAME_TOO_LARGE', `message of ${payloadBytes} bytes exceeds the ${this.maxMessageBytes}-byte frame limit`, 'send fewer samples per block (block_samples) or split the message');
     }
-    const raw = this.raw;
-    raw[0] = ENVELOPE_SAMPLE_BLOCK_TAG[0];
-    raw[1] = ENVELOPE_SAMPLE_BLOCK_TAG[1];
-    let at = putVarint(raw, 2, blockBytes);
+    // the frame goes at `start`; its Envelope + CRC (n bytes) just past the COBS overhead, encoded in place
+    const n = payloadBytes + CRC_BYTES;
+    const frameMax = cobsMaxEncodedBytes(n) + 1;
+    if (this.slabUsed + frameMax > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, frameMax));
+      this.slabUsed = 0;
+    }
+    const raw = this.slab;
+    const start = this.slabUsed;
+    const rawStart = start + cobsMaxEncodedBytes(n) - n;
+    raw[rawStart] = ENVELOPE_SAMPLE_BLOCK_TAG[0];
+    raw[rawStart + 1] = ENVELOPE_SAMPLE_BLOCK_TAG[1];
+    let at = putVarint(raw, rawStart + 2, blockBytes);
     if (b.configId !== 0) { raw[at++] = 0x08; at = putVarint(raw, at, b.configId); }
     if (b.source !== 0) { raw[at++] = 0x10; at = putVarint(raw, at, b.source); }
     if (b.firstSampleIndex !== 0) { raw[at++] = 0x18; at = putVarint(raw, at, b.firstSampleIndex); }
@@ -107,52 +113,62 @@ export class BlockFramer {
       raw.set(nSamples === b.samples.length ? b.samples : b.samples.subarray(0, nSamples), at);
       at += nSamples;
     }
-    const crc = crc32c(this.rawBuffer.subarray(0, at));
+    const crc = crc32cRange(raw, rawStart, at);
     raw[at] = crc & 0xff;
     raw[at + 1] = (crc >>> 8) & 0xff;
     raw[at + 2] = (crc >>> 16) & 0xff;
     raw[at + 3] = (crc >>> 24) & 0xff;
-    return this.cobs(at + CRC_BYTES);
+    return this.cobsInPlace(start, rawStart, n);
   }
 
-  /** COBS-encodes raw[0, n) and the delimiter into the slab; returns the frame. */
-  private cobs(n: number): Uint8Array {
-    const max = cobsMaxEncodedBytes(n) + 1;
-    if (this.slabUsed + max > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(SLAB_BYTES, max));
-      this.slabUsed = 0;
-    }
-    const src = this.raw;
-    const dst = this.slab;
-    const start = this.slabUsed;
+  /**
+   * COBS-encodes slab[rawStart, rawStart + n) and the delimiter into slab[start, ...); returns the frame. Writing
+   * never overtakes reading: after k input bytes at most ceil(n / 254) code bytes have been written, and rawStart -
+   * start is that plus one.
+   */
+  private cobsInPlace(start: number, rawStart: number, n: number): Uint8Array {
+    const buf = this.slab;
+    const rawEnd = rawStart + n;
     let codeAt = start;
-    let i = 0;
+    let i = rawStart;
     let end: number;
-    // zeros are found natively (memchr) and long runs copied natively: ~2x the per-byte loop
+    // Short runs (zero-dense data, e.g. EEG codes near 0) are scanned and moved by a plain loop; a longer run has
+    // its end found natively (memchr, remembered for the next runs) and is moved natively.
     let nextZero = -1;
     for (;;) {
       // one block: up to 254 non-zero bytes, ended by a zero, the input's end, or its length
-      const limit = i + 254 < n ? i + 254 : n;
-      if (nextZero < i) {
-        nextZero = bufferIndexOf.call(src, 0, i);
-        if (nextZero < 0 || nextZero > n) nextZero = n;
+      const limit = i + 254 < rawEnd ? i + 254 : rawEnd;
+      const scanEnd = i + SHORT_RUN < limit ? i + SHORT_RUN : limit;
+      let o = codeAt + 1;
+      let j = i;
+      while (j < scanEnd) {
+        const b = buf[j]!;
+        if (b === 0) break;
+        buf[o++] = b;
+        j++;
       }
-      const j = nextZero < limit ? nextZero : limit;
+      if (j === scanEnd && j < limit) {
+        if (nextZero < j) {
+          nextZero = bufferIndexOf.call(buf, 0, j);
+          if (nextZero < 0 || nextZero > rawEnd) nextZero = rawEnd;
+        }
+        const z = nextZero < limit ? nextZero : limit;
+        buf.copyWithin(o, j, z);
+        o += z - j;
+        j = z;
+      }
       const len = j - i;
-      const o = codeAt + 1;
-      if (len > SHORT_RUN) dst.set(src.subarray(i, j), o);
-      else for (let k = 0; k < len; k++) dst[o + k] = src[i + k]!;
-      dst[codeAt] = len + 1;
-      if (j === n) {
+      buf[codeAt] = len + 1;
+      if (j === rawEnd) {
         // canonical form: a final full block needs no trailing empty block
-        end = o + len;
+        end = o;
         break;
       }
-      codeAt = o + len;
+      codeAt = o;
       i = len === 254 ? j : j + 1;
     }
-    dst[end] = FRAME_DELIMITER;
+    buf[end] = FRAME_DELIMITER;
     this.slabUsed = end + 1;
-    return dst.subarray(start, end + 1);
+    return buf.subarray(start, end + 1);
   }
 }

@@ -53,6 +53,37 @@ function packI16(src: Int32Array, dst: Int16Array, count: number, ch: number, nc
   }
 }
 
+/**
+ * Two channels interleaved at once, each sample pair as one 32-bit store (little-endian: channel a in the low half):
+ * a and b clamped to [minA, maxA] and [minB, maxB] into dst[0, count). The same bytes as packU16 / packI16 per channel.
+ * A code is in range when (code - min) >>> 0 <= max - min: one compare on the usual path instead of two.
+ */
+function packPair(a: Int32Array, b: Int32Array, dst: Int32Array, count: number, minA: number, maxA: number, minB: number, maxB: number): void {
+  const spanA = (maxA - minA) >>> 0;
+  const spanB = (maxB - minB) >>> 0;
+  for (let i = 0; i < count; i++) {
+    let x = a[i]!;
+    let y = b[i]!;
+    if ((x - minA) >>> 0 > spanA) x = x < minA ? minA : maxA;
+    if ((y - minB) >>> 0 > spanB) y = y < minB ? minB : maxB;
+    dst[i] = (x & 0xffff) | (y << 16);
+  }
+}
+
+/** Clamp bounds of each board input's codes, by board index. */
+interface ClampRanges {
+  min: Int32Array;
+  max: Int32Array;
+}
+
+/**
+ * The ranges as int32 arrays: 2 ** bits - 1 is held as a double in an object field, and doubles as the clamp bounds
+ * make the packing loops compare and select in floating point.
+ */
+function clampRanges(ranges: ReadonlyArray<{ min: number; max: number }>): ClampRanges {
+  return { min: Int32Array.from(ranges, (r) => r.min), max: Int32Array.from(ranges, (r) => r.max) };
+}
+
 export class BlockProducer {
   private readonly ledBufs: Float32Array[];
   private cfgLedViews: Float32Array[] = [];
@@ -61,13 +92,14 @@ export class BlockProducer {
   private readonly packBuffer: ArrayBuffer;
   private readonly packU16: Uint16Array;
   private readonly packI16: Int16Array;
+  private readonly packPairs: Int32Array;
   private readonly packView: DataView;
   private readonly packBytes: Uint8Array;
   private readonly detRequest: DetectorRenderRequest;
   private readonly auxRequest: AuxRenderRequest;
   /** Clamp range of each board detector / aux input's codes, by board index. */
-  private readonly detRange: Array<{ min: number; max: number }>;
-  private readonly auxRange: Array<{ min: number; max: number }>;
+  private readonly detRange: ClampRanges;
+  private readonly auxRange: ClampRanges;
   private readonly framer: BlockFramer;
 
   constructor(
@@ -82,12 +114,13 @@ export class BlockProducer {
     this.packBuffer = new ArrayBuffer(Math.max(2, max * Math.max(board.detectors.length, board.auxInputs.length) * 2));
     this.packU16 = new Uint16Array(this.packBuffer);
     this.packI16 = new Int16Array(this.packBuffer);
+    this.packPairs = new Int32Array(this.packBuffer, 0, this.packBuffer.byteLength >> 2);
     this.packView = new DataView(this.packBuffer);
     this.packBytes = new Uint8Array(this.packBuffer);
     this.detRequest = { t0S: 0, dtS: 0, count: 0, ledCurrentMa: this.ledBufs, oversampling: 1, out: this.detOut };
     this.auxRequest = { t0S: 0, dtS: 0, count: 0, out: this.auxOut };
-    this.detRange = board.detectors.map((d) => codeRange(board.detectorFormat, d.adcBits));
-    this.auxRange = board.auxInputs.map((a) => codeRange(board.auxFormat, a.adcBits));
+    this.detRange = clampRanges(board.detectors.map((d) => codeRange(board.detectorFormat, d.adcBits)));
+    this.auxRange = clampRanges(board.auxInputs.map((a) => codeRange(board.auxFormat, a.adcBits)));
     this.framer = new BlockFramer(board.maxMessageBytes);
   }
 
@@ -198,11 +231,7 @@ export class BlockProducer {
 
     const nc = c.detectorIds.length;
     const format = board.detectorFormat;
-    for (let ch = 0; ch < nc; ch++) {
-      const bi = c.detectorBoardIndex[ch]!;
-      const { min, max } = this.detRange[bi]!;
-      this.pack(this.detOut[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
-    }
+    this.packChannels(this.detOut, c.detectorBoardIndex, this.detRange, count, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
     this.queueBlock(SampleSource.SAMPLE_SOURCE_DETECTOR, 'detector', first, count, c.detectorIds, format, count * nc * 2);
   }
 
@@ -239,12 +268,24 @@ export class BlockProducer {
     if (!this.admitBlock('aux', first, count)) return;
     const nc = aux.inputIds.length;
     const format = board.auxFormat;
-    for (let ch = 0; ch < nc; ch++) {
-      const bi = aux.boardIndex[ch]!;
-      const { min, max } = this.auxRange[bi]!;
-      this.pack(outs[bi]!, count, ch, nc, min, max, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
-    }
+    this.packChannels(outs, aux.boardIndex, this.auxRange, count, format === SampleFormat.SAMPLE_FORMAT_UINT16_LE);
     this.queueBlock(SampleSource.SAMPLE_SOURCE_AUX, 'aux', first, count, aux.inputIds, format, count * nc * 2);
+  }
+
+  /** Packs the configured channels (board indices `boardIndex`, in configuration order) of `outs`, interleaved, into the pack buffer. */
+  private packChannels(outs: Int32Array[], boardIndex: readonly number[], ranges: ClampRanges, count: number, unsigned: boolean): void {
+    const nc = boardIndex.length;
+    const { min, max } = ranges;
+    if (LITTLE_ENDIAN && nc === 2) {
+      const a = boardIndex[0]!;
+      const b = boardIndex[1]!;
+      packPair(outs[a]!, outs[b]!, this.packPairs, count, min[a]!, max[a]!, min[b]!, max[b]!);
+      return;
+    }
+    for (let ch = 0; ch < nc; ch++) {
+      const bi = boardIndex[ch]!;
+      this.pack(outs[bi]!, count, ch, nc, min[bi]!, max[bi]!, unsigned);
+    }
   }
 
   private pack(src: Int32Array, count: number, ch: number, nc: number, min: number, max: number, unsigned: boolean): void {

@@ -17,7 +17,8 @@
 // blocks, so the block form below is bit-identical to the point form (both
 // round through Float32Array in the block form). When P <= 2^17 the waveform
 // over one period is tabulated once (a table entry is computed from the same
-// r / P).
+// r / P), as is a time-division cycle; a block is then native copies of that
+// table scaled by the drive level in force (rescaled when the level changes).
 import { CarrierPhase, ModulationMode } from '../../protocol/index.ts';
 
 export interface ScheduleLed {
@@ -80,19 +81,66 @@ interface LockInTrack {
   exact: boolean;
   step: number;
   period: number;
-  /** One period of the waveform, when period <= MAX_TABLE_PERIOD. */
-  table: Float64Array | null;
   /** Approximate phase step for the (absurd) case period >= 2^52. */
   approxStep: number;
 }
 
 /**
+ * One LED's periodic waveform, tabulated (a lock-in carrier whose period is at
+ * most MAX_TABLE_PERIOD samples, or a time-division cycle): `unit` holds one
+ * period at peak 1; `scaled` holds the currents at `scaledPeak` as the LED
+ * buffers store them (float32), repeated to at least MIN_SCALED_SAMPLES so that
+ * a block is a few native copies. Rescaled when the drive level changes.
+ */
+interface PeriodicWave {
+  period: number;
+  unit: Float64Array;
+  /** True for time division: the current is the peak or 0 (not peak * 0, which is -0 for a negative peak). */
+  onOff: boolean;
+  scaled: Float32Array;
+  scaledPeak: number;
+}
+
+/** A scaled table holds whole periods and at least this many samples. */
+const MIN_SCALED_SAMPLES = 4096;
+
+function periodicWave(unit: Float64Array, onOff: boolean): PeriodicWave {
+  return { period: unit.length, unit, onOff, scaled: new Float32Array(0), scaledPeak: Number.NaN };
+}
+
+/** The wave's currents at `peak` (cached until the peak changes). */
+function scaledWave(w: PeriodicWave, peak: number): Float32Array {
+  if (w.scaledPeak === peak && w.scaled.length > 0) return w.scaled;
+  const p = w.period;
+  const scaled = new Float32Array(p * Math.ceil(MIN_SCALED_SAMPLES / p));
+  for (let j = 0; j < p; j++) scaled[j] = w.onOff ? (w.unit[j] !== 0 ? peak : 0) : peak * w.unit[j]!;
+  for (let j = p; j < scaled.length; j += p) scaled.copyWithin(j, 0, p);
+  w.scaled = scaled;
+  w.scaledPeak = peak;
+  return scaled;
+}
+
+/** dst[offset, end) = the periodic table `src` from sample `first` on (src holds whole periods of `period`). */
+function copyPeriodic(src: Float32Array, period: number, first: number, dst: Float32Array, offset: number, end: number): void {
+  let idx = first % period;
+  for (let i = offset; i < end;) {
+    const n = Math.min(src.length - idx, end - i);
+    dst.set(src.subarray(idx, idx + n), i);
+    i += n;
+    idx = 0;
+  }
+}
+
+/**
  * The schedule compiled for block generation: `fill` writes the currents of
- * samples [first, first + count) into preallocated arrays without allocating.
+ * samples [first, first + count) into preallocated arrays (native copies of a
+ * tabulated period when the waveform has one).
  */
 export class ModulationSchedule {
   readonly config: ScheduleConfig;
   private readonly tracks: LockInTrack[] = [];
+  /** Per LED (configuration order): its tabulated waveform, or null (computed per sample). */
+  private readonly waves: Array<PeriodicWave | null> = [];
   private readonly cycle: number;
 
   constructor(config: ScheduleConfig) {
@@ -106,17 +154,25 @@ export class ModulationSchedule {
         const exact = period < BigInt(EXACT_RESIDUE_LIMIT);
         const p = Number(period);
         const s = exact ? Number(step % period) : 0;
-        let table: Float64Array | null = null;
+        let wave: PeriodicWave | null = null;
         if (exact && p <= MAX_TABLE_PERIOD) {
-          table = new Float64Array(p);
+          const table = new Float64Array(p);
           let r = 0;
           for (let j = 0; j < p; j++) {
             table[j] = lockInWave(r / p);
             r += s;
             if (r >= p) r -= p;
           }
+          wave = periodicWave(table, false);
         }
-        this.tracks.push({ carrier, exact, step: s, period: p, table, approxStep: led.carrierHz / config.sampleRateHz });
+        this.waves.push(wave);
+        this.tracks.push({ carrier, exact, step: s, period: p, approxStep: led.carrierHz / config.sampleRateHz });
+      }
+    } else if (config.mode === ModulationMode.MODULATION_MODE_TIME_DIVISION && td && this.cycle <= MAX_TABLE_PERIOD) {
+      for (let k = 0; k < config.leds.length; k++) {
+        const on = new Float64Array(this.cycle);
+        on.fill(1, Math.min(this.cycle, k * td.slotSamples), Math.min(this.cycle, k * td.slotSamples + td.onSamples));
+        this.waves.push(periodicWave(on, true));
       }
     }
   }
@@ -137,6 +193,11 @@ export class ModulationSchedule {
         dst.fill(peak, offset, end);
         continue;
       }
+      const wave = this.waves[k];
+      if (wave) {
+        copyPeriodic(scaledWave(wave, peak), wave.period, first, dst, offset, end);
+        continue;
+      }
       if (config.mode === ModulationMode.MODULATION_MODE_TIME_DIVISION) {
         const td = config.timeDivision!;
         const start = k * td.slotSamples;
@@ -150,15 +211,7 @@ export class ModulationSchedule {
       }
       if (config.mode === ModulationMode.MODULATION_MODE_LOCK_IN) {
         const t = this.tracks[k]!;
-        if (t.table) {
-          const table = t.table;
-          const p = t.period;
-          let idx = first % p;
-          for (let i = offset; i < end; i++) {
-            dst[i] = peak * table[idx]!;
-            if (++idx === p) idx = 0;
-          }
-        } else if (t.exact) {
+        if (t.exact) {
           const p = t.period;
           let r = Number(t.carrier.residueAt(first));
           for (let i = offset; i < end; i++) {

@@ -32,8 +32,20 @@ function randomBlock(r: () => number): BlockFields {
   const bytes = Math.min(count * channels * 2, 4000);
   // room beyond samplesBytes: the framer must use only the first samplesBytes
   const samples = new Uint8Array(bytes + 16);
-  const style = pick(['random', 'zeros', 'no-zeros', 'sparse-zeros', 'eeg']);
+  const style = pick(['random', 'zeros', 'no-zeros', 'sparse-zeros', 'eeg', 'runs']);
+  // 'runs': non-zero runs of lengths around the framer's short-run limit and the 254-byte COBS block, between zeros
+  let run = 0;
   for (let i = 0; i < samples.length; i++) {
+    if (style === 'runs') {
+      if (run === 0) {
+        samples[i] = 0;
+        run = pick([1, 2, 15, 16, 17, 18, 40, 253, 254, 255, 300]);
+      } else {
+        samples[i] = 1 + Math.floor(r() * 255);
+        run--;
+      }
+      continue;
+    }
     if (style === 'random') samples[i] = Math.floor(r() * 256);
     else if (style === 'zeros') samples[i] = 0;
     else if (style === 'no-zeros') samples[i] = 1 + Math.floor(r() * 255);

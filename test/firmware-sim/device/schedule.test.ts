@@ -117,6 +117,36 @@ describe('firmware-sim schedule', () => {
     });
   });
 
+  describe('one schedule filling block after block', () => {
+    const tdm: ScheduleConfig = {
+      mode: ModulationMode.MODULATION_MODE_TIME_DIVISION,
+      sampleRateHz: 4000,
+      leds: [{ channel: 0, peakMa: 40, carrierHz: 0 }, { channel: 1, peakMa: 60, carrierHz: 0 }],
+      timeDivision: { slotSamples: 7, onSamples: 5, darkSlot: true },
+    };
+    for (const [name, config] of [['LOCK_IN (periods 20, 10000 and long)', lockIn([500, 211, Math.fround(1470.7)])], ['TIME_DIVISION', tdm]] as const) {
+      it(`${name}: matches the point form over long blocks, offsets and changing drive levels`, () => {
+        const schedule = new ModulationSchedule(config);
+        fc.assert(fc.property(
+          fc.integer({ min: 0, max: 2 ** 52 }), fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 0, max: 50 }),
+          fc.constantFrom(1, 2.5, 20, 33.3),
+          (first, count, offset, peak) => {
+            const out = config.leds.map(() => new Float32Array(offset + count).fill(-1));
+            const peaks = config.leds.map((_, k) => peak + k);
+            schedule.fill(first, count, out, peaks, offset);
+            for (let k = 0; k < config.leds.length; k++) {
+              for (let i = 0; i < offset; i++) if (out[k]![i] !== -1) return false;
+              for (let i = 0; i < count; i++) {
+                if (out[k]![offset + i] !== Math.fround(ledCurrentAt(config, k, first + i, peaks[k]))) return false;
+              }
+            }
+            return true;
+          },
+        ), { numRuns: 60 });
+      });
+    }
+  });
+
   describe('CONTINUOUS', () => {
     it('is constant at any n', () => {
       const c: ScheduleConfig = { mode: ModulationMode.MODULATION_MODE_CONTINUOUS, sampleRateHz: 1000, leds: [{ channel: 2, peakMa: 12.5, carrierHz: 0 }] };
