@@ -1,8 +1,9 @@
 // The raw log's disk I/O, in a worker thread (started by rawlog-io.ts): the
 // main thread, which also sends the heartbeats that keep the device's LEDs
 // on, never waits for the disk. Chunks arrive in order, each a run of
-// complete records; they are written with writeSync, fsynced on request and
-// closed on request. After a failure nothing more is written and the file is
+// complete records; they are written with writeSync (each chunk's buffer is
+// given back by transfer when the main thread asks, so it reuses it instead of
+// allocating), fsynced on request and closed on request. After a failure nothing more is written and the file is
 // cut back to the end of the last chunk written whole, so it ends at a
 // complete record; only the closing record (which says why) is still tried.
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
@@ -32,7 +33,7 @@ function failure(what: 'write' | 'fsync' | 'close', cause: unknown): void {
   reply({ op: 'error', what, message: e?.message ?? String(cause), ...(e?.code ? { code: e.code } : {}) });
 }
 
-function write(chunk: Uint8Array): void {
+function write(chunk: Uint8Array, giveBack = false): void {
   if (failed || closed) return;
   if (stall && committedBytes >= stall.afterBytes) {
     // test-only seam (RawLogWriterOptions.testOnlyStall): a disk that stops answering
@@ -49,7 +50,8 @@ function write(chunk: Uint8Array): void {
   committedBytes += chunk.byteLength;
   dirty = true;
   Atomics.add(writtenCounter, 0, BigInt(chunk.byteLength));
-  reply({ op: 'written', bytes: chunk.byteLength });
+  if (giveBack) port.postMessage({ op: 'written', bytes: chunk.byteLength, buffer: chunk.buffer as ArrayBuffer } satisfies RawLogIoReply, [chunk.buffer as ArrayBuffer]);
+  else reply({ op: 'written', bytes: chunk.byteLength });
 }
 
 function fsync(): boolean {
@@ -108,7 +110,7 @@ try {
 port.on('message', (m: RawLogIoRequest) => {
   switch (m.op) {
     case 'write':
-      write(m.chunk);
+      write(m.chunk, m.giveBack === true);
       break;
     case 'fsync':
       fsync();
