@@ -47,15 +47,12 @@ export function tsxEsmApiUrl(): string {
 }
 
 /**
- * Starts the worker. It is a TypeScript module: the worker registers tsx
- * first (as `host/cli/bin.js` does for the CLI), so it loads the same way
- * under the CLI, mocha and `node --import tsx`.
+ * Starts the worker: plain JavaScript (node loads it without a TypeScript
+ * loader, which would cost each recording a loader thread and a transpile),
+ * with none of this process's `--import` flags.
  */
 function startWorker(init: RawLogIoInit): Worker {
-  const tsxApi = tsxEsmApiUrl();
-  const target = new URL('./rawlog-io-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return new Worker(new URL('./rawlog-io-worker.js', import.meta.url), { workerData: init, execArgv: [] });
 }
 
 export class RawLogIo {
