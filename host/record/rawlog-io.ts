@@ -1,4 +1,4 @@
-// The main-thread end of the raw log's I/O worker (rawlog-io-worker.ts):
+// The main-thread end of the raw log's I/O worker (rawlog-io-worker.js):
 // chunks are handed over by transfer (no copy, no wait), and the worker
 // confirms each write, fsync and close, giving a chunk's buffer back (by
 // transfer) when asked so the writer reuses it. Nothing here blocks on the disk.
@@ -39,7 +39,7 @@ export interface RawLogIoEvents {
   failed(what: string, error: Error): void;
 }
 
-/** tsx's ESM API module (its `import` export of `tsx/esm/api`), found from this module, not the cwd. */
+/** tsx's ESM API module (its `import` export of `tsx/esm/api`), found from this module, not the cwd (the cohort's TypeScript workers register it; the raw log's worker needs none). */
 export function tsxEsmApiUrl(): string {
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
