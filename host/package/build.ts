@@ -20,7 +20,8 @@ export const ENTRY_POINTS: readonly string[] = ['host/index.ts', 'host/sim.ts', 
 const AMBIENT = ['host/types/debug.d.ts'];
 /** Non-TypeScript files the compiled code reaches, copied as they are. */
 const COPIED = [
-  'protocol/generated/fiberrig.js', 'protocol/generated/fiberrig.d.ts', 'protocol/fiberrig.proto', 'protocol/fiberrig.options', ...AMBIENT,
+  'protocol/generated/fiberrig.js', 'protocol/generated/fiberrig.d.ts', 'protocol/fiberrig.proto', 'protocol/fiberrig.options',
+  'host/record/rawlog-io-worker.js', ...AMBIENT,
 ];
 
 function filesUnder(dir: string): string[] {

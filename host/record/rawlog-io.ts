@@ -1,6 +1,7 @@
-// The main-thread end of the raw log's I/O worker (rawlog-io-worker.ts):
+// The main-thread end of the raw log's I/O worker (rawlog-io-worker.js):
 // chunks are handed over by transfer (no copy, no wait), and the worker
-// confirms each write, fsync and close. Nothing here blocks on the disk.
+// confirms each write, fsync and close, giving a chunk's buffer back (by
+// transfer) when asked so the writer reuses it. Nothing here blocks on the disk.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -17,25 +18,28 @@ export interface RawLogIoInit {
 }
 
 export type RawLogIoRequest =
-  | { op: 'write'; chunk: Uint8Array }
+  /** `giveBack`: return the chunk's whole buffer with the `written` reply (for reuse). */
+  | { op: 'write'; chunk: Uint8Array; giveBack?: boolean }
   | { op: 'fsync' }
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number; tail?: Uint8Array };
 
 export type RawLogIoReply =
   | { op: 'opened' }
-  | { op: 'written'; bytes: number }
+  /** `buffer`: the chunk's buffer, given back (transferred) when the write asked for it. */
+  | { op: 'written'; bytes: number; buffer?: ArrayBuffer }
   | { op: 'fsynced' }
   | { op: 'done'; id: number }
   | { op: 'error'; what: 'open' | 'write' | 'fsync' | 'close'; message: string; code?: string };
 
 export interface RawLogIoEvents {
-  written(bytes: number): void;
+  /** `buffer`: the written chunk's buffer when it was handed over with `giveBack` (the receiver owns it again). */
+  written(bytes: number, buffer?: ArrayBuffer): void;
   fsynced(): void;
   failed(what: string, error: Error): void;
 }
 
-/** tsx's ESM API module (its `import` export of `tsx/esm/api`), found from this module, not the cwd. */
+/** tsx's ESM API module (its `import` export of `tsx/esm/api`), found from this module, not the cwd (the cohort's TypeScript workers register it; the raw log's worker needs none). */
 export function tsxEsmApiUrl(): string {
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
@@ -43,15 +47,12 @@ export function tsxEsmApiUrl(): string {
 }
 
 /**
- * Starts the worker. It is a TypeScript module: the worker registers tsx
- * first (as `host/cli/bin.js` does for the CLI), so it loads the same way
- * under the CLI, mocha and `node --import tsx`.
+ * Starts the worker: plain JavaScript (node loads it without a TypeScript
+ * loader, which would cost each recording a loader thread and a transpile),
+ * with none of this process's `--import` flags.
  */
 function startWorker(init: RawLogIoInit): Worker {
-  const tsxApi = tsxEsmApiUrl();
-  const target = new URL('./rawlog-io-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return new Worker(new URL('./rawlog-io-worker.js', import.meta.url), { workerData: init, execArgv: [] });
 }
 
 export class RawLogIo {
@@ -103,13 +104,16 @@ export class RawLogIo {
   /**
    * Hands `chunk` to the worker. Its buffer is transferred (no copy) when `chunk` spans all of it, or
    * when `giveBuffer` says the caller gives up the whole buffer behind `chunk`; the caller must not
-   * reuse a transferred buffer. Otherwise `chunk` is copied first.
+   * reuse a transferred buffer. Otherwise `chunk` is copied first. With `giveBack` (and `giveBuffer`),
+   * the worker transfers the buffer back once written: `events.written` receives it.
    */
-  write(chunk: Uint8Array, giveBuffer = false): void {
+  write(chunk: Uint8Array, giveBuffer = false, giveBack = false): void {
     const transferable = !(chunk.buffer instanceof SharedArrayBuffer);
     const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
-    const owned = transferable && (whole || giveBuffer) ? chunk : Uint8Array.prototype.slice.call(chunk);
-    this.worker.postMessage({ op: 'write', chunk: owned } satisfies RawLogIoRequest, [owned.buffer as ArrayBuffer]);
+    const given = transferable && (whole || giveBuffer);
+    const owned = given ? chunk : Uint8Array.prototype.slice.call(chunk);
+    const request: RawLogIoRequest = given && giveBack ? { op: 'write', chunk: owned, giveBack: true } : { op: 'write', chunk: owned };
+    this.worker.postMessage(request, [owned.buffer as ArrayBuffer]);
   }
 
   /** Asks for an fsync (done after the chunks already handed over; skipped when nothing new was written). */
@@ -150,7 +154,7 @@ export class RawLogIo {
         this.opening = undefined;
         break;
       case 'written':
-        this.events.written(m.bytes);
+        this.events.written(m.bytes, m.buffer);
         break;
       case 'fsynced':
         this.events.fsynced();

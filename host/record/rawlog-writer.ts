@@ -16,7 +16,7 @@ import { FIBERRIG_VERSION } from './version.ts';
 export interface RawLogWriterOptions {
   /** Host clock, µs since the epoch (injectable for tests). */
   nowUs?: () => number;
-  /** Buffered bytes that trigger a write. Default 256 KiB (fewer, larger hand-overs when data comes fast, e.g. a simulated device at full speed). */
+  /** Buffered bytes that trigger a write. Default 1 MiB (fewer, larger hand-overs when data comes fast, e.g. a simulated device at full speed; the buffers are reused, so a slow flow costs no more). */
   bufferBytes?: number;
   /** Longest time a record waits in the buffer, ms. Default 100. */
   flushIntervalMs?: number;
@@ -50,10 +50,15 @@ export interface RawLogWriterStats {
   /** Received device bytes logged. */
   rxBytes: number;
   writes: number;
+  /** Record buffers allocated (the rest of the hand-overs reused one the worker gave back). */
+  buffersAllocated: number;
   fsyncs: number;
   /** Largest time between a record being logged and its bytes reaching the OS (confirmed by the worker), ms. */
   maxHoldMs: number;
 }
+
+/** Written buffers kept for reuse (the worker gives each back): enough for the hand-overs in flight at full speed. */
+const SPARE_BUFFERS = 4;
 
 /** Default bound of the bytes waiting for the disk. */
 export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
@@ -62,16 +67,19 @@ export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
  * Appends records to a new raw log. `write(entry)` is synchronous and cheap
  * (the Rig calls it from its receive path): records are encoded into a
  * buffer that is handed to the I/O worker (by transfer) when it holds
- * `bufferBytes` or is `flushIntervalMs` old; the worker writes it, fsyncs
+ * `bufferBytes` or is `flushIntervalMs` old; the worker writes it, gives the
+ * buffer back (by transfer) for the next records, fsyncs
  * every `fsyncIntervalMs` while data arrives, and on close. The caller's
  * thread never waits for the disk: a stalled disk queues chunks (bounded by
  * `maxQueuedBytes`) and stalls nothing else.
  */
 export class RawLogWriter {
-  readonly stats: RawLogWriterStats = { records: 0, bytesWritten: 0, bytesQueued: 0, maxQueuedBytes: 0, rxBytes: 0, writes: 0, fsyncs: 0, maxHoldMs: 0 };
+  readonly stats: RawLogWriterStats = { records: 0, bytesWritten: 0, bytesQueued: 0, maxQueuedBytes: 0, rxBytes: 0, writes: 0, buffersAllocated: 0, fsyncs: 0, maxHoldMs: 0 };
   /** Defined (0) while open; the descriptor itself lives in the I/O worker. */
   private fd: number | undefined;
   private buffer: Buffer;
+  /** Buffers the worker gave back after writing them, for the next hand-overs (no allocation, no zeroing). */
+  private readonly spare: ArrayBuffer[] = [];
   private used = 0;
   private oldestBufferedMs = 0;
   private dirty = false;
@@ -93,9 +101,9 @@ export class RawLogWriter {
     this.io = io;
     this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
     this.onError = options.onError;
-    this.bufferBytes = options.bufferBytes ?? 256 * 1024;
+    this.bufferBytes = options.bufferBytes ?? 1024 * 1024;
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
-    this.buffer = RawLogWriter.newBuffer(this.bufferBytes);
+    this.buffer = this.nextBuffer();
     const flushMs = options.flushIntervalMs ?? 100;
     const fsyncMs = options.fsyncIntervalMs ?? 500;
     const flushTimer = setInterval(() => this.flushIfOlderThan(flushMs), Math.max(5, Math.floor(flushMs / 4)));
@@ -110,7 +118,7 @@ export class RawLogWriter {
     // the worker reports to the writer, which exists once the file does
     let writer: RawLogWriter | undefined;
     const events: RawLogIoEvents = {
-      written: (bytes) => writer?.confirmed(bytes),
+      written: (bytes, buffer) => writer?.confirmed(bytes, buffer),
       fsynced: () => { if (writer) writer.stats.fsyncs++; },
       failed: (what, cause) => writer?.fail(what, cause),
     };
@@ -175,8 +183,8 @@ export class RawLogWriter {
     if (this.used === 0 || this.fd === undefined || this.failed) return;
     const oldestMs = this.oldestBufferedMs;
     const chunk = this.buffer.subarray(0, this.used);
-    // the worker takes the buffer itself (transfer): the next records go into a new one
-    this.buffer = RawLogWriter.newBuffer(this.bufferBytes);
+    // the worker takes the buffer itself (transfer) and gives it back once written: the next records go into a spare one
+    this.buffer = this.nextBuffer();
     this.used = 0;
     this.writeOut(chunk, oldestMs, true);
   }
@@ -209,9 +217,12 @@ export class RawLogWriter {
     if (this.failed) throw this.failed;
   }
 
-  private static newBuffer(bytes: number): Buffer {
-    // its own ArrayBuffer (never the shared pool of Buffer.allocUnsafe): it is transferred whole
-    return Buffer.from(new ArrayBuffer(bytes));
+  /** A spare buffer given back by the worker, or a new one: its own ArrayBuffer (never Buffer's shared pool), transferred whole. */
+  private nextBuffer(): Buffer {
+    const reused = this.spare.pop();
+    if (reused) return Buffer.from(reused);
+    this.stats.buffersAllocated++;
+    return Buffer.from(new ArrayBuffer(this.bufferBytes));
   }
 
   private append(type: number, hostTimeUs: number, payload: Uint8Array): void {
@@ -245,11 +256,13 @@ export class RawLogWriter {
     this.stats.maxQueuedBytes = Math.max(this.stats.maxQueuedBytes, waiting + bytes.byteLength);
     this.inFlight.push({ bytes: bytes.byteLength, oldestMs });
     this.dirty = true;
-    this.io.write(bytes, giveBuffer);
+    // a whole buffer of ours comes back once written (see confirmed)
+    this.io.write(bytes, giveBuffer, giveBuffer && bytes.buffer.byteLength === this.bufferBytes);
   }
 
-  /** The worker wrote the oldest chunk in flight. */
-  private confirmed(bytes: number): void {
+  /** The worker wrote the oldest chunk in flight (and gave back its buffer, when it was one of ours). */
+  private confirmed(bytes: number, buffer?: ArrayBuffer): void {
+    if (buffer && buffer.byteLength === this.bufferBytes && this.spare.length < SPARE_BUFFERS && this.fd !== undefined) this.spare.push(buffer);
     const chunk = this.inFlight.shift();
     this.stats.writes++;
     this.stats.bytesWritten += bytes;

@@ -7,8 +7,8 @@
 // - process threads: the threads that exist before the recording starts (V8's
 //   platform workers: concurrent/parallel GC, TurboFan compiles; libuv's pool);
 // - recording threads: threads born during the recording (the raw log's I/O
-//   worker and the module-loader thread its tsx registration starts), from the
-//   process total (process.cpuUsage: exited threads included) minus the others.
+//   worker, plain JavaScript: no loader thread), from the process total
+//   (process.cpuUsage: exited threads included) minus the others.
 // `FIBERRIG_BENCH_THREADS_S=SHORT,LONG` sets the two durations (default 120,600).
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

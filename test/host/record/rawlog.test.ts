@@ -84,6 +84,27 @@ describe('host/record: raw log', () => {
     assert.ok(statSync(path).size > 1024 * 1024, 'spans more than one read window');
   });
 
+  it('reuses the buffers the I/O worker gives back, and a reused buffer carries nothing of its last records', async () => {
+    const path = join(tmp.dir, RAW_LOG_FILE_NAME);
+    const entries = synthJournal({ seconds: 150 });
+    const w = await RawLogWriter.create(path, { bufferBytes: 4096, flushIntervalMs: 60_000, fsyncIntervalMs: 60_000 });
+    // once a buffer is handed over, the next records wait for it to come back (as they do when data arrives over time)
+    let handedOver = 0;
+    for (const e of entries) {
+      w.write(e);
+      if (w.stats.bytesQueued + w.stats.bytesWritten > handedOver) {
+        await w.sync();
+        handedOver = w.stats.bytesQueued + w.stats.bytesWritten;
+      }
+    }
+    await w.close();
+    const back: JournalEntry[] = [];
+    for await (const e of readRawLog(path)) back.push(e);
+    assert.deepEqual(back.map(plain), entries.map(plain));
+    assert.ok(w.stats.writes > 100, `${w.stats.writes} hand-overs`);
+    assert.ok(w.stats.buffersAllocated <= 3, `${w.stats.buffersAllocated} buffers allocated for ${w.stats.writes} hand-overs`);
+  });
+
   it('ignores a torn tail: truncated at every byte of the last record, all complete records are read', async () => {
     const path = join(tmp.dir, RAW_LOG_FILE_NAME);
     const w = await RawLogWriter.create(path);
@@ -165,7 +186,7 @@ describe('host/record: raw log', () => {
     await assert.rejects(RawLogWriter.create(path), (e: unknown) => e instanceof RecordError && e.code === 'E_RECORDING_EXISTS');
   });
 
-  it('batches small writes (the default 256 KiB buffer) and has everything in the file after sync()', async () => {
+  it('batches small writes (the default 1 MiB buffer) and has everything in the file after sync()', async () => {
     const path = join(tmp.dir, RAW_LOG_FILE_NAME);
     const w = await RawLogWriter.create(path, { flushIntervalMs: 60_000, fsyncIntervalMs: 60_000 });
     const chunk = new Uint8Array(64);

@@ -1,17 +1,23 @@
 // The raw log's disk I/O, in a worker thread (started by rawlog-io.ts): the
 // main thread, which also sends the heartbeats that keep the device's LEDs
 // on, never waits for the disk. Chunks arrive in order, each a run of
-// complete records; they are written with writeSync, fsynced on request and
-// closed on request. After a failure nothing more is written and the file is
-// cut back to the end of the last chunk written whole, so it ends at a
-// complete record; only the closing record (which says why) is still tried.
+// complete records; they are written with writeSync (each chunk's buffer is
+// given back by transfer when the main thread asks, so it reuses it instead of
+// allocating), fsynced on request and closed on request. After a failure
+// nothing more is written and the file is cut back to the end of the last
+// chunk written whole, so it ends at a complete record; only the closing
+// record (which says why) is still tried.
+// Plain JavaScript, like host/cli/bin.js: node loads it without a TypeScript
+// loader (tsx in a worker cost each recording ~0.2 CPU s: its loader thread and
+// a transpile). The messages are typed in rawlog-io.ts (JSDoc below names them);
+// test/host/record (rawlog, disk-stall, disk-full, cli kill -9) exercises them.
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RawLogIoInit, RawLogIoReply, RawLogIoRequest } from './rawlog-io.ts';
 
-const init = workerData as RawLogIoInit;
+/** @type {import('./rawlog-io.ts').RawLogIoInit} */
+const init = workerData;
 const writtenCounter = new BigInt64Array(init.writtenCounter);
-const port = parentPort!;
+const port = parentPort;
 let fd = -1;
 /** Bytes of the chunks written whole (the file's length while nothing failed). */
 let committedBytes = 0;
@@ -20,10 +26,12 @@ let failed = false;
 let closed = false;
 let stall = init.testOnlyStall;
 
-const reply = (message: RawLogIoReply): void => port.postMessage(message);
+/** @param {import('./rawlog-io.ts').RawLogIoReply} message */
+const reply = (message) => port.postMessage(message);
 
-function failure(what: 'write' | 'fsync' | 'close', cause: unknown): void {
-  const e = cause as NodeJS.ErrnoException;
+/** @param {'write' | 'fsync' | 'close'} what @param {unknown} cause */
+function failure(what, cause) {
+  const e = /** @type {NodeJS.ErrnoException} */ (cause);
   if (!failed && what === 'write') {
     // a partial write leaves a torn record: cut the file back to the last complete one
     try { ftruncateSync(fd, committedBytes); } catch { /* the reader skips a torn tail anyway */ }
@@ -32,7 +40,8 @@ function failure(what: 'write' | 'fsync' | 'close', cause: unknown): void {
   reply({ op: 'error', what, message: e?.message ?? String(cause), ...(e?.code ? { code: e.code } : {}) });
 }
 
-function write(chunk: Uint8Array): void {
+/** @param {Uint8Array} chunk @param {boolean} giveBack */
+function write(chunk, giveBack = false) {
   if (failed || closed) return;
   if (stall && committedBytes >= stall.afterBytes) {
     // test-only seam (RawLogWriterOptions.testOnlyStall): a disk that stops answering
@@ -49,10 +58,12 @@ function write(chunk: Uint8Array): void {
   committedBytes += chunk.byteLength;
   dirty = true;
   Atomics.add(writtenCounter, 0, BigInt(chunk.byteLength));
-  reply({ op: 'written', bytes: chunk.byteLength });
+  if (giveBack) port.postMessage({ op: 'written', bytes: chunk.byteLength, buffer: chunk.buffer }, [chunk.buffer]);
+  else reply({ op: 'written', bytes: chunk.byteLength });
 }
 
-function fsync(): boolean {
+/** @returns {boolean} */
+function fsync() {
   if (failed || closed || !dirty) return !failed;
   try {
     fsyncSync(fd);
@@ -66,7 +77,8 @@ function fsync(): boolean {
 }
 
 /** After a failure: the closing record, at the end of the complete ones (the file position may lie past it). */
-function writeTail(tail: Uint8Array): void {
+/** @param {Uint8Array} tail */
+function writeTail(tail) {
   try {
     let off = 0;
     while (off < tail.byteLength) off += writeSync(fd, tail, off, tail.byteLength - off, committedBytes + off);
@@ -79,7 +91,8 @@ function writeTail(tail: Uint8Array): void {
   }
 }
 
-function close(tail: Uint8Array | undefined): void {
+/** @param {Uint8Array | undefined} tail */
+function close(tail) {
   if (closed) return;
   if (tail) {
     if (failed) writeTail(tail);
@@ -101,14 +114,14 @@ try {
 } catch (cause) {
   failed = true;
   closed = true;
-  const e = cause as NodeJS.ErrnoException;
+  const e = /** @type {NodeJS.ErrnoException} */ (cause);
   reply({ op: 'error', what: 'open', message: e.message, ...(e.code ? { code: e.code } : {}) });
 }
 
-port.on('message', (m: RawLogIoRequest) => {
+port.on('message', (/** @type {import('./rawlog-io.ts').RawLogIoRequest} */ m) => {
   switch (m.op) {
     case 'write':
-      write(m.chunk);
+      write(m.chunk, m.giveBack === true);
       break;
     case 'fsync':
       fsync();
