@@ -42,8 +42,29 @@ export class DetectorChunk {
   readonly zero = new Float64Array(CHUNK);
   /** The Ziggurat tail's value (a store and a load: no boxed number in the pass). */
   readonly tail = new Float64Array(1);
+  /** Per run: its grid index g (the grid point of segO0; a sample's fraction is t / gridS - g). */
+  readonly runGrid = new Float64Array(CHUNK);
+  /** Sample i of the chunk is at t = t0S + (at + i) * dtS (the request's t0S and dtS); invGridS = 1 / gridS. */
+  t0S = 0;
+  dtS = 0;
+  at = 0;
+  invGridS = 0;
+  /** On the tick lattice the noise words step by a constant: word i = word0 + i * wordStep (mod 2^32); else wordStep 0 and `word` holds them. */
+  word0 = 0;
+  wordStep = 0;
+  /** The request's LED currents (mA; the chunk's samples at at..at + n) and the LEDs' drive-curve constants (the world's arrays). */
+  currentMa: ReadonlyArray<ArrayLike<number>> = [];
+  readonly ledTh: Float64Array;
+  readonly ledXMax: Float64Array;
+  readonly ledDroop: Float64Array;
+  readonly ledOn: Float64Array;
 
-  constructor(leds: number, harmonics: number) {
+  constructor(harmonics: number, led: { th: Float64Array; xMax: Float64Array; droop: Float64Array; on: Float64Array }) {
+    const leds = led.th.length;
+    this.ledTh = led.th;
+    this.ledXMax = led.xMax;
+    this.ledDroop = led.droop;
+    this.ledOn = led.on;
     this.lit = new Uint8Array(leds);
     this.shapes = Array.from({ length: leds }, () => new Float64Array(CHUNK));
     this.flicks = Array.from({ length: harmonics }, () => new Float64Array(CHUNK));
@@ -238,14 +259,16 @@ function normalOfWord(u: number, tail: Float64Array): number {
 
 /**
  * detectorPass for two detectors at once, integer codes with noise: the same arithmetic per detector, the
- * chunk's per-sample inputs read once for both. Only for detectors with no extras, not dead, noise on
+ * per-sample inputs made once for both, and here rather than read from the chunk's arrays: the LED drive
+ * shapes from the request's currents, the interpolation fraction from the sample's time (as the layout
+ * computes it), the noise word from the lattice step (or c.word). Of the layout it reads the runs (segAt,
+ * segO0/1, runGrid), flicks, lit and noiseHi. Only for detectors with no extras, not dead, noise on
  * (pairable); otherwise detectorPass.
  */
 export function detectorPairPass(
-  c: DetectorChunk, gv: Float64Array, p: DetectorPassParams, q: DetectorPassParams, oP: Int32Array, oQ: Int32Array, at: number,
+  c: DetectorChunk, gv: Float64Array, p: DetectorPassParams, q: DetectorPassParams, oP: Int32Array, oQ: Int32Array,
 ): void {
   const nD = p.nD;
-  const fr = c.fr;
   const segAt = c.segAt;
   const zero = c.zero;
   const nH = p.flicker.length;
@@ -262,10 +285,32 @@ export function detectorPairPass(
   const k1 = nLit > 1 ? c.lit[1]! : -1;
   const k2 = nLit > 2 ? c.lit[2]! : -1;
   const k3 = nLit > 3 ? c.lit[3]! : -1;
-  const S0 = k0 < 0 ? zero : c.shapes[k0]!;
-  const S1 = k1 < 0 ? zero : c.shapes[k1]!;
-  const S2 = k2 < 0 ? zero : c.shapes[k2]!;
-  const S3 = k3 < 0 ? zero : c.shapes[k3]!;
+  // an unused slot holds LED 0's currents but never reads them (its shape is 0)
+  const cur = c.currentMa;
+  const C0 = cur[k0 < 0 ? 0 : k0]!;
+  const C1 = cur[k1 < 0 ? 0 : k1]!;
+  const C2 = cur[k2 < 0 ? 0 : k2]!;
+  const C3 = cur[k3 < 0 ? 0 : k3]!;
+  const th = c.ledTh;
+  const xm = c.ledXMax;
+  const dr = c.ledDroop;
+  const on = c.ledOn;
+  const th0 = k0 < 0 ? 0 : th[k0]!;
+  const xm0 = k0 < 0 ? 0 : xm[k0]!;
+  const dr0 = k0 < 0 ? 0 : dr[k0]!;
+  const on0 = k0 < 0 ? 0 : on[k0]!;
+  const th1 = k1 < 0 ? 0 : th[k1]!;
+  const xm1 = k1 < 0 ? 0 : xm[k1]!;
+  const dr1 = k1 < 0 ? 0 : dr[k1]!;
+  const on1 = k1 < 0 ? 0 : on[k1]!;
+  const th2 = k2 < 0 ? 0 : th[k2]!;
+  const xm2 = k2 < 0 ? 0 : xm[k2]!;
+  const dr2 = k2 < 0 ? 0 : dr[k2]!;
+  const on2 = k2 < 0 ? 0 : on[k2]!;
+  const th3 = k3 < 0 ? 0 : th[k3]!;
+  const xm3 = k3 < 0 ? 0 : xm[k3]!;
+  const dr3 = k3 < 0 ? 0 : dr[k3]!;
+  const on3 = k3 < 0 ? 0 : on[k3]!;
   const pOff = p.offset;
   const pMx = p.maxCode;
   const pR2 = p.read2;
@@ -277,14 +322,21 @@ export function detectorPairPass(
   const qSh = q.shot;
   const qNf = q.noiseFactor;
   const cw = c.word;
+  const wStep = c.wordStep;
+  let word = c.word0;
   const tail = c.tail;
   const pBase = hashOf(p.noiseKey, c.noiseHi) | 0;
   const qBase = hashOf(q.noiseKey, c.noiseHi) | 0;
   const pd = p.d;
   const qd = q.d;
+  const t0 = c.t0S;
+  const dt = c.dtS;
+  const at = c.at;
+  const invH = c.invGridS;
   for (let r = 0; r < c.runs; r++) {
     const o0 = c.segO0[r]!;
     const o1 = c.segO1[r]!;
+    const g = c.runGrid[r]!;
     const pa0 = k0 < 0 ? 0 : gv[o0 + k0 * nD + pd]!;
     const ps0 = k0 < 0 ? 0 : gv[o1 + k0 * nD + pd]! - pa0;
     const pa1 = k1 < 0 ? 0 : gv[o0 + k1 * nD + pd]!;
@@ -303,14 +355,41 @@ export function detectorPairPass(
     const qs3 = k3 < 0 ? 0 : gv[o1 + k3 * nD + qd]! - qa3;
     const end = segAt[r + 1]!;
     for (let i = segAt[r]!; i < end; i++) {
-      const f = fr[i]!;
+      const f = (t0 + (at + i) * dt) * invH - g;
       const fl0 = F0[i]!;
       const fl1 = F1[i]!;
-      const s0 = S0[i]!;
-      const s1 = S1[i]!;
-      const s2 = S2[i]!;
-      const s3 = S3[i]!;
-      const w = cw[i]!;
+      // drive shapes clamp(I - th, 0, xm) * (1 - dr * x) * on, written out (a call would box its result);
+      // an unused slot's e stays 0 and its constants are 0: shape 0
+      let e0 = 0;
+      let e1 = 0;
+      let e2 = 0;
+      let e3 = 0;
+      if (k0 >= 0) {
+        e0 = C0[at + i]! - th0;
+        if (!(e0 > 0)) e0 = 0;
+        else if (e0 > xm0) e0 = xm0;
+      }
+      if (k1 >= 0) {
+        e1 = C1[at + i]! - th1;
+        if (!(e1 > 0)) e1 = 0;
+        else if (e1 > xm1) e1 = xm1;
+      }
+      if (k2 >= 0) {
+        e2 = C2[at + i]! - th2;
+        if (!(e2 > 0)) e2 = 0;
+        else if (e2 > xm2) e2 = xm2;
+      }
+      if (k3 >= 0) {
+        e3 = C3[at + i]! - th3;
+        if (!(e3 > 0)) e3 = 0;
+        else if (e3 > xm3) e3 = xm3;
+      }
+      const s0 = e0 * (1 - dr0 * e0) * on0;
+      const s1 = e1 * (1 - dr1 * e1) * on1;
+      const s2 = e2 * (1 - dr2 * e2) * on2;
+      const s3 = e3 * (1 - dr3 * e3) * on3;
+      const w = wStep !== 0 ? word : cw[i]!;
+      word = (word + wStep) | 0;
       // the same sums as detectorPass (extras are 0 here: + 0 changes nothing)
       const lp = pdc + pf0 * fl0 + pf1 * fl1 + 0 + s0 * (pa0 + ps0 * f) + s1 * (pa1 + ps1 * f) + s2 * (pa2 + ps2 * f) + s3 * (pa3 + ps3 * f);
       const lq = qdc + qf0 * fl0 + qf1 * fl1 + 0 + s0 * (qa0 + qs0 * f) + s1 * (qa1 + qs1 * f) + s2 * (qa2 + qs2 * f) + s3 * (qa3 + qs3 * f);
