@@ -359,11 +359,10 @@ export function detectorPairPass(
       const fl0 = F0[i]!;
       const fl1 = F1[i]!;
       // drive shapes clamp(I - th, 0, xm) * (1 - dr * x) * on, written out (a call would box its result);
-      // an unused slot's e stays 0 and its constants are 0: shape 0
+      // an unused slot's e stays 0 and its constants are 0: shape 0 (the fourth slot only when used)
       let e0 = 0;
       let e1 = 0;
       let e2 = 0;
-      let e3 = 0;
       if (k0 >= 0) {
         e0 = C0[at + i]! - th0;
         if (!(e0 > 0)) e0 = 0;
@@ -379,20 +378,23 @@ export function detectorPairPass(
         if (!(e2 > 0)) e2 = 0;
         else if (e2 > xm2) e2 = xm2;
       }
-      if (k3 >= 0) {
-        e3 = C3[at + i]! - th3;
-        if (!(e3 > 0)) e3 = 0;
-        else if (e3 > xm3) e3 = xm3;
-      }
       const s0 = e0 * (1 - dr0 * e0) * on0;
       const s1 = e1 * (1 - dr1 * e1) * on1;
       const s2 = e2 * (1 - dr2 * e2) * on2;
-      const s3 = e3 * (1 - dr3 * e3) * on3;
       const w = wStep !== 0 ? word : cw[i]!;
       word = (word + wStep) | 0;
-      // the same sums as detectorPass (extras are 0 here: + 0 changes nothing)
-      const lp = pdc + pf0 * fl0 + pf1 * fl1 + 0 + s0 * (pa0 + ps0 * f) + s1 * (pa1 + ps1 * f) + s2 * (pa2 + ps2 * f) + s3 * (pa3 + ps3 * f);
-      const lq = qdc + qf0 * fl0 + qf1 * fl1 + 0 + s0 * (qa0 + qs0 * f) + s1 * (qa1 + qs1 * f) + s2 * (qa2 + qs2 * f) + s3 * (qa3 + qs3 * f);
+      // the same sums as detectorPass, less its terms that are +0 here (the extras; a fourth LED slot left
+      // unused): adding +0 changes a sum at most from -0 to +0, which rounds to the same code
+      let lp = pdc + pf0 * fl0 + pf1 * fl1 + s0 * (pa0 + ps0 * f) + s1 * (pa1 + ps1 * f) + s2 * (pa2 + ps2 * f);
+      let lq = qdc + qf0 * fl0 + qf1 * fl1 + s0 * (qa0 + qs0 * f) + s1 * (qa1 + qs1 * f) + s2 * (qa2 + qs2 * f);
+      if (k3 >= 0) {
+        let e3 = C3[at + i]! - th3;
+        if (!(e3 > 0)) e3 = 0;
+        else if (e3 > xm3) e3 = xm3;
+        const s3 = e3 * (1 - dr3 * e3) * on3;
+        lp += s3 * (pa3 + ps3 * f);
+        lq += s3 * (qa3 + qs3 * f);
+      }
       let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * normalOfWord(pBase ^ w, tail);
       let vq = qOff + lq + Math.sqrt(qR2 + qSh * (lq > 0 ? lq : 0)) * qNf * normalOfWord(qBase ^ w, tail);
       if (vp < 0) vp = 0;

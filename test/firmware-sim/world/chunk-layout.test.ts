@@ -57,21 +57,41 @@ describe('world chunk layout', () => {
     assert.equal(litLedsOf(c, cur, 0, 49), 1, 'LED 1 is lit only at the last sample');
   });
 
-  it('the lean layout renders what the full layout renders (a 3-detector board lays every sample out)', () => {
+  it('the lean layout renders what the full layout renders (a 3-detector board lays every sample out), 1 to 4 LEDs lit', () => {
+    const fs = 10_000;
+    const n = 3000;
+    const carriersHz = [648, 1150, 1749, 211];
+    for (const lit of [1, 3, 4]) {
+      const cur = BOARD.leds.map((_, k) => Float32Array.from({ length: n }, (_, i) => (k < lit ? 10 * (1 + Math.sin((2 * Math.PI * carriersHz[k]! * i) / fs)) : 0)));
+      const paired = createWorld('sleep', 3, BOARD);
+      const a = int32Outs(BOARD.detectors.length, n);
+      paired.renderDetectors({ t0S: 12.5, dtS: 1 / fs, count: n, ledCurrentMa: cur, oversampling: 1, out: a });
+      // a 3-detector board (detector 2 a copy of 0, rendered alone from the laid-out arrays): detectors 0 and 1
+      // still paired, after the full layout
+      const board3 = { ...BOARD, detectors: [...BOARD.detectors, BOARD.detectors[0]!] };
+      const w3 = createWorld('sleep', 3, board3);
+      const b = int32Outs(3, n);
+      w3.renderDetectors({ t0S: 12.5, dtS: 1 / fs, count: n, ledCurrentMa: cur, oversampling: 1, out: b });
+      assert.deepEqual(b[0], a[0], `detector 0, ${lit} LEDs lit`);
+      assert.deepEqual(b[1], a[1], `detector 1, ${lit} LEDs lit`);
+      assert.ok(b[0]!.some((v, i) => v !== b[2]![i]), 'detector 2 has its own noise');
+    }
+  });
+
+  it('the pair pass renders what detectorPass renders alone (a third flicker harmonic of amplitude 0 unpairs them)', () => {
     const fs = 10_000;
     const n = 3000;
     const cur = BOARD.leds.map((_, k) => Float32Array.from({ length: n }, (_, i) => (k < 3 ? 10 * (1 + Math.sin((2 * Math.PI * [648, 1150, 1749][k]! * i) / fs)) : 0)));
-    const paired = createWorld('sleep', 3, BOARD);
-    const a = int32Outs(BOARD.detectors.length, n);
-    paired.renderDetectors({ t0S: 12.5, dtS: 1 / fs, count: n, ledCurrentMa: cur, oversampling: 1, out: a });
-    // a 3-detector board (detector 2 a copy of 0, rendered alone from the laid-out arrays): detectors 0 and 1
-    // still paired, after the full layout
-    const board3 = { ...BOARD, detectors: [...BOARD.detectors, BOARD.detectors[0]!] };
-    const w3 = createWorld('sleep', 3, board3);
-    const b = int32Outs(3, n);
-    w3.renderDetectors({ t0S: 12.5, dtS: 1 / fs, count: n, ledCurrentMa: cur, oversampling: 1, out: b });
-    assert.deepEqual(b[0], a[0]);
-    assert.deepEqual(b[1], a[1]);
-    assert.ok(b[0]!.some((v, i) => v !== b[2]![i]), 'detector 2 has its own noise');
+    const paired = createWorld('sleep', 5, BOARD);
+    const alone = createWorld('sleep', 5, BOARD, {
+      detectors: paired.params.detectors.map((d) => ({ flicker: [...d.flicker, { hz: 300, amplitudeV: 0, phaseRad: 0 }] })),
+    });
+    for (const t0S of [12.5, 3.00000123]) { // on the tick lattice (the lean layout) and off it
+      const a = int32Outs(2, n);
+      const b = int32Outs(2, n);
+      paired.renderDetectors({ t0S, dtS: 1 / fs, count: n, ledCurrentMa: cur, oversampling: 2, out: a });
+      alone.renderDetectors({ t0S, dtS: 1 / fs, count: n, ledCurrentMa: cur, oversampling: 2, out: b });
+      assert.deepEqual(a, b, `t0 ${t0S}`);
+    }
   });
 });
