@@ -58,13 +58,26 @@ export class DetectorChunk {
   readonly ledXMax: Float64Array;
   readonly ledDroop: Float64Array;
   readonly ledOn: Float64Array;
+  /** The flicker harmonics' frequencies, phases (cycles) and per-sample rotation (cos, sin) (the world's arrays; see flickerSines). */
+  readonly flickHz: Float64Array;
+  readonly flickPhaseCycles: Float64Array;
+  readonly flickCosStep: Float64Array;
+  readonly flickSinStep: Float64Array;
 
-  constructor(harmonics: number, led: { th: Float64Array; xMax: Float64Array; droop: Float64Array; on: Float64Array }) {
+  constructor(
+    led: { th: Float64Array; xMax: Float64Array; droop: Float64Array; on: Float64Array },
+    flicker: { hz: Float64Array; phaseCycles: Float64Array; cosStep: Float64Array; sinStep: Float64Array },
+  ) {
     const leds = led.th.length;
+    const harmonics = flicker.hz.length;
     this.ledTh = led.th;
     this.ledXMax = led.xMax;
     this.ledDroop = led.droop;
     this.ledOn = led.on;
+    this.flickHz = flicker.hz;
+    this.flickPhaseCycles = flicker.phaseCycles;
+    this.flickCosStep = flicker.cosStep;
+    this.flickSinStep = flicker.sinStep;
     this.lit = new Uint8Array(leds);
     this.shapes = Array.from({ length: leds }, () => new Float64Array(CHUNK));
     this.flicks = Array.from({ length: harmonics }, () => new Float64Array(CHUNK));
@@ -270,10 +283,7 @@ export function detectorPairPass(
 ): void {
   const nD = p.nD;
   const segAt = c.segAt;
-  const zero = c.zero;
   const nH = p.flicker.length;
-  const F0 = nH < 1 ? zero : c.flicks[0]!;
-  const F1 = nH < 2 ? zero : c.flicks[1]!;
   const pdc = p.dc;
   const pf0 = nH < 1 ? 0 : p.flicker[0]!;
   const pf1 = nH < 2 ? 0 : p.flicker[1]!;
@@ -333,6 +343,33 @@ export function detectorPairPass(
   const dt = c.dtS;
   const at = c.at;
   const invH = c.invGridS;
+  // the two flicker sines, rotated per sample from their exact phase at the chunk's start as flickerSines
+  // does (a harmonic the detectors lack stays 0)
+  const tStart = t0 + at * dt;
+  let sa = 0;
+  let ca = 0;
+  let cda = 1;
+  let sda = 0;
+  let sb = 0;
+  let cb = 0;
+  let cdb = 1;
+  let sdb = 0;
+  if (nH >= 1) {
+    const xa = c.flickHz[0]! * tStart;
+    const thA = 2 * Math.PI * (xa - Math.floor(xa) + c.flickPhaseCycles[0]!);
+    sa = Math.sin(thA);
+    ca = Math.cos(thA);
+    cda = c.flickCosStep[0]!;
+    sda = c.flickSinStep[0]!;
+  }
+  if (nH >= 2) {
+    const xb = c.flickHz[1]! * tStart;
+    const thB = 2 * Math.PI * (xb - Math.floor(xb) + c.flickPhaseCycles[1]!);
+    sb = Math.sin(thB);
+    cb = Math.cos(thB);
+    cdb = c.flickCosStep[1]!;
+    sdb = c.flickSinStep[1]!;
+  }
   for (let r = 0; r < c.runs; r++) {
     const o0 = c.segO0[r]!;
     const o1 = c.segO1[r]!;
@@ -356,8 +393,14 @@ export function detectorPairPass(
     const end = segAt[r + 1]!;
     for (let i = segAt[r]!; i < end; i++) {
       const f = (t0 + (at + i) * dt) * invH - g;
-      const fl0 = F0[i]!;
-      const fl1 = F1[i]!;
+      const fl0 = sa;
+      const fl1 = sb;
+      const sa2 = sa * cda + ca * sda;
+      ca = ca * cda - sa * sda;
+      sa = sa2;
+      const sb2 = sb * cdb + cb * sdb;
+      cb = cb * cdb - sb * sdb;
+      sb = sb2;
       // drive shapes clamp(I - th, 0, xm) * (1 - dr * x) * on, written out (a call would box its result);
       // an unused slot's e stays 0 and its constants are 0: shape 0 (the fourth slot only when used)
       let e0 = 0;

@@ -196,7 +196,12 @@ export class SimWorldImpl implements SimWorld {
     this.invH = 1 / params.gridS;
     this.gKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.gVals = new Float64Array(GRID_CACHE * nL * nD);
-    this.chunk = new DetectorChunk(nH, { th: this.ledTh, xMax: this.ledXMax, droop: this.ledDroop, on: this.ledOn });
+    this.flCd = new Float64Array(nH);
+    this.flSd = new Float64Array(nH);
+    this.chunk = new DetectorChunk(
+      { th: this.ledTh, xMax: this.ledXMax, droop: this.ledDroop, on: this.ledOn },
+      { hz: this.flickHz, phaseCycles: this.flickPh, cosStep: this.flCd, sinStep: this.flSd },
+    );
     this.pass = Array.from({ length: nD }, (_, d) => {
       const p = new DetectorPassParams();
       p.d = d;
@@ -209,8 +214,6 @@ export class SimWorldImpl implements SimWorld {
       p.shot = this.shotC[d]!;
       return p;
     });
-    this.flCd = new Float64Array(nH);
-    this.flSd = new Float64Array(nH);
     this.tmpG = new Float64Array(nL * nD);
     this.tmpG2 = new Float64Array(nL * nD);
 
@@ -492,7 +495,7 @@ export class SimWorldImpl implements SimWorld {
       }
     }
     const nLit = c.nLit;
-    flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);
+    if (!lean) flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);
     const invSqrtN = 1 / Math.sqrt(oversampling);
     // detectors 0 and 1 in one pass when both are plain (the default board: all its detectors)
     let d0 = 0;

@@ -9,7 +9,8 @@ import { BOARD, int32Outs } from './helpers.ts';
 
 function chunkOf(leds: number): DetectorChunk {
   const z = () => new Float64Array(leds);
-  return new DetectorChunk(2, { th: new Float64Array(leds).fill(1), xMax: z().fill(100), droop: z(), on: z().fill(1) });
+  const h = () => new Float64Array(2);
+  return new DetectorChunk({ th: z().fill(1), xMax: z().fill(100), droop: z(), on: z().fill(1) }, { hz: h(), phaseCycles: h(), cosStep: h(), sinStep: h() });
 }
 
 /** Runs as the per-sample layout makes them: [start, grid index] where floor(t / gridS) changes. */
