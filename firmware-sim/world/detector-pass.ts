@@ -256,20 +256,6 @@ export function detectorPass(
   }
 }
 
-/** The normal of one noise word (normalFastFromBase written out; the rare tail through c.tail). */
-function normalOfWord(u: number, tail: Float64Array): number {
-  u ^= u >>> 16;
-  u = Math.imul(u, 0x7feb352d);
-  u ^= u >>> 15;
-  u = Math.imul(u, 0x846ca68b);
-  u ^= u >>> 16;
-  const iz = u & 127;
-  const hz = u & -128;
-  if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
-  tail[0] = tailOf(u >>> 0, hz, iz);
-  return tail[0]!;
-}
-
 /**
  * detectorPass for two detectors at once, integer codes with noise: the same arithmetic per detector, the
  * per-sample inputs made once for both, and here rather than read from the chunk's arrays: the LED drive
@@ -438,8 +424,37 @@ export function detectorPairPass(
         lp += s3 * (pa3 + ps3 * f);
         lq += s3 * (qa3 + qs3 * f);
       }
-      let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * normalOfWord(pBase ^ w, tail);
-      let vq = qOff + lq + Math.sqrt(qR2 + qSh * (lq > 0 ? lq : 0)) * qNf * normalOfWord(qBase ^ w, tail);
+      // normalOfWord for each, written out (a call that is not inlined returns a boxed number: garbage per sample)
+      let u = pBase ^ w;
+      u ^= u >>> 16;
+      u = Math.imul(u, 0x7feb352d);
+      u ^= u >>> 15;
+      u = Math.imul(u, 0x846ca68b);
+      u ^= u >>> 16;
+      let iz = u & 127;
+      let hz = u & -128;
+      let zp: number;
+      if (Math.abs(hz) < ZK[iz]!) zp = hz * ZW[iz]!;
+      else {
+        tail[0] = tailOf(u >>> 0, hz, iz);
+        zp = tail[0]!;
+      }
+      u = qBase ^ w;
+      u ^= u >>> 16;
+      u = Math.imul(u, 0x7feb352d);
+      u ^= u >>> 15;
+      u = Math.imul(u, 0x846ca68b);
+      u ^= u >>> 16;
+      iz = u & 127;
+      hz = u & -128;
+      let zq: number;
+      if (Math.abs(hz) < ZK[iz]!) zq = hz * ZW[iz]!;
+      else {
+        tail[0] = tailOf(u >>> 0, hz, iz);
+        zq = tail[0]!;
+      }
+      let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * zp;
+      let vq = qOff + lq + Math.sqrt(qR2 + qSh * (lq > 0 ? lq : 0)) * qNf * zq;
       if (vp < 0) vp = 0;
       else if (vp > pMx) vp = pMx;
       oP[at + i] = (vp + 0.5) | 0;
