@@ -1,6 +1,13 @@
-// Two pieces of the detector render loop's chunk layout (world-impl.ts renderChunk) that need no per-sample
-// floor or store: which LEDs are lit in a chunk, and the chunk's runs of samples between two grid points.
-import type { DetectorChunk } from './detector-pass.ts';
+// Pieces of the detector render loop's chunk layout (world-impl.ts renderChunk): which LEDs are lit in a chunk,
+// the chunk's runs of samples between two grid points (no floor per sample), the LED drive shapes, and the
+// noise words of samples off the tick lattice.
+import { type DetectorChunk, WEYL } from './detector-pass.ts';
+import { NOISE_TICKS_PER_S } from './render-common.ts';
+
+// Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
+const TICKS_PER_S = NOISE_TICKS_PER_S;
+const WEYL_ = WEYL;
+const TWO_P32 = 4294967296;
 
 /**
  * The chunk's lit LEDs into c.lit / c.nLit (board order): an LED dark for the whole chunk (never above
@@ -48,4 +55,45 @@ export function gridRunsOf(
     i = e;
   }
   return runs;
+}
+
+/** The lit LEDs' drive shapes (mA-equivalent; clamp(I - th, 0, xm) * (1 - droop * x) * on) of the chunk's n samples into c.shapes. */
+export function ledShapesOf(c: DetectorChunk, n: number): void {
+  const at = c.at;
+  for (let l = 0; l < c.nLit; l++) {
+    const k = c.lit[l]!;
+    const cur = c.currentMa[k]!;
+    const th = c.ledTh[k]!;
+    const on = c.ledOn[k]!;
+    const xm = c.ledXMax[k]!;
+    const dr = c.ledDroop[k]!;
+    const shp = c.shapes[k]!;
+    for (let i = 0; i < n; i++) {
+      let e = cur[at + i]! - th;
+      if (!(e > 0)) e = 0;
+      else if (e > xm) e = xm;
+      shp[i] = e * (1 - dr * e) * on;
+    }
+  }
+}
+
+/**
+ * The noise words of samples at..at + n off the tick lattice, each from its counter (noiseCounterOf, its low
+ * word times WEYL), into c.word; stops where a counter leaves [cLo, cLo + 2^32) (the chunk ends there, and its
+ * lit LEDs are re-scanned). Returns the samples done.
+ */
+export function noiseWordsOf(c: DetectorChunk, t0S: number, dtS: number, at: number, n: number, cLo: number): number {
+  const cw = c.word;
+  const cHi = cLo + TWO_P32;
+  for (let i = 0; i < n; i++) {
+    // noiseCounterOf(t), written out: no boxed number per sample
+    const k = Math.round((t0S + (at + i) * dtS) * TICKS_PER_S);
+    const ctr = k >= 0 ? 2 * k : -2 * k - 1;
+    if (ctr < cLo || ctr >= cHi) {
+      litLedsOf(c, c.currentMa, at, i);
+      return i;
+    }
+    cw[i] = Math.imul((ctr - cLo) | 0, WEYL_);
+  }
+  return n;
 }

@@ -18,8 +18,9 @@
 // round(t * 1e7)) (rng.ts normalFastAt: one hash per draw). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
 import { AuxRenderer } from './aux-render.ts';
-import { gridRunsOf, litLedsOf } from './chunk-layout.ts';
-import { CHUNK, DetectorChunk, detectorPairPass, detectorPass, DetectorPassParams, flickerSines, WEYL } from './detector-pass.ts';
+import { gridRunsOf, ledShapesOf, litLedsOf, noiseWordsOf } from './chunk-layout.ts';
+import { detectorPairPass } from './detector-pair-pass.ts';
+import { CHUNK, DetectorChunk, detectorPass, DetectorPassParams, flickerSines, WEYL } from './detector-pass.ts';
 import { WorldError } from './errors.ts';
 import { codesPerVolt, maxCode } from './frontend.ts';
 import {
@@ -439,11 +440,13 @@ export class SimWorldImpl implements SimWorld {
     c.word0 = word;
     c.wordStep = wStep;
     c.currentMa = ledCurrentMa;
-    // the device's case (2 plain detectors, on the tick lattice): detectorPairPass makes the per-sample inputs
-    // itself, so the layout is only the runs; else every sample's fraction, word and LED shapes
-    const lean = noise && wStep !== 0 && nD === 2 && nH <= 2 && this.pairable(0) && this.pairable(1)
-      && litLedsOf(c, ledCurrentMa, at, n) <= 4;
-    if (lean) runs = gridRunsOf(c, t0S, dtS, at, n, invH, this.slotOf);
+    // the device's case (2 plain detectors): detectorPairPass makes the per-sample inputs itself, so the layout
+    // is only the runs (and off the tick lattice the noise words); else every sample's fraction, word, LED shapes
+    const lean = noise && nD === 2 && nH <= 2 && this.pairable(0) && this.pairable(1) && litLedsOf(c, ledCurrentMa, at, n) <= 4;
+    if (lean) {
+      if (wStep === 0) n = noiseWordsOf(c, t0S, dtS, at, n, cLo);
+      runs = gridRunsOf(c, t0S, dtS, at, n, invH, this.slotOf);
+    }
     for (let i = 0; i < (lean ? 0 : n); i++) {
       const t = t0S + (at + i) * dtS;
       if (wStep !== 0) {
@@ -478,21 +481,7 @@ export class SimWorldImpl implements SimWorld {
     // LED drive shapes (mA-equivalent) of the lit LEDs (board order)
     if (!lean) {
       litLedsOf(c, ledCurrentMa, at, n);
-      for (let l = 0; l < c.nLit; l++) {
-        const k = c.lit[l]!;
-        const cur = ledCurrentMa[k]!;
-        const th = this.ledTh[k]!;
-        const on = this.ledOn[k]!;
-        const xm = this.ledXMax[k]!;
-        const dr = this.ledDroop[k]!;
-        const shp = c.shapes[k]!;
-        for (let i = 0; i < n; i++) {
-          let e = cur[at + i]! - th;
-          if (!(e > 0)) e = 0;
-          else if (e > xm) e = xm;
-          shp[i] = e * (1 - dr * e) * on;
-        }
-      }
+      ledShapesOf(c, n);
     }
     const nLit = c.nLit;
     if (!lean) flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);

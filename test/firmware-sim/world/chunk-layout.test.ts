@@ -38,7 +38,10 @@ describe('world chunk layout', () => {
     ];
     for (const [t0, dt, at, n, invH] of cases) {
       const slots: number[] = [];
-      const runs = gridRunsOf(c, t0, dt, at, n, invH, (g) => (slots.push(g), g & 511));
+      const runs = gridRunsOf(c, t0, dt, at, n, invH, (g) => {
+        slots.push(g);
+        return g & 511;
+      });
       const want = flooredRuns(t0, dt, at, n, invH);
       assert.equal(runs, want.length, `runs at t0 ${t0}, dt ${dt}`);
       for (let r = 0; r < runs; r++) {
