@@ -14,9 +14,9 @@ const hashOf = hash32;
  * detectorPass for two detectors at once, integer codes with noise: the same arithmetic per detector, the
  * per-sample inputs made once for both, and here rather than read from the chunk's arrays: the LED drive
  * shapes from the request's currents, the interpolation fraction from the sample's time (as the layout
- * computes it), the noise word from the lattice step (or c.word). Of the layout it reads the runs (segAt,
- * segO0/1, runGrid), flicks, lit and noiseHi. Only for detectors with no extras, not dead, noise on
- * (pairable); otherwise detectorPass.
+ * computes it), the two flicker sines by rotation (as flickerSines), the noise word from the lattice step (or
+ * c.word off the lattice). Of the layout it reads the runs (segAt, segO0/1, runGrid), lit and noiseHi. Only
+ * for detectors with no extras, not dead, noise on (pairable); otherwise detectorPass.
  */
 export function detectorPairPass(
   c: DetectorChunk, gv: Float64Array, p: DetectorPassParams, q: DetectorPassParams, oP: Int32Array, oQ: Int32Array,

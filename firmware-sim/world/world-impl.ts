@@ -388,8 +388,8 @@ export class SimWorldImpl implements SimWorld {
   /**
    * Renders samples [at, at + n) of a request, or fewer (a noise counter's high word changes inside): returns
    * how many. Lays the chunk out (grid runs and fractions, noise words, LED shapes, flicker sines), then one
-   * detectorPass per detector, or detectorPairPass for detectors 0 and 1 (which needs only the runs, the
-   * flicker sines and the lit LEDs: in the device's case that is all the layout makes).
+   * detectorPass per detector, or detectorPairPass for detectors 0 and 1 (which needs of the layout only the
+   * runs, the lit LEDs and, off the tick lattice, the noise words: in the device's case that is all it makes).
    */
   private renderChunk(
     t0S: number, dtS: number, at: number, n: number, ledCurrentMa: ReadonlyArray<ArrayLike<number>>, oversampling: number,
