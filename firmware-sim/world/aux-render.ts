@@ -191,28 +191,7 @@ export class AuxRenderer {
       const beta = this.scratch(4, count);
       const emg = this.scratch(5, count);
       const isEeg = this.kind[a] === 0;
-      let gCur = Number.NaN;
-      let o0 = 0;
-      let o1 = 0;
-      const av = this.aVals;
-      for (let i = 0; i < count; i++) {
-        const x = (t0S + i * dtS) * this.invH;
-        const g = Math.floor(x);
-        const fr = x - g;
-        if (g !== gCur) {
-          o0 = this.slotOf(g);
-          o1 = this.slotOf(g + 1);
-          gCur = g;
-        }
-        if (isEeg) {
-          delta[i] = av[o0]! + (av[o1]! - av[o0]!) * fr;
-          theta[i] = av[o0 + 1]! + (av[o1 + 1]! - av[o0 + 1]!) * fr;
-          sigma[i] = av[o0 + 2]! + (av[o1 + 2]! - av[o0 + 2]!) * fr;
-          beta[i] = av[o0 + 3]! + (av[o1 + 3]! - av[o0 + 3]!) * fr;
-        } else {
-          emg[i] = av[o0 + 4]! + (av[o1 + 4]! - av[o0 + 4]!) * fr;
-        }
-      }
+      this.envelopes(t0S, dtS, count, isEeg, delta, theta, sigma, beta, emg);
       const key = this.bioKey[a]!;
       if (isEeg) {
         this.eeg[a]!.addTo(t0S, dtS, count, delta, theta, sigma, beta, out);
@@ -221,19 +200,7 @@ export class AuxRenderer {
         for (let i = 0; i < count; i++) {
           out[i] = out[i]! + 3 * z[i]!;
         }
-        const sp = this.spindleScratch;
-        sp.length = 0;
-        sc.spindlesTouching(t0S, t0S + count * dtS, sp);
-        for (const s of sp) {
-          const sd = s.durationS / 4;
-          const reach = 3 * sd;
-          const iFrom = Math.max(0, Math.ceil((s.centerS - reach - t0S) / dtS));
-          const iTo = Math.min(count - 1, Math.floor((s.centerS + reach - t0S) / dtS));
-          for (let i = iFrom; i <= iTo; i++) {
-            const u = t0S + i * dtS - s.centerS;
-            out[i] = out[i]! + s.amplitudeUv * Math.exp((-0.5 * u * u) / (sd * sd)) * Math.sin(2 * Math.PI * s.frequencyHz * u);
-          }
-        }
+        this.addSpindles(t0S, dtS, count, out);
       } else {
         const z = this.normalsOf(key, t0S, dtS, count);
         for (let i = 0; i < count; i++) {
@@ -248,28 +215,81 @@ export class AuxRenderer {
       }
     }
     const mains = disconnected ? 200 : fl.ambient ? p.mainsPickupUv : 0;
-    if (mains !== 0) {
-      // exact phase at the call's first sample, rotated per sample
-      const c0 = fl.mainsHz * t0S;
-      const th = 2 * Math.PI * (c0 - Math.floor(c0) + this.mainsPhase);
-      const w = 2 * Math.PI * fl.mainsHz * dtS;
-      const cd = Math.cos(w);
-      const sd = Math.sin(w);
-      let sn = Math.sin(th);
-      let cs = Math.cos(th);
-      for (let i = 0; i < count; i++) {
-        out[i] = out[i]! + mains * sn;
-        const s2 = sn * cd + cs * sd;
-        cs = cs * cd - sn * sd;
-        sn = s2;
-      }
-    }
+    if (mains !== 0) this.addMains(mains, t0S, dtS, count, out);
     const ampNoise = noise ? (disconnected ? 20 : p.noiseUv) : 0;
     if (ampNoise > 0) {
       const z = this.normalsOf(this.ampKey[a]!, t0S, dtS, count);
       for (let i = 0; i < count; i++) {
         out[i] = out[i]! + ampNoise * z[i]!;
       }
+    }
+  }
+
+  /**
+   * The scenario's envelopes at samples t0S + i dtS, interpolated between grid points: the four EEG bands
+   * (isEeg) or the EMG level. Per run of samples between two grid points, the run's two grid values read once.
+   */
+  private envelopes(
+    t0S: number, dtS: number, count: number, isEeg: boolean,
+    delta: Float64Array, theta: Float64Array, sigma: Float64Array, beta: Float64Array, emg: Float64Array,
+  ): void {
+    const av = this.aVals;
+    const invH = this.invH;
+    let gCur = Number.NaN;
+    let o0 = 0;
+    let o1 = 0;
+    for (let i = 0; i < count; i++) {
+      const x = (t0S + i * dtS) * invH;
+      const g = Math.floor(x);
+      const fr = x - g;
+      if (g !== gCur) {
+        o0 = this.slotOf(g);
+        o1 = this.slotOf(g + 1);
+        gCur = g;
+      }
+      if (isEeg) {
+        delta[i] = av[o0]! + (av[o1]! - av[o0]!) * fr;
+        theta[i] = av[o0 + 1]! + (av[o1 + 1]! - av[o0 + 1]!) * fr;
+        sigma[i] = av[o0 + 2]! + (av[o1 + 2]! - av[o0 + 2]!) * fr;
+        beta[i] = av[o0 + 3]! + (av[o1 + 3]! - av[o0 + 3]!) * fr;
+      } else {
+        emg[i] = av[o0 + 4]! + (av[o1 + 4]! - av[o0 + 4]!) * fr;
+      }
+    }
+  }
+
+  /** Adds the spindles touching the samples (Gaussian-windowed sines, ±3 sd). */
+  private addSpindles(t0S: number, dtS: number, count: number, out: Float64Array): void {
+    const sp = this.spindleScratch;
+    sp.length = 0;
+    this.sc.spindlesTouching(t0S, t0S + count * dtS, sp);
+    for (const s of sp) {
+      const sd = s.durationS / 4;
+      const reach = 3 * sd;
+      const iFrom = Math.max(0, Math.ceil((s.centerS - reach - t0S) / dtS));
+      const iTo = Math.min(count - 1, Math.floor((s.centerS + reach - t0S) / dtS));
+      for (let i = iFrom; i <= iTo; i++) {
+        const u = t0S + i * dtS - s.centerS;
+        out[i] = out[i]! + s.amplitudeUv * Math.exp((-0.5 * u * u) / (sd * sd)) * Math.sin(2 * Math.PI * s.frequencyHz * u);
+      }
+    }
+  }
+
+  /** Adds mains pickup (µV amplitude): exact phase at the first sample, rotated per sample. */
+  private addMains(mains: number, t0S: number, dtS: number, count: number, out: Float64Array): void {
+    const hz = this.flags.mainsHz;
+    const c0 = hz * t0S;
+    const th = 2 * Math.PI * (c0 - Math.floor(c0) + this.mainsPhase);
+    const w = 2 * Math.PI * hz * dtS;
+    const cd = Math.cos(w);
+    const sd = Math.sin(w);
+    let sn = Math.sin(th);
+    let cs = Math.cos(th);
+    for (let i = 0; i < count; i++) {
+      out[i] = out[i]! + mains * sn;
+      const s2 = sn * cd + cs * sd;
+      cs = cs * cd - sn * sd;
+      sn = s2;
     }
   }
 }

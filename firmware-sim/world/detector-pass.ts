@@ -42,8 +42,42 @@ export class DetectorChunk {
   readonly zero = new Float64Array(CHUNK);
   /** The Ziggurat tail's value (a store and a load: no boxed number in the pass). */
   readonly tail = new Float64Array(1);
+  /** Per run: its grid index g (the grid point of segO0; a sample's fraction is t / gridS - g). */
+  readonly runGrid = new Float64Array(CHUNK);
+  /** Sample i of the chunk is at t = t0S + (at + i) * dtS (the request's t0S and dtS); invGridS = 1 / gridS. */
+  t0S = 0;
+  dtS = 0;
+  at = 0;
+  invGridS = 0;
+  /** On the tick lattice the noise words step by a constant: word i = word0 + i * wordStep (mod 2^32); else wordStep 0 and `word` holds them. */
+  word0 = 0;
+  wordStep = 0;
+  /** The request's LED currents (mA; the chunk's samples at at..at + n) and the LEDs' drive-curve constants (the world's arrays). */
+  currentMa: ReadonlyArray<ArrayLike<number>> = [];
+  readonly ledTh: Float64Array;
+  readonly ledXMax: Float64Array;
+  readonly ledDroop: Float64Array;
+  readonly ledOn: Float64Array;
+  /** The flicker harmonics' frequencies, phases (cycles) and per-sample rotation (cos, sin) (the world's arrays; see flickerSines). */
+  readonly flickHz: Float64Array;
+  readonly flickPhaseCycles: Float64Array;
+  readonly flickCosStep: Float64Array;
+  readonly flickSinStep: Float64Array;
 
-  constructor(leds: number, harmonics: number) {
+  constructor(
+    led: { th: Float64Array; xMax: Float64Array; droop: Float64Array; on: Float64Array },
+    flicker: { hz: Float64Array; phaseCycles: Float64Array; cosStep: Float64Array; sinStep: Float64Array },
+  ) {
+    const leds = led.th.length;
+    const harmonics = flicker.hz.length;
+    this.ledTh = led.th;
+    this.ledXMax = led.xMax;
+    this.ledDroop = led.droop;
+    this.ledOn = led.on;
+    this.flickHz = flicker.hz;
+    this.flickPhaseCycles = flicker.phaseCycles;
+    this.flickCosStep = flicker.cosStep;
+    this.flickSinStep = flicker.sinStep;
     this.lit = new Uint8Array(leds);
     this.shapes = Array.from({ length: leds }, () => new Float64Array(CHUNK));
     this.flicks = Array.from({ length: harmonics }, () => new Float64Array(CHUNK));
@@ -218,110 +252,6 @@ export function detectorPass(
       if (v < 0) v = 0;
       else if (v > mx) v = mx;
       oInt![at + i] = (v + 0.5) | 0;
-    }
-  }
-}
-
-/** The normal of one noise word (normalFastFromBase written out; the rare tail through c.tail). */
-function normalOfWord(u: number, tail: Float64Array): number {
-  u ^= u >>> 16;
-  u = Math.imul(u, 0x7feb352d);
-  u ^= u >>> 15;
-  u = Math.imul(u, 0x846ca68b);
-  u ^= u >>> 16;
-  const iz = u & 127;
-  const hz = u & -128;
-  if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
-  tail[0] = tailOf(u >>> 0, hz, iz);
-  return tail[0]!;
-}
-
-/**
- * detectorPass for two detectors at once, integer codes with noise: the same arithmetic per detector, the
- * chunk's per-sample inputs read once for both. Only for detectors with no extras, not dead, noise on
- * (pairable); otherwise detectorPass.
- */
-export function detectorPairPass(
-  c: DetectorChunk, gv: Float64Array, p: DetectorPassParams, q: DetectorPassParams, oP: Int32Array, oQ: Int32Array, at: number,
-): void {
-  const nD = p.nD;
-  const fr = c.fr;
-  const segAt = c.segAt;
-  const zero = c.zero;
-  const nH = p.flicker.length;
-  const F0 = nH < 1 ? zero : c.flicks[0]!;
-  const F1 = nH < 2 ? zero : c.flicks[1]!;
-  const pdc = p.dc;
-  const pf0 = nH < 1 ? 0 : p.flicker[0]!;
-  const pf1 = nH < 2 ? 0 : p.flicker[1]!;
-  const qdc = q.dc;
-  const qf0 = nH < 1 ? 0 : q.flicker[0]!;
-  const qf1 = nH < 2 ? 0 : q.flicker[1]!;
-  const nLit = c.nLit;
-  const k0 = nLit > 0 ? c.lit[0]! : -1;
-  const k1 = nLit > 1 ? c.lit[1]! : -1;
-  const k2 = nLit > 2 ? c.lit[2]! : -1;
-  const k3 = nLit > 3 ? c.lit[3]! : -1;
-  const S0 = k0 < 0 ? zero : c.shapes[k0]!;
-  const S1 = k1 < 0 ? zero : c.shapes[k1]!;
-  const S2 = k2 < 0 ? zero : c.shapes[k2]!;
-  const S3 = k3 < 0 ? zero : c.shapes[k3]!;
-  const pOff = p.offset;
-  const pMx = p.maxCode;
-  const pR2 = p.read2;
-  const pSh = p.shot;
-  const pNf = p.noiseFactor;
-  const qOff = q.offset;
-  const qMx = q.maxCode;
-  const qR2 = q.read2;
-  const qSh = q.shot;
-  const qNf = q.noiseFactor;
-  const cw = c.word;
-  const tail = c.tail;
-  const pBase = hashOf(p.noiseKey, c.noiseHi) | 0;
-  const qBase = hashOf(q.noiseKey, c.noiseHi) | 0;
-  const pd = p.d;
-  const qd = q.d;
-  for (let r = 0; r < c.runs; r++) {
-    const o0 = c.segO0[r]!;
-    const o1 = c.segO1[r]!;
-    const pa0 = k0 < 0 ? 0 : gv[o0 + k0 * nD + pd]!;
-    const ps0 = k0 < 0 ? 0 : gv[o1 + k0 * nD + pd]! - pa0;
-    const pa1 = k1 < 0 ? 0 : gv[o0 + k1 * nD + pd]!;
-    const ps1 = k1 < 0 ? 0 : gv[o1 + k1 * nD + pd]! - pa1;
-    const pa2 = k2 < 0 ? 0 : gv[o0 + k2 * nD + pd]!;
-    const ps2 = k2 < 0 ? 0 : gv[o1 + k2 * nD + pd]! - pa2;
-    const pa3 = k3 < 0 ? 0 : gv[o0 + k3 * nD + pd]!;
-    const ps3 = k3 < 0 ? 0 : gv[o1 + k3 * nD + pd]! - pa3;
-    const qa0 = k0 < 0 ? 0 : gv[o0 + k0 * nD + qd]!;
-    const qs0 = k0 < 0 ? 0 : gv[o1 + k0 * nD + qd]! - qa0;
-    const qa1 = k1 < 0 ? 0 : gv[o0 + k1 * nD + qd]!;
-    const qs1 = k1 < 0 ? 0 : gv[o1 + k1 * nD + qd]! - qa1;
-    const qa2 = k2 < 0 ? 0 : gv[o0 + k2 * nD + qd]!;
-    const qs2 = k2 < 0 ? 0 : gv[o1 + k2 * nD + qd]! - qa2;
-    const qa3 = k3 < 0 ? 0 : gv[o0 + k3 * nD + qd]!;
-    const qs3 = k3 < 0 ? 0 : gv[o1 + k3 * nD + qd]! - qa3;
-    const end = segAt[r + 1]!;
-    for (let i = segAt[r]!; i < end; i++) {
-      const f = fr[i]!;
-      const fl0 = F0[i]!;
-      const fl1 = F1[i]!;
-      const s0 = S0[i]!;
-      const s1 = S1[i]!;
-      const s2 = S2[i]!;
-      const s3 = S3[i]!;
-      const w = cw[i]!;
-      // the same sums as detectorPass (extras are 0 here: + 0 changes nothing)
-      const lp = pdc + pf0 * fl0 + pf1 * fl1 + 0 + s0 * (pa0 + ps0 * f) + s1 * (pa1 + ps1 * f) + s2 * (pa2 + ps2 * f) + s3 * (pa3 + ps3 * f);
-      const lq = qdc + qf0 * fl0 + qf1 * fl1 + 0 + s0 * (qa0 + qs0 * f) + s1 * (qa1 + qs1 * f) + s2 * (qa2 + qs2 * f) + s3 * (qa3 + qs3 * f);
-      let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * normalOfWord(pBase ^ w, tail);
-      let vq = qOff + lq + Math.sqrt(qR2 + qSh * (lq > 0 ? lq : 0)) * qNf * normalOfWord(qBase ^ w, tail);
-      if (vp < 0) vp = 0;
-      else if (vp > pMx) vp = pMx;
-      oP[at + i] = (vp + 0.5) | 0;
-      if (vq < 0) vq = 0;
-      else if (vq > qMx) vq = qMx;
-      oQ[at + i] = (vq + 0.5) | 0;
     }
   }
 }

@@ -18,7 +18,9 @@
 // round(t * 1e7)) (rng.ts normalFastAt: one hash per draw). A sample's value therefore depends on (scenario, seed, t,
 // inputs), not on how renders were chunked (up to floating rounding of t).
 import { AuxRenderer } from './aux-render.ts';
-import { CHUNK, DetectorChunk, detectorPairPass, detectorPass, DetectorPassParams, flickerSines, WEYL } from './detector-pass.ts';
+import { gridRunsOf, ledShapesOf, litLedsOf, noiseWordsOf } from './chunk-layout.ts';
+import { detectorPairPass } from './detector-pair-pass.ts';
+import { CHUNK, DetectorChunk, detectorPass, DetectorPassParams, flickerSines, WEYL } from './detector-pass.ts';
 import { WorldError } from './errors.ts';
 import { codesPerVolt, maxCode } from './frontend.ts';
 import {
@@ -123,6 +125,8 @@ export class SimWorldImpl implements SimWorld {
   private readonly tmpG: Float64Array;
   private readonly tmpG2: Float64Array;
   private faultState: WorldFaults = {};
+  /** gridSlot for the chunk layout's helpers. */
+  private readonly slotOf = (g: number): number => this.gridSlot(g);
 
   constructor(scenario: string | ScenarioSpec, seed: number, board: WorldBoard, options: WorldOptions) {
     if (!Number.isFinite(seed)) badOption(`seed must be a finite number, got ${seed}`);
@@ -193,7 +197,12 @@ export class SimWorldImpl implements SimWorld {
     this.invH = 1 / params.gridS;
     this.gKeys = new Float64Array(GRID_CACHE).fill(Number.NaN);
     this.gVals = new Float64Array(GRID_CACHE * nL * nD);
-    this.chunk = new DetectorChunk(nL, nH);
+    this.flCd = new Float64Array(nH);
+    this.flSd = new Float64Array(nH);
+    this.chunk = new DetectorChunk(
+      { th: this.ledTh, xMax: this.ledXMax, droop: this.ledDroop, on: this.ledOn },
+      { hz: this.flickHz, phaseCycles: this.flickPh, cosStep: this.flCd, sinStep: this.flSd },
+    );
     this.pass = Array.from({ length: nD }, (_, d) => {
       const p = new DetectorPassParams();
       p.d = d;
@@ -206,8 +215,6 @@ export class SimWorldImpl implements SimWorld {
       p.shot = this.shotC[d]!;
       return p;
     });
-    this.flCd = new Float64Array(nH);
-    this.flSd = new Float64Array(nH);
     this.tmpG = new Float64Array(nL * nD);
     this.tmpG2 = new Float64Array(nL * nD);
 
@@ -381,13 +388,13 @@ export class SimWorldImpl implements SimWorld {
   /**
    * Renders samples [at, at + n) of a request, or fewer (a noise counter's high word changes inside): returns
    * how many. Lays the chunk out (grid runs and fractions, noise words, LED shapes, flicker sines), then one
-   * detectorPass per detector.
+   * detectorPass per detector, or detectorPairPass for detectors 0 and 1 (which needs of the layout only the
+   * runs, the lit LEDs and, off the tick lattice, the noise words: in the device's case that is all it makes).
    */
   private renderChunk(
     t0S: number, dtS: number, at: number, n: number, ledCurrentMa: ReadonlyArray<ArrayLike<number>>, oversampling: number,
     outInt: ReadonlyArray<Int32Array> | null, outFloat: ReadonlyArray<Float64Array> | null,
   ): number {
-    const nL = this.nL;
     const nD = this.nD;
     const nH = this.nH;
     const c = this.chunk;
@@ -396,6 +403,7 @@ export class SimWorldImpl implements SimWorld {
     const segO0 = c.segO0;
     const segO1 = c.segO1;
     const cw = c.word;
+    const runGrid = c.runGrid;
     const invH = this.invH;
     const noise = outInt !== null && this.params.flags.noise;
 
@@ -425,7 +433,21 @@ export class SimWorldImpl implements SimWorld {
         word = Math.imul((2 * ka - cLo) | 0, WEYL_);
       }
     }
-    for (let i = 0; i < n; i++) {
+    c.t0S = t0S;
+    c.dtS = dtS;
+    c.at = at;
+    c.invGridS = invH;
+    c.word0 = word;
+    c.wordStep = wStep;
+    c.currentMa = ledCurrentMa;
+    // the device's case (2 plain detectors): detectorPairPass makes the per-sample inputs itself, so the layout
+    // is only the runs (and off the tick lattice the noise words); else every sample's fraction, word, LED shapes
+    const lean = noise && nD === 2 && nH <= 2 && this.pairable(0) && this.pairable(1) && litLedsOf(c, ledCurrentMa, at, n) <= 4;
+    if (lean) {
+      if (wStep === 0) n = noiseWordsOf(c, t0S, dtS, at, n, cLo);
+      runs = gridRunsOf(c, t0S, dtS, at, n, invH, this.slotOf);
+    }
+    for (let i = 0; i < (lean ? 0 : n); i++) {
       const t = t0S + (at + i) * dtS;
       if (wStep !== 0) {
         cw[i] = word;
@@ -444,6 +466,7 @@ export class SimWorldImpl implements SimWorld {
       const g = Math.floor(x);
       if (g !== gCur) {
         segAt[runs] = i;
+        runGrid[runs] = g;
         segO0[runs] = this.gridSlot(g);
         segO1[runs] = this.gridSlot(g + 1);
         runs++;
@@ -455,29 +478,13 @@ export class SimWorldImpl implements SimWorld {
     c.n = n;
     c.runs = runs;
     c.noiseHi = cLo * INV_2P32;
-    // LED drive shapes (mA-equivalent); the lit LEDs in board order
-    let nLit = 0;
-    for (let k = 0; k < nL; k++) {
-      const cur = ledCurrentMa[k]!;
-      const th = this.ledTh[k]!;
-      const on = this.ledOn[k]!;
-      // an LED dark for the whole chunk (never above threshold, or dead) adds exactly 0 (finite gains): left out
-      let first = 0;
-      while (first < n && !(cur[at + first]! > th)) first++;
-      if (first === n || on === 0) continue;
-      const xm = this.ledXMax[k]!;
-      const dr = this.ledDroop[k]!;
-      const shp = c.shapes[k]!;
-      for (let i = 0; i < n; i++) {
-        let e = cur[at + i]! - th;
-        if (!(e > 0)) e = 0;
-        else if (e > xm) e = xm;
-        shp[i] = e * (1 - dr * e) * on;
-      }
-      c.lit[nLit++] = k;
+    // LED drive shapes (mA-equivalent) of the lit LEDs (board order)
+    if (!lean) {
+      litLedsOf(c, ledCurrentMa, at, n);
+      ledShapesOf(c, n);
     }
-    c.nLit = nLit;
-    flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);
+    const nLit = c.nLit;
+    if (!lean) flickerOf(c, t0S + at * dtS, this.flickHz, this.flickPh, this.flCd, this.flSd);
     const invSqrtN = 1 / Math.sqrt(oversampling);
     // detectors 0 and 1 in one pass when both are plain (the default board: all its detectors)
     let d0 = 0;
@@ -488,7 +495,7 @@ export class SimWorldImpl implements SimWorld {
       q.noiseFactor = this.detNoiseFactor[1]! * invSqrtN;
       p.noiseKey = this.detNoiseKey[0]!;
       q.noiseKey = this.detNoiseKey[1]!;
-      pairOf(c, this.gVals, p, q, outInt[0]!, outInt[1]!, at);
+      pairOf(c, this.gVals, p, q, outInt[0]!, outInt[1]!);
       d0 = 2;
     }
     for (let d = d0; d < nD; d++) {
