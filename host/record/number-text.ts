@@ -18,6 +18,17 @@ export function putAscii(text: string, out: Uint8Array, at: number): number {
 }
 
 /**
+ * ASCII `text` packed 4 bytes per word, little-endian, into `words` from `from`, the rest of `count`
+ * words zero; returns the text's length (at most 4 * count). Written back by 4-byte little-endian
+ * DataView stores (one per word instead of one per byte; the bytes past the text are overwritten next).
+ */
+export function packAscii(text: string, words: Uint32Array, from: number, count: number): number {
+  words.fill(0, from, from + count);
+  for (let i = 0; i < text.length; i++) words[from + (i >> 2)]! |= text.charCodeAt(i) << ((i & 3) * 8);
+  return text.length;
+}
+
+/**
  * Whether `scaled` (within `guard` of value * 10^k) rounds to the integer the exact product
  * rounds to: its fraction is not within `guard` of one half.
  */
