@@ -191,10 +191,10 @@ export class ChannelTimeColumns {
   }
 
   /**
-   * The next row's time (after startRows) as ASCII bytes into out (`view` over the same bytes) from
-   * `at`; returns the end. Writes up to 4 bytes past it (whole words; overwritten by what is written next).
+   * The next row's time (after startRows) as ASCII bytes into `view` from `at`; returns the end.
+   * Writes up to 4 bytes past it (whole words; overwritten by what is written next).
    */
-  writeNextTime(out: Uint8Array, view: DataView, at: number): number {
+  writeNextTime(view: DataView, at: number): number {
     let k = this.cursorSlot;
     if (k === this.wholeRateHz) {
       // the next whole second

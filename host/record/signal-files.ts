@@ -131,13 +131,13 @@ function putSignalValues(columns: Float64Array[], k: number, out: Uint8Array, at
 
 /** `count` aux rows whose times `times` steps (startRows), into out from `at`; returns the end. */
 function putAuxRows(volts: VoltsCache[], columns: Float64Array[], count: number, times: ChannelTimeColumns, out: Uint8Array, view: DataView, at: number): number {
-  for (let k = 0; k < count; k++) at = putAuxValues(volts, columns, k, out, view, times.writeNextTime(out, view, at));
+  for (let k = 0; k < count; k++) at = putAuxValues(volts, columns, k, out, view, times.writeNextTime(view, at));
   return at;
 }
 
 /** `count` signals rows whose times `times` steps (startRows), into out from `at`; returns the end. */
 function putSignalRows(columns: Float64Array[], count: number, times: ChannelTimeColumns, out: Uint8Array, view: DataView, at: number): number {
-  for (let k = 0; k < count; k++) at = putSignalValues(columns, k, out, times.writeNextTime(out, view, at));
+  for (let k = 0; k < count; k++) at = putSignalValues(columns, k, out, times.writeNextTime(view, at));
   return at;
 }
 

@@ -69,7 +69,7 @@ describe('host/pipeline/time: signal times', () => {
       let at = 0;
       const expected: string[] = [];
       for (let k = 0; k < count; k++) {
-        at = columns.writeNextTime(out, view, at);
+        at = columns.writeNextTime(view, at);
         out[at++] = 44;
         expected.push(`${((first + k) / rateHz).toFixed(6)},`);
       }
