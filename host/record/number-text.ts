@@ -18,8 +18,8 @@ export function putAscii(text: string, out: Uint8Array, at: number): number {
 }
 
 /**
- * ASCII `text` packed 4 bytes per word, little-endian, into `words` from `from`, the rest of `count`
- * words zero; returns the text's length (at most 4 * count). Written back by 4-byte little-endian
+ * ASCII `text` (at most 4 * count characters: the caller makes sure) packed 4 bytes per word,
+ * little-endian, into `words` from `from`, the rest of `count` words zero; returns the text's length. Written back by 4-byte little-endian
  * DataView stores (one per word instead of one per byte; the bytes past the text are overwritten next).
  */
 export function packAscii(text: string, words: Uint32Array, from: number, count: number): number {

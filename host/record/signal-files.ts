@@ -99,7 +99,9 @@ function putVolts(cache: VoltsCache, code: number, out: Uint8Array, view: DataVi
   const words = cache.words;
   const from = slot * VOLTS_WORDS;
   if (n === 0) {
-    n = packAscii(formatVolts(code * cache.scale), words, from, VOLTS_WORDS);
+    const text = formatVolts(code * cache.scale);
+    if (text.length > 4 * VOLTS_WORDS) return putAscii(text, out, at); // not for a finite code times a finite scale (MAX_VOLTS_BYTES)
+    n = packAscii(text, words, from, VOLTS_WORDS);
     cache.byteLength[slot] = n;
   }
   view.setUint32(at, words[from]!, true);
