@@ -140,6 +140,12 @@ export class Decimator {
     if (this.expectedNext === null && sos && sampleCount > 0) {
       for (let c = 0; c < ch; c++) sosSteadyState(sos, this.state, c * this.ss, samples[c]!);
     }
+    if (!sos && f === 1) {
+      // pass-through: output k is input k (firstOut = firstSampleIndex), rows in the same order
+      for (let i = 0, n = sampleCount * ch; i < n; i++) out[i] = samples[i]!;
+      this.expectedNext = firstSampleIndex + sampleCount;
+      return { count, firstOutputIndex: firstOut };
+    }
     const buf = this.buf;
     for (let c0 = 0; c0 < sampleCount; c0 += CHUNK) {
       const len = Math.min(CHUNK, sampleCount - c0);

@@ -293,9 +293,12 @@ export class SignalDemodulator {
     const hole = expected !== undefined && firstIndex > expected ? firstIndex - expected : 0;
     const first = firstIndex - hole;
     const count = written + hole;
-    // one array per channel (the block's consumers keep them); the stage's own arrays are reused by the next block
-    const values = deinterleave(result.interleaved, stage.channels.length, skip, written, hole);
-    const phaseRad = result.phase ? deinterleave(result.phase, stage.channels.length, skip, written, hole) : undefined;
+    // one array per channel (the block's consumers keep them), all of a block's arrays views of one fresh buffer
+    // (one allocation per block instead of one per channel); the stage's own arrays are reused by the next block
+    const channels = stage.channels.length;
+    const buffer = new ArrayBuffer((result.phase ? 2 : 1) * channels * count * Float64Array.BYTES_PER_ELEMENT);
+    const values = deinterleave(result.interleaved, channels, skip, written, hole, buffer, 0);
+    const phaseRad = result.phase ? deinterleave(result.phase, channels, skip, written, hole, buffer, channels * count) : undefined;
     this.nextOutput.set(stage, firstIndex + written);
     const block: SignalBlock = { stream: stage.stream, rateHz: stage.rateHz, firstIndex: first, count, channels: stage.channels, values };
     if (phaseRad) block.phaseRad = phaseRad;
@@ -327,11 +330,15 @@ export class SignalDemodulator {
   }
 }
 
-/** Rows `skip .. skip + count` of `interleaved` (`channels` per row), one array per channel, after `hole` NaNs. */
-function deinterleave(interleaved: Float64Array, channels: number, skip: number, count: number, hole: number): Float64Array[] {
+/**
+ * Rows `skip .. skip + count` of `interleaved` (`channels` per row), one array per channel, after `hole` NaNs:
+ * consecutive views of `buffer` from element `from` (each `hole + count` long).
+ */
+function deinterleave(interleaved: Float64Array, channels: number, skip: number, count: number, hole: number, buffer: ArrayBuffer, from: number): Float64Array[] {
   const out: Float64Array[] = new Array(channels);
+  const length = hole + count;
   for (let c = 0; c < channels; c++) {
-    const v = new Float64Array(hole + count);
+    const v = new Float64Array(buffer, (from + c * length) * Float64Array.BYTES_PER_ELEMENT, length);
     if (hole > 0) v.fill(Number.NaN, 0, hole);
     for (let k = 0, at = skip * channels + c; k < count; k++, at += channels) v[hole + k] = interleaved[at]!;
     out[c] = v;

@@ -5,7 +5,7 @@
 // (the default) every exported signal time is the time its light was measured:
 // output time − groupDelayS. Without it, times are the raw output times and the
 // delay belongs in the file's metadata. Raw (unfiltered) series keep their times.
-import { putFixed6 } from '../record/number-text.ts';
+import { packAscii, putFixed6 } from '../record/number-text.ts';
 import type { SignalChannel } from './demodulate.ts';
 
 /** How signal times relate to the demodulator's output (exports, signals.csv). */
@@ -84,6 +84,11 @@ function asciiBytes(text: string): Uint8Array {
   return bytes;
 }
 
+/** Bytes of a fraction text ".ffffff" (a whole number of µs below 1e6). */
+const FRACTION_BYTES = 7;
+/** Words of a whole second's text (under 2e9 s: at most 10 digits). */
+const SECOND_WORDS = 3;
+
 /** Highest rate whose fraction texts a time column caches (one short string per output in a second). */
 const MAX_CACHED_RATE_HZ = 100_000;
 
@@ -104,6 +109,13 @@ export class ChannelTimeColumns {
   private second = -1;
   private secondText = '';
   private secondBytes: Uint8Array = new Uint8Array(0);
+  /** The fraction texts' bytes packed in words (packAscii), 2 per output k (first word 0: not filled yet). */
+  private fractionWords = new Uint32Array(0);
+  /** startRows/writeNextTime: `secondText` packed in words, and its length. */
+  private readonly secondWords = new Uint32Array(SECOND_WORDS);
+  private secondLength = 0;
+  /** startRows/writeNextTime: the next row's place within `this.second` (may be `wholeRateHz`: the next second's 0). */
+  private cursorSlot = 0;
 
   constructor(channels: readonly SignalChannel[], private readonly options: TimeOptions) {
     this.channels = channels;
@@ -122,6 +134,7 @@ export class ChannelTimeColumns {
       this.wholeRateHz = rateHz;
       this.fractionText = new Array<string | undefined>(rateHz).fill(undefined);
       this.fractionBytes = new Array<Uint8Array | undefined>(rateHz).fill(undefined);
+      this.fractionWords = new Uint32Array(rateHz * 2);
       this.second = -1;
     }
     if (!(Number.isInteger(index) && index >= 0 && index * (1e6 / rateHz) < 2e15)) return -1;
@@ -159,6 +172,50 @@ export class ChannelTimeColumns {
     }
     for (let i = 0; i < fraction.length; i++) out[at++] = fraction[i]!;
     return at;
+  }
+
+  /**
+   * Starts writing the times of rows `firstIndex .. firstIndex + count` in order by `writeNextTime`
+   * (the text writeTime writes, stepped from row to row: no division or check per row). False,
+   * nothing started, where writeTime is needed (a time that is not a whole number of µs of a shared,
+   * unshifted column).
+   */
+  startRows(firstIndex: number, count: number, rateHz: number): boolean {
+    if (count <= 0) return false;
+    const k = this.wholeSlot(firstIndex, rateHz);
+    // the last row within wholeSlot's range too (every row between then is: the range is an interval)
+    if (k < 0 || !((firstIndex + count - 1) * (1e6 / rateHz) < 2e15)) return false;
+    this.cursorSlot = k;
+    this.secondLength = packAscii(this.secondText, this.secondWords, 0, SECOND_WORDS);
+    return true;
+  }
+
+  /**
+   * The next row's time (after startRows) as ASCII bytes into `view` from `at`; returns the end.
+   * Writes up to 4 bytes past it (whole words; overwritten by what is written next).
+   */
+  writeNextTime(view: DataView, at: number): number {
+    let k = this.cursorSlot;
+    if (k === this.wholeRateHz) {
+      // the next whole second
+      k = 0;
+      this.second++;
+      this.secondText = String(this.second);
+      this.secondBytes = asciiBytes(this.secondText);
+      this.secondLength = packAscii(this.secondText, this.secondWords, 0, SECOND_WORDS);
+    }
+    const second = this.secondWords;
+    view.setUint32(at, second[0]!, true);
+    view.setUint32(at + 4, second[1]!, true);
+    view.setUint32(at + 8, second[2]!, true);
+    at += this.secondLength;
+    const fractions = this.fractionWords;
+    const from = 2 * k;
+    if (fractions[from] === 0) packAscii(this.fractionOf(k), fractions, from, 2);
+    view.setUint32(at, fractions[from]!, true);
+    view.setUint32(at + 4, fractions[from + 1]!, true);
+    this.cursorSlot = k + 1;
+    return at + FRACTION_BYTES;
   }
 
   /**

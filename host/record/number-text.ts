@@ -18,6 +18,17 @@ export function putAscii(text: string, out: Uint8Array, at: number): number {
 }
 
 /**
+ * ASCII `text` (at most 4 * count characters: the caller makes sure) packed 4 bytes per word,
+ * little-endian, into `words` from `from`, the rest of `count` words zero; returns the text's length. Written back by 4-byte little-endian
+ * DataView stores (one per word instead of one per byte; the bytes past the text are overwritten next).
+ */
+export function packAscii(text: string, words: Uint32Array, from: number, count: number): number {
+  words.fill(0, from, from + count);
+  for (let i = 0; i < text.length; i++) words[from + (i >> 2)]! |= text.charCodeAt(i) << ((i & 3) * 8);
+  return text.length;
+}
+
+/**
  * Whether `scaled` (within `guard` of value * 10^k) rounds to the integer the exact product
  * rounds to: its fraction is not within `guard` of one half.
  */
@@ -57,7 +68,33 @@ function putScaled(n: number, decimals: number, out: Uint8Array, at: number): nu
   return end;
 }
 
-/** `v.toPrecision(9)`, or "NaN", as ASCII into out from `at` (room for 24 bytes); returns the end. */
+/** "00".."99": the ASCII bytes of i's two digits at [2i, 2i + 1]. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, j) => 48 + (j % 2 === 0 ? Math.floor(j / 20) : (j >> 1) % 10));
+
+/**
+ * The 9-digit integer `n` (1e8 <= n < 1e9) with a decimal point after its first `intDigits` (1..9)
+ * digits (none after all 9), as ASCII into out from `at`; returns the end. Two digits per step into
+ * out[at + 1 .. at + 9], then the integer digits one place left and the point after them; may write
+ * the byte at the end.
+ */
+function putNineDigits(n: number, intDigits: number, out: Uint8Array, at: number): number {
+  let m = n | 0;
+  let w = at + 9;
+  for (let i = 0; i < 4; i++) {
+    const q = (m / 100) | 0;
+    const r = (m - q * 100) * 2;
+    out[w--] = DIGIT_PAIRS[r + 1]!;
+    out[w--] = DIGIT_PAIRS[r]!;
+    m = q;
+  }
+  out[w] = 48 + m;
+  for (let j = 0; j < intDigits; j++) out[at + j] = out[at + 1 + j]!;
+  if (intDigits === 9) return at + 9;
+  out[at + intDigits] = 46; // '.'
+  return at + 10;
+}
+
+/** `v.toPrecision(9)`, or "NaN", as ASCII into out from `at` (room for 24 bytes, of which it may write one past the end); returns the end. */
 export function putPrecision9(v: number, out: Uint8Array, at: number): number {
   const a = v < 0 ? -v : v;
   // fixed notation with 9 significant digits for 1 <= |v| < 1e9: decimals = 8 - floor(log10 |v|)
@@ -70,7 +107,7 @@ export function putPrecision9(v: number, out: Uint8Array, at: number): number {
   // a near-tie, or rounded up to 1e9 (then one digit fewer after the point): the built-in decides
   if (!roundsSafely(scaled, 1e-6) || n >= 1e9) return putAscii(v.toPrecision(9), out, at);
   if (v < 0) out[at++] = 45; // '-'
-  return putScaled(n, decimals, out, at);
+  return putNineDigits(n, e + 1, out, at);
 }
 
 /** `v.toFixed(6)`, or "NaN", as ASCII into out from `at` (room for 24 bytes); returns the end. */

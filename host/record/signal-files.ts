@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { SignalBlock } from '../pipeline/demodulate.ts';
 import type { TimeOptions } from '../pipeline/time.ts';
 import { ChannelTimeColumns } from '../pipeline/time.ts';
-import { putAscii, putPrecision9 } from './number-text.ts';
+import { packAscii, putAscii, putPrecision9 } from './number-text.ts';
 import { formatValue, formatVolts, TextFileWriter } from './text-file.ts';
 
 class CsvFile {
@@ -52,19 +52,24 @@ const MAX_TIME_BYTES = 18;
 /** Most bytes of a signal value's text: toPrecision(9) is at most 17 characters ("-1.23456789e+100", "-0.00000123456789"). */
 const MAX_VALUE_BYTES = 17;
 
-/** One aux channel's formatted values by code (filled on first use): text, and ASCII bytes in one flat array. */
+/** Most bytes a row's word stores (a time: 4, writeNextTime; an aux value: under 4 * VOLTS_WORDS) write past the row's text. */
+const WORD_SLACK_BYTES = 16;
+/** Words (4 ASCII bytes each) of one cached aux value's text: MAX_VOLTS_BYTES rounded up. */
+const VOLTS_WORDS = 4;
+
+/** One aux channel's formatted values by code (filled on first use): text, and ASCII bytes packed in words. */
 interface VoltsCache {
   scale: number;
   text: Array<string | undefined>;
-  /** Code slot i's text bytes at [i * MAX_VOLTS_BYTES, + byteLength[i]); byteLength 0: not formatted yet. */
-  bytes: Uint8Array;
+  /** Code slot i's text bytes in words [i * VOLTS_WORDS, + VOLTS_WORDS) (packAscii), byteLength[i] of them; 0: not formatted yet. */
+  words: Uint32Array;
   byteLength: Uint8Array;
 }
 
 function voltsCache(scale: number): VoltsCache {
   return {
     scale, text: new Array<string | undefined>(CACHED_CODES).fill(undefined),
-    bytes: new Uint8Array(CACHED_CODES * MAX_VOLTS_BYTES), byteLength: new Uint8Array(CACHED_CODES),
+    words: new Uint32Array(CACHED_CODES * VOLTS_WORDS), byteLength: new Uint8Array(CACHED_CODES),
   };
 }
 
@@ -83,18 +88,58 @@ function voltsOfCode(cache: VoltsCache, code: number): string {
   return text;
 }
 
-/** voltsOfCode's text as ASCII bytes into out from `at`; returns the end. */
-function putVolts(cache: VoltsCache, code: number, out: Uint8Array, at: number): number {
+/**
+ * voltsOfCode's text as ASCII bytes into out (`view` over the same bytes) from `at`; returns the end.
+ * Writes up to 4 * VOLTS_WORDS - 1 bytes past it (whole words; overwritten by what is written next).
+ */
+function putVolts(cache: VoltsCache, code: number, out: Uint8Array, view: DataView, at: number): number {
   const slot = code + CODE_OFFSET;
   if (!(Number.isInteger(slot) && slot >= 0 && slot < CACHED_CODES)) return putAscii(formatVolts(code * cache.scale), out, at);
   let n = cache.byteLength[slot]!;
-  const bytes = cache.bytes;
-  const from = slot * MAX_VOLTS_BYTES;
+  const words = cache.words;
+  const from = slot * VOLTS_WORDS;
   if (n === 0) {
-    n = putAscii(formatVolts(code * cache.scale), bytes, from) - from;
+    const text = formatVolts(code * cache.scale);
+    if (text.length > 4 * VOLTS_WORDS) return putAscii(text, out, at); // not for a finite code times a finite scale (MAX_VOLTS_BYTES)
+    n = packAscii(text, words, from, VOLTS_WORDS);
     cache.byteLength[slot] = n;
   }
-  for (let j = 0; j < n; j++) out[at++] = bytes[from + j]!;
+  view.setUint32(at, words[from]!, true);
+  view.setUint32(at + 4, words[from + 1]!, true);
+  view.setUint32(at + 8, words[from + 2]!, true);
+  view.setUint32(at + 12, words[from + 3]!, true);
+  return at + n;
+}
+
+/** One aux row's values after its time (",v,v...\n") into out from `at`; returns the end. */
+function putAuxValues(volts: VoltsCache[], columns: Float64Array[], k: number, out: Uint8Array, view: DataView, at: number): number {
+  for (let c = 0; c < columns.length; c++) {
+    out[at++] = 44; // ','
+    at = putVolts(volts[c]!, columns[c]![k]!, out, view, at);
+  }
+  out[at++] = 10; // '\n'
+  return at;
+}
+
+/** One signals row's values after its time (",v,v...\n") into out from `at`; returns the end. */
+function putSignalValues(columns: Float64Array[], k: number, out: Uint8Array, at: number): number {
+  for (let c = 0; c < columns.length; c++) {
+    out[at++] = 44; // ','
+    at = putPrecision9(columns[c]![k]!, out, at);
+  }
+  out[at++] = 10; // '\n'
+  return at;
+}
+
+/** `count` aux rows whose times `times` steps (startRows), into out from `at`; returns the end. */
+function putAuxRows(volts: VoltsCache[], columns: Float64Array[], count: number, times: ChannelTimeColumns, out: Uint8Array, view: DataView, at: number): number {
+  for (let k = 0; k < count; k++) at = putAuxValues(volts, columns, k, out, view, times.writeNextTime(view, at));
+  return at;
+}
+
+/** `count` signals rows whose times `times` steps (startRows), into out from `at`; returns the end. */
+function putSignalRows(columns: Float64Array[], count: number, times: ChannelTimeColumns, out: Uint8Array, view: DataView, at: number): number {
+  for (let k = 0; k < count; k++) at = putSignalValues(columns, k, out, times.writeNextTime(view, at));
   return at;
 }
 
@@ -200,17 +245,20 @@ export class SignalFiles {
   private writeRowBytes(file: CsvFile, block: SignalBlock, aux: boolean): boolean {
     const times = file.times!;
     const columns = block.values;
-    const volts = file.volts;
-    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * ((aux ? MAX_VOLTS_BYTES : MAX_VALUE_BYTES) + 1)));
-    let at = end;
-    for (let k = 0; k < block.count; k++) {
-      at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
-      if (at < 0) return false; // nothing committed: the block is written as text
-      for (let c = 0; c < columns.length; c++) {
-        buffer[at++] = 44; // ','
-        at = aux ? putVolts(volts![c]!, columns[c]![k]!, buffer, at) : putPrecision9(columns[c]![k]!, buffer, at);
+    // room for the rows, and for what the word stores write past the last one
+    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * ((aux ? MAX_VOLTS_BYTES : MAX_VALUE_BYTES) + 1)) + WORD_SLACK_BYTES);
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    let at: number;
+    if (times.startRows(block.firstIndex, block.count, block.rateHz)) {
+      // times stepped row to row (a shared, unshifted column: aux.csv)
+      at = aux ? putAuxRows(file.volts!, columns, block.count, times, buffer, view, end) : putSignalRows(columns, block.count, times, buffer, view, end);
+    } else {
+      at = end;
+      for (let k = 0; k < block.count; k++) {
+        at = times.writeTime(block.firstIndex + k, block.rateHz, buffer, at);
+        if (at < 0) return false; // nothing committed: the block is written as text
+        at = aux ? putAuxValues(file.volts!, columns, k, buffer, view, at) : putSignalValues(columns, k, buffer, at);
       }
-      buffer[at++] = 10; // '\n'
     }
     file.out.commit(at);
     return true;

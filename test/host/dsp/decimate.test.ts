@@ -96,6 +96,11 @@ describe('dsp/decimate', () => {
     const out = dec.createOutput(2);
     assert.deepEqual(dec.process(x, 5, out), { count: 2, firstOutputIndex: 5 });
     assert.deepEqual([...out], [1, 2, 3, 4]);
+    // the next block continues the stream; only its first sampleCount rows are read
+    const more = Uint16Array.from([5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(dec.process(more, 7, out, 2), { count: 2, firstOutputIndex: 7 });
+    assert.deepEqual([...out], [5, 6, 7, 8]);
+    assert.throws(() => dec.process(more, 10, out, 1), (e: unknown) => e instanceof DspError && e.code === 'E_DSP_DISCONTINUITY');
   });
 
   it('refuses rates that do not divide (E_DSP_BAD_RATE) and a gap (E_DSP_DISCONTINUITY)', () => {

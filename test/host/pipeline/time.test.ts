@@ -57,6 +57,39 @@ describe('host/pipeline/time: signal times', () => {
     assert.equal(new ChannelTimeColumns([], {}).row(1234, 1000, []), '1.234000');
   });
 
+  it('rows started by startRows get the time text of toFixed(6) from writeNextTime, across whole seconds, rate changes and interleaved writeTime calls; no start where writeTime would refuse', () => {
+    const columns = new ChannelTimeColumns([channel('EEG_V', 0), channel('EMG_V', 0)], {});
+    const out = new Uint8Array(256 * 1024);
+    const view = new DataView(out.buffer);
+    const text = (end: number): string => String.fromCharCode(...out.subarray(0, end));
+    // a block's rows written in order, each followed by ',' as signal-files writes them (the word stores overrun)
+    const block = (first: number, count: number, rateHz: number): void => {
+      assert.ok(columns.startRows(first, count, rateHz), `start at ${first}, ${rateHz} Hz`);
+      out.fill(0x7e);
+      let at = 0;
+      const expected: string[] = [];
+      for (let k = 0; k < count; k++) {
+        at = columns.writeNextTime(view, at);
+        out[at++] = 44;
+        expected.push(`${((first + k) / rateHz).toFixed(6)},`);
+      }
+      assert.equal(text(at), expected.join(''), `block at ${first}, ${rateHz} Hz`);
+    };
+    for (const rateHz of [1000, 1, 100, 10_000, 100_000, 1000]) {
+      for (const first of [0, Math.max(0, rateHz - 3), 9 * rateHz - 1, 99_999 * rateHz + rateHz - 2, 1_999_980_000 * rateHz]) {
+        block(first, Math.min(2 * rateHz + 5, 5000), rateHz);
+        // writeTime in between (another second): the next block still starts right
+        assert.equal(text(columns.writeTime(first + 12_345, rateHz, out, 0)), ((first + 12_345) / rateHz).toFixed(6));
+      }
+    }
+    assert.equal(columns.startRows(0, 0, 1000), false);
+    assert.equal(columns.startRows(1.5, 10, 1000), false);
+    assert.equal(columns.startRows(0, 10, 3), false); // 3 Hz does not divide 1 MHz
+    assert.equal(columns.startRows(0, 10, 1e6), false); // above the rates whose texts are cached
+    assert.equal(columns.startRows(2e12 - 5, 10, 1000), false); // past the whole-µs range at its end
+    assert.equal(new ChannelTimeColumns([channel('a', 0.01)], {}).startRows(0, 10, 1000), false); // shifted: writeTime's putFixed6
+  });
+
   it('one time column when the channels share their delay (lock-in), one per channel when not (TDM slots)', () => {
     assert.equal(sharedTimeShiftS(lockin, {}), lockinDelayS);
     assert.equal(sharedTimeShiftS(slots, {}), undefined);

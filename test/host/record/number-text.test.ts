@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { putFixed6, putPrecision9 } from '../../../host/record/number-text.ts';
+import { packAscii, putFixed6, putPrecision9 } from '../../../host/record/number-text.ts';
 
 const scratch = new Uint8Array(64);
 /** What a put* function writes, as text (after a few bytes of something else, as in a row). */
@@ -55,5 +55,18 @@ describe('record/number-text: CSV numbers as bytes, without toPrecision/toFixed 
       assert.equal(fixed6(t), t.toFixed(6), String(t));
     }
     fc.assert(fc.property(fc.double({ min: -1e10, max: 1e10 }), (v) => fixed6(v) === expected(v)), { numRuns: 20_000 });
+  });
+
+  it('packAscii: the words, stored little-endian, give back the text, and zero past it (a packed slot reused for a shorter text too)', () => {
+    const words = new Uint32Array(8).fill(0xffffffff);
+    for (const text of ['-6.188507e-5', '1', '', '12345678901234', '.001000', 'NaN']) {
+      assert.equal(packAscii(text, words, 2, 4), text.length);
+      const bytes = new Uint8Array(16);
+      const view = new DataView(bytes.buffer);
+      for (let w = 0; w < 4; w++) view.setUint32(4 * w, words[2 + w]!, true);
+      assert.equal(String.fromCharCode(...bytes.subarray(0, text.length)), text);
+      assert.deepEqual([...bytes.subarray(text.length)], new Array(16 - text.length).fill(0));
+      assert.deepEqual([words[0], words[1], words[6], words[7]], [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]);
+    }
   });
 });
