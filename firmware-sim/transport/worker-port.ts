@@ -32,6 +32,9 @@ function simError(w: WireError): SimError {
   return w.disconnected ? Object.assign(e, { disconnected: true }) : e;
 }
 
+/** Bytes read from the queue without waiting, after which a read yields to the event loop (the in-thread binding yields every ~16 KiB). */
+const YIELD_BYTES = 64 * 1024;
+
 const closedError = (): SimError => new SimError('E_SIM_PORT_CLOSED', 'port is not open', 'open the port first');
 
 /** tsx's ESM API module, found from this module (not the cwd): the worker registers it before loading TypeScript. */
@@ -175,6 +178,7 @@ export class WorkerPortBinding implements BindingPortInterface {
   /** Read position in queue[0]. */
   private head = 0;
   private consumedBytes = 0;
+  private sinceYieldBytes = 0;
   private pendingRead: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private writing = false;
   /** Set on a cable pull: writes fail at once, reads once the bytes before it are read. */
@@ -235,9 +239,17 @@ export class WorkerPortBinding implements BindingPortInterface {
       throw new SimError('E_SIM_READ', 'bad read arguments', 'pass a buffer with room for length bytes at offset');
     }
     for (;;) {
+      if (this.sinceYieldBytes >= YIELD_BYTES) {
+        // reads of queued bytes resolve at once: let timers (the host's heartbeats) and I/O run between runs of them
+        this.sinceYieldBytes = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!this.isOpen) throw new CanceledError('read canceled');
+      }
       const n = this.take(buffer, offset, length);
+      this.sinceYieldBytes += n;
       if (n > 0) return { buffer, bytesRead: n };
       if (this.unpluggedError) throw this.unpluggedError;
+      this.sinceYieldBytes = 0;
       await new Promise<void>((resolve, reject) => {
         this.pendingRead = { resolve, reject };
       });
