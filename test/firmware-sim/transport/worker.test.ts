@@ -68,8 +68,9 @@ describe('firmware-sim transport: sim:// devices in a worker thread (thread=work
 
   // While idle, a device's clock follows the wall clock (in-thread too), so when Start arrives on it varies from run to
   // run and so do the world's time-dependent values (sleep, the aux inputs); the linear world's detector data depends
-  // on the sample index alone: the same bytes for the same commands, whichever thread runs the device.
-  for (const speed of ['max', '50']) {
+  // on the sample index alone: the same bytes for the same commands, whichever thread runs the device. (At a fixed
+  // speed the device paces itself: speed=10 keeps this test's reader ahead of it, as a real device needs.)
+  for (const speed of ['max', '10']) {
     it(`gives the same detector sample data as the in-thread device for the same URL and commands (speed=${speed})`, async () => {
       const base = `sim://linear?seed=7&speed=${speed}`;
       const main = await record(`${base}&thread=main`, 40_000);
