@@ -185,8 +185,10 @@ export interface SimBindingOptions {
   /** World factory for scenarios other than "linear" (default: the registered one). */
   worldFactory?: WorldFactory;
   board?: BoardDefinition;
-  /** Unread bytes below which speed=max generates more (default 16 KiB). */
-  lowWaterBytes?: number;
+  /** Bytes read from a device and not yet by its host (a worker's, in flight): counted as unread by the pacer. */
+  unreadElsewhere?: () => number;
+  /** Unread bytes below which speed=max generates more: how far the device may run ahead of its host (default 16 KiB). */
+  leadBytes?: () => number;
   /** The binding of a worker thread's device (sim-worker.ts): it opens every path in its own thread. */
   inWorker?: boolean;
 }
@@ -221,7 +223,8 @@ export function createSimBinding(options: SimBindingOptions = {}): SimBindingInt
     ...(options.board ? { board: options.board } : {}),
   });
   const workers = new SimWorkers();
-  const lowWaterBytes = options.lowWaterBytes ?? LOW_WATER_BYTES;
+  const unreadElsewhere = options.unreadElsewhere ?? ((): number => 0);
+  const leadBytes = options.leadBytes ?? ((): number => LOW_WATER_BYTES);
   const custom = options.worldFactory !== undefined || options.board !== undefined;
   const inWorker = options.inWorker === true;
   return {
@@ -248,7 +251,7 @@ export function createSimBinding(options: SimBindingOptions = {}): SimBindingInt
       const port = new SimPortBinding(h, options, ports);
       h.port = port;
       h.device.setHostAttached(true);
-      h.pacer.setWants(() => port.isOpen && h.device.outbox.length < lowWaterBytes);
+      h.pacer.setWants(() => port.isOpen && h.device.outbox.length + unreadElsewhere() < leadBytes());
       h.pacer.keepAlive = true;
       h.pacer.start();
       ports.opened(h);

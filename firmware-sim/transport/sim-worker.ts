@@ -9,16 +9,19 @@ import { parentPort } from 'node:worker_threads';
 import { SimError } from '../device/errors.ts';
 import '../simulator.ts'; // registers the world factory, as importing the simulator does in the opening thread
 import { createSimBinding, SimPortBinding } from './binding.ts';
-import { CHUNK_BYTES, type FromWorker, HIGH_WATER_BYTES, type ToWorker, WORKER_LOW_WATER_BYTES, type WireError } from './worker-messages.ts';
+import { CHUNK_BYTES, type FromWorker, leadBytesAfter, MAX_LEAD_BYTES, type ToWorker, type WireError } from './worker-messages.ts';
 
 const channel = parentPort!;
-const binding = createSimBinding({ lowWaterBytes: WORKER_LOW_WATER_BYTES, inWorker: true });
+/** Bytes sent and not yet consumed by the other side. */
+let unreadBytes = 0;
+/** Bytes sent since the open: the lead grows with them (worker-messages.ts). */
+let deliveredBytes = 0;
+// the pacer counts what is in flight as unread too: the device leads the host by the lead, not more
+const binding = createSimBinding({ inWorker: true, unreadElsewhere: () => unreadBytes, leadBytes: () => leadBytesAfter(deliveredBytes) });
 
 let port: SimPortBinding | null = null;
 /** Numbers the opens: data of an earlier open is dropped by the other side. */
 let gen = 0;
-/** Bytes sent and not yet consumed by the other side. */
-let unreadBytes = 0;
 let creditWaiter: (() => void) | null = null;
 
 const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => channel.postMessage(m, transfer ?? []);
@@ -47,7 +50,7 @@ function wakePump(): void {
 async function pump(p: SimPortBinding): Promise<void> {
   const device = p.handle.device;
   while (p.isOpen && port === p) {
-    if (unreadBytes >= HIGH_WATER_BYTES) {
+    if (unreadBytes >= MAX_LEAD_BYTES) {
       await new Promise<void>((resolve) => {
         creditWaiter = resolve;
       });
@@ -64,6 +67,7 @@ async function pump(p: SimPortBinding): Promise<void> {
     if (port !== p) return;
     n += device.readInto(chunk, n, CHUNK_BYTES - n);
     unreadBytes += n;
+    deliveredBytes += n;
     post({ op: 'data', gen, bytes: new Uint8Array(chunk.buffer, 0, n) }, [chunk.buffer as ArrayBuffer]);
   }
 }
@@ -73,7 +77,8 @@ async function handle(m: ToWorker): Promise<void> {
     case 'consumed':
       if (m.gen === gen) {
         unreadBytes -= m.bytes;
-        if (unreadBytes < HIGH_WATER_BYTES) wakePump();
+        if (unreadBytes < MAX_LEAD_BYTES) wakePump();
+        port?.handle.pacer.demand(); // room again: generate now, not at the next tick
       }
       return;
     case 'open': {
@@ -82,6 +87,7 @@ async function handle(m: ToWorker): Promise<void> {
       port = p;
       gen++;
       unreadBytes = 0;
+      deliveredBytes = 0;
       post({ op: 'reply', id: m.id, gen });
       void pump(p);
       return;

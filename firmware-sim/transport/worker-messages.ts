@@ -3,18 +3,32 @@
 //
 // Device bytes travel as transferred ArrayBuffers of up to CHUNK_BYTES (as
 // many frames as the device had ready, never one message per frame). Flow
-// control is by credit: the worker reads the device ahead while fewer than
-// HIGH_WATER_BYTES it sent are unread in this thread; this thread gives
-// credit back (`consumed`) as the host reads them.
+// control is by credit: this thread gives credit back (`consumed`) as the
+// host reads, and the worker's pacer generates at speed=max while what is
+// unread (its outbox, in flight, queued here) is under the lead (leadBytes).
+//
+// The lead is device time the host has not seen when it sends a command (Stop
+// at the duration: the raw log keeps what was already sent), and in-thread it
+// is the binding's 16 KiB (~0.4 s of the default configuration). A lead that
+// small keeps the two threads taking turns, each waiting for the other; so it
+// starts there, as in-thread (short recordings, tests, the first minute of
+// any run behave alike) and grows with the bytes delivered, 1/64 of them, up
+// to MAX_LEAD_BYTES (~6 s of the default configuration) after ~6 minutes of
+// device time: a long run gets both threads working.
 
 /** Largest chunk of device bytes in one message. */
 export const CHUNK_BYTES = 64 * 1024;
-/** Unread bytes (sent, not yet consumed) up to which the worker reads the device ahead. */
-export const HIGH_WATER_BYTES = 512 * 1024;
+/** The lead of a fresh open: the in-thread binding's low-water mark. */
+export const MIN_LEAD_BYTES = 16 * 1024;
+/** The lead of a long run. */
+export const MAX_LEAD_BYTES = 256 * 1024;
 /** Consumed bytes this thread gathers before it gives them back as credit (also when its queue empties). */
-export const CREDIT_BYTES = 64 * 1024;
-/** Unread device bytes below which the worker's pacer generates more at speed=max (the in-thread binding: 16 KiB). */
-export const WORKER_LOW_WATER_BYTES = 64 * 1024;
+export const CREDIT_BYTES = 16 * 1024;
+
+/** How far the device may run ahead of its host after `deliveredBytes` since the open. */
+export function leadBytesAfter(deliveredBytes: number): number {
+  return Math.min(MAX_LEAD_BYTES, Math.max(MIN_LEAD_BYTES, deliveredBytes / 64));
+}
 
 /** A SimError as data (errors do not cross threads with their class). */
 export interface WireError {
