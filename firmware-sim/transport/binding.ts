@@ -187,7 +187,7 @@ export interface SimBindingOptions {
   board?: BoardDefinition;
   /** Bytes read from a device and not yet by its host (a worker's, in flight): counted as unread by the pacer. */
   unreadElsewhere?: () => number;
-  /** Unread bytes below which speed=max generates more: how far the device may run ahead of its host (default 16 KiB). */
+  /** Unread bytes (outbox + unreadElsewhere) below which speed=max generates more: how far the device may run ahead of its host (default 16 KiB, as the outbox alone). */
   leadBytes?: () => number;
   /** The binding of a worker thread's device (sim-worker.ts): it opens every path in its own thread. */
   inWorker?: boolean;
@@ -251,7 +251,9 @@ export function createSimBinding(options: SimBindingOptions = {}): SimBindingInt
       const port = new SimPortBinding(h, options, ports);
       h.port = port;
       h.device.setHostAttached(true);
-      h.pacer.setWants(() => port.isOpen && h.device.outbox.length + unreadElsewhere() < leadBytes());
+      // the outbox stays under the low-water mark (its capacity is 64 KiB: a fuller one stalls the link and the device drops),
+      // and with what was read but not yet by the host, under the lead
+      h.pacer.setWants(() => port.isOpen && h.device.outbox.length < LOW_WATER_BYTES && h.device.outbox.length + unreadElsewhere() < leadBytes());
       h.pacer.keepAlive = true;
       h.pacer.start();
       ports.opened(h);
