@@ -12,12 +12,14 @@ import { createSimBinding, SimPortBinding } from './binding.ts';
 import { CHUNK_BYTES, type FromWorker, leadBytesAfter, MAX_LEAD_BYTES, type ToWorker, type WireError } from './worker-messages.ts';
 
 const channel = parentPort!;
-/** Bytes sent and not yet consumed by the other side. */
-let unreadBytes = 0;
 /** Bytes sent since the open: the lead grows with them (worker-messages.ts). */
 let deliveredBytes = 0;
+/** The open's shared count of bytes the other side consumed. */
+let consumed = new BigInt64Array(new SharedArrayBuffer(8));
+/** Bytes sent and not yet consumed by the other side. */
+const unreadBytes = (): number => deliveredBytes - Number(Atomics.load(consumed, 0));
 // the pacer counts what is in flight as unread too: the device leads the host by the lead, not more
-const binding = createSimBinding({ inWorker: true, unreadElsewhere: () => unreadBytes, leadBytes: () => leadBytesAfter(deliveredBytes) });
+const binding = createSimBinding({ inWorker: true, unreadElsewhere: unreadBytes, leadBytes: () => leadBytesAfter(deliveredBytes) });
 
 let port: SimPortBinding | null = null;
 /** Numbers the opens: data of an earlier open is dropped by the other side. */
@@ -50,7 +52,7 @@ function wakePump(): void {
 async function pump(p: SimPortBinding): Promise<void> {
   const device = p.handle.device;
   while (p.isOpen && port === p) {
-    if (unreadBytes >= MAX_LEAD_BYTES) {
+    if (unreadBytes() >= MAX_LEAD_BYTES) {
       await new Promise<void>((resolve) => {
         creditWaiter = resolve;
       });
@@ -66,7 +68,6 @@ async function pump(p: SimPortBinding): Promise<void> {
     }
     if (port !== p) return;
     n += device.readInto(chunk, n, CHUNK_BYTES - n);
-    unreadBytes += n;
     deliveredBytes += n;
     post({ op: 'data', gen, bytes: new Uint8Array(chunk.buffer, 0, n) }, [chunk.buffer as ArrayBuffer]);
   }
@@ -74,11 +75,10 @@ async function pump(p: SimPortBinding): Promise<void> {
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.op) {
-    case 'consumed':
+    case 'starved':
       if (m.gen === gen) {
-        unreadBytes -= m.bytes;
-        if (unreadBytes < MAX_LEAD_BYTES) wakePump();
-        port?.handle.pacer.demand(); // room again: generate now, not at the next tick
+        wakePump();
+        port?.handle.pacer.demand(); // generate now, not at the next tick
       }
       return;
     case 'open': {
@@ -86,7 +86,7 @@ async function handle(m: ToWorker): Promise<void> {
       if (!(p instanceof SimPortBinding)) throw new SimError('E_SIM_WORKER', 'a worker opened its path in another worker', 'report this as a simulator bug');
       port = p;
       gen++;
-      unreadBytes = 0;
+      consumed = new BigInt64Array(m.consumed);
       deliveredBytes = 0;
       post({ op: 'reply', id: m.id, gen });
       void pump(p);
@@ -98,8 +98,7 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     case 'flush':
       await requirePort().flush();
-      gen++;
-      unreadBytes = 0;
+      gen++; // the other side counts what it drops as consumed
       wakePump();
       post({ op: 'reply', id: m.id, gen });
       return;
@@ -125,7 +124,7 @@ function requirePort(): SimPortBinding {
 // requests are handled one after the other, in order (a write never overtakes a close)
 let queue: Promise<void> = Promise.resolve();
 channel.on('message', (m: ToWorker) => {
-  if (m.op === 'consumed') {
+  if (m.op === 'starved') {
     void handle(m);
     return;
   }

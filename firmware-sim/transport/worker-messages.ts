@@ -3,17 +3,19 @@
 //
 // Device bytes travel as transferred ArrayBuffers of up to CHUNK_BYTES (as
 // many frames as the device had ready, never one message per frame). Flow
-// control is by credit: this thread gives credit back (`consumed`) as the
-// host reads, and the worker's pacer generates at speed=max while what is
-// unread (its outbox, in flight, queued here) is under the lead (leadBytes).
+// control is by credit without a message per chunk: this thread adds the
+// bytes the host read to a shared counter (`consumed`, Atomics), and sends
+// `starved` only when its queue ran dry (the worker may be waiting). The
+// worker's pacer generates at speed=max while what is unread (its outbox,
+// sent less consumed) is under the lead (leadBytes).
 //
 // The lead is device time the host has not seen when it sends a command (Stop
 // at the duration: the raw log keeps what was already sent), and in-thread it
 // is the binding's 16 KiB (~0.4 s of the default configuration). A lead that
 // small keeps the two threads taking turns, each waiting for the other; so it
 // starts there, as in-thread (short recordings, tests, the first minute of
-// any run behave alike) and grows with the bytes delivered, 1/64 of them, up
-// to MAX_LEAD_BYTES (~6 s of the default configuration) after ~6 minutes of
+// any run behave alike) and grows with the bytes delivered, 1/16 of them, up
+// to MAX_LEAD_BYTES (~6 s of the default configuration) after ~1.5 minutes of
 // device time: a long run gets both threads working.
 
 /** Largest chunk of device bytes in one message. */
@@ -22,12 +24,10 @@ export const CHUNK_BYTES = 64 * 1024;
 export const MIN_LEAD_BYTES = 16 * 1024;
 /** The lead of a long run. */
 export const MAX_LEAD_BYTES = 256 * 1024;
-/** Consumed bytes this thread gathers before it gives them back as credit (also when its queue empties). */
-export const CREDIT_BYTES = 16 * 1024;
 
 /** How far the device may run ahead of its host after `deliveredBytes` since the open. */
 export function leadBytesAfter(deliveredBytes: number): number {
-  return Math.min(MAX_LEAD_BYTES, Math.max(MIN_LEAD_BYTES, deliveredBytes / 64));
+  return Math.min(MAX_LEAD_BYTES, Math.max(MIN_LEAD_BYTES, deliveredBytes / 16));
 }
 
 /** A SimError as data (errors do not cross threads with their class). */
@@ -40,11 +40,13 @@ export interface WireError {
 }
 
 export type ToWorker =
-  | { op: 'open'; id: number; path: string; baudRate: number }
+  /** `consumed`: 8 bytes, BigInt64 — the bytes of this open the host read (or a flush dropped), added here, read there. */
+  | { op: 'open'; id: number; path: string; baudRate: number; consumed: SharedArrayBuffer }
   | { op: 'write'; id: number; bytes: Uint8Array }
   | { op: 'flush'; id: number }
   | { op: 'close'; id: number }
-  | { op: 'consumed'; gen: number; bytes: number };
+  /** This thread's queue ran dry: generate now (not at the pacer's next tick). */
+  | { op: 'starved'; gen: number };
 
 export type FromWorker =
   /** The answer to a request: `gen` numbers an open (its data carries it), `keep` says the device outlives a close. */

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SimError } from '../device/errors.ts';
 import type { BindingPortInterface, OpenOptions, PortStatus, SetOptions, UpdateOptions } from './serialport-types.ts';
-import { CREDIT_BYTES, type FromWorker, type ToWorker, type WireError } from './worker-messages.ts';
+import type { FromWorker, ToWorker, WireError } from './worker-messages.ts';
 
 class CanceledError extends Error {
   readonly canceled = true;
@@ -83,8 +83,8 @@ class SimWorker {
     return this.nextId++;
   }
 
-  consumed(gen: number, bytes: number): void {
-    if (!this.dead) this.worker.postMessage({ op: 'consumed', gen, bytes } satisfies ToWorker);
+  starved(gen: number): void {
+    if (!this.dead) this.worker.postMessage({ op: 'starved', gen } satisfies ToWorker);
   }
 
   /** While false, the worker does not keep the process alive. */
@@ -135,8 +135,9 @@ export class SimWorkers {
     }
     w.keepAlive = true;
     let reply: Reply;
+    const consumed = new SharedArrayBuffer(8);
     try {
-      reply = await w.request({ op: 'open', id: w.id(), path, baudRate: options.baudRate });
+      reply = await w.request({ op: 'open', id: w.id(), path, baudRate: options.baudRate, consumed });
     } catch (e) {
       // a worker still running a device (cable pulled, persist=1) keeps it; a fresh one has nothing to keep
       if (!w.port && !w.opened) this.release(path, w);
@@ -144,7 +145,7 @@ export class SimWorkers {
       throw e;
     }
     w.opened = true;
-    const port = new WorkerPortBinding(w, reply.gen!, options, (keep) => {
+    const port = new WorkerPortBinding(w, reply.gen!, consumed, options, (keep) => {
       if (keep) w.keepAlive = false;
       else this.release(path, w);
     });
@@ -177,7 +178,8 @@ export class WorkerPortBinding implements BindingPortInterface {
   private readonly queue: Uint8Array[] = [];
   /** Read position in queue[0]. */
   private head = 0;
-  private consumedBytes = 0;
+  /** Bytes read by the host (or dropped by a flush), shared with the worker: its credit. */
+  private readonly consumed: BigInt64Array;
   private sinceYieldBytes = 0;
   private pendingRead: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private writing = false;
@@ -188,9 +190,11 @@ export class WorkerPortBinding implements BindingPortInterface {
     private readonly worker: SimWorker,
     /** The worker's number for this open (and flush): its data carries it. */
     public gen: number,
+    consumed: SharedArrayBuffer,
     openOptions: OpenOptions,
     private readonly onClosed: (keep: boolean) => void,
   ) {
+    this.consumed = new BigInt64Array(consumed);
     this.openOptions = {
       dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, ...openOptions,
     } as Required<OpenOptions>;
@@ -271,10 +275,9 @@ export class WorkerPortBinding implements BindingPortInterface {
         this.head = 0;
       }
     }
-    this.consumedBytes += n;
-    if (this.consumedBytes >= CREDIT_BYTES || (n > 0 && this.queue.length === 0)) {
-      this.worker.consumed(this.gen, this.consumedBytes);
-      this.consumedBytes = 0;
+    if (n > 0) {
+      Atomics.add(this.consumed, 0, BigInt(n));
+      if (this.queue.length === 0) this.worker.starved(this.gen);
     }
     return n;
   }
@@ -317,11 +320,12 @@ export class WorkerPortBinding implements BindingPortInterface {
   async flush(): Promise<void> {
     if (!this.isOpen) throw closedError();
     const reply = await this.worker.request({ op: 'flush', id: this.worker.id() });
-    // everything that arrived before the reply was sent before the flush; the worker counts credit afresh
+    // everything that arrived before the reply was sent before the flush: dropped, and counted as consumed
     this.gen = reply.gen!;
+    const dropped = this.queue.reduce((sum, c) => sum + c.length, 0) - this.head;
     this.queue.length = 0;
     this.head = 0;
-    this.consumedBytes = 0;
+    Atomics.add(this.consumed, 0, BigInt(dropped));
   }
 
   async drain(): Promise<void> {
