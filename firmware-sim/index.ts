@@ -24,5 +24,6 @@ export * from './transport/serve.ts';
 export * from './transport/sim-ports.ts';
 export * from './transport/sim-url.ts';
 export * from './transport/tcp.ts';
+export * from './transport/worker-port.ts';
 export type * from './world/world.ts';
 export * from './transport/serialport-types.ts';

@@ -2,10 +2,10 @@
 // measuring the simulated world. Importing this module makes every
 // simulated device (sim://, pty, TCP) measure the full world model
 // (scenarios sleep, zolpidem, steps, dark, and the noise-free "linear").
-import { LINEAR_SCENARIO, registerWorldFactory, type WorldFactory } from './device/create.ts';
+import { LINEAR_SCENARIO, registeredWorldFactory, registerWorldFactory, type WorldFactory } from './device/create.ts';
 import { SimError } from './device/errors.ts';
-import { SimBinding } from './transport/binding.ts';
-import { FILE_SCENARIO, parseSimUrl } from './transport/sim-url.ts';
+import { SimBinding, workerFits } from './transport/binding.ts';
+import { FILE_SCENARIO, parseSimUrl, type SimThread } from './transport/sim-url.ts';
 import { createWorld, SCENARIO_NAMES } from './world/index.ts';
 
 /** Every scenario a sim:// URL can name: the built-in "linear" and the world's. */
@@ -28,6 +28,17 @@ registerWorldFactory(simulatorWorldFactory);
 export function checkSimUrl(url: string): void {
   const { scenario } = parseSimUrl(url);
   if (!SIM_SCENARIO_NAMES.includes(scenario)) throw unknownScenario(scenario);
+}
+
+/**
+ * Where a command that needs nothing of the device but its bytes runs the device behind `url`
+ * (transport/README.md): the URL's thread= if it says, else a worker thread where nothing in this
+ * thread needs the device (workerFits) and the world is the simulator's (the one a worker registers).
+ */
+export function simThreadFor(url: string): SimThread {
+  const parsed = parseSimUrl(url);
+  if (parsed.thread) return parsed.thread;
+  return registeredWorldFactory() === simulatorWorldFactory && workerFits(parsed, SimBinding.ports) ? 'worker' : 'main';
 }
 
 export { SimBinding };

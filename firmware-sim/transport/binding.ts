@@ -15,13 +15,19 @@
 // Tests reach the device behind a path through the ports: createPort(path)
 // before opening, lookup(path), onOpen(listener); SimPortHandle.device has
 // the fault triggers (inject) and the ground truth (truth).
+//
+// A path opened in a worker thread (thread=worker in the URL, or asked by the
+// opener: open(options, { thread: 'worker' })) runs its world and device
+// there, behind a port with the same contract (worker-port.ts, README.md);
+// its device is not in `ports` (nothing here can reach it).
 import type { BoardDefinition } from '../device/board.ts';
 import type { WorldFactory } from '../device/create.ts';
 import type { SimDevice } from '../device/device.ts';
 import { SimError } from '../device/errors.ts';
 import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus, SetOptions, UpdateOptions } from './serialport-types.ts';
-import { parseSimUrl } from './sim-url.ts';
+import { parseSimUrl, type SimThread, type SimUrl } from './sim-url.ts';
 import { type SimPortHandle, SimPorts } from './sim-ports.ts';
+import { SimWorkers, type WorkerPortBinding } from './worker-port.ts';
 
 /** Unread bytes below which speed=max generates more. */
 const LOW_WATER_BYTES = 16 * 1024;
@@ -179,12 +185,35 @@ export interface SimBindingOptions {
   /** World factory for scenarios other than "linear" (default: the registered one). */
   worldFactory?: WorldFactory;
   board?: BoardDefinition;
+  /** Bytes read from a device and not yet by its host (a worker's, in flight): counted as unread by the pacer. */
+  unreadElsewhere?: () => number;
+  /** Unread bytes (outbox + unreadElsewhere) below which speed=max generates more: how far the device may run ahead of its host (default 16 KiB, as the outbox alone). */
+  leadBytes?: () => number;
+  /** The binding of a worker thread's device (sim-worker.ts): it opens every path in its own thread. */
+  inWorker?: boolean;
+}
+
+export interface SimOpenHow {
+  /** Where the device runs when the URL does not say (thread=): default main. */
+  thread?: SimThread;
 }
 
 export interface SimBindingInterface extends BindingInterface {
-  /** The simulated devices behind its paths. */
+  /** The simulated devices behind its paths (those opened in this thread). */
   readonly ports: SimPorts;
-  open(options: OpenOptions): Promise<SimPortBinding>;
+  /** The worker threads of the paths it opened with thread=worker. */
+  readonly workers: SimWorkers;
+  open(options: OpenOptions, how?: SimOpenHow): Promise<SimPortBinding | WorkerPortBinding>;
+}
+
+/**
+ * Whether nothing needs the device behind `url` in this thread, so it can run in a worker:
+ * speed=max (at a fixed speed the host waits for the clock anyway), no persist=1 (a device
+ * kept for a later open), no sync_bus (shared with this process's other rigs), no device
+ * created for the path (createPort: someone holds its handle), nobody listening for opens.
+ */
+export function workerFits(url: SimUrl, ports: SimPorts): boolean {
+  return url.speed === 'max' && !url.persist && !url.syncBus && !ports.lookup(url.url) && !ports.listening;
 }
 
 /** A binding over `options.ports` (or its own SimPorts with a world factory and board). SimBinding uses the registered factory. */
@@ -193,8 +222,14 @@ export function createSimBinding(options: SimBindingOptions = {}): SimBindingInt
     ...(options.worldFactory ? { worldFactory: options.worldFactory } : {}),
     ...(options.board ? { board: options.board } : {}),
   });
+  const workers = new SimWorkers();
+  const unreadElsewhere = options.unreadElsewhere ?? ((): number => 0);
+  const leadBytes = options.leadBytes ?? ((): number => LOW_WATER_BYTES);
+  const custom = options.worldFactory !== undefined || options.board !== undefined;
+  const inWorker = options.inWorker === true;
   return {
     ports,
+    workers,
 
     async list(): Promise<PortInfo[]> {
       return ports.list().map((h) => ({
@@ -203,16 +238,22 @@ export function createSimBinding(options: SimBindingOptions = {}): SimBindingInt
       }));
     },
 
-    async open(options: OpenOptions): Promise<SimPortBinding> {
+    async open(options: OpenOptions, how: SimOpenHow = {}): Promise<SimPortBinding | WorkerPortBinding> {
       if (!options || typeof options !== 'object') throw new SimError('E_SIM_OPEN', 'open options missing', 'pass { path, baudRate }');
       if (!(typeof options.baudRate === 'number' && options.baudRate > 0)) throw new SimError('E_SIM_OPEN', `bad baud rate ${options.baudRate}`, 'give a positive baudRate');
-      parseSimUrl(String(options.path));
+      const url = parseSimUrl(String(options.path));
+      if (!inWorker && (url.thread ?? how.thread) === 'worker') {
+        if (custom) throw new SimError('E_SIM_THREAD', `${options.path}: this binding's own world factory or board cannot run in a worker thread`, 'open it with thread=main, or through SimBinding (the registered simulator)');
+        return workers.open(options);
+      }
       await new Promise<void>((resolve) => setImmediate(resolve));
       const h = ports.forOpen(options.path);
       const port = new SimPortBinding(h, options, ports);
       h.port = port;
       h.device.setHostAttached(true);
-      h.pacer.setWants(() => port.isOpen && h.device.outbox.length < LOW_WATER_BYTES);
+      // the outbox stays under the low-water mark (its capacity is 64 KiB: a fuller one stalls the link and the device drops),
+      // and with what was read but not yet by the host, under the lead
+      h.pacer.setWants(() => port.isOpen && h.device.outbox.length < LOW_WATER_BYTES && h.device.outbox.length + unreadElsewhere() < leadBytes());
       h.pacer.keepAlive = true;
       h.pacer.start();
       ports.opened(h);

@@ -115,6 +115,11 @@ export class SimPorts {
     this.ports.delete(path);
   }
 
+  /** Whether someone listens for opens (onOpen): they want the device's handle. */
+  get listening(): boolean {
+    return this.openListeners.size > 0;
+  }
+
   /** Calls `listener` on every successful open of a path; returns an unsubscribe function. */
   onOpen(listener: (handle: SimPortHandle) => void): () => void {
     this.openListeners.add(listener);

@@ -2,7 +2,7 @@
 //
 //   sim://SCENARIO[?seed=N][&speed=X|max][&drift_ppm=P][&faults=LIST]
 //                 [&link_bps=B][&loopback=LINE][&persist=1][&led_aging=CH:F,...]
-//                 [&sync_bus=NAME[&sync_in=LINE]]
+//                 [&sync_bus=NAME[&sync_in=LINE]][&thread=main|worker]
 //
 //   seed       world and fault seed, integer 0..2^32-1 (default 1; the generators
 //              take 32 bits, so a larger seed would alias a smaller one)
@@ -27,6 +27,9 @@
 //              speed=max each races at its own pace and their runs need not even
 //              overlap: record a group at a fixed speed. NAME: 1-64 letters, digits, _ . -
 //   sync_in    the digital input line the bus is wired to on this rig (default 0)
+//   thread     where the world and device run: main (this thread, the device reachable
+//              through SimPorts) or worker (a worker thread; see transport/README.md);
+//              absent: the opener decides (the CLI: worker when nothing needs the device)
 //   path       with the scenario `file`: a scenario document (JSON; see
 //              firmware-sim/world/scenario-file/README.md), e.g. sim://file?path=my.json;
 //              read and checked here, its faults run before the URL's
@@ -37,6 +40,8 @@ import { type HardwareFault, parseHardwareFaults } from '../device/hardware-faul
 import { loadScenarioFile, type ScenarioFile } from '../device/scenario-file.ts';
 
 export type Speed = number | 'max';
+/** Where a sim:// device runs: this thread, or a worker thread. */
+export type SimThread = 'main' | 'worker';
 
 export interface SimUrl {
   url: string;
@@ -48,6 +53,8 @@ export interface SimUrl {
   linkBytesPerSecond: number | undefined;
   loopbackLine: number | undefined;
   persist: boolean;
+  /** Present only with thread=: where the world and device run (absent: the opener decides). */
+  thread?: SimThread;
   /** Present only with sync_bus=: the shared sync line's name and this rig's input line on it. */
   syncBus?: { name: string; inputLine: number };
   /** Present only when the URL ages an LED. */
@@ -61,7 +68,7 @@ export interface SimUrl {
 /** The scenario name of sim://file?path=FILE. */
 export const FILE_SCENARIO = 'file';
 
-const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw', 'path', 'sync_bus', 'sync_in']);
+const KEYS = new Set(['seed', 'speed', 'drift_ppm', 'faults', 'link_bps', 'loopback', 'persist', 'led_aging', 'hw', 'path', 'sync_bus', 'sync_in', 'thread']);
 const HINT = 'write sim://SCENARIO?seed=1&speed=10, e.g. sim://linear or sim://sleep?speed=max';
 
 /** Bounds of the URL's numbers: outside them a run never progresses, never ends, or aliases another. */
@@ -139,6 +146,8 @@ export function parseSimUrl(url: string): SimUrl {
     throw new SimError('E_SIM_URL', `sync_bus "${syncBusName}" is not 1-64 letters, digits, _ . -`, 'name the bus e.g. sync_bus=lab1');
   }
   const syncBus = syncBusName === null ? undefined : { name: syncBusName, inputLine: int('sync_in', 0, SIM_URL_RANGES.id) };
+  const threadText = params.get('thread');
+  if (threadText !== null && threadText !== 'main' && threadText !== 'worker') throw new SimError('E_SIM_URL', `thread "${threadText}" is not main or worker`, 'write thread=worker (a worker thread) or thread=main');
   const hardwareFaults = [...(scenarioFile?.hardwareFaults ?? []), ...parseHardwareFaults(params.get('hw') ?? '')];
   return {
     url,
@@ -150,6 +159,7 @@ export function parseSimUrl(url: string): SimUrl {
     linkBytesPerSecond,
     loopbackLine: loopbackText === null ? undefined : int('loopback', 0, SIM_URL_RANGES.id),
     persist: persistText === '1',
+    ...(threadText !== null ? { thread: threadText } : {}),
     ...(syncBus ? { syncBus } : {}),
     ...(ledAging.length > 0 ? { ledAging } : {}),
     ...(hardwareFaults.length > 0 ? { hardwareFaults } : {}),

@@ -3,7 +3,9 @@
 // simulator where hardware plugs in:
 //
 // - sim:// device URLs open a simulated device through the same serialport
-//   binding seam as real ports (host/transport/open.ts);
+//   binding seam as real ports (host/transport/open.ts), in a worker thread
+//   unless something here needs the device (simThreadFor: a test created it,
+//   a fixed speed, persist=1, a sync bus, `--meter sim`; or the URL's thread=);
 // - sim://replay?rec=DIR (and replay://DIR) open a recording served as a
 //   device (host/replay/); every other sim:// URL opens the simulator;
 // - `--meter sim` reads the simulated power meter at the fiber tip of the
@@ -13,7 +15,7 @@
 // need: `fiberrig sim` its servers (SIM_SERVERS) and `fiberrig cohort
 // --simulate` the simulated truth it compares against (SIMULATED_NE_AMPLITUDE).
 import {
-  checkSimUrl, serveSimOnPty, serveSimOnTcp, SimBinding, type SimDevice, simPowerMeterOf, simServeOptionsFromUrl, ZOLPIDEM_NE_AMPLITUDE_SCALE,
+  checkSimUrl, serveSimOnPty, serveSimOnTcp, SimBinding, type SimDevice, simPowerMeterOf, simServeOptionsFromUrl, simThreadFor, ZOLPIDEM_NE_AMPLITUDE_SCALE,
 } from '../../firmware-sim/simulator.ts';
 import { CalibrationError } from '../calibration/errors.ts';
 import { type MeterInfo, type PowerMeter, registerMeter } from '../calibration/meters.ts';
@@ -21,10 +23,22 @@ import { ReplayBinding } from '../replay/binding.ts';
 import { checkReplayUrl, isReplayUrl } from '../replay/url.ts';
 import { type BindingInterface, registerBinding } from '../transport/open.ts';
 
+/** sim:// URLs whose device `--meter sim` reads: they run in this thread. */
+const meterDevices = new Set<string>();
+
+/** Where a sim:// device runs: in this thread when `--meter sim` reads it, else as simThreadFor says. */
+function threadFor(path: string): 'main' | 'worker' {
+  return meterDevices.has(path.trim()) ? 'main' : simThreadFor(path);
+}
+
 /** sim:// URLs: sim://replay?rec=DIR plays a recording, any other scenario is simulated. */
 const simOrReplay: BindingInterface = {
   list: async () => [...(await SimBinding.list()), ...(await ReplayBinding.list())],
-  open: (options) => (isReplayUrl(String(options?.path ?? '')) ? ReplayBinding.open(options) : SimBinding.open(options)),
+  open: async (options) => {
+    const path = String(options?.path ?? '');
+    if (isReplayUrl(path)) return ReplayBinding.open(options);
+    return SimBinding.open(options, options && typeof options === 'object' ? { thread: threadFor(path) } : {});
+  },
 };
 
 /**
@@ -45,6 +59,7 @@ registerMeter({
   check: (spec, deviceUrl) => {
     if (spec.toLowerCase() !== 'sim') throw new CalibrationError('E_METER', `--meter ${spec}: the simulator's meter takes no options`, 'write --meter sim');
     if (!/^sim:\/\//i.test(deviceUrl)) throw new CalibrationError('E_METER', `--meter sim reads a simulated device, and ${deviceUrl} is not one`, SIM_METER_HINT);
+    meterDevices.add(deviceUrl.trim()); // its device must be reachable here (SimBinding.ports)
   },
   open: async (_spec, deviceUrl): Promise<PowerMeter> => {
     const handle = SimBinding.ports.lookup(deviceUrl);

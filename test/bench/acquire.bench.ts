@@ -7,8 +7,10 @@
 // 1 kS/s, one TTL line.
 //
 // Figures: simulated seconds per CPU second of the whole process (all threads:
-// "x real time per core") and per wall second; then, from a CPU profile of the
-// main thread over a shorter run, where that time goes (world render,
+// "x real time per core") and per wall second, with the world and device in a
+// worker thread (the CLI's default at speed=max) and, the baseline in the same
+// run, in the host's thread (thread=main); then, from a CPU profile of the
+// main thread over a shorter in-thread run, where that time goes (world render,
 // device/encoding, host decode/assemble, host demodulation + derived files,
 // raw-log write, GC, other), and the CPU of the other threads (raw-log I/O
 // worker, libuv). Baseline measured in the same run: the simulated device with
@@ -39,6 +41,8 @@ import { PROTOCOL_VERSION } from '../../protocol/index.ts';
 import type { Emit } from './run.ts';
 
 const URL = 'sim://sleep?seed=1&speed=max';
+/** The same device in the host's thread (thread=main): the baseline of the worker thread the CLI now runs it in, and what the main-thread profile splits. */
+const URL_IN_THREAD = `${URL}&thread=main`;
 const NOTE = "fiberrig acquire --device 'sim://sleep?seed=1&speed=max' (default config: 3 LEDs lock-in, 2 det @ 10 kS/s, EEG+EMG @ 1 kS/s)";
 
 /** CPU seconds (user + system) of each thread of this process, by thread id (Linux /proc; empty elsewhere). */
@@ -61,13 +65,13 @@ const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 interface Run { simulatedS: number; wallS: number; cpuS: number; mainCpuS: number; otherCpuS: number }
 
 /** One `fiberrig acquire` run of `seconds` of device time into a temporary folder. */
-async function acquire(seconds: number): Promise<Run> {
+async function acquire(seconds: number, url = URL): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'fiberrig-bench-acquire-'));
   try {
     const threads0 = threadCpuS();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const code = await main(['acquire', '--device', URL, '--duration', `${seconds}s`, '--out', join(dir, 'rec'), '--json', '--quiet'], { stdout: sink(), stderr: sink() });
+    const code = await main(['acquire', '--device', url, '--duration', `${seconds}s`, '--out', join(dir, 'rec'), '--json', '--quiet'], { stdout: sink(), stderr: sink() });
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const threads1 = threadCpuS();
@@ -140,12 +144,13 @@ function partOf(urls: string[], leafName: string): Part {
 
 /** Main-thread CPU profile of one acquisition, summed by part (ms). */
 async function profileParts(seconds: number): Promise<{ parts: Record<Part, number>; run: Run }> {
+  // the device in this thread (thread=main), so the profile splits world and device as well as the host
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 500 });
   await session.post('Profiler.start');
-  const run = await acquire(seconds);
+  const run = await acquire(seconds, URL_IN_THREAD);
   const { profile } = await session.post('Profiler.stop');
   session.disconnect();
   if (process.env.FIBERRIG_BENCH_PROFILE) writeFileSync(process.env.FIBERRIG_BENCH_PROFILE, JSON.stringify(profile));
@@ -175,8 +180,12 @@ export async function run(emit: Emit): Promise<void> {
   await acquire(30); // warm-up (module loading, JIT)
 
   const r = await acquire(speedS);
-  emit({ name: 'acquire.sim.sleep.realtime_per_core', value: r.simulatedS / r.cpuS, unit: 'x real time per CPU s', simulatedS: r.simulatedS, cpuS: r.cpuS, wallS: r.wallS, note: NOTE });
+  emit({ name: 'acquire.sim.sleep.realtime_per_core', value: r.simulatedS / r.cpuS, unit: 'x real time per CPU s', simulatedS: r.simulatedS, cpuS: r.cpuS, wallS: r.wallS, note: `${NOTE}: world + device in a worker thread (the CLI's default at speed=max)` });
   emit({ name: 'acquire.sim.sleep.realtime_wall', value: r.simulatedS / r.wallS, unit: 'x real time', simulatedS: r.simulatedS, wallS: r.wallS });
+  // baseline in the same run: world + device in the host's thread (thread=main)
+  const inThread = await acquire(speedS, URL_IN_THREAD);
+  emit({ name: 'acquire.sim.sleep.in_thread.realtime_per_core', value: inThread.simulatedS / inThread.cpuS, unit: 'x real time per CPU s', simulatedS: inThread.simulatedS, cpuS: inThread.cpuS, wallS: inThread.wallS, workerToInThreadCpu: r.cpuS / inThread.cpuS, note: `${URL_IN_THREAD}: everything on the host's thread` });
+  emit({ name: 'acquire.sim.sleep.in_thread.realtime_wall', value: inThread.simulatedS / inThread.wallS, unit: 'x real time', simulatedS: inThread.simulatedS, wallS: inThread.wallS, workerSpeedupWall: inThread.wallS / r.wallS });
   emit({ name: 'acquire.sim.sleep.main_thread_share', value: (100 * r.mainCpuS) / r.cpuS, unit: '% of process CPU', mainCpuS: r.mainCpuS, otherThreadsCpuS: r.otherCpuS });
 
   const cli = await acquireCli(speedS);
@@ -189,7 +198,7 @@ export async function run(emit: Emit): Promise<void> {
   emit({ name: 'acquire.sim.device_only.realtime_per_core', value: baseS / d.cpuS, unit: 'x real time per CPU s', simulatedS: baseS, cpuS: d.cpuS, wallS: d.wallS, note: 'baseline: the same world + device, frames dropped (no host, no raw log)' });
   emit({ name: 'acquire.sim.host_share', value: 100 * (1 - (d.cpuS / baseS) / (r.cpuS / r.simulatedS)), unit: '% of acquire CPU beyond the device alone' });
 
-  const profiled = await profileParts(baseS);
+  const profiled = await profileParts(baseS); // in-thread: the main-thread profile sees world and device too
   const total = Object.values(profiled.parts).reduce((a, b) => a + b, 0);
   for (const [part, ms] of Object.entries(profiled.parts)) {
     emit({ name: `acquire.sim.split.${part}`, value: (100 * ms) / total, unit: '% of main-thread profile', ms: Math.round(ms), simulatedS: baseS, perSimulatedHourS: (ms / 1000) * (3600 / baseS) });

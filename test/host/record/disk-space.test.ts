@@ -20,7 +20,9 @@ describe('host/record: disk space estimate', function () {
 
   it('estimates a 20 s recording of the default config at 1.0-1.3x its raw log and derived files (never under)', async () => {
     const rec = join(tmp.dir, 'rec');
-    const r = await run(process.execPath, [BIN, 'acquire', '--device', 'sim://sleep?speed=max', '--duration', '20s', '--out', rec, '--quiet', '--json']);
+    // thread=main: a device in a worker thread runs ~0.5 s of device time past the duration before Stop reaches it
+    // (a fixed tail, not a rate: 2-3 % of 20 s, nothing over hours), more than this 20 s bound's margin
+    const r = await run(process.execPath, [BIN, 'acquire', '--device', 'sim://sleep?speed=max&thread=main', '--duration', '20s', '--out', rec, '--quiet', '--json']);
     const summary = JSON.parse(r.stdout) as { durationS: number; diskSpace: { rawLogBytesPerHour: number; derivedBytesPerHour: number } };
     const estimate = estimateRecordingBytes(DEFAULT_LOCKIN_CONFIG);
     assert.deepEqual({ raw: summary.diskSpace.rawLogBytesPerHour, derived: summary.diskSpace.derivedBytesPerHour }, { raw: estimate.rawLogBytesPerHour, derived: estimate.derivedBytesPerHour });
