@@ -2,12 +2,12 @@
 // detectorPass's arithmetic for both, with the per-sample inputs (LED drive shapes, interpolation fraction,
 // flicker sines, noise word) made once per sample in the loop rather than read from the chunk's arrays.
 import type { DetectorChunk, DetectorPassParams } from './detector-pass.ts';
-import { hash32, normalTailOf, ZIG_K, ZIG_W } from './rng.ts';
+import { hash32, normalTailInto, ZIG_K, ZIG_W } from './rng.ts';
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const ZK = ZIG_K;
 const ZW = ZIG_W;
-const tailOf = normalTailOf;
+const tailInto = normalTailInto;
 const hashOf = hash32;
 
 /**
@@ -190,7 +190,7 @@ export function detectorPairPass(
       let zp: number;
       if (Math.abs(hz) < ZK[iz]!) zp = hz * ZW[iz]!;
       else {
-        tail[0] = tailOf(u >>> 0, hz, iz);
+        tailInto(tail, 0, u >>> 0, hz, iz);
         zp = tail[0]!;
       }
       u = qBase ^ w;
@@ -204,7 +204,7 @@ export function detectorPairPass(
       let zq: number;
       if (Math.abs(hz) < ZK[iz]!) zq = hz * ZW[iz]!;
       else {
-        tail[0] = tailOf(u >>> 0, hz, iz);
+        tailInto(tail, 0, u >>> 0, hz, iz);
         zq = tail[0]!;
       }
       let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * zp;

@@ -1,7 +1,7 @@
 // The detector render's inner pass: a chunk of samples laid out by the world's render loop (grid runs,
 // interpolation fractions, LED drive shapes, flicker sines, noise words) and, per detector, one pass
 // that sums its light and turns it into codes (noise, rounding, clipping) or noise-free float codes.
-import { hash32, normalTailOf, ZIG_K, ZIG_W } from './rng.ts';
+import { hash32, normalTailInto, ZIG_K, ZIG_W } from './rng.ts';
 
 /** Detector samples per chunk (the render loop's unit; a chunk's grid slots stay cached while it is done). */
 export const CHUNK = 512;
@@ -11,7 +11,7 @@ export const WEYL = 0x9e3779b1 | 0;
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const ZK = ZIG_K;
 const ZW = ZIG_W;
-const tailOf = normalTailOf;
+const tailInto = normalTailInto;
 const hashOf = hash32;
 
 /** One chunk of detector samples, filled by the world's render loop and read by detectorPass. */
@@ -243,7 +243,7 @@ export function detectorPass(
         let z: number;
         if (Math.abs(hz) < ZK[iz]!) z = hz * ZW[iz]!;
         else {
-          tail[0] = tailOf(u >>> 0, hz, iz);
+          tailInto(tail, 0, u >>> 0, hz, iz);
           z = tail[0]!;
         }
         v += Math.sqrt(r2 + sh * (light > 0 ? light : 0)) * nf * z;

@@ -162,7 +162,7 @@ export function normalsAt(key: number, counters: Float64Array, n: number, out: F
     const iz = z & 127;
     // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
     if (Math.abs(u) < ZK[iz]!) out[i] = u * ZW[iz]!;
-    else out[i] = normalTailOf(u >>> 0, u, iz);
+    else normalTailInto(out, i, u >>> 0, u, iz);
   }
 }
 
@@ -219,7 +219,7 @@ export function normalsFastAt(key: number, counters: Float64Array, n: number, ou
     const hz = u & -128;
     // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
     if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
-    else out[i] = normalTailOf(u >>> 0, hz, iz);
+    else normalTailInto(out, i, u >>> 0, hz, iz);
   }
 }
 
@@ -238,7 +238,7 @@ export function normalsFromWords(base: number, words: Int32Array, n: number, out
     const iz = u & 127;
     const hz = u & -128;
     if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
-    else out[i] = normalTailOf(u >>> 0, hz, iz);
+    else normalTailInto(out, i, u >>> 0, hz, iz);
   }
 }
 
@@ -249,6 +249,17 @@ export function noiseWordOf(lo: number): number {
 
 /** normalFromBase past its first table test: further words from a re-hash chain of `u` (no allocation). */
 export function normalTailOf(u: number, hz: number, iz: number): number {
+  normalTailInto(TAIL_CELL, 0, u, hz, iz);
+  return TAIL_CELL[0]!;
+}
+
+const TAIL_CELL = new Float64Array(1);
+
+/**
+ * normalTailOf written to out[i] rather than returned: a call that is not inlined returns a boxed number (a
+ * heap allocation per tail draw); a typed-array store does not.
+ */
+export function normalTailInto(out: Float64Array, i: number, u: number, hz: number, iz: number): void {
   let n = 0;
   for (;;) {
     const x = hz * ZW[iz]!;
@@ -261,14 +272,21 @@ export function normalTailOf(u: number, hz: number, iz: number): number {
         u = mix32((u + 0x6a09e667 + ++n) >>> 0);
         y = -Math.log(unitFromU32(u));
       } while (y + y < xt * xt);
-      return hz > 0 ? ZIG_R + xt : -ZIG_R - xt;
+      out[i] = hz > 0 ? ZIG_R + xt : -ZIG_R - xt;
+      return;
     }
     u = mix32((u + 0x6a09e667 + ++n) >>> 0);
-    if (ZF[iz]! + unitFromU32(u) * (ZF[iz - 1]! - ZF[iz]!) < Math.exp(-0.5 * x * x)) return x;
+    if (ZF[iz]! + unitFromU32(u) * (ZF[iz - 1]! - ZF[iz]!) < Math.exp(-0.5 * x * x)) {
+      out[i] = x;
+      return;
+    }
     u = mix32((u + 0x6a09e667 + ++n) >>> 0);
     hz = u | 0;
     iz = mix32((u ^ 0x2545f491) >>> 0) & 127;
-    if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
+    if (Math.abs(hz) < ZK[iz]!) {
+      out[i] = hz * ZW[iz]!;
+      return;
+    }
   }
 }
 
