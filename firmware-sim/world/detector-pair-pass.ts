@@ -164,7 +164,10 @@ export function detectorPairPass(
       const s0 = e0 * (1 - dr0 * e0) * on0;
       const s1 = e1 * (1 - dr1 * e1) * on1;
       const s2 = e2 * (1 - dr2 * e2) * on2;
-      const w = wStep !== 0 ? word : cw[i]!;
+      // c.word read on every sample (CHUNK long, i < n): read only off the lattice, its load had no type feedback
+      // until the first chunk off it (a noise high word's change, 215 s in) and deoptimised the pass there
+      const wi = cw[i]!;
+      const w = wStep !== 0 ? word : wi;
       word = (word + wStep) | 0;
       // the same sums as detectorPass, less its terms that are +0 here (the extras; a fourth LED slot left
       // unused): adding +0 changes a sum at most from -0 to +0, which rounds to the same code
