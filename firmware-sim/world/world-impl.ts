@@ -459,9 +459,9 @@ export class SimWorldImpl implements SimWorld {
         cw[i] = word;
         word = (word + wStep) | 0;
       } else if (noise) {
-        // noiseCounterOf(t), written out: no boxed number per sample
-        const k = Math.round(t * TICKS_PER_S);
-        const ctr = k >= 0 ? 2 * k : -2 * k - 1;
+        // noiseCounterOf(t), written out: no boxed number per sample; in doubles as noiseWordsOf
+        const k = Math.round(t * TICKS_PER_S) + 0.5 - 0.5;
+        const ctr = k > -0.5 ? k / 0.5 : -k / 0.5 - 1;
         if (ctr < cLo || ctr >= cHi) {
           n = i;
           break;
