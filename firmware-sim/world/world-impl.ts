@@ -541,7 +541,10 @@ export class SimWorldImpl implements SimWorld {
   digitalEdges(t0S: number, t1S: number): WorldDigitalEdge[] {
     if (!(t1S > t0S)) return [];
     const lines = this.board.digitalInputs;
-    return this.sc.digitalEdges(t0S, t1S, lines.length).map((e) => ({ lineId: lines[e.lineIndex]!.id, rising: e.rising, tS: e.tS }));
+    const edges = this.sc.digitalEdges(t0S, t1S, lines.length);
+    // most blocks have none: no mapping closure and copy then
+    if (edges.length === 0) return [];
+    return edges.map((e) => ({ lineId: lines[e.lineIndex]!.id, rising: e.rising, tS: e.tS }));
   }
 
   // ------------------------------------------------------------ truth
