@@ -28,6 +28,14 @@ export function hash32(a: number, b: number): number {
   return mix32((a ^ mix32((b + GOLDEN) | 0)) >>> 0);
 }
 
+/**
+ * hash32(a, b) | 0 written to out[i] rather than returned: a call that is not inlined returns a boxed number
+ * (half of all 32-bit words are outside V8's small-integer range); a typed-array store does not.
+ */
+export function hash32Into(out: Int32Array, i: number, a: number, b: number): void {
+  out[i] = hash32(a, b) | 0;
+}
+
 /** FNV-1a of a string, mixed: turns stream names into 32-bit keys. */
 export function hashString(s: string): number {
   let h = 0x811c9dc5;
@@ -255,11 +263,25 @@ export function normalTailOf(u: number, hz: number, iz: number): number {
 
 const TAIL_CELL = new Float64Array(1);
 
+const TAIL_ARGS = new Float64Array(2);
+
 /**
  * normalTailOf written to out[i] rather than returned: a call that is not inlined returns a boxed number (a
  * heap allocation per tail draw); a typed-array store does not.
  */
 export function normalTailInto(out: Float64Array, i: number, u: number, hz: number, iz: number): void {
+  TAIL_ARGS[0] = u;
+  TAIL_ARGS[1] = hz;
+  normalTailOfArgs(out, i, TAIL_ARGS, iz);
+}
+
+/**
+ * normalTailInto with u and hz read from args[0] and args[1]: a call that is not inlined boxes each argument
+ * outside V8's small-integer range (most 32-bit words), typed-array cells are not boxed.
+ */
+export function normalTailOfArgs(out: Float64Array, i: number, args: Float64Array, iz: number): void {
+  let u = args[0]!;
+  let hz = args[1]!;
   let n = 0;
   for (;;) {
     const x = hz * ZW[iz]!;
