@@ -28,10 +28,7 @@ export function hash32(a: number, b: number): number {
   return mix32((a ^ mix32((b + GOLDEN) | 0)) >>> 0);
 }
 
-/**
- * hash32(a, b) | 0 written to out[i] rather than returned: a call that is not inlined returns a boxed number
- * (half of all 32-bit words are outside V8's small-integer range); a typed-array store does not.
- */
+/** hash32(a, b) | 0 into out[i]: a result of a call not inlined is boxed (most 32-bit words), a store is not. */
 export function hash32Into(out: Int32Array, i: number, a: number, b: number): void {
   out[i] = hash32(a, b) | 0;
 }
