@@ -20,7 +20,7 @@
 // CRC and COBS in one pass).
 import { Edge, LogLevel, SampleFormat, SampleSource } from '../../protocol/index.ts';
 import type { AuxRenderRequest, DetectorRenderRequest } from '../world/world.ts';
-import { BlockFramer } from './block-frame.ts';
+import { type BlockFields, BlockFramer } from './block-frame.ts';
 import { type BoardDefinition, codeRange } from './board.ts';
 import { type DeviceCore, log } from './core.ts';
 import type { AppliedDrive, LostRange } from './faults.ts';
@@ -101,6 +101,12 @@ export class BlockProducer {
   private readonly detRange: ClampRanges;
   private readonly auxRange: ClampRanges;
   private readonly framer: BlockFramer;
+  /** The fields of the block being framed, rewritten per block (the framer reads them and keeps none). */
+  private readonly blockFields: BlockFields = {
+    configId: 0, source: 0, firstSampleIndex: 0, sampleCount: 0, channelIds: [], format: 0, samples: new Uint8Array(0), samplesBytes: 0,
+  };
+  /** captureEdges' edges of one block, emptied per block (each is sent as a copy). */
+  private readonly edgeEvents: Array<{ line: number; rising: boolean; n: number; ticks: number }> = [];
 
   constructor(
     private readonly core: DeviceCore,
@@ -306,9 +312,16 @@ export class BlockProducer {
 
   private queueBlock(source: number, name: 'detector' | 'aux', first: number, count: number, channelIds: number[], format: number, bytes: number): void {
     const configId = this.core.session.configId;
-    const frame = this.framer.frame({
-      configId, source, firstSampleIndex: first, sampleCount: count, channelIds, format, samples: this.packBytes, samplesBytes: bytes,
-    });
+    const f = this.blockFields;
+    f.configId = configId;
+    f.source = source;
+    f.firstSampleIndex = first;
+    f.sampleCount = count;
+    f.channelIds = channelIds;
+    f.format = format;
+    f.samples = this.packBytes;
+    f.samplesBytes = bytes;
+    const frame = this.framer.frame(f);
     this.core.uplink.pushBlock(frame, { kind: 'sampleBlock', requestId: 0, source: name, run: this.core.run.number, configId, firstSampleIndex: first, sampleCount: count });
   }
 
@@ -318,8 +331,11 @@ export class BlockProducer {
     const c = run.config!;
     const fs = c.sampleRateHz;
     const ticksPerSample = board.timerClockHz / fs;
-    const events: Array<{ line: number; rising: boolean; n: number; ticks: number }> = [];
-    for (const e of this.core.world.digitalEdges(t0W, t0W + count * dtW)) {
+    const events = this.edgeEvents;
+    events.length = 0;
+    const edges = this.core.world.digitalEdges(t0W, t0W + count * dtW);
+    for (let i = 0; i < edges.length; i++) {
+      const e = edges[i]!;
       if (!c.digitalInputIds.includes(e.lineId)) continue;
       const x = (e.tS - t0W) / dtW;
       let n = Math.floor(x + 1e-9);
@@ -351,7 +367,8 @@ export class BlockProducer {
     if (events.length === 0) return;
     events.sort((a, b) => a.n - b.n || a.ticks - b.ticks);
     const configId = this.core.session.configId;
-    for (const ev of events) {
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       this.core.uplink.send({
         requestId: 0,
         digitalEvent: { line: ev.line, edge: ev.rising ? Edge.EDGE_RISING : Edge.EDGE_FALLING, sampleIndex: ev.n, subsampleTicks: ev.ticks, configId },

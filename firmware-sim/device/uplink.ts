@@ -25,6 +25,11 @@ export interface Queued {
 
 type HeartbeatAckInit = NonNullable<EnvelopeInit['heartbeatAck']>;
 
+/** A queue entry, always of one shape (same fields, same order): the link's loads of it stay monomorphic. */
+function queued(bytes: Uint8Array, meta: FrameMeta, readyDevS: number, isBlock: boolean, heartbeatAck: HeartbeatAckInit | undefined): Queued {
+  return { bytes, meta, readyDevS, isBlock, heartbeatAck };
+}
+
 const CONTROL_QUEUE_MAX = 256;
 const EVENT_QUEUE_MAX = 4096;
 const BODY_KEYS = [
@@ -90,14 +95,14 @@ export class Uplink {
         this.messagesDropped++;
         return;
       }
-      this.control.push({ bytes, meta: m, readyDevS: this.clock.devS, isBlock: false });
+      this.control.push(queued(bytes, m, this.clock.devS, false, undefined));
     } else {
       if (this.streamEvents >= EVENT_QUEUE_MAX && m.kind !== 'ack') {
         this.messagesDropped++;
         return;
       }
       this.streamEvents++;
-      this.stream.push({ bytes, meta: m, readyDevS: this.clock.devS, isBlock: false });
+      this.stream.push(queued(bytes, m, this.clock.devS, false, undefined));
     }
   }
 
@@ -108,7 +113,7 @@ export class Uplink {
    * host's receive buffer is full.
    */
   sendHeartbeatAck(requestId: number, ack: HeartbeatAckInit): void {
-    this.control.push({ bytes: new Uint8Array(0), meta: { kind: 'heartbeatAck', requestId }, readyDevS: this.clock.devS, isBlock: false, heartbeatAck: ack });
+    this.control.push(queued(new Uint8Array(0), { kind: 'heartbeatAck', requestId }, this.clock.devS, false, ack));
   }
 
   /** Encodes a HeartbeatAck whose transmission starts at device time `startDevS`. */
@@ -121,7 +126,7 @@ export class Uplink {
 
   /** Queues an encoded sample block frame into the ring buffer. */
   pushBlock(frame: Uint8Array, meta: FrameMeta): void {
-    this.stream.push({ bytes: frame, readyDevS: this.clock.devS, isBlock: true, meta });
+    this.stream.push(queued(frame, meta, this.clock.devS, true, undefined));
     this.streamBlocks++;
   }
 
@@ -184,7 +189,7 @@ export class Uplink {
 
   /** Queues a frame kept over a reboot (ready at once). */
   requeueControl(q: Queued): void {
-    this.control.push({ ...q, readyDevS: 0 });
+    this.control.push(queued(q.bytes, q.meta, 0, q.isBlock, q.heartbeatAck));
   }
 
   /** Transports: whether a host is connected (a detached device keeps running; its link stalls). */

@@ -157,8 +157,10 @@ export class AuxRenderer {
       let hi = -1;
       for (let i = 0; i < count; i++) {
         // noiseCounterOf, written out: a call here returns a boxed number per sample
-        const c = Math.round((t0S + i * dtS) * TICKS_PER_S);
-        const ctr = c >= 0 ? 2 * c : -2 * c - 1;
+        // c passes 2^30 ticks after 107 s: a double from the start (+ 0.5 - 0.5 and / 0.5, exact), so that the
+        // optimizer never compiles this for small integers (it did, and that failed: "overflow")
+        const c = Math.round((t0S + i * dtS) * TICKS_PER_S) + 0.5 - 0.5;
+        const ctr = c > -0.5 ? c / 0.5 : -c / 0.5 - 1;
         counters[i] = ctr;
         const h = Math.floor(ctr * INV_2P32);
         if (i === 0) hi = h;

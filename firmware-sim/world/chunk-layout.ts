@@ -86,9 +86,10 @@ export function noiseWordsOf(c: DetectorChunk, t0S: number, dtS: number, at: num
   const cw = c.word;
   const cHi = cLo + TWO_P32;
   for (let i = 0; i < n; i++) {
-    // noiseCounterOf(t), written out: no boxed number per sample
-    const k = Math.round((t0S + (at + i) * dtS) * TICKS_PER_S);
-    const ctr = k >= 0 ? 2 * k : -2 * k - 1;
+    // noiseCounterOf(t), written out: no boxed number per sample; k a double from the start (+ 0.5 - 0.5 and
+    // / 0.5, exact), so that nothing here is compiled for small integers (k passes 2^30 after 107 s: "overflow")
+    const k = Math.round((t0S + (at + i) * dtS) * TICKS_PER_S) + 0.5 - 0.5;
+    const ctr = k > -0.5 ? k / 0.5 : -k / 0.5 - 1;
     if (ctr < cLo || ctr >= cHi) {
       litLedsOf(c, c.currentMa, at, i);
       return i;

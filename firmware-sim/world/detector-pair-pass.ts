@@ -2,13 +2,17 @@
 // detectorPass's arithmetic for both, with the per-sample inputs (LED drive shapes, interpolation fraction,
 // flicker sines, noise word) made once per sample in the loop rather than read from the chunk's arrays.
 import type { DetectorChunk, DetectorPassParams } from './detector-pass.ts';
-import { hash32, normalTailOf, ZIG_K, ZIG_W } from './rng.ts';
+import { hash32Into, normalTailOfArgs, ZIG_K, ZIG_W } from './rng.ts';
 
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const ZK = ZIG_K;
 const ZW = ZIG_W;
-const tailOf = normalTailOf;
-const hashOf = hash32;
+const tailOfArgs = normalTailOfArgs;
+/** The Ziggurat tail's arguments u and hz (cells: arguments of a call are boxed). */
+const TAIL_ARGS = new Float64Array(2);
+const hashInto = hash32Into;
+/** The noise hash bases of a pass (a store and a load: no boxed number per chunk). */
+const BASES = new Int32Array(2);
 
 /**
  * detectorPass for two detectors at once, integer codes with noise: the same arithmetic per detector, the
@@ -75,8 +79,10 @@ export function detectorPairPass(
   const wStep = c.wordStep;
   let word = c.word0;
   const tail = c.tail;
-  const pBase = hashOf(p.noiseKey, c.noiseHi) | 0;
-  const qBase = hashOf(q.noiseKey, c.noiseHi) | 0;
+  hashInto(BASES, 0, p.noiseKey, c.noiseHi);
+  hashInto(BASES, 1, q.noiseKey, c.noiseHi);
+  const pBase = BASES[0]!;
+  const qBase = BASES[1]!;
   const pd = p.d;
   const qd = q.d;
   const t0 = c.t0S;
@@ -164,7 +170,10 @@ export function detectorPairPass(
       const s0 = e0 * (1 - dr0 * e0) * on0;
       const s1 = e1 * (1 - dr1 * e1) * on1;
       const s2 = e2 * (1 - dr2 * e2) * on2;
-      const w = wStep !== 0 ? word : cw[i]!;
+      // c.word read on every sample (CHUNK long, i < n): read only off the lattice, its load had no type feedback
+      // until the first chunk off it (a noise high word's change, 215 s in) and deoptimised the pass there
+      const wi = cw[i]!;
+      const w = wStep !== 0 ? word : wi;
       word = (word + wStep) | 0;
       // the same sums as detectorPass, less its terms that are +0 here (the extras; a fourth LED slot left
       // unused): adding +0 changes a sum at most from -0 to +0, which rounds to the same code
@@ -190,7 +199,9 @@ export function detectorPairPass(
       let zp: number;
       if (Math.abs(hz) < ZK[iz]!) zp = hz * ZW[iz]!;
       else {
-        tail[0] = tailOf(u >>> 0, hz, iz);
+        TAIL_ARGS[0] = u >>> 0;
+        TAIL_ARGS[1] = hz;
+        tailOfArgs(tail, 0, TAIL_ARGS, iz);
         zp = tail[0]!;
       }
       u = qBase ^ w;
@@ -204,7 +215,9 @@ export function detectorPairPass(
       let zq: number;
       if (Math.abs(hz) < ZK[iz]!) zq = hz * ZW[iz]!;
       else {
-        tail[0] = tailOf(u >>> 0, hz, iz);
+        TAIL_ARGS[0] = u >>> 0;
+        TAIL_ARGS[1] = hz;
+        tailOfArgs(tail, 0, TAIL_ARGS, iz);
         zq = tail[0]!;
       }
       let vp = pOff + lp + Math.sqrt(pR2 + pSh * (lp > 0 ? lp : 0)) * pNf * zp;

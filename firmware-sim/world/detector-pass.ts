@@ -1,7 +1,7 @@
 // The detector render's inner pass: a chunk of samples laid out by the world's render loop (grid runs,
 // interpolation fractions, LED drive shapes, flicker sines, noise words) and, per detector, one pass
 // that sums its light and turns it into codes (noise, rounding, clipping) or noise-free float codes.
-import { hash32, normalTailOf, ZIG_K, ZIG_W } from './rng.ts';
+import { hash32Into, normalTailOfArgs, ZIG_K, ZIG_W } from './rng.ts';
 
 /** Detector samples per chunk (the render loop's unit; a chunk's grid slots stay cached while it is done). */
 export const CHUNK = 512;
@@ -11,8 +11,12 @@ export const WEYL = 0x9e3779b1 | 0;
 // Module-local copies: imported bindings are read through getters in some loaders (tsx), costly in hot loops.
 const ZK = ZIG_K;
 const ZW = ZIG_W;
-const tailOf = normalTailOf;
-const hashOf = hash32;
+const tailOfArgs = normalTailOfArgs;
+/** The Ziggurat tail's arguments u and hz (cells: arguments of a call are boxed). */
+const TAIL_ARGS = new Float64Array(2);
+const hashInto = hash32Into;
+/** The noise hash bases of a pass (a store and a load: no boxed number per chunk). */
+const BASES = new Int32Array(2);
 
 /** One chunk of detector samples, filled by the world's render loop and read by detectorPass. */
 export class DetectorChunk {
@@ -208,7 +212,8 @@ export function detectorPass(
   const noise = oInt !== null && p.noiseKey >= 0;
   const cw = c.word;
   const tail = c.tail;
-  const base = noise ? hashOf(p.noiseKey, c.noiseHi) | 0 : 0;
+  if (noise) hashInto(BASES, 0, p.noiseKey, c.noiseHi);
+  const base = noise ? BASES[0]! : 0;
   for (let r = 0; r < c.runs; r++) {
     const o0 = c.segO0[r]! + d;
     const o1 = c.segO1[r]! + d;
@@ -243,7 +248,9 @@ export function detectorPass(
         let z: number;
         if (Math.abs(hz) < ZK[iz]!) z = hz * ZW[iz]!;
         else {
-          tail[0] = tailOf(u >>> 0, hz, iz);
+          TAIL_ARGS[0] = u >>> 0;
+          TAIL_ARGS[1] = hz;
+          tailOfArgs(tail, 0, TAIL_ARGS, iz);
           z = tail[0]!;
         }
         v += Math.sqrt(r2 + sh * (light > 0 ? light : 0)) * nf * z;

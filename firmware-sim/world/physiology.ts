@@ -428,7 +428,10 @@ export class SleepPhysiology {
         const ud = r.next();
         const uu = r.next();
         const state = this.stateAt(t);
-        if (u >= m.ratePerS[state] / maxRate) continue;
+        // the state's rate by a branch, not m.ratePerS[state]: a keyed load by name compiles for the names seen
+        // so far and deoptimised ("wrong name") at the first event in another state
+        const rate = state === 'wake' ? m.ratePerS.wake : state === 'nrem' ? m.ratePerS.nrem : m.ratePerS.rem;
+        if (u >= rate / maxRate) continue;
         const depth = lerpRange(state === 'wake' ? m.depthWake : m.depthSleep, ud);
         out.push({ startS: t, durationS: lerpRange(m.durationS, uu), depth });
       }
@@ -487,7 +490,9 @@ export class SleepPhysiology {
   spindlesTouching(t0S: number, t1S: number, out: SpindleEvent[]): void {
     const reach = 0.75 * this.params.spindles.durationS[1];
     for (let s = Math.floor((t0S - reach) / SPINDLE_SEGMENT_S); s * SPINDLE_SEGMENT_S < t1S + reach; s++) {
-      for (const ev of this.spindleSegment(s)) {
+      const evs = this.spindleSegment(s);
+      for (let j = 0; j < evs.length; j++) {
+        const ev = evs[j]!;
         const r = 0.75 * ev.durationS;
         if (ev.centerS + r > t0S && ev.centerS - r < t1S) out.push(ev);
       }
@@ -498,7 +503,11 @@ export class SleepPhysiology {
     let s = 0;
     const seg = Math.floor(tS / MOTION_SEGMENT_S);
     for (let k = seg - 1; k <= seg; k++) {
-      for (const ev of this.motionSegment(k)) {
+      // indexed, not for-of: no iterator object per call, and none of its element-kind checks (empty segments
+      // are arrays of small integers to V8, "not a Smi" once one with events arrived)
+      const evs = this.motionSegment(k);
+      for (let j = 0; j < evs.length; j++) {
+        const ev = evs[j]!;
         const u = (tS - ev.startS) / ev.durationS;
         if (u <= 0 || u >= 1) continue;
         const b = Math.sin(Math.PI * u);

@@ -14,8 +14,10 @@ export function fracOf(x: number): number {
 
 /** The noise counter of a sample at tS: round(tS · 1e7), zig-zag mapped to a non-negative integer. */
 export function noiseCounterOf(tS: number): number {
-  const c = Math.round(tS * NOISE_TICKS_PER_S);
-  return c >= 0 ? 2 * c : -2 * c - 1;
+  // in doubles from the start (+ 0.5 - 0.5 and / 0.5, exact): never compiled for small integers, which c
+  // outgrows after 107 s
+  const c = Math.round(tS * NOISE_TICKS_PER_S) + 0.5 - 0.5;
+  return c > -0.5 ? c / 0.5 : -c / 0.5 - 1;
 }
 
 export function isIntIn(x: number, lo: number, hi: number): boolean {

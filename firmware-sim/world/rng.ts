@@ -28,6 +28,11 @@ export function hash32(a: number, b: number): number {
   return mix32((a ^ mix32((b + GOLDEN) | 0)) >>> 0);
 }
 
+/** hash32(a, b) | 0 into out[i]: a result of a call not inlined is boxed (most 32-bit words), a store is not. */
+export function hash32Into(out: Int32Array, i: number, a: number, b: number): void {
+  out[i] = hash32(a, b) | 0;
+}
+
 /** FNV-1a of a string, mixed: turns stream names into 32-bit keys. */
 export function hashString(s: string): number {
   let h = 0x811c9dc5;
@@ -162,7 +167,7 @@ export function normalsAt(key: number, counters: Float64Array, n: number, out: F
     const iz = z & 127;
     // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
     if (Math.abs(u) < ZK[iz]!) out[i] = u * ZW[iz]!;
-    else out[i] = normalTailOf(u >>> 0, u, iz);
+    else normalTailInto(out, i, u >>> 0, u, iz);
   }
 }
 
@@ -219,7 +224,7 @@ export function normalsFastAt(key: number, counters: Float64Array, n: number, ou
     const hz = u & -128;
     // two stores, not one of a conditional: a merge with the tail's (boxed) result would box every value
     if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
-    else out[i] = normalTailOf(u >>> 0, hz, iz);
+    else normalTailInto(out, i, u >>> 0, hz, iz);
   }
 }
 
@@ -238,7 +243,7 @@ export function normalsFromWords(base: number, words: Int32Array, n: number, out
     const iz = u & 127;
     const hz = u & -128;
     if (Math.abs(hz) < ZK[iz]!) out[i] = hz * ZW[iz]!;
-    else out[i] = normalTailOf(u >>> 0, hz, iz);
+    else normalTailInto(out, i, u >>> 0, hz, iz);
   }
 }
 
@@ -249,6 +254,31 @@ export function noiseWordOf(lo: number): number {
 
 /** normalFromBase past its first table test: further words from a re-hash chain of `u` (no allocation). */
 export function normalTailOf(u: number, hz: number, iz: number): number {
+  normalTailInto(TAIL_CELL, 0, u, hz, iz);
+  return TAIL_CELL[0]!;
+}
+
+const TAIL_CELL = new Float64Array(1);
+
+const TAIL_ARGS = new Float64Array(2);
+
+/**
+ * normalTailOf written to out[i] rather than returned: a call that is not inlined returns a boxed number (a
+ * heap allocation per tail draw); a typed-array store does not.
+ */
+export function normalTailInto(out: Float64Array, i: number, u: number, hz: number, iz: number): void {
+  TAIL_ARGS[0] = u;
+  TAIL_ARGS[1] = hz;
+  normalTailOfArgs(out, i, TAIL_ARGS, iz);
+}
+
+/**
+ * normalTailInto with u and hz read from args[0] and args[1]: a call that is not inlined boxes each argument
+ * outside V8's small-integer range (most 32-bit words), typed-array cells are not boxed.
+ */
+export function normalTailOfArgs(out: Float64Array, i: number, args: Float64Array, iz: number): void {
+  let u = args[0]!;
+  let hz = args[1]!;
   let n = 0;
   for (;;) {
     const x = hz * ZW[iz]!;
@@ -261,14 +291,21 @@ export function normalTailOf(u: number, hz: number, iz: number): number {
         u = mix32((u + 0x6a09e667 + ++n) >>> 0);
         y = -Math.log(unitFromU32(u));
       } while (y + y < xt * xt);
-      return hz > 0 ? ZIG_R + xt : -ZIG_R - xt;
+      out[i] = hz > 0 ? ZIG_R + xt : -ZIG_R - xt;
+      return;
     }
     u = mix32((u + 0x6a09e667 + ++n) >>> 0);
-    if (ZF[iz]! + unitFromU32(u) * (ZF[iz - 1]! - ZF[iz]!) < Math.exp(-0.5 * x * x)) return x;
+    if (ZF[iz]! + unitFromU32(u) * (ZF[iz - 1]! - ZF[iz]!) < Math.exp(-0.5 * x * x)) {
+      out[i] = x;
+      return;
+    }
     u = mix32((u + 0x6a09e667 + ++n) >>> 0);
     hz = u | 0;
     iz = mix32((u ^ 0x2545f491) >>> 0) & 127;
-    if (Math.abs(hz) < ZK[iz]!) return hz * ZW[iz]!;
+    if (Math.abs(hz) < ZK[iz]!) {
+      out[i] = hz * ZW[iz]!;
+      return;
+    }
   }
 }
 

@@ -85,5 +85,10 @@ export function pulseTrainEdges(
 
 /** Sort edges by time, then line, rising before falling at equal times. */
 export function sortEdges(edges: ScenarioEdge[]): ScenarioEdge[] {
-  return edges.sort((a, b) => a.tS - b.tS || a.lineIndex - b.lineIndex || Number(b.rising) - Number(a.rising));
+  return edges.length < 2 ? edges : edges.sort(byEdgeOrder);
+}
+
+/** sortEdges' order (one comparator, not a closure per call: most calls sort nothing). */
+function byEdgeOrder(a: ScenarioEdge, b: ScenarioEdge): number {
+  return a.tS - b.tS || a.lineIndex - b.lineIndex || Number(b.rising) - Number(a.rising);
 }

@@ -49,6 +49,7 @@ const AMBIENT_C = 25;
 const NF = FLUOR_COUNT;
 const TWO_P32 = 4294967296;
 const INV_2P32 = 1 / TWO_P32;
+const INV_2P31 = 2 / TWO_P32;
 const WEYL_ = WEYL;
 const CHUNK_ = CHUNK;
 const passOf = detectorPass;
@@ -413,8 +414,11 @@ export class SimWorldImpl implements SimWorld {
     let runs = 0;
     let cLo = 0;
     if (noise) {
+      // floor(ctr / 2^32) with ctr = 2 c0 (c0 >= 0) or -2 c0 - 1, as c0 / 2^31 or (-c0 - 0.5) / 2^31 (exact): every
+      // operation has a non-integer operand, so the optimizer never speculates on small integers here (it did:
+      // c0 passes 2^30 at 107 s, and the speculation failed, "overflow", recompiling the render)
       const c0 = Math.round((t0S + at * dtS) * TICKS_PER_S);
-      cLo = Math.floor((c0 >= 0 ? 2 * c0 : -2 * c0 - 1) * INV_2P32) * TWO_P32;
+      cLo = Math.floor((c0 > -0.5 ? c0 : -0.5 - c0) * INV_2P31) * TWO_P32;
     }
     const cHi = cLo + TWO_P32;
     // on the tick lattice (t0 and dt whole ticks, t >= 0: the device's case) the counters step by a constant,
@@ -426,11 +430,13 @@ export class SimWorldImpl implements SimWorld {
       const m = Math.round(dtS * TICKS_PER_S);
       const xa = (t0S + at * dtS) * TICKS_PER_S;
       const xb = (t0S + (at + n - 1) * dtS) * TICKS_PER_S;
-      const ka = Math.round(xa);
-      const kb = Math.round(xb);
-      if (m > 0 && ka >= 0 && Math.abs(xa - ka) < 0.25 && Math.abs(xb - kb) < 0.25 && kb === ka + (n - 1) * m && 2 * kb < cHi) {
+      // ka and kb pass 2^30 ticks after 107 s: made doubles from the start (+ 0.5 - 0.5, exact below 2^51) so
+      // that no comparison or sum of them is compiled for small integers
+      const ka = Math.round(xa) + 0.5 - 0.5;
+      const kb = Math.round(xb) + 0.5 - 0.5;
+      if (m > 0 && ka > -0.5 && Math.abs(xa - ka) < 0.25 && Math.abs(xb - kb) < 0.25 && kb - ka === (n - 1) * m && kb < cHi * 0.5) {
         wStep = Math.imul(2 * m, WEYL_);
-        word = Math.imul((2 * ka - cLo) | 0, WEYL_);
+        word = Math.imul(((ka - cLo * 0.5) / 0.5) | 0, WEYL_);
       }
     }
     c.t0S = t0S;
@@ -453,9 +459,9 @@ export class SimWorldImpl implements SimWorld {
         cw[i] = word;
         word = (word + wStep) | 0;
       } else if (noise) {
-        // noiseCounterOf(t), written out: no boxed number per sample
-        const k = Math.round(t * TICKS_PER_S);
-        const ctr = k >= 0 ? 2 * k : -2 * k - 1;
+        // noiseCounterOf(t), written out: no boxed number per sample; in doubles as noiseWordsOf
+        const k = Math.round(t * TICKS_PER_S) + 0.5 - 0.5;
+        const ctr = k > -0.5 ? k / 0.5 : -k / 0.5 - 1;
         if (ctr < cLo || ctr >= cHi) {
           n = i;
           break;
@@ -535,7 +541,10 @@ export class SimWorldImpl implements SimWorld {
   digitalEdges(t0S: number, t1S: number): WorldDigitalEdge[] {
     if (!(t1S > t0S)) return [];
     const lines = this.board.digitalInputs;
-    return this.sc.digitalEdges(t0S, t1S, lines.length).map((e) => ({ lineId: lines[e.lineIndex]!.id, rising: e.rising, tS: e.tS }));
+    const edges = this.sc.digitalEdges(t0S, t1S, lines.length);
+    // most blocks have none: no mapping closure and copy then
+    if (edges.length === 0) return [];
+    return edges.map((e) => ({ lineId: lines[e.lineIndex]!.id, rising: e.rising, tS: e.tS }));
   }
 
   // ------------------------------------------------------------ truth

@@ -30,6 +30,8 @@ export class SleepScenario implements Scenario {
   readonly physiology: SleepPhysiology;
   private readonly timeline: Timeline;
   private readonly digital: ScenarioSpec['digital'];
+  /** The bouts' transition times, for digitalEdgesOf (one closure, not one per block). */
+  private readonly transitions = (t0S: number, t1S: number): number[] => this.physiology.transitionTimes(t0S, t1S);
 
   constructor(spec: ScenarioSpec, parts: SpecParts, seed: number) {
     this.name = spec.name;
@@ -148,6 +150,6 @@ export class SleepScenario implements Scenario {
   }
 
   digitalEdges(t0S: number, t1S: number, lineCount: number): ScenarioEdge[] {
-    return digitalEdgesOf(this.digital, this.timeline, t0S, t1S, lineCount, (a, b) => this.physiology.transitionTimes(a, b));
+    return digitalEdgesOf(this.digital, this.timeline, t0S, t1S, lineCount, this.transitions);
   }
 }
