@@ -3,8 +3,8 @@
 // Outputs are bit-identical to mixCic's (the .wat header says why; test/host/dsp/lockin-wasm.test.ts).
 //
 // One instance per process, compiled synchronously on first use. Its memory holds, from byte 0:
-// the CIC2 accumulators of the call (32 bytes), the closed segments' [I, Q] pairs (MAX_SEGMENTS
-// pairs), the chunk's samples as doubles (copied per chunk, all detectors interleaved), then the
+// the CIC2 accumulators of the call (64 bytes), the closed segments' [I, Q] pairs (MAX_SEGMENTS
+// pairs per detector, two detectors), the chunk's samples as doubles (copied per chunk, all detectors interleaved), then the
 // carriers' interleaved sin/cos tables, copied once per CarrierReference (table mode) and kept
 // until TABLE_BYTES_CAP bytes of them are resident, when all are dropped and copied again on use.
 // A fallback-mode reference's chunk is copied after every prepare().
@@ -16,7 +16,9 @@ import type { CarrierReference } from './reference.ts';
 /** Largest number of segments one mix call can close (a chunk holds at most 511 segments, lockin.ts). */
 const MAX_SEGMENTS = 512;
 const OUT_BYTE = 64;
-const SAMPLES_BYTE = OUT_BYTE + 16 * MAX_SEGMENTS;
+/** mix2's second detector's segments follow the first's */
+const OUT_STRIDE_BYTES = 16 * MAX_SEGMENTS;
+const SAMPLES_BYTE = OUT_BYTE + 2 * OUT_STRIDE_BYTES;
 const PAGE_BYTES = 65536;
 /** Resident table bytes above which all tables are dropped (then copied again on use). */
 const TABLE_BYTES_CAP = 64 << 20;
@@ -36,6 +38,10 @@ type MixFn = (
   samplesByte: number, strideBytes: number, tableByte: number, count: number,
   p0: number, r1: number, accByte: number, outByte: number,
 ) => number;
+type Mix2Fn = (
+  samplesByte: number, strideBytes: number, tableByte: number, count: number,
+  p0: number, r1: number, accByte: number, outByte: number, outStrideBytes: number,
+) => number;
 
 /** Typed sample arrays the kernel takes (copied into its memory as doubles, as JS reads them). */
 export type WasmSampleArray = Float64Array | Float32Array | Int32Array | Int16Array | Uint16Array;
@@ -47,6 +53,7 @@ export function isWasmSampleArray(samples: SampleArray): samples is WasmSampleAr
 export class LockinMixWasm {
   private readonly memory: WasmMemory;
   private readonly mixFn: MixFn;
+  private readonly mix2Fn: Mix2Fn;
   private f64: Float64Array;
   private samplesBytes = 0;
   private tablesByte = SAMPLES_BYTE;
@@ -57,6 +64,7 @@ export class LockinMixWasm {
     const instance = new api.Instance(module, {});
     this.memory = instance.exports['memory'] as WasmMemory;
     this.mixFn = instance.exports['mix'] as MixFn;
+    this.mix2Fn = instance.exports['mix2'] as Mix2Fn;
     this.f64 = new Float64Array(this.memory.buffer);
   }
 
@@ -110,11 +118,46 @@ export class LockinMixWasm {
     acc[a4 + 2] = f[1]!;
     acc[a4 + 1] = f[2]!;
     acc[a4 + 3] = f[3]!;
-    for (let i = 0, o = OUT_BYTE / 8; i < m; i++, o += 2) {
+    this.segments(0, m, outI, outQ);
+    return m;
+  }
+
+  /**
+   * mix for two detectors at once, the second's samples 8 bytes after the first's (accumulators at a4
+   * and b4 of `acc`); read each one's closed segments with segments(0 or 1, ...). Returns how many closed.
+   */
+  mix2(
+    samplesByte: number, strideBytes: number, tableByte: number, count: number, p0: number, r1: number,
+    acc: Float64Array, a4: number, b4: number,
+  ): number {
+    const f = this.f64;
+    f[0] = acc[a4]!;
+    f[1] = acc[a4 + 2]!;
+    f[2] = acc[a4 + 1]!;
+    f[3] = acc[a4 + 3]!;
+    f[4] = acc[b4]!;
+    f[5] = acc[b4 + 2]!;
+    f[6] = acc[b4 + 1]!;
+    f[7] = acc[b4 + 3]!;
+    const m = this.mix2Fn(samplesByte, strideBytes, tableByte, count, p0, r1, 0, OUT_BYTE, OUT_STRIDE_BYTES);
+    acc[a4] = f[0]!;
+    acc[a4 + 2] = f[1]!;
+    acc[a4 + 1] = f[2]!;
+    acc[a4 + 3] = f[3]!;
+    acc[b4] = f[4]!;
+    acc[b4 + 2] = f[5]!;
+    acc[b4 + 1] = f[6]!;
+    acc[b4 + 3] = f[7]!;
+    return m;
+  }
+
+  /** Copies the last call's `m` closed segments of detector `which` (0, or 1 after mix2) to outI/outQ. */
+  segments(which: 0 | 1, m: number, outI: Float64Array, outQ: Float64Array): void {
+    const f = this.f64;
+    for (let i = 0, o = (OUT_BYTE + which * OUT_STRIDE_BYTES) / 8; i < m; i++, o += 2) {
       outI[i] = f[o]!;
       outQ[i] = f[o + 1]!;
     }
-    return m;
   }
 
   private dropTables(): void {

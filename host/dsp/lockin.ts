@@ -398,6 +398,16 @@ export class LockinDemodulator {
         const tableByte = wasm ? wasm.table(ref, len) + 16 * idx0 : 0;
         for (let det = 0; det < dc; det++) {
           const c = det * kc + k;
+          if (wasm && det + 1 < dc) {
+            // two detectors per pass: one table load for both
+            m1 = wasm.mix2(samplesByte + 8 * det, 8 * dc, tableByte, len, p0, r1, acc, c * 4, (c + kc) * 4);
+            wasm.segments(0, m1, bufI, bufQ);
+            this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
+            wasm.segments(1, m1, bufI, bufQ);
+            this.finishChannel(c + kc, bufI, bufQ, m1, mFirst, firstOut, out);
+            det++;
+            continue;
+          }
           m1 = wasm
             ? wasm.mix(samplesByte + 8 * det, 8 * dc, tableByte, len, p0, r1, acc, c * 4, bufI, bufQ)
             : mixCic(samples, c0 * dc + det, dc, ref.sinCos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
