@@ -22,6 +22,7 @@ const SAMPLES_BYTE = OUT_BYTE + 2 * OUT_STRIDE_BYTES;
 const PAGE_BYTES = 65536;
 /** Resident table bytes above which all tables are dropped (then copied again on use). */
 const TABLE_BYTES_CAP = 64 << 20;
+let tableBytesCap = TABLE_BYTES_CAP;
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript lib, ES2023 without DOM, lacks it). */
 interface WasmMemory {
@@ -87,7 +88,7 @@ export class LockinMixWasm {
     let at = this.tables.get(ref);
     if (at === undefined) {
       const bytes = ref.sinCos.byteLength;
-      if (this.nextTableByte + bytes - this.tablesByte > TABLE_BYTES_CAP) this.dropTables();
+      if (this.nextTableByte + bytes - this.tablesByte > tableBytesCap) this.dropTables();
       at = this.nextTableByte;
       this.nextTableByte += bytes;
       this.ensure(this.nextTableByte);
@@ -183,6 +184,11 @@ let shared: LockinMixWasm | null | undefined;
 /** Turns the WebAssembly kernel on or off for every LockinDemodulator of the process (tests compare both). */
 export function setLockinWasm(on: boolean): void {
   enabled = on;
+}
+
+/** Sets the resident table bytes above which tables are dropped (default 64 MB; tests lower it to force re-copies). */
+export function setLockinWasmTableCap(bytes: number = TABLE_BYTES_CAP): void {
+  tableBytesCap = bytes;
 }
 
 /** The process's kernel instance, or null when switched off or unavailable. */

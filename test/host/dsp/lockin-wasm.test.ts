@@ -3,7 +3,7 @@
 // sample types and block splits, including a fallback (float32) carrier and a long tabulated period.
 import assert from 'node:assert/strict';
 import { LockinDemodulator, type LockinConfig } from '../../../host/dsp/lockin.ts';
-import { lockinMixWasm, setLockinWasm } from '../../../host/dsp/lockin-wasm.ts';
+import { lockinMixWasm, setLockinWasm, setLockinWasmTableCap } from '../../../host/dsp/lockin-wasm.ts';
 
 type Ctor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor;
 
@@ -73,6 +73,34 @@ describe('lock-in WebAssembly kernel', () => {
     }
     assert.ok(compared > 100000, `compared only ${compared} values`);
     assert.equal(differing, 0, `${differing} of ${compared} outputs differ between the WebAssembly and JS kernels`);
+  });
+
+  it('stays identical when its tables are dropped and copied again, and its memory grows, between blocks', () => {
+    const rnd = makeRandom(11);
+    // two demodulators taking turns, 4 detectors (a larger sample area), a long period and a fallback carrier
+    const cfg: LockinConfig = { sampleRateHz: 8000, carriersHz: [2011.125, Math.fround(211.3), 331], detectorCount: 4 };
+    const js = [new LockinDemodulator(cfg), new LockinDemodulator(cfg)];
+    const wa = [new LockinDemodulator(cfg), new LockinDemodulator(cfg)];
+    const oj = js[0]!.createOutput(20000, true);
+    const ow = wa[0]!.createOutput(20000, true);
+    const n = [0, 12345];
+    setLockinWasmTableCap(1); // every table use past the first copies it again
+    try {
+      for (let blk = 0; blk < 12; blk++) {
+        const which = blk % 2;
+        const len = 1 + Math.floor(rnd() * 20000);
+        const x = new Int32Array(len * 4);
+        for (let i = 0; i < x.length; i++) x[i] = Math.floor((rnd() - 0.5) * 2e6);
+        const cj = processWith(false, js[which]!, x, n[which]!, oj, len);
+        const cw = processWith(true, wa[which]!, x, n[which]!, ow, len);
+        n[which]! += len;
+        assert.equal(cw, cj);
+        assert.deepEqual(ow.inPhase!.subarray(0, cw * 12), oj.inPhase!.subarray(0, cj * 12));
+        assert.deepEqual(ow.phaseRad.subarray(0, cw * 12), oj.phaseRad.subarray(0, cj * 12));
+      }
+    } finally {
+      setLockinWasmTableCap();
+    }
   });
 
   it('takes plain number arrays through the JS kernel with the same outputs', () => {
