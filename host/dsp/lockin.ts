@@ -35,6 +35,7 @@
 
 import { butterworthLowpass, type Sos, sosFilterInPlace, sosFilterPairInPlace, sosFrequencyResponse } from './biquad.ts';
 import { mixCic, type SampleArray } from './lockin-kernels.ts';
+import { isWasmSampleArray, lockinMixWasm } from './lockin-wasm.ts';
 import { lockinDelayS } from './delay.ts';
 import { checkSampleIndex, DspError } from './errors.ts';
 import { CarrierReference } from './reference.ts';
@@ -382,18 +383,34 @@ export class LockinDemodulator {
     const { bufI, bufQ } = this;
     const kc = this.carrierCount;
     const cs = this.chunkSamples;
+    // the WebAssembly SIMD kernel (lockin-wasm.ts; bit-identical) for typed arrays, else mixCic
+    const wasm = isWasmSampleArray(samples) ? lockinMixWasm() : null;
     for (let c0 = 0; c0 < sampleCount; c0 += cs) {
       const len = Math.min(cs, sampleCount - c0);
       const n0 = firstSampleIndex + c0;
       const p0 = (n0 + r1 - 1) % r1; // position of n0 in its CIC segment
       const mFirst = Math.ceil(n0 / r1); // stage-1 index of the first segment end in the chunk
+      const samplesByte = wasm ? wasm.loadSamples(samples as Exclude<SampleArray, readonly number[]>, c0 * dc, len * dc) : 0;
       let m1 = 0;
       for (let k = 0; k < kc; k++) {
         const ref = this.refs[k]!;
         const idx0 = ref.prepare(n0, len); // idx0 .. idx0 + len - 1 never wrap (reference.ts)
+        const tableByte = wasm ? wasm.table(ref, len) + 16 * idx0 : 0;
         for (let det = 0; det < dc; det++) {
           const c = det * kc + k;
-          m1 = mixCic(samples, c0 * dc + det, dc, ref.sinCos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
+          if (wasm && det + 1 < dc) {
+            // two detectors per pass: one table load for both
+            m1 = wasm.mix2(samplesByte + 8 * det, 8 * dc, tableByte, len, p0, r1, acc, c * 4, (c + kc) * 4);
+            wasm.segments(0, m1, bufI, bufQ);
+            this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
+            wasm.segments(1, m1, bufI, bufQ);
+            this.finishChannel(c + kc, bufI, bufQ, m1, mFirst, firstOut, out);
+            det++;
+            continue;
+          }
+          m1 = wasm
+            ? wasm.mix(samplesByte + 8 * det, 8 * dc, tableByte, len, p0, r1, acc, c * 4, bufI, bufQ)
+            : mixCic(samples, c0 * dc + det, dc, ref.sinCos, idx0, len, p0, r1, acc, c * 4, bufI, bufQ);
           this.finishChannel(c, bufI, bufQ, m1, mFirst, firstOut, out);
         }
       }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Subject } from 'rxjs';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../host/config/acquisition.ts';
 import { LockinDemodulator } from '../../host/dsp/lockin.ts';
+import { setLockinWasm } from '../../host/dsp/lockin-wasm.ts';
 import { demodulate, type SignalBlock } from '../../host/pipeline/demodulate.ts';
 import { AcquisitionAssembler, type AcquisitionItem } from '../../host/rig/assembler.ts';
 import {
@@ -206,4 +207,32 @@ export async function run(emit: Emit): Promise<void> {
   const bytesPerTenMinutes = sxy / sxx;
   emit({ name: 'host.pipeline.heap_growth_2h', value: (heap.at(-1)! - heap[0]!) / 1e6, unit: 'MB', gcExposed: typeof globalThis.gc === 'function' });
   emit({ name: 'host.pipeline.heap_growth_24h_extrapolated', value: (bytesPerTenMinutes * 144) / 1e6, unit: 'MB', note: 'slope over 2 simulated hours x 24 h' });
+
+  // 5) the lock-in's mixing kernel, JS (mixCic) vs WebAssembly SIMD (lockin-wasm.ts), in interleaved rounds
+  //    on the same data: lock-in alone and the whole pipeline, CPU time of this process
+  const kernels = { js: { lockin: [] as number[], pipeline: [] as number[] }, wasm: { lockin: [] as number[], pipeline: [] as number[] } };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kernel of round % 2 === 0 ? (['js', 'wasm'] as const) : (['wasm', 'js'] as const)) {
+      setLockinWasm(kernel === 'wasm');
+      const lockin = new LockinDemodulator({ sampleRateHz: rateHz, carriersHz: carriers, detectorCount: detectors, outputRateHz, cutoffHz });
+      const out = lockin.createOutput(blockSamples);
+      let c0 = process.cpuUsage();
+      for (let b = 0; b < blocks; b++) outputs += lockin.process(rawBlocks[b]!, b * blockSamples, out, blockSamples).count;
+      kernels[kernel].lockin.push(rawSamples / cpuS(c0));
+      const fresh = pipeline((s) => { outputs += s.count; });
+      c0 = process.cpuUsage();
+      for (let b = 0; b < blocks; b++) fresh.push(frames[b]!);
+      kernels[kernel].pipeline.push(rawSamples / cpuS(c0));
+    }
+  }
+  setLockinWasm(true);
+  for (const part of ['lockin', 'pipeline'] as const) {
+    const name = part === 'lockin' ? 'host.lockin_alone' : 'host.pipeline';
+    emit({ name: `${name}.throughput_js_kernel`, value: median(kernels.js[part]), unit: 'samples/s of CPU time', rounds: ROUNDS, note: 'mixCic (JS), interleaved with the WebAssembly rounds' });
+    emit({ name: `${name}.throughput_wasm_kernel`, value: median(kernels.wasm[part]), unit: 'samples/s of CPU time', rounds: ROUNDS, note: 'lockin-mix.wat (WebAssembly SIMD, bit-identical)' });
+    emit({
+      name: `${name}.wasm_over_js_kernel`, value: median(kernels.wasm[part].map((w, i) => w / kernels.js[part][i]!)), unit: 'ratio',
+      note: 'median of per-round throughput ratios WebAssembly / JS kernel (> 1: WebAssembly faster)',
+    });
+  }
 }
