@@ -3,6 +3,7 @@ import { cobsDecodeInPlace, cobsEncodeInto } from './cobs.ts';
 import { crc32c, crc32cRange } from './crc.ts';
 import { ProtocolError } from './errors.ts';
 import { CRC_BYTES, FRAME_DELIMITER, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, cobsMaxEncodedBytes } from './limits.ts';
+import { sampleBytesOffset } from './sample-block-decode.ts';
 
 /** Why a frame was dropped. Mirrors fiberrig.v1.FrameCounters. */
 export type FrameRejectReason = 'crc' | 'oversize' | 'cobs';
@@ -48,7 +49,16 @@ export function encodeFrame(payload: Uint8Array, maxPayloadBytes = MAX_MESSAGE_B
 export interface FrameDecoderOptions {
   /** Largest accepted payload (before CRC and COBS). Default MAX_MESSAGE_BYTES. */
   maxPayloadBytes?: number;
+  /**
+   * Offset in a payload of bytes its reader wants to view in place as 16- or 32-bit words, or -1 (none).
+   * Payloads are placed so that offset is 4-byte aligned (learned from the previous payload; a payload
+   * the guess misses is moved once inside the slab). Default: a SampleBlock's sample bytes; null: off.
+   */
+  dataOffset?: ((payload: Uint8Array) => number) | null;
 }
+
+/** Alignment given to the bytes `dataOffset` names (the widest sample is 4 bytes). */
+const DATA_ALIGN = 4;
 
 /** Decoded payloads are carved from slabs of this many bytes (or one frame's, if larger). */
 const SLAB_BYTES = 64 * 1024;
@@ -69,7 +79,9 @@ function indexOfDelimiter(bytes: Uint8Array, from: number): number {
  * No per-frame allocation besides the payload's view: a frame is copied into a
  * slab (64 KiB) and COBS-decoded there in place; delivered payloads are never
  * overwritten (a full slab is replaced, not reused), so a payload kept by the
- * caller keeps its slab alive.
+ * caller keeps its slab alive. Payloads are placed so that a SampleBlock's
+ * sample bytes are 4-byte aligned (option dataOffset): they are viewed in place,
+ * not copied (samples.ts).
  */
 export class FrameDecoder {
   readonly counters: FrameCounters = { frames: 0, payloadBytes: 0, bytesIn: 0, rejected: { crc: 0, oversize: 0, cobs: 0 } };
@@ -80,6 +92,9 @@ export class FrameDecoder {
   private slab = new Uint8Array(0);
   /** Bytes of `slab` handed out (delivered payloads); the rest is free. */
   private slabUsed = 0;
+  /** Bytes past an 8-byte boundary where the next payload starts, so that its data offset lands aligned. */
+  private shift = 0;
+  private readonly dataOffset: ((payload: Uint8Array) => number) | null;
 
   constructor(
     private readonly onFrame: (payload: Uint8Array) => void,
@@ -88,6 +103,7 @@ export class FrameDecoder {
     const maxPayload = options.maxPayloadBytes ?? MAX_MESSAGE_BYTES;
     this.maxFrameBytes = maxPayload === MAX_MESSAGE_BYTES ? MAX_FRAME_BYTES : cobsMaxEncodedBytes(maxPayload + CRC_BYTES);
     this.pending = new Uint8Array(this.maxFrameBytes);
+    this.dataOffset = options.dataOffset === undefined ? sampleBytesOffset : options.dataOffset;
   }
 
   /** True while a partial frame is buffered (bytes since the last delimiter). */
@@ -145,12 +161,14 @@ export class FrameDecoder {
       this.counters.rejected.oversize++;
       return;
     }
-    if (this.slabUsed + n > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(SLAB_BYTES, n));
+    // room for the frame placed `shift` bytes in, and for moving its payload by up to DATA_ALIGN - 1 bytes
+    const room = n + 2 * (DATA_ALIGN - 1);
+    if (this.slabUsed + room > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, room));
       this.slabUsed = 0;
     }
     const slab = this.slab;
-    const at = this.slabUsed;
+    let at = this.slabUsed + this.shift;
     slab.set(src.subarray(start, end), at);
     const len = cobsDecodeInPlace(slab, at, at + n);
     if (len < CRC_BYTES) {
@@ -158,16 +176,30 @@ export class FrameDecoder {
       return; // the slab space is reused: nothing was handed out
     }
     const payloadLength = len - CRC_BYTES;
-    const c = at + payloadLength;
+    let c = at + payloadLength;
     const expected = (slab[c]! | (slab[c + 1]! << 8) | (slab[c + 2]! << 16) | (slab[c + 3]! << 24)) >>> 0;
     if (crc32cRange(slab, at, c) !== expected) {
       this.counters.rejected.crc++;
       return;
     }
-    // the next payload starts 8-byte aligned after this one
+    let payload = slab.subarray(at, c);
+    if (this.dataOffset !== null) {
+      const offset = this.dataOffset(payload);
+      const miss = offset < 0 ? 0 : (at + offset) & (DATA_ALIGN - 1);
+      if (miss !== 0) {
+        // move this payload forward to align its data, and place the next ones there from the start
+        const by = DATA_ALIGN - miss;
+        slab.copyWithin(at + by, at, c);
+        at += by;
+        c += by;
+        payload = slab.subarray(at, c);
+        this.shift = (this.shift + by) & (DATA_ALIGN - 1);
+      }
+    }
+    // the next payload starts `shift` bytes after the next 8-byte boundary
     this.slabUsed = Math.min(slab.length, (c + 7) & ~7);
     this.counters.frames++;
     this.counters.payloadBytes += payloadLength;
-    this.onFrame(slab.subarray(at, c));
+    this.onFrame(payload);
   }
 }

@@ -194,3 +194,38 @@ export function decodeSampleBlockEnvelope(bytes: Uint8Array): fiberrig.v1.Envelo
   envelope.sampleBlock = block;
   return envelope;
 }
+
+/**
+ * Where the sample bytes of an Envelope{sample_block} payload start (their offset in `bytes`), or -1 when
+ * `bytes` is not one this decoder reads or has no samples. Reads only the few bytes before the samples
+ * (no object): the frame decoder uses it to place payloads so that sample bytes can be viewed in place.
+ */
+export function sampleBytesOffset(bytes: Uint8Array): number {
+  pos = 0;
+  bail = false;
+  const end = bytes.length;
+  while (pos < end) {
+    const t = tag(bytes, end);
+    if (bail) return -1;
+    if (t === ((SAMPLE_BLOCK_FIELD << 3) | 2)) {
+      const n = uint32(bytes, end);
+      const blockEnd = pos + n;
+      if (bail || blockEnd > end) return -1;
+      while (pos < blockEnd) {
+        const f = tag(bytes, blockEnd);
+        if (bail) return -1;
+        if (f === ((7 << 3) | 2)) {
+          const length = uint32(bytes, blockEnd);
+          return bail || length === 0 || pos + length > blockEnd ? -1 : pos;
+        }
+        skip(bytes, blockEnd, f & 7);
+        if (bail) return -1;
+      }
+      return -1;
+    } else if (t === ((1 << 3) | 0)) {
+      uint32(bytes, end);
+      if (bail) return -1;
+    } else return -1;
+  }
+  return -1;
+}

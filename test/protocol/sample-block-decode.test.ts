@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeEnvelope, encodeEnvelope, pb } from '../../protocol/index.ts';
 import { protobufRuntime } from '../../protocol/src/protobuf-runtime.ts';
-import { decodeSampleBlockEnvelope } from '../../protocol/src/sample-block-decode.ts';
+import { decodeSampleBlockEnvelope, sampleBytesOffset } from '../../protocol/src/sample-block-decode.ts';
 import { reflectionRoot } from '../support/envelope-arbitrary.ts';
 
 const Writer = protobufRuntime.Writer;
@@ -122,7 +122,11 @@ describe('protocol/sample-block-decode (the hand decoder of Envelope{SampleBlock
       ({ requestId, ...block }, asBuffer) => {
         let bytes = encodeEnvelope({ ...(requestId !== undefined ? { requestId } : {}), sampleBlock: block });
         if (asBuffer) bytes = Buffer.from(bytes);
-        assert.ok(assertSameAsProtobufjs(bytes), 'the hand decoder left a canonical SampleBlock to protobufjs');
+        const fast = assertSameAsProtobufjs(bytes);
+        assert.ok(fast, 'the hand decoder left a canonical SampleBlock to protobufjs');
+        // where the frame decoder aligns: the decoded sample bytes' offset (none when empty)
+        const samples = fast.sampleBlock!.samples;
+        assert.equal(sampleBytesOffset(bytes), block.samples.length > 0 ? samples!.byteOffset - bytes.byteOffset : -1);
         assert.deepStrictEqual(decodeEnvelope(bytes), pb.Envelope.decode(bytes));
       },
     ), { numRuns: 300 });
@@ -136,6 +140,8 @@ describe('protocol/sample-block-decode (the hand decoder of Envelope{SampleBlock
       padded.set(raw, pad);
       const bytes = padded.subarray(pad, pad + raw.length);
       const fast = assertSameAsProtobufjs(bytes);
+      const offset = sampleBytesOffset(bytes); // a placement hint only: never out of range, never throws
+      assert.ok(offset === -1 || (offset >= 0 && offset < bytes.length), `offset ${offset}`);
       const longVarint = parts.some((p) => p.kind === 'varint' && p.field === 3 && p.value >= 2 ** 49);
       if (!longVarint) assert.ok(fast, 'the hand decoder left a message it handles to protobufjs');
       assert.deepStrictEqual(decodeEnvelope(bytes), pb.Envelope.decode(bytes));

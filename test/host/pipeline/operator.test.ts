@@ -41,6 +41,25 @@ describe('pipeline/demodulate operator', () => {
     assert.ok(got.some((s) => s.values.every((v) => v.every(Number.isFinite))), 'some settled outputs');
   });
 
+  it('kept output arrays are never overwritten by later blocks (views of shared slabs), and do not overlap', () => {
+    const demod = new SignalDemodulator(config, info);
+    const kept: SignalBlock[] = [];
+    const copies: number[][][] = [];
+    for (let b = 0; b < 2000; b++) {
+      for (const s of demod.push(block(b * 250))) {
+        kept.push(s);
+        copies.push([...s.values, ...(s.phaseRad ?? [])].map((v) => [...v]));
+      }
+    }
+    assert.ok(kept.length > 1000);
+    for (const [i, s] of kept.entries()) assert.deepEqual([...s.values, ...(s.phaseRad ?? [])].map((v) => [...v]), copies[i], `block ${i}`);
+    const buffers = new Set(kept.flatMap((s) => s.values.map((v) => v.buffer)));
+    assert.ok(buffers.size > 1 && buffers.size < kept.length / 10, `${buffers.size} buffers for ${kept.length} blocks`);
+    const first = kept[0]!;
+    const ranges = [...first.values, ...(first.phaseRad ?? [])].map((v) => [v.byteOffset, v.byteOffset + v.byteLength]).sort((a, b) => a[0]! - b[0]!);
+    for (let k = 1; k < ranges.length; k++) assert.ok(ranges[k]![0]! >= ranges[k - 1]![1]!, 'channel arrays overlap');
+  });
+
   it('a setting the demodulator refuses is an error on subscription', () => {
     const errors: unknown[] = [];
     new Subject<AcquisitionItem>().pipe(demodulate({ ...config, detectorIds: [99] }, info)).subscribe({ error: (e) => errors.push(e) });
