@@ -68,8 +68,8 @@ export async function readAuxVolts(path: string, names: readonly string[], sinks
   const parts = names.map(() => [] as Float64Array[]);
   let rateHz = 0;
   let available: readonly SignalChannel[] = [];
-  const aux = new AuxVolts(names, (v) => {
-    v.forEach((x, k) => { parts[k]!.push(Float64Array.from(x)); });
+  const aux = new AuxVolts(names, (v, n) => {
+    v.forEach((x, k) => { parts[k]!.push(x.slice(0, n)); });
   });
   await replayRecording(path, [{
     begin: (ctx) => {

@@ -106,16 +106,32 @@ export class BlockMeans {
 /**
  * The aux stream as contiguous electrode volts from its first sample: each channel's codes times
  * its `voltsPerCode`, a jump in the session index (a gap) filled with NaN, an overlap dropped.
- * Calls `onSamples` with one array per selected channel.
+ * Calls `onSamples` with one array per selected channel, each holding `count` samples from 0
+ * (the arrays are reused and may be longer: read only the first `count`).
  */
 export class AuxVolts {
   first = -1;
   next = -1;
   channels: readonly SignalChannel[] = [];
   private readonly scratch: Float64Array[];
+  /** Block channels the column indices were found for, and those indices (-1: absent). */
+  private indexOf: readonly SignalChannel[] | undefined;
+  private readonly index: Int32Array;
 
   constructor(private readonly names: readonly string[], private readonly onSamples: (volts: readonly Float64Array[], count: number) => void) {
     this.scratch = names.map(() => new Float64Array(4096));
+    this.index = new Int32Array(names.length);
+  }
+
+  /** Finds the selected channels' columns in `channels` (once per channel list); false when one is absent. */
+  private columns(channels: readonly SignalChannel[]): boolean {
+    const index = this.index;
+    if (channels !== this.indexOf) {
+      for (let s = 0; s < this.names.length; s++) index[s] = channels.findIndex((c) => c.name === this.names[s]);
+      this.indexOf = channels;
+    }
+    for (let s = 0; s < index.length; s++) if (index[s]! < 0) return false;
+    return true;
   }
 
   add(b: SignalBlock): void {
@@ -124,30 +140,32 @@ export class AuxVolts {
       this.next = b.firstIndex;
       this.channels = b.channels;
     }
-    const index = this.names.map((name) => b.channels.findIndex((c) => c.name === name));
-    if (index.some((k) => k < 0)) return;
+    if (!this.columns(b.channels)) return;
+    const { index, scratch } = this;
+    const size = scratch.length > 0 ? scratch[0]!.length : 0;
     for (let gap = b.firstIndex - this.next; gap > 0;) {
-      const n = Math.min(gap, this.scratch[0]?.length ?? gap);
-      for (const s of this.scratch) s.fill(Number.NaN, 0, n);
+      const n = size > 0 ? Math.min(gap, size) : gap;
+      for (let s = 0; s < scratch.length; s++) scratch[s]!.fill(Number.NaN, 0, n);
       this.emit(n);
       gap -= n;
     }
     let j = Math.max(0, this.next - b.firstIndex);
     while (j < b.count) {
-      const n = Math.min(b.count - j, this.scratch[0]?.length ?? b.count - j);
-      index.forEach((k, s) => {
+      const n = size > 0 ? Math.min(b.count - j, size) : b.count - j;
+      for (let s = 0; s < scratch.length; s++) {
+        const k = index[s]!;
         const scale = b.channels[k]!.voltsPerCode;
         const v = b.values[k]!;
-        const out = this.scratch[s]!;
+        const out = scratch[s]!;
         for (let q = 0; q < n; q++) out[q] = v[j + q]! * scale;
-      });
+      }
       this.emit(n);
       j += n;
     }
   }
 
   private emit(n: number): void {
-    this.onSamples(this.scratch.map((s) => s.subarray(0, n)), n);
+    this.onSamples(this.scratch, n);
     this.next += n;
   }
 }
@@ -161,14 +179,17 @@ export class History {
 
   get end(): number { return this.start + this.length; }
 
-  append(x: Float64Array): void {
-    if (this.length + x.length > this.data.length) {
-      const next = new Float64Array(Math.max(this.data.length * 2, this.length + x.length));
+  /** Appends the first `count` samples of `x` (default: all). */
+  append(x: Float64Array, count = x.length): void {
+    if (this.length + count > this.data.length) {
+      const next = new Float64Array(Math.max(this.data.length * 2, this.length + count));
       next.set(this.data.subarray(0, this.length));
       this.data = next;
     }
-    this.data.set(x, this.length);
-    this.length += x.length;
+    const data = this.data;
+    const at = this.length;
+    for (let i = 0; i < count; i++) data[at + i] = x[i]!;
+    this.length += count;
   }
 
   /** Forget samples before absolute index `from`. */
@@ -222,6 +243,9 @@ export class SleepFeatureStream {
   private readonly bands: EegBandPowers;
   private readonly segments = new Map<number, Float64Array>();
   private readonly segmentAt: SegmentBandSums;
+  /** forgetEeg: segments starting before this are dropped (forgetSegment, made once). */
+  private keepFrom = 0;
+  private readonly forgetSegment: (v: Float64Array, s: number) => void;
   private readonly bandValue = new Float64Array(4);
   private readonly segmentN: number;
   private readonly bandHopN: number;
@@ -238,6 +262,7 @@ export class SleepFeatureStream {
     this.segmentN = Math.round(settings.welchSegmentS * rateHz);
     this.bands = new EegBandPowers(rateHz, this.segmentN);
     this.segmentAt = (s) => this.segment(s);
+    this.forgetSegment = (_v, s) => { if (s < this.keepFrom) this.segments.delete(s); };
     this.half = envelopeHalfWindow(settings.envelopeWindowS, rateHz);
     this.envStepS = settings.envelopeStepS;
     this.envStepN = settings.envelopeStepS * rateHz;
@@ -246,11 +271,13 @@ export class SleepFeatureStream {
 
   /** Appends `count` samples of EEG and EMG (volts, NaN where missing). */
   add(eegV: Float64Array, emgV: Float64Array, count: number): void {
-    this.eegHistory.append(eegV.subarray(0, count));
+    this.eegHistory.append(eegV, count);
     // per-epoch EMG (the EEG is read from its history through the shared segments)
     for (let j = 0; j < count;) {
       const n = Math.min(count - j, this.epochN - this.epochFill);
-      this.emgEpoch.set(emgV.subarray(j, j + n), this.epochFill);
+      const epoch = this.emgEpoch;
+      const at = this.epochFill - j;
+      for (let q = j; q < j + n; q++) epoch[at + q] = emgV[q]!;
       this.epochFill += n;
       j += n;
       if (this.epochFill === this.epochN) {
@@ -258,7 +285,7 @@ export class SleepFeatureStream {
         this.epochFill = 0;
       }
     }
-    this.emgHistory.append(emgV.subarray(0, count));
+    this.emgHistory.append(emgV, count);
     this.n += count;
     this.envelopeUpTo(this.n, false);
     this.bandsUpTo(this.n);
@@ -318,7 +345,8 @@ export class SleepFeatureStream {
   /** Drops the EEG samples and segments that no band value or epoch still needs. */
   private forgetEeg(): void {
     const keep = Math.min(this.bandNext * this.bandHopN, this.epochNext * this.epochN);
-    for (const s of this.segments.keys()) if (s < keep) this.segments.delete(s);
+    this.keepFrom = keep;
+    this.segments.forEach(this.forgetSegment); // no iterator object per block
     this.eegHistory.dropBefore(keep);
   }
 

@@ -102,6 +102,9 @@ export class DerivedWriter {
   outputRateHz = 0;
   private cutoffS: number | undefined;
   private extent = 0;
+  /** statsOf: the channel list last seen and its statistics in column order. */
+  private statsChannels: SignalBlock['channels'] | undefined;
+  private statsColumns: ChannelStats[] = [];
 
   /** Names of the other outputs' files, once closed. */
   private readonly outputFiles: string[] = [];
@@ -171,13 +174,14 @@ export class DerivedWriter {
     const block = trimSignalBlock(input, this.cutoffS);
     if (!block) return;
     this.files.writeSignals(block);
-    for (const output of this.outputs) output.signals(block);
+    const outputs = this.outputs;
+    for (let o = 0; o < outputs.length; o++) outputs[o]!.signals(block);
     this.extend((block.firstIndex + block.count) / block.rateHz);
     if (block.stream !== 'signals') return;
     this.outputRateHz = block.rateHz;
-    block.channels.forEach((c, i) => {
-      let st = this.stats.get(c.name);
-      if (!st) this.stats.set(c.name, (st = { sum: 0, n: 0, min: Infinity, max: -Infinity, last: Number.NaN }));
+    const stats = this.statsOf(block.channels);
+    for (let i = 0; i < stats.length; i++) {
+      const st = stats[i]!;
       const values = block.values[i]!;
       for (let k = 0; k < block.count; k++) {
         const v = values[k]!;
@@ -188,7 +192,21 @@ export class DerivedWriter {
         if (v > st.max) st.max = v;
         st.last = v;
       }
-    });
+    }
+  }
+
+  /** The statistics of `channels` in column order (looked up in `stats` once per channel list). */
+  private statsOf(channels: SignalBlock['channels']): ChannelStats[] {
+    if (channels === this.statsChannels) return this.statsColumns;
+    const columns: ChannelStats[] = [];
+    for (const c of channels) {
+      let st = this.stats.get(c.name);
+      if (!st) this.stats.set(c.name, (st = { sum: 0, n: 0, min: Infinity, max: -Infinity, last: Number.NaN }));
+      columns.push(st);
+    }
+    this.statsChannels = channels;
+    this.statsColumns = columns;
+    return columns;
   }
 
   digital(e: TimedDigitalEvent): void {

@@ -205,19 +205,15 @@ export class SignalFiles {
   writeSignals(block: SignalBlock): void {
     const aux = block.stream === 'aux';
     const file = aux ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
-    // aux (EEG/EMG) in volts at the electrode (or at the ADC input, so named, when the device did not report its gain)
-    const scales = block.channels.map((c) => (aux ? c.voltsPerCode : 1));
-    let text = '';
-    const times = file.times!;
     const columns = block.values;
-    const cells = file.cells;
-    cells.length = columns.length;
     if (aux) {
+      // aux (EEG/EMG) in volts at the electrode (or at the ADC input, so named, when the device did not report its gain);
       // a cache holds one scale's strings: a channel whose scale changes starts afresh
       file.volts ??= [];
       for (let c = 0; c < columns.length; c++) {
-        if (file.volts[c]?.scale !== scales[c]) {
-          file.volts[c] = voltsCache(scales[c]!);
+        const scale = block.channels[c]!.voltsPerCode;
+        if (file.volts[c]?.scale !== scale) {
+          file.volts[c] = voltsCache(scale);
         }
       }
     }
@@ -225,6 +221,10 @@ export class SignalFiles {
       file.rows += block.count;
       return;
     }
+    let text = '';
+    const times = file.times!;
+    const cells = file.cells;
+    cells.length = columns.length;
     for (let k = 0; k < block.count; k++) {
       for (let c = 0; c < columns.length; c++) {
         const v = columns[c]![k]!;
@@ -246,8 +246,7 @@ export class SignalFiles {
     const times = file.times!;
     const columns = block.values;
     // room for the rows, and for what the word stores write past the last one
-    const { buffer, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * ((aux ? MAX_VOLTS_BYTES : MAX_VALUE_BYTES) + 1)) + WORD_SLACK_BYTES);
-    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const { buffer, view, end } = file.out.room(block.count * (MAX_TIME_BYTES + 1 + columns.length * ((aux ? MAX_VOLTS_BYTES : MAX_VALUE_BYTES) + 1)) + WORD_SLACK_BYTES);
     let at: number;
     if (times.startRows(block.firstIndex, block.count, block.rateHz)) {
       // times stepped row to row (a shared, unshifted column: aux.csv)

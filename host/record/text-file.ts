@@ -4,11 +4,20 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { RecordError } from './errors.ts';
 
+/** Where a `room` write goes: the buffer, a DataView over the same bytes, and the end of what it holds. */
+export interface Room {
+  buffer: Buffer;
+  view: DataView;
+  end: number;
+}
+
 export class TextFileWriter {
   private fd: number | undefined;
   /** Encoded text not yet written (allocated on first write). */
   private buffer: Buffer | undefined;
   private used = 0;
+  /** What `room` returns, reused: one object and one DataView per buffer, not per call. */
+  private readonly roomOut: Room = { buffer: Buffer.alloc(0), view: new DataView(new ArrayBuffer(0)), end: 0 };
   /** Characters handed over so far (buffered included). */
   chars = 0;
 
@@ -37,14 +46,21 @@ export class TextFileWriter {
 
   /**
    * For writing ASCII bytes straight into the buffer (no string per row): a buffer with room for
-   * `bytes` more from `end` on. Write there, then `commit(newEnd)`; nothing else in between.
+   * `bytes` more from `end` on (`view`: a DataView over the same bytes). Write there, then
+   * `commit(newEnd)`; nothing else in between. The object returned is reused by the next call.
    */
-  room(bytes: number): { buffer: Buffer; end: number } {
+  room(bytes: number): Room {
     if (this.fd === undefined) throw new RecordError('E_RECORDING_WRITE', `${this.path} is closed`, 'this is a bug in fiberrig: report it');
     this.buffer ??= Buffer.allocUnsafe(3 * this.bufferChars);
     if (this.used + bytes > this.buffer.length) this.flush();
     if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
-    return { buffer: this.buffer, end: this.used };
+    const out = this.roomOut;
+    if (out.buffer !== this.buffer) {
+      out.buffer = this.buffer;
+      out.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    }
+    out.end = this.used;
+    return out;
   }
 
   /** Ends a `room` write: the bytes up to `end` (ASCII: one character each) are written. */

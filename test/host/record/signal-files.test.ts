@@ -45,4 +45,21 @@ describe('host/record/signal-files: aux.csv text', () => {
     await files.close();
     assert.equal(await readFile(join(dir, 'aux.csv'), 'utf8'), `${expected.join('\n')}\n`);
   });
+
+  it('a block larger than the file buffer (room() grows it) between small ones: every row as the text formatting writes it, in order', async () => {
+    const channels = [aux('EEG', 1e-7), aux('EMG', 2e-7)];
+    const files = await SignalFiles.create(dir);
+    const expected: string[] = ['time_s,EEG_V,EMG_V'];
+    // 60000 rows of up to ~50 bytes: more than the writer's 768 KiB buffer
+    const blocks = [{ firstIndex: 0, count: 7 }, { firstIndex: 7, count: 60_000 }, { firstIndex: 60_007, count: 5 }, { firstIndex: 60_012, count: 3 }];
+    for (const b of blocks) {
+      const values = channels.map((_, c) => Float64Array.from({ length: b.count }, (_v, k) => ((b.firstIndex + k) * (c + 7)) % 65536 - 32768));
+      files.writeSignals({ stream: 'aux', rateHz: 1000, firstIndex: b.firstIndex, count: b.count, channels, values });
+      for (let k = 0; k < b.count; k++) {
+        expected.push([((b.firstIndex + k) / 1000).toFixed(6), ...values.map((v, c) => formatVolts(v[k]! * channels[c]!.voltsPerCode))].join(','));
+      }
+    }
+    await files.close();
+    assert.equal(await readFile(join(dir, 'aux.csv'), 'utf8'), `${expected.join('\n')}\n`);
+  });
 });
