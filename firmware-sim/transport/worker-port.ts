@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SimError } from '../device/errors.ts';
 import type { BindingPortInterface, OpenOptions, PortStatus, SetOptions, UpdateOptions } from './serialport-types.ts';
+import { simWorkerBundleUrl } from './worker-bundle.ts';
 import type { FromWorker, ToWorker, WireError } from './worker-messages.ts';
 
 class CanceledError extends Error {
@@ -44,8 +45,13 @@ function tsxEsmApiUrl(): string {
   return new URL(pkg.exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
 }
 
-/** Starts a worker on sim-worker.ts: it registers tsx first, so it loads alike under the CLI, mocha and `node --import tsx`. */
+/**
+ * Starts a worker on sim-worker.ts: its plain-JS bundle where there is one (worker-bundle.ts: no tsx in the worker),
+ * else the TypeScript, registering tsx first, so it loads alike under the CLI, mocha and `node --import tsx`.
+ */
 function startWorker(): Worker {
+  const bundle = simWorkerBundleUrl();
+  if (bundle) return new Worker(new URL(bundle));
   const target = new URL('./sim-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsxEsmApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Worker(boot, { eval: true });
