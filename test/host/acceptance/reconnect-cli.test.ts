@@ -103,10 +103,12 @@ describe(`acceptance: disconnect at ${T} s for ${D} s mid-run through \`fiberrig
         assert.ok(values.every(Number.isFinite), `row at ${t[i]} s is not valid`);
       }
     }
-    // as many NaN rows as gaps.csv says were lost: each gap's rows, less its first (inGap leaves a gap's
-    // first 10 ms out: the row at its start may hold a sample before it)
-    const gapRows = det.reduce((n, g) => n + Math.max(0, Math.round(g.durationS * 100) - 1), 0);
-    assert.ok(det.length > 0 && nanRows >= gapRows, `${nanRows} NaN rows for ${gapRows} rows of gaps in ${det.length} gap(s)`);
+    // as many NaN rows as gaps.csv says were lost, to within 2 rows per gap: a gap's first 10 ms are left
+    // out above (the row at its start may hold a sample before it) and a gap need not start or end on the
+    // 10 ms grid (a reconnect gap is estimated from the host clock), so it covers its duration x 100 rows
+    // give or take one at each end
+    const gapRows = det.reduce((n, g) => n + g.durationS * 100, 0);
+    assert.ok(det.length > 0 && Math.abs(nanRows - gapRows) <= 2 * det.length, `${nanRows} NaN rows for ${gapRows.toFixed(2)} rows of gaps in ${det.length} gap(s)`);
   });
 
   // The device restarts its counter on the new Start, so the reconnect gap's length is estimated
