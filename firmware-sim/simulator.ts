@@ -32,13 +32,23 @@ export function checkSimUrl(url: string): void {
 
 /**
  * Where a command that needs nothing of the device but its bytes runs the device behind `url`
- * (transport/README.md): the URL's thread= if it says, else a worker thread where nothing in this
- * thread needs the device (workerFits) and the world is the simulator's (the one a worker registers).
+ * (transport/README.md): in this thread unless the URL says thread=worker, which is refused where
+ * something here needs the device (workerFits) or the world is not the simulator's (the one a worker
+ * registers). In this thread by default: measured on this 2-core machine class, the worker path cost
+ * 1.2-1.4x the CPU of one thread for the same recording and no less wall time (the two threads slow
+ * each other down), so `acquire` keeps everything on one thread.
  */
 export function simThreadFor(url: string): SimThread {
   const parsed = parseSimUrl(url);
-  if (parsed.thread) return parsed.thread;
-  return registeredWorldFactory() === simulatorWorldFactory && workerFits(parsed, SimBinding.ports) ? 'worker' : 'main';
+  if (parsed.thread !== 'worker') return 'main';
+  if (registeredWorldFactory() !== simulatorWorldFactory || !workerFits(parsed, SimBinding.ports)) {
+    throw new SimError(
+      'E_SIM_THREAD',
+      `${url}: thread=worker needs speed=max and a device nothing in this process holds (no persist=1, sync_bus, created port or --meter sim)`,
+      'drop thread=worker (the default runs the device in this thread)',
+    );
+  }
+  return 'worker';
 }
 
 export { SimBinding };

@@ -3,9 +3,10 @@
 // simulator where hardware plugs in:
 //
 // - sim:// device URLs open a simulated device through the same serialport
-//   binding seam as real ports (host/transport/open.ts), in a worker thread
-//   unless something here needs the device (simThreadFor: a test created it,
-//   a fixed speed, persist=1, a sync bus, `--meter sim`; or the URL's thread=);
+//   binding seam as real ports (host/transport/open.ts), in this thread, or in a
+//   worker thread where the URL says thread=worker and nothing here needs the
+//   device (simThreadFor: refused for a test's device, a fixed speed, persist=1,
+//   a sync bus, `--meter sim`);
 // - sim://replay?rec=DIR (and replay://DIR) open a recording served as a
 //   device (host/replay/); every other sim:// URL opens the simulator;
 // - `--meter sim` reads the simulated power meter at the fiber tip of the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SerialPortStream } from '@serialport/stream';
-import '../../../firmware-sim/simulator.ts';
+import { simThreadFor } from '../../../firmware-sim/simulator.ts';
 import { SimError } from '../../../firmware-sim/device/errors.ts';
 import { createSimBinding, SimBinding, workerFits } from '../../../firmware-sim/transport/binding.ts';
 import { parseSimUrl } from '../../../firmware-sim/transport/sim-url.ts';
@@ -163,6 +163,14 @@ describe('firmware-sim transport: sim:// devices in a worker thread (thread=work
     assert.throws(() => parseSimUrl('sim://linear?thread=gpu'), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_URL');
     const own = createSimBinding({ worldFactory: () => { throw new Error('unused'); } });
     await assert.rejects(own.open({ path: 'sim://sleep?thread=worker', baudRate: 115200 }), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_THREAD');
+  });
+
+  it('the CLI runs a device in this thread unless the URL asks for a worker, and refuses a worker where one does not fit', () => {
+    assert.equal(simThreadFor('sim://sleep?seed=1&speed=max'), 'main');
+    assert.equal(simThreadFor('sim://sleep?seed=1&speed=max&thread=main'), 'main');
+    assert.equal(simThreadFor('sim://sleep?seed=1&speed=max&thread=worker'), 'worker');
+    assert.throws(() => simThreadFor('sim://sleep?seed=1&speed=10&thread=worker'), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_THREAD');
+    assert.throws(() => simThreadFor('sim://sleep?speed=max&persist=1&thread=worker'), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_THREAD');
   });
 
   it('a worker fits only where nobody needs the device in this thread', () => {
