@@ -11,7 +11,7 @@ import { type SimPortHandle, SimPorts } from '../../../firmware-sim/transport/si
 import { parseSimUrl } from '../../../firmware-sim/transport/sim-url.ts';
 import { useSimPorts } from '../../support/sim-ports.ts';
 import { CONTINUOUS, LOCK_IN } from '../device/helpers.ts';
-import { StreamClient } from './client.ts';
+import { runUntilUnplugged, StreamClient } from './client.ts';
 
 function open(path: string, binding = SimBinding): Promise<SerialPortStream> {
   return new Promise((resolve, reject) => {
@@ -196,13 +196,8 @@ describe('firmware-sim transport: sim:// serialport binding', () => {
     this.timeout(30_000);
     const path = 'sim://linear?seed=1&speed=20&faults=disconnect@1:for=2';
     const port = await open(path);
-    const c = new StreamClient(port);
-    const closed = new Promise<Error | null>((resolve) => port.once('close', (e: Error | null) => resolve(e)));
-    await c.hello();
-    await c.request({ configure: { config: CONTINUOUS } });
-    await c.request({ start: {} });
-    const why = await closed;
-    assert.ok(why && (why as { disconnected?: boolean }).disconnected, 'the stream closes as disconnected');
+    const { client: c, disconnected } = await runUntilUnplugged(port, CONTINUOUS);
+    assert.ok(disconnected, 'the stream closes as disconnected');
     const handle = simPorts.lookup(path)!;
     assert.equal(handle.device.running, true);
     await assert.rejects(open(path), (e: unknown) => e instanceof SimError && e.code === 'E_SIM_UNPLUGGED');

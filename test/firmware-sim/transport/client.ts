@@ -73,3 +73,17 @@ export class StreamClient {
     return next;
   }
 }
+
+/**
+ * A session on `stream` (hello, configure with `config`, start) that runs until the stream closes, as a
+ * disconnect fault ends it: the client (what arrived before) and whether the close said "disconnected".
+ */
+export async function runUntilUnplugged(stream: Duplex, config: NonNullable<Body['configure']>['config']): Promise<{ client: StreamClient; disconnected: boolean }> {
+  const client = new StreamClient(stream);
+  const closed = new Promise<Error | null>((resolve) => stream.once('close', (e: Error | null) => resolve(e)));
+  await client.hello();
+  await client.request({ configure: { config } });
+  await client.request({ start: {} });
+  const why = await closed;
+  return { client, disconnected: why !== null && (why as { disconnected?: boolean }).disconnected === true };
+}

@@ -9,7 +9,7 @@ import { WorkerPortBinding } from '../../../firmware-sim/transport/worker-port.t
 import { SampleSource } from '../../../protocol/index.ts';
 import { useSimPorts } from '../../support/sim-ports.ts';
 import { CONTINUOUS, LOCK_IN } from '../device/helpers.ts';
-import { StreamClient } from './client.ts';
+import { runUntilUnplugged, StreamClient } from './client.ts';
 
 function open(path: string): Promise<SerialPortStream> {
   return new Promise((resolve, reject) => {
@@ -128,13 +128,8 @@ describe('firmware-sim transport: sim:// devices in a worker thread (thread=work
   it('a disconnect fault fails the port as unplugged after the bytes sent before it; the path reopens to the same running device', async () => {
     const path = 'sim://linear?seed=1&speed=5&faults=disconnect@3:for=2&thread=worker';
     const port = await open(path);
-    const c = new StreamClient(port);
-    const closed = new Promise<Error | null>((resolve) => port.once('close', (e: Error | null) => resolve(e)));
-    await c.hello();
-    await c.request({ configure: { config: CONTINUOUS } });
-    await c.request({ start: {} });
-    const why = await closed;
-    assert.ok(why && (why as { disconnected?: boolean }).disconnected, 'the stream closes as disconnected');
+    const { client: c, disconnected } = await runUntilUnplugged(port, CONTINUOUS);
+    assert.ok(disconnected, 'the stream closes as disconnected');
     const samplesBefore = c.continuousDetectorSamples(); // contiguous: nothing lost before the pull
     assert.ok(samplesBefore > 0 && samplesBefore <= 3000, String(samplesBefore)); // 1 kS/s, pulled 3 s after the open
     assert.deepEqual(SimBinding.workers.paths(), [path], 'the pulled device keeps running in its worker');
