@@ -41,6 +41,8 @@ export interface AnimalResult {
   details: AnimalDetails;
   /** what the analysis could not compute (from RecordingAnalysis.unavailable) */
   unavailable: string[];
+  /** CPU time of the recording stage in the animal's worker thread, s (simulated animals on Linux; else null) */
+  recordCpuS?: number | null;
 }
 
 export interface AnimalFailure {

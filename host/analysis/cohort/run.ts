@@ -30,7 +30,7 @@ export type AnimalJob =
 
 export type AnimalReply =
   | { kind: 'stage'; stage: 'recording' | 'analysing' }
-  | ({ kind: 'done'; recording: string; seed: number | null } & Pick<AnimalResult, 'metrics' | 'details' | 'unavailable'>)
+  | ({ kind: 'done'; recording: string; seed: number | null } & Pick<AnimalResult, 'metrics' | 'details' | 'unavailable' | 'recordCpuS'>)
   | { kind: 'failed'; code: string; message: string };
 
 export interface CohortProgress {
@@ -166,53 +166,124 @@ async function jobsOf(spec: CohortSpec, dir: string, analyze: AnalyzeOptions | u
   return jobs;
 }
 
-/** Runs one job in a fresh worker thread (a TypeScript module: tsx is registered first, as bin.js does). */
-function runInWorker(job: AnimalJob, onStage: (stage: 'recording' | 'analysing') => void, signal?: AbortSignal): Promise<AnimalReply> {
+/** A lane's worker thread: boots worker.ts (a TypeScript module: tsx is registered first, as bin.js does). */
+function startWorker(): Worker {
   const target = new URL('./worker.ts', import.meta.url).href;
   const tsx = tsxEsmApiUrl();
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-  return new Promise((resolveReply) => {
-    let reply: AnimalReply | undefined;
-    const worker = new Worker(boot, { eval: true, workerData: job });
-    const stop = (): void => { reply ??= { kind: 'failed', code: 'E_COHORT_ABORTED', message: 'aborted' }; void worker.terminate(); };
-    signal?.addEventListener('abort', stop, { once: true });
-    worker.on('message', (m: AnimalReply) => {
-      if (m.kind === 'stage') onStage(m.stage);
-      else reply ??= m;
-    });
-    worker.on('error', (error) => { reply ??= { kind: 'failed', code: 'E_COHORT_ANIMAL_FAILED', message: `worker error: ${error.message}` }; });
-    worker.on('exit', (code) => {
-      signal?.removeEventListener('abort', stop);
-      resolveReply(reply ?? { kind: 'failed', code: 'E_COHORT_ANIMAL_FAILED', message: `the worker exited (code ${code}) without a result` });
-    });
-  });
+  return new Worker(boot, { eval: true });
 }
 
-/** Runs the jobs, at most `workers` at a time, in job order. */
+/**
+ * One lane: runs its jobs one after another in one worker thread, started on the first job. A worker
+ * that dies (or answers a failure: its state is then unknown) is replaced by a fresh one for the next job.
+ */
+class Lane {
+  private worker: Worker | undefined;
+  private current: { worker: Worker; onStage: (stage: 'recording' | 'analysing') => void; resolve: (r: AnimalReply) => void } | undefined;
+
+  constructor(private readonly onStart: () => void) {}
+
+  run(job: AnimalJob, onStage: (stage: 'recording' | 'analysing') => void): Promise<AnimalReply> {
+    const worker = this.worker ?? this.spawn();
+    return new Promise((resolveReply) => {
+      this.current = { worker, onStage, resolve: resolveReply };
+      worker.postMessage(job);
+    });
+  }
+
+  /** Ends the current job with `reply` (e.g. aborted) and stops the worker. */
+  stop(reply: AnimalReply): void {
+    this.finish(this.worker, reply);
+    void this.close();
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+
+  private spawn(): Worker {
+    const w = startWorker();
+    this.onStart();
+    this.worker = w;
+    w.on('message', (m: AnimalReply) => {
+      if (m.kind === 'stage') {
+        if (this.current?.worker === w) this.current.onStage(m.stage);
+        return;
+      }
+      if (m.kind === 'failed') this.retire(w);
+      this.finish(w, m);
+    });
+    w.on('error', (error) => {
+      this.retire(w);
+      this.finish(w, { kind: 'failed', code: 'E_COHORT_ANIMAL_FAILED', message: `worker error: ${error.message}` });
+    });
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined;
+      this.finish(w, { kind: 'failed', code: 'E_COHORT_ANIMAL_FAILED', message: `the worker exited (code ${code}) without a result` });
+    });
+    return w;
+  }
+
+  /** The next job goes to a fresh worker. */
+  private retire(w: Worker): void {
+    if (this.worker === w) this.worker = undefined;
+    void w.terminate();
+  }
+
+  private finish(w: Worker | undefined, reply: AnimalReply): void {
+    const c = this.current;
+    if (!c || (w !== undefined && c.worker !== w)) return;
+    this.current = undefined;
+    c.resolve(reply);
+  }
+}
+
+/** What `runAnimals` counts (tests, benches). */
+export interface RunCounters {
+  /** worker threads started */
+  workersStarted: number;
+}
+
+/**
+ * Runs the jobs, at most `workers` at a time, in job order. Each lane keeps one worker thread for all its
+ * jobs (a fresh one after a worker died or an animal failed).
+ */
 export async function runAnimals(
   jobs: readonly AnimalJob[],
   workers: number,
   onProgress: (p: Omit<CohortProgress, 'elapsedS'>) => void = () => undefined,
   signal?: AbortSignal,
+  counters: RunCounters = { workersStarted: 0 },
 ): Promise<Array<AnimalResult | AnimalFailure>> {
   const results = new Array<AnimalResult | AnimalFailure>(jobs.length);
   let next = 0;
   let finished = 0;
   const total = jobs.length;
   const lane = async (): Promise<void> => {
-    while (next < jobs.length && !signal?.aborted) {
-      const i = next++;
-      const job = jobs[i]!;
-      const reply = await runInWorker(job, (stage) => onProgress({ kind: 'stage', id: job.id, group: job.group, stage, finished, total }), signal);
-      if (signal?.aborted) return;
-      finished++;
-      if (reply.kind === 'done') {
-        results[i] = { group: job.group, id: job.id, recording: reply.recording, seed: reply.seed, metrics: reply.metrics, details: reply.details, unavailable: reply.unavailable };
-        onProgress({ kind: 'done', id: job.id, group: job.group, finished, total });
-      } else if (reply.kind === 'failed') {
-        results[i] = { group: job.group, id: job.id, recording: job.recording, seed: job.kind === 'simulate' ? job.seed : null, code: reply.code, message: reply.message };
-        onProgress({ kind: 'failed', id: job.id, group: job.group, message: `${reply.code}: ${reply.message}`, finished, total });
+    const runner = new Lane(() => { counters.workersStarted++; });
+    const stop = (): void => runner.stop({ kind: 'failed', code: 'E_COHORT_ABORTED', message: 'aborted' });
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      while (next < jobs.length && !signal?.aborted) {
+        const i = next++;
+        const job = jobs[i]!;
+        const reply = await runner.run(job, (stage) => onProgress({ kind: 'stage', id: job.id, group: job.group, stage, finished, total }));
+        if (signal?.aborted) return;
+        finished++;
+        if (reply.kind === 'done') {
+          results[i] = { group: job.group, id: job.id, recording: reply.recording, seed: reply.seed, metrics: reply.metrics, details: reply.details, unavailable: reply.unavailable, recordCpuS: reply.recordCpuS };
+          onProgress({ kind: 'done', id: job.id, group: job.group, finished, total });
+        } else if (reply.kind === 'failed') {
+          results[i] = { group: job.group, id: job.id, recording: job.recording, seed: job.kind === 'simulate' ? job.seed : null, code: reply.code, message: reply.message };
+          onProgress({ kind: 'failed', id: job.id, group: job.group, message: `${reply.code}: ${reply.message}`, finished, total });
+        }
       }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      await runner.close();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, lane));
