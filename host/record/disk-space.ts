@@ -94,13 +94,14 @@ export const SPACE_RESERVE_FILE_NAME = '.fiberrig-space-reserve';
 
 /**
  * A file of `bytes` held while recording: released when the disk fills (or at
- * the end), so the files that say what happened can still be written.
+ * the end), so the files that say what happened can still be written. Default 320 KiB: the raw log's
+ * 256 KiB buffer (written when the disk fills, its end record last) and session.json and summary.json.
  */
 export class SpaceReserve {
   private constructor(readonly path: string, private held: boolean) {}
 
   /** Holds `bytes` in `dir`; holds nothing (and says so) when even that does not fit. */
-  static async create(dir: string, bytes = 256 * 1024): Promise<SpaceReserve> {
+  static async create(dir: string, bytes = 320 * 1024): Promise<SpaceReserve> {
     const path = join(dir, SPACE_RESERVE_FILE_NAME);
     try {
       await writeFile(path, Buffer.alloc(bytes, 0x20), { flag: 'wx' });
