@@ -88,6 +88,10 @@ export class Link {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly nowUs: () => number;
+  /** Host time the chunk being decoded arrived (frames of one chunk are decoded, and their data handled, before the next). */
+  private chunkArrivedUs = 0;
+  /** Replies' arrival times: when their chunk arrived, not when a waiting promise ran (after the whole chunk's blocks). */
+  private readonly arrivedUs = new WeakMap<Envelope, number>();
 
   constructor(readonly transport: Transport, options: LinkOptions = {}) {
     this.timeoutMs = options.requestTimeoutMs ?? 1000;
@@ -104,11 +108,13 @@ export class Link {
       }
       if (traceFrames.enabled) traceFrames('<- %s #%d (%d B)', message.body, message.requestId, payload.length);
       onMessage?.(message);
+      if (message.requestId !== 0) this.arrivedUs.set(message, this.chunkArrivedUs);
       this.dispatch(message);
     });
     this.decodeCounters = Object.assign(this.decoder.counters, { decodeErrors: 0 });
     const onRx = options.onRx;
     transport.stream.on('data', (chunk: Buffer) => {
+      this.chunkArrivedUs = this.nowUs();
       onRx?.(chunk);
       this.decoder.push(chunk);
     });
@@ -194,7 +200,7 @@ export class Link {
           const ack = reply.heartbeatAck;
           if (!ack) return;
           this.heartbeats$.next({
-            hostSendUs, hostReceiveUs: this.nowUs(), deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running,
+            hostSendUs, hostReceiveUs: Math.max(hostSendUs, this.arrivalUsOf(reply)), deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running,
             replyQueuedUs: ack.replyQueuedUs ?? 0,
           });
         })
@@ -203,6 +209,14 @@ export class Link {
     beat();
     this.heartbeatTimer = setInterval(beat, intervalMs);
     this.heartbeatTimer.unref();
+  }
+
+  /**
+   * When `reply` reached the host: the arrival of the bytes that carried it (a reply behind a chunk of sample
+   * blocks is otherwise stamped only after they were all handled, late by the host's own work), or now.
+   */
+  arrivalUsOf(reply: Envelope): number {
+    return this.arrivedUs.get(reply) ?? this.nowUs();
   }
 
   stopHeartbeat(): void {

@@ -4,7 +4,7 @@ import {
   EnvelopeDecoderStream, type Envelope, type EnvelopeInit, ErrorCode, frameEnvelope,
 } from '../../../protocol/index.ts';
 import { DeviceError, LinkError } from '../../../host/link/errors.ts';
-import { Link } from '../../../host/link/link.ts';
+import { type HeartbeatSample, Link } from '../../../host/link/link.ts';
 import type { Transport } from '../../../host/transport/open.ts';
 import { duplexPair } from '../../support/duplex-pair.ts';
 
@@ -35,6 +35,26 @@ describe('host/link', () => {
     assert.equal(a.ack?.configId, held[0]!.requestId * 10);
     assert.equal(b.ack?.configId, held[1]!.requestId * 10);
     assert.notEqual(held[0]!.requestId, held[1]!.requestId);
+    await link.close();
+  });
+
+  it('stamps a heartbeat reply with the arrival of the bytes that carried it, not with when the host got to it behind the blocks before it', async () => {
+    let clockUs = 1_000_000;
+    // the device answers with a status message and the ack in one write: one chunk, the status first
+    let dev: Duplex | undefined;
+    const { transport, device } = scriptedDevice((m) => {
+      if (m.body !== 'heartbeat') return;
+      clockUs += 300; // the round trip
+      dev!.write(Buffer.concat([frameEnvelope({ requestId: 0, status: {} }), frameEnvelope({ requestId: m.requestId, heartbeatAck: { sampleIndex: 7, running: true } })]));
+    });
+    dev = device;
+    const link = new Link(transport, { nowUs: () => clockUs });
+    link.stream$.subscribe(() => { clockUs += 5000; }); // handling what came before the ack takes the host 5 ms
+    const sample = new Promise<HeartbeatSample>((resolve) => link.heartbeats$.subscribe(resolve));
+    link.startHeartbeat(10_000);
+    const s = await sample;
+    link.stopHeartbeat();
+    assert.equal(s.hostReceiveUs - s.hostSendUs, 300, 'the ack arrived 300 us after the heartbeat went out; the 5 ms after are the host\'s');
     await link.close();
   });
 
