@@ -35,8 +35,8 @@ export function checkSimUrl(url: string): void {
  * (transport/README.md): in this thread unless the URL says thread=worker, which is refused where
  * something here needs the device (workerFits) or the world is not the simulator's (the one a worker
  * registers). In this thread by default: measured on this 2-core machine class, the worker path cost
- * 1.2-1.4x the CPU of one thread for the same recording and no less wall time (the two threads slow
- * each other down), so `acquire` keeps everything on one thread.
+ * 1.1-1.9x the CPU of one thread for the same recording and was 0.8-1.2x as fast (the two threads slow
+ * each other down), so `acquire` keeps everything on one thread (transport/README.md).
  */
 export function simThreadFor(url: string): SimThread {
   const parsed = parseSimUrl(url);
