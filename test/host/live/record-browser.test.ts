@@ -69,7 +69,8 @@ describe('live view in Chromium: the Record button', function () {
     assert.equal(await page.locator('#record').textContent(), 'Stop recording');
     assert.equal(await page.locator('#stop').isDisabled(), true, 'the device\'s stop is held while recording');
     assert.equal(recorder.isRecording, true);
-    assert.equal(rig.running, true);
+    // the badge shows from the recording's start, while the Recorder still stops, configures and starts the view's rig
+    await until('the rig runs again, for the recording', () => rig?.running);
     // the traces go on while recording (from the recording's demodulation)
     const duringStart = await counters(page);
     await until('signal points while recording', async () => (await counters(page)).signalPoints > duringStart.signalPoints + 200);
