@@ -108,17 +108,9 @@ export class LockinMixWasm {
     samplesByte: number, strideBytes: number, tableByte: number, count: number, p0: number, r1: number,
     acc: Float64Array, a4: number, outI: Float64Array, outQ: Float64Array,
   ): number {
-    const f = this.f64;
-    // the kernel's accumulators are [aI, aQ, bI, bQ]; lockin.ts keeps [aI, bI, aQ, bQ]
-    f[0] = acc[a4]!;
-    f[1] = acc[a4 + 2]!;
-    f[2] = acc[a4 + 1]!;
-    f[3] = acc[a4 + 3]!;
+    this.loadAcc(0, acc, a4);
     const m = this.mixFn(samplesByte, strideBytes, tableByte, count, p0, r1, 0, OUT_BYTE);
-    acc[a4] = f[0]!;
-    acc[a4 + 2] = f[1]!;
-    acc[a4 + 1] = f[2]!;
-    acc[a4 + 3] = f[3]!;
+    this.storeAcc(0, acc, a4);
     this.segments(0, m, outI, outQ);
     return m;
   }
@@ -131,25 +123,30 @@ export class LockinMixWasm {
     samplesByte: number, strideBytes: number, tableByte: number, count: number, p0: number, r1: number,
     acc: Float64Array, a4: number, b4: number,
   ): number {
-    const f = this.f64;
-    f[0] = acc[a4]!;
-    f[1] = acc[a4 + 2]!;
-    f[2] = acc[a4 + 1]!;
-    f[3] = acc[a4 + 3]!;
-    f[4] = acc[b4]!;
-    f[5] = acc[b4 + 2]!;
-    f[6] = acc[b4 + 1]!;
-    f[7] = acc[b4 + 3]!;
+    this.loadAcc(0, acc, a4);
+    this.loadAcc(4, acc, b4);
     const m = this.mix2Fn(samplesByte, strideBytes, tableByte, count, p0, r1, 0, OUT_BYTE, OUT_STRIDE_BYTES);
-    acc[a4] = f[0]!;
-    acc[a4 + 2] = f[1]!;
-    acc[a4 + 1] = f[2]!;
-    acc[a4 + 3] = f[3]!;
-    acc[b4] = f[4]!;
-    acc[b4 + 2] = f[5]!;
-    acc[b4 + 1] = f[6]!;
-    acc[b4 + 3] = f[7]!;
+    this.storeAcc(0, acc, a4);
+    this.storeAcc(4, acc, b4);
     return m;
+  }
+
+  /** One detector's accumulators into the kernel's slots at `slot`: it keeps [aI, aQ, bI, bQ], lockin.ts [aI, bI, aQ, bQ]. */
+  private loadAcc(slot: number, acc: Float64Array, a4: number): void {
+    const f = this.f64;
+    f[slot] = acc[a4]!;
+    f[slot + 1] = acc[a4 + 2]!;
+    f[slot + 2] = acc[a4 + 1]!;
+    f[slot + 3] = acc[a4 + 3]!;
+  }
+
+  /** The kernel's accumulators at `slot` back into lockin.ts's order. */
+  private storeAcc(slot: number, acc: Float64Array, a4: number): void {
+    const f = this.f64;
+    acc[a4] = f[slot]!;
+    acc[a4 + 2] = f[slot + 1]!;
+    acc[a4 + 1] = f[slot + 2]!;
+    acc[a4 + 3] = f[slot + 3]!;
   }
 
   /** Copies the last call's `m` closed segments of detector `which` (0, or 1 after mix2) to outI/outQ. */
