@@ -10,7 +10,7 @@
 // machine), so each segment's estimate must lie within ±20 ppm or within 4 of the
 // standard errors inspect states for it, whichever is wider, and the stated
 // error must stay under 40 ppm (the mixed-runs artefact was −768 ppm). Expected: the simulator's +50 ppm (fast) is −49.9975
-// ppm in the host's sign convention (see clock.test.ts).
+// ppm in the host's sign convention (see clock.realtime.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,7 +56,7 @@ describe('acceptance: per-segment clock drift through `fiberrig acquire` + `insp
     assert.ok(Math.abs(r.clock!.driftPpm - EXPECTED_PPM) <= Math.max(TOLERANCE_PPM, 4 * first.driftStdErrPpm));
   });
 
-  it('gaps: the reconnect is device-timed (±1 sample), the reset measured (a stated uncertainty of 1..100 samples, i.e. under 10 ms; its true error against ground truth is in resume.test.ts); session.json and gaps.csv carry the uncertainty', async () => {
+  it('gaps: the reconnect is device-timed (±1 sample), the reset measured (a stated uncertainty of 1..100 samples, i.e. under 10 ms; its true error against ground truth is in resume.realtime.test.ts); session.json and gaps.csv carry the uncertainty', async () => {
     const session = JSON.parse(await readFile(join(dir, 'session.json'), 'utf8')) as { gaps: Array<{ source: string; reason: string; uncertaintySamples: number }> };
     const det = session.gaps.filter((g) => g.source === 'detector' && g.reason !== 'missing-blocks');
     assert.deepEqual(det.map((g) => g.reason), ['reconnect', 'device-reset']);
