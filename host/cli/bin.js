@@ -12,6 +12,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativePreloads } from './native-preloads.js';
+import { applyV8Flags } from './v8-flags.js';
+
+applyV8Flags();
 
 const cliDir = dirname(fileURLToPath(import.meta.url));
 const source = join(cliDir, 'main.ts');

@@ -4,6 +4,10 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { applyV8Flags } from '../../host/cli/v8-flags.js';
+
+// the fiberrig command's V8 settings (host/cli/v8-flags.js): the benches measure what it runs
+applyV8Flags();
 
 export interface BenchRecord {
   name: string;

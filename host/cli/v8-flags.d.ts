@@ -1,0 +1,3 @@
+// Types of v8-flags.js (plain JavaScript: bin.js runs it before any TypeScript loader).
+/** Applies the process's V8 settings; call before the command's modules load. */
+export function applyV8Flags(): void;
