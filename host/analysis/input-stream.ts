@@ -7,20 +7,25 @@ import type { SleepFeatureInput } from './input.ts';
 import { EegBandPowers, type SegmentBandSums } from './sleep/bands.ts';
 import { envelopeCentre, envelopeHalfWindow, epochFeatureRow, type EpochFeatures, rmsAboutMean } from './sleep/score.ts';
 
-/** A Float64Array that grows by doubling; unwritten entries are NaN. */
+/** Entries per chunk of a GrowingArray (256 KiB). */
+const CHUNK_BITS = 15;
+const CHUNK = 1 << CHUNK_BITS;
+
+/**
+ * A float64 series that grows by fixed chunks; unwritten entries are NaN. Chunks, not a doubling
+ * array: a day-long recording's series (10 Hz block means, 864 000 entries per channel) would
+ * otherwise be copied into a fresh array twice the size every time it fills, megabytes of
+ * ArrayBuffer at once, which sent V8 into back-to-back full collections for the rest of the run
+ * (issue 20).
+ */
 export class GrowingArray {
-  private data = new Float64Array(1024).fill(Number.NaN);
+  private readonly chunks: Float64Array[] = [];
   length = 0;
 
   set(index: number, value: number): void {
-    if (index >= this.data.length) {
-      let cap = this.data.length;
-      while (cap <= index) cap *= 2;
-      const next = new Float64Array(cap).fill(Number.NaN);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[index] = value;
+    const c = Math.floor(index / CHUNK);
+    while (this.chunks.length <= c) this.chunks.push(new Float64Array(CHUNK).fill(Number.NaN));
+    this.chunks[c]![index - c * CHUNK] = value;
     if (index >= this.length) this.length = index + 1;
   }
 
@@ -28,10 +33,13 @@ export class GrowingArray {
     this.set(this.length, value);
   }
 
-  /** A copy of the first `length` entries (default: all written). */
+  /** A copy of the first `length` entries (default: all written); NaN past what was written. */
   take(length = this.length): Float64Array {
     const out = new Float64Array(length).fill(Number.NaN);
-    out.set(this.data.subarray(0, Math.min(length, this.data.length)));
+    for (let c = 0; c < this.chunks.length && c * CHUNK < length; c++) {
+      const chunk = this.chunks[c]!;
+      out.set(length - c * CHUNK >= CHUNK ? chunk : chunk.subarray(0, length - c * CHUNK), c * CHUNK);
+    }
     return out;
   }
 }
