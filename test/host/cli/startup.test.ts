@@ -15,12 +15,12 @@ const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as
 
 const node = (args: string[], cwd = REPO) => runNode(args, { cwd });
 
-/** A copy of the package with bin.js and main.ts (and the list bin.js preloads) only (no command module), node_modules linked. */
+/** A copy of the package with bin.js and main.ts (and what bin.js imports: the preload list, the V8 settings) only (no command module), node_modules linked. */
 function packageCopy(root: string): string {
   mkdirSync(join(root, 'host', 'cli'), { recursive: true });
   copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-  for (const f of ['bin.js', 'main.ts', 'native-preloads.js']) copyFileSync(join(REPO, 'host', 'cli', f), join(root, 'host', 'cli', f));
+  for (const f of ['bin.js', 'main.ts', 'native-preloads.js', 'v8-flags.js']) copyFileSync(join(REPO, 'host', 'cli', f), join(root, 'host', 'cli', f));
   return join(root, 'host', 'cli', 'bin.js');
 }
 
