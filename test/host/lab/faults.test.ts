@@ -177,6 +177,9 @@ async function clusterNodeLost({ tmp, connect, cleanup }: Scene): Promise<void> 
   assert.equal((info.cluster?.replicas ?? []).length, 2, 'a leader and two replicas');
   const agent = await LabAgent.start({ nc: await connect(cluster.url, 'rig-4'), rig: 'rig-4', device: 'sim://sleep?seed=7', dir: join(tmp, 'rig-4'), ttlMs: 5000, replicas: 3 });
   cleanup(() => agent.stop());
+  // the operator and the agent may be on different nodes: the agent's subscription reaches the operator's
+  // node over the cluster's routes a moment after it subscribed ("no responders" until then)
+  await waitFor("the agent's command subject on the operator's node", () => command(operator, 'rig-4', { cmd: 'status' }, 2000).then(() => true, () => false), 10_000);
   assert.equal((await command(operator, 'rig-4', { cmd: 'start', durationS: 6 })).ok, true);
   await sleep(2000);
   const leader = (await jsm.streams.info(RAW_STREAM)).cluster?.leader;
