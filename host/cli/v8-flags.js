@@ -16,8 +16,8 @@ import { setFlagsFromString } from 'node:v8';
 //
 // Old generation limit at 4x what a full collection leaves (--heap-growing-percent=300). V8 picks
 // the factor from how cheap its collections were, and ours are cheap (a ~25 MB heap; the data lives
-// in ArrayBuffers): a full collection late in a day-long recording set the limit 1.1x above the
-// live heap, marking restarted at once after each collection, and the process ran back-to-back full
+// in ArrayBuffers): after a full collection late in a day-long recording it used its smallest factor,
+// 1.1, marking restarted at once after each collection, and the process ran back-to-back full
 // collections to the end: ~200-500 of them on a 24 h simulated night, 10-20 CPU s on V8's marking
 // threads, against 5 and 3 CPU s with this setting.
 export const V8_FLAGS = ['--no-allocation-site-pretenuring', '--heap-growing-percent=300'];
