@@ -22,7 +22,7 @@
 //
 // `FIBERRIG_BENCH_ACQUIRE_S` overrides the simulated seconds of the speed run (default 3600);
 // `FIBERRIG_BENCH_PROFILE=FILE.cpuprofile` saves the main-thread profile (open it in Chrome DevTools).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
@@ -38,6 +38,7 @@ import { main } from '../../host/cli/main.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../host/config/acquisition.ts';
 import { canonicalConfig } from '../../host/record/rawlog.ts';
 import { PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { processThreadsCpuS } from '../../host/thread-cpu.ts';
 import type { Emit } from './run.ts';
 
 const URL = 'sim://sleep?seed=1&speed=max';
@@ -45,21 +46,6 @@ const URL = 'sim://sleep?seed=1&speed=max';
 const URL_IN_THREAD = `${URL}&thread=main`;
 const URL_WORKER = `${URL}&thread=worker`;
 const NOTE = "fiberrig acquire --device 'sim://sleep?seed=1&speed=max' (default config: 3 LEDs lock-in, 2 det @ 10 kS/s, EEG+EMG @ 1 kS/s)";
-
-/** CPU seconds (user + system) of each thread of this process, by thread id (Linux /proc; empty elsewhere). */
-function threadCpuS(): Map<number, number> {
-  const out = new Map<number, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime in clock ticks (USER_HZ 100)
-    }
-  } catch {
-    // not Linux: no per-thread split
-  }
-  return out;
-}
 
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -69,13 +55,13 @@ interface Run { simulatedS: number; wallS: number; cpuS: number; mainCpuS: numbe
 async function acquire(seconds: number, url = URL): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'fiberrig-bench-acquire-'));
   try {
-    const threads0 = threadCpuS();
+    const threads0 = processThreadsCpuS();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const code = await main(['acquire', '--device', url, '--duration', `${seconds}s`, '--out', join(dir, 'rec'), '--json', '--quiet'], { stdout: sink(), stderr: sink() });
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const threads1 = threadCpuS();
+    const threads1 = processThreadsCpuS();
     if (code !== 0) throw new Error(`acquire exited with ${code}`);
     const summary = JSON.parse(readFileSync(join(dir, 'rec', 'summary.json'), 'utf8')) as { durationS: number; gaps: number; missingSamples: number };
     if (Math.abs(summary.durationS - seconds) > 1e-6 || summary.gaps !== 0 || summary.missingSamples !== 0) {

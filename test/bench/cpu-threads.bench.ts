@@ -10,34 +10,15 @@
 //   worker, plain JavaScript: no loader thread), from the process total
 //   (process.cpuUsage: exited threads included) minus the others.
 // `FIBERRIG_BENCH_THREADS_S=SHORT,LONG` sets the two durations (default 120,600).
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../host/cli/main.ts';
+import { processThreadsCpuS } from '../../host/thread-cpu.ts';
 import type { Emit } from './run.ts';
 
 const URL = 'sim://sleep?seed=1&speed=max';
-
-/** CPU seconds of each live thread of this process (Linux /proc; empty elsewhere). */
-function threadCpuS(): Map<string, number> {
-  const out = new Map<string, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(tid, (Number(f[11]) + Number(f[12])) / 100); // utime + stime, USER_HZ 100
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  } catch {
-    // not Linux
-  }
-  return out;
-}
 
 interface Split { mainS: number; processThreadsS: number; recordingThreadsS: number; totalS: number }
 
@@ -45,13 +26,13 @@ async function acquireSplit(seconds: number): Promise<Split> {
   const dir = await mkdtemp(join(tmpdir(), 'fiberrig-bench-threads-'));
   const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
   try {
-    const before = threadCpuS();
+    const before = processThreadsCpuS();
     const cpu0 = process.cpuUsage();
     const code = await main(['acquire', '--device', URL, '--duration', `${seconds}s`, '--out', join(dir, 'rec'), '--json', '--quiet'], { stdout: sink(), stderr: sink() });
     const cpu = process.cpuUsage(cpu0);
-    const after = threadCpuS();
+    const after = processThreadsCpuS();
     if (code !== 0) throw new Error(`acquire exited with ${code}`);
-    const pid = String(process.pid);
+    const pid = process.pid;
     const mainS = (after.get(pid) ?? Number.NaN) - (before.get(pid) ?? Number.NaN);
     let processThreadsS = 0;
     for (const [tid, s0] of before) if (tid !== pid && after.has(tid)) processThreadsS += after.get(tid)! - s0;
@@ -65,7 +46,7 @@ async function acquireSplit(seconds: number): Promise<Split> {
 export async function run(emit: Emit): Promise<void> {
   const [shortS, longS] = (process.env.FIBERRIG_BENCH_THREADS_S ?? '120,600').split(',').map(Number) as [number, number];
   if (!(shortS > 0 && longS > shortS)) throw new Error('FIBERRIG_BENCH_THREADS_S must be SHORT,LONG seconds with LONG > SHORT');
-  if (threadCpuS().size === 0) {
+  if (processThreadsCpuS().size === 0) {
     emit({ name: 'cpu_threads.per_simulated_hour.main', value: null, unit: 'CPU s per simulated h', reason: 'no /proc/self/task: per-thread CPU is Linux-only' });
     return;
   }

@@ -5,9 +5,9 @@
 // each the best of 3 runs, with a same-run baseline: a plain loop filling as many samples (2 x 10 kS/s)
 // with Math.random(), so the ratio holds on a loaded machine. Also the heap growth over a long render
 // (should be ~0: no per-sample allocation).
-import { readFileSync } from 'node:fs';
 import { DEFAULT_BOARD, worldBoardOf } from '../../firmware-sim/device/board.ts';
 import { createWorld } from '../../firmware-sim/world/index.ts';
+import { threadCpuS } from '../../host/thread-cpu.ts';
 import type { Emit } from './run.ts';
 
 const BOARD = worldBoardOf(DEFAULT_BOARD);
@@ -24,14 +24,8 @@ const TABLE = BOARD.leds.map((_, k) => Float32Array.from({ length: FS + BLOCK },
 
 /** CPU seconds of this thread (Linux), else of the process. */
 function cpuS(): number {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    const c = process.cpuUsage();
-    return (c.user + c.system) / 1e6;
-  }
+  const c = process.cpuUsage();
+  return threadCpuS() ?? (c.user + c.system) / 1e6;
 }
 
 /** CPU seconds per simulated hour rendering `seconds` of the scenario (detectors and/or aux). */

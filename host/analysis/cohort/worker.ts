@@ -7,12 +7,12 @@
 // from one animal to the next: every job builds its own Recorder and analysis; what stays at module
 // level is read-only (scenario documents, the sim:// binding) or a cache of pure results (the lock-in
 // kernel's tables). Nothing is printed.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import '../../cli/devices.ts'; // registers the simulator's sim:// binding, as the CLI does
 import { DEFAULT_LOCKIN_CONFIG } from '../../config/acquisition.ts';
 import { Recorder } from '../../record/recorder.ts';
+import { threadCpuS } from '../../thread-cpu.ts';
 import { readSession, resolveRecording } from '../../record/session.ts';
 import { analyzeRecording } from '../analyze/analyze.ts';
 import { analysisInputOutputs } from '../input-file.ts';
@@ -20,22 +20,6 @@ import { animalFigures, seedOfDeviceUrl } from './compare.ts';
 import type { AnimalJob, AnimalReply } from './run.ts';
 
 const port = parentPort!;
-
-/** Clock ticks per second of /proc's utime/stime (USER_HZ: 100 on every Linux ABI Node runs on). */
-const USER_HZ = 100;
-
-/** This thread's CPU time (user + system), s, from /proc/thread-self/stat; null off Linux. */
-export function threadCpuS(): number | null {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    // fields after "(comm)": state is field 3, utime 14, stime 15 (1-based over the whole line)
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    return Number.isFinite(ticks) ? ticks / USER_HZ : null;
-  } catch {
-    return null;
-  }
-}
 
 async function runJob(job: AnimalJob): Promise<AnimalReply> {
   let recording = job.recording;
