@@ -8,6 +8,7 @@ import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AcquisitionFile } from '../config/acquisition.ts';
 import { RECORD_OVERHEAD_BYTES } from './rawlog-format.ts';
+import { DEFAULT_RAWLOG_BUFFER_BYTES } from './rawlog-writer.ts';
 
 /** Bytes per sample on the wire (the 16-bit sample formats every device so far sends). */
 export const WIRE_BYTES_PER_SAMPLE = 2;
@@ -93,15 +94,20 @@ export function isDiskFull(error: unknown): boolean {
 export const SPACE_RESERVE_FILE_NAME = '.fiberrig-space-reserve';
 
 /**
+ * What the reserve holds by default: the raw log's buffer (still written when the disk fills, its end
+ * record last) and 64 KiB for session.json and summary.json.
+ */
+const RESERVE_BYTES = DEFAULT_RAWLOG_BUFFER_BYTES + 64 * 1024;
+
+/**
  * A file of `bytes` held while recording: released when the disk fills (or at
- * the end), so the files that say what happened can still be written. Default 320 KiB: the raw log's
- * 256 KiB buffer (written when the disk fills, its end record last) and session.json and summary.json.
+ * the end), so the files that say what happened can still be written.
  */
 export class SpaceReserve {
   private constructor(readonly path: string, private held: boolean) {}
 
   /** Holds `bytes` in `dir`; holds nothing (and says so) when even that does not fit. */
-  static async create(dir: string, bytes = 320 * 1024): Promise<SpaceReserve> {
+  static async create(dir: string, bytes = RESERVE_BYTES): Promise<SpaceReserve> {
     const path = join(dir, SPACE_RESERVE_FILE_NAME);
     try {
       await writeFile(path, Buffer.alloc(bytes, 0x20), { flag: 'wx' });

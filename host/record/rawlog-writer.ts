@@ -13,13 +13,17 @@ import {
 } from './rawlog-format.ts';
 import { FIBERRIG_VERSION } from './version.ts';
 
+/** RawLogWriterOptions.bufferBytes's default (disk-space.ts sizes its reserve from it). */
+export const DEFAULT_RAWLOG_BUFFER_BYTES = 256 * 1024;
+
 export interface RawLogWriterOptions {
   /** Host clock, µs since the epoch (injectable for tests). */
   nowUs?: () => number;
   /**
-   * Buffered bytes that trigger a write. Default 256 KiB: what is still buffered when the disk fills must fit
-   * the 320 KiB space reserve with the end record (disk-space.ts); the buffers are reused, so a slow flow
-   * costs no more. (1 MiB saved no measurable CPU: ~650 vs ~160 writes per simulated hour at full speed.)
+   * Buffered bytes that trigger a write. Default DEFAULT_RAWLOG_BUFFER_BYTES (256 KiB): what is still buffered
+   * when the disk fills is written into the space reserve, sized from it (disk-space.ts); the buffers are
+   * reused, so a slow flow costs no more. (1 MiB saved no measurable CPU: ~650 vs ~160 writes per simulated
+   * hour at full speed.)
    */
   bufferBytes?: number;
   /** Longest time a record waits in the buffer, ms. Default 100. */
@@ -105,7 +109,7 @@ export class RawLogWriter {
     this.io = io;
     this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
     this.onError = options.onError;
-    this.bufferBytes = options.bufferBytes ?? 256 * 1024;
+    this.bufferBytes = options.bufferBytes ?? DEFAULT_RAWLOG_BUFFER_BYTES;
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.buffer = this.nextBuffer();
     const flushMs = options.flushIntervalMs ?? 100;
