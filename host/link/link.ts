@@ -200,7 +200,7 @@ export class Link {
           const ack = reply.heartbeatAck;
           if (!ack) return;
           this.heartbeats$.next({
-            hostSendUs, hostReceiveUs: Math.max(hostSendUs, this.arrivalUsOf(reply)), deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running,
+            hostSendUs, hostReceiveUs: this.arrivalUsOf(reply, hostSendUs), deviceSampleIndex: ack.sampleIndex, deviceTimeUs: ack.deviceTimeUs, running: ack.running,
             replyQueuedUs: ack.replyQueuedUs ?? 0,
           });
         })
@@ -212,11 +212,12 @@ export class Link {
   }
 
   /**
-   * When `reply` reached the host: the arrival of the bytes that carried it (a reply behind a chunk of sample
-   * blocks is otherwise stamped only after they were all handled, late by the host's own work), or now.
+   * When `reply`, to a request sent at `sentUs`, reached the host: the arrival of the bytes that carried it (a
+   * reply behind a chunk of sample blocks is otherwise stamped only after they were all handled, late by the
+   * host's own work), or now; never before `sentUs`, so the round trip is never negative.
    */
-  arrivalUsOf(reply: Envelope): number {
-    return this.arrivedUs.get(reply) ?? this.nowUs();
+  arrivalUsOf(reply: Envelope, sentUs: number): number {
+    return Math.max(sentUs, this.arrivedUs.get(reply) ?? this.nowUs());
   }
 
   stopHeartbeat(): void {

@@ -421,7 +421,7 @@ export class Rig {
   private async probeUptime(): Promise<UptimeProbe & { running: boolean }> {
     const hostSendUs = nowUs();
     const reply = await this.link.request({ heartbeat: { hostTimeUs: hostSendUs } }, { retries: 0 });
-    const hostRecvUs = Math.max(hostSendUs, this.link.arrivalUsOf(reply));
+    const hostRecvUs = this.link.arrivalUsOf(reply, hostSendUs);
     const ack = reply.heartbeatAck;
     if (!ack) throw new RigError('E_HANDSHAKE', `device answered Heartbeat with ${reply.body}`, 'is this a fiberrig device? check the URL');
     const replyQueuedUs = ack.replyQueuedUs ?? 0;
