@@ -8,8 +8,7 @@ import { EegBandPowers, type SegmentBandSums } from './sleep/bands.ts';
 import { envelopeCentre, envelopeHalfWindow, epochFeatureRow, type EpochFeatures, rmsAboutMean } from './sleep/score.ts';
 
 /** Entries per chunk of a GrowingArray (256 KiB). */
-const CHUNK_BITS = 15;
-const CHUNK = 1 << CHUNK_BITS;
+const CHUNK = 32768;
 
 /**
  * A float64 series that grows by fixed chunks; unwritten entries are NaN. Chunks, not a doubling
@@ -37,8 +36,7 @@ export class GrowingArray {
   take(length = this.length): Float64Array {
     const out = new Float64Array(length).fill(Number.NaN);
     for (let c = 0; c < this.chunks.length && c * CHUNK < length; c++) {
-      const chunk = this.chunks[c]!;
-      out.set(length - c * CHUNK >= CHUNK ? chunk : chunk.subarray(0, length - c * CHUNK), c * CHUNK);
+      out.set(this.chunks[c]!.subarray(0, Math.min(CHUNK, length - c * CHUNK)), c * CHUNK);
     }
     return out;
   }
