@@ -113,8 +113,9 @@ export class DerivedWriter {
     this.cutoffS = cutoffS;
   }
 
-  static async create(dir: string, tb: Timebase, cutoffS?: number, timeOptions: TimeOptions = {}, outputs: readonly DerivedOutput[] = []): Promise<DerivedWriter> {
-    return new DerivedWriter(await SignalFiles.create(dir, timeOptions), tb, cutoffS, outputs);
+  /** `signalTables` false: no signals.csv and aux.csv (SignalFiles); the statistics and the other outputs are made alike. */
+  static async create(dir: string, tb: Timebase, cutoffS?: number, timeOptions: TimeOptions = {}, outputs: readonly DerivedOutput[] = [], signalTables = true): Promise<DerivedWriter> {
+    return new DerivedWriter(await SignalFiles.create(dir, timeOptions, signalTables), tb, cutoffS, outputs);
   }
 
   /** Names of every file written so far (the CSV files, then the other outputs' once closed). */

@@ -13,6 +13,7 @@
 // test/host/record (rawlog, disk-stall, disk-full, cli kill -9) exercises them.
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuS } from '../thread-cpu.js';
 
 /** @type {import('./rawlog-io.ts').RawLogIoInit} */
 const init = workerData;
@@ -132,7 +133,8 @@ port.on('message', (/** @type {import('./rawlog-io.ts').RawLogIoRequest} */ m) =
       break;
     case 'close':
       close(m.tail);
-      reply({ op: 'done', id: m.id });
+      // this thread's whole CPU time (its writes' system time included): the raw log's share of a recording
+      reply({ op: 'done', id: m.id, cpuS: threadCpuS() });
       break;
   }
 });

@@ -29,7 +29,8 @@ export type RawLogIoReply =
   /** `buffer`: the chunk's buffer, given back (transferred) when the write asked for it. */
   | { op: 'written'; bytes: number; buffer?: ArrayBuffer }
   | { op: 'fsynced' }
-  | { op: 'done'; id: number }
+  /** `cpuS`: on close, the worker thread's CPU seconds (user + system; null off Linux). */
+  | { op: 'done'; id: number; cpuS?: number | null }
   | { op: 'error'; what: 'open' | 'write' | 'fsync' | 'close'; message: string; code?: string };
 
 export interface RawLogIoEvents {
@@ -64,6 +65,8 @@ export class RawLogIo {
   private opening: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   private readonly written: BigInt64Array;
+  /** The worker thread's CPU seconds (user + system), as it reported on close; null before, or off Linux. */
+  ioThreadCpuS: number | null = null;
 
   private constructor(init: RawLogIoInit, private readonly events: RawLogIoEvents) {
     this.written = new BigInt64Array(init.writtenCounter);
@@ -160,6 +163,7 @@ export class RawLogIo {
         this.events.fsynced();
         break;
       case 'done': {
+        if (m.cpuS !== undefined) this.ioThreadCpuS = m.cpuS;
         const resolve = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (this.pending.size === 0) this.worker.unref();

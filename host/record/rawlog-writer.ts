@@ -63,6 +63,8 @@ export interface RawLogWriterStats {
   fsyncs: number;
   /** Largest time between a record being logged and its bytes reaching the OS (confirmed by the worker), ms. */
   maxHoldMs: number;
+  /** CPU seconds (user + system) of the I/O worker thread, its writes' system time included: set on close (Linux; else null). */
+  ioThreadCpuS: number | null;
 }
 
 /** Written buffers kept for reuse (the worker gives each back): enough for the hand-overs in flight at full speed. */
@@ -82,7 +84,7 @@ export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
  * `maxQueuedBytes`) and stalls nothing else.
  */
 export class RawLogWriter {
-  readonly stats: RawLogWriterStats = { records: 0, bytesWritten: 0, bytesQueued: 0, maxQueuedBytes: 0, rxBytes: 0, writes: 0, buffersAllocated: 0, fsyncs: 0, maxHoldMs: 0 };
+  readonly stats: RawLogWriterStats = { records: 0, bytesWritten: 0, bytesQueued: 0, maxQueuedBytes: 0, rxBytes: 0, writes: 0, buffersAllocated: 0, fsyncs: 0, maxHoldMs: 0, ioThreadCpuS: null };
   /** Defined (0) while open; the descriptor itself lives in the I/O worker. */
   private fd: number | undefined;
   private buffer: Buffer;
@@ -222,6 +224,7 @@ export class RawLogWriter {
     }
     // the worker writes what it holds, fsyncs and closes the file, also after a failure
     await this.io.close(tail);
+    this.stats.ioThreadCpuS = this.io.ioThreadCpuS;
     if (this.failed) throw this.failed;
   }
 

@@ -52,6 +52,12 @@ export interface RecorderOptions {
    * (e.g. the analysis input: the CLI passes its factory, so recording code does not depend on analysis).
    */
   derivedOutputs?: (ctx: DerivedOutputsContext) => DerivedOutput[];
+  /**
+   * Write the signal tables, signals.csv and aux.csv (default true). False leaves them out (the raw log,
+   * session.json, events/gaps/quality.csv and the derived outputs are written alike): `fiberrig demod --in REC`
+   * makes them later from the raw log, the same rows. A cohort's animals are recorded so.
+   */
+  signalTables?: boolean;
   /** Called after the handshake and before Configure (e.g. to start a live view on `signals$`); a throw ends the recording with nothing recorded. */
   beforeConfigure?: (ctx: RecorderContext) => Promise<void> | void;
   /** Stop on SIGINT/SIGTERM (stoppedBy "signal"); default false. */
@@ -90,6 +96,8 @@ export interface RecordingSummary {
 export interface RecordingResult {
   summary: RecordingSummary;
   error?: Error;
+  /** CPU seconds (user + system) of the raw log's I/O thread, writes included (Linux; null elsewhere): for benchmarks. */
+  rawLogIoCpuS?: number | null;
 }
 
 export interface RecorderProgress {

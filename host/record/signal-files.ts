@@ -174,7 +174,10 @@ export interface QualityRow {
 
 export const DERIVED_FILE_NAMES = ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv', 'quality.csv'] as const;
 
-/** Writes signals.csv, aux.csv, events.csv and gaps.csv into `dir`. */
+/**
+ * Writes signals.csv, aux.csv, events.csv, gaps.csv and quality.csv into `dir`; without `signalTables`
+ * only the last three (the signal tables can be made later from the raw log: `fiberrig demod`).
+ */
 export class SignalFiles {
   private signals: CsvFile | undefined;
   private aux: CsvFile | undefined;
@@ -182,15 +185,15 @@ export class SignalFiles {
   private readonly gaps: CsvFile;
   private readonly quality: CsvFile;
 
-  private constructor(readonly dir: string, private readonly timeOptions: TimeOptions) {
+  private constructor(readonly dir: string, private readonly timeOptions: TimeOptions, private readonly signalTables: boolean) {
     this.events = new CsvFile(join(dir, 'events.csv'), 'time_s,kind,line,value');
     this.gaps = new CsvFile(join(dir, 'gaps.csv'), 'source,start_s,duration_s,samples,reason,estimated,uncertainty_samples');
     this.quality = new CsvFile(join(dir, 'quality.csv'), 'source,start_s,duration_s,samples,flag,label');
   }
 
-  static async create(dir: string, timeOptions: TimeOptions = {}): Promise<SignalFiles> {
+  static async create(dir: string, timeOptions: TimeOptions = {}, signalTables = true): Promise<SignalFiles> {
     await mkdir(dir, { recursive: true });
-    return new SignalFiles(dir, timeOptions);
+    return new SignalFiles(dir, timeOptions, signalTables);
   }
 
   get signalRows(): number {
@@ -203,6 +206,7 @@ export class SignalFiles {
   }
 
   writeSignals(block: SignalBlock): void {
+    if (!this.signalTables) return;
     const aux = block.stream === 'aux';
     const file = aux ? (this.aux ??= this.open('aux.csv', block)) : (this.signals ??= this.open('signals.csv', block));
     const columns = block.values;

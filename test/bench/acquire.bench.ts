@@ -38,7 +38,7 @@ import { main } from '../../host/cli/main.ts';
 import { DEFAULT_LOCKIN_CONFIG, toWireConfig } from '../../host/config/acquisition.ts';
 import { canonicalConfig } from '../../host/record/rawlog.ts';
 import { PROTOCOL_VERSION } from '../../protocol/index.ts';
-import { processThreadsCpuS } from '../../host/thread-cpu.ts';
+import { processThreadsCpuS } from '../../host/thread-cpu.js';
 import type { Emit } from './run.ts';
 
 const URL = 'sim://sleep?seed=1&speed=max';

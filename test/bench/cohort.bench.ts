@@ -3,10 +3,13 @@
 // whose lanes each keep one worker thread for all their animals, and as a baseline in the same run the
 // same animals each in a fresh worker (the cohort's former way: every animal pays module loading through
 // tsx and a cold JIT), the same number of lanes. Figures, each mode:
-// - x real time per recording-stage CPU s: simulated s / the sum over animals of the recording stage's
-//   CPU in its worker thread (recordCpuS; the raw log's I/O thread is not in it);
+// - x real time per recording CPU s (Linux): simulated s / the sum over animals of the recording's CPU:
+//   the recording stage in its worker thread (recordCpuS: world, device, wire, host) plus the raw log's
+//   I/O thread (rawLogCpuS: its writes' system time included) — the chain world -> device -> wire ->
+//   host -> raw log, per core it runs on;
+// - x real time per record-thread CPU s (Linux): the same without the raw log's I/O thread;
 // - x real time per process CPU s: simulated s / process.cpuUsage over the run (recording, analysis,
-//   start-up, V8's and the raw log's threads);
+//   start-up, V8's and the raw log's threads); the analysis stage's share (analyseCpuS) beside it;
 // - wall s.
 // `FIBERRIG_BENCH_COHORT=N,H` (default 3,0.5): animals per condition and hours per animal.
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +24,7 @@ import type { Emit } from './run.ts';
 const CONDITIONS = ['sleep', 'zolpidem'];
 const SEED = 7;
 
-interface Run { simulatedS: number; recordCpuS: number; processCpuS: number; wallS: number; animals: number; failed: number }
+interface Run { simulatedS: number; recordCpuS: number; rawLogCpuS: number; analyseCpuS: number; processCpuS: number; wallS: number; animals: number; failed: number }
 
 const cpuS = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
 const isFailure = (r: AnimalResult | AnimalFailure): r is AnimalFailure => 'code' in r;
@@ -31,6 +34,8 @@ function summarise(animals: ReadonlyArray<AnimalResult | AnimalFailure>, hours: 
   return {
     simulatedS: done.length * hours * 3600,
     recordCpuS: done.reduce((s, a) => s + (a.recordCpuS ?? Number.NaN), 0),
+    rawLogCpuS: done.reduce((s, a) => s + (a.rawLogCpuS ?? Number.NaN), 0),
+    analyseCpuS: done.reduce((s, a) => s + (a.analyseCpuS ?? Number.NaN), 0),
     processCpuS, wallS, animals: done.length, failed: animals.length - done.length,
   };
 }
@@ -77,11 +82,20 @@ export async function run(emit: Emit): Promise<void> {
       const r = await measure(dir, animals, hours, workers);
       const extra = { mode, note, animals: r.animals, failed: r.failed, simulatedS: r.simulatedS };
       if (process.platform === 'linux') {
+        emit({
+          name: `cohort.${mode}.x_realtime_per_recording_cpu_s`, value: r.simulatedS / (r.recordCpuS + r.rawLogCpuS), unit: 'x real time per CPU s',
+          recordCpuS: r.recordCpuS, rawLogCpuS: r.rawLogCpuS, ...extra,
+        });
         emit({ name: `cohort.${mode}.x_realtime_per_record_cpu_s`, value: r.simulatedS / r.recordCpuS, unit: 'x real time per CPU s', recordCpuS: r.recordCpuS, ...extra });
       } else {
-        emit({ name: `cohort.${mode}.x_realtime_per_record_cpu_s`, value: null, unit: 'x real time per CPU s', reason: 'the recording stage\'s thread CPU is read from /proc (Linux only)', ...extra });
+        const reason = 'per-thread CPU is read from /proc (Linux only)';
+        emit({ name: `cohort.${mode}.x_realtime_per_recording_cpu_s`, value: null, unit: 'x real time per CPU s', reason, ...extra });
+        emit({ name: `cohort.${mode}.x_realtime_per_record_cpu_s`, value: null, unit: 'x real time per CPU s', reason, ...extra });
       }
-      emit({ name: `cohort.${mode}.x_realtime_per_process_cpu_s`, value: r.simulatedS / r.processCpuS, unit: 'x real time per CPU s', processCpuS: r.processCpuS, ...extra });
+      emit({
+        name: `cohort.${mode}.x_realtime_per_process_cpu_s`, value: r.simulatedS / r.processCpuS, unit: 'x real time per CPU s', processCpuS: r.processCpuS,
+        analyseCpuS: process.platform === 'linux' ? r.analyseCpuS : null, ...extra,
+      });
       emit({ name: `cohort.${mode}.wall_s`, value: r.wallS, unit: 's', ...extra });
     }
   } finally {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../host/cli/main.ts';
-import { processThreadsCpuS } from '../../host/thread-cpu.ts';
+import { processThreadsCpuS } from '../../host/thread-cpu.js';
 import type { Emit } from './run.ts';
 
 const URL = 'sim://sleep?seed=1&speed=max';

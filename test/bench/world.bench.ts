@@ -7,7 +7,7 @@
 // (should be ~0: no per-sample allocation).
 import { DEFAULT_BOARD, worldBoardOf } from '../../firmware-sim/device/board.ts';
 import { createWorld } from '../../firmware-sim/world/index.ts';
-import { threadCpuS } from '../../host/thread-cpu.ts';
+import { threadCpuS } from '../../host/thread-cpu.js';
 import type { Emit } from './run.ts';
 
 const BOARD = worldBoardOf(DEFAULT_BOARD);

@@ -3,7 +3,7 @@
 // tick; the main thread is listed under the process id with the same figure. Linux only: elsewhere the
 // reader has no figure, and says so (null, an empty map).
 import assert from 'node:assert/strict';
-import { processThreadsCpuS, threadCpuS } from '../../host/thread-cpu.ts';
+import { processThreadsCpuS, threadCpuS } from '../../host/thread-cpu.js';
 
 const TICK_S = 0.01;
 

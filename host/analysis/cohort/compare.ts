@@ -43,6 +43,10 @@ export interface AnimalResult {
   unavailable: string[];
   /** CPU time of the recording stage in the animal's worker thread, s (simulated animals on Linux; else null) */
   recordCpuS?: number | null;
+  /** CPU time of the recording's raw log I/O thread (its writes included), s (simulated animals on Linux; else null) */
+  rawLogCpuS?: number | null;
+  /** CPU time of the analysis stage in the animal's worker thread, s (on Linux; else null) */
+  analyseCpuS?: number | null;
 }
 
 export interface AnimalFailure {

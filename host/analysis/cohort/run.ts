@@ -25,12 +25,12 @@ interface JobBase {
   analyze?: AnalyzeOptions;
 }
 export type AnimalJob =
-  | (JobBase & { kind: 'simulate'; scenario: string; seed: number; durationS: number })
+  | (JobBase & { kind: 'simulate'; scenario: string; seed: number; durationS: number; signalTables?: boolean })
   | (JobBase & { kind: 'analyze' });
 
 export type AnimalReply =
   | { kind: 'stage'; stage: 'recording' | 'analysing' }
-  | ({ kind: 'done'; recording: string; seed: number | null } & Pick<AnimalResult, 'metrics' | 'details' | 'unavailable' | 'recordCpuS'>)
+  | ({ kind: 'done'; recording: string; seed: number | null } & Pick<AnimalResult, 'metrics' | 'details' | 'unavailable' | 'recordCpuS' | 'rawLogCpuS' | 'analyseCpuS'>)
   | { kind: 'failed'; code: string; message: string };
 
 export interface CohortProgress {
@@ -58,6 +58,11 @@ export interface CohortOptions {
   pairing?: Pairing;
   level?: number;
   analyze?: AnalyzeOptions;
+  /**
+   * Simulated animals: also write each recording's signal tables, signals.csv and aux.csv (default false:
+   * the analysis reads the raw log and its analysis input; `fiberrig demod --in REC` makes the tables later).
+   */
+  signalTables?: boolean;
   /** simulated conditions: each one's true NE oscillation amplitude scale (the simulator's), for the headline's truth */
   simulatedNeAmplitude?: Readonly<Record<string, number>>;
   onProgress?: (p: CohortProgress) => void;
@@ -132,13 +137,13 @@ function checkSpec(spec: CohortSpec): void {
 }
 
 /** The jobs of a cohort; simulated recordings go under `dir`/recordings. */
-async function jobsOf(spec: CohortSpec, dir: string, analyze: AnalyzeOptions | undefined): Promise<AnimalJob[]> {
+async function jobsOf(spec: CohortSpec, dir: string, analyze: AnalyzeOptions | undefined, signalTables: boolean): Promise<AnimalJob[]> {
   const base = analyze ? { analyze } : {};
   if (spec.kind === 'simulate') {
     const width = Math.max(2, String(spec.animals).length);
     return spec.conditions.flatMap((scenario) => Array.from({ length: spec.animals }, (_, k): AnimalJob => {
       const id = `${scenario}-${String(k + 1).padStart(width, '0')}`;
-      return { kind: 'simulate', group: scenario, id, recording: join(dir, 'recordings', id), scenario, seed: spec.seed + k, durationS: spec.durationS, ...base };
+      return { kind: 'simulate', group: scenario, id, recording: join(dir, 'recordings', id), scenario, seed: spec.seed + k, durationS: spec.durationS, ...(signalTables ? { signalTables } : {}), ...base };
     }));
   }
   const jobs: AnimalJob[] = [];
@@ -274,7 +279,9 @@ export async function runAnimals(
         if (signal?.aborted) return;
         finished++;
         if (reply.kind === 'done') {
-          results[i] = { group: job.group, id: job.id, recording: reply.recording, seed: reply.seed, metrics: reply.metrics, details: reply.details, unavailable: reply.unavailable, recordCpuS: reply.recordCpuS };
+          results[i] = { group: job.group, id: job.id, recording: reply.recording, seed: reply.seed, metrics: reply.metrics, details: reply.details, unavailable: reply.unavailable,
+            recordCpuS: reply.recordCpuS, rawLogCpuS: reply.rawLogCpuS, analyseCpuS: reply.analyseCpuS,
+          };
           onProgress({ kind: 'done', id: job.id, group: job.group, finished, total });
         } else if (reply.kind === 'failed') {
           results[i] = { group: job.group, id: job.id, recording: job.recording, seed: job.kind === 'simulate' ? job.seed : null, code: reply.code, message: reply.message };
@@ -307,7 +314,7 @@ export async function runCohort(spec: CohortSpec, options: CohortOptions): Promi
   }
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   // recordings named by --group are checked before anything is created
-  const jobs = await jobsOf(spec, tmp, options.analyze);
+  const jobs = await jobsOf(spec, tmp, options.analyze, options.signalTables ?? false);
   const timeAxes = spec.kind === 'groups' ? spec.groups.map((g) => ({ group: g.name, ...sharedAxisOf(jobs.filter((j) => j.group === g.name).map((j) => j.recording)) })) : [];
   const warnings = timeAxes.map((t) => checkMixedAlignment(`--group ${t.group}`, t, options.mixedAlignment ?? 'warn')).filter((w): w is string => w !== null);
   const started = performance.now();

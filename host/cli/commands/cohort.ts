@@ -27,6 +27,7 @@ export interface CohortCommandOptions {
   json?: boolean;
   quiet?: boolean;
   mixedAlignment?: string;
+  signalTables?: boolean;
 }
 
 function numberOption(name: string, text: string, check: (v: number) => boolean, what: string): number {
@@ -99,6 +100,7 @@ export async function cohortCommand(io: CliIo, opts: CohortCommandOptions): Prom
     signal: abort.signal,
     ...(workers !== undefined ? { workers } : {}),
     ...(opts.unpaired ? { pairing: 'unpaired' as const } : {}),
+    ...(opts.signalTables ? { signalTables: true } : {}),
     ...(method !== undefined ? { analyze: { method: method as CorrectionMethod } } : {}),
     simulatedNeAmplitude: SIMULATED_NE_AMPLITUDE,
     mixedAlignment: mixed as MixedAlignmentPolicy,
@@ -137,6 +139,7 @@ export function define(command: Command, io: CliIo, run: Runner): void {
     .option('--workers <k>', 'worker threads (default: available cores)')
     .option('--method <method>', `photometry correction for every animal: ${CORRECTION_METHODS.join(' | ')} (default: fiberrig analyze's choice)`)
     .option('--mixed-alignment <policy>', `a --group whose recordings are partly aligned by fiberrig align (some not, or by different runs): ${MIXED_ALIGNMENT_POLICIES.join(' | ')} (default warn)`)
+    .option('--signal-tables', 'with --simulate: also write each animal\'s signals.csv and aux.csv (left out by default; `fiberrig demod --in REC` makes them later)')
     .option('--unpaired', 'compare groups as independent even when the animals pair by seed')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')

@@ -1,6 +1,7 @@
 // Cohort lanes (issue 16): one worker thread per lane for all the animals it runs, and an animal's
 // figures do not depend on what its worker ran before (the same as a fresh worker's on the same recording).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,16 @@ describe('cohort lanes: one worker per lane, reused across animals', function ()
       assert.deepEqual(a.details, b.details, `${a.id}: details`);
       assert.deepEqual(a.unavailable, b.unavailable, `${a.id}: unavailable`);
       assert.ok(Math.abs(a.details.durationS - DURATION_S) < 2, `${a.id}: ${a.details.durationS} s recorded`);
-      if (process.platform === 'linux') assert.ok(a.recordCpuS! > 0, `${a.id}: recordCpuS ${a.recordCpuS}`);
+      if (process.platform === 'linux') {
+        assert.ok(a.recordCpuS! > 0, `${a.id}: recordCpuS ${a.recordCpuS}`);
+        assert.equal(typeof a.rawLogCpuS, 'number', `${a.id}: rawLogCpuS ${a.rawLogCpuS}`);
+        assert.ok(a.analyseCpuS! > 0 && b.analyseCpuS! > 0, `${a.id}: analyseCpuS ${a.analyseCpuS}, ${b.analyseCpuS}`);
+      }
       assert.equal(b.recordCpuS, null, 'nothing recorded');
+      assert.equal(b.rawLogCpuS, null, 'no raw log written');
+      // a cohort's animal is recorded without the signal tables (fiberrig demod makes them from the raw log)
+      for (const name of ['signals.csv', 'aux.csv']) assert.ok(!existsSync(join(a.recording, name)), `${a.id}: no ${name}`);
+      assert.ok(existsSync(join(a.recording, 'raw.fjl')), `${a.id}: raw.fjl`);
     }
     // the three animals are three different recordings (their signals' means differ), so the equalities above
     // compared each animal with itself and not one recording three times; their headline figures may
