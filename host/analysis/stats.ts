@@ -9,12 +9,17 @@ type Arr = ArrayLike<number>;
 
 /** Median of the finite values of x (NaN when there are none). */
 export function finiteMedian(x: Arr): number {
-  const v: number[] = [];
-  for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) v.push(x[i]!);
-  if (v.length === 0) return Number.NaN;
-  const a = Float64Array.from(v).sort();
-  const h = a.length >> 1;
-  return a.length % 2 === 1 ? a[h]! : (a[h - 1]! + a[h]!) / 2;
+  // the finite values straight into a typed array (no array of numbers), sorted natively
+  const v = new Float64Array(x.length);
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    if (Number.isFinite(xi)) v[n++] = xi;
+  }
+  if (n === 0) return Number.NaN;
+  const a = v.subarray(0, n).sort();
+  const h = n >> 1;
+  return n % 2 === 1 ? a[h]! : (a[h - 1]! + a[h]!) / 2;
 }
 
 /** Mean and (population) standard deviation of the finite values. */
