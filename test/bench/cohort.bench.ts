@@ -11,7 +11,9 @@
 // - x real time per process CPU s: simulated s / process.cpuUsage over the run (recording, analysis,
 //   start-up, V8's and the raw log's threads); the analysis stage's share (analyseCpuS) beside it;
 // - wall s.
-// `FIBERRIG_BENCH_COHORT=N,H` (default 3,0.5): animals per condition and hours per animal.
+// `FIBERRIG_BENCH_COHORT=N,H` (default 6,1: issue 16's cohort, `--animals 6 --hours 1`, about 2.5 min for both
+// modes on 2 cores): animals per condition and hours per animal. Start-up (module loading, the JIT) is a
+// fixed cost per worker: smaller cohorts show a lower figure per process CPU s.
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +74,7 @@ async function freshWorkers(dir: string, animals: number, hours: number, workers
 }
 
 export async function run(emit: Emit): Promise<void> {
-  const [animals, hours] = (process.env.FIBERRIG_BENCH_COHORT ?? '3,0.5').split(',').map(Number) as [number, number];
+  const [animals, hours] = (process.env.FIBERRIG_BENCH_COHORT ?? '6,1').split(',').map(Number) as [number, number];
   if (!(Number.isInteger(animals) && animals >= 1 && hours * 3600 >= 60)) throw new Error('FIBERRIG_BENCH_COHORT must be N,H: N animals per condition (whole, >= 1), H hours each (>= 60 s)');
   const workers = availableParallelism();
   const dir = await mkdtemp(join(tmpdir(), 'fiberrig-bench-cohort-'));
