@@ -10,9 +10,11 @@
 //   replay    readAnalysisInput with derived: false (decode + demodulate + reduce): the fallback for
 //             a recording without the file, and the baseline of the ratio
 // with peak RSS and the memory retained after forced GCs (`npm run bench` exposes gc).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { analyzeInput } from '../../host/analysis/analyze/analyze.ts';
 import { ANALYSIS_INPUT_FILE_NAME, AnalysisInputOutput } from '../../host/analysis/input-file.ts';
@@ -59,24 +61,40 @@ function auxPayloads(): Uint8Array[][][] {
   }));
 }
 
-/** The cached day-long recording (written on first use). */
-async function recording(): Promise<{ dir: string; bytes: number; writeS: number | null }> {
-  const dir = join(tmpdir(), `fiberrig-bench-analyze-v1-${HOURS}h`);
-  const done = join(dir, 'complete');
-  const rawLog = join(dir, RAW_LOG_FILE_NAME);
-  if (existsSync(done)) return { dir, bytes: statSync(rawLog).size, writeS: null };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+const RECORDING_DIR = join(tmpdir(), `fiberrig-bench-analyze-v1-${HOURS}h`);
+/** The argument that makes this file, run as a script, write the recording (in a child process: see recording()). */
+const WRITE_RECORDING_ARG = '--write-recording';
+
+/** Writes the day-long raw log into RECORDING_DIR; prints `{ bytes, seconds }` on stdout. */
+async function writeRecording(): Promise<void> {
+  rmSync(RECORDING_DIR, { recursive: true, force: true });
+  mkdirSync(RECORDING_DIR, { recursive: true });
   const payloads = auxPayloads();
-  const written = await synthesize(rawLog, HOURS * 3600, (k) => {
+  const written = await synthesize(join(RECORDING_DIR, RAW_LOG_FILE_NAME), HOURS * 3600, (k) => {
     const stretch = Math.floor(k / STRETCH_BLOCKS);
     const state = CYCLE[stretch % CYCLE.length]!;
     const variant = (Math.imul(stretch, 2654435761) >>> 0) % VARIANTS;
     return payloads[state]![variant]![k % STRETCH_BLOCKS]!;
   });
-  writeFileSync(done, '');
+  writeFileSync(join(RECORDING_DIR, 'complete'), '');
+  process.stdout.write(`${JSON.stringify({ bytes: written.bytes, seconds: written.seconds })}\n`);
+}
+
+/**
+ * The cached day-long recording, written on first use by a child process: the writer's memory (gigabytes
+ * of RSS while it runs ahead of the disk) would otherwise stay in this process's RSS, which the peak
+ * figures below read.
+ */
+function recording(): { dir: string; bytes: number; writeS: number | null } {
+  const dir = RECORDING_DIR;
+  if (existsSync(join(dir, 'complete'))) return { dir, bytes: statSync(join(dir, RAW_LOG_FILE_NAME)).size, writeS: null };
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), WRITE_RECORDING_ARG], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`writing the bench recording failed (status ${child.status}, ${child.error?.message ?? 'see stderr'})`);
+  const written = JSON.parse(child.stdout) as { bytes: number; seconds: number };
   return { dir, bytes: written.bytes, writeS: written.seconds };
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes(WRITE_RECORDING_ARG)) await writeRecording();
 
 /** analysis-input.bin beside the cached raw log, reduced as an acquisition does while it records (once). */
 async function derive(dir: string): Promise<Measured<null> | null> {
@@ -130,7 +148,7 @@ async function measure<T>(work: () => Promise<T> | T): Promise<Measured<T>> {
 }
 
 export async function run(emit: Emit): Promise<void> {
-  const rec = await recording();
+  const rec = recording();
   const tag = `${HOURS}h`;
   emit({ name: `analyze.rawlog.size_${tag}`, value: rec.bytes / 1e6, unit: 'MB', writeSeconds: rec.writeS, cached: rec.writeS === null, note: 'default lock-in: 2 det x 10 kS/s + EEG/EMG x 1 kS/s, 250-sample blocks' });
   const derived = await derive(rec.dir);
