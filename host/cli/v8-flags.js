@@ -1,7 +1,8 @@
 // V8 settings of the fiberrig process, applied by bin.js before anything else
 // runs (and by the benchmarks, so that they measure what the command runs).
 // Plain JavaScript, like bin.js: it runs before any TypeScript loader.
-//
+import { setFlagsFromString } from 'node:v8';
+
 // Allocation-site pretenuring off. A recording makes a few kinds of
 // short-lived objects per block (decoded messages, typed-array views, signal
 // blocks) at a handful of allocation sites. When a GC happens to find most of
@@ -11,8 +12,6 @@
 // recording at max speed that was 140-161 mark-compacts instead of 5-7, in
 // three runs of four, and 29-33 CPU s instead of 19-27 (issue 20).
 // Young-generation scavenges free such objects for almost nothing.
-import { setFlagsFromString } from 'node:v8';
-
 //
 // Old generation limit at 4x what a full collection leaves (--heap-growing-percent=300). V8 picks
 // the factor from how cheap its collections were, and ours are cheap (a ~25 MB heap; the data lives

@@ -221,10 +221,9 @@ export class Recorder {
       const fullScale = Math.max(...rig.info.detectors.map((d) => 2 ** d.adcBits - 1), 1);
       const tb = { rateHz, auxRateHz: file.aux?.rateHz ?? 0, timerHz: rig.info.timerClockHz || 1 };
       const outputs = opts.derivedOutputs?.({ demodulator, wire, demodOptions, info: rig.info }) ?? [];
-      const signalTables = opts.signalTables ?? true;
-      const writer = await DerivedWriter.create(outDir, tb, Number.isFinite(durationS) ? durationS : undefined, {}, outputs, signalTables);
+      const writer = await DerivedWriter.create(outDir, tb, Number.isFinite(durationS) ? durationS : undefined, {}, outputs, opts.signalTables ?? true);
       derived = writer;
-      for (const name of [...(signalTables ? ['signals.csv', 'aux.csv'] : []), 'events.csv', 'gaps.csv']) out.created(name);
+      for (const name of ['signals.csv', 'aux.csv', 'events.csv', 'gaps.csv']) out.created(name);
       // a derived file that cannot be written (disk full) stops the recording like a raw-log failure
       const guard = <T>(f: (value: T) => void) => (value: T): void => {
         try { f(value); } catch (error) { this.abortRecording?.(error as Error); }
@@ -384,7 +383,6 @@ export class Recorder {
     }
     const result: RecordingResult = failure ? { summary, error: recordingFailure(failure, outDir, rawLog.stats.bytesWritten) } : { summary };
     this.emit({ type: 'finished', ...result });
-    result.rawLogIoCpuS = rawLog.stats.ioThreadCpuS;
-    return result;
+    return { ...result, rawLogIoCpuS: rawLog.stats.ioThreadCpuS };
   }
 }

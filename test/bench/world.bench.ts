@@ -24,8 +24,10 @@ const TABLE = BOARD.leds.map((_, k) => Float32Array.from({ length: FS + BLOCK },
 
 /** CPU seconds of this thread (Linux), else of the process. */
 function cpuS(): number {
+  const thread = threadCpuS();
+  if (thread !== null) return thread;
   const c = process.cpuUsage();
-  return threadCpuS() ?? (c.user + c.system) / 1e6;
+  return (c.user + c.system) / 1e6;
 }
 
 /** CPU seconds per simulated hour rendering `seconds` of the scenario (detectors and/or aux). */

@@ -1,4 +1,4 @@
-// host/thread-cpu.ts against process.cpuUsage() over the same busy loop: the calling thread's figure is
+// host/thread-cpu.js against process.cpuUsage() over the same busy loop: the calling thread's figure is
 // most of the process's (V8's helper threads may add a little) and never more than it, within the 10 ms
 // tick; the main thread is listed under the process id with the same figure. Linux only: elsewhere the
 // reader has no figure, and says so (null, an empty map).

@@ -22,6 +22,14 @@ import type { AnimalJob, AnimalReply } from './run.ts';
 
 const port = parentPort!;
 
+/** Runs `stage` and returns its result with this thread's CPU seconds over it (null off Linux). */
+async function timed<T>(stage: () => Promise<T>): Promise<{ value: T; cpuS: number | null }> {
+  const cpu0 = threadCpuS();
+  const value = await stage();
+  const cpu1 = threadCpuS();
+  return { value, cpuS: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null };
+}
+
 async function runJob(job: AnimalJob): Promise<AnimalReply> {
   let recording = job.recording;
   let seed: number | null = null;
@@ -30,27 +38,22 @@ async function runJob(job: AnimalJob): Promise<AnimalReply> {
   if (job.kind === 'simulate') {
     const device = `sim://${job.scenario}?seed=${job.seed}&speed=max`;
     port.postMessage({ kind: 'stage', stage: 'recording' } satisfies AnimalReply);
-    const cpu0 = threadCpuS();
     const recorder = new Recorder({
       device, file: DEFAULT_LOCKIN_CONFIG, durationS: job.durationS, outDir: resolve(recording), derivedOutputs: analysisInputOutputs,
       signalTables: job.signalTables ?? false,
     });
-    const { error, rawLogIoCpuS } = await recorder.run();
-    if (error) throw error;
-    const cpu1 = threadCpuS();
-    recordCpuS = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
-    rawLogCpuS = rawLogIoCpuS ?? null;
+    const recorded = await timed(() => recorder.run());
+    if (recorded.value.error) throw recorded.value.error;
+    recordCpuS = recorded.cpuS;
+    rawLogCpuS = recorded.value.rawLogIoCpuS ?? null;
     seed = job.seed;
   } else {
     recording = (await resolveRecording(recording)).dir;
     seed = seedOfDeviceUrl((await readSession(recording))?.device.url);
   }
   port.postMessage({ kind: 'stage', stage: 'analysing' } satisfies AnimalReply);
-  const cpu0 = threadCpuS();
-  const analysis = await analyzeRecording(recording, job.analyze ?? {});
-  const cpu1 = threadCpuS();
-  const analyseCpuS = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
-  return { kind: 'done', recording, seed, recordCpuS, rawLogCpuS, analyseCpuS, ...animalFigures(analysis) };
+  const analysed = await timed(() => analyzeRecording(recording, job.analyze ?? {}));
+  return { kind: 'done', recording, seed, recordCpuS, rawLogCpuS, analyseCpuS: analysed.cpuS, ...animalFigures(analysed.value) };
 }
 
 port.on('message', (job: AnimalJob) => {
