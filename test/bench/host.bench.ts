@@ -15,8 +15,9 @@ import { setLockinWasm } from '../../host/dsp/lockin-wasm.ts';
 import { demodulate, type SignalBlock } from '../../host/pipeline/demodulate.ts';
 import { AcquisitionAssembler, type AcquisitionItem } from '../../host/rig/assembler.ts';
 import {
-  decodeEnvelope, type DeviceInfo, frameEnvelope, FrameDecoder, packSamples, pb, SampleFormat, SampleSource,
+  crc32cRange, decodeEnvelope, type DeviceInfo, encodeEnvelope, frameEnvelope, FrameDecoder, packSamples, pb, SampleFormat, SampleSource,
 } from '../../protocol/index.ts';
+import { sampleBytesOffset } from '../../protocol/src/sample-block-decode.ts';
 import type { Emit } from './run.ts';
 
 const config = toWireConfig(DEFAULT_LOCKIN_CONFIG);
@@ -61,15 +62,23 @@ function frameBlock(first: number, samples: Uint16Array): Uint8Array {
 
 /** A fresh pipeline composed as the Rig composes it: frames -> assembler -> Subject -> demodulate operator. */
 function pipeline(onSignals: (s: SignalBlock) => void): FrameDecoder {
+  const assembler = timeline(onSignals);
+  const decoder = new FrameDecoder((payload) => assembler.message(decodeEnvelope(payload)));
+  decoder.push(frameEnvelope({ requestId: 1, ack: { configId: 1 } }));
+  decoder.push(frameEnvelope({ requestId: 2, ack: {} }));
+  return decoder;
+}
+
+/** The pipeline after the frame decoder: assembler (configured, started) -> Subject -> demodulate operator. */
+function timeline(onSignals: (s: SignalBlock) => void): AcquisitionAssembler {
   const items = new Subject<AcquisitionItem>();
   items.pipe(demodulate({ ...config, aux: null }, info)).subscribe(onSignals);
   const assembler = new AcquisitionAssembler({ item: (item) => items.next(item) });
   assembler.intent({ requestId: 1, command: 'configure', config });
   assembler.intent({ requestId: 2, command: 'start' });
-  const decoder = new FrameDecoder((payload) => assembler.message(decodeEnvelope(payload)));
-  decoder.push(frameEnvelope({ requestId: 1, ack: { configId: 1 } }));
-  decoder.push(frameEnvelope({ requestId: 2, ack: {} }));
-  return decoder;
+  assembler.message(decodeEnvelope(encodeEnvelope({ requestId: 1, ack: { configId: 1 } })));
+  assembler.message(decodeEnvelope(encodeEnvelope({ requestId: 2, ack: {} })));
+  return assembler;
 }
 
 function median(xs: number[]): number {
@@ -172,6 +181,67 @@ export async function run(emit: Emit): Promise<void> {
   emit({
     name: 'host.pipeline.over_lockin_cold', value: coldRatio, unit: 'ratio',
     note: 'the same ratio in the first round of a fresh process (10 simulated minutes), while V8 compiles both',
+  });
+
+  // 1b) where the pipeline's time beyond the lock-in goes, in interleaved rounds of their own (after
+  //     warm-up): the pipeline; the same pipeline fed each payload as a view of one buffer that holds
+  //     the payloads back to back, already deframed, with its CRC-32C still computed (what a framing
+  //     without byte stuffing or a copy could reach: the rest is protobuf, timeline, RxJS and the
+  //     demodulation operator); the same without the CRC; and the lock-in alone.
+  const payloads: Uint8Array[] = [];
+  const deframer = new FrameDecoder((payload) => { payloads.push(payload); }, { dataOffset: null });
+  for (const frame of frames) deframer.push(frame);
+  let inPlaceBytes = 0;
+  for (const p of payloads) inPlaceBytes += (p.length + 7) & ~7;
+  const inPlace = new Uint8Array(inPlaceBytes);
+  const spans: number[] = [];
+  for (let i = 0, at = 0; i < payloads.length; i++) {
+    // each payload 8-byte aligned, so that its samples are viewed in place (samples.ts) as from the decoder
+    const shift = (8 - (sampleBytesOffset(payloads[i]!) & 7)) & 7;
+    inPlace.set(payloads[i]!, at + shift);
+    spans.push(at + shift, at + shift + payloads[i]!.length);
+    at += ((payloads[i]!.length + shift + 7) & ~7);
+  }
+  const crcs = payloads.map((p) => crc32cRange(p, 0, p.length));
+  const parts = { pipeline: [] as number[], noDeframing: [] as number[], noDeframingNoCrc: [] as number[], lockin: [] as number[] };
+  const timeFed = (checkCrc: boolean): number => {
+    const assembler = timeline((s) => { outputs += s.count; });
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < payloads.length; i++) {
+      const start = spans[2 * i]!;
+      const end = spans[2 * i + 1]!;
+      if (checkCrc && crc32cRange(inPlace, start, end) !== crcs[i]) throw new Error('CRC mismatch in the bench data');
+      assembler.message(decodeEnvelope(inPlace.subarray(start, end)));
+    }
+    return cpuS(c0);
+  };
+  const contenders: [keyof typeof parts, () => number][] = [
+    ['pipeline', () => timePipeline().cpuS], ['noDeframing', () => timeFed(true)], ['noDeframingNoCrc', () => timeFed(false)], ['lockin', () => timeLockin().cpuS],
+  ];
+  for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+    // a different order every round
+    for (let k = 0; k < contenders.length; k++) {
+      const [name, time] = contenders[(k + round) % contenders.length]!;
+      const t = time();
+      if (round >= WARMUP_ROUNDS) parts[name].push(t);
+    }
+  }
+  const overLockin = (xs: number[]): number => median(xs.map((x, i) => x / parts.lockin[i]!));
+  const usPerFrame = (xs: number[]): number => (median(xs) * 1e6) / blocks;
+  emit({
+    name: 'host.pipeline.breakdown.over_lockin', value: overLockin(parts.pipeline), unit: 'ratio', rounds: ROUNDS,
+    usPerFrame: usPerFrame(parts.pipeline), lockinUsPerFrame: usPerFrame(parts.lockin), frameBytes: frames[0]!.length,
+    note: 'the shipped pipeline again, in these rounds: the reference for the two below',
+  });
+  emit({
+    name: 'host.pipeline.breakdown.without_deframing.over_lockin', value: overLockin(parts.noDeframing), unit: 'ratio', rounds: ROUNDS,
+    usPerFrame: usPerFrame(parts.noDeframing),
+    note: 'payloads viewed in place in one buffer (no delimiter search, copy or COBS decoding), CRC-32C still checked: the floor of any framing',
+  });
+  emit({
+    name: 'host.pipeline.breakdown.without_deframing_or_crc.over_lockin', value: overLockin(parts.noDeframingNoCrc), unit: 'ratio', rounds: ROUNDS,
+    usPerFrame: usPerFrame(parts.noDeframingNoCrc),
+    note: 'as above without the CRC: protobuf, timeline (assembler), RxJS and the demodulation operator around the lock-in',
   });
 
   // 2) the outside baseline: numpy/scipy on the same raw samples
