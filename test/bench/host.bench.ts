@@ -176,15 +176,16 @@ export async function run(emit: Emit): Promise<void> {
   });
   emit({
     name: 'host.pipeline.over_lockin_cold', value: coldRatio, unit: 'ratio',
-    note: 'the same ratio in the first round of a fresh process (10 simulated minutes), while V8 compiles both',
+    note: 'the same ratio in the first round of a fresh process (10 simulated minutes), while V8 compiles both; the pipeline runs first there, so it also pays for compiling the lock-in they share',
   });
 
   // 1b) where the pipeline's time beyond the lock-in goes, in interleaved rounds of their own (after
   //     warm-up): the pipeline; the same pipeline after its frame decoder, fed the payloads that a
   //     decoder delivered before the rounds (deframed, samples aligned as it aligns them), each one's
-  //     CRC-32C still computed and compared (what a framing read in place, with no byte stuffing and
-  //     no copy, could reach: the rest is protobuf, timeline, RxJS and the demodulation operator);
-  //     the same without the CRC; and the lock-in alone.
+  //     CRC-32C still computed and compared (the rest is protobuf, timeline, RxJS and the demodulation
+  //     operator); the same without the CRC; and the lock-in alone. A framing read in place in the
+  //     transport's chunks would not reach the second line: a frame lands wherever a read split the
+  //     stream, and one whose samples land misaligned is copied (samplesView).
   const payloads: Uint8Array[] = [];
   const deframer = new FrameDecoder((payload) => { payloads.push(payload); });
   for (const frame of frames) deframer.push(frame);
@@ -222,7 +223,7 @@ export async function run(emit: Emit): Promise<void> {
   emit({
     name: 'host.pipeline.breakdown.without_deframing.over_lockin', value: overLockin(parts.noDeframing), unit: 'ratio', rounds: ROUNDS,
     usPerFrame: usPerFrame(parts.noDeframing),
-    note: 'payloads already deframed (no delimiter search, copy or COBS decoding), CRC-32C still checked: what a framing read in place could reach',
+    note: 'payloads already deframed (no delimiter search, copy or COBS decoding) and aligned, CRC-32C still checked: a bound, since a framing read in place still copies the frames whose samples land misaligned',
   });
   emit({
     name: 'host.pipeline.breakdown.without_deframing_or_crc.over_lockin', value: overLockin(parts.noDeframingNoCrc), unit: 'ratio', rounds: ROUNDS,
