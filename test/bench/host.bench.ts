@@ -82,6 +82,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+/** Wall time per minor page fault when first touching a fresh 64 MiB buffer (large enough to be mapped on its own, so every page faults). */
+function pageFaultCostUs(): number {
+  const bytes = 64 * 1024 * 1024;
+  const f0 = process.resourceUsage().minorPageFault;
+  const t0 = performance.now();
+  const buf = Buffer.allocUnsafeSlow(bytes);
+  for (let i = 0; i < bytes; i += 4096) buf[i] = 1;
+  const us = (performance.now() - t0) * 1000;
+  const faults = process.resourceUsage().minorPageFault - f0;
+  return faults > 0 ? us / faults : Number.NaN;
+}
+
 interface ScipyResult { samplesPerS: number; medianMagnitude: number[]; numpy: string; scipy: string }
 
 /** Runs lockin_scipy.py on the same raw samples; a reason instead when python3 or scipy is missing. */
@@ -127,24 +139,30 @@ export async function run(emit: Emit): Promise<void> {
   let coldRatio = Number.NaN;
   let outputs = 0;
   const cpuS = (since: NodeJS.CpuUsage): number => { const u = process.cpuUsage(since); return (u.user + u.system) / 1e6; };
-  const timePipeline = (): { s: number; cpuS: number } => {
+  /** Minor page faults of this process so far: each one is a page of fresh memory touched. */
+  const minorFaults = (): number => process.resourceUsage().minorPageFault;
+  type Timed = { s: number; cpuS: number; faults: number };
+  const faults = { pipeline: [] as number[], lockin: [] as number[] };
+  const timePipeline = (): Timed => {
     const decoder = pipeline((s) => { outputs += s.count; });
+    const f0 = minorFaults();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let b = 0; b < blocks; b++) decoder.push(frames[b]!);
-    return { s: (performance.now() - t0) / 1000, cpuS: cpuS(c0) };
+    return { s: (performance.now() - t0) / 1000, cpuS: cpuS(c0), faults: minorFaults() - f0 };
   };
-  const timeLockin = (): { s: number; cpuS: number } => {
+  const timeLockin = (): Timed => {
     const lockin = new LockinDemodulator({ sampleRateHz: rateHz, carriersHz: carriers, detectorCount: detectors, outputRateHz, cutoffHz });
     const out = lockin.createOutput(blockSamples);
+    const f0 = minorFaults();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let b = 0; b < blocks; b++) outputs += lockin.process(rawBlocks[b]!, b * blockSamples, out, blockSamples).count;
-    return { s: (performance.now() - t0) / 1000, cpuS: cpuS(c0) };
+    return { s: (performance.now() - t0) / 1000, cpuS: cpuS(c0), faults: minorFaults() - f0 };
   };
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
-    let p: { s: number; cpuS: number };
-    let l: { s: number; cpuS: number };
+    let p: Timed;
+    let l: Timed;
     if (round % 2 === 0) { p = timePipeline(); l = timeLockin(); } else { l = timeLockin(); p = timePipeline(); }
     if (round === 0) coldRatio = p.cpuS / l.cpuS;
     if (round < WARMUP_ROUNDS) continue;
@@ -154,6 +172,8 @@ export async function run(emit: Emit): Promise<void> {
     cpu.lockin.push(rawSamples / l.cpuS);
     ratios.push(p.cpuS / l.cpuS);
     ratiosWall.push(p.s / l.s);
+    faults.pipeline.push(p.faults);
+    faults.lockin.push(l.faults);
   }
   if (outputs === 0) throw new Error('the pipeline produced no output');
   const pipelineRate = median(wall.pipeline);
@@ -173,6 +193,15 @@ export async function run(emit: Emit): Promise<void> {
     name: 'host.pipeline.over_lockin', value: median(ratios), unit: 'ratio', wallClock: median(ratiosWall),
     perRound: ratios.map((r) => Number(r.toFixed(3))), rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
     note: 'lock-in-alone throughput / pipeline throughput on the same data: median of per-round CPU-time ratios after warm-up (1 = framing, decoding, timeline and RxJS cost nothing)',
+  });
+  emit({
+    name: 'host.pipeline.page_faults', value: median(faults.pipeline) / blocks, unit: 'minor page faults/frame', perRound: faults.pipeline,
+    lockin: median(faults.lockin) / blocks, rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
+    note: 'minor page faults (pages first touched) per frame in the rounds above: the decoder copies payloads into fresh slabs, and memory that malloc or V8 gave back to the kernel faults again; lockin: the same for the lock-in alone',
+  });
+  emit({
+    name: 'host.machine.page_fault_cost', value: pageFaultCostUs(), unit: 'µs/page fault',
+    note: 'this machine: wall time to first touch the pages of a fresh 64 MiB buffer, per page fault; what each fault above costs here',
   });
   emit({
     name: 'host.pipeline.over_lockin_cold', value: coldRatio, unit: 'ratio',
