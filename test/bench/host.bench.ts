@@ -332,6 +332,12 @@ export async function run(emit: Emit): Promise<void> {
     }
   }
   setLockinWasm(true);
+  for (const kernel of ['js', 'wasm'] as const) {
+    emit({
+      name: `host.pipeline.over_lockin_${kernel}_kernel`, value: median(kernels[kernel].lockin.map((l, i) => l / kernels[kernel].pipeline[i]!)), unit: 'ratio',
+      rounds: ROUNDS, note: `host.pipeline.over_lockin with the ${kernel === 'js' ? 'JS' : 'WebAssembly'} kernel in both, in these rounds: median of per-round ratios (the lock-in runs first in each)`,
+    });
+  }
   for (const part of ['lockin', 'pipeline'] as const) {
     const name = part === 'lockin' ? 'host.lockin_alone' : 'host.pipeline';
     emit({ name: `${name}.throughput_js_kernel`, value: median(kernels.js[part]), unit: 'samples/s of CPU time', rounds: ROUNDS, note: 'mixCic (JS), interleaved with the WebAssembly rounds' });
