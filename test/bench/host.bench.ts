@@ -156,13 +156,9 @@ export async function run(emit: Emit): Promise<void> {
   //    WARMUP_ROUNDS are not in the medians: V8 is still compiling and tiering up both contenders
   //    there, and the pipeline, which runs more code, pays more of it (its cold ratio is 2-3x).
   //    The first round's figures are reported on their own (host.pipeline.over_lockin_cold).
-  const wall = { pipeline: [] as number[], lockin: [] as number[] };
-  const cpu = { pipeline: [] as number[], lockin: [] as number[] };
-  const ratios: number[] = [];
-  const ratiosWall: number[] = [];
+  const measured: { pipeline: Timed; lockin: Timed }[] = [];
   let coldRatio = Number.NaN;
   let outputs = 0;
-  const faults = { pipeline: [] as number[], lockin: [] as number[] };
   const timePipeline = (): Timed => {
     const decoder = pipeline((s) => { outputs += s.count; });
     return timed(() => { for (let b = 0; b < blocks; b++) decoder.push(frames[b]!); });
@@ -177,38 +173,36 @@ export async function run(emit: Emit): Promise<void> {
     let l: Timed;
     if (round % 2 === 0) { p = timePipeline(); l = timeLockin(); } else { l = timeLockin(); p = timePipeline(); }
     if (round === 0) coldRatio = p.cpuS / l.cpuS;
-    if (round < WARMUP_ROUNDS) continue;
-    wall.pipeline.push(rawSamples / p.s);
-    wall.lockin.push(rawSamples / l.s);
-    cpu.pipeline.push(rawSamples / p.cpuS);
-    cpu.lockin.push(rawSamples / l.cpuS);
-    ratios.push(p.cpuS / l.cpuS);
-    ratiosWall.push(p.s / l.s);
-    faults.pipeline.push(p.faults);
-    faults.lockin.push(l.faults);
+    if (round >= WARMUP_ROUNDS) measured.push({ pipeline: p, lockin: l });
   }
   if (outputs === 0) throw new Error('the pipeline produced no output');
-  const pipelineRate = median(wall.pipeline);
-  const stats = (w: number[], c: number[]) => ({
-    rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS, statistic: 'median of rounds after warm-up, wall clock', best: Math.max(...w), cpuTime: median(c), cpuTimeBest: Math.max(...c),
+  type Part = 'pipeline' | 'lockin';
+  /** Per measured round: raw samples per second of wall-clock (s) or CPU (cpuS) time. */
+  const rates = (part: Part, clock: 's' | 'cpuS'): number[] => measured.map((m) => rawSamples / m[part][clock]);
+  const ratios = measured.map((m) => m.pipeline.cpuS / m.lockin.cpuS);
+  const faults = (part: Part): number[] => measured.map((m) => m[part].faults);
+  const pipelineRate = median(rates('pipeline', 's'));
+  const stats = (part: Part) => ({
+    rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS, statistic: 'median of rounds after warm-up, wall clock',
+    best: Math.max(...rates(part, 's')), cpuTime: median(rates(part, 'cpuS')), cpuTimeBest: Math.max(...rates(part, 'cpuS')),
   });
   emit({
-    name: 'host.pipeline.throughput', value: pipelineRate, unit: 'samples/s', ...stats(wall.pipeline, cpu.pipeline),
+    name: 'host.pipeline.throughput', value: pipelineRate, unit: 'samples/s', ...stats('pipeline'),
     note: 'framed bytes -> COBS -> CRC -> protobuf -> timeline -> RxJS -> lock-in 2 det x 3 carriers -> 100 Hz',
   });
   emit({ name: 'host.pipeline.realtime', value: pipelineRate / (rateHz * detectors), unit: 'x real time' });
   emit({
-    name: 'host.lockin_alone.throughput', value: median(wall.lockin), unit: 'samples/s', ...stats(wall.lockin, cpu.lockin),
+    name: 'host.lockin_alone.throughput', value: median(rates('lockin', 's')), unit: 'samples/s', ...stats('lockin'),
     note: 'the same samples, already decoded, straight into LockinDemodulator',
   });
   emit({
-    name: 'host.pipeline.over_lockin', value: median(ratios), unit: 'ratio', wallClock: median(ratiosWall),
+    name: 'host.pipeline.over_lockin', value: median(ratios), unit: 'ratio', wallClock: median(measured.map((m) => m.pipeline.s / m.lockin.s)),
     perRound: ratios.map((r) => Number(r.toFixed(3))), rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
     note: 'lock-in-alone throughput / pipeline throughput on the same data: median of per-round CPU-time ratios after warm-up (1 = framing, decoding, timeline and RxJS cost nothing)',
   });
   emit({
-    name: 'host.pipeline.page_faults', value: median(faults.pipeline) / blocks, unit: 'minor page faults/frame', perRound: faults.pipeline,
-    lockin: median(faults.lockin) / blocks, rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
+    name: 'host.pipeline.page_faults', value: median(faults('pipeline')) / blocks, unit: 'minor page faults/frame', perRound: faults('pipeline'),
+    lockin: median(faults('lockin')) / blocks, rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
     note: 'minor page faults (pages first touched) per frame in the rounds above: the decoder copies payloads into fresh slabs, and slab memory that malloc gave back to the kernel (heap trimming) faults again when taken again; lockin: the same for the lock-in alone',
   });
   emit({
