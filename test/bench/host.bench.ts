@@ -203,7 +203,7 @@ export async function run(emit: Emit): Promise<void> {
   emit({
     name: 'host.pipeline.page_faults', value: median(faults('pipeline')) / blocks, unit: 'minor page faults/frame', perRound: faults('pipeline'),
     lockin: median(faults('lockin')) / blocks, rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
-    note: 'minor page faults (pages first touched) per frame in the rounds above: the decoder copies payloads into fresh slabs, and slab memory that malloc gave back to the kernel (heap trimming) faults again when taken again; lockin: the same for the lock-in alone',
+    note: 'minor page faults (pages first touched) per frame in the rounds above: the decoder copies payloads into fresh slabs and the demodulator writes its outputs into fresh slabs (the first takes most of the faults), and slab memory that malloc gave back to the kernel (heap trimming) faults again when taken again; lockin: the same for the lock-in alone',
   });
   emit({
     name: 'host.pipeline.over_lockin_cold', value: coldRatio, unit: 'ratio',
