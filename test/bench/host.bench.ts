@@ -17,6 +17,7 @@ import { AcquisitionAssembler, type AcquisitionItem } from '../../host/rig/assem
 import {
   crc32cRange, decodeEnvelope, type DeviceInfo, encodeEnvelope, frameEnvelope, FrameDecoder, packSamples, pb, SampleFormat, SampleSource,
 } from '../../protocol/index.ts';
+import { encodeLengthPrefixed, LengthPrefixedDecoder } from './length-prefixed-frame.ts';
 import type { Emit } from './run.ts';
 
 const config = toWireConfig(DEFAULT_LOCKIN_CONFIG);
@@ -211,7 +212,8 @@ export async function run(emit: Emit): Promise<void> {
   });
 
   // 1b) where the pipeline's time beyond the lock-in goes, in interleaved rounds of their own (after
-  //     warm-up): the pipeline; the same pipeline after its frame decoder, fed the payloads that a
+  //     warm-up): the pipeline; the same pipeline on a framing without byte stuffing
+  //     (length-prefixed-frame.ts); the same pipeline after its frame decoder, fed the payloads that a
   //     decoder delivered before the rounds (deframed, samples aligned as it aligns them), each one's
   //     CRC-32C still computed and compared (the rest is protobuf, timeline, RxJS and the demodulation
   //     operator); the same without the CRC; and the lock-in alone. A framing read in place in the
@@ -222,7 +224,15 @@ export async function run(emit: Emit): Promise<void> {
   for (const frame of frames) deframer.push(frame);
   // what each frame's trailing 4 bytes say (the decoder checked them against the same bytes)
   const crcs = payloads.map((p) => crc32cRange(p, 0, p.length));
-  const parts = { pipeline: [] as number[], noDeframing: [] as number[], noDeframingNoCrc: [] as number[], lockin: [] as number[] };
+  const lengthPrefixed = payloads.map(encodeLengthPrefixed);
+  const parts = { pipeline: [] as number[], lengthPrefixed: [] as number[], noDeframing: [] as number[], noDeframingNoCrc: [] as number[], lockin: [] as number[] };
+  const timeLengthPrefixed = (): number => {
+    const assembler = timeline((s) => { outputs += s.count; });
+    const decoder = new LengthPrefixedDecoder((payload) => assembler.message(decodeEnvelope(payload)));
+    const t = timed(() => { for (const frame of lengthPrefixed) decoder.push(frame); }).cpuS;
+    if (decoder.frames !== blocks) throw new Error(`the length-prefixed decoder delivered ${decoder.frames} of ${blocks} frames`);
+    return t;
+  };
   const timeFed = (checkCrc: boolean): number => {
     const assembler = timeline((s) => { outputs += s.count; });
     return timed(() => {
@@ -234,7 +244,7 @@ export async function run(emit: Emit): Promise<void> {
     }).cpuS;
   };
   const contenders: [keyof typeof parts, () => number][] = [
-    ['pipeline', () => timePipeline().cpuS], ['noDeframing', () => timeFed(true)], ['noDeframingNoCrc', () => timeFed(false)], ['lockin', () => timeLockin().cpuS],
+    ['pipeline', () => timePipeline().cpuS], ['lengthPrefixed', timeLengthPrefixed], ['noDeframing', () => timeFed(true)], ['noDeframingNoCrc', () => timeFed(false)], ['lockin', () => timeLockin().cpuS],
   ];
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     // a different order every round
@@ -250,6 +260,11 @@ export async function run(emit: Emit): Promise<void> {
     name: 'host.pipeline.breakdown.over_lockin', value: overLockin(parts.pipeline), unit: 'ratio', rounds: ROUNDS,
     usPerFrame: usPerFrame(parts.pipeline), lockinUsPerFrame: usPerFrame(parts.lockin), frameBytes: frames[0]!.length,
     note: 'the shipped pipeline again, in these rounds: the reference for the two below',
+  });
+  emit({
+    name: 'host.pipeline.breakdown.length_prefixed.over_lockin', value: overLockin(parts.lengthPrefixed), unit: 'ratio', rounds: ROUNDS,
+    usPerFrame: usPerFrame(parts.lengthPrefixed), frameBytes: lengthPrefixed[0]!.length,
+    note: 'the same pipeline on a framing without byte stuffing (length-prefixed-frame.ts: sync, length, CRC-32C; no delimiter search or COBS), payloads still copied into aligned slabs: what a protocol change would reach',
   });
   emit({
     name: 'host.pipeline.breakdown.without_deframing.over_lockin', value: overLockin(parts.noDeframing), unit: 'ratio', rounds: ROUNDS,
