@@ -259,7 +259,7 @@ export async function run(emit: Emit): Promise<void> {
   emit({
     name: 'host.pipeline.breakdown.over_lockin', value: overLockin(parts.pipeline), unit: 'ratio', rounds: ROUNDS,
     usPerFrame: usPerFrame(parts.pipeline), lockinUsPerFrame: usPerFrame(parts.lockin), frameBytes: frames[0]!.length,
-    note: 'the shipped pipeline again, in these rounds: the reference for the two below',
+    note: 'the shipped pipeline again, in these rounds: the reference for the three below',
   });
   emit({
     name: 'host.pipeline.breakdown.length_prefixed.over_lockin', value: overLockin(parts.lengthPrefixed), unit: 'ratio', rounds: ROUNDS,
