@@ -217,8 +217,8 @@ export async function run(emit: Emit): Promise<void> {
   //     decoder delivered before the rounds (deframed, samples aligned as it aligns them), each one's
   //     CRC-32C still computed and compared (the rest is protobuf, timeline, RxJS and the demodulation
   //     operator); the same without the CRC; and the lock-in alone. A framing read in place in the
-  //     transport's chunks would not reach the second line: a frame lands wherever a read split the
-  //     stream, and one whose samples land misaligned is copied (samplesView).
+  //     transport's chunks would not reach the without-deframing line: a frame lands wherever a read
+  //     split the stream, and one whose samples land misaligned is copied (samplesView).
   const payloads: Uint8Array[] = [];
   const deframer = new FrameDecoder((payload) => { payloads.push(payload); });
   for (const frame of frames) deframer.push(frame);
